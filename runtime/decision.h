@@ -1,0 +1,49 @@
+// The outcome of routing one lead: owner, priority, SLA, channel, and which
+// rule set each of them, so any decision can be explained in source terms.
+#ifndef LEADROUTE_RUNTIME_DECISION_H_
+#define LEADROUTE_RUNTIME_DECISION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace leadroute::runtime {
+
+enum class OwnerKind {
+  kRep,    // owner is a rep id
+  kTeam,   // owner is a team name
+  kQueue,  // owner is a queue name: nobody owns the lead yet
+};
+
+struct Priority {
+  std::string label;
+  int rank = 0;  // position in the declared order; 0 is the most urgent
+};
+
+// The rule that set one output.
+struct RuleRef {
+  std::string stage;     // "score", "assign", "priority", "sla", "channel"
+  std::string rule;      // the rule's name, "otherwise" for the default
+  std::string location;  // "file:line", empty when unknown
+};
+
+struct Decision {
+  std::string lead_id;
+  std::string owner;
+  OwnerKind owner_kind = OwnerKind::kQueue;
+  std::string team;
+  Priority priority;
+  absl::Duration sla;
+  absl::Time respond_by;
+  std::string channel;
+  std::string ruleset_name;
+  std::string ruleset_version;
+  int64_t score = 0;
+  std::vector<RuleRef> decided_by;  // in stage order
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_DECISION_H_

@@ -1,0 +1,150 @@
+// proto <-> runtime conversions; see convert.h.
+#include "src/convert.h"
+
+#include "absl/strings/str_cat.h"
+#include "runtime/lead_error.h"
+
+namespace leadroute {
+namespace {
+
+// Timestamp's documented range: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+
+absl::StatusOr<runtime::Value> ValueFromProto(const v1::Value& v,
+                                              absl::string_view field) {
+  switch (v.kind_case()) {
+    case v1::Value::kStringValue:
+      return runtime::Value(v.string_value());
+    case v1::Value::kIntValue:
+      return runtime::Value(v.int_value());
+    case v1::Value::kNumberValue:
+      return runtime::Value(v.number_value());
+    case v1::Value::kBoolValue:
+      return runtime::Value(v.bool_value());
+    case v1::Value::kTimeValue: {
+      absl::StatusOr<absl::Time> t = TimeFromProto(v.time_value());
+      if (!t.ok()) {
+        return runtime::InvalidLeadField(field, t.status().message());
+      }
+      return runtime::Value(*t);
+    }
+    case v1::Value::kListValue:
+      return runtime::Value(std::vector<std::string>(
+          v.list_value().values().begin(), v.list_value().values().end()));
+    case v1::Value::KIND_NOT_SET:
+      break;
+  }
+  return runtime::InvalidLeadField(field, "value has no member set");
+}
+
+v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind) {
+  switch (kind) {
+    case runtime::OwnerKind::kRep:
+      return v1::OWNER_KIND_REP;
+    case runtime::OwnerKind::kTeam:
+      return v1::OWNER_KIND_TEAM;
+    case runtime::OwnerKind::kQueue:
+      return v1::OWNER_KIND_QUEUE;
+  }
+  return v1::OWNER_KIND_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
+  if (t.seconds() < kMinTimestampSeconds ||
+      t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timestamp out of range: seconds=", t.seconds(), " nanos=", t.nanos()));
+  }
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void TimeToProto(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t nanos = absl::ToUnixNanos(t);
+  int64_t seconds = nanos / 1000000000;
+  int64_t rem = nanos % 1000000000;
+  if (rem < 0) {
+    rem += 1000000000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(rem));
+}
+
+void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {
+  const int64_t nanos = absl::ToInt64Nanoseconds(d);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+}
+
+absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead) {
+  runtime::Lead out;
+  out.id = lead.id();
+  out.attributes.reserve(lead.attributes_size());
+  for (const auto& [name, value] : lead.attributes()) {
+    absl::StatusOr<runtime::Value> v =
+        ValueFromProto(value, absl::StrCat("attributes.", name));
+    if (!v.ok()) return v.status();
+    out.attributes.emplace(name, *std::move(v));
+  }
+  return out;
+}
+
+absl::StatusOr<runtime::DecideOptions> OptionsFromProto(
+    const v1::RouteOptions& options, absl::Time now) {
+  runtime::DecideOptions out;
+  out.received_at = now;
+  if (options.has_received_at()) {
+    absl::StatusOr<absl::Time> t = TimeFromProto(options.received_at());
+    if (!t.ok()) {
+      return runtime::InvalidLeadField("options.received_at",
+                                       t.status().message());
+    }
+    out.received_at = *t;
+  }
+  out.explain = options.explain();
+  out.why_not.assign(options.why_not().begin(), options.why_not().end());
+  return out;
+}
+
+void DecisionToProto(const runtime::Decision& d, v1::Decision* out) {
+  out->set_lead_id(d.lead_id);
+  out->set_owner(d.owner);
+  out->set_owner_kind(OwnerKindToProto(d.owner_kind));
+  out->set_team(d.team);
+  out->mutable_priority()->set_label(d.priority.label);
+  out->mutable_priority()->set_rank(d.priority.rank);
+  DurationToProto(d.sla, out->mutable_sla());
+  TimeToProto(d.respond_by, out->mutable_respond_by());
+  out->set_channel(d.channel);
+  out->mutable_ruleset()->set_name(d.ruleset_name);
+  out->mutable_ruleset()->set_version(d.ruleset_version);
+  out->set_score(d.score);
+  for (const runtime::RuleRef& r : d.decided_by) {
+    v1::RuleRef* ref = out->add_decided_by();
+    ref->set_stage(r.stage);
+    ref->set_rule(r.rule);
+    ref->set_location(r.location);
+  }
+}
+
+void ErrorToProto(const absl::Status& status, absl::string_view lead_id,
+                  v1::Error* out) {
+  out->set_code(static_cast<int32_t>(status.code()));
+  out->set_message(std::string(status.message()));
+  out->set_lead_id(std::string(lead_id));
+  out->set_field(runtime::LeadErrorField(status));
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl::StatusCode and grpc::StatusCode share google.rpc.Code's numbering.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+}  // namespace leadroute

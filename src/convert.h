@@ -1,0 +1,40 @@
+// The one place that converts between the wire (leadroute.v1 protos, gRPC
+// statuses) and runtime types. Everything else in src/ speaks runtime types.
+#ifndef LEADROUTE_SRC_CONVERT_H_
+#define LEADROUTE_SRC_CONVERT_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "leadroute/v1/leadroute.pb.h"
+#include "runtime/decision.h"
+#include "runtime/lead.h"
+#include "runtime/policy.h"
+
+namespace leadroute {
+
+// A proto lead as a runtime lead. A Value with no member set is
+// INVALID_ARGUMENT naming "attributes.<name>".
+absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead);
+
+// Request options; `now` stands in for an unset received_at.
+absl::StatusOr<runtime::DecideOptions> OptionsFromProto(
+    const v1::RouteOptions& options, absl::Time now);
+
+void DecisionToProto(const runtime::Decision& decision, v1::Decision* out);
+
+// For one failed lead of a batch.
+void ErrorToProto(const absl::Status& status, absl::string_view lead_id,
+                  v1::Error* out);
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t);
+void TimeToProto(absl::Time t, google::protobuf::Timestamp* out);
+void DurationToProto(absl::Duration d, google::protobuf::Duration* out);
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_CONVERT_H_

@@ -1,0 +1,68 @@
+// Route and RouteBatch as unary callback handlers; see the header.
+#include "src/lead_router_service.h"
+
+#include "absl/time/clock.h"
+#include "runtime/lead_error.h"
+#include "src/convert.h"
+
+namespace leadroute {
+namespace {
+
+absl::StatusOr<runtime::Decision> RouteOne(const runtime::Policy& policy,
+                                           const v1::Lead& proto_lead,
+                                           const runtime::DecideOptions& opts) {
+  absl::StatusOr<runtime::Lead> lead = LeadFromProto(proto_lead);
+  if (!lead.ok()) return lead.status();
+  return policy.Decide(*lead, opts);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LeadRouterService::Route(
+    grpc::CallbackServerContext* context, const v1::RouteRequest* request,
+    v1::RouteResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status;
+  if (!request->has_lead()) {
+    status = runtime::InvalidLeadField("lead", "required");
+  } else if (absl::StatusOr<runtime::DecideOptions> opts =
+                 OptionsFromProto(request->options(), absl::Now());
+             !opts.ok()) {
+    status = opts.status();
+  } else if (absl::StatusOr<runtime::Decision> decision =
+                 RouteOne(*policy_, request->lead(), *opts);
+             !decision.ok()) {
+    status = decision.status();
+  } else {
+    DecisionToProto(*decision, response->mutable_decision());
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
+    grpc::CallbackServerContext* context, const v1::RouteBatchRequest* request,
+    v1::RouteBatchResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<runtime::DecideOptions> opts =
+      OptionsFromProto(request->options(), absl::Now());
+  if (!opts.ok()) {
+    reactor->Finish(ToGrpcStatus(opts.status()));
+    return reactor;
+  }
+  response->mutable_results()->Reserve(request->leads_size());
+  for (const v1::Lead& lead : request->leads()) {
+    v1::RouteResult* result = response->add_results();
+    absl::StatusOr<runtime::Decision> decision =
+        RouteOne(*policy_, lead, *opts);
+    if (decision.ok()) {
+      DecisionToProto(*decision, result->mutable_decision());
+    } else {
+      ErrorToProto(decision.status(), lead.id(), result->mutable_error());
+    }
+  }
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace leadroute

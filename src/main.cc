@@ -1,0 +1,64 @@
+// The `leadroute` binary: subcommands in the style of git or opa. This file
+// only declares flags and dispatches; each command lives in its own file.
+#include "CLI/CLI.hpp"
+#include "src/commands.h"
+
+namespace leadroute {
+namespace {
+
+int Main(int argc, char** argv) {
+  CLI::App app{"leadroute: route inbound sales leads by rules"};
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 1 the rules or input are wrong, 2 usage or I/O "
+      "error.");
+
+  ServeFlags serve;
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Serve the LeadRouter gRPC API");
+  serve_cmd
+      ->add_option("--listen", serve.listen,
+                   "host:port to listen on (port 0 picks a free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--rules", serve.rules,
+                        "Ruleset file or folder to route with");
+  serve_cmd
+      ->add_option("--grace", serve.grace_seconds,
+                   "Seconds in-flight calls may finish after SIGTERM/SIGINT")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+
+  RouteFlags route;
+  CLI::App* route_cmd = app.add_subcommand(
+      "route",
+      "Send a lead (JSON object) or leads (JSON array) to a running server");
+  route_cmd
+      ->add_option("lead", route.lead_path, "Lead JSON file, or - for stdin")
+      ->required();
+  route_cmd->add_option("--server", route.server, "host:port of the server")
+      ->capture_default_str();
+  route_cmd->add_flag("--explain", route.explain, "Ask for the explanation");
+  route_cmd
+      ->add_option("--timeout", route.timeout_seconds, "Deadline in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsageOrIo;
+  }
+  if (serve_cmd->parsed()) return ServeCommand(serve);
+  if (route_cmd->parsed()) return RouteCommand(route);
+  return kExitUsageOrIo;
+}
+
+}  // namespace
+}  // namespace leadroute
+
+int main(int argc, char** argv) { return leadroute::Main(argc, argv); }

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""The `leadroute` binary as a user runs it: help, exit codes, the listening
+line, `route` against a running server, and a graceful stop on SIGTERM and
+SIGINT with exit code 0."""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import unittest
+
+BINARY = None
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                        "examples")
+
+
+def run(*args, stdin=None):
+    return subprocess.run([BINARY, *args], capture_output=True, text=True,
+                          timeout=60, input=stdin)
+
+
+def start_server():
+    proc = subprocess.Popen([BINARY, "serve", "--listen", "127.0.0.1:0"],
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    while line and "msg=listening" not in line:
+        line = proc.stderr.readline()
+    return proc, line
+
+
+class ServeCliTest(unittest.TestCase):
+    def test_help_exits_zero_and_lists_serve(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("serve", r.stdout)
+        self.assertIn("Exit codes", r.stdout)
+
+    def test_no_subcommand_is_a_usage_error(self):
+        self.assertEqual(run().returncode, 2)
+
+    def test_unknown_flag_is_a_usage_error(self):
+        r = run("serve", "--no-such-flag")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no-such-flag", r.stderr)
+
+    def test_missing_rules_path_is_an_io_error(self):
+        r = run("serve", "--rules", "/nonexistent/rules.route")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("rules not found", r.stderr)
+        self.assertIn("/nonexistent/rules.route", r.stderr)
+
+    def test_busy_port_is_an_error_not_a_hang(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            port = s.getsockname()[1]
+            r = run("serve", "--listen", f"127.0.0.1:{port}")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot listen", r.stderr)
+
+    def test_route_calls_a_running_server(self):
+        proc, line = start_server()
+        try:
+            addr = line.split("addr=")[1].strip()
+            r = run("route", "--server", addr,
+                    os.path.join(EXAMPLES, "leads", "demo_request.json"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            decision = json.loads(r.stdout)
+            self.assertEqual(decision["lead_id"], "lead-1001")
+            self.assertEqual(decision["channel"], "phone")
+
+            r = run("route", "--server", addr, "-",
+                    stdin='[{"id": "b-1"}, {"id": ""}]')
+            self.assertEqual(r.returncode, 1)
+            results = json.loads(r.stdout)["results"]
+            self.assertEqual(results[0]["decision"]["lead_id"], "b-1")
+            self.assertEqual(results[1]["error"]["field"], "id")
+
+            r = run("route", "--server", addr, "-", stdin='{"id": 5')
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("leadroute route:", r.stderr)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    def test_route_to_no_server_is_an_io_error(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        r = run("route", "--server", f"127.0.0.1:{port}", "--timeout", "2",
+                os.path.join(EXAMPLES, "leads", "demo_request.json"))
+        self.assertEqual(r.returncode, 2)
+
+    def test_route_unreadable_file_is_an_io_error(self):
+        r = run("route", "/nonexistent/lead.json")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot read /nonexistent/lead.json", r.stderr)
+
+    def check_graceful_stop(self, sig, name):
+        proc, line = start_server()
+        self.assertRegex(line, r"level=info msg=listening addr=127\.0\.0\.1:\d+")
+        proc.send_signal(sig)
+        rest = proc.stderr.read()
+        self.assertEqual(proc.wait(timeout=30), 0)
+        self.assertRegex(rest, rf"msg=stopping signal=\"?{name}")
+        self.assertIn("msg=stopped", rest)
+
+    def test_sigterm_stops_gracefully(self):
+        self.check_graceful_stop(signal.SIGTERM, "Terminated")
+
+    def test_sigint_stops_gracefully(self):
+        self.check_graceful_stop(signal.SIGINT, "Interrupt")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leadroute", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = args.leadroute
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

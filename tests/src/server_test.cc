@@ -1,0 +1,162 @@
+// The real server on an ephemeral loopback port, called through a real gRPC
+// channel: Route, RouteBatch (with a malformed lead), health. Reflection is
+// checked from Python in tests/contract, as a generic tool sees it.
+#include "src/server.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/fixed_policy.h"
+
+namespace leadroute {
+namespace {
+
+using testing::HasSubstr;
+
+class ServerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RouterServer>> server = RouterServer::Start(
+        {.listen = "127.0.0.1:0"}, std::make_shared<runtime::FixedPolicy>());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(server_->address(),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::LeadRouter::NewStub(channel_);
+  }
+
+  static v1::Lead MakeLead(const std::string& id, const std::string& source) {
+    v1::Lead lead;
+    lead.set_id(id);
+    (*lead.mutable_attributes())["source"].set_string_value(source);
+    return lead;
+  }
+
+  std::unique_ptr<RouterServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::LeadRouter::Stub> stub_;
+};
+
+TEST_F(ServerTest, BindsAnEphemeralLoopbackPort) {
+  EXPECT_GT(server_->port(), 0);
+  EXPECT_EQ(server_->address(), "127.0.0.1:" + std::to_string(server_->port()));
+}
+
+TEST_F(ServerTest, RouteReturnsTheDecision) {
+  v1::RouteRequest request;
+  *request.mutable_lead() = MakeLead("L-1", "demo_request");
+  request.mutable_options()->mutable_received_at()->set_seconds(1700000000);
+  v1::RouteResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = stub_->Route(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::Decision& d = response.decision();
+  EXPECT_EQ(d.lead_id(), "L-1");
+  EXPECT_EQ(d.owner(), "inbound");
+  EXPECT_EQ(d.owner_kind(), v1::OWNER_KIND_QUEUE);
+  EXPECT_EQ(d.priority().label(), "high");
+  EXPECT_EQ(d.sla().seconds(), 3600);
+  EXPECT_EQ(d.respond_by().seconds(), 1700000000 + 3600);
+  EXPECT_EQ(d.channel(), "phone");
+  EXPECT_EQ(d.ruleset().name(), "builtin");
+  EXPECT_EQ(d.decided_by_size(), 4);
+}
+
+TEST_F(ServerTest, RouteRejectsAMalformedLeadNamingTheField) {
+  v1::RouteRequest request;
+  *request.mutable_lead() = MakeLead("", "demo_request");
+  v1::RouteResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = stub_->Route(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("id: must not be empty"));
+}
+
+TEST_F(ServerTest, RouteRejectsARequestWithoutALead) {
+  v1::RouteResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = stub_->Route(&context, v1::RouteRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("lead: required"));
+}
+
+TEST_F(ServerTest, BatchAnswersInOrderAndFailsOnlyTheBadLead) {
+  v1::RouteBatchRequest request;
+  *request.add_leads() = MakeLead("L-1", "demo_request");
+  v1::Lead bad = MakeLead("L-2", "ebook");
+  (*bad.mutable_attributes())["score"].set_string_value("hot");
+  *request.add_leads() = bad;
+  *request.add_leads() = MakeLead("L-3", "ebook");
+  v1::RouteBatchResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = stub_->RouteBatch(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.results_size(), 3);
+
+  ASSERT_TRUE(response.results(0).has_decision());
+  EXPECT_EQ(response.results(0).decision().lead_id(), "L-1");
+  EXPECT_EQ(response.results(0).decision().priority().label(), "high");
+
+  ASSERT_TRUE(response.results(1).has_error());
+  const v1::Error& error = response.results(1).error();
+  EXPECT_EQ(error.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(error.lead_id(), "L-2");
+  EXPECT_EQ(error.field(), "attributes.score");
+  EXPECT_THAT(error.message(), HasSubstr("expected int, got string"));
+
+  ASSERT_TRUE(response.results(2).has_decision());
+  EXPECT_EQ(response.results(2).decision().lead_id(), "L-3");
+  EXPECT_EQ(response.results(2).decision().priority().label(), "normal");
+}
+
+TEST_F(ServerTest, EmptyBatchIsAnEmptyAnswer) {
+  v1::RouteBatchResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(
+      stub_->RouteBatch(&context, v1::RouteBatchRequest(), &response).ok());
+  EXPECT_EQ(response.results_size(), 0);
+}
+
+TEST_F(ServerTest, HealthReportsServingForServerAndService) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  for (const char* service : {"", "leadroute.v1.LeadRouter"}) {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << service;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+        << service;
+  }
+}
+
+TEST_F(ServerTest, ShutdownStopsAnsweringAndIsIdempotent) {
+  server_->Shutdown(absl::Seconds(1));
+  server_->Shutdown(absl::Seconds(1));
+  v1::RouteRequest request;
+  *request.mutable_lead() = MakeLead("L-1", "ebook");
+  v1::RouteResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(2));
+  EXPECT_FALSE(stub_->Route(&context, request, &response).ok());
+}
+
+TEST(ServerStartTest, APortInUseIsAClearError) {
+  absl::StatusOr<std::unique_ptr<RouterServer>> first = RouterServer::Start(
+      {.listen = "127.0.0.1:0"}, std::make_shared<runtime::FixedPolicy>());
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<std::unique_ptr<RouterServer>> second =
+      RouterServer::Start({.listen = (*first)->address()},
+                          std::make_shared<runtime::FixedPolicy>());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr((*first)->address()));
+}
+
+}  // namespace
+}  // namespace leadroute
