@@ -4,6 +4,7 @@
 #define LEADROUTE_SRC_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 namespace leadroute {
 
@@ -17,6 +18,14 @@ struct ServeFlags {
   double grace_seconds = 10;
 };
 int ServeCommand(const ServeFlags& flags);
+
+struct CheckFlags {
+  std::vector<std::string> paths;  // files or folders
+  std::string format = "text";     // text | json | github
+  bool strict = false;             // warnings fail too
+};
+// Lints rule files: diagnostics on stdout, exit 1 on errors.
+int CheckCommand(const CheckFlags& flags);
 
 struct RouteFlags {
   std::string server = "127.0.0.1:50051";

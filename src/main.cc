@@ -28,6 +28,18 @@ int Main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 
+  CheckFlags check;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Check rule files for errors (exit 1 when there are any)");
+  check_cmd->add_option("paths", check.paths, ".route files or folders")
+      ->required();
+  check_cmd
+      ->add_option("--format", check.format,
+                   "text, json, or github (GitHub Actions annotations)")
+      ->check(CLI::IsMember({"text", "json", "github"}))
+      ->capture_default_str();
+  check_cmd->add_flag("--strict", check.strict, "Fail on warnings too");
+
   RouteFlags route;
   CLI::App* route_cmd = app.add_subcommand(
       "route",
@@ -55,6 +67,7 @@ int Main(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return ServeCommand(serve);
   if (route_cmd->parsed()) return RouteCommand(route);
+  if (check_cmd->parsed()) return CheckCommand(check);
   return kExitUsageOrIo;
 }
 

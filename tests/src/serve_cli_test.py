@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import unittest
 
 BINARY = None
@@ -22,9 +23,9 @@ def run(*args, stdin=None):
                           timeout=60, input=stdin)
 
 
-def start_server():
-    proc = subprocess.Popen([BINARY, "serve", "--listen", "127.0.0.1:0"],
-                            stderr=subprocess.PIPE, text=True)
+def start_server(*extra):
+    proc = subprocess.Popen([BINARY, "serve", "--listen", "127.0.0.1:0",
+                             *extra], stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
     while line and "msg=listening" not in line:
         line = proc.stderr.readline()
@@ -49,8 +50,28 @@ class ServeCliTest(unittest.TestCase):
     def test_missing_rules_path_is_an_io_error(self):
         r = run("serve", "--rules", "/nonexistent/rules.route")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("rules not found", r.stderr)
+        self.assertIn("cannot read rules", r.stderr)
         self.assertIn("/nonexistent/rules.route", r.stderr)
+
+    def test_broken_rules_are_refused_with_their_diagnostics(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "bad.route")
+            with open(path, "w") as f:
+                f.write('ruleset "bad" version "1"\nassign {\n'
+                        '  rule r when nope == 1 then queue q\n}\n')
+            r = run("serve", "--listen", "127.0.0.1:0", "--rules", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad.route:3:15: error: undefined attribute `nope`",
+                      r.stderr)
+        self.assertIn("rules have errors; not serving", r.stderr)
+
+    def test_serves_the_example_rules(self):
+        proc, line = start_server(
+            "--rules", os.path.join(EXAMPLES, "acme.route"))
+        proc.terminate()
+        rest = proc.stderr.read()
+        self.assertEqual(proc.wait(timeout=30), 0)
+        self.assertIn("msg=listening", line)
 
     def test_busy_port_is_an_error_not_a_hang(self):
         with socket.socket() as s:

@@ -1,0 +1,247 @@
+// The AST of one .route file, as written: names are not yet resolved and
+// types not yet checked (that is the passes' job). Every node has a Span.
+// Declarations keep their source order, so `fmt` can print them back.
+#ifndef LEADROUTE_COMPILER_AST_H_
+#define LEADROUTE_COMPILER_AST_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "compiler/source.h"
+
+namespace leadroute::compiler::ast {
+
+struct Name {
+  std::string text;
+  Span span;
+};
+
+// A literal value, or a bare name standing for an enum value, a priority
+// label, a channel or a rep.
+struct Literal {
+  enum class Kind { kString, kInt, kNumber, kBool, kDuration, kName, kList };
+  Kind kind = Kind::kString;
+  std::string text;  // decoded string, or the name; the source text otherwise
+  int64_t int_value = 0;
+  double number_value = 0;
+  bool bool_value = false;
+  absl::Duration duration;
+  std::vector<Literal> items;  // kList
+  Span span;
+};
+
+// kDuration is not a schema type: it is what `sla` reads as in later stages.
+enum class Type {
+  kString,
+  kInt,
+  kNumber,
+  kBool,
+  kTime,
+  kList,
+  kEnum,
+  kRep,
+  kTeam,
+  kDuration
+};
+
+struct RulesetHeader {
+  Literal name;
+  Literal version;
+  Span span;
+};
+
+struct Include {
+  Literal path;
+  Span span;
+};
+
+struct AttrDecl {
+  Name name;
+  Type type = Type::kString;
+  Span type_span;
+  std::vector<Name> enum_values;  // kEnum
+  bool required = false;
+  Span required_span;
+  std::optional<Literal> default_value;
+  Span span;
+};
+
+struct Schema {
+  std::vector<AttrDecl> attributes;
+  Span span;
+};
+
+// Working hours: days `first`..`last` (0 = mon .. 6 = sun), minutes from
+// midnight [start, end).
+struct HoursSpan {
+  int first_day = 0;
+  int last_day = 0;
+  int start_minute = 0;
+  int end_minute = 0;
+  Span span;
+};
+
+struct Property {
+  Name name;
+  std::variant<Literal, std::vector<HoursSpan>> value;
+  Span value_span;
+  Span span;
+};
+
+struct Entity {
+  enum class Kind { kRep, kTeam, kQueue };
+  Kind kind = Kind::kRep;
+  Name name;
+  std::vector<Property> properties;
+  Span span;
+};
+
+struct CsvSource {
+  Literal path;
+  Literal key_column;
+  Literal value_column;
+  Span span;
+};
+
+struct TableEntry {
+  Literal key;
+  Literal value;
+  Span span;
+};
+
+struct Table {
+  Name name;
+  Type key_type = Type::kString;
+  Span key_type_span;
+  Type value_type = Type::kString;
+  Span value_type_span;
+  std::vector<TableEntry> entries;
+  std::optional<CsvSource> csv;
+  Span span;
+};
+
+// A value inside a condition: an attribute, a literal, or a call such as
+// region(country) or domain(email).
+struct Operand {
+  enum class Kind { kAttribute, kLiteral, kCall };
+  Kind kind = Kind::kAttribute;
+  Name name;  // attribute or function
+  Literal literal;
+  std::vector<Operand> args;
+  Span span;
+};
+
+enum class CompareOp {
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kStartsWith,
+  kEndsWith,
+  kContains
+};
+
+struct Expr {
+  enum class Kind {
+    kAnd,      // children, all true
+    kOr,       // children, any true
+    kNot,      // children[0] false
+    kHas,      // attribute `lhs.name` present
+    kCompare,  // lhs op rhs
+    kIn,       // lhs in set (set_items or set_table)
+    kNotIn,    // lhs not in set
+    kBetween,  // rhs <= lhs <= rhs2
+    kWithin,   // time lhs within `duration` before now
+    kTruthy,   // a bare bool operand
+  };
+  Kind kind = Kind::kTruthy;
+  CompareOp op = CompareOp::kEq;
+  Span op_span;
+  std::vector<std::unique_ptr<Expr>> children;
+  Operand lhs;
+  Operand rhs;
+  Operand rhs2;
+  std::vector<Literal> set_items;
+  std::optional<Name> set_table;
+  absl::Duration duration;
+  Span span;
+};
+
+// One outcome of a rule: `team x`, `rep y`, `queue z`, a lookup call, a
+// label or channel name, a duration, a number, or +/- points.
+struct Target {
+  enum class Kind {
+    kRep,
+    kTeam,
+    kQueue,
+    kCall,
+    kName,
+    kString,
+    kDuration,
+    kNumber,
+    kPoints
+  };
+  Kind kind = Kind::kName;
+  Name name;     // rep/team/queue/label/channel/function name
+  Operand call;  // kCall
+  std::string text;
+  int64_t number = 0;  // kNumber, kPoints (signed)
+  absl::Duration duration;
+  Span span;
+};
+
+struct Rule {
+  Name name;  // "otherwise" for the default
+  bool is_otherwise = false;
+  std::unique_ptr<Expr> when;   // null for otherwise
+  std::vector<Target> outcome;  // first choice, then fallbacks
+  Span span;
+};
+
+enum class StageKind { kScore, kAssign, kPriority, kSla, kChannel };
+
+struct Stage {
+  StageKind kind = StageKind::kAssign;
+  Span kind_span;
+  std::vector<Name> labels;  // priority only: most urgent first
+  Span labels_span;
+  std::vector<Rule> rules;  // in order; `otherwise` included where written
+  Span span;
+};
+
+struct Expectation {
+  Name output;
+  Target value;
+  Span span;
+};
+
+struct Test {
+  Literal name;
+  std::optional<Literal> at;  // evaluation time, RFC 3339
+  std::vector<Property> lead;
+  Span lead_span;
+  std::vector<Expectation> expect;
+  Span span;
+};
+
+using Declaration =
+    std::variant<RulesetHeader, Include, Schema, Entity, Table, Stage, Test>;
+
+struct File {
+  int source = -1;  // id in the SourceSet
+  std::vector<Declaration> declarations;
+};
+
+absl::string_view StageName(StageKind kind);
+absl::string_view TypeName(Type type);
+
+}  // namespace leadroute::compiler::ast
+
+#endif  // LEADROUTE_COMPILER_AST_H_

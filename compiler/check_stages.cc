@@ -1,0 +1,191 @@
+// The check_stages pass; see passes.h.
+#include "absl/strings/str_cat.h"
+#include "compiler/passes.h"
+
+namespace leadroute::compiler {
+namespace {
+
+using ast::StageKind;
+using TK = ast::Target::Kind;
+
+class StageChecker {
+ public:
+  StageChecker(const Module& m, Diagnostics* d) : m_(m), d_(d) {}
+
+  void Check(const ast::Stage& s) {
+    const std::string stage(ast::StageName(s.kind));
+    Labels(s);
+    absl::flat_hash_map<std::string, const ast::Rule*> named;
+    const ast::Rule* otherwise = nullptr;
+    for (const ast::Rule& r : s.rules) {
+      if (otherwise != nullptr) {
+        d_->Error(r.name.span, absl::StrCat("`", r.name.text,
+                                            "` comes after `otherwise` and can "
+                                            "never fire"))
+            .notes.push_back({otherwise->name.span, "`otherwise` is here"});
+      }
+      if (r.is_otherwise) {
+        if (s.kind == StageKind::kScore) {
+          d_->Error(r.name.span,
+                    "the score stage adds points and has no "
+                    "`otherwise`")
+              .hint = "leads that match no score rule score 0";
+        }
+        if (otherwise == nullptr) otherwise = &r;
+      } else {
+        auto [it, inserted] = named.emplace(r.name.text, &r);
+        if (!inserted) {
+          d_->Error(r.name.span, absl::StrCat("duplicate rule `", r.name.text,
+                                              "` in the ", stage, " stage"))
+              .notes.push_back({it->second->name.span, "first defined here"});
+        }
+      }
+      Outcome(s, r);
+    }
+    if (otherwise == nullptr && s.kind != StageKind::kScore) {
+      d_->Error(s.kind_span,
+                absl::StrCat("the ", stage, " stage has no `otherwise`"))
+          .hint = absl::StrCat(
+          "end it with `otherwise ...` so that every lead "
+          "gets ",
+          s.kind == StageKind::kAssign ? "an owner" : "a value");
+    }
+  }
+
+ private:
+  void Labels(const ast::Stage& s) {
+    if (s.kind != StageKind::kPriority) {
+      if (!s.labels.empty()) {
+        d_->Error(s.labels_span, "`labels` belongs in the priority stage");
+      }
+      return;
+    }
+    if (s.labels.empty()) {
+      d_->Error(s.kind_span, "the priority stage declares no labels").hint =
+          "start it with labels urgent > high > normal > low (most "
+          "urgent first)";
+    }
+    for (size_t i = 0; i < s.labels.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (s.labels[i].text == s.labels[j].text) {
+          d_->Error(s.labels[i].span,
+                    absl::StrCat("duplicate label `", s.labels[i].text, "`"));
+        }
+      }
+    }
+  }
+
+  void Outcome(const ast::Stage& s, const ast::Rule& r) {
+    if (r.outcome.size() > 1 && s.kind != StageKind::kAssign) {
+      d_->Error(r.outcome[1].span, "only assign rules have `else` fallbacks");
+    }
+    for (size_t i = 0; i < r.outcome.size(); ++i) {
+      const ast::Target& t = r.outcome[i];
+      switch (s.kind) {
+        case StageKind::kAssign:
+          Assign(t);
+          if (t.kind == TK::kQueue && i + 1 < r.outcome.size()) {
+            d_->Error(r.outcome[i + 1].span,
+                      "a queue always takes the lead: this fallback is never "
+                      "used");
+          }
+          break;
+        case StageKind::kScore:
+          if (t.kind != TK::kPoints) {
+            d_->Error(t.span, "a score rule adds or subtracts points").hint =
+                "e.g. then +20 or then -10";
+          }
+          break;
+        case StageKind::kPriority:
+          Label(s, t);
+          break;
+        case StageKind::kSla:
+          if (t.kind != TK::kDuration) {
+            d_->Error(t.span, "an sla rule gives a duration").hint =
+                "e.g. then 15m, 1h or 2d";
+          } else if (t.duration <= absl::ZeroDuration()) {
+            d_->Error(t.span, "an SLA must be longer than zero");
+          }
+          break;
+        case StageKind::kChannel:
+          if (t.kind != TK::kName) {
+            d_->Error(t.span, "a channel rule names a channel").hint =
+                "e.g. then phone, then email, then linkedin";
+          }
+          break;
+      }
+    }
+  }
+
+  void Assign(const ast::Target& t) {
+    switch (t.kind) {
+      case TK::kRep:
+      case TK::kTeam:
+      case TK::kQueue:
+        return;
+      case TK::kCall: {
+        auto it = m_.tables.find(t.call.name.text);
+        if (it == m_.tables.end()) {
+          if (t.call.name.text == "domain" || t.call.name.text == "lower") {
+            d_->Error(t.span, "a built-in function gives text, not an owner");
+          }
+          return;
+        }
+        const ast::Type v = it->second->value_type;
+        if (v != ast::Type::kRep && v != ast::Type::kTeam) {
+          d_->Error(t.span, absl::StrCat("table `", t.call.name.text,
+                                         "` gives ", ast::TypeName(v),
+                                         " values, not reps or teams"))
+              .notes.push_back(
+                  {it->second->value_type_span, "value type declared here"});
+        }
+        return;
+      }
+      case TK::kName: {
+        Diagnostic& d = d_->Error(t.span, absl::StrCat("say what `", t.text,
+                                                       "` is: rep, team or "
+                                                       "queue"));
+        if (m_.reps.contains(t.text)) d.hint = absl::StrCat("rep ", t.text);
+        if (m_.teams.contains(t.text)) d.hint = absl::StrCat("team ", t.text);
+        if (m_.queues.contains(t.text)) d.hint = absl::StrCat("queue ", t.text);
+        return;
+      }
+      default:
+        d_->Error(t.span,
+                  "an assign rule names an owner: rep NAME, team NAME, "
+                  "queue NAME or a table lookup");
+    }
+  }
+
+  void Label(const ast::Stage& s, const ast::Target& t) {
+    if (t.kind != TK::kName) {
+      d_->Error(t.span, "a priority rule gives a label").hint =
+          "e.g. then urgent";
+      return;
+    }
+    if (s.labels.empty()) return;  // reported once in Labels()
+    std::vector<std::string> names;
+    for (const ast::Name& l : s.labels) {
+      if (l.text == t.name.text) return;
+      names.push_back(l.text);
+    }
+    std::string best = ClosestMatch(t.name.text, names);
+    d_->Error(t.span, absl::StrCat("`", t.name.text,
+                                   "` is not a declared "
+                                   "priority label"))
+        .hint = best.empty() ? "add it to the stage's `labels`"
+                             : absl::StrCat("did you mean `", best, "`?");
+  }
+
+  const Module& m_;
+  Diagnostics* d_;
+};
+
+}  // namespace
+
+void CheckStages(const Module& module, Diagnostics* diagnostics) {
+  StageChecker checker(module, diagnostics);
+  module.ForEach<ast::Stage>([&](const ast::Stage& s) { checker.Check(s); });
+}
+
+}  // namespace leadroute::compiler

@@ -1,0 +1,175 @@
+// Diagnostic collection and rendering; see diagnostic.h.
+#include "compiler/diagnostic.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "nlohmann/json.hpp"
+
+namespace leadroute::compiler {
+namespace {
+
+absl::string_view SeverityName(Severity s) {
+  return s == Severity::kError ? "error" : "warning";
+}
+
+std::string Location(const SourceSet& sources, const Span& span) {
+  if (span.file < 0) return "leadroute";
+  LineCol at = sources.Position(span);
+  return absl::StrCat(sources.file(span.file).path(), ":", at.line, ":",
+                      at.column);
+}
+
+// The source line under `span`, and a caret line marking it. Tabs are kept
+// in the caret line so the marker lines up in a terminal.
+void AppendExcerpt(const SourceSet& sources, const Span& span,
+                   std::string* out) {
+  if (span.file < 0) return;
+  const SourceFile& file = sources.file(span.file);
+  LineCol at = file.Position(span.begin);
+  absl::string_view line = file.Line(at.line);
+  constexpr size_t kMaxShown = 200;
+  if (line.size() > kMaxShown) line = line.substr(0, kMaxShown);
+  std::string marker;
+  for (int i = 0; i + 1 < at.column && i < static_cast<int>(line.size()); ++i) {
+    marker.push_back(line[i] == '\t' ? '\t' : ' ');
+  }
+  const uint32_t line_end = span.begin + (line.size() - (at.column - 1));
+  const uint32_t end = std::min(span.end, line_end);
+  marker.push_back('^');
+  for (uint32_t i = span.begin + 1; i < end && marker.size() < kMaxShown; ++i) {
+    marker.push_back('~');
+  }
+  // Control bytes (binary input) would garble the terminal.
+  std::string shown(line);
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') c = '?';
+  }
+  absl::StrAppend(out, "  ", shown, "\n  ", marker, "\n");
+}
+
+std::string GithubEscape(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{"%", "%25"}, {"\r", "%0D"}, {"\n", "%0A"}});
+}
+
+}  // namespace
+
+Diagnostic& Diagnostics::Error(Span span, std::string message) {
+  all_.push_back({Severity::kError, span, std::move(message), {}, {}});
+  return all_.back();
+}
+
+Diagnostic& Diagnostics::Warning(Span span, std::string message) {
+  all_.push_back({Severity::kWarning, span, std::move(message), {}, {}});
+  return all_.back();
+}
+
+int Diagnostics::error_count() const {
+  return static_cast<int>(std::count_if(
+      all_.begin(), all_.end(),
+      [](const Diagnostic& d) { return d.severity == Severity::kError; }));
+}
+
+int Diagnostics::warning_count() const {
+  return static_cast<int>(all_.size()) - error_count();
+}
+
+void Diagnostics::Sort() {
+  std::stable_sort(all_.begin(), all_.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.span.file != b.span.file) {
+                       return a.span.file < b.span.file;
+                     }
+                     return a.span.begin < b.span.begin;
+                   });
+}
+
+std::string RenderText(const SourceSet& sources, const Diagnostic& d) {
+  std::string out =
+      absl::StrCat(Location(sources, d.span), ": ", SeverityName(d.severity),
+                   ": ", d.message, "\n");
+  AppendExcerpt(sources, d.span, &out);
+  for (const Note& note : d.notes) {
+    absl::StrAppend(&out, Location(sources, note.span),
+                    ": note: ", note.message, "\n");
+    AppendExcerpt(sources, note.span, &out);
+  }
+  if (!d.hint.empty()) absl::StrAppend(&out, "  hint: ", d.hint, "\n");
+  return out;
+}
+
+std::string RenderJson(const SourceSet& sources,
+                       const std::vector<Diagnostic>& all) {
+  auto located = [&](const Span& span) {
+    nlohmann::json j = nlohmann::json::object();
+    if (span.file < 0) return j;
+    LineCol begin = sources.Position(span);
+    LineCol end = sources.file(span.file).Position(span.end);
+    j["file"] = sources.file(span.file).path();
+    j["line"] = begin.line;
+    j["column"] = begin.column;
+    j["end_line"] = end.line;
+    j["end_column"] = end.column;
+    return j;
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (const Diagnostic& d : all) {
+    nlohmann::json j = located(d.span);
+    j["severity"] = SeverityName(d.severity);
+    j["message"] = d.message;
+    nlohmann::json notes = nlohmann::json::array();
+    for (const Note& n : d.notes) {
+      nlohmann::json note = located(n.span);
+      note["message"] = n.message;
+      notes.push_back(std::move(note));
+    }
+    j["notes"] = std::move(notes);
+    if (!d.hint.empty()) j["hint"] = d.hint;
+    out.push_back(std::move(j));
+  }
+  // Replace invalid UTF-8 (binary input) instead of throwing.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string RenderGithub(const SourceSet& sources, const Diagnostic& d) {
+  std::string message = d.message;
+  if (!d.hint.empty()) absl::StrAppend(&message, " (hint: ", d.hint, ")");
+  if (d.span.file < 0) {
+    return absl::StrCat("::", SeverityName(d.severity),
+                        "::", GithubEscape(message), "\n");
+  }
+  LineCol at = sources.Position(d.span);
+  std::string file =
+      absl::StrReplaceAll(sources.file(d.span.file).path(),
+                          {{"%", "%25"}, {",", "%2C"}, {":", "%3A"}});
+  return absl::StrCat("::", SeverityName(d.severity), " file=", file,
+                      ",line=", at.line, ",col=", at.column,
+                      "::", GithubEscape(message), "\n");
+}
+
+std::string ClosestMatch(absl::string_view word,
+                         const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    // Levenshtein distance, two rows.
+    std::vector<size_t> prev(c.size() + 1), cur(c.size() + 1);
+    for (size_t j = 0; j <= c.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= c.size(); ++j) {
+        size_t sub = prev[j - 1] + (word[i - 1] == c[j - 1] ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      }
+      std::swap(prev, cur);
+    }
+    if (prev[c.size()] < best_distance) {
+      best_distance = prev[c.size()];
+      best = c;
+    }
+  }
+  return best;
+}
+
+}  // namespace leadroute::compiler

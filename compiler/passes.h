@@ -1,0 +1,73 @@
+// The checking passes, one per file, in the order compiler.cc runs them.
+// Each reports the rule author's mistakes to `diagnostics` and records what
+// later passes need in the Module.
+#ifndef LEADROUTE_COMPILER_PASSES_H_
+#define LEADROUTE_COMPILER_PASSES_H_
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/diagnostic.h"
+#include "compiler/module.h"
+
+namespace leadroute::compiler {
+
+// Symbol tables; duplicates; the ruleset header; undefined reps, teams,
+// queues, tables, attributes and functions (with "did you mean" hints).
+void ResolveNames(Module* module, Diagnostics* diagnostics);
+
+// Rows of every table, inline or from a CSV file beside the rule file; key
+// and value types; duplicate keys; rep/team values that name nothing.
+void LoadTables(Module* module, Diagnostics* diagnostics);
+
+// Rep and team properties: time zones (IANA, via Abseil), working hours,
+// capacities, weights, strategies, members.
+void CheckEntities(const Module& module, Diagnostics* diagnostics);
+
+// Types of every condition and default value; enum values and labels.
+void CheckTypes(const Module& module, Diagnostics* diagnostics);
+
+// Stage shape: `otherwise` present, once, and last; outcomes that fit the
+// stage (a team for assign, a label for priority, a duration for sla, ...).
+void CheckStages(const Module& module, Diagnostics* diagnostics);
+
+// Test blocks: lead attributes that exist and fit their types, required
+// ones present, expectations that name real outputs.
+void CheckTests(const Module& module, Diagnostics* diagnostics);
+
+// Shared by the passes: the type a stage output has when a later stage
+// reads it, or nullopt when `name` is not a stage output.
+struct OutputInfo {
+  ast::StageKind stage;
+  ast::Type type;  // kInt for score, kEnum (labels) for priority, ...
+};
+std::optional<OutputInfo> StageOutput(absl::string_view name);
+
+// What a literal must be: a type, and for enums and priority labels the
+// names it may take.
+struct LiteralType {
+  ast::Type type;
+  const std::vector<ast::Name>* symbols = nullptr;
+  bool labels = false;  // symbols are priority labels, not enum values
+};
+// Whether `lit` is a value of `want`; reports why not, naming `what`.
+bool CheckLiteral(const LiteralType& want, const ast::Literal& lit,
+                  absl::string_view what, Diagnostics* diagnostics);
+// "an int", "a string", ...
+std::string TypeArticle(ast::Type type);
+
+// "did you mean `x`?" for the closest of `keys`, or "".
+template <typename Map>
+std::string DidYouMean(absl::string_view word, const Map& map) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : map) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  std::string best = ClosestMatch(word, keys);
+  return best.empty() ? "" : "did you mean `" + best + "`?";
+}
+
+}  // namespace leadroute::compiler
+
+#endif  // LEADROUTE_COMPILER_PASSES_H_

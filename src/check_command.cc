@@ -1,0 +1,116 @@
+// `leadroute check PATH...`: lint rule files. A folder is searched for
+// .route files; those with a `ruleset` declaration are checked as roots
+// (with everything they include), and a file that no root includes is
+// checked on its own, so nothing in the folder goes unchecked.
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/compiler.h"
+#include "src/commands.h"
+
+namespace leadroute {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Canonical(const fs::path& p) {
+  std::error_code ec;
+  fs::path c = fs::weakly_canonical(p, ec);
+  return ec ? p.string() : c.string();
+}
+
+// The .route files under `path` (itself, if a file), sorted.
+bool Expand(const std::string& path, std::vector<std::string>* out) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    std::vector<std::string> found;
+    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      if (it->is_regular_file(ec) && it->path().extension() == ".route") {
+        found.push_back(it->path().string());
+      }
+    }
+    std::sort(found.begin(), found.end());
+    out->insert(out->end(), found.begin(), found.end());
+    return !ec;
+  }
+  if (!fs::exists(path, ec)) return false;
+  out->push_back(path);
+  return true;
+}
+
+}  // namespace
+
+int CheckCommand(const CheckFlags& flags) {
+  std::vector<std::string> files;
+  for (const std::string& p : flags.paths) {
+    if (!Expand(p, &files)) {
+      std::cerr << "leadroute check: " << p << ": no such file or folder\n";
+      return kExitUsageOrIo;
+    }
+  }
+  // Check every file; keep roots' results and remember what they include.
+  std::vector<compiler::CheckResult> roots;
+  std::vector<compiler::CheckResult> fragments;
+  std::set<std::string> included;
+  for (const std::string& f : files) {
+    absl::StatusOr<compiler::CheckResult> r = compiler::Check(f);
+    if (!r.ok()) {
+      std::cerr << "leadroute check: " << r.status().message() << "\n";
+      return kExitUsageOrIo;
+    }
+    if (r->module->header != nullptr) {
+      for (int i = 1; i < r->module->sources.size(); ++i) {
+        included.insert(Canonical(r->module->sources.file(i).path()));
+      }
+      roots.push_back(*std::move(r));
+    } else {
+      fragments.push_back(*std::move(r));
+    }
+  }
+  std::vector<const compiler::CheckResult*> reported;
+  for (const auto& r : roots) reported.push_back(&r);
+  for (const auto& r : fragments) {
+    if (!included.contains(Canonical(r.module->sources.file(0).path()))) {
+      reported.push_back(&r);
+    }
+  }
+
+  int errors = 0;
+  int warnings = 0;
+  std::string json_items;
+  for (const compiler::CheckResult* r : reported) {
+    errors += r->diagnostics.error_count();
+    warnings += r->diagnostics.warning_count();
+    const auto& all = r->diagnostics.all();
+    if (flags.format == "json") {
+      std::string items = compiler::RenderJson(r->module->sources, all);
+      // Splice the per-ruleset arrays into one.
+      items = items.substr(1, items.size() - 2);
+      if (items.find_first_not_of(" \n") != std::string::npos) {
+        absl::StrAppend(&json_items, json_items.empty() ? "" : ",", items);
+      }
+      continue;
+    }
+    for (const compiler::Diagnostic& d : all) {
+      std::cout << (flags.format == "github"
+                        ? compiler::RenderGithub(r->module->sources, d)
+                        : compiler::RenderText(r->module->sources, d));
+    }
+  }
+  if (flags.format == "json") {
+    std::cout << "[" << json_items << (json_items.empty() ? "]\n" : "\n]\n");
+  } else if (flags.format == "text") {
+    std::cout << absl::StrCat(
+        "checked ", reported.size(),
+        reported.size() == 1 ? " ruleset: " : " rulesets: ", errors,
+        errors == 1 ? " error, " : " errors, ", warnings,
+        warnings == 1 ? " warning\n" : " warnings\n");
+  }
+  if (errors > 0 || (flags.strict && warnings > 0)) return kExitRulesOrInput;
+  return kExitOk;
+}
+
+}  // namespace leadroute

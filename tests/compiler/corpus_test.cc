@@ -1,0 +1,76 @@
+// Golden diagnostics: every tests/compiler/corpus/NAME.route is checked and
+// its diagnostics (file:line:col, severity, message, notes, hints) must be
+// exactly those in NAME.expected. Files with no .expected are fragments
+// checked through the files that include them.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/compiler.h"
+#include "gtest/gtest.h"
+
+namespace leadroute::compiler {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Render(const CheckResult& r) {
+  auto where = [&](const Span& span) {
+    LineCol at = r.module->sources.Position(span);
+    return absl::StrCat(
+        fs::path(r.module->sources.file(span.file).path()).filename().string(),
+        ":", at.line, ":", at.column);
+  };
+  std::string out;
+  for (const Diagnostic& d : r.diagnostics.all()) {
+    absl::StrAppend(&out, where(d.span), ": ",
+                    d.severity == Severity::kError ? "error" : "warning", ": ",
+                    d.message, "\n");
+    for (const Note& n : d.notes) {
+      absl::StrAppend(&out, where(n.span), ": note: ", n.message, "\n");
+    }
+    if (!d.hint.empty()) absl::StrAppend(&out, "  hint: ", d.hint, "\n");
+  }
+  return out;
+}
+
+std::vector<std::string> CorpusFiles() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(LEADROUTE_CORPUS_DIR)) {
+    if (entry.path().extension() == ".expected") {
+      names.push_back(entry.path().stem().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class CorpusTest : public testing::TestWithParam<std::string> {};
+
+TEST_P(CorpusTest, DiagnosticsMatchExpected) {
+  const fs::path dir = LEADROUTE_CORPUS_DIR;
+  // Check relative to the corpus folder so CSV and include paths in
+  // messages are as a user running `leadroute check` there sees them.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  absl::StatusOr<CheckResult> result = Check(GetParam() + ".route");
+  fs::current_path(cwd);
+  ASSERT_TRUE(result.ok()) << result.status();
+
+  std::ifstream in(dir / (GetParam() + ".expected"));
+  std::stringstream expected;
+  expected << in.rdbuf();
+  EXPECT_EQ(Render(*result), expected.str());
+  EXPECT_FALSE(result->ok()) << "a corpus file must have errors";
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusTest, testing::ValuesIn(CorpusFiles()),
+                         [](const auto& info) { return info.param; });
+
+TEST(CorpusTest, EveryExpectedFileIsUsed) {
+  EXPECT_GE(CorpusFiles().size(), 9u);
+}
+
+}  // namespace
+}  // namespace leadroute::compiler

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""`leadroute check` as CI runs it: exit codes, the three output formats,
+--strict, and folders with included fragments."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+EXAMPLES = os.path.join(ROOT, "examples")
+CORPUS = os.path.join(ROOT, "tests", "compiler", "corpus")
+
+WARNING_ONLY = '''ruleset "w" version "1"
+schema { country: string required }
+queue q
+assign {
+  rule r when has country then queue q
+  otherwise queue q
+}
+'''
+
+
+def check(*args, cwd=None):
+    return subprocess.run([BINARY, "check", *args], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+class CheckCliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_examples_folder_is_clean(self):
+        r = check(EXAMPLES)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertEqual(r.stdout.strip(),
+                         "checked 1 ruleset: 0 errors, 0 warnings")
+
+    def test_errors_exit_1_with_caret_and_summary(self):
+        r = check("names.route", cwd=CORPUS)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("names.route:15:24: error: undefined attribute `contry`\n"
+                      "    rule by_country when contry == \"US\" then team sale\n"
+                      "                         ^~~~~~\n"
+                      "  hint: did you mean `country`?", r.stdout)
+        self.assertTrue(r.stdout.endswith("checked 1 ruleset: 10 errors, "
+                                          "0 warnings\n"), r.stdout)
+
+    def test_github_format_annotates_each_error(self):
+        r = check("--format=github", "names.route", cwd=CORPUS)
+        self.assertEqual(r.returncode, 1)
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), 10)
+        self.assertEqual(lines[0], "::error file=names.route,line=6,col=3::"
+                                   "duplicate attribute `country`")
+        self.assertTrue(all(l.startswith("::error file=") for l in lines))
+
+    def test_json_format_is_machine_readable(self):
+        r = check("--format=json", "types.route", cwd=CORPUS)
+        self.assertEqual(r.returncode, 1)
+        items = json.loads(r.stdout)
+        first = items[0]
+        self.assertEqual((first["file"], first["line"], first["column"]),
+                         ("types.route", 5, 26))
+        self.assertEqual(first["severity"], "error")
+        warnings = [i for i in items if i["severity"] == "warning"]
+        self.assertEqual(len(warnings), 1)
+        self.assertEqual(warnings[0]["notes"][0]["line"], 4)
+
+    def test_json_of_a_clean_file_is_an_empty_array(self):
+        r = check("--format=json", os.path.join(EXAMPLES, "acme.route"))
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(json.loads(r.stdout), [])
+
+    def test_warnings_fail_only_with_strict(self):
+        path = self.write("w.route", WARNING_ONLY)
+        r = check(path)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("warning: `has country` is always true", r.stdout)
+        self.assertEqual(check("--strict", path).returncode, 1)
+
+    def test_fragment_included_by_a_root_is_not_checked_alone(self):
+        self.write("teams.route", "queue q\n")
+        self.write("main.route", 'ruleset "m" version "1"\n'
+                                 'include "teams.route"\n'
+                                 'assign { otherwise queue q }\n')
+        r = check(self.tmp)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("checked 1 ruleset", r.stdout)
+
+    def test_orphan_fragment_is_reported(self):
+        self.write("orphan.route", "queue q\n")
+        r = check(self.tmp)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("orphan.route:1:1: error: missing `ruleset", r.stdout)
+
+    def test_missing_path_is_a_usage_error(self):
+        r = check("/nonexistent.route")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no such file or folder", r.stderr)
+
+    def test_bad_format_is_a_usage_error(self):
+        self.assertEqual(check("--format=xml", EXAMPLES).returncode, 2)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leadroute", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = args.leadroute
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
