@@ -81,8 +81,10 @@ struct Schema {
 struct HoursSpan {
   int first_day = 0;
   int last_day = 0;
-  int start_minute = 0;
+  int start_minute = 0;  // -1 when not a time of day (reported later)
   int end_minute = 0;
+  std::string start_text;  // "09:00", as written
+  std::string end_text;
   Span span;
 };
 
@@ -170,7 +172,8 @@ struct Expr {
   Operand rhs2;
   std::vector<Literal> set_items;
   std::optional<Name> set_table;
-  absl::Duration duration;
+  absl::Duration duration;    // kWithin
+  std::string duration_text;  // kWithin, as written
   Span span;
 };
 

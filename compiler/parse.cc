@@ -360,6 +360,8 @@ class Builder {
             days.size() > 1 ? DayOf(days[1]->string_view()) : h.first_day;
         h.start_minute = MinuteOf(clocks[0]->string_view());
         h.end_minute = MinuteOf(clocks[1]->string_view());
+        h.start_text = std::string(clocks[0]->string_view());
+        h.end_text = std::string(clocks[1]->string_view());
         spans.push_back(h);
       }
       p.value = std::move(spans);
@@ -495,6 +497,7 @@ class Builder {
       } else if (test->is_type<g::within_test>()) {
         e->kind = ast::Expr::Kind::kWithin;
         e->duration = DurationOf(*test->children[0]);
+        e->duration_text = std::string(test->children[0]->string_view());
         e->op_span = SpanOf(*test->children[0]);
       }
     }

@@ -27,6 +27,14 @@ struct CheckFlags {
 // Lints rule files: diagnostics on stdout, exit 1 on errors.
 int CheckCommand(const CheckFlags& flags);
 
+struct FmtFlags {
+  std::vector<std::string> paths;  // files or folders
+  bool check = false;              // list unformatted files, exit 1 if any
+  bool write = false;              // rewrite files in place
+};
+// Formats rule files; by default prints them to stdout.
+int FmtCommand(const FmtFlags& flags);
+
 struct RouteFlags {
   std::string server = "127.0.0.1:50051";
   std::string

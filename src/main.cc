@@ -40,6 +40,16 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   check_cmd->add_flag("--strict", check.strict, "Fail on warnings too");
 
+  FmtFlags fmt;
+  CLI::App* fmt_cmd = app.add_subcommand(
+      "fmt", "Print rule files in the canonical layout (or --check, -w)");
+  fmt_cmd->add_option("paths", fmt.paths, ".route files or folders")
+      ->required();
+  CLI::Option* fmt_check = fmt_cmd->add_flag(
+      "--check", fmt.check, "List files that are not formatted; exit 1 if any");
+  fmt_cmd->add_flag("-w,--write", fmt.write, "Rewrite files in place")
+      ->excludes(fmt_check);
+
   RouteFlags route;
   CLI::App* route_cmd = app.add_subcommand(
       "route",
@@ -68,6 +78,7 @@ int Main(int argc, char** argv) {
   if (serve_cmd->parsed()) return ServeCommand(serve);
   if (route_cmd->parsed()) return RouteCommand(route);
   if (check_cmd->parsed()) return CheckCommand(check);
+  if (fmt_cmd->parsed()) return FmtCommand(fmt);
   return kExitUsageOrIo;
 }
 
