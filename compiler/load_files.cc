@@ -77,6 +77,11 @@ absl::Status ReadFile(const std::string& path, std::string* out) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": is a folder, not a file"));
   }
+  // Devices and pipes (/dev/zero, /dev/stdin) could be read forever.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": not a regular file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;

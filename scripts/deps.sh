@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages leadroute builds and tests with, and only
-# those that are missing. Non-interactive; as root or through sudo.
+# Installs the Debian 12 packages leadroute needs, and only those missing.
+# `deps.sh` is what building and serving need; `deps.sh --test` adds what the
+# test suite needs. Non-interactive; as root or through sudo.
 set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   tao-pegtl-dev libabsl-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-grpcio python3-grpc-tools python3-protobuf
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(
+    libgtest-dev libgmock-dev libbenchmark-dev
+    python3 python3-grpcio python3-grpc-tools python3-protobuf
+    clang libclang-rt-dev
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build/test"
 
-"$root/scripts/deps.sh"
+"$root/scripts/deps.sh" --test
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLEADROUTE_SANITIZE=ON >/dev/null
 cmake --build "$build"

@@ -101,6 +101,17 @@ TEST(RobustnessTest, UnreadableRootIsAStatusNotADiagnostic) {
               HasSubstr("/nonexistent/rules.route"));
 }
 
+TEST(RobustnessTest, IncludingADeviceIsRefusedNotReadForever) {
+  CheckResult r = CheckText(
+      "dev.route",
+      "ruleset \"r\" version \"1\"\ninclude \"/dev/zero\"\n"
+      "table t: string -> string from csv \"/dev/zero\" key \"a\" value \"b\"\n"
+      "queue q\nassign { otherwise queue q }\n");
+  EXPECT_THAT(Messages(r), HasSubstr("2:9: cannot include: /dev/zero: not a "
+                                     "regular file"));
+  EXPECT_THAT(Messages(r), HasSubstr("/dev/zero: not a regular file"));
+}
+
 TEST(RobustnessTest, AFolderIsNotARuleFile) {
   absl::StatusOr<CheckResult> r = Check(LEADROUTE_CORPUS_DIR);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
