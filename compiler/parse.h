@@ -10,8 +10,8 @@
 
 namespace leadroute::compiler {
 
-// How deep grammar rules may nest before the input is rejected (parenthesized
-// conditions cost about seven levels each). Keeps the stack bounded on
+// How deep grammar rules may nest before the input is rejected (a level of
+// parentheses costs about two, so some 400 nest). Keeps the stack bounded on
 // pathological input such as 10,000 nested parentheses.
 inline constexpr int kMaxParseDepth = 1000;
 
