@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/compiler.h"
 #include "src/commands.h"
+#include "src/rule_files.h"
 
 namespace leadroute {
 namespace {
@@ -21,32 +22,12 @@ std::string Canonical(const fs::path& p) {
   return ec ? p.string() : c.string();
 }
 
-// The .route files under `path` (itself, if a file), sorted.
-bool Expand(const std::string& path, std::vector<std::string>* out) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    std::vector<std::string> found;
-    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end;
-         it.increment(ec)) {
-      if (it->is_regular_file(ec) && it->path().extension() == ".route") {
-        found.push_back(it->path().string());
-      }
-    }
-    std::sort(found.begin(), found.end());
-    out->insert(out->end(), found.begin(), found.end());
-    return !ec;
-  }
-  if (!fs::exists(path, ec)) return false;
-  out->push_back(path);
-  return true;
-}
-
 }  // namespace
 
 int CheckCommand(const CheckFlags& flags) {
   std::vector<std::string> files;
   for (const std::string& p : flags.paths) {
-    if (!Expand(p, &files)) {
+    if (!ExpandRuleFiles(p, &files)) {
       std::cerr << "leadroute check: " << p << ": no such file or folder\n";
       return kExitUsageOrIo;
     }

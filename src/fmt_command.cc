@@ -8,30 +8,12 @@
 #include "compiler/format.h"
 #include "compiler/load_files.h"
 #include "src/commands.h"
+#include "src/rule_files.h"
 
 namespace leadroute {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool Expand(const std::string& path, std::vector<std::string>* out) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    std::vector<std::string> found;
-    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end;
-         it.increment(ec)) {
-      if (it->is_regular_file(ec) && it->path().extension() == ".route") {
-        found.push_back(it->path().string());
-      }
-    }
-    std::sort(found.begin(), found.end());
-    out->insert(out->end(), found.begin(), found.end());
-    return !ec;
-  }
-  if (!fs::exists(path, ec)) return false;
-  out->push_back(path);
-  return true;
-}
 
 // Writes beside the file and renames over it, so a failure never leaves a
 // half-written rule file.
@@ -53,7 +35,7 @@ bool WriteAtomically(const std::string& path, const std::string& text) {
 int FmtCommand(const FmtFlags& flags) {
   std::vector<std::string> files;
   for (const std::string& p : flags.paths) {
-    if (!Expand(p, &files)) {
+    if (!ExpandRuleFiles(p, &files)) {
       std::cerr << "leadroute fmt: " << p << ": no such file or folder\n";
       return kExitUsageOrIo;
     }
