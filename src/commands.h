@@ -3,8 +3,11 @@
 #ifndef LEADROUTE_SRC_COMMANDS_H_
 #define LEADROUTE_SRC_COMMANDS_H_
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "runtime/policy.h"
 
 namespace leadroute {
 
@@ -35,6 +38,20 @@ struct FmtFlags {
 // Formats rule files; by default prints them to stdout.
 int FmtCommand(const FmtFlags& flags);
 
+struct EvalFlags {
+  std::string rules;
+  std::string lead_path;  // a Lead as proto JSON
+  std::string at;         // RFC 3339; default now
+};
+// Decides one lead with the rules and prints the decision as JSON.
+int EvalCommand(const EvalFlags& flags);
+
+struct TestFlags {
+  std::vector<std::string> rules;
+};
+// Runs the rules' test blocks; exit 1 when any fails.
+int TestCommand(const TestFlags& flags);
+
 struct RouteFlags {
   std::string server = "127.0.0.1:50051";
   std::string
@@ -45,6 +62,11 @@ struct RouteFlags {
 // A thin client: sends the lead(s) to a running server and prints the
 // answer as JSON on stdout.
 int RouteCommand(const RouteFlags& flags);
+
+// Checks and compiles `path` into the policy `serve` routes with; prints
+// diagnostics and sets `exit_code` (null policy) when it cannot.
+std::shared_ptr<const runtime::Policy> CompilePolicy(const std::string& path,
+                                                     int* exit_code);
 
 }  // namespace leadroute
 

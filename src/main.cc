@@ -50,6 +50,18 @@ int Main(int argc, char** argv) {
   fmt_cmd->add_flag("-w,--write", fmt.write, "Rewrite files in place")
       ->excludes(fmt_check);
 
+  EvalFlags eval;
+  CLI::App* eval_cmd =
+      app.add_subcommand("eval", "Decide one lead (JSON) with the rules");
+  eval_cmd->add_option("rules", eval.rules, "Root .route file")->required();
+  eval_cmd->add_option("lead", eval.lead_path, "Lead JSON file")->required();
+  eval_cmd->add_option("--at", eval.at, "Arrival time, RFC 3339 (default now)");
+
+  TestFlags test;
+  CLI::App* test_cmd = app.add_subcommand(
+      "test", "Run the rules' test blocks (exit 1 on failure)");
+  test_cmd->add_option("rules", test.rules, "Root .route files")->required();
+
   RouteFlags route;
   CLI::App* route_cmd = app.add_subcommand(
       "route",
@@ -79,6 +91,8 @@ int Main(int argc, char** argv) {
   if (route_cmd->parsed()) return RouteCommand(route);
   if (check_cmd->parsed()) return CheckCommand(check);
   if (fmt_cmd->parsed()) return FmtCommand(fmt);
+  if (eval_cmd->parsed()) return EvalCommand(eval);
+  if (test_cmd->parsed()) return TestCommand(test);
   return kExitUsageOrIo;
 }
 

@@ -1,9 +1,7 @@
 // `leadroute serve`: check the rules, start the gRPC server, run until
 // SIGTERM/SIGINT.
-#include <iostream>
 #include <memory>
 
-#include "compiler/compiler.h"
 #include "runtime/fixed_policy.h"
 #include "src/commands.h"
 #include "src/log.h"
@@ -15,35 +13,23 @@ int ServeCommand(const ServeFlags& flags) {
   ServerOptions options;
   options.listen = flags.listen;
   options.grace = absl::Seconds(flags.grace_seconds);
-  if (!flags.rules.empty()) {
-    absl::StatusOr<compiler::CheckResult> checked =
-        compiler::Check(flags.rules);
-    if (!checked.ok()) {
-      LogError("cannot read rules",
-               {{"path", flags.rules},
-                {"error", std::string(checked.status().message())}});
-      return kExitUsageOrIo;
+  std::shared_ptr<const runtime::Policy> policy;
+  if (flags.rules.empty()) {
+    LogInfo("policy", {{"ruleset", "builtin"},
+                       {"note", "no --rules: the built-in demo policy"}});
+    policy = std::make_shared<runtime::FixedPolicy>();
+  } else {
+    int exit_code = kExitOk;
+    policy = CompilePolicy(flags.rules, &exit_code);
+    if (policy == nullptr) {
+      LogError(exit_code == kExitUsageOrIo ? "cannot read rules"
+                                           : "rules have errors; not serving",
+               {{"path", flags.rules}});
+      return exit_code;
     }
-    for (const compiler::Diagnostic& d : checked->diagnostics.all()) {
-      std::cerr << compiler::RenderText(checked->module->sources, d);
-    }
-    if (!checked->ok()) {
-      LogError(
-          "rules have errors; not serving",
-          {{"path", flags.rules},
-           {"errors", std::to_string(checked->diagnostics.error_count())}});
-      return kExitRulesOrInput;
-    }
-    LogInfo("rules checked",
-            {{"path", flags.rules},
-             {"ruleset", checked->module->header->name.text},
-             {"version", checked->module->header->version.text}});
+    LogInfo("rules compiled", {{"path", flags.rules}});
   }
-  // The rule compiler does not lower rules to decision trees yet; until it
-  // does, decisions come from the built-in policy.
-  LogInfo("policy",
-          {{"ruleset", "builtin"}, {"note", "decision trees not built yet"}});
-  return RunServer(options, std::make_shared<runtime::FixedPolicy>());
+  return RunServer(options, std::move(policy));
 }
 
 }  // namespace leadroute

@@ -1,0 +1,402 @@
+// The lowering pass; see lower_program.h. Names are bound here once: each
+// attribute to a slot, each table to an index, each label to its rank.
+#include "compiler/lower_program.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/passes.h"
+
+namespace leadroute::compiler {
+namespace {
+
+using runtime::Value;
+using runtime::ValueType;
+
+runtime::ValueType RuntimeType(ast::Type t) {
+  switch (t) {
+    case ast::Type::kInt:
+      return ValueType::kInt;
+    case ast::Type::kNumber:
+      return ValueType::kNumber;
+    case ast::Type::kBool:
+      return ValueType::kBool;
+    case ast::Type::kTime:
+      return ValueType::kTime;
+    case ast::Type::kList:
+      return ValueType::kStringList;
+    default:
+      return ValueType::kString;  // string, enum, rep, team
+  }
+}
+
+// A literal as a value of `type` (the checker has made sure it fits).
+Value ValueOf(const ast::Literal& l, ValueType type) {
+  switch (l.kind) {
+    case ast::Literal::Kind::kInt:
+      if (type == ValueType::kNumber)
+        return Value(static_cast<double>(l.int_value));
+      return Value(l.int_value);
+    case ast::Literal::Kind::kNumber:
+      return Value(l.number_value);
+    case ast::Literal::Kind::kBool:
+      return Value(l.bool_value);
+    case ast::Literal::Kind::kDuration:
+      return Value(absl::ToInt64Nanoseconds(l.duration));
+    case ast::Literal::Kind::kList: {
+      std::vector<std::string> items;
+      for (const ast::Literal& i : l.items) items.push_back(i.text);
+      return Value(std::move(items));
+    }
+    case ast::Literal::Kind::kString:
+      if (type == ValueType::kTime) {
+        absl::Time t;
+        std::string err;
+        if (absl::ParseTime(absl::RFC3339_full, l.text, &t, &err))
+          return Value(t);
+      }
+      return Value(l.text);
+    case ast::Literal::Kind::kName:
+      return Value(l.text);
+  }
+  return Value(l.text);
+}
+
+class Lowerer {
+ public:
+  Lowerer(const Module& m, runtime::Program* p) : m_(m), p_(p) {}
+
+  void Run() {
+    p_->name = m_.header->name.text;
+    p_->version = m_.header->version.text;
+    m_.ForEach<ast::Schema>([&](const ast::Schema& s) {
+      for (const ast::AttrDecl& a : s.attributes) Attribute(a);
+    });
+    m_.ForEach<ast::Table>([&](const ast::Table& t) { Table(t); });
+    if (auto it = m_.stages.find(ast::StageKind::kPriority);
+        it != m_.stages.end()) {
+      for (const ast::Name& l : it->second->labels)
+        p_->labels.push_back(l.text);
+    }
+    for (const auto& [kind, stage] : m_.stages) Stage(*stage);
+  }
+
+  std::string Location(const Span& span) const {
+    LineCol at = m_.sources.Position(span);
+    return absl::StrCat(std::filesystem::path(m_.sources.file(span.file).path())
+                            .filename()
+                            .string(),
+                        ":", at.line);
+  }
+
+  int LabelRank(absl::string_view label) const {
+    for (size_t i = 0; i < p_->labels.size(); ++i) {
+      if (p_->labels[i] == label) return static_cast<int>(i);
+    }
+    return 0;
+  }
+
+ private:
+  void Attribute(const ast::AttrDecl& a) {
+    runtime::Attribute out;
+    out.name = a.name.text;
+    out.type = RuntimeType(a.type);
+    out.is_enum = a.type == ast::Type::kEnum;
+    for (const ast::Name& v : a.enum_values) out.enum_values.push_back(v.text);
+    out.required = a.required;
+    if (a.default_value)
+      out.default_value = ValueOf(*a.default_value, out.type);
+    p_->slots[out.name] = static_cast<int>(p_->attributes.size());
+    p_->attributes.push_back(std::move(out));
+  }
+
+  void Table(const ast::Table& t) {
+    if (table_ids_.contains(t.name.text)) return;
+    runtime::Table out;
+    out.name = t.name.text;
+    auto rows = m_.table_rows.find(t.name.text);
+    if (rows != m_.table_rows.end()) {
+      for (const auto& [key, value] : rows->second.rows) {
+        out.rows.emplace(
+            runtime::KeyText(ValueOf(key, RuntimeType(t.key_type))),
+            ValueOf(value, RuntimeType(t.value_type)));
+      }
+    }
+    table_ids_[t.name.text] = static_cast<int>(p_->tables.size());
+    p_->tables.push_back(std::move(out));
+  }
+
+  // The runtime type an operand evaluates to, for typing the other side.
+  ValueType TypeOfOperand(const ast::Operand& o) const {
+    if (o.kind == ast::Operand::Kind::kAttribute) {
+      if (auto it = m_.attributes.find(o.name.text);
+          it != m_.attributes.end()) {
+        return RuntimeType(it->second->type);
+      }
+      return ValueType::kInt;  // score, priority rank, sla nanoseconds
+    }
+    if (o.kind == ast::Operand::Kind::kCall) {
+      if (auto it = m_.tables.find(o.name.text); it != m_.tables.end()) {
+        return RuntimeType(it->second->value_type);
+      }
+      return ValueType::kString;
+    }
+    return ValueType::kString;
+  }
+
+  bool IsPriority(const ast::Operand& o) const {
+    return o.kind == ast::Operand::Kind::kAttribute &&
+           o.name.text == "priority" && !m_.attributes.contains("priority");
+  }
+
+  // `expect` types literals; priority labels become ranks.
+  runtime::Operand Operand(const ast::Operand& o, ValueType expect,
+                           bool priority) {
+    runtime::Operand out;
+    switch (o.kind) {
+      case ast::Operand::Kind::kLiteral:
+        out.kind = runtime::Operand::Kind::kConstant;
+        out.constant = priority && o.literal.kind == ast::Literal::Kind::kName
+                           ? Value(int64_t{LabelRank(o.literal.text)})
+                           : ValueOf(o.literal, expect);
+        return out;
+      case ast::Operand::Kind::kAttribute:
+        if (auto it = p_->slots.find(o.name.text); it != p_->slots.end()) {
+          out.kind = runtime::Operand::Kind::kSlot;
+          out.slot = it->second;
+        } else if (o.name.text == "score") {
+          out.kind = runtime::Operand::Kind::kScore;
+        } else if (o.name.text == "priority") {
+          out.kind = runtime::Operand::Kind::kPriority;
+        } else {
+          out.kind = runtime::Operand::Kind::kSla;
+        }
+        return out;
+      case ast::Operand::Kind::kCall:
+        out.arg = std::make_unique<runtime::Operand>(
+            Operand(o.args[0], ValueType::kString, false));
+        if (o.name.text == "domain") {
+          out.kind = runtime::Operand::Kind::kDomain;
+        } else if (o.name.text == "lower") {
+          out.kind = runtime::Operand::Kind::kLower;
+        } else {
+          out.kind = runtime::Operand::Kind::kLookup;
+          out.table = table_ids_.at(o.name.text);
+        }
+        return out;
+    }
+    return out;
+  }
+
+  static runtime::CompareOp Op(ast::CompareOp op, bool priority) {
+    // Labels rank the most urgent first: "priority >= high" is rank <=
+    // rank(high).
+    switch (op) {
+      case ast::CompareOp::kEq:
+        return runtime::CompareOp::kEq;
+      case ast::CompareOp::kNe:
+        return runtime::CompareOp::kNe;
+      case ast::CompareOp::kLt:
+        return priority ? runtime::CompareOp::kGt : runtime::CompareOp::kLt;
+      case ast::CompareOp::kLe:
+        return priority ? runtime::CompareOp::kGe : runtime::CompareOp::kLe;
+      case ast::CompareOp::kGt:
+        return priority ? runtime::CompareOp::kLt : runtime::CompareOp::kGt;
+      case ast::CompareOp::kGe:
+        return priority ? runtime::CompareOp::kLe : runtime::CompareOp::kGe;
+      case ast::CompareOp::kStartsWith:
+        return runtime::CompareOp::kStartsWith;
+      case ast::CompareOp::kEndsWith:
+        return runtime::CompareOp::kEndsWith;
+      case ast::CompareOp::kContains:
+        return runtime::CompareOp::kContains;
+    }
+    return runtime::CompareOp::kEq;
+  }
+
+  std::unique_ptr<runtime::Cond> Cond(const ast::Expr& e) {
+    auto c = std::make_unique<runtime::Cond>();
+    c->text = std::string(m_.sources.Text(e.span));
+    using K = ast::Expr::Kind;
+    using RK = runtime::Cond::Kind;
+    const bool priority = IsPriority(e.lhs);
+    const ValueType lhs_type = TypeOfOperand(e.lhs);
+    switch (e.kind) {
+      case K::kAnd:
+      case K::kOr:
+      case K::kNot:
+        c->kind = e.kind == K::kAnd  ? RK::kAnd
+                  : e.kind == K::kOr ? RK::kOr
+                                     : RK::kNot;
+        for (const auto& child : e.children)
+          c->children.push_back(Cond(*child));
+        return c;
+      case K::kHas:
+        c->kind = RK::kHas;
+        c->lhs = Operand(e.lhs, lhs_type, false);
+        return c;
+      case K::kTruthy:
+        c->kind = RK::kTruthy;
+        break;
+      case K::kCompare: {
+        c->kind = RK::kCompare;
+        // A literal on the left compares the same with the sides swapped.
+        const bool swap = e.lhs.kind == ast::Operand::Kind::kLiteral &&
+                          e.rhs.kind != ast::Operand::Kind::kLiteral;
+        const ast::Operand& l = swap ? e.rhs : e.lhs;
+        const ast::Operand& r = swap ? e.lhs : e.rhs;
+        const bool prio = IsPriority(l);
+        ast::CompareOp op = e.op;
+        if (swap) {
+          if (op == ast::CompareOp::kLt)
+            op = ast::CompareOp::kGt;
+          else if (op == ast::CompareOp::kGt)
+            op = ast::CompareOp::kLt;
+          else if (op == ast::CompareOp::kLe)
+            op = ast::CompareOp::kGe;
+          else if (op == ast::CompareOp::kGe)
+            op = ast::CompareOp::kLe;
+        }
+        c->op = Op(op, prio);
+        const ValueType t = TypeOfOperand(l);
+        c->lhs = Operand(l, t, prio);
+        c->rhs = Operand(
+            r, t == ValueType::kStringList ? ValueType::kString : t, prio);
+        return c;
+      }
+      case K::kIn:
+      case K::kNotIn:
+        c->negated = e.kind == K::kNotIn;
+        if (e.set_table) {
+          c->kind = RK::kInTable;
+          c->table = table_ids_.at(e.set_table->text);
+        } else {
+          c->kind = RK::kInSet;
+          for (const ast::Literal& item : e.set_items) {
+            c->set.push_back(priority && item.kind == ast::Literal::Kind::kName
+                                 ? Value(int64_t{LabelRank(item.text)})
+                                 : ValueOf(item, lhs_type));
+          }
+        }
+        break;
+      case K::kBetween:
+        c->kind = RK::kBetween;
+        c->rhs = Operand(e.rhs, lhs_type, priority);
+        c->rhs2 = Operand(e.rhs2, lhs_type, priority);
+        if (priority) std::swap(c->rhs, c->rhs2);
+        break;
+      case K::kWithin:
+        c->kind = RK::kWithin;
+        c->within = e.duration;
+        break;
+    }
+    c->lhs = Operand(e.lhs, lhs_type, priority);
+    return c;
+  }
+
+  void Stage(const ast::Stage& s) {
+    const int id = static_cast<int>(s.kind);  // same order as runtime::StageId
+    p_->has_stage[id] = true;
+    for (const ast::Rule& r : s.rules) {
+      runtime::Rule out;
+      out.name = r.name.text;
+      out.location = Location(r.name.span);
+      if (r.when) out.when = Cond(*r.when);
+      for (const ast::Target& t : r.outcome) {
+        switch (s.kind) {
+          case ast::StageKind::kScore:
+            out.points = t.number;
+            break;
+          case ast::StageKind::kAssign:
+            out.owners.push_back(Owner(t));
+            break;
+          case ast::StageKind::kPriority:
+            out.label = LabelRank(t.name.text);
+            break;
+          case ast::StageKind::kSla:
+            out.sla = t.duration;
+            break;
+          case ast::StageKind::kChannel:
+            out.channel = t.name.text;
+            break;
+        }
+      }
+      p_->stages[id].push_back(std::move(out));
+    }
+  }
+
+  runtime::Owner Owner(const ast::Target& t) {
+    runtime::Owner o;
+    o.name = t.name.text;
+    switch (t.kind) {
+      case ast::Target::Kind::kRep:
+        o.kind = runtime::Owner::Kind::kRep;
+        break;
+      case ast::Target::Kind::kTeam:
+        o.kind = runtime::Owner::Kind::kTeam;
+        break;
+      case ast::Target::Kind::kQueue:
+        o.kind = runtime::Owner::Kind::kQueue;
+        break;
+      default: {
+        o.kind = runtime::Owner::Kind::kLookup;
+        o.table = table_ids_.at(t.call.name.text);
+        o.key = Operand(t.call.args[0], ValueType::kString, false);
+        o.lookup_gives_team =
+            m_.tables.at(t.call.name.text)->value_type == ast::Type::kTeam;
+      }
+    }
+    return o;
+  }
+
+  const Module& m_;
+  runtime::Program* p_;
+  absl::flat_hash_map<std::string, int> table_ids_;
+};
+
+}  // namespace
+
+std::shared_ptr<const runtime::Program> LowerProgram(const Module& module) {
+  auto program = std::make_shared<runtime::Program>();
+  Lowerer(module, program.get()).Run();
+  return program;
+}
+
+std::vector<TestCase> LowerTests(const Module& module) {
+  runtime::Program scratch;
+  Lowerer names(module, &scratch);
+  std::vector<TestCase> out;
+  for (const ast::Test* t : module.tests) {
+    TestCase tc;
+    tc.name = t->name.text;
+    tc.location = names.Location(t->name.span);
+    tc.lead.id = absl::StrCat("test:", t->name.text);
+    for (const ast::Property& p : t->lead) {
+      auto it = module.attributes.find(p.name.text);
+      const auto* lit = std::get_if<ast::Literal>(&p.value);
+      if (it == module.attributes.end() || lit == nullptr) continue;
+      tc.lead.attributes[p.name.text] =
+          ValueOf(*lit, RuntimeType(it->second->type));
+    }
+    if (t->at) {
+      absl::Time at;
+      std::string err;
+      if (absl::ParseTime(absl::RFC3339_full, t->at->text, &at, &err))
+        tc.at = at;
+    }
+    for (const ast::Expectation& e : t->expect) {
+      TestCase::Expect x;
+      x.output = e.output.text;
+      x.location = names.Location(e.span);
+      x.want = std::string(module.sources.Text(e.value.span));
+      if (e.value.kind == ast::Target::Kind::kPoints)
+        x.want = absl::StrCat(e.value.number);
+      x.sla = e.value.duration;
+      tc.expect.push_back(std::move(x));
+    }
+    out.push_back(std::move(tc));
+  }
+  return out;
+}
+
+}  // namespace leadroute::compiler

@@ -1,0 +1,37 @@
+// The lowering pass: a checked Module (no errors) -> runtime::Program, and
+// its test blocks -> TestCases the `test` command runs.
+#ifndef LEADROUTE_COMPILER_LOWER_PROGRAM_H_
+#define LEADROUTE_COMPILER_LOWER_PROGRAM_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/module.h"
+#include "runtime/lead.h"
+#include "runtime/program.h"
+
+namespace leadroute::compiler {
+
+// Requires a module that checked without errors.
+std::shared_ptr<const runtime::Program> LowerProgram(const Module& module);
+
+struct TestCase {
+  std::string name;
+  std::string location;  // file:line of the test
+  runtime::Lead lead;
+  std::optional<absl::Time> at;
+  struct Expect {
+    std::string output;  // owner, priority, sla, channel, score
+    std::string want;    // "team x", "urgent", "15m" (as written), "30"
+    std::string location;
+    absl::Duration sla;  // for output == "sla"
+  };
+  std::vector<Expect> expect;
+};
+
+std::vector<TestCase> LowerTests(const Module& module);
+
+}  // namespace leadroute::compiler
+
+#endif  // LEADROUTE_COMPILER_LOWER_PROGRAM_H_

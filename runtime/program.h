@@ -1,0 +1,139 @@
+// Program: a checked ruleset lowered for evaluation. Immutable once built
+// and shared by every call. Lead attributes are bound to integer slots at
+// compile time; conditions are a small expression IR over slots, constants
+// and tables, so evaluation never consults a name-keyed map per condition.
+//
+// Layout:
+//   attributes[slot]      schema, in declaration order; slot = index
+//   tables[id]            lookup tables, keyed by the key's text form
+//   stages[kScore..]      rules in source order; `otherwise` last if any
+//   labels                priority labels, most urgent first (rank = index)
+// Every Rule keeps its name and source location, so each decision names the
+// rule that made it.
+#ifndef LEADROUTE_RUNTIME_PROGRAM_H_
+#define LEADROUTE_RUNTIME_PROGRAM_H_
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "runtime/value.h"
+
+namespace leadroute::runtime {
+
+enum class StageId { kScore = 0, kAssign, kPriority, kSla, kChannel };
+inline constexpr int kStageCount = 5;
+const char* StageIdName(StageId id);
+
+struct Attribute {
+  std::string name;
+  ValueType type = ValueType::kString;
+  bool is_enum = false;  // a string restricted to enum_values
+  std::vector<std::string> enum_values;
+  bool required = false;
+  std::optional<Value> default_value;
+};
+
+// Where a value in a condition comes from.
+struct Operand {
+  enum class Kind {
+    kSlot,      // lead attribute `slot`
+    kConstant,  // `constant`
+    kScore,     // the score stage's total (int)
+    kPriority,  // the priority stage's rank (int; lower is more urgent)
+    kSla,       // the sla stage's duration (as int64 nanoseconds)
+    kDomain,    // domain(arg): after '@', lower-cased
+    kLower,     // lower(arg)
+    kLookup,    // tables[table][arg]
+  };
+  Kind kind = Kind::kConstant;
+  int slot = -1;
+  int table = -1;
+  Value constant;
+  std::unique_ptr<Operand> arg;
+};
+
+enum class CompareOp {
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kStartsWith,
+  kEndsWith,
+  kContains
+};
+
+struct Cond {
+  enum class Kind {
+    kAnd,
+    kOr,
+    kNot,      // children
+    kHas,      // lhs (a slot) present
+    kCompare,  // lhs op rhs
+    kInSet,    // lhs in set (negated: not in)
+    kInTable,  // tables[table] has key lhs (negated: not in)
+    kBetween,  // rhs <= lhs <= rhs2
+    kWithin,   // now - within <= lhs <= now
+    kTruthy,   // lhs is true
+  };
+  Kind kind = Kind::kTruthy;
+  CompareOp op = CompareOp::kEq;
+  bool negated = false;
+  std::vector<std::unique_ptr<Cond>> children;
+  Operand lhs, rhs, rhs2;
+  std::vector<Value> set;
+  int table = -1;
+  absl::Duration within;
+  std::string text;  // the condition as written, for explanations
+};
+
+// One choice of an assign outcome.
+struct Owner {
+  enum class Kind { kRep, kTeam, kQueue, kLookup };
+  Kind kind = Kind::kQueue;
+  std::string name;  // rep/team/queue
+  Operand key;       // kLookup: tables[table][key] names a rep or team
+  int table = -1;
+  bool lookup_gives_team = false;
+};
+
+struct Rule {
+  std::string name;            // "otherwise" for the default
+  std::string location;        // "file:line"
+  std::unique_ptr<Cond> when;  // null: always (otherwise)
+  // The rule's output; which one is set depends on the stage.
+  int64_t points = 0;
+  std::vector<Owner> owners;  // first choice, then fallbacks
+  int label = 0;              // priority rank
+  absl::Duration sla;
+  std::string channel;
+};
+
+struct Table {
+  std::string name;
+  absl::flat_hash_map<std::string, Value> rows;  // key's text form -> value
+};
+
+struct Program {
+  std::string name;
+  std::string version;
+  std::vector<Attribute> attributes;
+  absl::flat_hash_map<std::string, int> slots;  // used to bind leads only
+  std::vector<Table> tables;
+  std::array<std::vector<Rule>, kStageCount> stages;
+  std::array<bool, kStageCount> has_stage{};
+  std::vector<std::string> labels;
+};
+
+// The text form a table key is stored under.
+std::string KeyText(const Value& v);
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_PROGRAM_H_

@@ -1,0 +1,243 @@
+// Rules text -> check -> lower -> the reference interpreter: the language's
+// runtime meaning, one construct at a time.
+#include "absl/strings/str_cat.h"
+#include "compiler/compiler.h"
+#include "compiler/lower_program.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime/interpreter.h"
+#include "runtime/lead_error.h"
+
+namespace leadroute::compiler {
+namespace {
+
+using runtime::Decision;
+using runtime::Lead;
+using runtime::Value;
+
+constexpr char kSchema[] = R"(ruleset "t" version "7"
+schema {
+  email: string
+  country: string
+  employees: int default 0
+  revenue: number
+  source: enum { demo, ebook } default ebook
+  products: list
+  visited: time
+  customer: bool default false
+}
+rep ana { timezone = "UTC" }
+team sales { members = [ana] }
+queue q
+queue other
+table owner: string -> rep { "acme.example": ana }
+table region: string -> string { "DE": "EMEA" "US": "NA" }
+)";
+
+class EvaluateTest : public testing::Test {
+ protected:
+  // Compiles kSchema + `rules`; fails the test on any diagnostic.
+  void Compile(const std::string& rules) {
+    CheckResult r = CheckText("t.route", absl::StrCat(kSchema, rules));
+    std::string rendered;
+    for (const Diagnostic& d : r.diagnostics.all()) {
+      rendered += RenderText(r.module->sources, d);
+    }
+    ASSERT_TRUE(r.diagnostics.all().empty()) << rendered;
+    interpreter_ =
+        std::make_unique<runtime::Interpreter>(LowerProgram(*r.module));
+  }
+
+  absl::StatusOr<Decision> Decide(Lead lead) {
+    if (lead.id.empty()) lead.id = "L";
+    return interpreter_->Decide(lead, {kNow, false, {}});
+  }
+
+  // The rule of `stage` that decided, or "" when none did.
+  std::string RuleOf(const Lead& lead, const std::string& stage) {
+    absl::StatusOr<Decision> d = Decide(lead);
+    EXPECT_TRUE(d.ok()) << d.status();
+    if (!d.ok()) return "";
+    for (const auto& r : d->decided_by) {
+      if (r.stage == stage) return r.rule;
+    }
+    return "";
+  }
+
+  // Which assign rule fires for `lead` given one test condition.
+  std::string Fires(const std::string& condition, const Lead& lead) {
+    Compile(absl::StrCat("assign {\n  rule hit when ", condition,
+                         " then queue q\n  otherwise queue other\n}\n"));
+    return RuleOf(lead, "assign");
+  }
+
+  const absl::Time kNow = absl::FromUnixSeconds(1800000000);
+  std::unique_ptr<runtime::Interpreter> interpreter_;
+};
+
+TEST_F(EvaluateTest, ComparisonsOnPresentValues) {
+  Lead lead{"L", {{"country", std::string("DE")}, {"employees", int64_t{250}}}};
+  EXPECT_EQ(Fires("country == \"DE\"", lead), "hit");
+  EXPECT_EQ(Fires("country != \"DE\"", lead), "otherwise");
+  EXPECT_EQ(Fires("employees between 200 and 250", lead), "hit");
+  EXPECT_EQ(Fires("employees > 250", lead), "otherwise");
+  EXPECT_EQ(Fires("country in [\"FR\", \"DE\"]", lead), "hit");
+  EXPECT_EQ(Fires("country not in [\"FR\", \"DE\"]", lead), "otherwise");
+  EXPECT_EQ(
+      Fires("country starts_with \"D\" and country ends_with \"E\"", lead),
+      "hit");
+  EXPECT_EQ(Fires("region(country) == \"EMEA\"", lead), "hit");
+  EXPECT_EQ(Fires("country in region", lead), "hit");
+}
+
+TEST_F(EvaluateTest, AMissingValueMakesAConditionFalse) {
+  Lead lead{"L", {}};
+  EXPECT_EQ(Fires("country == \"DE\"", lead), "otherwise");
+  EXPECT_EQ(Fires("country != \"DE\"", lead), "otherwise");
+  EXPECT_EQ(Fires("not country == \"DE\"", lead), "hit");
+  EXPECT_EQ(Fires("has country", lead), "otherwise");
+  EXPECT_EQ(Fires("region(country) == \"EMEA\"", lead), "otherwise");
+  // A default is a value.
+  EXPECT_EQ(Fires("employees == 0", lead), "hit");
+  EXPECT_EQ(Fires("source == ebook", lead), "hit");
+  // A lookup of a key the table lacks has no value.
+  EXPECT_EQ(Fires("region(country) == \"EMEA\"",
+                  Lead{"L", {{"country", std::string("BR")}}}),
+            "otherwise");
+}
+
+TEST_F(EvaluateTest, NumbersTimesListsAndFlags) {
+  Lead lead{"L",
+            {{"revenue", 2.5},
+             {"visited", kNow - absl::Hours(47)},
+             {"products", std::vector<std::string>{"cpq", "billing"}},
+             {"customer", true},
+             {"email", std::string("Jo@ACME.Example")}}};
+  EXPECT_EQ(Fires("revenue > 2", lead), "hit");
+  EXPECT_EQ(Fires("revenue between 1 and 2.5", lead), "hit");
+  EXPECT_EQ(Fires("visited within 48h", lead), "hit");
+  EXPECT_EQ(Fires("visited within 46h", lead), "otherwise");
+  EXPECT_EQ(Fires("visited > \"2027-01-01T00:00:00Z\"", lead), "hit");
+  EXPECT_EQ(Fires("products contains \"cpq\"", lead), "hit");
+  EXPECT_EQ(Fires("products contains \"crm\"", lead), "otherwise");
+  EXPECT_EQ(Fires("customer", lead), "hit");
+  EXPECT_EQ(Fires("domain(email) == \"acme.example\"", lead), "hit");
+  EXPECT_EQ(Fires("lower(email) == \"jo@acme.example\"", lead), "hit");
+  EXPECT_EQ(Fires("domain(email) in owner", lead), "hit");
+}
+
+TEST_F(EvaluateTest, FirstMatchWinsAndScoreAddsUp) {
+  Compile(R"(
+score {
+  rule big when employees >= 100 then +30
+  rule demo when source == demo then +25
+  rule tiny when employees < 10 then -5
+}
+assign {
+  rule first when employees > 10 then queue q
+  rule second when employees > 5 then team sales
+  otherwise queue other
+}
+)");
+  absl::StatusOr<Decision> d = Decide(
+      {"L", {{"employees", int64_t{500}}, {"source", std::string("demo")}}});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->score, 55);
+  EXPECT_EQ(d->owner, "q");
+  ASSERT_EQ(d->decided_by.size(), 3u);
+  EXPECT_EQ(d->decided_by[2].rule, "first");
+  EXPECT_EQ(d->decided_by[2].location, "t.route:25");
+  d = Decide({"L", {{"employees", int64_t{7}}}});
+  EXPECT_EQ(d->owner, "sales");
+  EXPECT_EQ(d->owner_kind, runtime::OwnerKind::kTeam);
+  EXPECT_EQ(d->team, "sales");
+  EXPECT_EQ(d->score, -5);  // only `tiny`
+}
+
+TEST_F(EvaluateTest, LookupOwnersFallBackWhenTheKeyIsMissing) {
+  Compile(R"(
+assign {
+  rule account when has email then owner(domain(email)) else team sales
+  otherwise queue q
+}
+)");
+  absl::StatusOr<Decision> d =
+      Decide({"L", {{"email", std::string("a@acme.example")}}});
+  EXPECT_EQ(d->owner, "ana");
+  EXPECT_EQ(d->owner_kind, runtime::OwnerKind::kRep);
+  d = Decide({"L", {{"email", std::string("a@unknown.example")}}});
+  EXPECT_EQ(d->owner, "sales");
+  // A chain that runs out goes on to the next rules.
+  Compile(R"(
+assign {
+  rule account when has email then owner(domain(email))
+  otherwise queue q
+}
+)");
+  d = Decide({"L", {{"email", std::string("a@unknown.example")}}});
+  EXPECT_EQ(d->owner, "q");
+  EXPECT_EQ(d->decided_by.back().rule, "otherwise");
+}
+
+TEST_F(EvaluateTest, PriorityLabelsCompareByUrgency) {
+  Compile(R"(
+assign { otherwise queue q }
+priority {
+  labels urgent > high > normal > low
+  rule u when employees > 1000 then urgent
+  rule h when employees > 100 then high
+  otherwise low
+}
+sla {
+  rule fast when priority >= high then 1h
+  rule slow when priority < normal then 3d
+  otherwise 24h
+}
+channel {
+  rule quick when sla <= 1h then phone
+  otherwise email
+}
+)");
+  auto with = [&](int64_t employees) {
+    return Decide({"L", {{"employees", employees}}});
+  };
+  absl::StatusOr<Decision> d = with(5000);
+  EXPECT_EQ(d->priority.label, "urgent");
+  EXPECT_EQ(d->priority.rank, 0);
+  EXPECT_EQ(d->sla, absl::Hours(1));
+  EXPECT_EQ(d->respond_by, kNow + absl::Hours(1));
+  EXPECT_EQ(d->channel, "phone");
+  d = with(500);
+  EXPECT_EQ(d->priority.label, "high");
+  EXPECT_EQ(d->sla, absl::Hours(1));
+  d = with(5);
+  EXPECT_EQ(d->priority.label, "low");
+  EXPECT_EQ(d->priority.rank, 3);
+  EXPECT_EQ(d->sla, absl::Hours(72));
+  EXPECT_EQ(d->channel, "email");
+}
+
+TEST_F(EvaluateTest, LeadsThatDoNotFitTheSchemaAreRejectedByField) {
+  Compile("schema { must: string required }\nassign { otherwise queue q }\n");
+  auto field = [&](Lead lead) {
+    return runtime::LeadErrorField(Decide(std::move(lead)).status());
+  };
+  EXPECT_EQ(field({"L", {}}), "attributes.must");
+  EXPECT_EQ(
+      field(
+          {"L", {{"must", std::string("x")}, {"employees", std::string("9")}}}),
+      "attributes.employees");
+  EXPECT_EQ(
+      field(
+          {"L", {{"must", std::string("x")}, {"source", std::string("web")}}}),
+      "attributes.source");
+  // An int is a fine number; unknown attributes are ignored.
+  EXPECT_TRUE(Decide({"L",
+                      {{"must", std::string("x")},
+                       {"revenue", int64_t{3}},
+                       {"unknown", true}}})
+                  .ok());
+}
+
+}  // namespace
+}  // namespace leadroute::compiler

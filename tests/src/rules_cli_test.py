@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""`leadroute eval` and `leadroute test` on real rule files."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                        "examples")
+RULES = '''ruleset "r" version "1"
+schema { n: int required }
+queue small
+queue big
+assign {
+  rule large when n > 10 then queue big
+  otherwise queue small
+}
+test "large goes to big" {
+  lead { n = 50 }
+  expect { owner = queue big }
+}
+test "wrong on purpose" {
+  lead { n = 1 }
+  expect { owner = queue big }
+}
+'''
+
+
+def run(*args):
+    return subprocess.run([BINARY, *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+class RulesCliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_example_tests_pass_and_coverage_is_reported(self):
+        r = run("test", os.path.join(EXAMPLES, "acme.route"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("PASS  existing account goes to its owner", r.stdout)
+        self.assertIn("rules no test reaches", r.stdout)
+        self.assertIn("assign/na_smb (acme.route:", r.stdout)
+        self.assertTrue(r.stdout.endswith("0 failed\n"), r.stdout)
+
+    def test_a_failing_test_says_what_differs_and_exits_1(self):
+        r = run("test", self.write("r.route", RULES))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("PASS  large goes to big", r.stdout)
+        self.assertIn("FAIL  wrong on purpose (r.route:13)", r.stdout)
+        self.assertIn("r.route:15: owner: want queue big, got queue small",
+                      r.stdout)
+        self.assertIn("tests: 1 passed, 1 failed", r.stdout)
+
+    def test_eval_prints_the_decision(self):
+        r = run("eval", os.path.join(EXAMPLES, "acme.route"),
+                os.path.join(EXAMPLES, "leads", "demo_request.json"),
+                "--at", "2026-11-23T10:00:00Z")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertEqual(d["owner"], "maya")
+        self.assertEqual(d["respond_by"], "2026-11-23T10:15:00Z")
+
+    def test_eval_names_the_bad_field(self):
+        rules = self.write("r.route", RULES)
+        lead = self.write("lead.json", '{"id": "x", "attributes": {}}')
+        r = run("eval", rules, lead)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("attributes.n: required", r.stderr)
+
+    def test_rules_with_errors_stop_both(self):
+        bad = self.write("bad.route", 'ruleset "b" version "1"\n')
+        lead = self.write("lead.json", '{"id": "x"}')
+        self.assertEqual(run("test", bad).returncode, 1)
+        r = run("eval", bad, lead)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no `assign` stage", r.stderr)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leadroute", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = args.leadroute
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

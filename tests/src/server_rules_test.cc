@@ -1,0 +1,103 @@
+// The real server routing by the compiled example rules, through a real
+// gRPC channel on an ephemeral loopback port.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "compiler/compiler.h"
+#include "compiler/lower_program.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/interpreter.h"
+#include "src/server.h"
+
+namespace leadroute {
+namespace {
+
+class ServerRulesTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<compiler::CheckResult> checked =
+        compiler::Check(std::string(LEADROUTE_EXAMPLES_DIR) + "/acme.route");
+    ASSERT_TRUE(checked.ok() && checked->ok());
+    auto policy = std::make_shared<runtime::Interpreter>(
+        compiler::LowerProgram(*checked->module));
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    absl::StatusOr<std::unique_ptr<RouterServer>> server =
+        RouterServer::Start(options, policy);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::LeadRouter::NewStub(grpc::CreateChannel(
+        server_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  static v1::Lead Lead(const std::string& id, const std::string& email,
+                       const std::string& country, int64_t employees,
+                       const std::string& source) {
+    v1::Lead lead;
+    lead.set_id(id);
+    auto& a = *lead.mutable_attributes();
+    if (!email.empty()) a["email"].set_string_value(email);
+    a["country"].set_string_value(country);
+    a["employees"].set_int_value(employees);
+    a["source"].set_string_value(source);
+    return lead;
+  }
+
+  std::unique_ptr<RouterServer> server_;
+  std::unique_ptr<v1::LeadRouter::Stub> stub_;
+};
+
+TEST_F(ServerRulesTest, RouteDecidesByTheRules) {
+  v1::RouteRequest request;
+  *request.mutable_lead() =
+      Lead("L-1", "cto@bigco.example", "US", 5000, "demo_request");
+  (*request.mutable_lead()->mutable_attributes())["pricing_visits_48h"]
+      .set_int_value(3);
+  request.mutable_options()->mutable_received_at()->set_seconds(1800000000);
+  v1::RouteResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = stub_->Route(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::Decision& d = response.decision();
+  EXPECT_EQ(d.owner(), "na_enterprise");
+  EXPECT_EQ(d.owner_kind(), v1::OWNER_KIND_TEAM);
+  EXPECT_EQ(d.team(), "na_enterprise");
+  EXPECT_EQ(d.priority().label(), "urgent");
+  EXPECT_EQ(d.sla().seconds(), 15 * 60);
+  EXPECT_EQ(d.respond_by().seconds(), 1800000000 + 15 * 60);
+  EXPECT_EQ(d.channel(), "linkedin");
+  EXPECT_EQ(d.score(), 75);
+  EXPECT_EQ(d.ruleset().name(), "acme-inbound");
+  EXPECT_EQ(d.ruleset().version(), "2026.11.1");
+  std::vector<std::string> assign;
+  for (const v1::RuleRef& r : d.decided_by()) {
+    if (r.stage() == "assign") assign.push_back(r.rule() + "@" + r.location());
+  }
+  EXPECT_THAT(assign, testing::ElementsAre("na_enterprise@acme.route:60"));
+}
+
+TEST_F(ServerRulesTest, BatchRejectsOnlyTheLeadThatBreaksTheSchema) {
+  v1::RouteBatchRequest request;
+  *request.add_leads() =
+      Lead("ok", "buyer@fabrikam.example", "DE", 300, "contact_sales");
+  *request.add_leads() = Lead("no-email", "", "DE", 300, "contact_sales");
+  *request.add_leads() =
+      Lead("bad-enum", "a@b.example", "DE", 300, "cold_call");
+  v1::RouteBatchResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->RouteBatch(&context, request, &response).ok());
+  ASSERT_EQ(response.results_size(), 3);
+  EXPECT_EQ(response.results(0).decision().owner(), "ana");
+  EXPECT_EQ(response.results(0).decision().owner_kind(), v1::OWNER_KIND_REP);
+  EXPECT_EQ(response.results(1).error().field(), "attributes.email");
+  EXPECT_EQ(response.results(1).error().lead_id(), "no-email");
+  EXPECT_EQ(response.results(2).error().field(), "attributes.source");
+  EXPECT_THAT(
+      response.results(2).error().message(),
+      testing::HasSubstr("\"cold_call\" is not one of the enum's values"));
+}
+
+}  // namespace
+}  // namespace leadroute
