@@ -217,6 +217,7 @@ class Lowerer {
   std::unique_ptr<runtime::Cond> Cond(const ast::Expr& e) {
     auto c = std::make_unique<runtime::Cond>();
     c->text = std::string(m_.sources.Text(e.span));
+    c->lhs_text = std::string(m_.sources.Text(e.lhs.span));
     using K = ast::Expr::Kind;
     using RK = runtime::Cond::Kind;
     const bool priority = IsPriority(e.lhs);

@@ -4,6 +4,7 @@
 #define LEADROUTE_RUNTIME_DECISION_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,25 @@ struct RuleRef {
   std::string location;  // "file:line", empty when unknown
 };
 
+// Why a stage decided as it did.
+struct StageExplanation {
+  std::string stage;
+  RuleRef rule;
+  std::vector<std::string> conditions;  // as written, the ones that decided
+};
+
+// Why a named rule did not decide.
+struct Alternative {
+  RuleRef rule;
+  std::string failed_condition;  // empty when the rule matched
+  std::string reason;
+};
+
+struct Explanation {
+  std::vector<StageExplanation> stages;
+  std::vector<Alternative> alternatives;
+};
+
 struct Decision {
   std::string lead_id;
   std::string owner;
@@ -41,7 +61,8 @@ struct Decision {
   std::string ruleset_name;
   std::string ruleset_version;
   int64_t score = 0;
-  std::vector<RuleRef> decided_by;  // in stage order
+  std::vector<RuleRef> decided_by;         // in stage order
+  std::optional<Explanation> explanation;  // when asked for
 };
 
 }  // namespace leadroute::runtime

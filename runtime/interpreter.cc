@@ -192,6 +192,48 @@ bool Test(const Cond& cond, const Context& c) {
   }
 }
 
+// The conditions that made `cond` true, as written: every part of an
+// `and`, the first true part of an `or`, a leaf itself.
+void Decisive(const Cond& cond, const Context& c,
+              std::vector<std::string>* out) {
+  switch (cond.kind) {
+    case Cond::Kind::kAnd:
+      for (const auto& child : cond.children) Decisive(*child, c, out);
+      return;
+    case Cond::Kind::kOr:
+      for (const auto& child : cond.children) {
+        if (Test(*child, c)) {
+          Decisive(*child, c, out);
+          return;
+        }
+      }
+      return;
+    default:
+      out->push_back(cond.text);
+  }
+}
+
+// The first part of `cond` that is false, and why. Requires !Test(cond).
+std::pair<std::string, std::string> FirstFailure(const Cond& cond,
+                                                 const Context& c) {
+  if (cond.kind == Cond::Kind::kAnd) {
+    for (const auto& child : cond.children) {
+      if (!Test(*child, c)) return FirstFailure(*child, c);
+    }
+  }
+  std::string reason = absl::StrCat(cond.text, " is false");
+  if (cond.kind != Cond::Kind::kAnd && cond.kind != Cond::Kind::kOr &&
+      cond.kind != Cond::Kind::kNot) {
+    std::optional<Value> lhs = Eval(cond.lhs, c);
+    if (cond.kind == Cond::Kind::kHas || !lhs) {
+      absl::StrAppend(&reason, ": ", cond.lhs_text, " has no value");
+    } else {
+      absl::StrAppend(&reason, ": ", cond.lhs_text, " is ", DebugString(*lhs));
+    }
+  }
+  return {cond.text, reason};
+}
+
 bool Matches(const Rule& r, const Context& c) {
   return r.when == nullptr || Test(*r.when, c);
 }
@@ -231,6 +273,46 @@ bool ChooseOwner(const Rule& r, const Context& c, Decision* d) {
     }
   }
   return false;
+}
+
+// Why rule `name` (or "stage/name") did not decide. Outputs of earlier
+// stages are taken from the finished decision, as the rule saw them.
+Alternative WhyNot(const std::string& name, const Context& c,
+                   const Decision& d) {
+  std::string stage_name, rule_name = name;
+  if (size_t slash = name.find('/'); slash != std::string::npos) {
+    stage_name = name.substr(0, slash);
+    rule_name = name.substr(slash + 1);
+  }
+  for (int s = 0; s < kStageCount; ++s) {
+    const StageId stage = static_cast<StageId>(s);
+    if (!stage_name.empty() && stage_name != StageIdName(stage)) continue;
+    for (const Rule& r : c.program.stages[s]) {
+      if (r.name != rule_name) continue;
+      Alternative a{Ref(stage, r), "", ""};
+      if (!Matches(r, c)) {
+        std::tie(a.failed_condition, a.reason) = FirstFailure(*r.when, c);
+        return a;
+      }
+      Decision scratch;
+      if (stage == StageId::kAssign && !ChooseOwner(r, c, &scratch)) {
+        a.reason = "it matched, but none of its owners could be looked up";
+        return a;
+      }
+      std::string winner;
+      for (const RuleRef& ref : d.decided_by) {
+        if (ref.stage == StageIdName(stage)) winner = ref.rule;
+      }
+      a.reason = stage == StageId::kScore ? "it matched and added its points"
+                 : winner == r.name       ? "it is the rule that decided"
+                                    : absl::StrCat("it matched, but `", winner,
+                                                   "` comes first and decided");
+      return a;
+    }
+  }
+  return {{stage_name, rule_name, ""},
+          "",
+          absl::StrCat("no rule named `", name, "`")};
 }
 
 }  // namespace
@@ -287,16 +369,25 @@ absl::StatusOr<Decision> Interpreter::Decide(
   d.ruleset_version = p.version;
   d.respond_by = options.received_at;
 
+  if (options.explain) d.explanation.emplace();
+  // Records the rule that decided `stage`, with its reasons when asked.
+  auto decided = [&](StageId stage, const Rule& r) {
+    d.decided_by.push_back(Ref(stage, r));
+    if (!d.explanation) return;
+    StageExplanation e{StageIdName(stage), Ref(stage, r), {}};
+    if (r.when) Decisive(*r.when, c, &e.conditions);
+    d.explanation->stages.push_back(std::move(e));
+  };
   for (const Rule& r : p.stages[static_cast<int>(StageId::kScore)]) {
     if (Matches(r, c)) {
       c.score += r.points;
-      d.decided_by.push_back(Ref(StageId::kScore, r));
+      decided(StageId::kScore, r);
     }
   }
   d.score = c.score;
   for (const Rule& r : p.stages[static_cast<int>(StageId::kAssign)]) {
     if (Matches(r, c) && ChooseOwner(r, c, &d)) {
-      d.decided_by.push_back(Ref(StageId::kAssign, r));
+      decided(StageId::kAssign, r);
       break;
     }
   }
@@ -304,7 +395,7 @@ absl::StatusOr<Decision> Interpreter::Decide(
     if (Matches(r, c)) {
       c.priority = r.label;
       d.priority = {p.labels[r.label], r.label};
-      d.decided_by.push_back(Ref(StageId::kPriority, r));
+      decided(StageId::kPriority, r);
       break;
     }
   }
@@ -313,15 +404,20 @@ absl::StatusOr<Decision> Interpreter::Decide(
       c.sla = r.sla;
       d.sla = r.sla;
       d.respond_by = options.received_at + r.sla;
-      d.decided_by.push_back(Ref(StageId::kSla, r));
+      decided(StageId::kSla, r);
       break;
     }
   }
   for (const Rule& r : p.stages[static_cast<int>(StageId::kChannel)]) {
     if (Matches(r, c)) {
       d.channel = r.channel;
-      d.decided_by.push_back(Ref(StageId::kChannel, r));
+      decided(StageId::kChannel, r);
       break;
+    }
+  }
+  if (d.explanation) {
+    for (const std::string& name : options.why_not) {
+      d.explanation->alternatives.push_back(WhyNot(name, c, d));
     }
   }
   return d;

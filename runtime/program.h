@@ -90,7 +90,8 @@ struct Cond {
   std::vector<Value> set;
   int table = -1;
   absl::Duration within;
-  std::string text;  // the condition as written, for explanations
+  std::string text;      // the condition as written, for explanations
+  std::string lhs_text;  // its left-hand side as written
 };
 
 // One choice of an assign outcome.

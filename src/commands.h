@@ -42,6 +42,8 @@ struct EvalFlags {
   std::string rules;
   std::string lead_path;  // a Lead as proto JSON
   std::string at;         // RFC 3339; default now
+  bool explain = false;
+  std::vector<std::string> why_not;  // rules to explain as alternatives
 };
 // Decides one lead with the rules and prints the decision as JSON.
 int EvalCommand(const EvalFlags& flags);
@@ -57,6 +59,7 @@ struct RouteFlags {
   std::string
       lead_path;  // a Lead, or an array of Leads, as proto JSON; "-" is stdin
   bool explain = false;
+  std::vector<std::string> why_not;
   double timeout_seconds = 10;
 };
 // A thin client: sends the lead(s) to a running server and prints the

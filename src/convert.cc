@@ -51,6 +51,12 @@ v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind) {
   return v1::OWNER_KIND_UNSPECIFIED;
 }
 
+void RuleRefToProto(const runtime::RuleRef& r, v1::RuleRef* out) {
+  out->set_stage(r.stage);
+  out->set_rule(r.rule);
+  out->set_location(r.location);
+}
+
 }  // namespace
 
 absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
@@ -125,10 +131,21 @@ void DecisionToProto(const runtime::Decision& d, v1::Decision* out) {
   out->mutable_ruleset()->set_version(d.ruleset_version);
   out->set_score(d.score);
   for (const runtime::RuleRef& r : d.decided_by) {
-    v1::RuleRef* ref = out->add_decided_by();
-    ref->set_stage(r.stage);
-    ref->set_rule(r.rule);
-    ref->set_location(r.location);
+    RuleRefToProto(r, out->add_decided_by());
+  }
+  if (!d.explanation) return;
+  v1::Explanation* e = out->mutable_explanation();
+  for (const runtime::StageExplanation& s : d.explanation->stages) {
+    v1::StageExplanation* se = e->add_stages();
+    se->set_stage(s.stage);
+    RuleRefToProto(s.rule, se->mutable_rule());
+    for (const std::string& c : s.conditions) se->add_conditions(c);
+  }
+  for (const runtime::Alternative& a : d.explanation->alternatives) {
+    v1::Alternative* alt = e->add_alternatives();
+    RuleRefToProto(a.rule, alt->mutable_rule());
+    alt->set_failed_condition(a.failed_condition);
+    alt->set_reason(a.reason);
   }
 }
 

@@ -56,6 +56,13 @@ int Main(int argc, char** argv) {
   eval_cmd->add_option("rules", eval.rules, "Root .route file")->required();
   eval_cmd->add_option("lead", eval.lead_path, "Lead JSON file")->required();
   eval_cmd->add_option("--at", eval.at, "Arrival time, RFC 3339 (default now)");
+  eval_cmd->add_flag(
+      "--explain", eval.explain,
+      "Add why: the rule and conditions that decided each output");
+  eval_cmd->add_option(
+      "--why-not", eval.why_not,
+      "Explain why RULE (or stage/RULE) did not decide; implies "
+      "--explain");
 
   TestFlags test;
   CLI::App* test_cmd = app.add_subcommand(
@@ -72,6 +79,8 @@ int Main(int argc, char** argv) {
   route_cmd->add_option("--server", route.server, "host:port of the server")
       ->capture_default_str();
   route_cmd->add_flag("--explain", route.explain, "Ask for the explanation");
+  route_cmd->add_option("--why-not", route.why_not,
+                        "Explain why RULE did not decide; implies --explain");
   route_cmd
       ->add_option("--timeout", route.timeout_seconds, "Deadline in seconds")
       ->check(CLI::PositiveNumber)

@@ -74,7 +74,8 @@ int RouteCommand(const RouteFlags& flags) {
                        std::chrono::milliseconds(
                            static_cast<int64_t>(flags.timeout_seconds * 1000)));
   v1::RouteOptions options;
-  options.set_explain(flags.explain);
+  options.set_explain(flags.explain || !flags.why_not.empty());
+  for (const std::string& name : flags.why_not) options.add_why_not(name);
 
   if (batch) {
     v1::RouteBatchRequest request;

@@ -76,6 +76,8 @@ int EvalCommand(const EvalFlags& flags) {
   absl::StatusOr<runtime::Lead> lead = LeadFromProto(proto);
   runtime::DecideOptions options;
   options.received_at = absl::Now();
+  options.explain = flags.explain || !flags.why_not.empty();
+  options.why_not = flags.why_not;
   if (!flags.at.empty()) {
     std::string err;
     if (!absl::ParseTime(absl::RFC3339_full, flags.at, &options.received_at,

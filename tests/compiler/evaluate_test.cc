@@ -239,5 +239,61 @@ TEST_F(EvaluateTest, LeadsThatDoNotFitTheSchemaAreRejectedByField) {
                   .ok());
 }
 
+TEST_F(EvaluateTest, ExplainsWhatDecidedAndWhyNotTheAlternatives) {
+  Compile(R"(
+assign {
+  rule emea when region(country) == "EMEA" and employees > 100 then team sales
+  rule big when employees > 100 or customer then queue q
+  rule also_big when employees > 50 then queue q
+  rule account when has email then owner(domain(email))
+  otherwise queue other
+}
+)");
+  runtime::DecideOptions options{
+      kNow, true, {"emea", "also_big", "assign/big", "account", "missing"}};
+  absl::StatusOr<Decision> d =
+      interpreter_->Decide({"L",
+                            {{"country", std::string("US")},
+                             {"employees", int64_t{500}},
+                             {"email", std::string("x@nowhere.example")}}},
+                           options);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(d->explanation.has_value());
+  ASSERT_EQ(d->explanation->stages.size(), 1u);
+  const runtime::StageExplanation& s = d->explanation->stages[0];
+  EXPECT_EQ(s.rule.rule, "big");
+  // Only the part of the `or` that held.
+  EXPECT_THAT(s.conditions, testing::ElementsAre("employees > 100"));
+
+  const auto& alt = d->explanation->alternatives;
+  ASSERT_EQ(alt.size(), 5u);
+  EXPECT_EQ(alt[0].failed_condition, "region(country) == \"EMEA\"");
+  EXPECT_EQ(alt[0].reason,
+            "region(country) == \"EMEA\" is false: region(country) is "
+            "\"NA\"");
+  EXPECT_EQ(alt[1].failed_condition, "");
+  EXPECT_EQ(alt[1].reason, "it matched, but `big` comes first and decided");
+  EXPECT_EQ(alt[2].reason, "it is the rule that decided");
+  EXPECT_EQ(alt[3].reason,
+            "it matched, but none of its owners could be looked up");
+  EXPECT_EQ(alt[4].reason, "no rule named `missing`");
+  EXPECT_EQ(alt[0].rule.location, "t.route:20");
+
+  // Without `explain`, no explanation.
+  d = interpreter_->Decide({"L", {}}, {kNow, false, {}});
+  EXPECT_FALSE(d->explanation.has_value());
+}
+
+TEST_F(EvaluateTest, WhyNotNamesAMissingValue) {
+  Compile(
+      "assign {\n  rule de when country == \"DE\" then queue q\n"
+      "  otherwise queue other\n}\n");
+  absl::StatusOr<Decision> d =
+      interpreter_->Decide({"L", {}}, {kNow, true, {"de"}});
+  ASSERT_EQ(d->explanation->alternatives.size(), 1u);
+  EXPECT_EQ(d->explanation->alternatives[0].reason,
+            "country == \"DE\" is false: country has no value");
+}
+
 }  // namespace
 }  // namespace leadroute::compiler

@@ -99,5 +99,37 @@ TEST_F(ServerRulesTest, BatchRejectsOnlyTheLeadThatBreaksTheSchema) {
       testing::HasSubstr("\"cold_call\" is not one of the enum's values"));
 }
 
+TEST_F(ServerRulesTest, ExplanationOnRequest) {
+  v1::RouteRequest request;
+  *request.mutable_lead() = Lead("L-2", "x@small.example", "FR", 20, "ebook");
+  request.mutable_options()->set_explain(true);
+  request.mutable_options()->add_why_not("emea_commercial");
+  v1::RouteResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->Route(&context, request, &response).ok());
+  const v1::Decision& d = response.decision();
+  EXPECT_EQ(d.owner(), "nurture");
+  ASSERT_TRUE(d.has_explanation());
+  bool saw_assign = false;
+  for (const v1::StageExplanation& s : d.explanation().stages()) {
+    if (s.stage() != "assign") continue;
+    saw_assign = true;
+    EXPECT_EQ(s.rule().rule(), "low_intent_content");
+    EXPECT_THAT(
+        s.conditions(),
+        testing::ElementsAre("source in [ebook, webinar]", "score < 30"));
+  }
+  EXPECT_TRUE(saw_assign);
+  ASSERT_EQ(d.explanation().alternatives_size(), 1);
+  EXPECT_EQ(d.explanation().alternatives(0).failed_condition(),
+            "not (source == ebook and score < 30)");
+
+  // Not asked: not sent.
+  request.mutable_options()->Clear();
+  grpc::ClientContext again;
+  ASSERT_TRUE(stub_->Route(&again, request, &response).ok());
+  EXPECT_FALSE(response.decision().has_explanation());
+}
+
 }  // namespace
 }  // namespace leadroute
