@@ -8,47 +8,20 @@
 #include <tao/pegtl.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "bench/territory_plan.h"
 #include "compiler/compiler.h"
 #include "compiler/format.h"
 #include "grammar/route_grammar.h"
 
 namespace {
 
-std::string TerritoryPlan(int rules) {
-  static constexpr const char* kCountries[] = {"US", "CA", "GB", "DE", "FR",
-                                               "ES", "NL", "SE"};
-  static constexpr const char* kIndustries[] = {"software", "finance",
-                                                "healthcare", "retail"};
-  std::string text =
-      "ruleset \"plan\" version \"1\"\n"
-      "schema {\n  country: string required\n  state: string\n"
-      "  employees: int default 0\n"
-      "  industry: enum { software, finance, healthcare, retail } required\n}\n"
-      "queue q\n";
-  const int reps = std::max(1, rules / 10);
-  for (int r = 0; r < reps; ++r) {
-    absl::StrAppend(&text, "rep r", r, " { timezone = \"UTC\" }\n");
-  }
-  text += "assign {\n";
-  for (int i = 0; i < rules; ++i) {
-    const int band = (i / 32) % 4;
-    absl::StrAppend(&text, "  rule t", i, " when country == \"",
-                    kCountries[i % 8], "\" and state == \"S", (i / 8) % 50,
-                    "\" and industry == ", kIndustries[(i / 400) % 4],
-                    " and employees between ", band * 250, " and ",
-                    band * 250 + 249, " then rep r", i % reps,
-                    " else queue q\n");
-  }
-  text += "  otherwise queue q\n}\n";
-  return text;
-}
+using leadroute::bench::TerritoryPlan;
 
 void BM_Recognize(benchmark::State& state) {
   const std::string text = TerritoryPlan(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     tao::pegtl::memory_input in(text, "plan.route");
-    benchmark::DoNotOptimize(
-        tao::pegtl::parse<leadroute::grammar::file>(in));
+    benchmark::DoNotOptimize(tao::pegtl::parse<leadroute::grammar::file>(in));
   }
   state.SetBytesProcessed(state.iterations() * text.size());
 }
@@ -75,9 +48,14 @@ void BM_Format(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * text.size());
 }
 
-BENCHMARK(BM_Recognize)->RangeMultiplier(10)->Range(10, 10000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Check)->RangeMultiplier(10)->Range(10, 10000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Format)->RangeMultiplier(10)->Range(10, 10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Recognize)
+    ->RangeMultiplier(10)
+    ->Range(10, 10000)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Check)->RangeMultiplier(10)->Range(10, 10000)->Unit(
+    benchmark::kMillisecond);
+BENCHMARK(BM_Format)->RangeMultiplier(10)->Range(10, 10000)->Unit(
+    benchmark::kMillisecond);
 
 }  // namespace
 

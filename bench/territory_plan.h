@@ -1,0 +1,57 @@
+// Generated territory plans for benchmarks: assign rules over country x
+// state x industry x employee band, one rep per ten rules, as real plans
+// are; and random leads to route through them.
+#ifndef LEADROUTE_BENCH_TERRITORY_PLAN_H_
+#define LEADROUTE_BENCH_TERRITORY_PLAN_H_
+
+#include <random>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/lead.h"
+
+namespace leadroute::bench {
+
+inline constexpr const char* kCountries[] = {"US", "CA", "GB", "DE",
+                                             "FR", "ES", "NL", "SE"};
+inline constexpr const char* kIndustries[] = {"software", "finance",
+                                              "healthcare", "retail"};
+
+inline std::string TerritoryPlan(int rules) {
+  std::string text =
+      "ruleset \"plan\" version \"1\"\n"
+      "schema {\n  country: string required\n  state: string\n"
+      "  employees: int default 0\n"
+      "  industry: enum { software, finance, healthcare, retail } required\n}\n"
+      "queue q\n";
+  const int reps = std::max(1, rules / 10);
+  for (int r = 0; r < reps; ++r) {
+    absl::StrAppend(&text, "rep r", r, " { timezone = \"UTC\" }\n");
+  }
+  text += "assign {\n";
+  for (int i = 0; i < rules; ++i) {
+    const int band = (i / 32) % 4;
+    absl::StrAppend(&text, "  rule t", i, " when country == \"",
+                    kCountries[i % 8], "\" and state == \"S", (i / 8) % 50,
+                    "\" and industry == ", kIndustries[(i / 400) % 4],
+                    " and employees between ", band * 250, " and ",
+                    band * 250 + 249, " then rep r", i % reps,
+                    " else queue q\n");
+  }
+  text += "  otherwise queue q\n}\n";
+  return text;
+}
+
+inline runtime::Lead RandomLead(std::mt19937* rng) {
+  runtime::Lead lead;
+  lead.id = "lead";
+  lead.attributes["country"] = std::string(kCountries[(*rng)() % 8]);
+  lead.attributes["state"] = absl::StrCat("S", (*rng)() % 50);
+  lead.attributes["industry"] = std::string(kIndustries[(*rng)() % 4]);
+  lead.attributes["employees"] = static_cast<int64_t>((*rng)() % 1000);
+  return lead;
+}
+
+}  // namespace leadroute::bench
+
+#endif  // LEADROUTE_BENCH_TERRITORY_PLAN_H_
