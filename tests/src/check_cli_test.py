@@ -1,18 +1,11 @@
 #!/usr/bin/env python3
 """`leadroute check` as CI runs it: exit codes, the three output formats,
 --strict, and folders with included fragments."""
-import argparse
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import unittest
 
-BINARY = None
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-EXAMPLES = os.path.join(ROOT, "examples")
+from cli_testlib import EXAMPLES, ROOT, TempDirCase, leadroute, main
+
 CORPUS = os.path.join(ROOT, "tests", "compiler", "corpus")
 
 WARNING_ONLY = '''ruleset "w" version "1"
@@ -26,23 +19,10 @@ assign {
 
 
 def check(*args, cwd=None):
-    return subprocess.run([BINARY, "check", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cwd)
+    return leadroute("check", *args, cwd=cwd)
 
 
-class CheckCliTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp()
-
-    def tearDown(self):
-        shutil.rmtree(self.tmp)
-
-    def write(self, name, text):
-        path = os.path.join(self.tmp, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
+class CheckCliTest(TempDirCase):
     def test_examples_folder_is_clean(self):
         r = check(EXAMPLES)
         self.assertEqual(r.returncode, 0, r.stdout)
@@ -117,8 +97,4 @@ class CheckCliTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--leadroute", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = args.leadroute
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    main()

@@ -1,41 +1,19 @@
 #!/usr/bin/env python3
 """`leadroute fmt` as a user and CI run it: stdout, --check, -w, and files
 with syntax errors left untouched."""
-import argparse
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import unittest
 
-BINARY = None
+from cli_testlib import TempDirCase, leadroute, main
+
 UGLY = 'ruleset "f"   version "1"\nqueue q\nassign {   otherwise    queue q }\n'
 PRETTY = 'ruleset "f" version "1"\nqueue q\nassign {\n  otherwise queue q\n}\n'
 
 
 def fmt(*args):
-    return subprocess.run([BINARY, "fmt", *args], capture_output=True,
-                          text=True, timeout=60)
+    return leadroute("fmt", *args)
 
 
-class FmtCliTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp()
-
-    def tearDown(self):
-        shutil.rmtree(self.tmp)
-
-    def write(self, name, text):
-        path = os.path.join(self.tmp, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def read(self, path):
-        with open(path) as f:
-            return f.read()
-
+class FmtCliTest(TempDirCase):
     def test_prints_the_canonical_layout(self):
         r = fmt(self.write("a.route", UGLY))
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -78,8 +56,4 @@ class FmtCliTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--leadroute", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = args.leadroute
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    main()

@@ -1,17 +1,10 @@
 #!/usr/bin/env python3
 """`leadroute eval` and `leadroute test` on real rule files."""
-import argparse
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import unittest
 
-BINARY = None
-EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                        "examples")
+from cli_testlib import EXAMPLES, TempDirCase, leadroute, main
+
 RULES = '''ruleset "r" version "1"
 schema { n: int required }
 queue small
@@ -32,23 +25,10 @@ test "wrong on purpose" {
 
 
 def run(*args):
-    return subprocess.run([BINARY, *args], capture_output=True, text=True,
-                          timeout=60)
+    return leadroute(*args)
 
 
-class RulesCliTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp()
-
-    def tearDown(self):
-        shutil.rmtree(self.tmp)
-
-    def write(self, name, text):
-        path = os.path.join(self.tmp, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
+class RulesCliTest(TempDirCase):
     def test_example_tests_pass_and_coverage_is_reported(self):
         r = run("test", os.path.join(EXAMPLES, "acme.route"))
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -92,8 +72,4 @@ class RulesCliTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--leadroute", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = args.leadroute
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    main()

@@ -2,29 +2,25 @@
 """The `leadroute` binary as a user runs it: help, exit codes, the listening
 line, `route` against a running server, and a graceful stop on SIGTERM and
 SIGINT with exit code 0."""
-import argparse
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import unittest
 
-BINARY = None
-EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                        "examples")
+import cli_testlib
+from cli_testlib import EXAMPLES, leadroute, main
+
 
 
 def run(*args, stdin=None):
-    return subprocess.run([BINARY, *args], capture_output=True, text=True,
-                          timeout=60, input=stdin)
+    return leadroute(*args, stdin=stdin, timeout=60)
 
 
 def start_server(*extra):
-    proc = subprocess.Popen([BINARY, "serve", "--listen", "127.0.0.1:0",
+    proc = subprocess.Popen([cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
                              *extra], stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
     while line and "msg=listening" not in line:
@@ -69,7 +65,7 @@ class ServeCliTest(unittest.TestCase):
         proc, line = start_server(
             "--rules", os.path.join(EXAMPLES, "acme.route"))
         proc.terminate()
-        rest = proc.stderr.read()
+        proc.stderr.read()  # drain, so the server never blocks on a full pipe
         self.assertEqual(proc.wait(timeout=30), 0)
         self.assertIn("msg=listening", line)
 
@@ -137,8 +133,4 @@ class ServeCliTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--leadroute", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = args.leadroute
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    main()
