@@ -1,6 +1,7 @@
 // The check_entities pass; see passes.h. Reps and teams are property lists;
 // this pass knows which properties each takes and what their values must be.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "compiler/passes.h"
 
@@ -50,14 +51,6 @@ bool OneOf(const std::string& v, const char* const (&options)[N]) {
   return false;
 }
 
-template <size_t N>
-std::string Options(const char* const (&options)[N]) {
-  std::string out;
-  for (const char* o : options)
-    absl::StrAppend(&out, out.empty() ? "" : ", ", o);
-  return out;
-}
-
 class EntityChecker {
  public:
   explicit EntityChecker(Diagnostics* d) : d_(d) {}
@@ -86,14 +79,11 @@ class EntityChecker {
         if (p.name.text == specs[i].name) spec = &specs[i];
       }
       if (spec == nullptr) {
-        std::string best = ClosestMatch(p.name.text, names);
-        std::string all;
-        for (const std::string& n : names)
-          absl::StrAppend(&all, all.empty() ? "" : ", ", n);
         d_->Error(p.name.span, absl::StrCat("unknown ", rep ? "rep" : "team",
                                             " property `", p.name.text, "`"))
-            .hint = best.empty() ? absl::StrCat("properties: ", all)
-                                 : absl::StrCat("did you mean `", best, "`?");
+            .hint = DidYouMean(
+            p.name.text, names,
+            absl::StrCat("properties: ", absl::StrJoin(names, ", ")));
         continue;
       }
       if (spec->type == PropType::kHours) hours = &p;
@@ -177,7 +167,8 @@ class EntityChecker {
             !OneOf(lit->text, kSeniorities)) {
           d_->Error(lit->span,
                     absl::StrCat("unknown seniority `", lit->text, "`"))
-              .hint = absl::StrCat("one of: ", Options(kSeniorities));
+              .hint =
+              absl::StrCat("one of: ", absl::StrJoin(kSeniorities, ", "));
         }
         return;
       case PropType::kStrategy:
@@ -185,12 +176,11 @@ class EntityChecker {
             !OneOf(lit->text, kStrategies)) {
           std::vector<std::string> all(std::begin(kStrategies),
                                        std::end(kStrategies));
-          std::string best = ClosestMatch(lit->text, all);
           d_->Error(lit->span,
                     absl::StrCat("unknown strategy `", lit->text, "`"))
-              .hint = best.empty()
-                          ? absl::StrCat("one of: ", Options(kStrategies))
-                          : absl::StrCat("did you mean `", best, "`?");
+              .hint =
+              DidYouMean(lit->text, all,
+                         absl::StrCat("one of: ", absl::StrJoin(all, ", ")));
         }
         return;
       case PropType::kNameList:

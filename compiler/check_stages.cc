@@ -169,12 +169,11 @@ class StageChecker {
       if (l.text == t.name.text) return;
       names.push_back(l.text);
     }
-    std::string best = ClosestMatch(t.name.text, names);
     d_->Error(t.span, absl::StrCat("`", t.name.text,
                                    "` is not a declared "
                                    "priority label"))
-        .hint = best.empty() ? "add it to the stage's `labels`"
-                             : absl::StrCat("did you mean `", best, "`?");
+        .hint =
+        DidYouMean(t.name.text, names, "add it to the stage's `labels`");
   }
 
   const Module& m_;

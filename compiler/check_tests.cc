@@ -115,10 +115,9 @@ class TestChecker {
       }
     } else {
       std::vector<std::string> all(std::begin(kOutputs), std::end(kOutputs));
-      std::string best = ClosestMatch(out, all);
       d_->Error(e.output.span, absl::StrCat("unknown output `", out, "`"))
-          .hint = best.empty() ? "outputs: owner, priority, sla, channel, score"
-                               : absl::StrCat("did you mean `", best, "`?");
+          .hint =
+          DidYouMean(out, all, "outputs: owner, priority, sla, channel, score");
       return;
     }
     if (out != "owner" &&

@@ -1,6 +1,7 @@
 // The check_types pass; see passes.h. Names are resolved by now: anything
 // unresolved was reported there and is skipped here.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "compiler/passes.h"
 
@@ -49,14 +50,6 @@ std::string TypeArticle(Type t) {
 
 namespace {
 
-std::string Join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) {
-    absl::StrAppend(&out, out.empty() ? "" : ", ", n);
-  }
-  return out;
-}
-
 std::string LiteralDescription(const ast::Literal& lit) {
   switch (lit.kind) {
     case Kind::kString:
@@ -88,9 +81,9 @@ bool Symbol(const LiteralType& want, const std::string& name, const Span& span,
       span, want.labels
                 ? absl::StrCat("`", name, "` is not a priority label")
                 : absl::StrCat("`", name, "` is not a value of the enum"));
-  std::string best = ClosestMatch(name, names);
-  d.hint = best.empty() ? absl::StrCat("expected one of: ", Join(names))
-                        : absl::StrCat("did you mean `", best, "`?");
+  d.hint =
+      DidYouMean(name, names,
+                 absl::StrCat("expected one of: ", absl::StrJoin(names, ", ")));
   return false;
 }
 

@@ -9,17 +9,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/parse.h"
+#include "runtime/status_macros.h"
 
 namespace leadroute::compiler {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Canonical(const std::string& path) {
-  std::error_code ec;
-  fs::path p = fs::weakly_canonical(path, ec);
-  return ec ? path : p.string();
-}
 
 class Loader {
  public:
@@ -28,7 +23,7 @@ class Loader {
 
   // Parses `path` (already read into `text`) and then its includes.
   void Load(const std::string& path, std::string text) {
-    const std::string key = Canonical(path);
+    const std::string key = CanonicalPath(path);
     loaded_.insert(key);
     const int id = module_->sources.Add(path, std::move(text));
     module_->files.push_back(Parse(module_->sources, id, diagnostics_));
@@ -43,7 +38,7 @@ class Loader {
     for (const ast::Include& inc : includes) {
       const std::string target =
           (fs::path(path).parent_path() / inc.path.text).string();
-      const std::string target_key = Canonical(target);
+      const std::string target_key = CanonicalPath(target);
       if (std::find(stack_.begin(), stack_.end(), target_key) != stack_.end()) {
         diagnostics_->Error(inc.path.span,
                             absl::StrCat("include cycle: \"", inc.path.text,
@@ -70,6 +65,12 @@ class Loader {
 };
 
 }  // namespace
+
+std::string CanonicalPath(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(path, ec);
+  return ec ? path : p.string();
+}
 
 absl::Status ReadFile(const std::string& path, std::string* out) {
   std::error_code ec;
@@ -106,7 +107,7 @@ absl::Status ReadFile(const std::string& path, std::string* out) {
 absl::Status LoadFiles(const std::string& root_path, Module* module,
                        Diagnostics* diagnostics) {
   std::string text;
-  if (absl::Status s = ReadFile(root_path, &text); !s.ok()) return s;
+  RETURN_IF_ERROR(ReadFile(root_path, &text));
   LoadText(root_path, std::move(text), module, diagnostics);
   return absl::OkStatus();
 }

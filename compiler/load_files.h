@@ -22,6 +22,10 @@ absl::Status LoadFiles(const std::string& root_path, Module* module,
 void LoadText(const std::string& root_path, std::string text, Module* module,
               Diagnostics* diagnostics);
 
+// `path` made absolute with symlinks and `..` resolved where possible; the
+// key under which a file counts as already loaded.
+std::string CanonicalPath(const std::string& path);
+
 // Reads a whole file; NOT_FOUND / PERMISSION_DENIED / FAILED_PRECONDITION
 // (too large, a folder) with the path in the message.
 absl::Status ReadFile(const std::string& path, std::string* out);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "compiler/load_files.h"
 #include "compiler/passes.h"
 
@@ -201,12 +202,10 @@ class TableLoader {
         names.push_back(header[i].text);
       }
       std::string best = ClosestMatch(name.text, names);
-      std::string all;
-      for (const std::string& n : names)
-        absl::StrAppend(&all, all.empty() ? "" : ", ", n);
       d_->Error(name.span,
                 absl::StrCat("no column \"", name.text, "\" in ", path))
-          .hint = best.empty() ? absl::StrCat("its columns: ", all)
+          .hint = best.empty() ? absl::StrCat("its columns: ",
+                                              absl::StrJoin(names, ", "))
                                : absl::StrCat("did you mean \"", best, "\"?");
       return -1;
     };
@@ -233,10 +232,7 @@ class TableLoader {
   // its own errors are reported once. Null when it cannot be read.
   const std::vector<std::vector<CsvCell>>* ReadCsv(const std::string& path,
                                                    const ast::CsvSource& csv) {
-    std::error_code ec;
-    std::filesystem::path canonical =
-        std::filesystem::weakly_canonical(path, ec);
-    const std::string key = ec ? path : canonical.string();
+    const std::string key = CanonicalPath(path);
     if (auto it = csv_cache_.find(key); it != csv_cache_.end()) {
       return it->second.has_value() ? &*it->second : nullptr;
     }

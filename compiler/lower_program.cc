@@ -62,6 +62,14 @@ Value ValueOf(const ast::Literal& l, ValueType type) {
   return Value(l.text);
 }
 
+// "file:line" of `span`, as decisions and test reports name places.
+std::string LocationOf(const SourceSet& sources, const Span& span) {
+  LineCol at = sources.Position(span);
+  return absl::StrCat(
+      std::filesystem::path(sources.file(span.file).path()).filename().string(),
+      ":", at.line);
+}
+
 class Lowerer {
  public:
   Lowerer(const Module& m, runtime::Program* p) : m_(m), p_(p) {}
@@ -79,14 +87,6 @@ class Lowerer {
         p_->labels.push_back(l.text);
     }
     for (const auto& [kind, stage] : m_.stages) Stage(*stage);
-  }
-
-  std::string Location(const Span& span) const {
-    LineCol at = m_.sources.Position(span);
-    return absl::StrCat(std::filesystem::path(m_.sources.file(span.file).path())
-                            .filename()
-                            .string(),
-                        ":", at.line);
   }
 
   int LabelRank(absl::string_view label) const {
@@ -297,11 +297,10 @@ class Lowerer {
 
   void Stage(const ast::Stage& s) {
     const int id = static_cast<int>(s.kind);  // same order as runtime::StageId
-    p_->has_stage[id] = true;
     for (const ast::Rule& r : s.rules) {
       runtime::Rule out;
       out.name = r.name.text;
-      out.location = Location(r.name.span);
+      out.location = LocationOf(m_.sources, r.name.span);
       if (r.when) out.when = Cond(*r.when);
       for (const ast::Target& t : r.outcome) {
         switch (s.kind) {
@@ -364,13 +363,11 @@ std::shared_ptr<const runtime::Program> LowerProgram(const Module& module) {
 }
 
 std::vector<TestCase> LowerTests(const Module& module) {
-  runtime::Program scratch;
-  Lowerer names(module, &scratch);
   std::vector<TestCase> out;
   for (const ast::Test* t : module.tests) {
     TestCase tc;
     tc.name = t->name.text;
-    tc.location = names.Location(t->name.span);
+    tc.location = LocationOf(module.sources, t->name.span);
     tc.lead.id = absl::StrCat("test:", t->name.text);
     for (const ast::Property& p : t->lead) {
       auto it = module.attributes.find(p.name.text);
@@ -388,7 +385,7 @@ std::vector<TestCase> LowerTests(const Module& module) {
     for (const ast::Expectation& e : t->expect) {
       TestCase::Expect x;
       x.output = e.output.text;
-      x.location = names.Location(e.span);
+      x.location = LocationOf(module.sources, e.span);
       x.want = std::string(module.sources.Text(e.value.span));
       if (e.value.kind == ast::Target::Kind::kPoints)
         x.want = absl::StrCat(e.value.number);

@@ -58,14 +58,22 @@ bool CheckLiteral(const LiteralType& want, const ast::Literal& lit,
 // "an int", "a string", ...
 std::string TypeArticle(ast::Type type);
 
-// "did you mean `x`?" for the closest of `keys`, or "".
+// "did you mean `x`?" for the closest of `candidates`, or `otherwise` when
+// none is close.
+inline std::string DidYouMean(absl::string_view word,
+                              const std::vector<std::string>& candidates,
+                              std::string otherwise = "") {
+  std::string best = ClosestMatch(word, candidates);
+  return best.empty() ? otherwise : "did you mean `" + best + "`?";
+}
+
+// The same over a symbol table's names.
 template <typename Map>
 std::string DidYouMean(absl::string_view word, const Map& map) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : map) keys.push_back(k);
   std::sort(keys.begin(), keys.end());
-  std::string best = ClosestMatch(word, keys);
-  return best.empty() ? "" : "did you mean `" + best + "`?";
+  return DidYouMean(word, keys);
 }
 
 }  // namespace leadroute::compiler

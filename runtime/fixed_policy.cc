@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/lead_error.h"
+#include "runtime/status_macros.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -23,13 +24,8 @@ absl::Status ExpectType(const Lead& lead, absl::string_view name,
 absl::StatusOr<Decision> FixedPolicy::Decide(
     const Lead& lead, const DecideOptions& options) const {
   if (lead.id.empty()) return InvalidLeadField("id", "must not be empty");
-  if (absl::Status s = ExpectType(lead, "source", ValueType::kString);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ExpectType(lead, "score", ValueType::kInt); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ExpectType(lead, "source", ValueType::kString));
+  RETURN_IF_ERROR(ExpectType(lead, "score", ValueType::kInt));
 
   Decision d;
   d.lead_id = lead.id;

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/lead_error.h"
+#include "runtime/status_macros.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -359,10 +360,9 @@ absl::StatusOr<BoundLead> Interpreter::Bind(const Lead& lead) const {
 
 absl::StatusOr<Decision> Interpreter::Decide(
     const Lead& lead, const DecideOptions& options) const {
-  absl::StatusOr<BoundLead> bound = Bind(lead);
-  if (!bound.ok()) return bound.status();
+  ASSIGN_OR_RETURN(const BoundLead bound, Bind(lead));
   const Program& p = *program_;
-  Context c{p, *bound, options.received_at, 0, std::nullopt, std::nullopt};
+  Context c{p, bound, options.received_at, 0, std::nullopt, std::nullopt};
   Decision d;
   d.lead_id = lead.id;
   d.ruleset_name = p.name;
@@ -421,17 +421,6 @@ absl::StatusOr<Decision> Interpreter::Decide(
     }
   }
   return d;
-}
-
-const char* StageIdName(StageId id) {
-  static constexpr const char* kNames[] = {"score", "assign", "priority", "sla",
-                                           "channel"};
-  return kNames[static_cast<int>(id)];
-}
-
-std::string KeyText(const Value& v) {
-  return TypeOf(v) == ValueType::kString ? std::get<std::string>(v)
-                                         : DebugString(v);
 }
 
 }  // namespace leadroute::runtime

@@ -128,7 +128,6 @@ struct Program {
   absl::flat_hash_map<std::string, int> slots;  // used to bind leads only
   std::vector<Table> tables;
   std::array<std::vector<Rule>, kStageCount> stages;
-  std::array<bool, kStageCount> has_stage{};
   std::vector<std::string> labels;
 };
 

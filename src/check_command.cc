@@ -2,28 +2,16 @@
 // .route files; those with a `ruleset` declaration are checked as roots
 // (with everything they include), and a file that no root includes is
 // checked on its own, so nothing in the folder goes unchecked.
-#include <filesystem>
 #include <iostream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "compiler/compiler.h"
+#include "compiler/load_files.h"
 #include "src/commands.h"
 #include "src/rule_files.h"
 
 namespace leadroute {
-namespace {
-
-namespace fs = std::filesystem;
-
-std::string Canonical(const fs::path& p) {
-  std::error_code ec;
-  fs::path c = fs::weakly_canonical(p, ec);
-  return ec ? p.string() : c.string();
-}
-
-}  // namespace
-
 int CheckCommand(const CheckFlags& flags) {
   std::vector<std::string> files;
   for (const std::string& p : flags.paths) {
@@ -44,7 +32,8 @@ int CheckCommand(const CheckFlags& flags) {
     }
     if (r->module->header != nullptr) {
       for (int i = 1; i < r->module->sources.size(); ++i) {
-        included.insert(Canonical(r->module->sources.file(i).path()));
+        included.insert(
+            compiler::CanonicalPath(r->module->sources.file(i).path()));
       }
       roots.push_back(*std::move(r));
     } else {
@@ -54,7 +43,8 @@ int CheckCommand(const CheckFlags& flags) {
   std::vector<const compiler::CheckResult*> reported;
   for (const auto& r : roots) reported.push_back(&r);
   for (const auto& r : fragments) {
-    if (!included.contains(Canonical(r.module->sources.file(0).path()))) {
+    if (!included.contains(
+            compiler::CanonicalPath(r.module->sources.file(0).path()))) {
       reported.push_back(&r);
     }
   }

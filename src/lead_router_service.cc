@@ -3,6 +3,7 @@
 
 #include "absl/time/clock.h"
 #include "runtime/lead_error.h"
+#include "runtime/status_macros.h"
 #include "src/convert.h"
 
 namespace leadroute {
@@ -11,9 +12,8 @@ namespace {
 absl::StatusOr<runtime::Decision> RouteOne(const runtime::Policy& policy,
                                            const v1::Lead& proto_lead,
                                            const runtime::DecideOptions& opts) {
-  absl::StatusOr<runtime::Lead> lead = LeadFromProto(proto_lead);
-  if (!lead.ok()) return lead.status();
-  return policy.Decide(*lead, opts);
+  ASSIGN_OR_RETURN(runtime::Lead lead, LeadFromProto(proto_lead));
+  return policy.Decide(lead, opts);
 }
 
 }  // namespace
