@@ -42,14 +42,6 @@ class StageChecker {
       }
       Outcome(s, r);
     }
-    if (otherwise == nullptr && s.kind != StageKind::kScore) {
-      d_->Error(s.kind_span,
-                absl::StrCat("the ", stage, " stage has no `otherwise`"))
-          .hint = absl::StrCat(
-          "end it with `otherwise ...` so that every lead "
-          "gets ",
-          s.kind == StageKind::kAssign ? "an owner" : "a value");
-    }
   }
 
  private:

@@ -1,15 +1,17 @@
 // The pipeline: load (parse every file) -> resolve_names -> load_tables ->
-// check_entities -> check_types -> check_stages -> check_tests.
+// check_entities -> check_types -> check_stages -> check_tests, then, for
+// rules without errors, lower_program -> lower_to_tree -> analyze_rules.
 #include "compiler/compiler.h"
 
 #include "compiler/load_files.h"
+#include "compiler/lower_program.h"
 #include "compiler/parse.h"
 #include "compiler/passes.h"
 
 namespace leadroute::compiler {
 namespace {
 
-void RunPasses(CheckResult* result) {
+void RunPasses(CheckResult* result, const TreeOptions& options) {
   Module* m = result->module.get();
   Diagnostics* d = &result->diagnostics;
   ResolveNames(m, d);
@@ -18,12 +20,18 @@ void RunPasses(CheckResult* result) {
   CheckTypes(*m, d);
   CheckStages(*m, d);
   CheckTests(*m, d);
+  if (!d->has_errors()) {
+    Lowered lowered = LowerModule(*m, options);
+    AnalyzeRules(*m, lowered.findings, d);
+    result->program = std::move(lowered.program);
+  }
   d->Sort();
 }
 
 }  // namespace
 
-absl::StatusOr<CheckResult> Check(const std::string& path) {
+absl::StatusOr<CheckResult> Check(const std::string& path,
+                                  const TreeOptions& options) {
   CheckResult result;
   result.module = std::make_unique<Module>();
   if (absl::Status s =
@@ -31,15 +39,16 @@ absl::StatusOr<CheckResult> Check(const std::string& path) {
       !s.ok()) {
     return s;
   }
-  RunPasses(&result);
+  RunPasses(&result, options);
   return result;
 }
 
-CheckResult CheckText(const std::string& path, std::string text) {
+CheckResult CheckText(const std::string& path, std::string text,
+                      const TreeOptions& options) {
   CheckResult result;
   result.module = std::make_unique<Module>();
   LoadText(path, std::move(text), result.module.get(), &result.diagnostics);
-  RunPasses(&result);
+  RunPasses(&result, options);
   return result;
 }
 

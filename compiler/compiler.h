@@ -8,24 +8,33 @@
 
 #include "absl/status/statusor.h"
 #include "compiler/diagnostic.h"
+#include "compiler/lower_to_tree.h"
 #include "compiler/module.h"
+#include "runtime/program.h"
 
 namespace leadroute::compiler {
 
 struct CheckResult {
   std::unique_ptr<Module> module;  // valid even when there are errors
   Diagnostics diagnostics;         // sorted by file and position
+  // The compiled program with its decision trees; null when there are
+  // errors.
+  std::shared_ptr<const runtime::Program> program;
   bool ok() const { return !diagnostics.has_errors(); }
 };
 
-// Loads `path` and its includes and runs every checking pass. A Status
-// error means the check could not run (the root file is unreadable);
-// mistakes in the rules are diagnostics.
-absl::StatusOr<CheckResult> Check(const std::string& path);
+// Loads `path` and its includes, runs every checking pass and, when the
+// rules have no errors, compiles them and reports what the decision trees
+// reveal (shadowed rules, overlaps, leads no rule matches) as warnings. A
+// Status error means the check could not run (the root file is
+// unreadable); mistakes in the rules are diagnostics.
+absl::StatusOr<CheckResult> Check(const std::string& path,
+                                  const TreeOptions& options = {});
 
 // The same for rule text held in memory (tests, fuzzing, ValidateRules);
 // `path` names it in diagnostics and anchors relative includes.
-CheckResult CheckText(const std::string& path, std::string text);
+CheckResult CheckText(const std::string& path, std::string text,
+                      const TreeOptions& options = {});
 
 }  // namespace leadroute::compiler
 

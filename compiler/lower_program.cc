@@ -356,10 +356,17 @@ class Lowerer {
 
 }  // namespace
 
-std::shared_ptr<const runtime::Program> LowerProgram(const Module& module) {
+Lowered LowerModule(const Module& module, const TreeOptions& options) {
   auto program = std::make_shared<runtime::Program>();
   Lowerer(module, program.get()).Run();
-  return program;
+  Lowered out;
+  out.findings = LowerToTrees(program.get(), options);
+  out.program = std::move(program);
+  return out;
+}
+
+std::shared_ptr<const runtime::Program> LowerProgram(const Module& module) {
+  return LowerModule(module).program;
 }
 
 std::vector<TestCase> LowerTests(const Module& module) {

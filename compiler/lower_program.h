@@ -1,5 +1,6 @@
-// The lowering pass: a checked Module (no errors) -> runtime::Program, and
-// its test blocks -> TestCases the `test` command runs.
+// The lowering pass: a checked Module (no errors) -> runtime::Program with
+// its decision trees (lower_to_tree.h), and its test blocks -> TestCases the
+// `test` command runs.
 #ifndef LEADROUTE_COMPILER_LOWER_PROGRAM_H_
 #define LEADROUTE_COMPILER_LOWER_PROGRAM_H_
 
@@ -7,13 +8,22 @@
 #include <string>
 #include <vector>
 
+#include "compiler/lower_to_tree.h"
 #include "compiler/module.h"
 #include "runtime/lead.h"
 #include "runtime/program.h"
 
 namespace leadroute::compiler {
 
-// Requires a module that checked without errors.
+// The program and what building its trees found. Requires a module that
+// checked without errors.
+struct Lowered {
+  std::shared_ptr<const runtime::Program> program;
+  std::vector<TreeFinding> findings;
+};
+Lowered LowerModule(const Module& module, const TreeOptions& options = {});
+
+// LowerModule(module).program.
 std::shared_ptr<const runtime::Program> LowerProgram(const Module& module);
 
 struct TestCase {

@@ -5,6 +5,7 @@
 
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,10 +19,13 @@ namespace g = ::leadroute::grammar;
 namespace pegtl = ::tao::pegtl;
 using Node = pegtl::parse_tree::node;
 
+class Builder;
+
 struct ParseState {
   Diagnostics* diagnostics;
   int file;
   int depth = 0;
+  Builder* builder = nullptr;
 };
 
 // Debian's Abseil has its own string_view, not std::string_view.
@@ -74,32 +78,6 @@ struct Control : pegtl::normal<Rule> {
   }
 };
 
-// The rules kept as parse-tree nodes; everything else is folded away.
-template <typename Rule>
-using Selector = pegtl::parse_tree::selector<
-    Rule,
-    pegtl::parse_tree::store_content::on<
-        g::ruleset_decl, g::ruleset_name, g::ruleset_version, g::include_decl,
-        g::include_path, g::schema_decl, g::attr_decl, g::attr_name,
-        g::enum_type, g::enum_value, g::type_name, g::required_mod,
-        g::default_value, g::rep_decl, g::team_decl, g::queue_decl,
-        g::entity_name, g::property, g::prop_name, g::prop_value, g::hours_spec,
-        g::hours_span, g::day, g::clock, g::table_decl, g::table_name,
-        g::key_type, g::value_type, g::table_entry, g::entry_key,
-        g::entry_value, g::table_csv, g::csv_path, g::csv_key_column,
-        g::csv_value_column, g::stage_decl, g::stage_kind, g::labels_decl,
-        g::label, g::rule_decl, g::rule_name, g::otherwise_decl, g::or_expr,
-        g::expr, g::condition_expr, g::and_expr, g::negation, g::has_test,
-        g::comparison, g::in_test, g::op_in, g::op_not_in, g::set_ref,
-        g::between_test, g::within_test, g::binary_test, g::op_eq, g::op_ne,
-        g::op_lt, g::op_le, g::op_gt, g::op_ge, g::op_starts_with,
-        g::op_ends_with, g::op_contains, g::rhs, g::operand, g::call,
-        g::attr_ref, g::string_lit, g::duration_lit, g::number_lit, g::bool_lit,
-        g::list_lit, g::value, g::target, g::target_rep, g::target_team,
-        g::target_queue, g::score_delta, g::fallback, g::test_decl,
-        g::test_name, g::test_at, g::test_lead, g::test_expect, g::expect_item,
-        g::expect_name>>;
-
 // ---- parse tree -> AST ----------------------------------------------------
 
 class Builder {
@@ -132,6 +110,9 @@ class Builder {
     }
     return out;
   }
+
+  // Builds a stage rule's AST now, for StageOf to take later.
+  void Fold(const Node& n) { folded_[n.begin().byte] = RuleOf(n); }
 
  private:
   Span SpanOf(const Node& n) const {
@@ -577,6 +558,10 @@ class Builder {
       if (item.is_type<g::labels_decl>()) {
         s.labels_span = SpanOf(item);
         for (const auto& l : item.children) s.labels.push_back(NameOf(*l));
+      } else if (auto it = folded_.find(item.begin().byte);
+                 it != folded_.end()) {
+        s.rules.push_back(std::move(it->second));
+        folded_.erase(it);
       } else {
         s.rules.push_back(RuleOf(item));
       }
@@ -607,7 +592,46 @@ class Builder {
 
   int file_;
   Diagnostics* diagnostics_;
+  absl::flat_hash_map<size_t, ast::Rule> folded_;  // by first byte
 };
+
+// A stage rule becomes its AST as soon as it is parsed, and its parse-tree
+// nodes are freed: a ruleset of 100k rules never holds 100k rules' worth of
+// nodes (about 40 each). Keyed by position, so a rule parsed again after
+// backtracking replaces its earlier self.
+struct FoldRule : std::true_type {
+  template <typename N>
+  static void transform(std::unique_ptr<N>& n, ParseState& st) {
+    st.builder->Fold(*n);
+    n->children.clear();
+    n->children.shrink_to_fit();
+  }
+};
+
+// The rules kept as parse-tree nodes; everything else is folded away.
+template <typename Rule>
+using Selector = pegtl::parse_tree::selector<
+    Rule, pegtl::parse_tree::apply<FoldRule>::on<g::rule_decl>,
+    pegtl::parse_tree::store_content::on<
+        g::ruleset_decl, g::ruleset_name, g::ruleset_version, g::include_decl,
+        g::include_path, g::schema_decl, g::attr_decl, g::attr_name,
+        g::enum_type, g::enum_value, g::type_name, g::required_mod,
+        g::default_value, g::rep_decl, g::team_decl, g::queue_decl,
+        g::entity_name, g::property, g::prop_name, g::prop_value, g::hours_spec,
+        g::hours_span, g::day, g::clock, g::table_decl, g::table_name,
+        g::key_type, g::value_type, g::table_entry, g::entry_key,
+        g::entry_value, g::table_csv, g::csv_path, g::csv_key_column,
+        g::csv_value_column, g::stage_decl, g::stage_kind, g::labels_decl,
+        g::label, g::rule_name, g::otherwise_decl, g::or_expr, g::expr,
+        g::condition_expr, g::and_expr, g::negation, g::has_test, g::comparison,
+        g::in_test, g::op_in, g::op_not_in, g::set_ref, g::between_test,
+        g::within_test, g::binary_test, g::op_eq, g::op_ne, g::op_lt, g::op_le,
+        g::op_gt, g::op_ge, g::op_starts_with, g::op_ends_with, g::op_contains,
+        g::rhs, g::operand, g::call, g::attr_ref, g::string_lit,
+        g::duration_lit, g::number_lit, g::bool_lit, g::list_lit, g::value,
+        g::target, g::target_rep, g::target_team, g::target_queue,
+        g::score_delta, g::fallback, g::test_decl, g::test_name, g::test_at,
+        g::test_lead, g::test_expect, g::expect_item, g::expect_name>>;
 
 }  // namespace
 
@@ -615,7 +639,8 @@ ast::File Parse(const SourceSet& sources, int file_id,
                 Diagnostics* diagnostics) {
   const SourceFile& file = sources.file(file_id);
   pegtl::memory_input<pegtl::tracking_mode::eager> in(file.text(), file.path());
-  ParseState state{diagnostics, file_id};
+  Builder builder(file_id, diagnostics);
+  ParseState state{diagnostics, file_id, 0, &builder};
   std::unique_ptr<Node> root;
   try {
     root = pegtl::parse_tree::parse<g::file, Selector, pegtl::nothing, Control>(
@@ -624,7 +649,7 @@ ast::File Parse(const SourceSet& sources, int file_id,
     // Already recorded by Control::raise or Control::start.
   }
   if (root == nullptr) return ast::File{file_id, {}};
-  return Builder(file_id, diagnostics).Build(*root);
+  return builder.Build(*root);
 }
 
 }  // namespace leadroute::compiler

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/diagnostic.h"
+#include "compiler/lower_to_tree.h"
 #include "compiler/module.h"
 
 namespace leadroute::compiler {
@@ -29,13 +30,21 @@ void CheckEntities(const Module& module, Diagnostics* diagnostics);
 // Types of every condition and default value; enum values and labels.
 void CheckTypes(const Module& module, Diagnostics* diagnostics);
 
-// Stage shape: `otherwise` present, once, and last; outcomes that fit the
+// Stage shape: `otherwise` at most once, and last; outcomes that fit the
 // stage (a team for assign, a label for priority, a duration for sla, ...).
 void CheckStages(const Module& module, Diagnostics* diagnostics);
 
 // Test blocks: lead attributes that exist and fit their types, required
 // ones present, expectations that name real outputs.
 void CheckTests(const Module& module, Diagnostics* diagnostics);
+
+// What building the decision trees revealed, as warnings at the rules:
+// rules that never fire (naming the rules that take their leads), rules
+// whose conditions contradict, overlapping rules where order silently
+// decides, stages some leads fall through, trees over the size budget.
+void AnalyzeRules(const Module& module,
+                  const std::vector<TreeFinding>& findings,
+                  Diagnostics* diagnostics);
 
 // Shared by the passes: the type a stage output has when a later stage
 // reads it, or nullopt when `name` is not a stage output.

@@ -13,6 +13,7 @@
 namespace leadroute::runtime {
 
 enum class OwnerKind {
+  kNone,   // no assign rule matched: the lead has no owner
   kRep,    // owner is a rep id
   kTeam,   // owner is a team name
   kQueue,  // owner is a queue name: nobody owns the lead yet
@@ -51,12 +52,14 @@ struct Explanation {
 
 struct Decision {
   std::string lead_id;
+  // A stage no rule decided (one without `otherwise`) leaves its output
+  // unset: no owner, no priority, no SLA, an empty channel.
   std::string owner;
-  OwnerKind owner_kind = OwnerKind::kQueue;
+  OwnerKind owner_kind = OwnerKind::kNone;
   std::string team;
-  Priority priority;
-  absl::Duration sla;
-  absl::Time respond_by;
+  std::optional<Priority> priority;
+  std::optional<absl::Duration> sla;
+  std::optional<absl::Time> respond_by;  // received_at + sla
   std::string channel;
   std::string ruleset_name;
   std::string ruleset_version;

@@ -49,7 +49,7 @@ absl::StatusOr<Decision> FixedPolicy::Decide(
   d.decided_by.push_back({"sla", rule, ""});
   d.channel = demo ? "phone" : "email";
   d.decided_by.push_back({"channel", rule, ""});
-  d.respond_by = options.received_at + d.sla;
+  d.respond_by = options.received_at + *d.sla;
   return d;
 }
 

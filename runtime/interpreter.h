@@ -1,7 +1,7 @@
 // Interpreter: the reference evaluator. It walks each stage's rules in
-// source order, exactly as the rule author reads them; decision trees are
-// tested against it. Semantics: a condition on a missing value is false
-// (and `not` of it true); score adds the points of every matching rule;
+// source order, exactly as the rule author reads them, and tests each one's
+// whole condition; the decision trees are tested against it. Semantics (see
+// decide.h and conditions.h): score adds the points of every matching rule;
 // the other stages take the first matching rule; an assign outcome falls
 // back (`else`) when a lookup finds no owner, and when every choice of a
 // rule falls through, the next rules are tried.
@@ -9,32 +9,33 @@
 #define LEADROUTE_RUNTIME_INTERPRETER_H_
 
 #include <memory>
-#include <optional>
-#include <vector>
 
+#include "runtime/decide.h"
 #include "runtime/policy.h"
 #include "runtime/program.h"
 
 namespace leadroute::runtime {
 
-// A lead bound to a program's slots, defaults applied.
-using BoundLead = std::vector<std::optional<Value>>;
-
-class Interpreter final : public Policy {
+class Interpreter final : public Policy, private RuleMatcher {
  public:
   explicit Interpreter(std::shared_ptr<const Program> program)
       : program_(std::move(program)) {}
 
   absl::StatusOr<Decision> Decide(const Lead& lead,
-                                  const DecideOptions& options) const override;
-
-  // Checks `lead` against the schema (types, enum values, required
-  // attributes) and binds it to slots. Unknown attributes are ignored.
-  absl::StatusOr<BoundLead> Bind(const Lead& lead) const;
+                                  const DecideOptions& options) const override {
+    return DecideLead(*program_, *this, lead, options);
+  }
 
   const Program& program() const { return *program_; }
 
  private:
+  void Match(StageId stage, const EvalContext& c,
+             absl::FunctionRef<bool(const Rule&)> visit) const override {
+    for (const Rule& r : program_->stages[static_cast<int>(stage)]) {
+      if (Matches(r, c) && visit(r)) return;
+    }
+  }
+
   std::shared_ptr<const Program> program_;
 };
 

@@ -8,6 +8,8 @@
 //   tables[id]            lookup tables, keyed by the key's text form
 //   stages[kScore..]      rules in source order; `otherwise` last if any
 //   labels                priority labels, most urgent first (rank = index)
+//   trees[stage]          the stage compiled to a decision tree
+//   interned[slot]        string -> id for every string the trees branch on
 // Every Rule keeps its name and source location, so each decision names the
 // rule that made it.
 #ifndef LEADROUTE_RUNTIME_PROGRAM_H_
@@ -21,6 +23,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "runtime/decision_tree.h"
 #include "runtime/value.h"
 
 namespace leadroute::runtime {
@@ -129,6 +132,8 @@ struct Program {
   std::vector<Table> tables;
   std::array<std::vector<Rule>, kStageCount> stages;
   std::vector<std::string> labels;
+  std::array<DecisionTree, kStageCount> trees;
+  std::vector<absl::flat_hash_map<std::string, int32_t>> interned;
 };
 
 // The text form a table key is stored under.

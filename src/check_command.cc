@@ -6,12 +6,45 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "compiler/compiler.h"
 #include "compiler/load_files.h"
 #include "src/commands.h"
 #include "src/rule_files.h"
 
 namespace leadroute {
+namespace {
+
+// --stats: per stage, the rules, the tree's nodes and leaves, the most
+// tests one lead can need (key tests plus conditions left to the leaves)
+// and the most rules one leaf tries. --dump-trees: the trees.
+void PrintTrees(const compiler::CheckResult& r, const CheckFlags& flags) {
+  const runtime::Program& p = *r.program;
+  std::cout << r.module->sources.file(0).path() << ": ruleset \"" << p.name
+            << "\" version \"" << p.version << "\"\n";
+  if (flags.stats) {
+    std::cout << absl::StrFormat("  %-9s %7s %7s %7s %10s %12s\n", "stage",
+                                 "rules", "nodes", "leaves", "max tests",
+                                 "rules/leaf");
+  }
+  for (int s = 0; s < runtime::kStageCount; ++s) {
+    if (p.stages[s].empty()) continue;
+    const runtime::DecisionTree& t = p.trees[s];
+    const char* stage = runtime::StageIdName(static_cast<runtime::StageId>(s));
+    if (flags.stats) {
+      std::cout << absl::StrFormat(
+          "  %-9s %7d %7d %7d %10d %12d%s\n", stage, p.stages[s].size(),
+          t.stats.nodes, t.stats.leaves, t.stats.max_tests, t.stats.max_entries,
+          t.stats.over_budget ? "  (over budget: some leaves scan)" : "");
+    }
+    if (flags.dump_trees) {
+      std::cout << "  " << stage << ":\n" << t.DebugString(p, s);
+    }
+  }
+}
+
+}  // namespace
+
 int CheckCommand(const CheckFlags& flags) {
   std::vector<std::string> files;
   for (const std::string& p : flags.paths) {
@@ -79,6 +112,11 @@ int CheckCommand(const CheckFlags& flags) {
         reported.size() == 1 ? " ruleset: " : " rulesets: ", errors,
         errors == 1 ? " error, " : " errors, ", warnings,
         warnings == 1 ? " warning\n" : " warnings\n");
+  }
+  if (flags.stats || flags.dump_trees) {
+    for (const compiler::CheckResult* r : reported) {
+      if (r->program != nullptr) PrintTrees(*r, flags);
+    }
   }
   if (errors > 0 || (flags.strict && warnings > 0)) return kExitRulesOrInput;
   return kExitOk;

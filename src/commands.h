@@ -26,6 +26,8 @@ struct CheckFlags {
   std::vector<std::string> paths;  // files or folders
   std::string format = "text";     // text | json | github
   bool strict = false;             // warnings fail too
+  bool stats = false;              // decision tree sizes per stage
+  bool dump_trees = false;         // the decision trees themselves
 };
 // Lints rule files: diagnostics on stdout, exit 1 on errors.
 int CheckCommand(const CheckFlags& flags);

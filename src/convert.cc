@@ -41,6 +41,8 @@ absl::StatusOr<runtime::Value> ValueFromProto(const v1::Value& v,
 
 v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind) {
   switch (kind) {
+    case runtime::OwnerKind::kNone:
+      return v1::OWNER_KIND_UNSPECIFIED;
     case runtime::OwnerKind::kRep:
       return v1::OWNER_KIND_REP;
     case runtime::OwnerKind::kTeam:
@@ -122,10 +124,12 @@ void DecisionToProto(const runtime::Decision& d, v1::Decision* out) {
   out->set_owner(d.owner);
   out->set_owner_kind(OwnerKindToProto(d.owner_kind));
   out->set_team(d.team);
-  out->mutable_priority()->set_label(d.priority.label);
-  out->mutable_priority()->set_rank(d.priority.rank);
-  DurationToProto(d.sla, out->mutable_sla());
-  TimeToProto(d.respond_by, out->mutable_respond_by());
+  if (d.priority) {
+    out->mutable_priority()->set_label(d.priority->label);
+    out->mutable_priority()->set_rank(d.priority->rank);
+  }
+  if (d.sla) DurationToProto(*d.sla, out->mutable_sla());
+  if (d.respond_by) TimeToProto(*d.respond_by, out->mutable_respond_by());
   out->set_channel(d.channel);
   out->mutable_ruleset()->set_name(d.ruleset_name);
   out->mutable_ruleset()->set_version(d.ruleset_version);

@@ -39,6 +39,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "github"}))
       ->capture_default_str();
   check_cmd->add_flag("--strict", check.strict, "Fail on warnings too");
+  check_cmd->add_flag("--stats", check.stats,
+                      "Print each stage's decision tree size and worst-case "
+                      "tests per lead");
+  check_cmd->add_flag("--dump-trees", check.dump_trees,
+                      "Print the compiled decision trees");
 
   FmtFlags fmt;
   CLI::App* fmt_cmd = app.add_subcommand(

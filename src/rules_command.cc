@@ -11,7 +11,7 @@
 #include "compiler/compiler.h"
 #include "compiler/load_files.h"
 #include "compiler/lower_program.h"
-#include "runtime/interpreter.h"
+#include "runtime/tree_policy.h"
 #include "src/commands.h"
 #include "src/convert.h"
 
@@ -41,11 +41,12 @@ Compiled CompileRules(const std::string& path) {
     out.exit_code = kExitRulesOrInput;
     return out;
   }
-  out.program = compiler::LowerProgram(*out.checked->module);
+  out.program = out.checked->program;
   return out;
 }
 
 std::string OwnerText(const runtime::Decision& d) {
+  if (d.owner_kind == runtime::OwnerKind::kNone) return "none";
   const char* kind = d.owner_kind == runtime::OwnerKind::kRep    ? "rep"
                      : d.owner_kind == runtime::OwnerKind::kTeam ? "team"
                                                                  : "queue";
@@ -87,7 +88,7 @@ int EvalCommand(const EvalFlags& flags) {
     }
   }
   absl::StatusOr<runtime::Decision> d =
-      lead.ok() ? runtime::Interpreter(c.program).Decide(*lead, options)
+      lead.ok() ? runtime::TreePolicy(c.program).Decide(*lead, options)
                 : absl::StatusOr<runtime::Decision>(lead.status());
   if (!d.ok()) {
     std::cerr << "leadroute eval: " << d.status().message() << "\n";
@@ -109,7 +110,7 @@ int TestCommand(const TestFlags& flags) {
   for (const std::string& path : flags.rules) {
     Compiled c = CompileRules(path);
     if (c.exit_code != kExitOk) return c.exit_code;
-    runtime::Interpreter interpreter(c.program);
+    runtime::TreePolicy policy(c.program);
     std::set<std::pair<std::string, std::string>> reached;
     for (const compiler::TestCase& t :
          compiler::LowerTests(*c.checked->module)) {
@@ -117,7 +118,7 @@ int TestCommand(const TestFlags& flags) {
       // Without `at`, tests run at a fixed instant so results never depend
       // on the clock.
       options.received_at = t.at.value_or(absl::FromUnixSeconds(1767225600));
-      absl::StatusOr<runtime::Decision> d = interpreter.Decide(t.lead, options);
+      absl::StatusOr<runtime::Decision> d = policy.Decide(t.lead, options);
       std::vector<std::string> problems;
       if (!d.ok()) {
         problems.push_back(
@@ -132,10 +133,10 @@ int TestCommand(const TestFlags& flags) {
             got = OwnerText(*d);
             ok = got == Collapse(x.want);
           } else if (x.output == "priority") {
-            got = d->priority.label;
+            got = d->priority ? d->priority->label : "none";
             ok = got == x.want;
           } else if (x.output == "sla") {
-            got = absl::FormatDuration(d->sla);
+            got = d->sla ? absl::FormatDuration(*d->sla) : "none";
             ok = d->sla == x.sla;
           } else if (x.output == "channel") {
             got = d->channel;
@@ -186,7 +187,7 @@ std::shared_ptr<const runtime::Policy> CompilePolicy(const std::string& path,
   Compiled c = CompileRules(path);
   *exit_code = c.exit_code;
   if (c.exit_code != kExitOk) return nullptr;
-  return std::make_shared<runtime::Interpreter>(c.program);
+  return std::make_shared<runtime::TreePolicy>(c.program);
 }
 
 }  // namespace leadroute

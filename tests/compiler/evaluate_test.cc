@@ -7,6 +7,8 @@
 #include "gtest/gtest.h"
 #include "runtime/interpreter.h"
 #include "runtime/lead_error.h"
+#include "runtime/tree_policy.h"
+#include "tests/runtime/same_decision.h"
 
 namespace leadroute::compiler {
 namespace {
@@ -36,21 +38,29 @@ table region: string -> string { "DE": "EMEA" "US": "NA" }
 
 class EvaluateTest : public testing::Test {
  protected:
-  // Compiles kSchema + `rules`; fails the test on any diagnostic.
+  // Compiles kSchema + `rules`; fails the test on any error. Every lead is
+  // decided twice, by the interpreter and by the decision trees, and the
+  // two must agree.
   void Compile(const std::string& rules) {
     CheckResult r = CheckText("t.route", absl::StrCat(kSchema, rules));
     std::string rendered;
     for (const Diagnostic& d : r.diagnostics.all()) {
       rendered += RenderText(r.module->sources, d);
     }
-    ASSERT_TRUE(r.diagnostics.all().empty()) << rendered;
-    interpreter_ =
-        std::make_unique<runtime::Interpreter>(LowerProgram(*r.module));
+    ASSERT_TRUE(r.ok()) << rendered;
+    interpreter_ = std::make_unique<runtime::Interpreter>(r.program);
+    trees_ = std::make_unique<runtime::TreePolicy>(r.program);
   }
 
   absl::StatusOr<Decision> Decide(Lead lead) {
     if (lead.id.empty()) lead.id = "L";
-    return interpreter_->Decide(lead, {kNow, false, {}});
+    absl::StatusOr<Decision> d = interpreter_->Decide(lead, {kNow, false, {}});
+    absl::StatusOr<Decision> t = trees_->Decide(lead, {kNow, false, {}});
+    EXPECT_EQ(d.status(), t.status());
+    if (d.ok() && t.ok()) {
+      EXPECT_EQ(tests::Difference(*d, *t), "") << "interpreter vs trees";
+    }
+    return d;
   }
 
   // The rule of `stage` that decided, or "" when none did.
@@ -73,6 +83,7 @@ class EvaluateTest : public testing::Test {
 
   const absl::Time kNow = absl::FromUnixSeconds(1800000000);
   std::unique_ptr<runtime::Interpreter> interpreter_;
+  std::unique_ptr<runtime::TreePolicy> trees_;
 };
 
 TEST_F(EvaluateTest, ComparisonsOnPresentValues) {
@@ -202,17 +213,17 @@ channel {
     return Decide({"L", {{"employees", employees}}});
   };
   absl::StatusOr<Decision> d = with(5000);
-  EXPECT_EQ(d->priority.label, "urgent");
-  EXPECT_EQ(d->priority.rank, 0);
+  EXPECT_EQ(d->priority->label, "urgent");
+  EXPECT_EQ(d->priority->rank, 0);
   EXPECT_EQ(d->sla, absl::Hours(1));
   EXPECT_EQ(d->respond_by, kNow + absl::Hours(1));
   EXPECT_EQ(d->channel, "phone");
   d = with(500);
-  EXPECT_EQ(d->priority.label, "high");
+  EXPECT_EQ(d->priority->label, "high");
   EXPECT_EQ(d->sla, absl::Hours(1));
   d = with(5);
-  EXPECT_EQ(d->priority.label, "low");
-  EXPECT_EQ(d->priority.rank, 3);
+  EXPECT_EQ(d->priority->label, "low");
+  EXPECT_EQ(d->priority->rank, 3);
   EXPECT_EQ(d->sla, absl::Hours(72));
   EXPECT_EQ(d->channel, "email");
 }

@@ -24,8 +24,8 @@ TEST(FixedPolicyTest, DemoRequestIsHighPriorityByPhoneWithinAnHour) {
   EXPECT_EQ(d->lead_id, "L-1");
   EXPECT_EQ(d->owner, "inbound");
   EXPECT_EQ(d->owner_kind, OwnerKind::kQueue);
-  EXPECT_EQ(d->priority.label, "high");
-  EXPECT_EQ(d->priority.rank, 1);
+  EXPECT_EQ(d->priority->label, "high");
+  EXPECT_EQ(d->priority->rank, 1);
   EXPECT_EQ(d->sla, absl::Hours(1));
   EXPECT_EQ(d->respond_by, kReceived + absl::Hours(1));
   EXPECT_EQ(d->channel, "phone");
@@ -39,7 +39,7 @@ TEST(FixedPolicyTest, OtherLeadsAreNormalByEmailWithinADay) {
   absl::StatusOr<Decision> d =
       DecideFor({"L-2", {{"source", std::string("ebook")}}});
   ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(d->priority.label, "normal");
+  EXPECT_EQ(d->priority->label, "normal");
   EXPECT_EQ(d->sla, absl::Hours(24));
   EXPECT_EQ(d->respond_by, kReceived + absl::Hours(24));
   EXPECT_EQ(d->channel, "email");

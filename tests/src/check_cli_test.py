@@ -17,6 +17,21 @@ assign {
 }
 '''
 
+SHADOWED = '''ruleset "s" version "1"
+schema {
+  country: string required
+  industry: enum { software, finance } required
+}
+assign {
+  rule us when country == "US" then queue us
+  rule us_big when country == "US" and industry == finance then queue big
+  rule software when industry == software then queue sw
+}
+queue us
+queue big
+queue sw
+'''
+
 
 def check(*args, cwd=None):
     return leadroute("check", *args, cwd=cwd)
@@ -71,6 +86,53 @@ class CheckCliTest(TempDirCase):
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertIn("warning: `has country` is always true", r.stdout)
         self.assertEqual(check("--strict", path).returncode, 1)
+
+    def test_shadowed_rule_names_the_rule_that_takes_its_leads(self):
+        path = self.write("s.route", SHADOWED)
+        r = check(path)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("s.route:8:8: warning: rule `us_big` can never fire: "
+                      "earlier rules take every lead it matches\n", r.stdout)
+        self.assertIn("s.route:7:8: note: `us` takes some of them", r.stdout)
+        self.assertEqual(check("--strict", path).returncode, 1)
+
+    def test_overlap_and_fall_through_come_with_an_example_lead(self):
+        path = self.write("s.route", SHADOWED)
+        r = check(path)
+        self.assertIn("s.route:9:8: warning: rule `software` overlaps `us` "
+                      "with a different outcome, and order decides: `us` "
+                      "takes leads like country = \"US\", industry = software",
+                      r.stdout)
+        self.assertIn("s.route:6:1: warning: some leads match no rule of the "
+                      "assign stage, e.g. country = \"other\", industry = "
+                      "finance", r.stdout)
+        self.assertIn("such leads get no owner", r.stdout)
+
+    def test_stats_give_tree_size_and_worst_case_tests_per_stage(self):
+        r = check("--stats", os.path.join(EXAMPLES, "acme.route"))
+        self.assertEqual(r.returncode, 0, r.stdout)
+        lines = r.stdout.splitlines()
+        header = next(l for l in lines if "max tests" in l)
+        self.assertEqual(header.split(), ["stage", "rules", "nodes", "leaves",
+                                          "max", "tests", "rules/leaf"])
+        rows = {l.split()[0]: l.split()[1:] for l in lines
+                if l.split() and l.split()[0] in
+                ("score", "assign", "priority", "sla", "channel")}
+        self.assertEqual(set(rows), {"score", "assign", "priority", "sla",
+                                     "channel"})
+        self.assertEqual(rows["assign"][0], "9")  # rules
+        self.assertEqual(rows["sla"][0], "4")
+        for row in rows.values():
+            nodes, leaves, tests = int(row[1]), int(row[2]), int(row[3])
+            self.assertGreaterEqual(nodes, leaves)
+            self.assertGreaterEqual(leaves, 1)
+            self.assertGreaterEqual(tests, 1)
+
+    def test_dump_trees_shows_branches_and_leaves(self):
+        path = self.write("s.route", SHADOWED)
+        r = check("--dump-trees", path)
+        self.assertIn("  assign:\n*n0: country: ", r.stdout)
+        self.assertIn("leaf | us\n", r.stdout)
 
     def test_fragment_included_by_a_root_is_not_checked_alone(self):
         self.write("teams.route", "queue q\n")

@@ -90,7 +90,7 @@ TEST(ConvertTest, DecisionToProtoFillsEveryField) {
   d.owner = "ana";
   d.owner_kind = runtime::OwnerKind::kRep;
   d.team = "emea_ae";
-  d.priority = {"urgent", 0};
+  d.priority = runtime::Priority{"urgent", 0};
   d.sla = absl::Minutes(15);
   d.respond_by = absl::FromUnixSeconds(900);
   d.channel = "phone";

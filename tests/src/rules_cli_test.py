@@ -62,6 +62,34 @@ class RulesCliTest(TempDirCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("attributes.n: required", r.stderr)
 
+    def test_a_lead_no_rule_takes_gets_no_owner_and_check_warns(self):
+        rules = self.write("r.route", '''ruleset "f" version "1"
+schema { n: int required }
+queue q
+assign { rule big when n > 10 then queue q }
+priority {
+  labels hi > lo
+  rule h when n > 5 then hi
+}
+''')
+        c = leadroute("check", rules)
+        self.assertIn("some leads match no rule of the assign stage, e.g. "
+                      "n = 0", c.stdout)
+        self.assertIn("some leads match no rule of the priority stage, e.g. "
+                      "n = 0", c.stdout)
+        lead = self.write("lead.json", '{"id": "x", "attributes": {"n": {"intValue": 1}}}')
+        r = run("eval", rules, lead)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        for unset in ("owner", "owner_kind", "priority", "sla", "respond_by",
+                      "decided_by"):
+            self.assertNotIn(unset, d)
+        lead = self.write("lead.json", '{"id": "x", "attributes": {"n": {"intValue": 11}}}')
+        d = json.loads(run("eval", rules, lead).stdout)
+        self.assertEqual(d["owner_kind"], "OWNER_KIND_QUEUE")
+        self.assertEqual(d["priority"]["label"], "hi")
+        self.assertNotIn("sla", d)
+
     def test_rules_with_errors_stop_both(self):
         bad = self.write("bad.route", 'ruleset "b" version "1"\n')
         lead = self.write("lead.json", '{"id": "x"}')

@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
-#include "runtime/interpreter.h"
+#include "runtime/tree_policy.h"
 #include "src/server.h"
 
 namespace leadroute {
@@ -20,8 +20,8 @@ class ServerRulesTest : public testing::Test {
     absl::StatusOr<compiler::CheckResult> checked =
         compiler::Check(std::string(LEADROUTE_EXAMPLES_DIR) + "/acme.route");
     ASSERT_TRUE(checked.ok() && checked->ok());
-    auto policy = std::make_shared<runtime::Interpreter>(
-        compiler::LowerProgram(*checked->module));
+    // What `serve --rules` runs: the compiled decision trees.
+    auto policy = std::make_shared<runtime::TreePolicy>(checked->program);
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     absl::StatusOr<std::unique_ptr<RouterServer>> server =

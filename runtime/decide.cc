@@ -1,0 +1,184 @@
+// Binding a lead and assembling its decision; see decide.h.
+#include "runtime/decide.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/lead_error.h"
+#include "runtime/status_macros.h"
+
+namespace leadroute::runtime {
+namespace {
+
+RuleRef Ref(StageId stage, const Rule& r) {
+  return {StageIdName(stage), r.name, r.location};
+}
+
+// The rule `name` ("rule" or "stage/rule") and its stage, or nulls.
+std::pair<StageId, const Rule*> FindRule(const Program& p,
+                                         absl::string_view stage_name,
+                                         absl::string_view rule_name) {
+  for (int s = 0; s < kStageCount; ++s) {
+    const StageId stage = static_cast<StageId>(s);
+    if (!stage_name.empty() && stage_name != StageIdName(stage)) continue;
+    for (const Rule& r : p.stages[s]) {
+      if (r.name == rule_name) return {stage, &r};
+    }
+  }
+  return {StageId::kScore, nullptr};
+}
+
+// Why rule `name` did not decide. Outputs of earlier stages are taken from
+// the finished decision, as the rule saw them.
+Alternative WhyNot(const std::string& name, const EvalContext& c,
+                   const Decision& d) {
+  std::string stage_name, rule_name = name;
+  if (size_t slash = name.find('/'); slash != std::string::npos) {
+    stage_name = name.substr(0, slash);
+    rule_name = name.substr(slash + 1);
+  }
+  auto [stage, rule] = FindRule(c.program, stage_name, rule_name);
+  if (rule == nullptr) {
+    return {{stage_name, rule_name, ""},
+            "",
+            absl::StrCat("no rule named `", name, "`")};
+  }
+  const Rule& r = *rule;
+  Alternative a{Ref(stage, r), "", ""};
+  if (!Matches(r, c)) {
+    std::tie(a.failed_condition, a.reason) = FirstFailure(*r.when, c);
+    return a;
+  }
+  Decision scratch;
+  if (stage == StageId::kAssign && !ChooseOwner(r, c, &scratch)) {
+    a.reason = "it matched, but none of its owners could be looked up";
+    return a;
+  }
+  std::string winner;
+  for (const RuleRef& ref : d.decided_by) {
+    if (ref.stage == StageIdName(stage)) winner = ref.rule;
+  }
+  a.reason = stage == StageId::kScore ? "it matched and added its points"
+             : winner == r.name       ? "it is the rule that decided"
+                                : absl::StrCat("it matched, but `", winner,
+                                               "` comes first and decided");
+  return a;
+}
+
+}  // namespace
+
+absl::StatusOr<BoundLead> BindLead(const Program& p, const Lead& lead) {
+  if (lead.id.empty()) return InvalidLeadField("id", "must not be empty");
+  BoundLead bound;
+  bound.values.resize(p.attributes.size());
+  bound.ids.assign(p.attributes.size(), BoundLead::kMissing);
+  for (const auto& [name, value] : lead.attributes) {
+    auto slot = p.slots.find(name);
+    if (slot == p.slots.end()) continue;  // not read by these rules
+    const Attribute& a = p.attributes[slot->second];
+    Value v = value;
+    if (a.type == ValueType::kNumber && TypeOf(v) == ValueType::kInt) {
+      v = static_cast<double>(std::get<int64_t>(v));
+    }
+    if (TypeOf(v) != a.type) {
+      return InvalidLeadField(
+          absl::StrCat("attributes.", name),
+          absl::StrCat("expected ",
+                       a.is_enum ? "enum (string)" : TypeName(a.type), ", got ",
+                       TypeName(TypeOf(value))));
+    }
+    if (TypeOf(v) == ValueType::kNumber &&
+        !std::isfinite(std::get<double>(v))) {
+      return InvalidLeadField(absl::StrCat("attributes.", name),
+                              "must be a finite number");
+    }
+    if (a.is_enum) {
+      const std::string& s = std::get<std::string>(v);
+      if (std::find(a.enum_values.begin(), a.enum_values.end(), s) ==
+          a.enum_values.end()) {
+        return InvalidLeadField(
+            absl::StrCat("attributes.", name),
+            absl::StrCat("\"", s, "\" is not one of the enum's values"));
+      }
+    }
+    bound.values[slot->second] = std::move(v);
+  }
+  for (size_t i = 0; i < bound.values.size(); ++i) {
+    const Attribute& a = p.attributes[i];
+    if (!bound.values[i]) {
+      if (a.required) {
+        return InvalidLeadField(absl::StrCat("attributes.", a.name),
+                                "required");
+      }
+      bound.values[i] = a.default_value;
+    }
+    if (a.type == ValueType::kString && bound.values[i]) {
+      bound.ids[i] = BoundLead::kOther;
+      if (i < p.interned.size() && !p.interned[i].empty()) {
+        auto id = p.interned[i].find(std::get<std::string>(*bound.values[i]));
+        if (id != p.interned[i].end()) bound.ids[i] = id->second;
+      }
+    }
+  }
+  return bound;
+}
+
+absl::StatusOr<Decision> DecideLead(const Program& p,
+                                    const RuleMatcher& matcher,
+                                    const Lead& lead,
+                                    const DecideOptions& options) {
+  ASSIGN_OR_RETURN(const BoundLead bound, BindLead(p, lead));
+  EvalContext c{p, bound, options.received_at, 0, std::nullopt, std::nullopt};
+  Decision d;
+  d.lead_id = lead.id;
+  d.ruleset_name = p.name;
+  d.ruleset_version = p.version;
+
+  if (options.explain) d.explanation.emplace();
+  // Records the rule that decided `stage`, with its reasons when asked.
+  auto decided = [&](StageId stage, const Rule& r) {
+    d.decided_by.push_back(Ref(stage, r));
+    if (!d.explanation) return;
+    StageExplanation e{StageIdName(stage), Ref(stage, r), {}};
+    if (r.when) Decisive(*r.when, c, &e.conditions);
+    d.explanation->stages.push_back(std::move(e));
+  };
+  matcher.Match(StageId::kScore, c, [&](const Rule& r) {
+    c.score += r.points;
+    decided(StageId::kScore, r);
+    return false;  // every matching rule adds its points
+  });
+  d.score = c.score;
+  matcher.Match(StageId::kAssign, c, [&](const Rule& r) {
+    if (!ChooseOwner(r, c, &d)) return false;
+    decided(StageId::kAssign, r);
+    return true;
+  });
+  matcher.Match(StageId::kPriority, c, [&](const Rule& r) {
+    c.priority = r.label;
+    d.priority = Priority{p.labels[r.label], r.label};
+    decided(StageId::kPriority, r);
+    return true;
+  });
+  matcher.Match(StageId::kSla, c, [&](const Rule& r) {
+    c.sla = r.sla;
+    d.sla = r.sla;
+    d.respond_by = options.received_at + r.sla;
+    decided(StageId::kSla, r);
+    return true;
+  });
+  matcher.Match(StageId::kChannel, c, [&](const Rule& r) {
+    d.channel = r.channel;
+    decided(StageId::kChannel, r);
+    return true;
+  });
+  if (d.explanation) {
+    for (const std::string& name : options.why_not) {
+      d.explanation->alternatives.push_back(WhyNot(name, c, d));
+    }
+  }
+  return d;
+}
+
+}  // namespace leadroute::runtime
