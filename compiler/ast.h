@@ -169,7 +169,8 @@ struct Expr {
   std::vector<std::unique_ptr<Expr>> children;
   Operand lhs;
   Operand rhs;
-  Operand rhs2;
+  std::unique_ptr<Operand> rhs2;  // kBetween only: kept out of line, as
+                                  // most conditions have no second bound
   std::vector<Literal> set_items;
   std::optional<Name> set_table;
   absl::Duration duration;    // kWithin

@@ -333,7 +333,7 @@ class TypeChecker {
         return;
       case ast::Expr::Kind::kBetween:
         Compare(e.lhs, ast::CompareOp::kGe, e.rhs, e.rhs.span);
-        Compare(e.lhs, ast::CompareOp::kLe, e.rhs2, e.rhs2.span);
+        Compare(e.lhs, ast::CompareOp::kLe, *e.rhs2, e.rhs2->span);
         return;
       case ast::Expr::Kind::kCompare:
         Compare(e.lhs, e.op, e.rhs, e.op_span);

@@ -222,7 +222,7 @@ std::string Expr(const ast::Expr& e) {
     }
     case ast::Expr::Kind::kBetween:
       return absl::StrCat(Operand(e.lhs), " between ", Operand(e.rhs), " and ",
-                          Operand(e.rhs2));
+                          Operand(*e.rhs2));
     case ast::Expr::Kind::kWithin:
       return absl::StrCat(Operand(e.lhs), " within ", e.duration_text);
   }

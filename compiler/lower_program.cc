@@ -283,7 +283,7 @@ class Lowerer {
       case K::kBetween:
         c->kind = RK::kBetween;
         c->rhs = Operand(e.rhs, lhs_type, priority);
-        c->rhs2 = Operand(e.rhs2, lhs_type, priority);
+        c->rhs2 = Operand(*e.rhs2, lhs_type, priority);
         if (priority) std::swap(c->rhs, c->rhs2);
         break;
       case K::kWithin:

@@ -474,7 +474,7 @@ class Builder {
       } else if (test->is_type<g::between_test>()) {
         e->kind = ast::Expr::Kind::kBetween;
         e->rhs = OperandOf(*test->children[0]);
-        e->rhs2 = OperandOf(*test->children[1]);
+        e->rhs2 = std::make_unique<ast::Operand>(OperandOf(*test->children[1]));
       } else if (test->is_type<g::within_test>()) {
         e->kind = ast::Expr::Kind::kWithin;
         e->duration = DurationOf(*test->children[0]);

@@ -198,7 +198,7 @@ class Resolver {
         e.kind == ast::Expr::Kind::kBetween) {
       Value(&e.rhs, stage);
     }
-    if (e.kind == ast::Expr::Kind::kBetween) Value(&e.rhs2, stage);
+    if (e.kind == ast::Expr::Kind::kBetween) Value(e.rhs2.get(), stage);
     if (e.set_table.has_value()) Lookup(m_->tables, "table", *e.set_table);
   }
 
