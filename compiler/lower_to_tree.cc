@@ -612,6 +612,11 @@ class StageBuilder {
     return Inner(layout, key, std::move(children));
   }
 
+  template <typename T>
+  static void Thresholds(const Layout& layout, std::vector<T>* out) {
+    for (const Value& t : layout.thresholds) out->push_back(std::get<T>(t));
+  }
+
   int32_t Intern(int slot, const std::string& s) {
     auto& ids = p_->interned[slot];
     return ids.emplace(s, static_cast<int32_t>(ids.size())).first->second;
@@ -649,20 +654,17 @@ class StageBuilder {
         break;
       case Domain::kInt:
         node.kind = runtime::NodeKind::kInts;
-        for (const Value& t : layout.thresholds)
-          node.ints.push_back(std::get<int64_t>(t));
+        Thresholds(layout, &node.ints);
         node.children = std::move(children);
         break;
       case Domain::kNumber:
         node.kind = runtime::NodeKind::kNumbers;
-        for (const Value& t : layout.thresholds)
-          node.numbers.push_back(std::get<double>(t));
+        Thresholds(layout, &node.numbers);
         node.children = std::move(children);
         break;
       case Domain::kTime:
         node.kind = runtime::NodeKind::kTimes;
-        for (const Value& t : layout.thresholds)
-          node.times.push_back(std::get<absl::Time>(t));
+        Thresholds(layout, &node.times);
         node.children = std::move(children);
         break;
       case Domain::kNone:

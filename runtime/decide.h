@@ -7,6 +7,8 @@
 #ifndef LEADROUTE_RUNTIME_DECIDE_H_
 #define LEADROUTE_RUNTIME_DECIDE_H_
 
+#include <memory>
+
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "runtime/conditions.h"
@@ -35,6 +37,24 @@ absl::StatusOr<Decision> DecideLead(const Program& program,
                                     const RuleMatcher& matcher,
                                     const Lead& lead,
                                     const DecideOptions& options);
+
+// A Policy over one Program whose stages pick rules with Match: the
+// Interpreter and TreePolicy differ only in that.
+class MatchingPolicy : public Policy, protected RuleMatcher {
+ public:
+  explicit MatchingPolicy(std::shared_ptr<const Program> program)
+      : program_(std::move(program)) {}
+
+  absl::StatusOr<Decision> Decide(const Lead& lead,
+                                  const DecideOptions& options) const final {
+    return DecideLead(*program_, *this, lead, options);
+  }
+
+  const Program& program() const { return *program_; }
+
+ protected:
+  std::shared_ptr<const Program> program_;
+};
 
 }  // namespace leadroute::runtime
 

@@ -8,25 +8,13 @@
 #ifndef LEADROUTE_RUNTIME_INTERPRETER_H_
 #define LEADROUTE_RUNTIME_INTERPRETER_H_
 
-#include <memory>
-
 #include "runtime/decide.h"
-#include "runtime/policy.h"
-#include "runtime/program.h"
 
 namespace leadroute::runtime {
 
-class Interpreter final : public Policy, private RuleMatcher {
+class Interpreter final : public MatchingPolicy {
  public:
-  explicit Interpreter(std::shared_ptr<const Program> program)
-      : program_(std::move(program)) {}
-
-  absl::StatusOr<Decision> Decide(const Lead& lead,
-                                  const DecideOptions& options) const override {
-    return DecideLead(*program_, *this, lead, options);
-  }
-
-  const Program& program() const { return *program_; }
+  using MatchingPolicy::MatchingPolicy;
 
  private:
   void Match(StageId stage, const EvalContext& c,
@@ -35,8 +23,6 @@ class Interpreter final : public Policy, private RuleMatcher {
       if (Matches(r, c) && visit(r)) return;
     }
   }
-
-  std::shared_ptr<const Program> program_;
 };
 
 }  // namespace leadroute::runtime

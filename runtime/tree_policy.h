@@ -4,31 +4,17 @@
 #ifndef LEADROUTE_RUNTIME_TREE_POLICY_H_
 #define LEADROUTE_RUNTIME_TREE_POLICY_H_
 
-#include <memory>
-
 #include "runtime/decide.h"
-#include "runtime/policy.h"
-#include "runtime/program.h"
 
 namespace leadroute::runtime {
 
-class TreePolicy final : public Policy, private RuleMatcher {
+class TreePolicy final : public MatchingPolicy {
  public:
-  explicit TreePolicy(std::shared_ptr<const Program> program)
-      : program_(std::move(program)) {}
-
-  absl::StatusOr<Decision> Decide(const Lead& lead,
-                                  const DecideOptions& options) const override {
-    return DecideLead(*program_, *this, lead, options);
-  }
-
-  const Program& program() const { return *program_; }
+  using MatchingPolicy::MatchingPolicy;
 
  private:
   void Match(StageId stage, const EvalContext& c,
              absl::FunctionRef<bool(const Rule&)> visit) const override;
-
-  std::shared_ptr<const Program> program_;
 };
 
 }  // namespace leadroute::runtime
