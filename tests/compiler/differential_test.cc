@@ -270,7 +270,7 @@ void Differential(int rulesets, int leads, const TreeOptions& options,
 }
 
 TEST(DifferentialTest, TreesDecideExactlyAsTheInterpreter) {
-  Differential(300, 400, TreeOptions{}, 1);
+  Differential(300, 1000, TreeOptions{}, 1);
 }
 
 // A budget so small that most of every tree falls back to leaves that scan
