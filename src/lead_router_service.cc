@@ -30,7 +30,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
              !opts.ok()) {
     status = opts.status();
   } else if (absl::StatusOr<runtime::Decision> decision =
-                 RouteOne(*policy_, request->lead(), *opts);
+                 RouteOne(*policy_.load(), request->lead(), *opts);
              !decision.ok()) {
     status = decision.status();
   } else {
@@ -50,11 +50,12 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     reactor->Finish(ToGrpcStatus(opts.status()));
     return reactor;
   }
+  // One policy for the whole batch, even if a reload happens meanwhile.
+  const std::shared_ptr<const runtime::Policy> policy = policy_.load();
   response->mutable_results()->Reserve(request->leads_size());
   for (const v1::Lead& lead : request->leads()) {
     v1::RouteResult* result = response->add_results();
-    absl::StatusOr<runtime::Decision> decision =
-        RouteOne(*policy_, lead, *opts);
+    absl::StatusOr<runtime::Decision> decision = RouteOne(*policy, lead, *opts);
     if (decision.ok()) {
       DecisionToProto(*decision, result->mutable_decision());
     } else {

@@ -29,7 +29,17 @@ int ServeCommand(const ServeFlags& flags) {
     }
     LogInfo("rules compiled", {{"path", flags.rules}});
   }
-  return RunServer(options, std::move(policy));
+  ReloadFn reload;
+  if (!flags.rules.empty()) {
+    reload = [path = flags.rules]() -> std::shared_ptr<const runtime::Policy> {
+      int exit_code = kExitOk;
+      std::shared_ptr<const runtime::Policy> next =
+          CompilePolicy(path, &exit_code);
+      if (next != nullptr) LogInfo("rules compiled", {{"path", path}});
+      return next;
+    };
+  }
+  return RunServer(options, std::move(policy), std::move(reload));
 }
 
 }  // namespace leadroute

@@ -63,12 +63,13 @@ void RouterServer::Shutdown(absl::Duration grace) {
 }
 
 int RunServer(const ServerOptions& options,
-              std::shared_ptr<const runtime::Policy> policy) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+              std::shared_ptr<const runtime::Policy> policy, ReloadFn reload) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<RouterServer>> server =
       RouterServer::Start(options, std::move(policy));
@@ -80,7 +81,20 @@ int RunServer(const ServerOptions& options,
   LogInfo("listening", {{"addr", (*server)->address()}});
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    if (reload == nullptr) {
+      LogInfo("reload ignored", {{"reason", "no --rules to reload"}});
+      continue;
+    }
+    // Compiled here, in the signal thread: calls keep being answered by the
+    // running rules until the new ones are ready.
+    if (std::shared_ptr<const runtime::Policy> next = reload()) {
+      (*server)->SetPolicy(std::move(next));
+      LogInfo("reloaded");
+    } else {
+      LogError("reload failed; still serving the previous rules");
+    }
+  }
   LogInfo("stopping", {{"signal", strsignal(signal_number)},
                        {"grace", absl::FormatDuration(options.grace)}});
   (*server)->Shutdown(options.grace);

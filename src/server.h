@@ -6,6 +6,7 @@
 
 #include <grpcpp/server.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,12 @@ class RouterServer {
   const std::string& address() const { return address_; }
   int port() const { return port_; }
 
+  // Routes every call that starts from now on with `policy`; see
+  // LeadRouterService::SetPolicy.
+  void SetPolicy(std::shared_ptr<const runtime::Policy> policy) {
+    service_->SetPolicy(std::move(policy));
+  }
+
   // Stops accepting calls, reports NOT_SERVING, lets in-flight calls finish
   // until `grace` has passed, then cancels what is left. Idempotent.
   void Shutdown(absl::Duration grace);
@@ -50,11 +57,18 @@ class RouterServer {
   bool stopped_ = false;
 };
 
-// Blocks SIGINT and SIGTERM in the calling thread (call it before any other
-// thread starts, so they inherit the mask), starts the server, logs the
-// address, waits for a signal and drains. Returns the process exit code.
+// Compiles the rules again for a reload: the new policy, or null (after
+// reporting why) to keep the running one.
+using ReloadFn = std::function<std::shared_ptr<const runtime::Policy>()>;
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (call it before
+// any other thread starts, so they inherit the mask), starts the server,
+// logs the address, and waits for signals: SIGHUP reloads through `reload`
+// (when given) off the request path, SIGINT/SIGTERM drain and return the
+// process exit code.
 int RunServer(const ServerOptions& options,
-              std::shared_ptr<const runtime::Policy> policy);
+              std::shared_ptr<const runtime::Policy> policy,
+              ReloadFn reload = nullptr);
 
 }  // namespace leadroute
 

@@ -116,6 +116,54 @@ class ServeCliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("cannot read /nonexistent/lead.json", r.stderr)
 
+    def test_sighup_reloads_good_rules_and_keeps_serving_on_broken_ones(self):
+        def rules(version, owner):
+            return (f'ruleset "r" version "{version}"\n'
+                    f'queue {owner}\nassign {{ otherwise queue {owner} }}\n')
+
+        def wait_for(proc, text):
+            seen = []
+            line = proc.stderr.readline()
+            while line and text not in line:
+                seen.append(line)
+                line = proc.stderr.readline()
+            self.assertIn(text, line, "".join(seen))
+            return "".join(seen)
+
+        def decide(addr):
+            r = run("route", "--server", addr, "-", stdin='{"id": "x"}')
+            self.assertEqual(r.returncode, 0, r.stderr)
+            d = json.loads(r.stdout)
+            return d["ruleset"]["version"], d["owner"]
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "r.route")
+            with open(path, "w") as f:
+                f.write(rules("1", "first"))
+            proc, line = start_server("--rules", path)
+            try:
+                addr = line.split("addr=")[1].strip()
+                self.assertEqual(decide(addr), ("1", "first"))
+
+                with open(path, "w") as f:
+                    f.write('ruleset "r" version "2"\nassign {\n'
+                            '  rule r when nope == 1 then queue q\n}\n')
+                proc.send_signal(signal.SIGHUP)
+                before = wait_for(proc, "reload failed")
+                self.assertIn("r.route:3:15: error: undefined attribute "
+                              "`nope`", before)
+                self.assertEqual(decide(addr), ("1", "first"))
+
+                with open(path, "w") as f:
+                    f.write(rules("3", "third"))
+                proc.send_signal(signal.SIGHUP)
+                wait_for(proc, "msg=reloaded")
+                self.assertEqual(decide(addr), ("3", "third"))
+            finally:
+                proc.terminate()
+                proc.stderr.read()
+                self.assertEqual(proc.wait(timeout=30), 0)
+
     def check_graceful_stop(self, sig, name):
         proc, line = start_server()
         self.assertRegex(line, r"level=info msg=listening addr=127\.0\.0\.1:\d+")

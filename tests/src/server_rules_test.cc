@@ -3,6 +3,10 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <atomic>
+#include <thread>
+
+#include "absl/time/clock.h"
 #include "compiler/compiler.h"
 #include "compiler/lower_program.h"
 #include "gmock/gmock.h"
@@ -129,6 +133,66 @@ TEST_F(ServerRulesTest, ExplanationOnRequest) {
   grpc::ClientContext again;
   ASSERT_TRUE(stub_->Route(&again, request, &response).ok());
   EXPECT_FALSE(response.decision().has_explanation());
+}
+
+// A reload swaps the policy while calls run: no call fails, and each
+// decision comes whole from one of the versions that were live.
+TEST(ServerReloadTest, SwappingPoliciesUnderLoadDropsNoCall) {
+  auto compile = [](const std::string& version) {
+    compiler::CheckResult r = compiler::CheckText(
+        "r.route", "ruleset \"r\" version \"" + version + "\"\nqueue q" +
+                       version + "\nassign { otherwise queue q" + version +
+                       " }\n");
+    EXPECT_TRUE(r.ok());
+    return std::make_shared<runtime::TreePolicy>(r.program);
+  };
+  const std::shared_ptr<const runtime::Policy> versions[] = {compile("1"),
+                                                             compile("2")};
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<RouterServer>> server =
+      RouterServer::Start(options, versions[0]);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::LeadRouter::NewStub(grpc::CreateChannel(
+      (*server)->address(), grpc::InsecureChannelCredentials()));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0}, failures{0}, torn{0};
+  std::atomic<int> seen[2] = {0, 0};
+  auto client = [&] {
+    while (!stop.load()) {
+      v1::RouteRequest request;
+      request.mutable_lead()->set_id("L");
+      v1::RouteResponse response;
+      grpc::ClientContext context;
+      if (!stub->Route(&context, request, &response).ok()) {
+        ++failures;
+        continue;
+      }
+      ++calls;
+      const v1::Decision& d = response.decision();
+      const std::string& v = d.ruleset().version();
+      if ((v != "1" && v != "2") || d.owner() != "q" + v) {
+        ++torn;
+      } else {
+        ++seen[v == "2" ? 1 : 0];
+      }
+    }
+  };
+  std::thread a(client), b(client);
+  for (int i = 1; i <= 50; ++i) {
+    (*server)->SetPolicy(versions[i % 2]);
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  stop = true;
+  a.join();
+  b.join();
+  (*server)->Shutdown(absl::Seconds(5));
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(calls.load(), 50);
+  EXPECT_GT(seen[0].load(), 0);
+  EXPECT_GT(seen[1].load(), 0);
 }
 
 }  // namespace
