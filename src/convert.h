@@ -29,7 +29,11 @@ void DecisionToProto(const runtime::Decision& decision, v1::Decision* out);
 void ErrorToProto(const absl::Status& status, absl::string_view lead_id,
                   v1::Error* out);
 
-grpc::Status ToGrpcStatus(const absl::Status& status);
+// The call's status. A field error (runtime/lead_error.h) also carries a
+// google.rpc.Status with a google.rpc.BadRequest naming the field, prefixed
+// with `field_prefix` to make it a path in the request ("lead.").
+grpc::Status ToGrpcStatus(const absl::Status& status,
+                          absl::string_view field_prefix = "");
 
 absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t);
 void TimeToProto(absl::Time t, google::protobuf::Timestamp* out);

@@ -23,6 +23,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     v1::RouteResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status;
+  absl::string_view field_prefix;  // lead errors name fields in the lead
   if (!request->has_lead()) {
     status = runtime::InvalidLeadField("lead", "required");
   } else if (absl::StatusOr<runtime::DecideOptions> opts =
@@ -33,10 +34,11 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
                  RouteOne(*policy_.load(), request->lead(), *opts);
              !decision.ok()) {
     status = decision.status();
+    field_prefix = "lead.";
   } else {
     DecisionToProto(*decision, response->mutable_decision());
   }
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(ToGrpcStatus(status, field_prefix));
   return reactor;
 }
 

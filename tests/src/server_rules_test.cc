@@ -10,6 +10,8 @@
 #include "compiler/compiler.h"
 #include "compiler/lower_program.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/tree_policy.h"
@@ -133,6 +135,52 @@ TEST_F(ServerRulesTest, ExplanationOnRequest) {
   grpc::ClientContext again;
   ASSERT_TRUE(stub_->Route(&again, request, &response).ok());
   EXPECT_FALSE(response.decision().has_explanation());
+}
+
+// What a client reads from a failed call: code, message, and the field in
+// a google.rpc.BadRequest in the status details.
+TEST_F(ServerRulesTest, InvalidLeadsNameTheFieldInBadRequestDetails) {
+  using Violation = std::pair<std::string, std::string>;  // field, why
+  auto call = [&](const v1::Lead& lead) {
+    v1::RouteRequest request;
+    *request.mutable_lead() = lead;
+    v1::RouteResponse response;
+    grpc::ClientContext context;
+    return stub_->Route(&context, request, &response);
+  };
+  auto violation = [](const grpc::Status& s) {
+    google::rpc::Status details;
+    google::rpc::BadRequest bad;
+    if (!details.ParseFromString(s.error_details()) ||
+        details.details_size() != 1 || !details.details(0).UnpackTo(&bad) ||
+        bad.field_violations_size() != 1) {
+      return Violation{"?", "?"};
+    }
+    return Violation{bad.field_violations(0).field(),
+                     bad.field_violations(0).description()};
+  };
+
+  v1::Lead wrong_type = Lead("L-1", "a@b.example", "US", 10, "webinar");
+  (*wrong_type.mutable_attributes())["employees"].set_string_value("many");
+  grpc::Status s = call(wrong_type);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "attributes.employees: expected int, got string");
+  EXPECT_EQ(violation(s),
+            Violation("lead.attributes.employees", "expected int, got string"));
+
+  v1::Lead no_email = Lead("L-2", "", "US", 10, "webinar");
+  s = call(no_email);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(violation(s), Violation("lead.attributes.email", "required"));
+
+  v1::Lead bad_enum = Lead("L-3", "a@b.example", "US", 10, "carrier_pigeon");
+  s = call(bad_enum);
+  EXPECT_EQ(violation(s).first, "lead.attributes.source");
+
+  v1::Lead no_id = Lead("", "a@b.example", "US", 10, "webinar");
+  s = call(no_id);
+  EXPECT_EQ(violation(s), Violation("lead.id", "must not be empty"));
 }
 
 // A reload swaps the policy while calls run: no call fails, and each
