@@ -6,10 +6,10 @@
 namespace leadroute::compiler {
 namespace {
 
-const char* Quoted(const ast::Rule& r) { return r.is_otherwise ? "" : "rule "; }
-
+// Only ever a named rule: `otherwise` contains every lead, so it neither
+// overlaps others nor contradicts itself, and never-fires has its own text.
 std::string RuleName(const ast::Rule& r) {
-  return absl::StrCat(Quoted(r), "`", r.name.text, "`");
+  return absl::StrCat("rule `", r.name.text, "`");
 }
 
 }  // namespace
@@ -103,7 +103,8 @@ void AnalyzeRules(const Module& module,
                                    "rules one by one"))
             .hint =
             "rules that leave attributes unconstrained are copied into "
-            "every branch; `leadroute check --stats` shows the tree's size";
+            "every branch; `leadroute check --stats` shows each stage's nodes "
+            "and leaves";
         break;
     }
   }

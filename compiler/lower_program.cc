@@ -365,10 +365,6 @@ Lowered LowerModule(const Module& module, const TreeOptions& options) {
   return out;
 }
 
-std::shared_ptr<const runtime::Program> LowerProgram(const Module& module) {
-  return LowerModule(module).program;
-}
-
 std::vector<TestCase> LowerTests(const Module& module) {
   std::vector<TestCase> out;
   for (const ast::Test* t : module.tests) {

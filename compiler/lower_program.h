@@ -23,9 +23,6 @@ struct Lowered {
 };
 Lowered LowerModule(const Module& module, const TreeOptions& options = {});
 
-// LowerModule(module).program.
-std::shared_ptr<const runtime::Program> LowerProgram(const Module& module);
-
 struct TestCase {
   std::string name;
   std::string location;  // file:line of the test

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -909,7 +908,6 @@ class StageBuilder {
   void Stats() {
     runtime::TreeStats& s = tree_.stats;
     s.nodes = static_cast<int64_t>(tree_.nodes.size());
-    s.size = size_;
     s.over_budget = over_budget_;
     // The DAG is as deep as there are keys, so plain recursion is safe.
     std::vector<int64_t> tests(tree_.nodes.size(), -1);

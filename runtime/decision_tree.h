@@ -85,9 +85,8 @@ struct LeafEntry {
 struct TreeStats {
   int64_t nodes = 0;  // distinct nodes, leaves included
   int64_t leaves = 0;
-  int64_t max_tests = 0;    // worst case: key tests plus leaf conditions
-  int64_t max_entries = 0;  // most rules one leaf tries
-  int64_t size = 0;  // children + entries + conditions, the budget's unit
+  int64_t max_tests = 0;     // worst case: key tests plus leaf conditions
+  int64_t max_entries = 0;   // most rules one leaf tries
   bool over_budget = false;  // some leaves scan rules instead of branching
 };
 

@@ -3,6 +3,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -20,6 +21,13 @@ absl::Status InvalidLeadField(absl::string_view field,
 std::string LeadErrorField(const absl::Status& status) {
   auto field = status.GetPayload(kFieldPayload);
   return field ? std::string(*field) : std::string();
+}
+
+absl::string_view LeadErrorDescription(const absl::Status& status) {
+  absl::string_view message = status.message();
+  absl::ConsumePrefix(&message, LeadErrorField(status));
+  absl::ConsumePrefix(&message, ": ");
+  return message;
 }
 
 }  // namespace leadroute::runtime

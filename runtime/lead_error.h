@@ -19,6 +19,10 @@ absl::Status InvalidLeadField(absl::string_view field,
 // The field path attached by InvalidLeadField, or "" when there is none.
 std::string LeadErrorField(const absl::Status& status);
 
+// What InvalidLeadField was told about the field: the message without its
+// "<field>: " prefix.
+absl::string_view LeadErrorDescription(const absl::Status& status);
+
 }  // namespace leadroute::runtime
 
 #endif  // LEADROUTE_RUNTIME_LEAD_ERROR_H_

@@ -37,6 +37,7 @@ std::optional<int64_t> IntKey(const TreeKey& key, const EvalContext& c) {
 }
 
 int32_t Child(const TreeNode& n, const EvalContext& c) {
+  // Ordered and bool nodes keep the missing-value child last.
   const int32_t missing = n.children.back();
   switch (n.kind) {
     case NodeKind::kStringIds: {

@@ -2,7 +2,6 @@
 #include "src/convert.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "runtime/lead_error.h"
@@ -169,16 +168,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status,
   if (status.ok()) return grpc::Status::OK;
   // absl::StatusCode and grpc::StatusCode share google.rpc.Code's numbering.
   const auto code = static_cast<grpc::StatusCode>(status.code());
-  std::string field = runtime::LeadErrorField(status);
+  const std::string field = runtime::LeadErrorField(status);
   if (field.empty()) return grpc::Status(code, std::string(status.message()));
   // A field error also travels as google.rpc.BadRequest in the details.
   google::rpc::BadRequest bad;
   google::rpc::BadRequest::FieldViolation* v = bad.add_field_violations();
-  absl::string_view description = status.message();
-  absl::ConsumePrefix(&description, field);
-  absl::ConsumePrefix(&description, ": ");
   v->set_field(absl::StrCat(field_prefix, field));
-  v->set_description(std::string(description));
+  v->set_description(std::string(runtime::LeadErrorDescription(status)));
   google::rpc::Status details;
   details.set_code(static_cast<int32_t>(status.code()));
   details.set_message(std::string(status.message()));

@@ -21,8 +21,10 @@ namespace {
 // The checked and lowered rules, or an exit code after printing why not.
 struct Compiled {
   std::unique_ptr<compiler::CheckResult> checked;
-  std::shared_ptr<const runtime::Program> program;
   int exit_code = kExitOk;
+  const std::shared_ptr<const runtime::Program>& program() const {
+    return checked->program;
+  }
 };
 
 Compiled CompileRules(const std::string& path) {
@@ -37,11 +39,7 @@ Compiled CompileRules(const std::string& path) {
   for (const compiler::Diagnostic& d : out.checked->diagnostics.all()) {
     std::cerr << compiler::RenderText(out.checked->module->sources, d);
   }
-  if (!out.checked->ok()) {
-    out.exit_code = kExitRulesOrInput;
-    return out;
-  }
-  out.program = out.checked->program;
+  if (!out.checked->ok()) out.exit_code = kExitRulesOrInput;
   return out;
 }
 
@@ -88,7 +86,7 @@ int EvalCommand(const EvalFlags& flags) {
     }
   }
   absl::StatusOr<runtime::Decision> d =
-      lead.ok() ? runtime::TreePolicy(c.program).Decide(*lead, options)
+      lead.ok() ? runtime::TreePolicy(c.program()).Decide(*lead, options)
                 : absl::StatusOr<runtime::Decision>(lead.status());
   if (!d.ok()) {
     std::cerr << "leadroute eval: " << d.status().message() << "\n";
@@ -110,7 +108,7 @@ int TestCommand(const TestFlags& flags) {
   for (const std::string& path : flags.rules) {
     Compiled c = CompileRules(path);
     if (c.exit_code != kExitOk) return c.exit_code;
-    runtime::TreePolicy policy(c.program);
+    runtime::TreePolicy policy(c.program());
     std::set<std::pair<std::string, std::string>> reached;
     for (const compiler::TestCase& t :
          compiler::LowerTests(*c.checked->module)) {
@@ -164,7 +162,7 @@ int TestCommand(const TestFlags& flags) {
     }
     std::vector<std::string> unreached;
     for (int s = 0; s < runtime::kStageCount; ++s) {
-      for (const runtime::Rule& r : c.program->stages[s]) {
+      for (const runtime::Rule& r : c.program()->stages[s]) {
         const std::string stage =
             runtime::StageIdName(static_cast<runtime::StageId>(s));
         if (!reached.contains({stage, r.name})) {
@@ -187,7 +185,7 @@ std::shared_ptr<const runtime::Policy> CompilePolicy(const std::string& path,
   Compiled c = CompileRules(path);
   *exit_code = c.exit_code;
   if (c.exit_code != kExitOk) return nullptr;
-  return std::make_shared<runtime::TreePolicy>(c.program);
+  return std::make_shared<runtime::TreePolicy>(c.program());
 }
 
 }  // namespace leadroute

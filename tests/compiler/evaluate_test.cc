@@ -2,7 +2,6 @@
 // runtime meaning, one construct at a time.
 #include "absl/strings/str_cat.h"
 #include "compiler/compiler.h"
-#include "compiler/lower_program.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/interpreter.h"

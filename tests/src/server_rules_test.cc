@@ -8,7 +8,6 @@
 
 #include "absl/time/clock.h"
 #include "compiler/compiler.h"
-#include "compiler/lower_program.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
