@@ -52,4 +52,22 @@ CheckResult CheckText(const std::string& path, std::string text,
   return result;
 }
 
+CheckResult CheckFiles(const std::string& root,
+                       std::map<std::string, std::string> files,
+                       const TreeOptions& options) {
+  const MemoryReader reader(std::move(files));
+  CheckResult result;
+  result.module = std::make_unique<Module>();
+  result.module->reader = &reader;
+  std::string text;
+  if (absl::Status s = reader.Read(root, &text); !s.ok()) {
+    result.diagnostics.Error(Span{}, std::string(s.message()));
+  } else {
+    LoadText(root, std::move(text), result.module.get(), &result.diagnostics);
+    RunPasses(&result, options);
+  }
+  result.module->reader = nullptr;  // `reader` ends here
+  return result;
+}
+
 }  // namespace leadroute::compiler

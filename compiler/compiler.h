@@ -3,6 +3,7 @@
 #ifndef LEADROUTE_COMPILER_COMPILER_H_
 #define LEADROUTE_COMPILER_COMPILER_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,13 @@ absl::StatusOr<CheckResult> Check(const std::string& path,
 // `path` names it in diagnostics and anchors relative includes.
 CheckResult CheckText(const std::string& path, std::string text,
                       const TreeOptions& options = {});
+
+// The same for a ruleset whose every file is in `files` (a ruleset
+// published over RPC): `root` is one of them, and includes and CSV tables
+// are looked up among them only, never on disk.
+CheckResult CheckFiles(const std::string& root,
+                       std::map<std::string, std::string> files,
+                       const TreeOptions& options = {});
 
 }  // namespace leadroute::compiler
 

@@ -23,7 +23,7 @@ class Loader {
 
   // Parses `path` (already read into `text`) and then its includes.
   void Load(const std::string& path, std::string text) {
-    const std::string key = CanonicalPath(path);
+    const std::string key = module_->reader->Key(path);
     loaded_.insert(key);
     const int id = module_->sources.Add(path, std::move(text));
     module_->files.push_back(Parse(module_->sources, id, diagnostics_));
@@ -38,7 +38,7 @@ class Loader {
     for (const ast::Include& inc : includes) {
       const std::string target =
           (fs::path(path).parent_path() / inc.path.text).string();
-      const std::string target_key = CanonicalPath(target);
+      const std::string target_key = module_->reader->Key(target);
       if (std::find(stack_.begin(), stack_.end(), target_key) != stack_.end()) {
         diagnostics_->Error(inc.path.span,
                             absl::StrCat("include cycle: \"", inc.path.text,
@@ -47,7 +47,7 @@ class Loader {
       }
       if (loaded_.contains(target_key)) continue;  // diamond: once is enough
       std::string included;
-      if (absl::Status s = ReadFile(target, &included); !s.ok()) {
+      if (absl::Status s = module_->reader->Read(target, &included); !s.ok()) {
         diagnostics_->Error(inc.path.span,
                             absl::StrCat("cannot include: ", s.message()));
         continue;

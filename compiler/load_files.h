@@ -18,7 +18,8 @@ inline constexpr size_t kMaxFileBytes = 64 << 20;
 absl::Status LoadFiles(const std::string& root_path, Module* module,
                        Diagnostics* diagnostics);
 
-// The same for a root file already in memory.
+// The same for a root file already in memory; includes and CSV tables are
+// read through module->reader.
 void LoadText(const std::string& root_path, std::string text, Module* module,
               Diagnostics* diagnostics);
 

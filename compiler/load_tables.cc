@@ -232,12 +232,12 @@ class TableLoader {
   // its own errors are reported once. Null when it cannot be read.
   const std::vector<std::vector<CsvCell>>* ReadCsv(const std::string& path,
                                                    const ast::CsvSource& csv) {
-    const std::string key = CanonicalPath(path);
+    const std::string key = m_->reader->Key(path);
     if (auto it = csv_cache_.find(key); it != csv_cache_.end()) {
       return it->second.has_value() ? &*it->second : nullptr;
     }
     std::string text;
-    if (absl::Status s = ReadFile(path, &text); !s.ok()) {
+    if (absl::Status s = m_->reader->Read(path, &text); !s.ok()) {
       d_->Error(csv.path.span,
                 absl::StrCat("cannot read the table's CSV: ", s.message()));
       csv_cache_[key] = std::nullopt;

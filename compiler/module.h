@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "compiler/ast.h"
 #include "compiler/diagnostic.h"
+#include "compiler/file_reader.h"
 #include "compiler/source.h"
 
 namespace leadroute::compiler {
@@ -23,6 +24,8 @@ struct TableRows {
 struct Module {
   SourceSet sources;
   std::vector<ast::File> files;  // files[0] is the root
+  // Where includes and CSV tables are read from; used while loading only.
+  const FileReader* reader = &DiskReader();
 
   // Filled by resolve_names.
   const ast::RulesetHeader* header = nullptr;

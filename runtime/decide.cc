@@ -11,8 +11,10 @@
 namespace leadroute::runtime {
 namespace {
 
-RuleRef Ref(StageId stage, const Rule& r) {
-  return {StageIdName(stage), r.name, r.location};
+RuleRef Ref(StageId stage, const Rule& r, const Program& p) {
+  const std::vector<Rule>& rules = p.stages[static_cast<int>(stage)];
+  return {StageIdName(stage), r.name, r.location, static_cast<int>(stage),
+          static_cast<int>(&r - rules.data())};
 }
 
 // The rule `name` ("rule" or "stage/rule") and its stage, or nulls.
@@ -45,7 +47,7 @@ Alternative WhyNot(const std::string& name, const EvalContext& c,
             absl::StrCat("no rule named `", name, "`")};
   }
   const Rule& r = *rule;
-  Alternative a{Ref(stage, r), "", ""};
+  Alternative a{Ref(stage, r, c.program), "", ""};
   if (!Matches(r, c)) {
     std::tie(a.failed_condition, a.reason) = FirstFailure(*r.when, c);
     return a;
@@ -138,9 +140,9 @@ absl::StatusOr<Decision> DecideLead(const Program& p,
   if (options.explain) d.explanation.emplace();
   // Records the rule that decided `stage`, with its reasons when asked.
   auto decided = [&](StageId stage, const Rule& r) {
-    d.decided_by.push_back(Ref(stage, r));
+    d.decided_by.push_back(Ref(stage, r, p));
     if (!d.explanation) return;
-    StageExplanation e{StageIdName(stage), Ref(stage, r), {}};
+    StageExplanation e{StageIdName(stage), Ref(stage, r, p), {}};
     if (r.when) Decisive(*r.when, c, &e.conditions);
     d.explanation->stages.push_back(std::move(e));
   };

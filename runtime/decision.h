@@ -29,6 +29,10 @@ struct RuleRef {
   std::string stage;     // "score", "assign", "priority", "sla", "channel"
   std::string rule;      // the rule's name, "otherwise" for the default
   std::string location;  // "file:line", empty when unknown
+  // The rule's place in its Program: stages[stage_id][index]; -1 when the
+  // decision did not come from a Program.
+  int stage_id = -1;
+  int index = -1;
 };
 
 // Why a stage decided as it did.

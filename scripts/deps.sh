@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
-  tao-pegtl-dev libabsl-dev libcli11-dev nlohmann-json3-dev
+  tao-pegtl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libcivetweb-dev
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(

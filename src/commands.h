@@ -19,6 +19,14 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:50051";
   std::string rules;
   double grace_seconds = 10;
+  std::string admin_listen;       // HTTP /metrics /healthz /status
+  double watch_seconds = 1;       // poll the rule files; 0: never
+  int keep = 10;                  // rulesets retained for Rollback
+  int max_batch = 10000;          // leads per RouteBatch
+  int max_lead_bytes = 64 << 10;  // per lead
+  int max_message_bytes = 16 << 20;
+  std::string decision_log;       // file, or "-" for stdout
+  std::vector<std::string> mask;  // attributes the decision log masks
 };
 int ServeCommand(const ServeFlags& flags);
 
@@ -67,11 +75,6 @@ struct RouteFlags {
 // A thin client: sends the lead(s) to a running server and prints the
 // answer as JSON on stdout.
 int RouteCommand(const RouteFlags& flags);
-
-// Checks and compiles `path` into the policy `serve` routes with; prints
-// diagnostics and sets `exit_code` (null policy) when it cannot.
-std::shared_ptr<const runtime::Policy> CompilePolicy(const std::string& path,
-                                                     int* exit_code);
 
 }  // namespace leadroute
 

@@ -5,6 +5,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "runtime/lead_error.h"
+#include "runtime/status_macros.h"
 
 namespace leadroute {
 namespace {
@@ -61,6 +62,42 @@ void RuleRefToProto(const runtime::RuleRef& r, v1::RuleRef* out) {
   out->set_location(r.location);
 }
 
+// A value's payload bytes: a string's length, 8 for a number or time.
+size_t ValueBytes(const v1::Value& v) {
+  switch (v.kind_case()) {
+    case v1::Value::kStringValue:
+      return v.string_value().size();
+    case v1::Value::kListValue: {
+      size_t n = 0;
+      for (const std::string& s : v.list_value().values()) n += s.size() + 1;
+      return n;
+    }
+    default:
+      return 8;
+  }
+}
+
+absl::Status CheckLeadSize(const v1::Lead& lead, size_t max_bytes) {
+  size_t total = lead.id().size();
+  size_t largest = 0;
+  const std::string* largest_name = nullptr;
+  for (const auto& [name, value] : lead.attributes()) {
+    const size_t n = name.size() + ValueBytes(value);
+    total += n;
+    if (n > largest) {
+      largest = n;
+      largest_name = &name;
+    }
+  }
+  if (total <= max_bytes) return absl::OkStatus();
+  const bool id_largest = largest_name == nullptr || lead.id().size() > largest;
+  return runtime::InvalidLeadField(
+      id_largest ? "id" : absl::StrCat("attributes.", *largest_name),
+      absl::StrCat("the lead is ", total, " bytes, over the limit of ",
+                   max_bytes, "; its largest field is this one, ",
+                   id_largest ? lead.id().size() : largest, " bytes"));
+}
+
 }  // namespace
 
 absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
@@ -91,7 +128,11 @@ void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
 }
 
-absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead) {
+absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead,
+                                            size_t max_bytes) {
+  if (max_bytes != static_cast<size_t>(-1)) {
+    RETURN_IF_ERROR(CheckLeadSize(lead, max_bytes));
+  }
   runtime::Lead out;
   out.id = lead.id();
   out.attributes.reserve(lead.attributes_size());

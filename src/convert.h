@@ -16,8 +16,11 @@
 namespace leadroute {
 
 // A proto lead as a runtime lead. A Value with no member set is
-// INVALID_ARGUMENT naming "attributes.<name>".
-absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead);
+// INVALID_ARGUMENT naming "attributes.<name>"; so is a lead whose id, names
+// and values add up to more than `max_bytes` (naming its largest
+// attribute, or "id").
+absl::StatusOr<runtime::Lead> LeadFromProto(
+    const v1::Lead& lead, size_t max_bytes = static_cast<size_t>(-1));
 
 // Request options; `now` stands in for an unset received_at.
 absl::StatusOr<runtime::DecideOptions> OptionsFromProto(

@@ -1,43 +1,109 @@
 // Route and RouteBatch as unary callback handlers; see the header.
 #include "src/lead_router_service.h"
 
+#include <chrono>
+#include <random>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runtime/lead_error.h"
-#include "runtime/status_macros.h"
 #include "src/convert.h"
 
 namespace leadroute {
 namespace {
 
-absl::StatusOr<runtime::Decision> RouteOne(const runtime::Policy& policy,
-                                           const v1::Lead& proto_lead,
-                                           const runtime::DecideOptions& opts) {
-  ASSIGN_OR_RETURN(runtime::Lead lead, LeadFromProto(proto_lead));
-  return policy.Decide(lead, opts);
+// How many leads of a batch are routed between checks for cancellation and
+// the deadline.
+constexpr int kCheckEvery = 128;
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void AppendHex(uint64_t v, int digits, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i) {
+    out->push_back(kHex[(v >> (4 * i)) & 15]);
+  }
+}
+
+// Why a call should stop now, or OK.
+absl::Status Interrupted(grpc::CallbackServerContext* context) {
+  if (context->IsCancelled()) {
+    return absl::CancelledError("the call was cancelled by the client");
+  }
+  if (context->deadline() < std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError(
+        "the call's deadline passed before every lead was routed");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
+DecisionIds::DecisionIds() {
+  std::random_device random;
+  process_ = random();
+  counter_ = (static_cast<uint64_t>(random()) << 32) | random();
+}
+
+std::string DecisionIds::Next(absl::Time now) {
+  std::string id;
+  id.reserve(32);
+  AppendHex(static_cast<uint64_t>(absl::ToUnixMillis(now)), 12, &id);
+  AppendHex(process_, 8, &id);
+  AppendHex(counter_.fetch_add(1, std::memory_order_relaxed), 12, &id);
+  return id;
+}
+
+absl::Status LeadRouterService::RouteOne(const Ruleset& ruleset,
+                                         const v1::Lead& proto_lead,
+                                         const runtime::DecideOptions& options,
+                                         absl::Time now, v1::Decision* out) {
+  absl::StatusOr<runtime::Lead> lead =
+      LeadFromProto(proto_lead, limits_.max_lead_bytes);
+  absl::StatusOr<runtime::Decision> decision =
+      lead.ok() ? ruleset.policy->Decide(*lead, options)
+                : absl::StatusOr<runtime::Decision>(lead.status());
+  if (!decision.ok()) {
+    ruleset.counters->CountRejected();
+    return decision.status();
+  }
+  ruleset.counters->Count(*decision);
+  std::string id = ids_.Next(now);
+  if (log_ != nullptr) log_->Record(ruleset, proto_lead, *decision, id, now);
+  DecisionToProto(*decision, out);
+  out->set_decision_id(std::move(id));
+  out->mutable_ruleset()->set_revision(ruleset.revision);
+  out->mutable_ruleset()->set_fingerprint(ruleset.fingerprint);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* LeadRouterService::Route(
     grpc::CallbackServerContext* context, const v1::RouteRequest* request,
     v1::RouteResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const int64_t start = SteadyNanos();
+  const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
+  const absl::Time now = absl::Now();
   absl::Status status;
   absl::string_view field_prefix;  // lead errors name fields in the lead
   if (!request->has_lead()) {
     status = runtime::InvalidLeadField("lead", "required");
   } else if (absl::StatusOr<runtime::DecideOptions> opts =
-                 OptionsFromProto(request->options(), absl::Now());
+                 OptionsFromProto(request->options(), now);
              !opts.ok()) {
     status = opts.status();
-  } else if (absl::StatusOr<runtime::Decision> decision =
-                 RouteOne(*policy_.load(), request->lead(), *opts);
-             !decision.ok()) {
-    status = decision.status();
-    field_prefix = "lead.";
   } else {
-    DecisionToProto(*decision, response->mutable_decision());
+    status = RouteOne(*ruleset, request->lead(), *opts, now,
+                      response->mutable_decision());
+    field_prefix = "lead.";
   }
+  // Counted before Finish: after it, a shutdown may free the metrics.
+  metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(status.code()),
+                      SteadyNanos() - start);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status, field_prefix));
   return reactor;
 }
@@ -45,26 +111,39 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
 grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     grpc::CallbackServerContext* context, const v1::RouteBatchRequest* request,
     v1::RouteBatchResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const int64_t start = SteadyNanos();
+  // One ruleset for the whole batch, even if a reload happens meanwhile.
+  const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
+  const absl::Time now = absl::Now();
+  absl::Status status;
   absl::StatusOr<runtime::DecideOptions> opts =
-      OptionsFromProto(request->options(), absl::Now());
+      OptionsFromProto(request->options(), now);
   if (!opts.ok()) {
-    reactor->Finish(ToGrpcStatus(opts.status()));
-    return reactor;
-  }
-  // One policy for the whole batch, even if a reload happens meanwhile.
-  const std::shared_ptr<const runtime::Policy> policy = policy_.load();
-  response->mutable_results()->Reserve(request->leads_size());
-  for (const v1::Lead& lead : request->leads()) {
-    v1::RouteResult* result = response->add_results();
-    absl::StatusOr<runtime::Decision> decision = RouteOne(*policy, lead, *opts);
-    if (decision.ok()) {
-      DecisionToProto(*decision, result->mutable_decision());
-    } else {
-      ErrorToProto(decision.status(), lead.id(), result->mutable_error());
+    status = opts.status();
+  } else if (request->leads_size() > limits_.max_batch_leads) {
+    status = runtime::InvalidLeadField(
+        "leads",
+        absl::StrCat(request->leads_size(), " leads; a batch may have at most ",
+                     limits_.max_batch_leads));
+  } else {
+    metrics_->CountBatchLeads(request->leads_size());
+    response->mutable_results()->Reserve(request->leads_size());
+    for (int i = 0; i < request->leads_size() && status.ok(); ++i) {
+      if (i % kCheckEvery == kCheckEvery - 1) status = Interrupted(context);
+      const v1::Lead& lead = request->leads(i);
+      v1::RouteResult* result = response->add_results();
+      if (absl::Status s =
+              RouteOne(*ruleset, lead, *opts, now, result->mutable_decision());
+          !s.ok()) {
+        ErrorToProto(s, lead.id(), result->mutable_error());
+      }
     }
+    if (!status.ok()) response->Clear();  // no partial answers
   }
-  reactor->Finish(grpc::Status::OK);
+  metrics_->CountCall(ServerMetrics::kRouteBatch,
+                      static_cast<int>(status.code()), SteadyNanos() - start);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 

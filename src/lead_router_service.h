@@ -1,28 +1,48 @@
 // LeadRouterService: the gRPC adapter for leadroute.v1.LeadRouter. It
-// converts the wire request, asks the Policy, and converts back; it owns no
-// routing logic. The Policy can be replaced while calls run (a reload): each
-// call takes the live one once, at its start, and finishes on it.
+// checks the request against the service's limits, converts it, asks the
+// live ruleset's Policy, counts and logs the decision, and converts back;
+// it owns no routing logic. Each call takes the live ruleset once, at its
+// start (a whole batch included), and finishes on it, so a reload never
+// splits a call.
 #ifndef LEADROUTE_SRC_LEAD_ROUTER_SERVICE_H_
 #define LEADROUTE_SRC_LEAD_ROUTER_SERVICE_H_
 
 #include <atomic>
-#include <memory>
+#include <cstdint>
+#include <string>
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
-#include "runtime/policy.h"
+#include "src/decision_log.h"
+#include "src/metrics.h"
+#include "src/ruleset_registry.h"
 
 namespace leadroute {
 
+struct ServiceLimits {
+  int max_batch_leads = 10000;       // more: INVALID_ARGUMENT, "leads"
+  size_t max_lead_bytes = 64 << 10;  // per lead; see LeadFromProto
+};
+
+// Decision ids: 32 hex digits, the first 12 the time in milliseconds, then
+// a random per-process part and a counter, so ids never repeat across
+// restarts and sort roughly by time.
+class DecisionIds {
+ public:
+  DecisionIds();
+  std::string Next(absl::Time now);
+
+ private:
+  uint32_t process_;
+  std::atomic<uint64_t> counter_;
+};
+
 class LeadRouterService final : public v1::LeadRouter::CallbackService {
  public:
-  explicit LeadRouterService(std::shared_ptr<const runtime::Policy> policy)
-      : policy_(std::move(policy)) {}
-
-  // Makes `policy` the live one, atomically: calls that started before keep
-  // the one they took; the old one is freed when the last of them ends.
-  void SetPolicy(std::shared_ptr<const runtime::Policy> policy) {
-    policy_.store(std::move(policy));
-  }
+  // `registry` and `metrics` must outlive the service; `log` may be null
+  // (no decision log) or must outlive it too.
+  LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
+                    DecisionLog* log, ServiceLimits limits)
+      : registry_(registry), metrics_(metrics), log_(log), limits_(limits) {}
 
   grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
                                   const v1::RouteRequest* request,
@@ -34,7 +54,16 @@ class LeadRouterService final : public v1::LeadRouter::CallbackService {
       v1::RouteBatchResponse* response) override;
 
  private:
-  std::atomic<std::shared_ptr<const runtime::Policy>> policy_;
+  // Routes one lead with `ruleset` into `out`; counts and logs it.
+  absl::Status RouteOne(const Ruleset& ruleset, const v1::Lead& lead,
+                        const runtime::DecideOptions& options, absl::Time now,
+                        v1::Decision* out);
+
+  const RulesetRegistry* registry_;
+  ServerMetrics* metrics_;
+  DecisionLog* log_;
+  const ServiceLimits limits_;
+  DecisionIds ids_;
 };
 
 }  // namespace leadroute

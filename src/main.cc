@@ -27,6 +27,44 @@ int Main(int argc, char** argv) {
                    "Seconds in-flight calls may finish after SIGTERM/SIGINT")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  serve_cmd->add_option(
+      "--admin-listen", serve.admin_listen,
+      "host:port for HTTP /metrics (Prometheus), /healthz and /status");
+  serve_cmd
+      ->add_option("--watch", serve.watch_seconds,
+                   "Seconds between checks of the --rules files for changes "
+                   "(0: reload on SIGHUP and PublishRules only)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--keep", serve.keep,
+                   "Rulesets retained for the Rollback RPC")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-batch", serve.max_batch,
+                   "Most leads in one RouteBatch (more: INVALID_ARGUMENT)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-lead-bytes", serve.max_lead_bytes,
+                   "Most bytes of id, names and values in one lead (more: "
+                   "INVALID_ARGUMENT naming the largest field)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-message-bytes", serve.max_message_bytes,
+                   "Largest request message (more: RESOURCE_EXHAUSTED)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd->add_option(
+      "--decision-log", serve.decision_log,
+      "Append one JSON line per routed lead to this file (- for stdout)");
+  serve_cmd
+      ->add_option("--mask", serve.mask,
+                   "Attributes the decision log writes as \"***\" "
+                   "(comma-separated or repeated), e.g. email,phone")
+      ->delimiter(',');
 
   CheckFlags check;
   CLI::App* check_cmd = app.add_subcommand(

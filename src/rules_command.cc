@@ -180,12 +180,4 @@ int TestCommand(const TestFlags& flags) {
   return failed > 0 ? kExitRulesOrInput : kExitOk;
 }
 
-std::shared_ptr<const runtime::Policy> CompilePolicy(const std::string& path,
-                                                     int* exit_code) {
-  Compiled c = CompileRules(path);
-  *exit_code = c.exit_code;
-  if (c.exit_code != kExitOk) return nullptr;
-  return std::make_shared<runtime::TreePolicy>(c.program());
-}
-
 }  // namespace leadroute

@@ -1,10 +1,12 @@
-// `leadroute serve`: check the rules, start the gRPC server, run until
+// `leadroute serve`: compile the rules, start the gRPC server, run until
 // SIGTERM/SIGINT.
+#include <cstdio>
 #include <memory>
 
 #include "runtime/fixed_policy.h"
 #include "src/commands.h"
 #include "src/log.h"
+#include "src/rules_watcher.h"
 #include "src/server.h"
 
 namespace leadroute {
@@ -13,33 +15,41 @@ int ServeCommand(const ServeFlags& flags) {
   ServerOptions options;
   options.listen = flags.listen;
   options.grace = absl::Seconds(flags.grace_seconds);
-  std::shared_ptr<const runtime::Policy> policy;
+  options.admin_listen = flags.admin_listen;
+  options.max_message_bytes = flags.max_message_bytes;
+  options.limits.max_batch_leads = flags.max_batch;
+  options.limits.max_lead_bytes = static_cast<size_t>(flags.max_lead_bytes);
+  options.decision_log.path = flags.decision_log;
+  options.decision_log.mask = flags.mask;
+  RunOptions run;
+  run.rules = flags.rules;
+  run.watch_interval = absl::Seconds(flags.watch_seconds);
+
+  auto registry = std::make_shared<RulesetRegistry>(flags.keep);
   if (flags.rules.empty()) {
     LogInfo("policy", {{"ruleset", "builtin"},
                        {"note", "no --rules: the built-in demo policy"}});
-    policy = std::make_shared<runtime::FixedPolicy>();
+    registry->InstallPolicy(std::make_shared<runtime::FixedPolicy>(), "builtin",
+                            "builtin");
   } else {
-    int exit_code = kExitOk;
-    policy = CompilePolicy(flags.rules, &exit_code);
-    if (policy == nullptr) {
-      LogError(exit_code == kExitUsageOrIo ? "cannot read rules"
-                                           : "rules have errors; not serving",
-               {{"path", flags.rules}});
-      return exit_code;
+    CompileOutcome first = registry->LoadPath(flags.rules);
+    // Warnings too, as `leadroute check` would show them.
+    for (const RuleDiagnostic& d : first.diagnostics) {
+      std::fputs(d.rendered.c_str(), stderr);
     }
-    LogInfo("rules compiled", {{"path", flags.rules}});
+    if (!first.status.ok()) {
+      const bool unreadable =
+          first.status.code() != absl::StatusCode::kInvalidArgument;
+      LogError(
+          unreadable ? "cannot read rules" : "rules have errors; not serving",
+          {{"path", flags.rules},
+           {"error", std::string(first.status.message())}});
+      return unreadable ? kExitUsageOrIo : kExitRulesOrInput;
+    }
+    LogReload(first, flags.rules);
+    run.files = first.files;
   }
-  ReloadFn reload;
-  if (!flags.rules.empty()) {
-    reload = [path = flags.rules]() -> std::shared_ptr<const runtime::Policy> {
-      int exit_code = kExitOk;
-      std::shared_ptr<const runtime::Policy> next =
-          CompilePolicy(path, &exit_code);
-      if (next != nullptr) LogInfo("rules compiled", {{"path", path}});
-      return next;
-    };
-  }
-  return RunServer(options, std::move(policy), std::move(reload));
+  return RunServer(options, run, std::move(registry));
 }
 
 }  // namespace leadroute

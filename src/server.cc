@@ -9,11 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/log.h"
+#include "src/rules_watcher.h"
 
 namespace leadroute {
 namespace {
 
-constexpr char kServiceName[] = "leadroute.v1.LeadRouter";
+constexpr char kRouterServiceName[] = "leadroute.v1.LeadRouter";
 
 // "host:port" with the port replaced by the one actually bound.
 std::string BoundAddress(const std::string& listen, int port) {
@@ -28,18 +29,43 @@ std::string BoundAddress(const std::string& listen, int port) {
 absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     const ServerOptions& options,
     std::shared_ptr<const runtime::Policy> policy) {
+  auto registry = std::make_shared<RulesetRegistry>();
+  registry->InstallPolicy(std::move(policy), "builtin", "builtin");
+  return Start(options, std::move(registry));
+}
+
+absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
+    const ServerOptions& options, std::shared_ptr<RulesetRegistry> registry) {
+  if (registry == nullptr || registry->Live() == nullptr) {
+    return absl::FailedPreconditionError("no ruleset to serve");
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<RouterServer> server(
-      new RouterServer(std::make_unique<LeadRouterService>(std::move(policy))));
+  std::unique_ptr<RouterServer> server(new RouterServer);
+  server->registry_ = std::move(registry);
+  server->metrics_ = std::make_unique<ServerMetrics>();
+  if (!options.decision_log.path.empty()) {
+    absl::StatusOr<std::unique_ptr<DecisionLog>> log =
+        DecisionLog::Open(options.decision_log);
+    if (!log.ok()) return log.status();
+    server->log_ = *std::move(log);
+  }
+  server->router_ = std::make_unique<LeadRouterService>(
+      server->registry_.get(), server->metrics_.get(), server->log_.get(),
+      options.limits);
+  server->admin_service_ = std::make_unique<RulesAdminService>(
+      server->registry_.get(), server->metrics_.get());
+
   grpc::ServerBuilder builder;
   // gRPC turns on SO_REUSEPORT by default; a second server on a busy port
   // must fail loudly instead of silently sharing its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
-  builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->router_.get());
+  builder.RegisterService(server->admin_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -47,8 +73,14 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
                      " (address in use, or not a host:port?)"));
   }
   server->address_ = BoundAddress(options.listen, server->port_);
-  server->server_->GetHealthCheckService()->SetServingStatus(kServiceName,
+  server->server_->GetHealthCheckService()->SetServingStatus(kRouterServiceName,
                                                              true);
+  if (!options.admin_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<AdminHttp>> admin = AdminHttp::Start(
+        options.admin_listen, server->registry_.get(), server->metrics_.get());
+    if (!admin.ok()) return admin.status();
+    server->admin_ = *std::move(admin);
+  }
   return server;
 }
 
@@ -60,10 +92,11 @@ void RouterServer::Shutdown(absl::Duration grace) {
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
+  if (log_ != nullptr) log_->Flush();
 }
 
-int RunServer(const ServerOptions& options,
-              std::shared_ptr<const runtime::Policy> policy, ReloadFn reload) {
+int RunServer(const ServerOptions& options, const RunOptions& run,
+              std::shared_ptr<RulesetRegistry> registry) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -71,32 +104,39 @@ int RunServer(const ServerOptions& options,
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  RulesetRegistry* reg = registry.get();
   absl::StatusOr<std::unique_ptr<RouterServer>> server =
-      RouterServer::Start(options, std::move(policy));
+      RouterServer::Start(options, std::move(registry));
   if (!server.ok()) {
     LogError("cannot start server",
              {{"error", std::string(server.status().message())}});
     return 2;
   }
   LogInfo("listening", {{"addr", (*server)->address()}});
+  if (!(*server)->admin_address().empty()) {
+    LogInfo("admin http listening", {{"addr", (*server)->admin_address()},
+                                     {"paths", "/metrics /healthz /status"}});
+  }
+
+  std::unique_ptr<RulesWatcher> watcher;
+  if (!run.rules.empty() && run.watch_interval > absl::ZeroDuration()) {
+    watcher = std::make_unique<RulesWatcher>(reg, run.rules, run.files,
+                                             run.watch_interval);
+  }
 
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
-    if (reload == nullptr) {
+    if (run.rules.empty()) {
       LogInfo("reload ignored", {{"reason", "no --rules to reload"}});
       continue;
     }
     // Compiled here, in the signal thread: calls keep being answered by the
     // running rules until the new ones are ready.
-    if (std::shared_ptr<const runtime::Policy> next = reload()) {
-      (*server)->SetPolicy(std::move(next));
-      LogInfo("reloaded");
-    } else {
-      LogError("reload failed; still serving the previous rules");
-    }
+    LogReload(reg->LoadPath(run.rules), run.rules);
   }
   LogInfo("stopping", {{"signal", strsignal(signal_number)},
                        {"grace", absl::FormatDuration(options.grace)}});
+  watcher.reset();
   (*server)->Shutdown(options.grace);
   LogInfo("stopped");
   return 0;

@@ -1,19 +1,26 @@
-// RouterServer: a running gRPC server with the LeadRouter service, the
-// standard health service and reflection. RunServer() is what `leadroute
-// serve` calls: start, wait for SIGTERM/SIGINT, drain, return.
+// RouterServer: a running gRPC server with the LeadRouter and RulesAdmin
+// services, the standard health service and reflection, an optional admin
+// HTTP port (metrics, health, status) and an optional decision log.
+// RunServer() is what `leadroute serve` calls: start, reload on SIGHUP and
+// on changes of the rule files, drain on SIGTERM/SIGINT, return.
 #ifndef LEADROUTE_SRC_SERVER_H_
 #define LEADROUTE_SRC_SERVER_H_
 
 #include <grpcpp/server.h>
 
-#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "runtime/policy.h"
+#include "src/admin_http.h"
+#include "src/decision_log.h"
 #include "src/lead_router_service.h"
+#include "src/metrics.h"
+#include "src/rules_admin_service.h"
+#include "src/ruleset_registry.h"
 
 namespace leadroute {
 
@@ -22,10 +29,21 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // How long in-flight calls may run on after a stop is requested.
   absl::Duration grace = absl::Seconds(10);
+  // The admin HTTP port (host:port, port 0 picks one); empty: none.
+  std::string admin_listen;
+  // Requests larger than this are refused by gRPC with RESOURCE_EXHAUSTED.
+  int max_message_bytes = 16 << 20;
+  ServiceLimits limits;
+  // The decision log; an empty path: none.
+  DecisionLog::Options decision_log;
 };
 
 class RouterServer {
  public:
+  // Serves `registry`'s live ruleset, which must exist.
+  static absl::StatusOr<std::unique_ptr<RouterServer>> Start(
+      const ServerOptions& options, std::shared_ptr<RulesetRegistry> registry);
+  // The same with a registry holding only `policy` (tests).
   static absl::StatusOr<std::unique_ptr<RouterServer>> Start(
       const ServerOptions& options,
       std::shared_ptr<const runtime::Policy> policy);
@@ -35,40 +53,51 @@ class RouterServer {
   // The address actually bound, with the chosen port, e.g. 127.0.0.1:43017.
   const std::string& address() const { return address_; }
   int port() const { return port_; }
-
-  // Routes every call that starts from now on with `policy`; see
-  // LeadRouterService::SetPolicy.
-  void SetPolicy(std::shared_ptr<const runtime::Policy> policy) {
-    service_->SetPolicy(std::move(policy));
+  // The admin HTTP address, or "" without one.
+  std::string admin_address() const {
+    return admin_ == nullptr ? "" : admin_->address();
   }
 
+  RulesetRegistry& registry() { return *registry_; }
+  const ServerMetrics& metrics() const { return *metrics_; }
+
   // Stops accepting calls, reports NOT_SERVING, lets in-flight calls finish
-  // until `grace` has passed, then cancels what is left. Idempotent.
+  // until `grace` has passed, then cancels what is left, and writes out the
+  // decision log. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
-  RouterServer(std::unique_ptr<LeadRouterService> service)
-      : service_(std::move(service)) {}
+  RouterServer() = default;
 
-  std::unique_ptr<LeadRouterService> service_;
+  // Declared in the order they are built; destroyed in reverse.
+  std::shared_ptr<RulesetRegistry> registry_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<DecisionLog> log_;
+  std::unique_ptr<LeadRouterService> router_;
+  std::unique_ptr<RulesAdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<AdminHttp> admin_;
   std::string address_;
   int port_ = 0;
   bool stopped_ = false;
 };
 
-// Compiles the rules again for a reload: the new policy, or null (after
-// reporting why) to keep the running one.
-using ReloadFn = std::function<std::shared_ptr<const runtime::Policy>()>;
+struct RunOptions {
+  // The --rules path to reload on SIGHUP and to watch; "" for none.
+  std::string rules;
+  // The files the live ruleset was read from (CompileOutcome::files).
+  std::vector<std::string> files;
+  // How often the rule files are checked for changes; zero: never.
+  absl::Duration watch_interval = absl::Seconds(1);
+};
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (call it before
 // any other thread starts, so they inherit the mask), starts the server,
-// logs the address, and waits for signals: SIGHUP reloads through `reload`
-// (when given) off the request path, SIGINT/SIGTERM drain and return the
-// process exit code.
-int RunServer(const ServerOptions& options,
-              std::shared_ptr<const runtime::Policy> policy,
-              ReloadFn reload = nullptr);
+// logs the addresses, and waits for signals: SIGHUP reloads the rules off
+// the request path, SIGINT/SIGTERM drain and return the process exit code.
+// Meanwhile a watcher reloads when the rule files change.
+int RunServer(const ServerOptions& options, const RunOptions& run,
+              std::shared_ptr<RulesetRegistry> registry);
 
 }  // namespace leadroute
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import unittest
+import urllib.request
 
 import cli_testlib
 from cli_testlib import EXAMPLES, leadroute, main
@@ -140,7 +141,7 @@ class ServeCliTest(unittest.TestCase):
             path = os.path.join(tmp, "r.route")
             with open(path, "w") as f:
                 f.write(rules("1", "first"))
-            proc, line = start_server("--rules", path)
+            proc, line = start_server("--rules", path, "--watch", "0")
             try:
                 addr = line.split("addr=")[1].strip()
                 self.assertEqual(decide(addr), ("1", "first"))
@@ -157,8 +158,71 @@ class ServeCliTest(unittest.TestCase):
                 with open(path, "w") as f:
                     f.write(rules("3", "third"))
                 proc.send_signal(signal.SIGHUP)
-                wait_for(proc, "msg=reloaded")
+                wait_for(proc, 'msg="rules loaded"')
                 self.assertEqual(decide(addr), ("3", "third"))
+            finally:
+                proc.terminate()
+                proc.stderr.read()
+                self.assertEqual(proc.wait(timeout=30), 0)
+
+    def test_a_change_of_the_rules_folder_reloads_it(self):
+        """--rules DIR: the file declaring the ruleset is the root; a change
+        to an included file, broken or good, is picked up without a
+        signal, and the admin port reports it."""
+        def wait_for(proc, text):
+            line = proc.stderr.readline()
+            while line and text not in line:
+                line = proc.stderr.readline()
+            self.assertIn(text, line)
+            return line
+
+        def decide(addr):
+            r = run("route", "--server", addr, "-", stdin='{"id": "x"}')
+            self.assertEqual(r.returncode, 0, r.stderr)
+            d = json.loads(r.stdout)
+            return d["ruleset"]["revision"], d["owner"]
+
+        def write(path, text):
+            # Write beside and rename, as editors and deploy tools do.
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            os.replace(path + ".tmp", path)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            write(os.path.join(tmp, "main.route"),
+                  'ruleset "r" version "1"\ninclude "queues.route"\n'
+                  'assign { otherwise queue first }\n')
+            queues = os.path.join(tmp, "queues.route")
+            write(queues, "queue first\nqueue second\n")
+            proc, line = start_server("--rules", tmp, "--watch", "0.1",
+                                      "--admin-listen", "127.0.0.1:0")
+            try:
+                addr = line.split("addr=")[1].strip()
+                http = wait_for(proc, "admin http listening").split(
+                    "addr=")[1].split()[0]
+                self.assertEqual(decide(addr), ("1", "first"))
+
+                write(queues, "queue first\nqueue second\nqueue first\n")
+                wait_for(proc, "reload failed")
+                self.assertEqual(decide(addr), ("1", "first"))
+                status = json.loads(urllib.request.urlopen(
+                    f"http://{http}/status", timeout=10).read())
+                self.assertEqual(status["live"]["revision"], 1)
+                self.assertIn("queues.route",
+                              status["last_reload_error"]["diagnostics"][0]
+                              ["file"])
+
+                write(os.path.join(tmp, "main.route"),
+                      'ruleset "r" version "2"\ninclude "queues.route"\n'
+                      'assign { otherwise queue second }\n')
+                write(queues, "queue first\nqueue second\n")
+                wait_for(proc, 'msg="rules loaded"')
+                self.assertEqual(decide(addr), ("2", "second"))
+                metrics = urllib.request.urlopen(
+                    f"http://{http}/metrics", timeout=10).read().decode()
+                self.assertIn("leadroute_ruleset_live_revision 2\n", metrics)
+                self.assertIn('leadroute_reloads_total{result="failure"} ',
+                              metrics)
             finally:
                 proc.terminate()
                 proc.stderr.read()

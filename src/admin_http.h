@@ -1,0 +1,56 @@
+// AdminHttp: the admin port, plain HTTP (civetweb), for what operators'
+// tools expect to scrape or probe:
+//   GET /metrics  Prometheus text: calls by method and code, latency
+//                 histograms, leads by ruleset revision and outcome,
+//                 decisions by ruleset revision, stage and rule, reloads,
+//                 the live revision.
+//   GET /healthz  200 "serving" with a live ruleset, 503 otherwise.
+//   GET /status   JSON: the live ruleset (name, version, revision,
+//                 fingerprint, origin, loaded_at), the retained ones, and
+//                 the last reload error.
+#ifndef LEADROUTE_SRC_ADMIN_HTTP_H_
+#define LEADROUTE_SRC_ADMIN_HTTP_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "src/metrics.h"
+#include "src/ruleset_registry.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace leadroute {
+
+// The Prometheus text for the registry's rulesets and the server's metrics.
+std::string RenderPrometheus(const RulesetRegistry::Snapshot& snapshot,
+                             const ServerMetrics& metrics);
+// The /status document.
+std::string RenderStatusJson(const RulesetRegistry::Snapshot& snapshot);
+
+class AdminHttp {
+ public:
+  // Listens on `listen` (host:port; port 0 picks one). `registry` and
+  // `metrics` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<AdminHttp>> Start(
+      const std::string& listen, const RulesetRegistry* registry,
+      const ServerMetrics* metrics);
+  ~AdminHttp();
+
+  const std::string& address() const { return address_; }
+
+ private:
+  AdminHttp(const RulesetRegistry* registry, const ServerMetrics* metrics)
+      : registry_(registry), metrics_(metrics) {}
+  static int Handle(::mg_connection* conn, void* self);
+
+  const RulesetRegistry* registry_;
+  const ServerMetrics* metrics_;
+  mg_context* context_ = nullptr;
+  std::string address_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_ADMIN_HTTP_H_

@@ -1,0 +1,68 @@
+// Helpers for tests that talk to the real server: the field violations a
+// client finds in a failed call's details, and a plain HTTP GET for the
+// admin port.
+#ifndef LEADROUTE_TESTS_SRC_GRPC_TEST_UTIL_H_
+#define LEADROUTE_TESTS_SRC_GRPC_TEST_UTIL_H_
+
+#include <arpa/inet.h>
+#include <grpcpp/support/status.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace leadroute::tests {
+
+// (field, description) of each google.rpc.BadRequest field violation in
+// the status details; {{"?", "?"}} when the details are not that.
+inline std::vector<std::pair<std::string, std::string>> Violations(
+    const grpc::Status& s) {
+  google::rpc::Status details;
+  google::rpc::BadRequest bad;
+  if (!details.ParseFromString(s.error_details()) ||
+      details.details_size() != 1 || !details.details(0).UnpackTo(&bad)) {
+    return {{"?", "?"}};
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& v : bad.field_violations()) {
+    out.emplace_back(v.field(), v.description());
+  }
+  return out;
+}
+
+// GET http://`address``path` (address "127.0.0.1:port"): the status code
+// and the body, or {-1, why} when the server cannot be reached.
+inline std::pair<int, std::string> HttpGet(const std::string& address,
+                                           const std::string& path) {
+  const size_t colon = address.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port =
+      htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    if (fd >= 0) close(fd);
+    return {-1, "cannot connect"};
+  }
+  const std::string request =
+      "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string response;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, n);
+  close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  if (response.size() < 12 || body == std::string::npos) return {-1, response};
+  return {std::stoi(response.substr(9, 3)), response.substr(body + 4)};
+}
+
+}  // namespace leadroute::tests
+
+#endif  // LEADROUTE_TESTS_SRC_GRPC_TEST_UTIL_H_
