@@ -49,35 +49,41 @@ DecisionIds::DecisionIds() {
   counter_ = (static_cast<uint64_t>(random()) << 32) | random();
 }
 
-std::string DecisionIds::Next(absl::Time now) {
-  std::string id;
-  id.reserve(32);
-  AppendHex(static_cast<uint64_t>(absl::ToUnixMillis(now)), 12, &id);
-  AppendHex(process_, 8, &id);
-  AppendHex(counter_.fetch_add(1, std::memory_order_relaxed), 12, &id);
-  return id;
+DecisionIds::Block DecisionIds::Reserve(absl::Time now, uint64_t n) {
+  return {static_cast<uint64_t>(absl::ToUnixMillis(now)), process_,
+          counter_.fetch_add(n, std::memory_order_relaxed)};
 }
 
-absl::Status LeadRouterService::RouteOne(const Ruleset& ruleset,
-                                         const v1::Lead& proto_lead,
-                                         const runtime::DecideOptions& options,
-                                         absl::Time now, v1::Decision* out) {
+void DecisionIds::Block::Write(uint64_t i, std::string* out) const {
+  out->clear();
+  out->reserve(32);
+  AppendHex(millis, 12, out);
+  AppendHex(process, 8, out);
+  AppendHex(first + i, 12, out);
+}
+
+absl::Status LeadRouterService::RouteOne(
+    const Ruleset& ruleset, const v1::Lead& proto_lead,
+    const runtime::DecideOptions& options, absl::Time now,
+    const DecisionIds::Block& ids, uint64_t id, RulesetCounters::Tally* tally,
+    v1::Decision* out) {
   absl::StatusOr<runtime::Lead> lead =
       LeadFromProto(proto_lead, limits_.max_lead_bytes);
   absl::StatusOr<runtime::Decision> decision =
       lead.ok() ? ruleset.policy->Decide(*lead, options)
                 : absl::StatusOr<runtime::Decision>(lead.status());
   if (!decision.ok()) {
-    ruleset.counters->CountRejected();
+    ruleset.counters->CountRejected(tally);
     return decision.status();
   }
-  ruleset.counters->Count(*decision);
-  std::string id = ids_.Next(now);
-  if (log_ != nullptr) log_->Record(ruleset, proto_lead, *decision, id, now);
+  ruleset.counters->Count(*decision, tally);
   DecisionToProto(*decision, out);
-  out->set_decision_id(std::move(id));
+  ids.Write(id, out->mutable_decision_id());
   out->mutable_ruleset()->set_revision(ruleset.revision);
   out->mutable_ruleset()->set_fingerprint(ruleset.fingerprint);
+  if (log_ != nullptr) {
+    log_->Record(ruleset, proto_lead, *decision, out->decision_id(), now);
+  }
   return absl::OkStatus();
 }
 
@@ -96,8 +102,11 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
              !opts.ok()) {
     status = opts.status();
   } else {
-    status = RouteOne(*ruleset, request->lead(), *opts, now,
-                      response->mutable_decision());
+    RulesetCounters::Tally tally;
+    status =
+        RouteOne(*ruleset, request->lead(), *opts, now, ids_.Reserve(now, 1), 0,
+                 &tally, response->mutable_decision());
+    ruleset->counters->Add(tally);
     field_prefix = "lead.";
   }
   // Counted before Finish: after it, a shutdown may free the metrics.
@@ -128,16 +137,19 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   } else {
     metrics_->CountBatchLeads(request->leads_size());
     response->mutable_results()->Reserve(request->leads_size());
+    const DecisionIds::Block ids = ids_.Reserve(now, request->leads_size());
+    RulesetCounters::Tally tally;
     for (int i = 0; i < request->leads_size() && status.ok(); ++i) {
       if (i % kCheckEvery == kCheckEvery - 1) status = Interrupted(context);
       const v1::Lead& lead = request->leads(i);
       v1::RouteResult* result = response->add_results();
-      if (absl::Status s =
-              RouteOne(*ruleset, lead, *opts, now, result->mutable_decision());
+      if (absl::Status s = RouteOne(*ruleset, lead, *opts, now, ids, i, &tally,
+                                    result->mutable_decision());
           !s.ok()) {
         ErrorToProto(s, lead.id(), result->mutable_error());
       }
     }
+    ruleset->counters->Add(tally);
     if (!status.ok()) response->Clear();  // no partial answers
   }
   metrics_->CountCall(ServerMetrics::kRouteBatch,

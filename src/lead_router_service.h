@@ -12,6 +12,7 @@
 #include <string>
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "src/arena_allocator.h"
 #include "src/decision_log.h"
 #include "src/metrics.h"
 #include "src/ruleset_registry.h"
@@ -29,7 +30,14 @@ struct ServiceLimits {
 class DecisionIds {
  public:
   DecisionIds();
-  std::string Next(absl::Time now);
+  // Reserves `n` consecutive ids made at `now`; Write(i) writes the i-th.
+  struct Block {
+    uint64_t millis;
+    uint32_t process;
+    uint64_t first;
+    void Write(uint64_t i, std::string* out) const;
+  };
+  Block Reserve(absl::Time now, uint64_t n);
 
  private:
   uint32_t process_;
@@ -42,7 +50,10 @@ class LeadRouterService final : public v1::LeadRouter::CallbackService {
   // (no decision log) or must outlive it too.
   LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
                     DecisionLog* log, ServiceLimits limits)
-      : registry_(registry), metrics_(metrics), log_(log), limits_(limits) {}
+      : registry_(registry), metrics_(metrics), log_(log), limits_(limits) {
+    SetMessageAllocatorFor_Route(&route_messages_);
+    SetMessageAllocatorFor_RouteBatch(&batch_messages_);
+  }
 
   grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
                                   const v1::RouteRequest* request,
@@ -55,15 +66,20 @@ class LeadRouterService final : public v1::LeadRouter::CallbackService {
 
  private:
   // Routes one lead with `ruleset` into `out`; counts and logs it.
+  // `id` is the decision id to give it.
   absl::Status RouteOne(const Ruleset& ruleset, const v1::Lead& lead,
                         const runtime::DecideOptions& options, absl::Time now,
-                        v1::Decision* out);
+                        const DecisionIds::Block& ids, uint64_t id,
+                        RulesetCounters::Tally* tally, v1::Decision* out);
 
   const RulesetRegistry* registry_;
   ServerMetrics* metrics_;
   DecisionLog* log_;
   const ServiceLimits limits_;
   DecisionIds ids_;
+  // Each call's messages live on an arena (see arena_allocator.h).
+  ArenaAllocator<v1::RouteRequest, v1::RouteResponse> route_messages_;
+  ArenaAllocator<v1::RouteBatchRequest, v1::RouteBatchResponse> batch_messages_;
 };
 
 }  // namespace leadroute

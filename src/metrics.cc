@@ -62,10 +62,18 @@ RulesetCounters::RulesetCounters(const runtime::Program* program) {
   for (int i = 0; i < total; ++i) rules_[i] = 0;
 }
 
-void RulesetCounters::Count(const runtime::Decision& d) {
-  Add(outcomes_[d.owner_kind == runtime::OwnerKind::kNone    ? kUnowned
-                : d.owner_kind == runtime::OwnerKind::kQueue ? kQueued
-                                                             : kOwned]);
+void RulesetCounters::Add(const Tally& tally) {
+  for (int o = 0; o < kOutcomeCount; ++o) {
+    if (tally.outcomes[o] != 0) {
+      outcomes_[o].fetch_add(tally.outcomes[o], std::memory_order_relaxed);
+    }
+  }
+}
+
+void RulesetCounters::Count(const runtime::Decision& d, Tally* tally) {
+  ++tally->outcomes[d.owner_kind == runtime::OwnerKind::kNone    ? kUnowned
+                    : d.owner_kind == runtime::OwnerKind::kQueue ? kQueued
+                                                                 : kOwned];
   for (const runtime::RuleRef& r : d.decided_by) {
     if (r.stage_id < 0 || r.index < 0) continue;  // not from a program
     const int at = offset_[r.stage_id] + r.index;

@@ -29,9 +29,17 @@ class RulesetCounters {
   // Counters for each rule of `program` (null: outcomes only).
   explicit RulesetCounters(const runtime::Program* program);
 
-  // A routed lead: its outcome and the rules that decided it.
-  void Count(const runtime::Decision& d);
-  void CountRejected() { Add(outcomes_[kRejected]); }
+  // Outcomes counted locally by one call and added once at its end, so a
+  // batch touches the shared outcome counters once, not once per lead.
+  struct Tally {
+    std::array<uint64_t, kOutcomeCount> outcomes{};
+  };
+
+  // A routed lead: its outcome (into `tally`) and the rules that decided
+  // it.
+  void Count(const runtime::Decision& d, Tally* tally);
+  void CountRejected(Tally* tally) { ++tally->outcomes[kRejected]; }
+  void Add(const Tally& tally);
 
   uint64_t outcome(int o) const {
     return outcomes_[o].load(std::memory_order_relaxed);

@@ -17,11 +17,17 @@ namespace {
 
 using testing::HasSubstr;
 
+ServerOptions Listen(const std::string& address) {
+  ServerOptions options;
+  options.listen = address;
+  return options;
+}
+
 class ServerTest : public testing::Test {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<RouterServer>> server = RouterServer::Start(
-        {.listen = "127.0.0.1:0"}, std::make_shared<runtime::FixedPolicy>());
+        Listen("127.0.0.1:0"), std::make_shared<runtime::FixedPolicy>());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(server_->address(),
@@ -148,11 +154,10 @@ TEST_F(ServerTest, ShutdownStopsAnsweringAndIsIdempotent) {
 
 TEST(ServerStartTest, APortInUseIsAClearError) {
   absl::StatusOr<std::unique_ptr<RouterServer>> first = RouterServer::Start(
-      {.listen = "127.0.0.1:0"}, std::make_shared<runtime::FixedPolicy>());
+      Listen("127.0.0.1:0"), std::make_shared<runtime::FixedPolicy>());
   ASSERT_TRUE(first.ok());
-  absl::StatusOr<std::unique_ptr<RouterServer>> second =
-      RouterServer::Start({.listen = (*first)->address()},
-                          std::make_shared<runtime::FixedPolicy>());
+  absl::StatusOr<std::unique_ptr<RouterServer>> second = RouterServer::Start(
+      Listen((*first)->address()), std::make_shared<runtime::FixedPolicy>());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(second.status().message()),
               HasSubstr((*first)->address()));

@@ -1,0 +1,356 @@
+// The load generator: a closed-loop gRPC client on the callback API that
+// keeps N calls in flight against a server process it starts itself, first
+// the empty-handler floor (bench/empty_server), then `leadroute serve` with
+// a 10k-rule territory plan, and prints calls/s, leads/s and p50/p99
+// latency for each, with leadroute's rate as a ratio of the floor's.
+//
+//   load_gen --leadroute build/release/leadroute \
+//            --empty-server build/release/bench/empty_server \
+//            [--rules 10000] [--seconds 2] [--rounds 3] [--only TEXT]
+//
+// Requests are serialised once, up front, and sent through a generic stub
+// as raw bytes, and responses are not parsed: the client's share of the
+// two cores goes to gRPC itself, the same for both servers.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/territory_plan.h"
+#include "leadroute/v1/leadroute.pb.h"
+
+extern char** environ;
+
+namespace leadroute::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A server child process and the address it listens on.
+struct Child {
+  pid_t pid = -1;
+  std::string address;
+};
+
+Child Spawn(const std::vector<std::string>& argv) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return {};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  Child child;
+  if (posix_spawn(&child.pid, args[0], &actions, nullptr, args.data(),
+                  environ) != 0) {
+    std::fprintf(stderr, "load_gen: cannot start %s\n", args[0]);
+    return {};
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  // Read the log until the listening line.
+  std::FILE* log = fdopen(pipe_fds[0], "r");
+  char line[4096];
+  while (std::fgets(line, sizeof line, log) != nullptr) {
+    if (const char* at = std::strstr(line, "msg=listening addr=")) {
+      child.address = at + std::strlen("msg=listening addr=");
+      child.address.erase(child.address.find_last_not_of(" \n") + 1);
+      break;
+    }
+  }
+  // Keep draining the child's log so it never blocks on a full pipe.
+  std::thread([log] {
+    char rest[4096];
+    while (std::fgets(rest, sizeof rest, log) != nullptr) {
+    }
+    std::fclose(log);
+  }).detach();
+  return child;
+}
+
+void Stop(const Child& child) {
+  if (child.pid <= 0) return;
+  kill(child.pid, SIGTERM);
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+}
+
+grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
+  std::string bytes = m.SerializeAsString();
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+v1::Lead LeadProto(std::mt19937* rng, int i) {
+  const runtime::Lead lead = RandomLead(rng);
+  v1::Lead out;
+  out.set_id(absl::StrCat("lead-", i));
+  for (const auto& [name, value] : lead.attributes) {
+    v1::Value& v = (*out.mutable_attributes())[name];
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      v.set_string_value(*s);
+    } else if (const auto* n = std::get_if<int64_t>(&value)) {
+      v.set_int_value(*n);
+    }
+  }
+  return out;
+}
+
+struct Result {
+  double seconds = 0;
+  int64_t calls = 0;
+  int64_t errors = 0;
+  int64_t response_bytes = 0;         // of the last measured response
+  std::vector<int64_t> latencies_ns;  // of measured calls, sorted
+};
+
+// Keeps `in_flight` calls of `method` going for warm-up + `measure`,
+// cycling through `requests`; counts only calls that start and end within
+// the measured window.
+class ClosedLoop {
+ public:
+  ClosedLoop(grpc::GenericStub* stub, std::string method,
+             const std::vector<grpc::ByteBuffer>& requests, int in_flight)
+      : stub_(stub),
+        method_(std::move(method)),
+        requests_(requests),
+        slots_(in_flight) {}
+
+  Result Run(Clock::duration warmup, Clock::duration measure) {
+    measure_from_ = Clock::now() + warmup;
+    measure_to_ = measure_from_ + measure;
+    active_ = static_cast<int>(slots_.size());
+    for (size_t i = 0; i < slots_.size(); ++i) Issue(i);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return active_ == 0; });
+    Result r;
+    r.seconds = std::chrono::duration<double>(measure).count();
+    for (Slot& s : slots_) {
+      r.calls += s.calls;
+      r.errors += s.errors;
+      r.response_bytes = std::max(r.response_bytes, s.response_bytes);
+      r.latencies_ns.insert(r.latencies_ns.end(), s.latencies.begin(),
+                            s.latencies.end());
+    }
+    std::sort(r.latencies_ns.begin(), r.latencies_ns.end());
+    return r;
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<grpc::ClientContext> context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+    Clock::time_point start;
+    size_t next = 0;
+    int64_t calls = 0;
+    int64_t errors = 0;
+    int64_t response_bytes = 0;
+    std::vector<int64_t> latencies;
+  };
+
+  void Issue(size_t i) {
+    Slot& s = slots_[i];
+    s.context = std::make_unique<grpc::ClientContext>();
+    s.request = requests_[(s.next++ * slots_.size() + i) % requests_.size()];
+    s.start = Clock::now();
+    stub_->UnaryCall(s.context.get(), method_, grpc::StubOptions(), &s.request,
+                     &s.response,
+                     [this, i](grpc::Status status) { Done(i, status); });
+  }
+
+  void Done(size_t i, const grpc::Status& status) {
+    Slot& s = slots_[i];
+    const Clock::time_point end = Clock::now();
+    if (s.start >= measure_from_ && end <= measure_to_) {
+      if (status.ok()) {
+        ++s.calls;
+        s.latencies.push_back((end - s.start).count());
+        s.response_bytes = static_cast<int64_t>(s.response.Length());
+      } else {
+        ++s.errors;
+      }
+    }
+    if (end < measure_to_) {
+      Issue(i);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--active_ == 0) done_.notify_one();
+  }
+
+  grpc::GenericStub* stub_;
+  const std::string method_;
+  const std::vector<grpc::ByteBuffer>& requests_;
+  std::vector<Slot> slots_;
+  Clock::time_point measure_from_, measure_to_;
+  std::mutex mu_;
+  std::condition_variable done_;
+  int active_ = 0;
+};
+
+struct Scenario {
+  std::string name;
+  std::string method;
+  int batch = 0;  // leads per call; 0 for Route
+  int in_flight = 1;
+};
+
+double Percentile(const std::vector<int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<size_t>(p * sorted.size()))] /
+         1000.0;
+}
+
+int Main(int argc, char** argv) {
+  std::string leadroute_bin, empty_bin;
+  int rules = 10000;
+  double seconds = 2;
+  int rounds = 3;
+  std::string only;  // run only the scenarios whose name contains this
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--leadroute") leadroute_bin = argv[i + 1];
+    if (flag == "--empty-server") empty_bin = argv[i + 1];
+    if (flag == "--rules") rules = std::stoi(argv[i + 1]);
+    if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
+    if (flag == "--rounds") rounds = std::max(1, std::stoi(argv[i + 1]));
+    if (flag == "--only") only = argv[i + 1];
+  }
+  if (leadroute_bin.empty() || empty_bin.empty()) {
+    std::fprintf(stderr,
+                 "usage: load_gen --leadroute PATH --empty-server PATH "
+                 "[--rules N] [--seconds S] [--rounds R] [--only SCENARIO]\n");
+    return 2;
+  }
+  char dir_template[] = "/tmp/leadroute-load-XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+  const std::string rules_path = dir + "/plan.route";
+  std::ofstream(rules_path) << TerritoryPlan(rules);
+
+  std::mt19937 rng(42);
+  std::vector<grpc::ByteBuffer> singles;
+  for (int i = 0; i < 1024; ++i) {
+    v1::RouteRequest request;
+    *request.mutable_lead() = LeadProto(&rng, i);
+    singles.push_back(Serialize(request));
+  }
+  auto batches = [&](int size) {
+    std::vector<grpc::ByteBuffer> out;
+    for (int b = 0; b < 8; ++b) {
+      v1::RouteBatchRequest request;
+      for (int i = 0; i < size; ++i) {
+        *request.add_leads() = LeadProto(&rng, b * size + i);
+      }
+      out.push_back(Serialize(request));
+    }
+    return out;
+  };
+  const std::vector<grpc::ByteBuffer> batch100 = batches(100);
+  const std::vector<grpc::ByteBuffer> batch1000 = batches(1000);
+
+  const std::vector<Scenario> scenarios = {
+      {"Route, 1 in flight", "/leadroute.v1.LeadRouter/Route", 0, 1},
+      {"Route, 64 in flight", "/leadroute.v1.LeadRouter/Route", 0, 64},
+      {"RouteBatch 100, 4 in flight", "/leadroute.v1.LeadRouter/RouteBatch",
+       100, 4},
+      {"RouteBatch 1000, 4 in flight", "/leadroute.v1.LeadRouter/RouteBatch",
+       1000, 4},
+  };
+  const std::vector<std::pair<std::string, std::vector<std::string>>> servers =
+      {{"empty handler", {empty_bin, "--listen", "127.0.0.1:0"}},
+       {absl::StrCat("leadroute, ", rules, " rules"),
+        {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
+         rules_path, "--watch", "0"}}};
+
+  // Both servers run at once (an idle one costs nothing); each scenario
+  // alternates between them `rounds` times and reports the median round, so
+  // both see the same machine and the ratio is fair on a noisy host.
+  std::vector<Child> children;
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+  for (const auto& [name, argv] : servers) {
+    children.push_back(Spawn(argv));
+    if (children.back().address.empty()) {
+      std::fprintf(stderr, "load_gen: %s did not start\n", name.c_str());
+      for (const Child& c : children) Stop(c);
+      return 1;
+    }
+    stubs.push_back(std::make_unique<grpc::GenericStub>(grpc::CreateChannel(
+        children.back().address, grpc::InsecureChannelCredentials())));
+  }
+  std::printf("%d rounds of %.1f s each, median round shown\n\n", rounds,
+              seconds);
+  std::printf("%-22s %-30s %10s %10s %9s %9s %6s %10s\n", "server", "scenario",
+              "calls/s", "leads/s", "p50 us", "p99 us", "errors", "resp bytes");
+  std::vector<std::vector<double>> rates(servers.size());
+  std::vector<Scenario> ran;
+  for (const Scenario& sc : scenarios) {
+    if (sc.name.find(only) == std::string::npos) continue;
+    ran.push_back(sc);
+    const std::vector<grpc::ByteBuffer>& requests = sc.batch == 0 ? singles
+                                                    : sc.batch == 100
+                                                        ? batch100
+                                                        : batch1000;
+    std::vector<std::vector<Result>> runs(servers.size());
+    for (int round = 0; round < rounds; ++round) {
+      for (size_t s = 0; s < servers.size(); ++s) {
+        ClosedLoop loop(stubs[s].get(), sc.method, requests, sc.in_flight);
+        runs[s].push_back(loop.Run(
+            std::chrono::milliseconds(300),
+            std::chrono::milliseconds(static_cast<int>(seconds * 1000))));
+      }
+    }
+    for (size_t s = 0; s < servers.size(); ++s) {
+      std::sort(
+          runs[s].begin(), runs[s].end(),
+          [](const Result& a, const Result& b) { return a.calls < b.calls; });
+      const Result& r = runs[s][runs[s].size() / 2];
+      const double calls = r.calls / r.seconds;
+      const double leads = calls * std::max(sc.batch, 1);
+      rates[s].push_back(calls);
+      std::printf("%-22s %-30s %10.0f %10.0f %9.1f %9.1f %6lld %10lld\n",
+                  servers[s].first.c_str(), sc.name.c_str(), calls, leads,
+                  Percentile(r.latencies_ns, 0.5),
+                  Percentile(r.latencies_ns, 0.99),
+                  static_cast<long long>(r.errors),
+                  static_cast<long long>(r.response_bytes));
+      std::fflush(stdout);
+    }
+  }
+  for (const Child& c : children) Stop(c);
+  std::printf("\nleadroute / empty handler, calls/s:\n");
+  for (size_t i = 0; i < ran.size(); ++i) {
+    std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
+                rates[1][i] / rates[0][i]);
+  }
+  std::remove(rules_path.c_str());
+  rmdir(dir.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace leadroute::bench
+
+int main(int argc, char** argv) { return leadroute::bench::Main(argc, argv); }
