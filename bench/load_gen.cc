@@ -4,9 +4,10 @@
 // a 10k-rule territory plan, and prints calls/s, leads/s and p50/p99
 // latency for each, with leadroute's rate as a ratio of the floor's.
 //
-//   load_gen --leadroute build/release/leadroute \
-//            --empty-server build/release/bench/empty_server \
+//   load_gen --leadroute build/release/leadroute
+//            --empty-server build/release/bench/empty_server
 //            [--rules 10000] [--seconds 2] [--rounds 3] [--only TEXT]
+//   (one command line)
 //
 // Requests are serialised once, up front, and sent through a generic stub
 // as raw bytes, and responses are not parsed: the client's share of the

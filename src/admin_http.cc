@@ -6,15 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "src/log.h"
 
 namespace leadroute {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
 
 Json RulesetJson(const Ruleset& r) {
   return {{"name", r.name},
@@ -22,7 +19,7 @@ Json RulesetJson(const Ruleset& r) {
           {"revision", r.revision},
           {"fingerprint", r.fingerprint},
           {"origin", r.origin},
-          {"loaded_at", Rfc3339(r.loaded_at)},
+          {"loaded_at", Rfc3339Micros(r.loaded_at)},
           {"rule_count", r.rule_count}};
 }
 
@@ -111,7 +108,7 @@ std::string RenderPrometheus(const RulesetRegistry::Snapshot& s,
 std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
   Json j;
   j["serving"] = s.live != nullptr;
-  j["started_at"] = Rfc3339(s.started_at);
+  j["started_at"] = Rfc3339Micros(s.started_at);
   j["live"] = s.live != nullptr ? RulesetJson(*s.live) : Json(nullptr);
   Json retained = Json::array();
   for (const auto& r : s.retained) retained.push_back(RulesetJson(*r));
@@ -127,7 +124,7 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
                              {"column", d.column},
                              {"message", d.message}});
     }
-    j["last_reload_error"] = {{"at", Rfc3339(s.last_failure->at)},
+    j["last_reload_error"] = {{"at", Rfc3339Micros(s.last_failure->at)},
                               {"origin", s.last_failure->origin},
                               {"message", s.last_failure->message},
                               {"diagnostics", std::move(diagnostics)}};

@@ -28,10 +28,6 @@ const char* OwnerKindName(runtime::OwnerKind k) {
   return "none";
 }
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
-
 Json ValueJson(const v1::Value& v) {
   switch (v.kind_case()) {
     case v1::Value::kStringValue:
@@ -43,8 +39,8 @@ Json ValueJson(const v1::Value& v) {
     case v1::Value::kBoolValue:
       return v.bool_value();
     case v1::Value::kTimeValue:
-      return Rfc3339(absl::FromUnixSeconds(v.time_value().seconds()) +
-                     absl::Nanoseconds(v.time_value().nanos()));
+      return Rfc3339Micros(absl::FromUnixSeconds(v.time_value().seconds()) +
+                           absl::Nanoseconds(v.time_value().nanos()));
     case v1::Value::kListValue: {
       Json list = Json::array();
       for (const std::string& s : v.list_value().values()) list.push_back(s);
@@ -96,7 +92,7 @@ std::string DecisionLog::Line(const Ruleset& ruleset, const v1::Lead& lead,
                               absl::string_view decision_id,
                               absl::Time at) const {
   Json j;
-  j["ts"] = Rfc3339(at);
+  j["ts"] = Rfc3339Micros(at);
   j["decision_id"] = std::string(decision_id);
   j["lead_id"] = lead.id();
   j["ruleset"] = {{"name", ruleset.name},
@@ -108,7 +104,8 @@ std::string DecisionLog::Line(const Ruleset& ruleset, const v1::Lead& lead,
   j["team"] = d.team;
   j["priority"] = d.priority ? Json(d.priority->label) : Json(nullptr);
   j["sla_seconds"] = d.sla ? Json(absl::ToInt64Seconds(*d.sla)) : Json(nullptr);
-  j["respond_by"] = d.respond_by ? Json(Rfc3339(*d.respond_by)) : Json(nullptr);
+  j["respond_by"] =
+      d.respond_by ? Json(Rfc3339Micros(*d.respond_by)) : Json(nullptr);
   j["channel"] = d.channel;
   j["score"] = d.score;
   Json rules = Json::array();

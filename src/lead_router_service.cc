@@ -16,12 +16,6 @@ namespace {
 // the deadline.
 constexpr int kCheckEvery = 128;
 
-int64_t SteadyNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 void AppendHex(uint64_t v, int digits, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = digits - 1; i >= 0; --i) {
@@ -90,7 +84,7 @@ absl::Status LeadRouterService::RouteOne(
 grpc::ServerUnaryReactor* LeadRouterService::Route(
     grpc::CallbackServerContext* context, const v1::RouteRequest* request,
     v1::RouteResponse* response) {
-  const int64_t start = SteadyNanos();
+  const int64_t start = MonotonicNanos();
   const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
   const absl::Time now = absl::Now();
   absl::Status status;
@@ -111,7 +105,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
   }
   // Counted before Finish: after it, a shutdown may free the metrics.
   metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(status.code()),
-                      SteadyNanos() - start);
+                      MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status, field_prefix));
   return reactor;
@@ -120,7 +114,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
 grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     grpc::CallbackServerContext* context, const v1::RouteBatchRequest* request,
     v1::RouteBatchResponse* response) {
-  const int64_t start = SteadyNanos();
+  const int64_t start = MonotonicNanos();
   // One ruleset for the whole batch, even if a reload happens meanwhile.
   const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
   const absl::Time now = absl::Now();
@@ -153,7 +147,8 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     if (!status.ok()) response->Clear();  // no partial answers
   }
   metrics_->CountCall(ServerMetrics::kRouteBatch,
-                      static_cast<int>(status.code()), SteadyNanos() - start);
+                      static_cast<int>(status.code()),
+                      MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;

@@ -57,4 +57,8 @@ void LogError(absl::string_view msg, std::initializer_list<LogField> fields) {
   Emit("error", msg, fields);
 }
 
+std::string Rfc3339Micros(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
 }  // namespace leadroute

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace leadroute {
 
@@ -17,6 +18,9 @@ void LogInfo(absl::string_view msg,
              std::initializer_list<LogField> fields = {});
 void LogError(absl::string_view msg,
               std::initializer_list<LogField> fields = {});
+
+// `t` in UTC as RFC 3339 with microseconds: 2026-11-23T10:00:00.000123Z.
+std::string Rfc3339Micros(absl::Time t);
 
 // One formatted line without the trailing newline (for tests).
 std::string FormatLogLine(absl::string_view level, absl::string_view msg,

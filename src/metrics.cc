@@ -1,6 +1,8 @@
 // Counters and their Prometheus text; see metrics.h.
 #include "src/metrics.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -27,6 +29,12 @@ constexpr const char* kCodeNames[ServerMetrics::kCodeCount] = {
     "UNAUTHENTICATED"};
 
 }  // namespace
+
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string PromEscape(absl::string_view value) {
   std::string out;

@@ -18,6 +18,9 @@
 
 namespace leadroute {
 
+// A monotonic clock reading in nanoseconds, for call latencies.
+int64_t MonotonicNanos();
+
 // Label values escaped for the text format: \\, \" and \n.
 std::string PromEscape(absl::string_view value);
 

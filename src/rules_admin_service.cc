@@ -2,6 +2,7 @@
 #include "src/rules_admin_service.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -13,12 +14,6 @@
 
 namespace leadroute {
 namespace {
-
-int64_t SteadyNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The request's files by path; INVALID_ARGUMENT naming a duplicate path.
 absl::StatusOr<std::map<std::string, std::string>> FilesFromProto(
@@ -94,78 +89,79 @@ void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out) {
   out->set_live(live);
 }
 
+grpc::ServerUnaryReactor* RulesAdminService::OffThread(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
+    std::string root,
+    std::function<grpc::Status(const std::map<std::string, std::string>&,
+                               const std::string&)>
+        compile) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::thread([this, reactor, method, &files, root = std::move(root),
+               compile = std::move(compile),
+               start = MonotonicNanos()]() mutable {
+    absl::StatusOr<std::map<std::string, std::string>> by_path =
+        FilesFromProto(files, &root);
+    const grpc::Status status =
+        by_path.ok() ? compile(*by_path, root) : ToGrpcStatus(by_path.status());
+    metrics_->CountCall(method, status.error_code(), MonotonicNanos() - start);
+    reactor->Finish(status);  // the last touch of the call
+  }).detach();
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* RulesAdminService::ValidateRules(
     grpc::CallbackServerContext* context,
     const v1::ValidateRulesRequest* request,
     v1::ValidateRulesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::thread([this, reactor, request, response, start = SteadyNanos()] {
-    grpc::Status status;
-    std::string root = request->root();
-    absl::StatusOr<std::map<std::string, std::string>> files =
-        FilesFromProto(request->files(), &root);
-    if (!files.ok()) {
-      status = ToGrpcStatus(files.status());
-    } else {
-      const CompileOutcome outcome = CompileFiles(*files, root);
-      response->set_ok(outcome.status.ok());
-      for (const RuleDiagnostic& d : outcome.diagnostics) {
-        DiagnosticToProto(d, response->add_diagnostics());
-      }
-      if (outcome.ruleset != nullptr) {
-        response->mutable_ruleset()->set_name(outcome.ruleset->name);
-        response->mutable_ruleset()->set_version(outcome.ruleset->version);
-        response->mutable_ruleset()->set_fingerprint(
-            outcome.ruleset->fingerprint);
-      } else if (outcome.diagnostics.empty()) {
-        response->add_diagnostics()->set_message(
-            std::string(outcome.status.message()));
-      }
-    }
-    metrics_->CountCall(ServerMetrics::kValidateRules, status.error_code(),
-                        SteadyNanos() - start);
-    reactor->Finish(status);
-  }).detach();
-  return reactor;
+  return OffThread(
+      context, ServerMetrics::kValidateRules, request->files(), request->root(),
+      [response](const std::map<std::string, std::string>& files,
+                 const std::string& root) {
+        const CompileOutcome outcome = CompileFiles(files, root);
+        response->set_ok(outcome.status.ok());
+        for (const RuleDiagnostic& d : outcome.diagnostics) {
+          DiagnosticToProto(d, response->add_diagnostics());
+        }
+        if (outcome.ruleset != nullptr) {
+          response->mutable_ruleset()->set_name(outcome.ruleset->name);
+          response->mutable_ruleset()->set_version(outcome.ruleset->version);
+          response->mutable_ruleset()->set_fingerprint(
+              outcome.ruleset->fingerprint);
+        } else if (outcome.diagnostics.empty()) {
+          response->add_diagnostics()->set_message(
+              std::string(outcome.status.message()));
+        }
+        return grpc::Status::OK;
+      });
 }
 
 grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
     grpc::CallbackServerContext* context,
     const v1::PublishRulesRequest* request,
     v1::PublishRulesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::thread([this, reactor, request, response, start = SteadyNanos()] {
-    grpc::Status status;
-    std::string root = request->root();
-    absl::StatusOr<std::map<std::string, std::string>> files =
-        FilesFromProto(request->files(), &root);
-    if (!files.ok()) {
-      status = ToGrpcStatus(files.status());
-    } else {
-      const CompileOutcome outcome =
-          registry_->Publish(*files, root, request->expected_revision());
-      if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
-        status = RejectedStatus(outcome);
-      } else if (!outcome.status.ok()) {
-        status = ToGrpcStatus(outcome.status);
-      } else {
+  return OffThread(
+      context, ServerMetrics::kPublishRules, request->files(), request->root(),
+      [this, request, response](const std::map<std::string, std::string>& files,
+                                const std::string& root) {
+        const CompileOutcome outcome =
+            registry_->Publish(files, root, request->expected_revision());
+        if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
+          return RejectedStatus(outcome);
+        }
+        if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
         RulesetInfoToProto(*outcome.ruleset, true, response->mutable_ruleset());
         for (const RuleDiagnostic& d : outcome.diagnostics) {
           DiagnosticToProto(d, response->add_diagnostics());
         }
-      }
-    }
-    metrics_->CountCall(ServerMetrics::kPublishRules, status.error_code(),
-                        SteadyNanos() - start);
-    reactor->Finish(status);
-  }).detach();
-  return reactor;
+        return grpc::Status::OK;
+      });
 }
 
 grpc::ServerUnaryReactor* RulesAdminService::Rollback(
     grpc::CallbackServerContext* context, const v1::RollbackRequest* request,
     v1::RollbackResponse* response) {
-  const int64_t start = SteadyNanos();
+  const int64_t start = MonotonicNanos();
   grpc::Status status;
   absl::StatusOr<std::shared_ptr<const Ruleset>> r =
       registry_->Rollback(request->revision());
@@ -175,7 +171,7 @@ grpc::ServerUnaryReactor* RulesAdminService::Rollback(
     status = ToGrpcStatus(r.status());
   }
   metrics_->CountCall(ServerMetrics::kRollback, status.error_code(),
-                      SteadyNanos() - start);
+                      MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(status);
   return reactor;
@@ -184,7 +180,7 @@ grpc::ServerUnaryReactor* RulesAdminService::Rollback(
 grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
     grpc::CallbackServerContext* context, const v1::GetStatusRequest*,
     v1::GetStatusResponse* response) {
-  const int64_t start = SteadyNanos();
+  const int64_t start = MonotonicNanos();
   const RulesetRegistry::Snapshot s = registry_->snapshot();
   if (s.live != nullptr) {
     RulesetInfoToProto(*s.live, true, response->mutable_live());
@@ -204,7 +200,7 @@ grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
   response->set_reloads_succeeded(s.reloads_succeeded);
   response->set_reloads_failed(s.reloads_failed);
   TimeToProto(s.started_at, response->mutable_started_at());
-  metrics_->CountCall(ServerMetrics::kGetStatus, 0, SteadyNanos() - start);
+  metrics_->CountCall(ServerMetrics::kGetStatus, 0, MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -5,6 +5,10 @@
 #ifndef LEADROUTE_SRC_RULES_ADMIN_SERVICE_H_
 #define LEADROUTE_SRC_RULES_ADMIN_SERVICE_H_
 
+#include <functional>
+#include <map>
+#include <string>
+
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "src/metrics.h"
 #include "src/ruleset_registry.h"
@@ -37,6 +41,16 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
                                       v1::GetStatusResponse* response) override;
 
  private:
+  // Runs `compile` on the request's files on a thread of its own, then
+  // counts and finishes the call with the status it returns.
+  grpc::ServerUnaryReactor* OffThread(
+      grpc::CallbackServerContext* context, ServerMetrics::Method method,
+      const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
+      std::string root,
+      std::function<grpc::Status(const std::map<std::string, std::string>&,
+                                 const std::string&)>
+          compile);
+
   RulesetRegistry* registry_;
   ServerMetrics* metrics_;
 };
