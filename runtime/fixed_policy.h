@@ -1,5 +1,5 @@
-// FixedPolicy: the built-in policy `serve` uses until the rule compiler
-// lands. Every lead goes to the "inbound" queue; a demo request is high
+// FixedPolicy: the built-in demo policy `serve` uses when it is given no
+// --rules. Every lead goes to the "inbound" queue; a demo request is high
 // priority (1h SLA, phone), anything else normal (24h, email). It reads two
 // typed attributes, `source` (string) and `score` (int), and rejects a lead
 // whose values have the wrong type, like a compiled ruleset will.

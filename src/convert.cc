@@ -5,7 +5,6 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "runtime/lead_error.h"
-#include "runtime/status_macros.h"
 
 namespace leadroute {
 namespace {
@@ -15,8 +14,10 @@ namespace {
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;
 
+// The value of attribute `name`; errors name the field
+// "attributes.<name>", a path built only when there is an error.
 absl::StatusOr<runtime::Value> ValueFromProto(const v1::Value& v,
-                                              absl::string_view field) {
+                                              absl::string_view name) {
   switch (v.kind_case()) {
     case v1::Value::kStringValue:
       return runtime::Value(v.string_value());
@@ -29,7 +30,8 @@ absl::StatusOr<runtime::Value> ValueFromProto(const v1::Value& v,
     case v1::Value::kTimeValue: {
       absl::StatusOr<absl::Time> t = TimeFromProto(v.time_value());
       if (!t.ok()) {
-        return runtime::InvalidLeadField(field, t.status().message());
+        return runtime::InvalidLeadField(absl::StrCat("attributes.", name),
+                                         t.status().message());
       }
       return runtime::Value(*t);
     }
@@ -39,7 +41,8 @@ absl::StatusOr<runtime::Value> ValueFromProto(const v1::Value& v,
     case v1::Value::KIND_NOT_SET:
       break;
   }
-  return runtime::InvalidLeadField(field, "value has no member set");
+  return runtime::InvalidLeadField(absl::StrCat("attributes.", name),
+                                   "value has no member set");
 }
 
 v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind) {
@@ -77,19 +80,10 @@ size_t ValueBytes(const v1::Value& v) {
   }
 }
 
-absl::Status CheckLeadSize(const v1::Lead& lead, size_t max_bytes) {
-  size_t total = lead.id().size();
-  size_t largest = 0;
-  const std::string* largest_name = nullptr;
-  for (const auto& [name, value] : lead.attributes()) {
-    const size_t n = name.size() + ValueBytes(value);
-    total += n;
-    if (n > largest) {
-      largest = n;
-      largest_name = &name;
-    }
-  }
-  if (total <= max_bytes) return absl::OkStatus();
+// The lead is `total` bytes, more than `max_bytes`: the error names its
+// largest field, `largest` bytes (`largest_name`, or the id when null).
+absl::Status OversizedLead(const v1::Lead& lead, size_t total, size_t max_bytes,
+                           size_t largest, const std::string* largest_name) {
   const bool id_largest = largest_name == nullptr || lead.id().size() > largest;
   return runtime::InvalidLeadField(
       id_largest ? "id" : absl::StrCat("attributes.", *largest_name),
@@ -130,18 +124,33 @@ void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {
 
 absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead,
                                             size_t max_bytes) {
-  if (max_bytes != static_cast<size_t>(-1)) {
-    RETURN_IF_ERROR(CheckLeadSize(lead, max_bytes));
-  }
+  // One pass sizes and converts; a size error comes before a value error.
   runtime::Lead out;
   out.id = lead.id();
   out.attributes.reserve(lead.attributes_size());
+  size_t total = lead.id().size();
+  size_t largest = 0;
+  const std::string* largest_name = nullptr;
+  absl::Status first_error;
   for (const auto& [name, value] : lead.attributes()) {
-    absl::StatusOr<runtime::Value> v =
-        ValueFromProto(value, absl::StrCat("attributes.", name));
-    if (!v.ok()) return v.status();
+    const size_t n = name.size() + ValueBytes(value);
+    total += n;
+    if (n > largest) {
+      largest = n;
+      largest_name = &name;
+    }
+    if (!first_error.ok()) continue;
+    absl::StatusOr<runtime::Value> v = ValueFromProto(value, name);
+    if (!v.ok()) {
+      first_error = v.status();
+      continue;
+    }
     out.attributes.emplace(name, *std::move(v));
   }
+  if (total > max_bytes) {
+    return OversizedLead(lead, total, max_bytes, largest, largest_name);
+  }
+  if (!first_error.ok()) return first_error;
   return out;
 }
 

@@ -93,7 +93,7 @@ class ServerMetrics {
 
   // One finished call.
   void CountCall(Method method, int code, int64_t nanos);
-  // Leads routed by RouteBatch calls, and those rejected within them.
+  // Leads received in RouteBatch calls within the batch limit.
   void CountBatchLeads(uint64_t leads) {
     batch_leads_.fetch_add(leads, std::memory_order_relaxed);
   }

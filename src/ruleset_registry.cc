@@ -8,7 +8,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "compiler/compiler.h"
-#include "compiler/load_files.h"
 #include "runtime/tree_policy.h"
 #include "src/rule_files.h"
 
@@ -161,9 +160,9 @@ std::shared_ptr<const Ruleset> RulesetRegistry::MakeLive(
 void RulesetRegistry::RecordFailure(const std::string& origin,
                                     const CompileOutcome& outcome) {
   ++failed_;
-  last_failure_ =
+  last_failure_ = std::make_shared<const ReloadFailure>(
       ReloadFailure{absl::Now(), origin, std::string(outcome.status.message()),
-                    outcome.diagnostics};
+                    outcome.diagnostics});
 }
 
 CompileOutcome RulesetRegistry::Install(CompileOutcome outcome,

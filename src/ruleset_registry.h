@@ -14,7 +14,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,7 +106,9 @@ class RulesetRegistry {
   struct Snapshot {
     std::shared_ptr<const Ruleset> live;
     std::vector<std::shared_ptr<const Ruleset>> retained;  // newest first
-    std::optional<ReloadFailure> last_failure;
+    // Shared, not copied: every scrape of /metrics or /healthz takes a
+    // snapshot, and a failure's diagnostics can be long.
+    std::shared_ptr<const ReloadFailure> last_failure;
     int64_t reloads_succeeded = 0;
     int64_t reloads_failed = 0;
     absl::Time started_at;
@@ -134,7 +135,7 @@ class RulesetRegistry {
   std::deque<std::shared_ptr<const Ruleset>> retained_;  // newest first
   std::vector<int64_t> live_order_;  // revisions in the order made live
   int64_t last_revision_ = 0;
-  std::optional<ReloadFailure> last_failure_;
+  std::shared_ptr<const ReloadFailure> last_failure_;
   int64_t succeeded_ = 0;
   int64_t failed_ = 0;
 };
