@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "compiler/passes.h"
+#include "runtime/program.h"
 
 namespace leadroute::compiler {
 namespace {
@@ -18,7 +19,8 @@ enum class PropType {
   kWeight,
   kNameList,
   kSeniority,
-  kStrategy
+  kStrategy,
+  kDays
 };
 
 struct PropSpec {
@@ -32,14 +34,14 @@ constexpr PropSpec kRepProps[] = {
     {"capacity", PropType::kCount},      {"daily_cap", PropType::kCount},
     {"weekly_cap", PropType::kCount},    {"weight", PropType::kWeight},
     {"seniority", PropType::kSeniority}, {"skills", PropType::kNameList},
-    {"languages", PropType::kNameList},
+    {"languages", PropType::kNameList},  {"holidays", PropType::kDays},
 };
 constexpr PropSpec kTeamProps[] = {
     {"members", PropType::kNameList},
     {"strategy", PropType::kStrategy},
 };
 
-constexpr const char* kSeniorities[] = {"junior", "mid", "senior", "lead"};
+using runtime::kSeniorities;
 constexpr const char* kStrategies[] = {"round_robin", "weighted",
                                        "least_loaded"};
 
@@ -86,14 +88,16 @@ class EntityChecker {
             absl::StrCat("properties: ", absl::StrJoin(names, ", ")));
         continue;
       }
-      if (spec->type == PropType::kHours) hours = &p;
+      if (spec->type == PropType::kHours || spec->type == PropType::kDays) {
+        hours = &p;
+      }
       if (spec->type == PropType::kTimezone) timezone = &p;
       Value(p, spec->type);
     }
     if (rep && hours != nullptr && timezone == nullptr) {
       d_->Error(hours->name.span,
-                absl::StrCat("rep `", e.name.text,
-                             "` has working hours but no timezone"))
+                absl::StrCat("rep `", e.name.text, "` has `", hours->name.text,
+                             "` but no timezone"))
           .hint = "add timezone = \"America/New_York\" (an IANA name)";
     }
     if (!rep) {
@@ -192,6 +196,18 @@ class EntityChecker {
         }
         if (p.name.text == "members" && lit->items.empty()) {
           d_->Error(lit->span, "a team needs at least one member");
+        }
+        return;
+      case PropType::kDays:
+        if (!Expect(*lit, Kind::kList, p, "a list of dates [\"2026-12-24\"]"))
+          return;
+        for (const ast::Literal& item : lit->items) {
+          if (item.kind != Kind::kString ||
+              !runtime::ParseDayRange(item.text)) {
+            d_->Error(item.span,
+                      "expected a date \"YYYY-MM-DD\" or a range "
+                      "\"YYYY-MM-DD..YYYY-MM-DD\" (inclusive, in order)");
+          }
         }
         return;
       case PropType::kHours:

@@ -2,6 +2,7 @@
 // attribute to a slot, each table to an index, each label to its rank.
 #include "compiler/lower_program.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -81,6 +82,18 @@ class Lowerer {
       for (const ast::AttrDecl& a : s.attributes) Attribute(a);
     });
     m_.ForEach<ast::Table>([&](const ast::Table& t) { Table(t); });
+    // Reps first: teams refer to them by index.
+    m_.ForEach<ast::Entity>([&](const ast::Entity& e) {
+      if (e.kind == ast::Entity::Kind::kRep) Rep(e);
+    });
+    m_.ForEach<ast::Entity>([&](const ast::Entity& e) {
+      if (e.kind == ast::Entity::Kind::kTeam) Team(e);
+      if (e.kind == ast::Entity::Kind::kQueue &&
+          std::find(p_->queues.begin(), p_->queues.end(), e.name.text) ==
+              p_->queues.end()) {
+        p_->queues.push_back(e.name.text);
+      }
+    });
     if (auto it = m_.stages.find(ast::StageKind::kPriority);
         it != m_.stages.end()) {
       for (const ast::Name& l : it->second->labels)
@@ -108,6 +121,79 @@ class Lowerer {
       out.default_value = ValueOf(*a.default_value, out.type);
     p_->slots[out.name] = static_cast<int>(p_->attributes.size());
     p_->attributes.push_back(std::move(out));
+  }
+
+  // A file included twice is read once, so each name is declared once;
+  // the guards below only keep lowering safe.
+  void Rep(const ast::Entity& e) {
+    if (p_->rep_index.contains(e.name.text)) return;
+    runtime::Rep r;
+    r.id = e.name.text;
+    for (const ast::Property& prop : e.properties) {
+      const std::string& name = prop.name.text;
+      if (const auto* spans =
+              std::get_if<std::vector<ast::HoursSpan>>(&prop.value)) {
+        for (const ast::HoursSpan& h : *spans) {
+          for (int day = h.first_day; day <= h.last_day; ++day) {
+            r.hours.emplace_back(day * 24 * 60 + h.start_minute,
+                                 day * 24 * 60 + h.end_minute);
+          }
+        }
+        std::sort(r.hours.begin(), r.hours.end());
+        continue;
+      }
+      const ast::Literal& lit = std::get<ast::Literal>(prop.value);
+      if (name == "name") r.display_name = lit.text;
+      if (name == "email") r.email = lit.text;
+      if (name == "timezone") absl::LoadTimeZone(lit.text, &r.timezone);
+      if (name == "capacity") r.capacity = lit.int_value;
+      if (name == "daily_cap") r.daily_cap = lit.int_value;
+      if (name == "weekly_cap") r.weekly_cap = lit.int_value;
+      if (name == "weight") r.weight = lit.int_value;
+      if (name == "seniority") {
+        for (size_t i = 0; i < std::size(runtime::kSeniorities); ++i) {
+          if (lit.text == runtime::kSeniorities[i]) r.seniority = i;
+        }
+      }
+      if (name == "skills" || name == "languages" || name == "holidays") {
+        for (const ast::Literal& item : lit.items) {
+          if (name == "skills") r.skills.push_back(item.text);
+          if (name == "languages") r.languages.push_back(item.text);
+          if (name == "holidays") {
+            if (auto days = runtime::ParseDayRange(item.text)) {
+              r.holidays.push_back(*days);
+            }
+          }
+        }
+        std::sort(r.holidays.begin(), r.holidays.end());
+      }
+    }
+    p_->rep_index[r.id] = static_cast<int>(p_->reps.size());
+    p_->reps.push_back(std::move(r));
+  }
+
+  void Team(const ast::Entity& e) {
+    if (p_->team_index.contains(e.name.text)) return;
+    runtime::Team t;
+    t.name = e.name.text;
+    for (const ast::Property& prop : e.properties) {
+      const auto* lit = std::get_if<ast::Literal>(&prop.value);
+      if (lit == nullptr) continue;
+      if (prop.name.text == "members") {
+        for (const ast::Literal& item : lit->items) {
+          auto rep = p_->rep_index.find(item.text);
+          if (rep != p_->rep_index.end()) t.members.push_back(rep->second);
+        }
+      }
+      if (prop.name.text == "strategy") {
+        if (lit->text == "weighted") t.strategy = runtime::Strategy::kWeighted;
+        if (lit->text == "least_loaded") {
+          t.strategy = runtime::Strategy::kLeastLoaded;
+        }
+      }
+    }
+    p_->team_index[t.name] = static_cast<int>(p_->teams.size());
+    p_->teams.push_back(std::move(t));
   }
 
   void Table(const ast::Table& t) {
@@ -331,9 +417,11 @@ class Lowerer {
     switch (t.kind) {
       case ast::Target::Kind::kRep:
         o.kind = runtime::Owner::Kind::kRep;
+        o.target = p_->rep_index.at(o.name);
         break;
       case ast::Target::Kind::kTeam:
         o.kind = runtime::Owner::Kind::kTeam;
+        o.target = p_->team_index.at(o.name);
         break;
       case ast::Target::Kind::kQueue:
         o.kind = runtime::Owner::Kind::kQueue;

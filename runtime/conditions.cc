@@ -228,35 +228,42 @@ bool Matches(const Rule& r, const EvalContext& c) {
 }
 
 bool ChooseOwner(const Rule& r, const EvalContext& c, Decision* d) {
+  d->candidates.clear();
   for (const Owner& o : r.owners) {
+    Candidate next;
     switch (o.kind) {
       case Owner::Kind::kRep:
-        d->owner = o.name;
-        d->owner_kind = OwnerKind::kRep;
-        return true;
+        next = {OwnerKind::kRep, o.name, o.target};
+        break;
       case Owner::Kind::kTeam:
-        d->owner = d->team = o.name;
-        d->owner_kind = OwnerKind::kTeam;
-        return true;
+        next = {OwnerKind::kTeam, o.name, o.target};
+        break;
       case Owner::Kind::kQueue:
-        d->owner = o.name;
-        d->owner_kind = OwnerKind::kQueue;
-        return true;
+        next = {OwnerKind::kQueue, o.name, -1};
+        break;
       case Owner::Kind::kLookup: {
         std::optional<Value> key = Eval(o.key, c);
-        if (!key) break;
+        if (!key) continue;
         const Table& t = c.program.tables[o.table];
         auto it = t.rows.find(KeyText(*key));
-        if (it == t.rows.end()) break;
-        d->owner = std::get<std::string>(it->second);
-        d->owner_kind =
-            o.lookup_gives_team ? OwnerKind::kTeam : OwnerKind::kRep;
-        if (o.lookup_gives_team) d->team = d->owner;
-        return true;
+        if (it == t.rows.end()) continue;
+        const std::string& name = std::get<std::string>(it->second);
+        const auto& index =
+            o.lookup_gives_team ? c.program.team_index : c.program.rep_index;
+        auto found = index.find(name);
+        next = {o.lookup_gives_team ? OwnerKind::kTeam : OwnerKind::kRep, name,
+                found == index.end() ? -1 : found->second};
+        break;
       }
     }
+    d->candidates.push_back(std::move(next));
   }
-  return false;
+  if (d->candidates.empty()) return false;
+  const Candidate& first = d->candidates.front();
+  d->owner = first.name;
+  d->owner_kind = first.kind;
+  d->team = first.kind == OwnerKind::kTeam ? first.name : "";
+  return true;
 }
 
 }  // namespace leadroute::runtime

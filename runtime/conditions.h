@@ -51,8 +51,9 @@ bool Test(const Cond& cond, const EvalContext& c);
 // A rule's condition holds (`otherwise` always does).
 bool Matches(const Rule& r, const EvalContext& c);
 
-// Sets the owner an assign rule gives, trying its fallbacks in order; false
-// when every choice is a lookup that finds nothing.
+// Lists the owners an assign rule offers (d->candidates: lookups resolved,
+// ones that find nothing left out) and makes the first the owner; false when
+// every choice is a lookup that finds nothing.
 bool ChooseOwner(const Rule& r, const EvalContext& c, Decision* d);
 
 // The conditions that made `cond` true, as written: every part of an

@@ -24,6 +24,14 @@ struct Priority {
   int rank = 0;  // position in the declared order; 0 is the most urgent
 };
 
+// One owner an assign rule offers, in the order they are tried: the first
+// choice, then its `else` fallbacks, with table lookups resolved.
+struct Candidate {
+  OwnerKind kind = OwnerKind::kNone;
+  std::string name;
+  int index = -1;  // kRep, kTeam: into Program::reps or ::teams
+};
+
 // The rule that set one output.
 struct RuleRef {
   std::string stage;     // "score", "assign", "priority", "sla", "channel"
@@ -70,6 +78,19 @@ struct Decision {
   int64_t score = 0;
   std::vector<RuleRef> decided_by;         // in stage order
   std::optional<Explanation> explanation;  // when asked for
+
+  // The assign rule's owners. Without state (no Assigner) the first of them
+  // is the owner; an Assigner picks the first that can take the lead, and a
+  // rep from a team.
+  std::vector<Candidate> candidates;
+  // Set by an Assigner (runtime/assigner.h).
+  bool replayed = false;    // the lead id was routed before: its assignment
+  std::string repeat_of;    // the earlier lead of the same person, if any
+  std::string decision_id;  // the decision that assigned it
+  std::optional<absl::Time> decided_at;
+  // Why candidates, or reps of a team, were passed over, e.g.
+  // "sam: at capacity (60 open)". Empty when the first choice took it.
+  std::vector<std::string> skipped;
 };
 
 }  // namespace leadroute::runtime

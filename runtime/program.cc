@@ -9,6 +9,36 @@ const char* StageIdName(StageId id) {
   return kNames[static_cast<int>(id)];
 }
 
+const char* StrategyName(Strategy s) {
+  static constexpr const char* kNames[] = {"round_robin", "weighted",
+                                           "least_loaded"};
+  return kNames[static_cast<int>(s)];
+}
+
+namespace {
+
+std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
+  absl::CivilDay day;
+  // ParseCivilTime also takes "2026-12-24T..." forms; a day is 10 chars.
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) {
+    return std::nullopt;
+  }
+  return day;
+}
+
+}  // namespace
+
+std::optional<std::pair<absl::CivilDay, absl::CivilDay>> ParseDayRange(
+    absl::string_view text) {
+  const size_t dots = text.find("..");
+  std::optional<absl::CivilDay> first =
+      ParseDay(dots == absl::string_view::npos ? text : text.substr(0, dots));
+  std::optional<absl::CivilDay> last =
+      dots == absl::string_view::npos ? first : ParseDay(text.substr(dots + 2));
+  if (!first || !last || *last < *first) return std::nullopt;
+  return std::make_pair(*first, *last);
+}
+
 std::string KeyText(const Value& v) {
   return TypeOf(v) == ValueType::kString ? std::get<std::string>(v)
                                          : DebugString(v);

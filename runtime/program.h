@@ -10,6 +10,8 @@
 //   labels                priority labels, most urgent first (rank = index)
 //   trees[stage]          the stage compiled to a decision tree
 //   interned[slot]        string -> id for every string the trees branch on
+//   reps, teams, queues   the people and places an assign rule names, with
+//                         what rep selection needs (hours, caps, strategy)
 // Every Rule keeps its name and source location, so each decision names the
 // rule that made it.
 #ifndef LEADROUTE_RUNTIME_PROGRAM_H_
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "runtime/decision_tree.h"
 #include "runtime/value.h"
@@ -97,11 +100,48 @@ struct Cond {
   std::string lhs_text;  // its left-hand side as written
 };
 
+// A cap that is not set.
+inline constexpr int64_t kNoCap = -1;
+
+// A rep as the rules declare them; what they may take depends on the state
+// (runtime/assigner.h), not on this.
+struct Rep {
+  std::string id;
+  std::string display_name;
+  std::string email;
+  absl::TimeZone timezone;  // UTC unless declared
+  // Working hours: half-open minute ranges of the local week, Monday 00:00
+  // = 0, sorted. Empty means none declared: the rep is always working.
+  std::vector<std::pair<int, int>> hours;
+  // Days off in the rep's time zone, as inclusive ranges, sorted.
+  std::vector<std::pair<absl::CivilDay, absl::CivilDay>> holidays;
+  int64_t capacity = kNoCap;    // open leads at most
+  int64_t daily_cap = kNoCap;   // leads assigned per local day
+  int64_t weekly_cap = kNoCap;  // leads assigned per local week (Mon-Sun)
+  int64_t weight = 1;           // share in a weighted team
+  int seniority = -1;           // index into kSeniorities; -1 when not set
+  std::vector<std::string> skills;
+  std::vector<std::string> languages;
+};
+
+inline constexpr const char* kSeniorities[] = {"junior", "mid", "senior",
+                                               "lead"};
+
+enum class Strategy { kRoundRobin, kWeighted, kLeastLoaded };
+const char* StrategyName(Strategy s);
+
+struct Team {
+  std::string name;
+  std::vector<int> members;  // indexes into Program::reps, as listed
+  Strategy strategy = Strategy::kRoundRobin;
+};
+
 // One choice of an assign outcome.
 struct Owner {
   enum class Kind { kRep, kTeam, kQueue, kLookup };
   Kind kind = Kind::kQueue;
   std::string name;  // rep/team/queue
+  int target = -1;   // kRep, kTeam: index into Program::reps or ::teams
   Operand key;       // kLookup: tables[table][key] names a rep or team
   int table = -1;
   bool lookup_gives_team = false;
@@ -134,7 +174,17 @@ struct Program {
   std::vector<std::string> labels;
   std::array<DecisionTree, kStageCount> trees;
   std::vector<absl::flat_hash_map<std::string, int32_t>> interned;
+  std::vector<Rep> reps;
+  absl::flat_hash_map<std::string, int> rep_index;
+  std::vector<Team> teams;
+  absl::flat_hash_map<std::string, int> team_index;
+  std::vector<std::string> queues;
 };
+
+// "2026-12-24" or "2026-12-24..2027-01-02" (inclusive, in order) as a day
+// range; nullopt for anything else.
+std::optional<std::pair<absl::CivilDay, absl::CivilDay>> ParseDayRange(
+    absl::string_view text);
 
 // The text form a table key is stored under.
 std::string KeyText(const Value& v);

@@ -1,0 +1,189 @@
+// Assigner: turns a decision's candidate owners into one owner, given the
+// team's state, and remembers it. This is where round robin, weighted and
+// least-loaded distribution, capacity and daily/weekly caps, working hours in
+// each rep's time zone, holidays, live rep status (away, out of office),
+// fallback chains, repeat submissions and idempotent retries are decided.
+//
+// State lives in memory behind one mutex, so concurrent routes never hand out
+// the same round-robin turn twice or pass a cap; every change is numbered and
+// appended to a StateStore by one writer thread that commits whatever has
+// accumulated since its last commit (group commit). A caller learns the
+// change number to wait for and is answered only once it is durable
+// (WhenDurable), so an assignment a client saw is never lost, and since
+// changes are committed in order, what survives a crash is always a prefix of
+// what was decided: rotation resumes where the last acknowledged lead left
+// it. If the store fails, the Assigner refuses further changes
+// (UNAVAILABLE) rather than run on state it cannot keep.
+//
+// Policies (docs/language.md, "Rep selection"):
+// - A candidate rep takes the lead when their status allows (available, or
+//   away/out of office whose `until` has passed), it is not a holiday and is
+//   within their working hours in their time zone, and they are under their
+//   capacity (open leads) and daily/weekly caps (leads assigned in the local
+//   day, and the local week from Monday).
+// - round_robin: the next member after the one who had the last lead, among
+//   those who can take it. A rep back from holiday rejoins at their place in
+//   the rotation: no catch-up leads.
+// - weighted: smooth weighted round robin over the members who can take it
+//   (each gains its weight, the highest takes the lead and gives back the
+//   sum), so shares follow weights without bursts; an absent rep's running
+//   weight is frozen, not accumulated.
+// - least_loaded: fewest open leads; ties go to the rep who waited longest
+//   since their last lead, then to member order.
+// - Candidates are tried in order (rule's first choice, then `else`); a
+//   queue always takes the lead. When none can, the lead is recorded as
+//   unassigned with the reasons, never dropped.
+#ifndef LEADROUTE_RUNTIME_ASSIGNER_H_
+#define LEADROUTE_RUNTIME_ASSIGNER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runtime/clock.h"
+#include "runtime/decision.h"
+#include "runtime/program.h"
+#include "runtime/state_store.h"
+
+namespace leadroute::runtime {
+
+struct AssignerOptions {
+  // A lead from the same email within this window goes to the same rep, if
+  // that rep can take it. Zero turns repeat matching off.
+  absl::Duration repeat_window = absl::Hours(24 * 7);
+};
+
+// What the caller passes along with a decision.
+struct AssignInput {
+  std::string email;        // the lead's email attribute; may be empty
+  std::string decision_id;  // the id the caller gave this decision
+  std::string ruleset;      // "name version", stored for people to read
+  bool reroute = false;     // route again even if the lead id is known
+};
+
+// A rep's load and whether they can take a lead now.
+struct RepLoad {
+  std::string rep;
+  int64_t open = 0;
+  int64_t today = 0;      // assigned in the rep's local day
+  int64_t this_week = 0;  // assigned in the rep's local week
+  RepStatus status;
+  bool can_take = false;
+  std::string reason;  // why not, when !can_take
+};
+
+class Assigner {
+ public:
+  // Loads the store's state and starts the writer. `clock` must outlive the
+  // Assigner.
+  static absl::StatusOr<std::unique_ptr<Assigner>> Start(
+      std::unique_ptr<StateStore> store, const Clock* clock,
+      AssignerOptions options = {});
+  // Waits for every change to be committed, then stops the writer.
+  ~Assigner();
+
+  // Picks the owner of the lead decided in `d` among d->candidates and
+  // records it, updating d (owner, owner_kind, team, skipped, replayed,
+  // repeat_of, decision_id, decided_at). When the lead id was assigned
+  // before and !input.reroute, d becomes the stored assignment (replayed).
+  // Returns the change number to wait for with WhenDurable.
+  absl::StatusOr<uint64_t> Assign(const Program& p, const AssignInput& input,
+                                  Decision* d);
+
+  // Lead lifecycle. Each returns the lead's assignment afterwards and the
+  // change number to wait for. NOT_FOUND for a lead id never routed;
+  // FAILED_PRECONDITION for a lead already released or closed.
+  struct Changed {
+    Assignment assignment;
+    uint64_t seq = 0;
+  };
+  absl::StatusOr<Changed> Release(const std::string& lead_id,
+                                  const std::string& reason);
+  absl::StatusOr<Changed> Close(const std::string& lead_id,
+                                const std::string& reason);
+  // Moves the lead to `target`: a rep takes it as told (a manager's call
+  // overrides hours and caps), a team picks a rep by its strategy among
+  // those who can take it, a queue holds it.
+  absl::StatusOr<Changed> Reassign(const Program& p, const std::string& lead_id,
+                                   const Candidate& target,
+                                   const std::string& reason);
+
+  // Sets a rep's live status. Returns the change number to wait for.
+  absl::StatusOr<uint64_t> SetRepStatus(const RepStatus& status);
+
+  std::optional<Assignment> Get(const std::string& lead_id) const;
+  // Every rep of `p`, in declaration order.
+  std::vector<RepLoad> Loads(const Program& p) const;
+
+  // Calls `done` once change `seq` is durable (at once if it is), with the
+  // store's error if it failed. `done` runs on the writer thread or the
+  // caller's; it must not call back into the Assigner.
+  void WhenDurable(uint64_t seq, std::function<void(absl::Status)> done);
+  // Blocks until change `seq` is durable.
+  absl::Status WaitDurable(uint64_t seq);
+
+ private:
+  struct RepState {
+    int64_t open = 0;
+    std::vector<absl::Time> recent;  // assignment times, ascending, ~8 days
+    uint64_t last_turn = 0;          // seq of the rep's latest assignment
+    std::optional<RepStatus> status;
+  };
+
+  Assigner(std::unique_ptr<StateStore> store, const Clock* clock,
+           AssignerOptions options);
+  void Restore(const StateSnapshot& snapshot);
+  void WriterLoop();
+
+  // All below run with mu_ held.
+  absl::Status Usable() const;
+  uint64_t Append(StateChange change);
+  // Empty when rep `index` can take a lead at `now`, else why not.
+  std::string Unavailable(const Program& p, int index, absl::Time now) const;
+  // The rep of team `index` who takes the next lead, or -1 (reasons added
+  // to `skipped`). Advances the team's rotation.
+  int PickFromTeam(const Program& p, int index, absl::Time now,
+                   std::vector<std::string>* skipped);
+  // Counts a new open lead for `rep` at `now`.
+  void Took(const std::string& rep, absl::Time now);
+  // Frees `a`'s capacity if it held any.
+  void Freed(const Assignment& a);
+  absl::StatusOr<Changed> End(const std::string& lead_id, LeadStatus status,
+                              const char* kind, const std::string& reason);
+
+  const std::unique_ptr<StateStore> store_;
+  const Clock* const clock_;
+  const AssignerOptions options_;
+
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, RepState> reps_;
+  absl::flat_hash_map<std::string, TeamCursor> teams_;
+  absl::flat_hash_map<std::string, Assignment> leads_;
+  absl::flat_hash_map<std::string, std::string> by_email_;  // -> lead id
+  uint64_t seq_ = 0;  // the last change number handed out
+  std::vector<StateChange> pending_;
+  bool stopping_ = false;
+  std::condition_variable work_;
+
+  // Commit progress. Lock order: mu_, then done_mu_; the writer never holds
+  // both.
+  mutable std::mutex done_mu_;
+  uint64_t committed_ = 0;
+  absl::Status failed_;
+  std::multimap<uint64_t, std::function<void(absl::Status)>> waiters_;
+
+  std::thread writer_;
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_ASSIGNER_H_

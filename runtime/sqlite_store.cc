@@ -1,0 +1,428 @@
+// The SQLite StateStore; see sqlite_store.h.
+#include "runtime/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace leadroute::runtime {
+namespace {
+
+// Schema steps: kMigrations[i] takes a file from version i to i + 1. Never
+// edit a step that has shipped; add one.
+constexpr const char* kMigrations[] = {
+    // 1: assignments, rep status and team rotation.
+    R"sql(
+CREATE TABLE assignments (
+  lead_id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  owner_kind INTEGER NOT NULL,
+  team TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  email_key TEXT NOT NULL,
+  repeat_of TEXT NOT NULL,
+  decision_id TEXT NOT NULL,
+  ruleset TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  priority_rank INTEGER NOT NULL,
+  sla_ms INTEGER,
+  channel TEXT NOT NULL,
+  decided_at_us INTEGER NOT NULL,
+  respond_by_us INTEGER,
+  ended_at_us INTEGER,
+  score INTEGER NOT NULL,
+  seq INTEGER NOT NULL
+);
+CREATE TABLE rep_status (
+  rep TEXT PRIMARY KEY,
+  availability INTEGER NOT NULL,
+  until_us INTEGER,
+  note TEXT NOT NULL,
+  set_at_us INTEGER NOT NULL
+);
+CREATE TABLE team_cursors (
+  team TEXT PRIMARY KEY,
+  last_rep TEXT NOT NULL,
+  running TEXT NOT NULL
+);
+)sql",
+    // 2: each lead's history, and assignments by owner for `leadroute state`.
+    R"sql(
+CREATE TABLE lead_events (
+  id INTEGER PRIMARY KEY,
+  lead_id TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  from_owner TEXT NOT NULL,
+  to_owner TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX lead_events_by_lead ON lead_events (lead_id, id);
+CREATE INDEX assignments_by_owner ON assignments (owner, status);
+CREATE INDEX assignments_by_seq ON assignments (seq);
+)sql",
+};
+static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
+
+constexpr const char* kAssignmentColumns =
+    "lead_id, owner, owner_kind, team, status, email_key, repeat_of, "
+    "decision_id, ruleset, priority, priority_rank, sla_ms, channel, "
+    "decided_at_us, respond_by_us, ended_at_us, score, seq";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()),
+                    SQLITE_TRANSIENT);
+}
+
+void BindTime(sqlite3_stmt* s, int i, const std::optional<absl::Time>& t) {
+  if (t) {
+    sqlite3_bind_int64(s, i, Micros(*t));
+  } else {
+    sqlite3_bind_null(s, i);
+  }
+}
+
+std::string Text(sqlite3_stmt* s, int col) {
+  const unsigned char* p = sqlite3_column_text(s, col);
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p),
+                                    sqlite3_column_bytes(s, col));
+}
+
+std::optional<absl::Time> Time(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+  return absl::FromUnixMicros(sqlite3_column_int64(s, col));
+}
+
+Assignment ReadAssignment(sqlite3_stmt* s) {
+  Assignment a;
+  a.lead_id = Text(s, 0);
+  a.owner = Text(s, 1);
+  a.owner_kind = static_cast<OwnerKind>(sqlite3_column_int(s, 2));
+  a.team = Text(s, 3);
+  a.status = static_cast<LeadStatus>(sqlite3_column_int(s, 4));
+  a.email_key = Text(s, 5);
+  a.repeat_of = Text(s, 6);
+  a.decision_id = Text(s, 7);
+  a.ruleset = Text(s, 8);
+  a.priority = Text(s, 9);
+  a.priority_rank = sqlite3_column_int(s, 10);
+  if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+    a.sla = absl::Milliseconds(sqlite3_column_int64(s, 11));
+  }
+  a.channel = Text(s, 12);
+  a.decided_at = *Time(s, 13);
+  a.respond_by = Time(s, 14);
+  a.ended_at = Time(s, 15);
+  a.score = sqlite3_column_int64(s, 16);
+  a.seq = static_cast<uint64_t>(sqlite3_column_int64(s, 17));
+  return a;
+}
+
+// "rep=weight;rep=weight" for a weighted team's running weights.
+std::string EncodeRunning(
+    const std::vector<std::pair<std::string, int64_t>>& running) {
+  std::string out;
+  for (const auto& [rep, w] : running) {
+    absl::StrAppend(&out, out.empty() ? "" : ";", rep, "=", w);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> DecodeRunning(
+    absl::string_view text) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (absl::string_view item : absl::StrSplit(text, ';', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(item, absl::MaxSplits('=', 1));
+    int64_t w = 0;
+    if (absl::SimpleAtoi(kv.second, &w)) out.emplace_back(kv.first, w);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  if (rc != SQLITE_OK) return store->Error(absl::StrCat("opening ", path));
+  sqlite3_busy_timeout(db, 5000);
+  // WAL: readers (`leadroute state`) never block the writer. FULL: each
+  // commit is synced, so what a client was told survives a power cut too.
+  if (absl::Status s = store->Exec("PRAGMA journal_mode=WAL;"
+                                   "PRAGMA synchronous=FULL;"
+                                   "PRAGMA foreign_keys=ON;");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = store->Migrate(); !s.ok()) return s;
+  if (absl::Status s = store->Prepare(); !s.ok()) return s;
+  return store;
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  if (rc != SQLITE_OK) return store->Error(absl::StrCat("opening ", path));
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) !=
+          SQLITE_OK ||
+      sqlite3_step(stmt) != SQLITE_ROW) {
+    sqlite3_finalize(stmt);
+    return store->Error(absl::StrCat("reading ", path));
+  }
+  store->schema_version_ = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  if (store->schema_version_ != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " has schema version ", store->schema_version_,
+                     "; this leadroute reads version ", kSchemaVersion,
+                     " (start `leadroute serve` on it once to migrate it)"));
+  }
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  for (sqlite3_stmt* s : {begin_, commit_, rollback_, put_assignment_, put_rep_,
+                          put_team_, add_event_}) {
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db_);
+}
+
+absl::Status SqliteStore::Error(absl::string_view what) {
+  return absl::InternalError(absl::StrCat(
+      what, ": ", db_ == nullptr ? "out of memory" : sqlite3_errmsg(db_)));
+}
+
+absl::Status SqliteStore::Exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) == SQLITE_OK) {
+    return absl::OkStatus();
+  }
+  absl::Status s = absl::InternalError(absl::StrCat(
+      "state store: ", message == nullptr ? "unknown error" : message));
+  sqlite3_free(message);
+  return s;
+}
+
+absl::Status SqliteStore::Migrate() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr) !=
+          SQLITE_OK ||
+      sqlite3_step(stmt) != SQLITE_ROW) {
+    sqlite3_finalize(stmt);
+    return Error("reading the schema version");
+  }
+  schema_version_ = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  if (schema_version_ > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the state store has schema version ", schema_version_,
+        ", newer than this leadroute knows (", kSchemaVersion,
+        "); run the newer leadroute or point --data-dir elsewhere"));
+  }
+  while (schema_version_ < kSchemaVersion) {
+    const int next = schema_version_ + 1;
+    std::string step =
+        absl::StrCat("BEGIN IMMEDIATE;", kMigrations[schema_version_],
+                     "PRAGMA user_version=", next, ";COMMIT;");
+    if (absl::Status s = Exec(step.c_str()); !s.ok()) {
+      Exec("ROLLBACK;").IgnoreError();
+      return absl::InternalError(
+          absl::StrCat("migrating the state store to schema version ", next,
+                       ": ", s.message()));
+    }
+    schema_version_ = next;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Prepare() {
+  const std::string put_assignment =
+      absl::StrCat("INSERT OR REPLACE INTO assignments (", kAssignmentColumns,
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                   "?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+  const std::pair<sqlite3_stmt**, const char*> statements[] = {
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
+      {&put_assignment_, put_assignment.c_str()},
+      {&put_rep_,
+       "INSERT OR REPLACE INTO rep_status (rep, availability, until_us, note, "
+       "set_at_us) VALUES (?1, ?2, ?3, ?4, ?5)"},
+      {&put_team_,
+       "INSERT OR REPLACE INTO team_cursors (team, last_rep, running) VALUES "
+       "(?1, ?2, ?3)"},
+      {&add_event_,
+       "INSERT INTO lead_events (lead_id, at_us, kind, from_owner, to_owner, "
+       "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+  };
+  for (const auto& [stmt, sql] : statements) {
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
+                           nullptr) != SQLITE_OK) {
+      return Error(absl::StrCat("preparing `", sql, "`"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Step(sqlite3_stmt* stmt, absl::string_view what) {
+  const int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return absl::OkStatus();
+  return Error(absl::StrCat("state store: ", what));
+}
+
+absl::StatusOr<StateSnapshot> SqliteStore::Load() {
+  StateSnapshot out;
+  const std::string assignments = absl::StrCat(
+      "SELECT ", kAssignmentColumns, " FROM assignments ORDER BY seq");
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, assignments.c_str(), -1, &s, nullptr) !=
+      SQLITE_OK) {
+    return Error("loading assignments");
+  }
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    out.assignments.push_back(ReadAssignment(s));
+  }
+  sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT rep, availability, until_us, note, set_at_us "
+                         "FROM rep_status",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("loading rep status");
+  }
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    RepStatus r;
+    r.rep = Text(s, 0);
+    r.availability = static_cast<Availability>(sqlite3_column_int(s, 1));
+    r.until = Time(s, 2);
+    r.note = Text(s, 3);
+    r.set_at = *Time(s, 4);
+    out.reps.push_back(std::move(r));
+  }
+  sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT team, last_rep, running FROM team_cursors", -1,
+                         &s, nullptr) != SQLITE_OK) {
+    return Error("loading team rotation");
+  }
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    out.teams.push_back({Text(s, 0), Text(s, 1), DecodeRunning(Text(s, 2))});
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
+  if (absl::Status s = Step(begin_, "begin"); !s.ok()) return s;
+  absl::Status status;
+  for (const StateChange& change : changes) {
+    if (const auto* a = std::get_if<Assignment>(&change)) {
+      sqlite3_stmt* p = put_assignment_;
+      BindText(p, 1, a->lead_id);
+      BindText(p, 2, a->owner);
+      sqlite3_bind_int(p, 3, static_cast<int>(a->owner_kind));
+      BindText(p, 4, a->team);
+      sqlite3_bind_int(p, 5, static_cast<int>(a->status));
+      BindText(p, 6, a->email_key);
+      BindText(p, 7, a->repeat_of);
+      BindText(p, 8, a->decision_id);
+      BindText(p, 9, a->ruleset);
+      BindText(p, 10, a->priority);
+      sqlite3_bind_int(p, 11, a->priority_rank);
+      if (a->sla) {
+        sqlite3_bind_int64(p, 12, absl::ToInt64Milliseconds(*a->sla));
+      } else {
+        sqlite3_bind_null(p, 12);
+      }
+      BindText(p, 13, a->channel);
+      sqlite3_bind_int64(p, 14, Micros(a->decided_at));
+      BindTime(p, 15, a->respond_by);
+      BindTime(p, 16, a->ended_at);
+      sqlite3_bind_int64(p, 17, a->score);
+      sqlite3_bind_int64(p, 18, static_cast<int64_t>(a->seq));
+      status = Step(p, "writing an assignment");
+    } else if (const auto* r = std::get_if<RepStatus>(&change)) {
+      BindText(put_rep_, 1, r->rep);
+      sqlite3_bind_int(put_rep_, 2, static_cast<int>(r->availability));
+      BindTime(put_rep_, 3, r->until);
+      BindText(put_rep_, 4, r->note);
+      sqlite3_bind_int64(put_rep_, 5, Micros(r->set_at));
+      status = Step(put_rep_, "writing a rep's status");
+    } else if (const auto* t = std::get_if<TeamCursor>(&change)) {
+      BindText(put_team_, 1, t->team);
+      BindText(put_team_, 2, t->last_rep);
+      BindText(put_team_, 3, EncodeRunning(t->running));
+      status = Step(put_team_, "writing a team's rotation");
+    } else if (const auto* e = std::get_if<LeadEvent>(&change)) {
+      BindText(add_event_, 1, e->lead_id);
+      sqlite3_bind_int64(add_event_, 2, Micros(e->at));
+      BindText(add_event_, 3, e->kind);
+      BindText(add_event_, 4, e->from);
+      BindText(add_event_, 5, e->to);
+      BindText(add_event_, 6, e->reason);
+      status = Step(add_event_, "writing a lead's history");
+    }
+    if (!status.ok()) break;
+  }
+  if (status.ok()) status = Step(commit_, "commit");
+  if (!status.ok()) Step(rollback_, "rollback").IgnoreError();
+  return status;
+}
+
+absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(
+    const std::string& owner, bool include_ended, int limit) {
+  std::string sql =
+      absl::StrCat("SELECT ", kAssignmentColumns, " FROM assignments WHERE 1");
+  if (!owner.empty()) absl::StrAppend(&sql, " AND owner = ?1");
+  if (!include_ended) absl::StrAppend(&sql, " AND status IN (0, 3)");
+  absl::StrAppend(&sql, " ORDER BY seq DESC LIMIT ", limit);
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    return Error("listing assignments");
+  }
+  if (!owner.empty()) BindText(s, 1, owner);
+  std::vector<Assignment> out;
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(ReadAssignment(s));
+  sqlite3_finalize(s);
+  return out;
+}
+
+absl::StatusOr<std::vector<LeadEvent>> SqliteStore::History(
+    const std::string& lead_id) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT lead_id, at_us, kind, from_owner, to_owner, "
+                         "reason FROM lead_events WHERE lead_id = ?1 ORDER "
+                         "BY id",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("reading a lead's history");
+  }
+  BindText(s, 1, lead_id);
+  std::vector<LeadEvent> out;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    out.push_back({Text(s, 0), *Time(s, 1), Text(s, 2), Text(s, 3), Text(s, 4),
+                   Text(s, 5)});
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+}  // namespace leadroute::runtime

@@ -1,0 +1,74 @@
+// SqliteStore: the embedded StateStore, one SQLite file in WAL mode under the
+// server's --data-dir. The schema is versioned (PRAGMA user_version) and
+// migrated forward on open, each step in its own transaction; a file from a
+// newer leadroute is refused rather than guessed at. Statements are prepared
+// once; each Apply is one transaction, committed with synchronous=FULL so an
+// acknowledged change survives a crash of the process or the machine.
+//
+// The same class opens the file read-only for `leadroute state`.
+#ifndef LEADROUTE_RUNTIME_SQLITE_STORE_H_
+#define LEADROUTE_RUNTIME_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/state_store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace leadroute::runtime {
+
+class SqliteStore final : public StateStore {
+ public:
+  // The schema version this build writes.
+  static constexpr int kSchemaVersion = 2;
+  // The file's name inside a data dir.
+  static constexpr const char* kFileName = "leadroute.db";
+
+  // Opens (creating when needed) `path` and migrates it to kSchemaVersion.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path);
+  // Opens an existing file without writing to it or migrating it.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> OpenReadOnly(
+      const std::string& path);
+
+  ~SqliteStore() override;
+
+  absl::StatusOr<StateSnapshot> Load() override;
+  absl::Status Apply(absl::Span<const StateChange> changes) override;
+
+  // For `leadroute state`: assignments whose owner is `owner` (all when
+  // empty) and, unless `include_ended`, only open or unassigned ones; newest
+  // first, at most `limit`.
+  absl::StatusOr<std::vector<Assignment>> ListAssignments(
+      const std::string& owner, bool include_ended, int limit);
+  // One lead's history, oldest first.
+  absl::StatusOr<std::vector<LeadEvent>> History(const std::string& lead_id);
+
+  int schema_version() const { return schema_version_; }
+
+ private:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  absl::Status Exec(const char* sql);
+  absl::Status Migrate();
+  absl::Status Prepare();
+  absl::Status Error(absl::string_view what);
+  absl::Status Step(sqlite3_stmt* stmt, absl::string_view what);
+
+  sqlite3* db_;
+  int schema_version_ = 0;
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* rollback_ = nullptr;
+  sqlite3_stmt* put_assignment_ = nullptr;
+  sqlite3_stmt* put_rep_ = nullptr;
+  sqlite3_stmt* put_team_ = nullptr;
+  sqlite3_stmt* add_event_ = nullptr;
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_SQLITE_STORE_H_

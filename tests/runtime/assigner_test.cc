@@ -1,0 +1,541 @@
+// The Assigner against the real SQLite store in a temporary folder, with a
+// FakeClock: strategies, fairness under concurrency, caps, fallbacks, hours
+// across time zones and DST, holidays, live status, idempotency, repeats,
+// restarts and schema migration.
+#include "runtime/assigner.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/compiler.h"
+#include "gtest/gtest.h"
+#include "runtime/sqlite_store.h"
+#include "runtime/tree_policy.h"
+
+namespace leadroute::runtime {
+namespace {
+
+absl::Time At(const char* rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  return t;
+}
+
+constexpr const char* kRules = R"(
+ruleset "t" version "1"
+schema {
+  email: string
+  region: string default "na"
+}
+rep a { weight = 5 }
+rep b { }
+rep c { }
+rep d { }
+rep small1 { capacity = 1 }
+rep small2 { capacity = 1 }
+rep spare { capacity = 1 }
+rep paris1 {
+  timezone = "Europe/Paris"
+  hours = mon-fri 09:00-18:00
+}
+rep paris2 {
+  timezone = "Europe/Paris"
+  hours = mon-fri 09:00-18:00
+  holidays = ["2026-12-24..2026-12-26"]
+}
+rep nyc {
+  timezone = "America/New_York"
+  hours = mon-fri 09:00-17:00
+  daily_cap = 2
+}
+team rr { members = [a, b, c] strategy = round_robin }
+team rr4 { members = [a, b, c, d] strategy = round_robin }
+team heavy { members = [a, b, c] strategy = weighted }
+team least { members = [a, b, c] strategy = least_loaded }
+team smalls { members = [small1, small2] }
+team spares { members = [spare] }
+team emea { members = [paris1, paris2] }
+team us { members = [nyc] }
+queue overflow
+assign {
+  rule to_rr when region == "rr" then team rr
+  rule to_rr4 when region == "rr4" then team rr4
+  rule to_heavy when region == "heavy" then team heavy
+  rule to_least when region == "least" then team least
+  rule capped when region == "capped" then team smalls else team spares else queue overflow
+  rule no_queue when region == "noqueue" then team smalls
+  rule emea when region == "emea" then team emea else team us else queue overflow
+  rule paris_only when region == "paris" then team emea
+  rule direct when region == "direct" then rep nyc else queue overflow
+  otherwise queue overflow
+}
+)";
+
+class AssignerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(testing::TempDir()) /
+           absl::StrCat(
+               "assigner-", getpid(), "-",
+               testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    compiler::CheckResult r = compiler::CheckText("t.route", kRules);
+    for (const compiler::Diagnostic& d : r.diagnostics.all()) {
+      ADD_FAILURE() << compiler::RenderText(r.module->sources, d);
+    }
+    ASSERT_TRUE(r.ok());
+    policy_ = std::make_unique<TreePolicy>(r.program);
+    Open();
+  }
+  void TearDown() override {
+    assigner_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Open() {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::unique_ptr<Assigner>> a =
+        Assigner::Start(*std::move(store), &clock_, options_);
+    ASSERT_TRUE(a.ok()) << a.status();
+    assigner_ = *std::move(a);
+  }
+  void Reopen() {
+    assigner_.reset();
+    Open();
+  }
+
+  // Routes lead `id` and waits until it is durable.
+  Decision Route(const std::string& id, const std::string& region,
+                 const std::string& email = "", bool reroute = false) {
+    Lead lead{id, {{"region", Value(region)}}};
+    if (!email.empty()) lead.attributes["email"] = Value(email);
+    absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
+    EXPECT_TRUE(d.ok()) << d.status();
+    absl::StatusOr<uint64_t> seq = assigner_->Assign(
+        policy_->program(),
+        {email, absl::StrCat("decision-", id), "t 1", reroute}, &*d);
+    EXPECT_TRUE(seq.ok()) << seq.status();
+    EXPECT_TRUE(assigner_->WaitDurable(*seq).ok());
+    return *d;
+  }
+  std::string Owner(const std::string& id, const std::string& region) {
+    return Route(id, region).owner;
+  }
+
+  const Program& program() { return policy_->program(); }
+  DecideOptions Options() {
+    DecideOptions o;
+    o.received_at = clock_.Now();
+    return o;
+  }
+  static RepStatus Status(const std::string& rep, Availability a,
+                          std::optional<absl::Time> until) {
+    RepStatus s;
+    s.rep = rep;
+    s.availability = a;
+    s.until = until;
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_{At("2026-11-23T15:00:00Z")};  // a Monday
+  AssignerOptions options_;
+  std::unique_ptr<TreePolicy> policy_;
+  std::unique_ptr<Assigner> assigner_;
+};
+
+TEST_F(AssignerTest, RoundRobinRotatesStrictly) {
+  std::vector<std::string> owners;
+  for (int i = 0; i < 6; ++i)
+    owners.push_back(Owner(absl::StrCat("L", i), "rr"));
+  EXPECT_EQ(owners, (std::vector<std::string>{"a", "b", "c", "a", "b", "c"}));
+}
+
+TEST_F(AssignerTest, ConcurrentRoundRobinGivesEachRepExactlyK) {
+  constexpr int kThreads = 8, kPerThread = 300;  // 2400 = 600 x 4 reps
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::map<std::string, int> count;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Lead lead{absl::StrCat("T", t, "-", i), {{"region", Value("rr4")}}};
+        absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
+        absl::StatusOr<uint64_t> seq =
+            assigner_->Assign(program(), {"", "id", "t 1", false}, &*d);
+        ASSERT_TRUE(seq.ok());
+        std::lock_guard<std::mutex> lock(mu);
+        ++count[d->owner];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(count, (std::map<std::string, int>{
+                       {"a", 600}, {"b", 600}, {"c", 600}, {"d", 600}}));
+  // The same after a restart: every assignment reached the store.
+  Reopen();
+  std::vector<RepLoad> loads = assigner_->Loads(program());
+  for (const RepLoad& l : loads) {
+    if (l.rep.size() == 1) {
+      EXPECT_EQ(l.open, 600) << l.rep;
+    }
+  }
+}
+
+TEST_F(AssignerTest, ConcurrentRoutesNeverPassACap) {
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::map<std::string, int> count;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        Decision d = Route(absl::StrCat("C", t, "-", i), "capped");
+        std::lock_guard<std::mutex> lock(mu);
+        ++count[d.owner];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(count,
+            (std::map<std::string, int>{
+                {"small1", 1}, {"small2", 1}, {"spare", 1}, {"overflow", 97}}));
+}
+
+TEST_F(AssignerTest, ReturningRepResumesTheirPlaceWithoutCatchUp) {
+  EXPECT_EQ(Owner("L1", "rr"), "a");
+  ASSERT_TRUE(assigner_
+                  ->SetRepStatus(Status("b", Availability::kOutOfOffice,
+                                        clock_.Now() + absl::Hours(2)))
+                  .ok());
+  std::vector<std::string> owners;
+  for (int i = 2; i <= 5; ++i)
+    owners.push_back(Owner(absl::StrCat("L", i), "rr"));
+  EXPECT_EQ(owners, (std::vector<std::string>{"c", "a", "c", "a"}));
+  clock_.Advance(absl::Hours(2));  // b is back: one turn per round, no flood
+  owners.clear();
+  for (int i = 6; i <= 11; ++i)
+    owners.push_back(Owner(absl::StrCat("L", i), "rr"));
+  EXPECT_EQ(owners, (std::vector<std::string>{"b", "c", "a", "b", "c", "a"}));
+}
+
+TEST_F(AssignerTest, WeightedSharesFollowWeightsSmoothly) {
+  std::vector<std::string> owners;
+  for (int i = 0; i < 70; ++i) {
+    owners.push_back(Owner(absl::StrCat("L", i), "heavy"));
+  }
+  std::map<std::string, int> count;
+  for (const std::string& o : owners) ++count[o];
+  EXPECT_EQ(count,
+            (std::map<std::string, int>{{"a", 50}, {"b", 10}, {"c", 10}}));
+  // Smooth: the light reps are spread out, never back to back, and a never
+  // takes more than four in a row (a burst would be five).
+  int run = 0;
+  for (size_t i = 0; i < owners.size(); ++i) {
+    run = owners[i] == "a" ? run + 1 : 0;
+    EXPECT_LE(run, 4) << i;
+    if (i > 0 && owners[i] != "a") {
+      EXPECT_EQ(owners[i - 1], "a") << i;
+    }
+  }
+}
+
+TEST_F(AssignerTest, LeastLoadedTakesFewestOpenThenLongestWaiting) {
+  EXPECT_EQ(Owner("L1", "least"), "a");  // all 0: member order
+  EXPECT_EQ(Owner("L2", "least"), "b");
+  EXPECT_EQ(Owner("L3", "least"), "c");
+  EXPECT_EQ(Owner("L4", "least"), "a");  // all 1: a waited longest
+  ASSERT_TRUE(assigner_->Close("L2", "won").ok());
+  ASSERT_TRUE(assigner_->Release("L3", "duplicate").ok());
+  EXPECT_EQ(Owner("L5", "least"), "b");  // b and c at 0; b waited longer
+  EXPECT_EQ(Owner("L6", "least"), "c");
+}
+
+TEST_F(AssignerTest, FallbackChainEndsInQueueOrIsRecordedUnassigned) {
+  EXPECT_EQ(Owner("L1", "capped"), "small1");
+  EXPECT_EQ(Owner("L2", "capped"), "small2");
+  Decision d = Route("L3", "capped");
+  EXPECT_EQ(d.owner, "spare");
+  EXPECT_EQ(d.team, "spares");
+  EXPECT_EQ(d.skipped, (std::vector<std::string>{
+                           "team smalls: small1 at capacity (1 open of 1)",
+                           "team smalls: small2 at capacity (1 open of 1)"}));
+  d = Route("L4", "capped");
+  EXPECT_EQ(d.owner, "overflow");
+  EXPECT_EQ(d.owner_kind, OwnerKind::kQueue);
+  d = Route("L5", "noqueue");
+  EXPECT_EQ(d.owner_kind, OwnerKind::kNone);
+  EXPECT_EQ(d.owner, "");
+  EXPECT_EQ(d.skipped.size(), 2u);
+  std::optional<Assignment> kept = assigner_->Get("L5");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->status, LeadStatus::kUnassigned);
+  // Freeing capacity lets the team take leads again.
+  ASSERT_TRUE(assigner_->Close("L1", "lost").ok());
+  EXPECT_EQ(Owner("L6", "capped"), "small1");
+  EXPECT_EQ(assigner_->Close("L1", "again").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(assigner_->Close("nope", "").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(AssignerTest, WorkingHoursFollowEachRepsTimeZoneAcrossDst) {
+  // Friday 2026-03-27, Paris on CET (UTC+1): 07:15Z is 08:15 there, closed.
+  clock_.Set(At("2026-03-27T07:15:00Z"));
+  EXPECT_EQ(Owner("L1", "paris"), "");
+  // Monday 2026-03-30, after the switch to CEST (UTC+2): 07:15Z is 09:15.
+  clock_.Set(At("2026-03-30T07:15:00Z"));
+  EXPECT_EQ(Owner("L2", "paris"), "paris1");
+  // Back to CET on 2026-10-25: Monday 26th 07:15Z is 08:15 again, closed.
+  clock_.Set(At("2026-10-26T07:15:00Z"));
+  Decision d = Route("L3", "paris");
+  EXPECT_EQ(d.owner, "");
+  EXPECT_EQ(d.skipped.front(),
+            "team emea: paris1 outside working hours (Mon 08:15 Europe/Paris)");
+  clock_.Set(At("2026-10-26T16:59:00Z"));  // 17:59 Paris: still open
+  EXPECT_EQ(Owner("L4", "paris"), "paris2");
+  clock_.Set(At("2026-10-26T17:00:00Z"));  // 18:00 Paris: closed
+  EXPECT_EQ(Owner("L5", "paris"), "");
+}
+
+TEST_F(AssignerTest, FollowTheSunSendsLateEmeaLeadsToTheUsTeam) {
+  clock_.Set(At("2026-11-23T10:00:00Z"));  // 11:00 Paris, 05:00 New York
+  EXPECT_EQ(Owner("L1", "emea"), "paris1");
+  clock_.Set(At("2026-11-23T21:00:00Z"));  // 22:00 Paris, 16:00 New York
+  Decision d = Route("L2", "emea");
+  EXPECT_EQ(d.owner, "nyc");
+  EXPECT_EQ(d.team, "us");
+  clock_.Set(At("2026-11-24T03:00:00Z"));  // 04:00 Paris, 22:00 New York
+  EXPECT_EQ(Owner("L3", "emea"), "overflow");
+}
+
+TEST_F(AssignerTest, HolidaysAreDaysOffInTheRepsTimeZone) {
+  clock_.Set(At("2026-12-23T22:30:00Z"));  // Wed 23:30 Paris: closed anyway
+  clock_.Set(At("2026-12-24T09:00:00Z"));  // Thu 10:00 Paris, paris2 off
+  EXPECT_EQ(Owner("L1", "paris"), "paris1");
+  Decision d = Route("L2", "paris");
+  EXPECT_EQ(d.owner, "paris1");
+  EXPECT_EQ(
+      d.skipped,
+      (std::vector<std::string>{"team emea: paris2 on holiday (2026-12-24)"}));
+  clock_.Set(At("2026-12-28T09:00:00Z"));  // Monday after: back
+  EXPECT_EQ(Owner("L3", "paris"), "paris2");
+}
+
+TEST_F(AssignerTest, DailyCapCountsTheRepsLocalDay) {
+  // Monday 2026-11-23 in New York (UTC-5): 16:30 local is 21:30Z.
+  clock_.Set(At("2026-11-23T21:30:00Z"));
+  EXPECT_EQ(Owner("L1", "direct"), "nyc");
+  EXPECT_EQ(Owner("L2", "direct"), "nyc");
+  Decision d = Route("L3", "direct");
+  EXPECT_EQ(d.owner, "overflow");
+  EXPECT_EQ(
+      d.skipped,
+      (std::vector<std::string>{"rep nyc: daily cap reached (2 of 2 today)"}));
+  // 09:30 next local day; the UTC day changed at 19:00 local, which is not
+  // what counts.
+  clock_.Set(At("2026-11-24T14:30:00Z"));
+  EXPECT_EQ(Owner("L4", "direct"), "nyc");
+  // A restart rebuilds the counts from the store.
+  Reopen();
+  EXPECT_EQ(Owner("L5", "direct"), "nyc");
+  EXPECT_EQ(Owner("L6", "direct"), "overflow");
+}
+
+TEST_F(AssignerTest, AwayUntilAndBack) {
+  ASSERT_TRUE(
+      assigner_->SetRepStatus(Status("a", Availability::kAway, std::nullopt))
+          .ok());
+  EXPECT_EQ(Owner("L1", "rr"), "b");
+  clock_.Advance(absl::Hours(100));  // away without `until` stays away
+  EXPECT_EQ(Owner("L2", "rr"), "c");
+  EXPECT_EQ(Owner("L3", "rr"), "b");
+  ASSERT_TRUE(
+      assigner_
+          ->SetRepStatus(Status("a", Availability::kAvailable, std::nullopt))
+          .ok());
+  EXPECT_EQ(Owner("L4", "rr"), "c");
+  EXPECT_EQ(Owner("L5", "rr"), "a");
+  // The status survives a restart.
+  ASSERT_TRUE(assigner_
+                  ->SetRepStatus(Status("c", Availability::kOutOfOffice,
+                                        clock_.Now() + absl::Hours(1)))
+                  .ok());
+  Reopen();
+  EXPECT_EQ(Owner("L6", "rr"), "b");
+  EXPECT_EQ(Owner("L7", "rr"), "a");
+}
+
+TEST_F(AssignerTest, SameLeadIdReplaysTheOriginalAssignment) {
+  Decision first = Route("L1", "rr");
+  EXPECT_EQ(first.owner, "a");
+  EXPECT_FALSE(first.replayed);
+  Decision again = Route("L1", "rr");
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.owner, "a");
+  EXPECT_EQ(again.decision_id, "decision-L1");
+  EXPECT_EQ(Owner("L2", "rr"), "b");  // the retry took no turn
+  Reopen();
+  Decision after_restart = Route("L1", "rr");
+  EXPECT_TRUE(after_restart.replayed);
+  EXPECT_EQ(after_restart.owner, "a");
+  // Rerouting moves it and frees a's capacity.
+  Decision moved = Route("L1", "rr", "", /*reroute=*/true);
+  EXPECT_FALSE(moved.replayed);
+  EXPECT_EQ(moved.owner, "c");
+  for (const RepLoad& l : assigner_->Loads(program())) {
+    if (l.rep == "a") {
+      EXPECT_EQ(l.open, 0);
+    }
+    if (l.rep == "c") {
+      EXPECT_EQ(l.open, 1);
+    }
+  }
+}
+
+TEST_F(AssignerTest, RepeatFromTheSamePersonGoesToTheSameRep) {
+  options_.repeat_window = absl::Hours(24);
+  Reopen();
+  EXPECT_EQ(Route("L1", "rr", "Pat@Example.com").owner, "a");
+  EXPECT_EQ(Owner("L2", "rr"), "b");
+  Decision repeat = Route("L3", "rr", "pat@example.com");
+  EXPECT_EQ(repeat.owner, "a");
+  EXPECT_EQ(repeat.repeat_of, "L1");
+  clock_.Advance(absl::Hours(25));
+  Decision later = Route("L4", "rr", "pat@example.com");
+  EXPECT_EQ(later.owner, "c");
+  EXPECT_EQ(later.repeat_of, "");
+}
+
+TEST_F(AssignerTest, ReassignMovesTheLeadAndKeepsItsHistory) {
+  EXPECT_EQ(Owner("L1", "rr"), "a");
+  absl::StatusOr<Assigner::Changed> moved = assigner_->Reassign(
+      program(), "L1", {OwnerKind::kRep, "d", program().rep_index.at("d")},
+      "territory change");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->assignment.owner, "d");
+  ASSERT_TRUE(assigner_->WaitDurable(moved->seq).ok());
+  EXPECT_EQ(
+      assigner_->Reassign(program(), "L1", {OwnerKind::kRep, "zed", -1}, "")
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  assigner_.reset();
+  auto store =
+      SqliteStore::OpenReadOnly((dir_ / SqliteStore::kFileName).string());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::vector<LeadEvent>> history = (*store)->History("L1");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].kind, "assigned");
+  EXPECT_EQ((*history)[1].kind, "reassigned");
+  EXPECT_EQ((*history)[1].from, "a");
+  EXPECT_EQ((*history)[1].to, "d");
+  EXPECT_EQ((*history)[1].reason, "territory change");
+  Open();
+}
+
+// A store whose commits start failing, as a full disk would make them.
+class FailingStore final : public StateStore {
+ public:
+  explicit FailingStore(std::unique_ptr<StateStore> real)
+      : real_(std::move(real)) {}
+  absl::StatusOr<StateSnapshot> Load() override { return real_->Load(); }
+  absl::Status Apply(absl::Span<const StateChange> changes) override {
+    if (fail) return absl::InternalError("disk full");
+    return real_->Apply(changes);
+  }
+  std::atomic<bool> fail{false};
+
+ private:
+  std::unique_ptr<StateStore> real_;
+};
+
+TEST_F(AssignerTest, AFailedStoreStopsAssignmentsInsteadOfLosingThem) {
+  assigner_.reset();
+  auto real = SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
+  ASSERT_TRUE(real.ok());
+  auto failing = std::make_unique<FailingStore>(*std::move(real));
+  FailingStore* store = failing.get();
+  auto a = Assigner::Start(std::move(failing), &clock_, options_);
+  ASSERT_TRUE(a.ok());
+  assigner_ = *std::move(a);
+  EXPECT_EQ(Owner("L1", "rr"), "a");
+  store->fail = true;
+  Lead lead{"L2", {{"region", Value("rr")}}};
+  absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
+  absl::StatusOr<uint64_t> seq =
+      assigner_->Assign(program(), {"", "x", "t 1", false}, &*d);
+  ASSERT_TRUE(seq.ok());
+  EXPECT_EQ(assigner_->WaitDurable(*seq).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(assigner_->Assign(program(), {"", "y", "t 1", false}, &*d)
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
+  const std::string path =
+      testing::TempDir() + "/migrate-" + std::to_string(getpid()) + ".db";
+  std::filesystem::remove(path);
+  {
+    // A file as the first release left it: schema 1, one assignment.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE assignments (lead_id TEXT PRIMARY KEY, owner TEXT NOT "
+        "NULL, owner_kind INTEGER NOT NULL, team TEXT NOT NULL, status "
+        "INTEGER NOT NULL, email_key TEXT NOT NULL, repeat_of TEXT NOT NULL, "
+        "decision_id TEXT NOT NULL, ruleset TEXT NOT NULL, priority TEXT NOT "
+        "NULL, priority_rank INTEGER NOT NULL, sla_ms INTEGER, channel TEXT "
+        "NOT NULL, decided_at_us INTEGER NOT NULL, respond_by_us INTEGER, "
+        "ended_at_us INTEGER, score INTEGER NOT NULL, seq INTEGER NOT NULL);"
+        "CREATE TABLE rep_status (rep TEXT PRIMARY KEY, availability INTEGER "
+        "NOT NULL, until_us INTEGER, note TEXT NOT NULL, set_at_us INTEGER "
+        "NOT NULL);"
+        "CREATE TABLE team_cursors (team TEXT PRIMARY KEY, last_rep TEXT NOT "
+        "NULL, running TEXT NOT NULL);"
+        "INSERT INTO assignments VALUES ('L1', 'a', 1, 'rr', 0, '', '', 'd1', "
+        "'t 1', '', -1, NULL, '', 1000, NULL, NULL, 0, 7);"
+        "INSERT INTO team_cursors VALUES ('rr', 'a', '');"
+        "PRAGMA user_version=1;";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->schema_version(), SqliteStore::kSchemaVersion);
+    absl::StatusOr<StateSnapshot> s = (*store)->Load();
+    ASSERT_TRUE(s.ok());
+    ASSERT_EQ(s->assignments.size(), 1u);
+    EXPECT_EQ(s->assignments[0].owner, "a");
+    EXPECT_EQ(s->assignments[0].seq, 7u);
+    EXPECT_TRUE((*store)->History("L1").ok());  // the table schema 2 added
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto newer = SqliteStore::Open(path);
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.status().message().find("schema version 99"),
+            std::string::npos);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace leadroute::runtime
