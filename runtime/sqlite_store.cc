@@ -405,6 +405,27 @@ absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(
   return out;
 }
 
+absl::StatusOr<std::vector<SqliteStore::OwnerCount>>
+SqliteStore::CountByOwner() {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(
+          db_,
+          "SELECT owner, owner_kind, SUM(status = 0), COUNT(*), "
+          "MAX(decided_at_us) FROM assignments GROUP BY owner, owner_kind "
+          "ORDER BY owner_kind, owner",
+          -1, &s, nullptr) != SQLITE_OK) {
+    return Error("counting assignments");
+  }
+  std::vector<OwnerCount> out;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    out.push_back({Text(s, 0), static_cast<OwnerKind>(sqlite3_column_int(s, 1)),
+                   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+                   *Time(s, 4)});
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
 absl::StatusOr<std::vector<LeadEvent>> SqliteStore::History(
     const std::string& lead_id) {
   sqlite3_stmt* s = nullptr;

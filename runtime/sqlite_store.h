@@ -45,6 +45,15 @@ class SqliteStore final : public StateStore {
   // first, at most `limit`.
   absl::StatusOr<std::vector<Assignment>> ListAssignments(
       const std::string& owner, bool include_ended, int limit);
+  // Per owner: open leads, all leads, the latest assignment.
+  struct OwnerCount {
+    std::string owner;
+    OwnerKind kind = OwnerKind::kNone;
+    int64_t open = 0;
+    int64_t total = 0;
+    absl::Time last_decided_at;
+  };
+  absl::StatusOr<std::vector<OwnerCount>> CountByOwner();
   // One lead's history, oldest first.
   absl::StatusOr<std::vector<LeadEvent>> History(const std::string& lead_id);
 

@@ -27,6 +27,8 @@ struct ServeFlags {
   int max_message_bytes = 16 << 20;
   std::string decision_log;       // file, or "-" for stdout
   std::vector<std::string> mask;  // attributes the decision log masks
+  std::string data_dir;           // state; empty: none
+  std::string repeat_window = "168h";
 };
 int ServeCommand(const ServeFlags& flags);
 
@@ -75,6 +77,18 @@ struct RouteFlags {
 // A thin client: sends the lead(s) to a running server and prints the
 // answer as JSON on stdout.
 int RouteCommand(const RouteFlags& flags);
+
+struct StateFlags {
+  std::string what;      // assignments | owners | history
+  std::string data_dir;  // the server's --data-dir
+  std::string owner;     // assignments: only this owner's
+  std::string lead_id;   // history: this lead's
+  bool all = false;      // assignments: released and closed ones too
+  int limit = 50;
+  bool json = false;
+};
+// Reads a server's state store (read-only; the server may be running).
+int StateCommand(const StateFlags& flags);
 
 }  // namespace leadroute
 

@@ -189,6 +189,11 @@ void DecisionToProto(const runtime::Decision& d, v1::Decision* out) {
   for (const runtime::RuleRef& r : d.decided_by) {
     RuleRefToProto(r, out->add_decided_by());
   }
+  if (!d.decision_id.empty()) out->set_decision_id(d.decision_id);
+  out->set_replayed(d.replayed);
+  out->set_repeat_of(d.repeat_of);
+  for (const std::string& s : d.skipped) out->add_skipped(s);
+  if (d.decided_at) TimeToProto(*d.decided_at, out->mutable_decided_at());
   if (!d.explanation) return;
   v1::Explanation* e = out->mutable_explanation();
   for (const runtime::StageExplanation& s : d.explanation->stages) {
@@ -203,6 +208,36 @@ void DecisionToProto(const runtime::Decision& d, v1::Decision* out) {
     alt->set_failed_condition(a.failed_condition);
     alt->set_reason(a.reason);
   }
+}
+
+void AssignmentToProto(const runtime::Assignment& a, v1::Assignment* out) {
+  out->set_lead_id(a.lead_id);
+  out->set_owner(a.owner);
+  out->set_owner_kind(OwnerKindToProto(a.owner_kind));
+  out->set_team(a.team);
+  out->set_status(static_cast<v1::LeadStatus>(static_cast<int>(a.status) + 1));
+  out->set_decision_id(a.decision_id);
+  TimeToProto(a.decided_at, out->mutable_decided_at());
+  if (a.respond_by) TimeToProto(*a.respond_by, out->mutable_respond_by());
+  if (a.ended_at) TimeToProto(*a.ended_at, out->mutable_ended_at());
+  out->set_repeat_of(a.repeat_of);
+  out->set_priority(a.priority);
+  out->set_channel(a.channel);
+}
+
+void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out) {
+  out->set_rep(load.rep);
+  out->set_availability(static_cast<v1::RepAvailability>(
+      static_cast<int>(load.status.availability) + 1));
+  if (load.status.until) {
+    TimeToProto(*load.status.until, out->mutable_until());
+  }
+  out->set_note(load.status.note);
+  out->set_open_leads(load.open);
+  out->set_assigned_today(load.today);
+  out->set_assigned_this_week(load.this_week);
+  out->set_can_take_leads(load.can_take);
+  out->set_reason(load.reason);
 }
 
 void ErrorToProto(const absl::Status& status, absl::string_view lead_id,

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "leadroute/v1/leadroute.pb.h"
+#include "runtime/assigner.h"
 #include "runtime/decision.h"
 #include "runtime/lead.h"
 #include "runtime/policy.h"
@@ -27,6 +28,8 @@ absl::StatusOr<runtime::DecideOptions> OptionsFromProto(
     const v1::RouteOptions& options, absl::Time now);
 
 void DecisionToProto(const runtime::Decision& decision, v1::Decision* out);
+void AssignmentToProto(const runtime::Assignment& a, v1::Assignment* out);
+void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out);
 
 // For one failed lead of a batch.
 void ErrorToProto(const absl::Status& status, absl::string_view lead_id,

@@ -58,21 +58,39 @@ void DecisionIds::Block::Write(uint64_t i, std::string* out) const {
 
 absl::Status LeadRouterService::RouteOne(
     const Ruleset& ruleset, const v1::Lead& proto_lead,
-    const runtime::DecideOptions& options, absl::Time now,
+    const runtime::DecideOptions& options, bool reroute, absl::Time now,
     const DecisionIds::Block& ids, uint64_t id, RulesetCounters::Tally* tally,
-    v1::Decision* out) {
+    v1::Decision* out, uint64_t* durable) {
   absl::StatusOr<runtime::Lead> lead =
       LeadFromProto(proto_lead, limits_.max_lead_bytes);
   absl::StatusOr<runtime::Decision> decision =
       lead.ok() ? ruleset.policy->Decide(*lead, options)
                 : absl::StatusOr<runtime::Decision>(lead.status());
+  if (decision.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
+    runtime::AssignInput input;
+    if (auto email = proto_lead.attributes().find("email");
+        email != proto_lead.attributes().end() &&
+        email->second.kind_case() == v1::Value::kStringValue) {
+      input.email = email->second.string_value();
+    }
+    ids.Write(id, &input.decision_id);
+    input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);
+    input.reroute = reroute;
+    absl::StatusOr<uint64_t> seq =
+        assigner_->Assign(*ruleset.program, input, &*decision);
+    if (!seq.ok()) {
+      decision = seq.status();
+    } else {
+      *durable = std::max(*durable, *seq);
+    }
+  }
   if (!decision.ok()) {
     ruleset.counters->CountRejected(tally);
     return decision.status();
   }
   ruleset.counters->Count(*decision, tally);
   DecisionToProto(*decision, out);
-  ids.Write(id, out->mutable_decision_id());
+  if (decision->decision_id.empty()) ids.Write(id, out->mutable_decision_id());
   out->mutable_ruleset()->set_revision(ruleset.revision);
   out->mutable_ruleset()->set_fingerprint(ruleset.fingerprint);
   if (log_ != nullptr) {
@@ -88,6 +106,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
   const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
   const absl::Time now = absl::Now();
   absl::Status status;
+  uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
   if (!request->has_lead()) {
     status = runtime::InvalidLeadField("lead", "required");
@@ -97,17 +116,28 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     status = opts.status();
   } else {
     RulesetCounters::Tally tally;
-    status =
-        RouteOne(*ruleset, request->lead(), *opts, now, ids_.Reserve(now, 1), 0,
-                 &tally, response->mutable_decision());
+    status = RouteOne(*ruleset, request->lead(), *opts,
+                      request->options().reroute(), now, ids_.Reserve(now, 1),
+                      0, &tally, response->mutable_decision(), &durable);
     ruleset->counters->Add(tally);
     field_prefix = "lead.";
   }
-  // Counted before Finish: after it, a shutdown may free the metrics.
-  metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(status.code()),
-                      MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status, field_prefix));
+  if (!status.ok() || durable == 0) {
+    // Counted before Finish: after it, a shutdown may free the metrics.
+    metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(status.code()),
+                        MonotonicNanos() - start);
+    reactor->Finish(ToGrpcStatus(status, field_prefix));
+    return reactor;
+  }
+  // Answered once the assignment is on disk, from the store's writer.
+  assigner_->WhenDurable(durable, [this, reactor, start,
+                                   response](absl::Status stored) {
+    if (!stored.ok()) response->Clear();
+    metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(stored.code()),
+                        MonotonicNanos() - start);
+    reactor->Finish(ToGrpcStatus(stored));
+  });
   return reactor;
 }
 
@@ -119,6 +149,7 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
   const absl::Time now = absl::Now();
   absl::Status status;
+  uint64_t durable = 0;  // the last change to wait for, if any
   absl::StatusOr<runtime::DecideOptions> opts =
       OptionsFromProto(request->options(), now);
   if (!opts.ok()) {
@@ -137,8 +168,9 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
       if (i % kCheckEvery == kCheckEvery - 1) status = Interrupted(context);
       const v1::Lead& lead = request->leads(i);
       v1::RouteResult* result = response->add_results();
-      if (absl::Status s = RouteOne(*ruleset, lead, *opts, now, ids, i, &tally,
-                                    result->mutable_decision());
+      if (absl::Status s =
+              RouteOne(*ruleset, lead, *opts, request->options().reroute(), now,
+                       ids, i, &tally, result->mutable_decision(), &durable);
           !s.ok()) {
         ErrorToProto(s, lead.id(), result->mutable_error());
       }
@@ -146,11 +178,24 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     ruleset->counters->Add(tally);
     if (!status.ok()) response->Clear();  // no partial answers
   }
-  metrics_->CountCall(ServerMetrics::kRouteBatch,
-                      static_cast<int>(status.code()),
-                      MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  if (!status.ok() || durable == 0) {
+    metrics_->CountCall(ServerMetrics::kRouteBatch,
+                        static_cast<int>(status.code()),
+                        MonotonicNanos() - start);
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  // Changes commit in order: once the batch's last is durable, all are.
+  // (A deadline that passed meanwhile is gRPC's to report.)
+  assigner_->WhenDurable(durable,
+                         [this, reactor, start, response](absl::Status stored) {
+                           if (!stored.ok()) response->Clear();
+                           metrics_->CountCall(ServerMetrics::kRouteBatch,
+                                               static_cast<int>(stored.code()),
+                                               MonotonicNanos() - start);
+                           reactor->Finish(ToGrpcStatus(stored));
+                         });
   return reactor;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/assigner.h"
 #include "src/arena_allocator.h"
 #include "src/decision_log.h"
 #include "src/metrics.h"
@@ -47,10 +48,17 @@ class DecisionIds {
 class LeadRouterService final : public v1::LeadRouter::CallbackService {
  public:
   // `registry` and `metrics` must outlive the service; `log` may be null
-  // (no decision log) or must outlive it too.
+  // (no decision log) or must outlive it too, and so may `assigner` (null:
+  // no state, a team is the owner; else a rep is picked and every call is
+  // answered once its assignments are durable).
   LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
-                    DecisionLog* log, ServiceLimits limits)
-      : registry_(registry), metrics_(metrics), log_(log), limits_(limits) {
+                    DecisionLog* log, ServiceLimits limits,
+                    runtime::Assigner* assigner = nullptr)
+      : registry_(registry),
+        metrics_(metrics),
+        log_(log),
+        limits_(limits),
+        assigner_(assigner) {
     SetMessageAllocatorFor_Route(&route_messages_);
     SetMessageAllocatorFor_RouteBatch(&batch_messages_);
   }
@@ -66,16 +74,19 @@ class LeadRouterService final : public v1::LeadRouter::CallbackService {
 
  private:
   // Routes one lead with `ruleset` into `out`; counts and logs it.
-  // `id` is the decision id to give it.
+  // `id` is the decision id to give it. With an Assigner, raises `*durable`
+  // to the change number to wait for before answering.
   absl::Status RouteOne(const Ruleset& ruleset, const v1::Lead& lead,
-                        const runtime::DecideOptions& options, absl::Time now,
-                        const DecisionIds::Block& ids, uint64_t id,
-                        RulesetCounters::Tally* tally, v1::Decision* out);
+                        const runtime::DecideOptions& options, bool reroute,
+                        absl::Time now, const DecisionIds::Block& ids,
+                        uint64_t id, RulesetCounters::Tally* tally,
+                        v1::Decision* out, uint64_t* durable);
 
   const RulesetRegistry* registry_;
   ServerMetrics* metrics_;
   DecisionLog* log_;
   const ServiceLimits limits_;
+  runtime::Assigner* const assigner_;
   DecisionIds ids_;
   // Each call's messages live on an arena (see arena_allocator.h).
   ArenaAllocator<v1::RouteRequest, v1::RouteResponse> route_messages_;

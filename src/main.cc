@@ -65,6 +65,41 @@ int Main(int argc, char** argv) {
                    "Attributes the decision log writes as \"***\" "
                    "(comma-separated or repeated), e.g. email,phone")
       ->delimiter(',');
+  serve_cmd->add_option(
+      "--data-dir", serve.data_dir,
+      "Keep assignments, rep status and rotation here (SQLite, created when "
+      "missing) and pick a rep of each team; without it no state is kept");
+  serve_cmd
+      ->add_option("--repeat-window", serve.repeat_window,
+                   "A lead from the same email within this long goes to the "
+                   "same rep (e.g. 168h, 30m; 0 turns it off)")
+      ->capture_default_str();
+
+  StateFlags state;
+  CLI::App* state_cmd = app.add_subcommand(
+      "state", "Inspect a server's state store (--data-dir), read-only");
+  state_cmd->require_subcommand(1);
+  for (const char* what : {"assignments", "owners", "history"}) {
+    const char* help = std::string(what) == "assignments"
+                           ? "Open and unassigned leads, newest first"
+                       : std::string(what) == "owners"
+                           ? "Leads per owner: open, all, the latest"
+                           : "One lead's history";
+    CLI::App* sub = state_cmd->add_subcommand(what, help);
+    sub->add_option("--data-dir", state.data_dir, "The server's --data-dir")
+        ->required();
+    sub->add_flag("--json", state.json, "One JSON object per line");
+    sub->final_callback([&state, what] { state.what = what; });
+    if (std::string(what) == "assignments") {
+      sub->add_option("--owner", state.owner, "Only this rep's or queue's");
+      sub->add_flag("--all", state.all, "Released and closed leads too");
+      sub->add_option("--limit", state.limit, "At most this many")
+          ->capture_default_str();
+    }
+    if (std::string(what) == "history") {
+      sub->add_option("lead_id", state.lead_id, "The lead's id")->required();
+    }
+  }
 
   CheckFlags check;
   CLI::App* check_cmd = app.add_subcommand(
@@ -140,6 +175,7 @@ int Main(int argc, char** argv) {
     return kExitUsageOrIo;
   }
   if (serve_cmd->parsed()) return ServeCommand(serve);
+  if (state_cmd->parsed()) return StateCommand(state);
   if (route_cmd->parsed()) return RouteCommand(route);
   if (check_cmd->parsed()) return CheckCommand(check);
   if (fmt_cmd->parsed()) return FmtCommand(fmt);

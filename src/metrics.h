@@ -86,6 +86,12 @@ class ServerMetrics {
     kPublishRules,
     kRollback,
     kGetStatus,
+    kGetAssignment,
+    kReleaseLead,
+    kCloseLead,
+    kReassign,
+    kSetRepStatus,
+    kListReps,
     kMethodCount
   };
   static const char* MethodName(int method);

@@ -21,6 +21,15 @@ int ServeCommand(const ServeFlags& flags) {
   options.limits.max_lead_bytes = static_cast<size_t>(flags.max_lead_bytes);
   options.decision_log.path = flags.decision_log;
   options.decision_log.mask = flags.mask;
+  options.data_dir = flags.data_dir;
+  if (!absl::ParseDuration(flags.repeat_window,
+                           &options.assigner.repeat_window) ||
+      options.assigner.repeat_window < absl::ZeroDuration()) {
+    LogError("bad flag", {{"flag", "--repeat-window"},
+                          {"value", flags.repeat_window},
+                          {"expected", "a duration such as 168h or 30m"}});
+    return kExitUsageOrIo;
+  }
   RunOptions run;
   run.rules = flags.rules;
   run.watch_interval = absl::Seconds(flags.watch_seconds);

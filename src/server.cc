@@ -7,7 +7,10 @@
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
+#include "runtime/sqlite_store.h"
 #include "src/log.h"
 #include "src/rules_watcher.h"
 
@@ -51,9 +54,33 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!log.ok()) return log.status();
     server->log_ = *std::move(log);
   }
+  if (!options.data_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options.data_dir, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--data-dir ", options.data_dir, ": ", error.message()));
+    }
+    const std::string path = (std::filesystem::path(options.data_dir) /
+                              runtime::SqliteStore::kFileName)
+                                 .string();
+    absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
+        runtime::SqliteStore::Open(path);
+    if (!store.ok()) return store.status();
+    static const runtime::SystemClock kSystemClock;
+    absl::StatusOr<std::unique_ptr<runtime::Assigner>> assigner =
+        runtime::Assigner::Start(
+            *std::move(store),
+            options.clock == nullptr ? &kSystemClock : options.clock,
+            options.assigner);
+    if (!assigner.ok()) return assigner.status();
+    server->assigner_ = *std::move(assigner);
+  }
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
-      options.limits);
+      options.limits, server->assigner_.get());
+  server->assignments_service_ = std::make_unique<AssignmentsService>(
+      server->registry_.get(), server->assigner_.get(), server->metrics_.get());
   server->admin_service_ = std::make_unique<RulesAdminService>(
       server->registry_.get(), server->metrics_.get());
 
@@ -66,6 +93,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
                            &server->port_);
   builder.RegisterService(server->router_.get());
   builder.RegisterService(server->admin_service_.get());
+  builder.RegisterService(server->assignments_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

@@ -1,8 +1,9 @@
-// RouterServer: a running gRPC server with the LeadRouter and RulesAdmin
-// services, the standard health service and reflection, an optional admin
-// HTTP port (metrics, health, status) and an optional decision log.
-// RunServer() is what `leadroute serve` calls: start, reload on SIGHUP and
-// on changes of the rule files, drain on SIGTERM/SIGINT, return.
+// RouterServer: a running gRPC server with the LeadRouter, RulesAdmin and
+// Assignments services, rep selection over a durable store (--data-dir), the
+// standard health service and reflection, an optional admin HTTP port (metrics,
+// health, status) and an optional decision log. RunServer() is what `leadroute
+// serve` calls: start, reload on SIGHUP and on changes of the rule files, drain
+// on SIGTERM/SIGINT, return.
 #ifndef LEADROUTE_SRC_SERVER_H_
 #define LEADROUTE_SRC_SERVER_H_
 
@@ -14,8 +15,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "runtime/assigner.h"
+#include "runtime/clock.h"
 #include "runtime/policy.h"
 #include "src/admin_http.h"
+#include "src/assignments_service.h"
 #include "src/decision_log.h"
 #include "src/lead_router_service.h"
 #include "src/metrics.h"
@@ -36,6 +40,14 @@ struct ServerOptions {
   ServiceLimits limits;
   // The decision log; an empty path: none.
   DecisionLog::Options decision_log;
+  // Where assignments, rep status and rotation are kept (a SQLite file in
+  // it, created when missing); empty: no state, a team outcome names the
+  // team and no rep is picked.
+  std::string data_dir;
+  runtime::AssignerOptions assigner;
+  // The clock rep selection reads (working hours, caps, status); null for
+  // the system clock. Tests pass a FakeClock.
+  const runtime::Clock* clock = nullptr;
 };
 
 class RouterServer {
@@ -59,6 +71,8 @@ class RouterServer {
   }
 
   RulesetRegistry& registry() { return *registry_; }
+  // Null without a data dir.
+  runtime::Assigner* assigner() { return assigner_.get(); }
   const ServerMetrics& metrics() const { return *metrics_; }
 
   // Stops accepting calls, reports NOT_SERVING, lets in-flight calls finish
@@ -73,7 +87,11 @@ class RouterServer {
   std::shared_ptr<RulesetRegistry> registry_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
+  // Destroyed after the server has stopped: its writer answers the calls
+  // waiting for their assignments to be durable.
+  std::unique_ptr<runtime::Assigner> assigner_;
   std::unique_ptr<LeadRouterService> router_;
+  std::unique_ptr<AssignmentsService> assignments_service_;
   std::unique_ptr<RulesAdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<AdminHttp> admin_;

@@ -1,0 +1,243 @@
+// The Assignments handlers; see the header.
+#include "src/assignments_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "runtime/lead_error.h"
+#include "src/convert.h"
+
+namespace leadroute {
+namespace {
+
+absl::Status NoState() {
+  return absl::FailedPreconditionError(
+      "this server keeps no state: start it with --data-dir");
+}
+
+absl::Status RequireLeadId(const std::string& id) {
+  return id.empty() ? runtime::InvalidLeadField("lead_id", "required")
+                    : absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AssignmentsService::Finish(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    int64_t start, absl::Status status, uint64_t seq) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!status.ok() || seq == 0) {
+    metrics_->CountCall(method, static_cast<int>(status.code()),
+                        MonotonicNanos() - start);
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  assigner_->WhenDurable(
+      seq, [this, reactor, method, start](absl::Status stored) {
+        metrics_->CountCall(method, static_cast<int>(stored.code()),
+                            MonotonicNanos() - start);
+        reactor->Finish(ToGrpcStatus(stored));
+      });
+  return reactor;
+}
+
+absl::StatusOr<std::shared_ptr<const Ruleset>> AssignmentsService::LiveProgram()
+    const {
+  std::shared_ptr<const Ruleset> live = registry_->Live();
+  if (live == nullptr || live->program == nullptr) {
+    return absl::FailedPreconditionError(
+        "the live ruleset is the built-in one, which has no reps or teams");
+  }
+  return live;
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
+    grpc::CallbackServerContext* context,
+    const v1::GetAssignmentRequest* request,
+    v1::GetAssignmentResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  if (status.ok()) {
+    std::optional<runtime::Assignment> a = assigner_->Get(request->lead_id());
+    if (a) {
+      AssignmentToProto(*a, response->mutable_assignment());
+    } else {
+      status = absl::NotFoundError(absl::StrCat(
+          "lead_id: no lead \"", request->lead_id(), "\" was routed"));
+    }
+  }
+  return Finish(context, ServerMetrics::kGetAssignment, start, status);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
+    grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
+    v1::ReleaseLeadResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  uint64_t seq = 0;
+  if (status.ok()) {
+    absl::StatusOr<runtime::Assigner::Changed> changed =
+        assigner_->Release(request->lead_id(), request->reason());
+    status = changed.status();
+    if (changed.ok()) {
+      AssignmentToProto(changed->assignment, response->mutable_assignment());
+      seq = changed->seq;
+    }
+  }
+  return Finish(context, ServerMetrics::kReleaseLead, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
+    grpc::CallbackServerContext* context, const v1::CloseLeadRequest* request,
+    v1::CloseLeadResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  uint64_t seq = 0;
+  if (status.ok()) {
+    absl::StatusOr<runtime::Assigner::Changed> changed =
+        assigner_->Close(request->lead_id(), request->reason());
+    status = changed.status();
+    if (changed.ok()) {
+      AssignmentToProto(changed->assignment, response->mutable_assignment());
+      seq = changed->seq;
+    }
+  }
+  return Finish(context, ServerMetrics::kCloseLead, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::Reassign(
+    grpc::CallbackServerContext* context, const v1::ReassignRequest* request,
+    v1::ReassignResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
+  if (status.ok()) status = live.status();
+  uint64_t seq = 0;
+  if (status.ok()) {
+    const runtime::Program& p = *(*live)->program;
+    runtime::Candidate to;
+    auto index_of = [](const absl::flat_hash_map<std::string, int>& index,
+                       const std::string& name) {
+      auto it = index.find(name);
+      return it == index.end() ? -1 : it->second;
+    };
+    switch (request->to_case()) {
+      case v1::ReassignRequest::kRep:
+        to = {runtime::OwnerKind::kRep, request->rep(),
+              index_of(p.rep_index, request->rep())};
+        break;
+      case v1::ReassignRequest::kTeam:
+        to = {runtime::OwnerKind::kTeam, request->team(),
+              index_of(p.team_index, request->team())};
+        break;
+      case v1::ReassignRequest::kQueue:
+        to = {runtime::OwnerKind::kQueue, request->queue(), -1};
+        if (std::find(p.queues.begin(), p.queues.end(), request->queue()) ==
+            p.queues.end()) {
+          status = runtime::InvalidLeadField(
+              "queue", absl::StrCat("\"", request->queue(),
+                                    "\" is not a queue of the live ruleset"));
+        }
+        break;
+      case v1::ReassignRequest::TO_NOT_SET:
+        status = runtime::InvalidLeadField("to", "name a rep, team or queue");
+        break;
+    }
+    if (status.ok() && to.kind != runtime::OwnerKind::kQueue && to.index < 0) {
+      const char* field = to.kind == runtime::OwnerKind::kRep ? "rep" : "team";
+      status = runtime::InvalidLeadField(
+          field, absl::StrCat("\"", to.name, "\" is not a ", field,
+                              " of the live ruleset"));
+    }
+    if (status.ok()) {
+      absl::StatusOr<runtime::Assigner::Changed> changed =
+          assigner_->Reassign(p, request->lead_id(), to, request->reason());
+      status = changed.status();
+      if (changed.ok()) {
+        AssignmentToProto(changed->assignment, response->mutable_assignment());
+        seq = changed->seq;
+      }
+    }
+  }
+  return Finish(context, ServerMetrics::kReassign, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
+    grpc::CallbackServerContext* context,
+    const v1::SetRepStatusRequest* request,
+    v1::SetRepStatusResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
+  if (status.ok()) status = live.status();
+  runtime::RepStatus s;
+  s.rep = request->rep();
+  s.note = request->note();
+  if (status.ok() && !(*live)->program->rep_index.contains(s.rep)) {
+    status = runtime::InvalidLeadField(
+        "rep", s.rep.empty() ? "required"
+                             : absl::StrCat("\"", s.rep,
+                                            "\" is not a rep of the live "
+                                            "ruleset"));
+  }
+  if (status.ok()) {
+    switch (request->availability()) {
+      case v1::REP_AVAILABILITY_AVAILABLE:
+        s.availability = runtime::Availability::kAvailable;
+        break;
+      case v1::REP_AVAILABILITY_AWAY:
+        s.availability = runtime::Availability::kAway;
+        break;
+      case v1::REP_AVAILABILITY_OUT_OF_OFFICE:
+        s.availability = runtime::Availability::kOutOfOffice;
+        if (!request->has_until()) {
+          status = runtime::InvalidLeadField(
+              "until", "required for out of office: when is the rep back?");
+        }
+        break;
+      default:
+        status = runtime::InvalidLeadField(
+            "availability", "required: AVAILABLE, AWAY or OUT_OF_OFFICE");
+    }
+  }
+  if (status.ok() && request->has_until() &&
+      s.availability != runtime::Availability::kAvailable) {
+    absl::StatusOr<absl::Time> until = TimeFromProto(request->until());
+    if (until.ok()) {
+      s.until = *until;
+    } else {
+      status = runtime::InvalidLeadField("until", until.status().message());
+    }
+  }
+  uint64_t seq = 0;
+  if (status.ok()) {
+    absl::StatusOr<uint64_t> changed = assigner_->SetRepStatus(s);
+    status = changed.status();
+    if (changed.ok()) {
+      seq = *changed;
+      for (const runtime::RepLoad& load : assigner_->Loads(*(*live)->program)) {
+        if (load.rep == s.rep) RepLoadToProto(load, response->mutable_rep());
+      }
+    }
+  }
+  return Finish(context, ServerMetrics::kSetRepStatus, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::ListReps(
+    grpc::CallbackServerContext* context, const v1::ListRepsRequest*,
+    v1::ListRepsResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
+  if (status.ok()) status = live.status();
+  if (status.ok()) {
+    for (const runtime::RepLoad& load : assigner_->Loads(*(*live)->program)) {
+      RepLoadToProto(load, response->add_reps());
+    }
+  }
+  return Finish(context, ServerMetrics::kListReps, start, status);
+}
+
+}  // namespace leadroute

@@ -1,0 +1,61 @@
+// AssignmentsService: the gRPC adapter for leadroute.v1.Assignments over the
+// server's Assigner (runtime/assigner.h): look a lead up, release, close or
+// reassign it, set a rep's status, list reps with their load. Each change
+// is answered once it is durable.
+#ifndef LEADROUTE_SRC_ASSIGNMENTS_SERVICE_H_
+#define LEADROUTE_SRC_ASSIGNMENTS_SERVICE_H_
+
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/assigner.h"
+#include "src/metrics.h"
+#include "src/ruleset_registry.h"
+
+namespace leadroute {
+
+class AssignmentsService final : public v1::Assignments::CallbackService {
+ public:
+  // All must outlive the service; `assigner` is null on a server without
+  // state, where every call is FAILED_PRECONDITION.
+  AssignmentsService(const RulesetRegistry* registry,
+                     runtime::Assigner* assigner, ServerMetrics* metrics)
+      : registry_(registry), assigner_(assigner), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* GetAssignment(
+      grpc::CallbackServerContext* context,
+      const v1::GetAssignmentRequest* request,
+      v1::GetAssignmentResponse* response) override;
+  grpc::ServerUnaryReactor* ReleaseLead(
+      grpc::CallbackServerContext* context,
+      const v1::ReleaseLeadRequest* request,
+      v1::ReleaseLeadResponse* response) override;
+  grpc::ServerUnaryReactor* CloseLead(grpc::CallbackServerContext* context,
+                                      const v1::CloseLeadRequest* request,
+                                      v1::CloseLeadResponse* response) override;
+  grpc::ServerUnaryReactor* Reassign(grpc::CallbackServerContext* context,
+                                     const v1::ReassignRequest* request,
+                                     v1::ReassignResponse* response) override;
+  grpc::ServerUnaryReactor* SetRepStatus(
+      grpc::CallbackServerContext* context,
+      const v1::SetRepStatusRequest* request,
+      v1::SetRepStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ListReps(grpc::CallbackServerContext* context,
+                                     const v1::ListRepsRequest* request,
+                                     v1::ListRepsResponse* response) override;
+
+ private:
+  // Finishes the call with `status` now, or, when `seq` is set and the
+  // status OK, once change `seq` is durable; counts it either way.
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                   ServerMetrics::Method method, int64_t start,
+                                   absl::Status status, uint64_t seq = 0);
+  // The live ruleset's program, or FAILED_PRECONDITION.
+  absl::StatusOr<std::shared_ptr<const Ruleset>> LiveProgram() const;
+
+  const RulesetRegistry* registry_;
+  runtime::Assigner* assigner_;
+  ServerMetrics* metrics_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_ASSIGNMENTS_SERVICE_H_

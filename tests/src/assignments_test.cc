@@ -1,0 +1,440 @@
+// Stateful routing through the real server and a real gRPC channel, over a
+// real SQLite store in a temporary folder: reps picked from teams, retries
+// replayed, the Assignments service, restarts; and a `leadroute serve`
+// child process killed with SIGKILL in the middle of a load.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/sqlite_store.h"
+#include "src/server.h"
+#include "tests/src/grpc_test_util.h"
+
+extern char** environ;
+
+namespace leadroute {
+namespace {
+
+constexpr const char* kRules = R"(
+ruleset "state-test" version "1"
+schema {
+  email: string
+  region: string required
+}
+rep ana { timezone = "Europe/Paris" hours = mon-fri 09:00-18:00 }
+rep ben { timezone = "Europe/Paris" hours = mon-fri 09:00-18:00 }
+rep cy { timezone = "America/New_York" hours = mon-fri 09:00-17:00 capacity = 2 }
+rep r1 { }
+rep r2 { }
+rep r3 { }
+team emea { members = [ana, ben] strategy = round_robin }
+team us { members = [cy] }
+team pool { members = [r1, r2, r3] strategy = round_robin }
+queue later
+assign {
+  rule emea when region == "emea" then team emea else team us else queue later
+  rule pool when region == "pool" then team pool
+  otherwise queue later
+}
+)";
+
+absl::Time At(const char* rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  return t;
+}
+
+v1::Lead Lead(const std::string& id, const std::string& region,
+              const std::string& email = "") {
+  v1::Lead lead;
+  lead.set_id(id);
+  (*lead.mutable_attributes())["region"].set_string_value(region);
+  if (!email.empty()) {
+    (*lead.mutable_attributes())["email"].set_string_value(email);
+  }
+  return lead;
+}
+
+class AssignmentsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(testing::TempDir()) /
+           absl::StrCat(
+               "assignments-", getpid(), "-",
+               testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "data");
+    std::ofstream(dir_ / "rules.route") << kRules;
+    Start();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Start(bool with_state = true) {
+    auto registry = std::make_shared<RulesetRegistry>();
+    CompileOutcome loaded = registry->LoadPath((dir_ / "rules.route").string());
+    ASSERT_TRUE(loaded.status.ok()) << loaded.status;
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    if (with_state) options.data_dir = (dir_ / "data").string();
+    options.clock = &clock_;
+    absl::StatusOr<std::unique_ptr<RouterServer>> server =
+        RouterServer::Start(options, registry);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto channel = grpc::CreateChannel(server_->address(),
+                                       grpc::InsecureChannelCredentials());
+    router_ = v1::LeadRouter::NewStub(channel);
+    assignments_ = v1::Assignments::NewStub(channel);
+  }
+  void Restart() {
+    server_.reset();
+    Start();
+  }
+
+  v1::Decision Route(const v1::Lead& lead, bool reroute = false) {
+    grpc::ClientContext context;
+    v1::RouteRequest request;
+    *request.mutable_lead() = lead;
+    request.mutable_options()->set_reroute(reroute);
+    v1::RouteResponse response;
+    grpc::Status s = router_->Route(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.decision();
+  }
+
+  std::filesystem::path dir_;
+  runtime::FakeClock clock_{At("2026-11-23T10:00:00Z")};  // Mon 11:00 Paris
+  std::unique_ptr<RouterServer> server_;
+  std::unique_ptr<v1::LeadRouter::Stub> router_;
+  std::unique_ptr<v1::Assignments::Stub> assignments_;
+};
+
+TEST_F(AssignmentsTest, RouteNamesARepOfTheTeamAndReplaysRetries) {
+  v1::Decision d = Route(Lead("L1", "emea"));
+  EXPECT_EQ(d.owner(), "ana");
+  EXPECT_EQ(d.owner_kind(), v1::OWNER_KIND_REP);
+  EXPECT_EQ(d.team(), "emea");
+  EXPECT_FALSE(d.replayed());
+  EXPECT_TRUE(d.has_decided_at());
+  EXPECT_EQ(Route(Lead("L2", "emea")).owner(), "ben");
+  v1::Decision retry = Route(Lead("L1", "emea"));
+  EXPECT_TRUE(retry.replayed());
+  EXPECT_EQ(retry.owner(), "ana");
+  EXPECT_EQ(retry.decision_id(), d.decision_id());
+  EXPECT_EQ(Route(Lead("L3", "emea")).owner(), "ana");  // no turn taken
+  // 22:00 in Paris, 16:00 in New York: follow the sun.
+  clock_.Set(At("2026-11-23T21:00:00Z"));
+  v1::Decision late = Route(Lead("L4", "emea"));
+  EXPECT_EQ(late.owner(), "cy");
+  EXPECT_EQ(late.team(), "us");
+  ASSERT_EQ(late.skipped_size(), 2);
+  EXPECT_EQ(late.skipped(0),
+            "team emea: ana outside working hours (Mon 22:00 Europe/Paris)");
+  // A restart keeps all of it.
+  Restart();
+  v1::Decision after = Route(Lead("L2", "emea"));
+  EXPECT_TRUE(after.replayed());
+  EXPECT_EQ(after.owner(), "ben");
+  v1::Decision moved = Route(Lead("L2", "emea"), /*reroute=*/true);
+  EXPECT_FALSE(moved.replayed());
+  EXPECT_EQ(moved.owner(), "cy");  // Paris is closed now
+}
+
+TEST_F(AssignmentsTest, LifecycleCallsChangeLoadAndAreRecorded) {
+  ASSERT_EQ(Route(Lead("L1", "pool")).owner(), "r1");
+  ASSERT_EQ(Route(Lead("L2", "pool")).owner(), "r2");
+  {
+    grpc::ClientContext c;
+    v1::GetAssignmentRequest req;
+    req.set_lead_id("L1");
+    v1::GetAssignmentResponse resp;
+    ASSERT_TRUE(assignments_->GetAssignment(&c, req, &resp).ok());
+    EXPECT_EQ(resp.assignment().owner(), "r1");
+    EXPECT_EQ(resp.assignment().status(), v1::LEAD_STATUS_OPEN);
+  }
+  {
+    grpc::ClientContext c;
+    v1::CloseLeadRequest req;
+    req.set_lead_id("L1");
+    req.set_reason("won");
+    v1::CloseLeadResponse resp;
+    ASSERT_TRUE(assignments_->CloseLead(&c, req, &resp).ok());
+    EXPECT_EQ(resp.assignment().status(), v1::LEAD_STATUS_CLOSED);
+    EXPECT_TRUE(resp.assignment().has_ended_at());
+  }
+  {
+    grpc::ClientContext c;
+    v1::ReleaseLeadRequest req;
+    req.set_lead_id("L1");
+    v1::ReleaseLeadResponse resp;
+    grpc::Status s = assignments_->ReleaseLead(&c, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext c;
+    v1::ReassignRequest req;
+    req.set_lead_id("L2");
+    req.set_rep("r3");
+    req.set_reason("speaks Portuguese");
+    v1::ReassignResponse resp;
+    ASSERT_TRUE(assignments_->Reassign(&c, req, &resp).ok());
+    EXPECT_EQ(resp.assignment().owner(), "r3");
+  }
+  {
+    grpc::ClientContext c;
+    v1::ReassignRequest req;
+    req.set_lead_id("L2");
+    req.set_team("nope");
+    v1::ReassignResponse resp;
+    grpc::Status s = assignments_->Reassign(&c, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(tests::Violations(s)[0].first, "team");
+  }
+  {
+    grpc::ClientContext c;
+    v1::SetRepStatusRequest req;
+    req.set_rep("r1");
+    req.set_availability(v1::REP_AVAILABILITY_OUT_OF_OFFICE);
+    v1::SetRepStatusResponse resp;
+    grpc::Status s = assignments_->SetRepStatus(&c, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(tests::Violations(s)[0].first, "until");
+  }
+  {
+    grpc::ClientContext c;
+    v1::SetRepStatusRequest req;
+    req.set_rep("zed");
+    req.set_availability(v1::REP_AVAILABILITY_AWAY);
+    v1::SetRepStatusResponse resp;
+    grpc::Status s = assignments_->SetRepStatus(&c, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(tests::Violations(s)[0].first, "rep");
+  }
+  {
+    grpc::ClientContext c;
+    v1::SetRepStatusRequest req;
+    req.set_rep("r3");
+    req.set_availability(v1::REP_AVAILABILITY_OUT_OF_OFFICE);
+    req.mutable_until()->set_seconds(
+        absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
+    req.set_note("offsite");
+    v1::SetRepStatusResponse resp;
+    ASSERT_TRUE(assignments_->SetRepStatus(&c, req, &resp).ok());
+    EXPECT_FALSE(resp.rep().can_take_leads());
+    EXPECT_EQ(resp.rep().open_leads(), 1);
+  }
+  EXPECT_EQ(Route(Lead("L3", "pool")).owner(), "r1");  // after r2, r3 away
+  {
+    grpc::ClientContext c;
+    v1::ListRepsResponse resp;
+    ASSERT_TRUE(assignments_->ListReps(&c, v1::ListRepsRequest(), &resp).ok());
+    std::map<std::string, int64_t> open;
+    for (const v1::RepState& r : resp.reps()) open[r.rep()] = r.open_leads();
+    EXPECT_EQ(open["r1"], 1);  // L1 closed, L3 open
+    EXPECT_EQ(open["r2"], 0);  // L2 moved away
+    EXPECT_EQ(open["r3"], 1);
+  }
+  server_.reset();  // the store, as `leadroute state` reads it
+  auto store = runtime::SqliteStore::OpenReadOnly(
+      (dir_ / "data" / runtime::SqliteStore::kFileName).string());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto history = (*store)->History("L2");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].kind, "reassigned");
+  EXPECT_EQ((*history)[1].reason, "speaks Portuguese");
+  Start();
+}
+
+TEST_F(AssignmentsTest, WithoutStateTheAssignmentsServiceSaysSo) {
+  server_.reset();
+  Start(/*with_state=*/false);
+  EXPECT_EQ(Route(Lead("L1", "pool")).owner(), "pool");  // the team, as before
+  grpc::ClientContext c;
+  v1::ListRepsResponse resp;
+  grpc::Status s = assignments_->ListReps(&c, v1::ListRepsRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("--data-dir"), std::string::npos);
+}
+
+TEST_F(AssignmentsTest, ConcurrentBatchesGiveEachRepExactlyK) {
+  constexpr int kClients = 4, kBatches = 15, kPerBatch = 30;  // 1800 = 600x3
+  std::vector<std::thread> clients;
+  std::mutex mu;
+  std::map<std::string, int> count;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        v1::RouteBatchRequest request;
+        for (int i = 0; i < kPerBatch; ++i) {
+          *request.add_leads() = Lead(absl::StrCat(t, "-", b, "-", i), "pool");
+        }
+        grpc::ClientContext context;
+        v1::RouteBatchResponse response;
+        ASSERT_TRUE(router_->RouteBatch(&context, request, &response).ok());
+        std::lock_guard<std::mutex> lock(mu);
+        for (const v1::RouteResult& r : response.results()) {
+          ++count[r.decision().owner()];
+        }
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(count, (std::map<std::string, int>{
+                       {"r1", 600}, {"r2", 600}, {"r3", 600}}));
+}
+
+// ---- SIGKILL in the middle of a load --------------------------------------
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+pid_t Spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ),
+            0);
+  return pid;
+}
+
+// Waits until the server at `address` answers.
+bool WaitReady(v1::Assignments::Stub* stub) {
+  for (int i = 0; i < 200; ++i) {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(200));
+    v1::ListRepsResponse resp;
+    if (stub->ListReps(&c, v1::ListRepsRequest(), &resp).ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) /
+                                    absl::StrCat("kill9-", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "rules.route") << kRules;
+  const std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  const std::vector<std::string> serve = {
+      LEADROUTE_BINARY, "serve", "--rules",    (dir / "rules.route").string(),
+      "--listen",       address, "--data-dir", (dir / "data").string(),
+      "--watch",        "0",     "--grace",    "2"};
+  pid_t child = Spawn(serve);
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto router = v1::LeadRouter::NewStub(channel);
+  auto assignments = v1::Assignments::NewStub(channel);
+  ASSERT_TRUE(WaitReady(assignments.get()));
+
+  // Four clients route new leads as fast as they can; the child is killed
+  // once 400 have been acknowledged.
+  std::mutex mu;
+  std::map<std::string, std::string> acked;  // lead id -> owner
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(5));
+        v1::RouteRequest request;
+        *request.mutable_lead() = Lead(absl::StrCat("K", t, "-", i), "pool");
+        v1::RouteResponse response;
+        if (!router->Route(&context, request, &response).ok()) return;
+        std::lock_guard<std::mutex> lock(mu);
+        acked[response.decision().lead_id()] = response.decision().owner();
+        if (acked.size() >= 400) stop = true;
+      }
+    });
+  }
+  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  for (std::thread& t : clients) t.join();
+  ASSERT_GE(acked.size(), 400u);
+
+  child = Spawn(serve);
+  ASSERT_TRUE(WaitReady(assignments.get()));
+  // Every acknowledged lead kept its owner; a retry replays it.
+  int replayed = 0;
+  for (const auto& [id, owner] : acked) {
+    grpc::ClientContext c;
+    v1::GetAssignmentRequest req;
+    req.set_lead_id(id);
+    v1::GetAssignmentResponse resp;
+    grpc::Status s = assignments->GetAssignment(&c, req, &resp);
+    ASSERT_TRUE(s.ok()) << id << ": " << s.error_message();
+    EXPECT_EQ(resp.assignment().owner(), owner) << id;
+    replayed += resp.assignment().owner() == owner;
+  }
+  EXPECT_EQ(replayed, static_cast<int>(acked.size()));
+  // Rotation resumes after the last committed lead: the pool's open counts
+  // (acknowledged or not) differ by at most one, and stay so.
+  auto open_counts = [&] {
+    grpc::ClientContext c;
+    v1::ListRepsResponse resp;
+    EXPECT_TRUE(assignments->ListReps(&c, v1::ListRepsRequest(), &resp).ok());
+    std::vector<int64_t> open;
+    for (const v1::RepState& r : resp.reps()) {
+      if (r.rep().size() == 2 && r.rep()[0] == 'r')
+        open.push_back(r.open_leads());
+    }
+    return open;
+  };
+  std::vector<int64_t> before = open_counts();
+  ASSERT_EQ(before.size(), 3u);
+  const int64_t total = before[0] + before[1] + before[2];
+  EXPECT_GE(total, static_cast<int64_t>(acked.size()));
+  EXPECT_LE(*std::max_element(before.begin(), before.end()) -
+                *std::min_element(before.begin(), before.end()),
+            1);
+  for (int i = 0; i < 6; ++i) {
+    grpc::ClientContext context;
+    v1::RouteRequest request;
+    *request.mutable_lead() = Lead(absl::StrCat("after-", i), "pool");
+    v1::RouteResponse response;
+    ASSERT_TRUE(router->Route(&context, request, &response).ok());
+  }
+  std::vector<int64_t> after = open_counts();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(after[i], before[i] + 2) << i;
+  kill(child, SIGTERM);
+  waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace leadroute
