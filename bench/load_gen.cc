@@ -1,8 +1,10 @@
 // The load generator: a closed-loop gRPC client on the callback API that
 // keeps N calls in flight against a server process it starts itself, first
 // the empty-handler floor (bench/empty_server), then `leadroute serve` with
-// a 10k-rule territory plan, and prints calls/s, leads/s and p50/p99
-// latency for each, with leadroute's rate as a ratio of the floor's.
+// a 10k-rule territory plan, stateless and with --data-dir (every lead
+// assigned to a rep and committed to SQLite before the answer), and prints
+// calls/s, leads/s and p50/p99 latency for each, with ratios: leadroute to
+// the floor, durable to stateless.
 //
 //   load_gen --leadroute build/release/leadroute
 //            --empty-server build/release/bench/empty_server
@@ -27,6 +29,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -132,12 +135,16 @@ struct Result {
 // the measured window.
 class ClosedLoop {
  public:
+  // Requests are taken from `requests` starting at `*offset`, which is
+  // advanced past those issued, so consecutive runs send new lead ids.
   ClosedLoop(grpc::GenericStub* stub, std::string method,
-             const std::vector<grpc::ByteBuffer>& requests, int in_flight)
+             const std::vector<grpc::ByteBuffer>& requests, int in_flight,
+             size_t* offset)
       : stub_(stub),
         method_(std::move(method)),
         requests_(requests),
-        slots_(in_flight) {}
+        slots_(in_flight),
+        offset_(offset) {}
 
   Result Run(Clock::duration warmup, Clock::duration measure) {
     measure_from_ = Clock::now() + warmup;
@@ -156,6 +163,9 @@ class ClosedLoop {
                             s.latencies.end());
     }
     std::sort(r.latencies_ns.begin(), r.latencies_ns.end());
+    size_t most = 0;
+    for (const Slot& s : slots_) most = std::max(most, s.next);
+    *offset_ += most * slots_.size();
     return r;
   }
 
@@ -175,7 +185,8 @@ class ClosedLoop {
   void Issue(size_t i) {
     Slot& s = slots_[i];
     s.context = std::make_unique<grpc::ClientContext>();
-    s.request = requests_[(s.next++ * slots_.size() + i) % requests_.size()];
+    s.request =
+        requests_[(*offset_ + s.next++ * slots_.size() + i) % requests_.size()];
     s.start = Clock::now();
     stub_->UnaryCall(s.context.get(), method_, grpc::StubOptions(), &s.request,
                      &s.response,
@@ -206,6 +217,7 @@ class ClosedLoop {
   const std::string method_;
   const std::vector<grpc::ByteBuffer>& requests_;
   std::vector<Slot> slots_;
+  size_t* offset_;
   Clock::time_point measure_from_, measure_to_;
   std::mutex mu_;
   std::condition_variable done_;
@@ -254,14 +266,16 @@ int Main(int argc, char** argv) {
 
   std::mt19937 rng(42);
   std::vector<grpc::ByteBuffer> singles;
-  for (int i = 0; i < 1024; ++i) {
+  // Every request has its own lead id, enough for every round: the server
+  // with a data dir would answer a repeated id from its store (a replay).
+  for (int i = 0; i < 160000; ++i) {
     v1::RouteRequest request;
     *request.mutable_lead() = LeadProto(&rng, i);
     singles.push_back(Serialize(request));
   }
-  auto batches = [&](int size) {
+  auto batches = [&](int size, int count) {
     std::vector<grpc::ByteBuffer> out;
-    for (int b = 0; b < 8; ++b) {
+    for (int b = 0; b < count; ++b) {
       v1::RouteBatchRequest request;
       for (int i = 0; i < size; ++i) {
         *request.add_leads() = LeadProto(&rng, b * size + i);
@@ -270,8 +284,8 @@ int Main(int argc, char** argv) {
     }
     return out;
   };
-  const std::vector<grpc::ByteBuffer> batch100 = batches(100);
-  const std::vector<grpc::ByteBuffer> batch1000 = batches(1000);
+  const std::vector<grpc::ByteBuffer> batch100 = batches(100, 1600);
+  const std::vector<grpc::ByteBuffer> batch1000 = batches(1000, 200);
 
   const std::vector<Scenario> scenarios = {
       {"Route, 1 in flight", "/leadroute.v1.LeadRouter/Route", 0, 1},
@@ -285,7 +299,10 @@ int Main(int argc, char** argv) {
       {{"empty handler", {empty_bin, "--listen", "127.0.0.1:0"}},
        {absl::StrCat("leadroute, ", rules, " rules"),
         {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-         rules_path, "--watch", "0"}}};
+         rules_path, "--watch", "0"}},
+       {"leadroute, --data-dir",
+        {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
+         rules_path, "--watch", "0", "--data-dir", dir + "/data"}}};
 
   // Both servers run at once (an idle one costs nothing); each scenario
   // alternates between them `rounds` times and reports the median round, so
@@ -316,9 +333,11 @@ int Main(int argc, char** argv) {
                                                         ? batch100
                                                         : batch1000;
     std::vector<std::vector<Result>> runs(servers.size());
+    std::vector<size_t> offsets(servers.size(), 0);
     for (int round = 0; round < rounds; ++round) {
       for (size_t s = 0; s < servers.size(); ++s) {
-        ClosedLoop loop(stubs[s].get(), sc.method, requests, sc.in_flight);
+        ClosedLoop loop(stubs[s].get(), sc.method, requests, sc.in_flight,
+                        &offsets[s]);
         runs[s].push_back(loop.Run(
             std::chrono::milliseconds(300),
             std::chrono::milliseconds(static_cast<int>(seconds * 1000))));
@@ -340,6 +359,12 @@ int Main(int argc, char** argv) {
                   static_cast<long long>(r.response_bytes));
       std::fflush(stdout);
     }
+    if (offsets.back() > requests.size()) {
+      std::printf(
+          "  (note: the durable server saw %zu calls but only %zu "
+          "distinct requests; some were replays)\n",
+          offsets.back(), requests.size());
+    }
   }
   for (const Child& c : children) Stop(c);
   std::printf("\nleadroute / empty handler, calls/s:\n");
@@ -347,8 +372,12 @@ int Main(int argc, char** argv) {
     std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
                 rates[1][i] / rates[0][i]);
   }
-  std::remove(rules_path.c_str());
-  rmdir(dir.c_str());
+  std::printf("\ndurable (--data-dir) / stateless leadroute, calls/s:\n");
+  for (size_t i = 0; i < ran.size(); ++i) {
+    std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
+                rates[2][i] / rates[1][i]);
+  }
+  std::filesystem::remove_all(dir);
   return 0;
 }
 

@@ -19,4 +19,5 @@ From another terminal, route the example lead:
   $build/leadroute route --server $listen $root/examples/leads/demo_request.json
 
 MSG
-exec "$build/leadroute" serve --listen "$listen" --rules "$root/examples/acme.route" "$@"
+exec "$build/leadroute" serve --listen "$listen" --rules "$root/examples/acme.route" \
+  --data-dir "${LEADROUTE_DATA_DIR:-$root/build/data}" "$@"
