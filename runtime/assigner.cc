@@ -471,13 +471,7 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
   return seq;
 }
 
-absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
-                                                LeadStatus status,
-                                                const char* kind,
-                                                const std::string& reason) {
-  const absl::Time now = clock_->Now();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
+absl::StatusOr<Assignment*> Assigner::Unended(const std::string& lead_id) {
   auto it = leads_.find(lead_id);
   if (it == leads_.end()) {
     return absl::NotFoundError(
@@ -485,10 +479,23 @@ absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
   }
   Assignment& a = it->second;
   if (a.status == LeadStatus::kReleased || a.status == LeadStatus::kClosed) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("lead_id: lead \"", lead_id, "\" is already ",
-                     LeadStatusName(a.status)));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "lead_id: lead \"", lead_id, "\" is already ", LeadStatusName(a.status),
+        "; route it again with reroute to reopen it"));
   }
+  return &a;
+}
+
+absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
+                                                LeadStatus status,
+                                                const char* kind,
+                                                const std::string& reason) {
+  const absl::Time now = clock_->Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::Status s = Usable(); !s.ok()) return s;
+  absl::StatusOr<Assignment*> found = Unended(lead_id);
+  if (!found.ok()) return found.status();
+  Assignment& a = **found;
   Freed(a);
   a.status = status;
   a.ended_at = now;
@@ -515,17 +522,9 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
   const absl::Time now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = Usable(); !s.ok()) return s;
-  auto it = leads_.find(lead_id);
-  if (it == leads_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("lead_id: no lead \"", lead_id, "\" was routed"));
-  }
-  Assignment& a = it->second;
-  if (a.status == LeadStatus::kReleased || a.status == LeadStatus::kClosed) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "lead_id: lead \"", lead_id, "\" is ", LeadStatusName(a.status),
-        "; route it again with reroute to reopen it"));
-  }
+  absl::StatusOr<Assignment*> found = Unended(lead_id);
+  if (!found.ok()) return found.status();
+  Assignment& a = **found;
   std::string owner, team;
   OwnerKind kind = target.kind;
   switch (target.kind) {

@@ -157,6 +157,9 @@ class Assigner {
   void Took(const std::string& rep, absl::Time now);
   // Frees `a`'s capacity if it held any.
   void Freed(const Assignment& a);
+  // Lead `lead_id`, unless it was never routed (NOT_FOUND) or is released
+  // or closed (FAILED_PRECONDITION).
+  absl::StatusOr<Assignment*> Unended(const std::string& lead_id);
   absl::StatusOr<Changed> End(const std::string& lead_id, LeadStatus status,
                               const char* kind, const std::string& reason);
 

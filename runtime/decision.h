@@ -24,6 +24,21 @@ struct Priority {
   int rank = 0;  // position in the declared order; 0 is the most urgent
 };
 
+// "rep", "team", "queue" or "none", as logs and the CLI print it.
+inline const char* OwnerKindName(OwnerKind k) {
+  switch (k) {
+    case OwnerKind::kRep:
+      return "rep";
+    case OwnerKind::kTeam:
+      return "team";
+    case OwnerKind::kQueue:
+      return "queue";
+    case OwnerKind::kNone:
+      break;
+  }
+  return "none";
+}
+
 // One owner an assign rule offers, in the order they are tried: the first
 // choice, then its `else` fallbacks, with table lookups resolved.
 struct Candidate {

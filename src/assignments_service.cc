@@ -68,42 +68,41 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
   return Finish(context, ServerMetrics::kGetAssignment, start, status);
 }
 
-grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
-    grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
-    v1::ReleaseLeadResponse* response) {
+grpc::ServerUnaryReactor* AssignmentsService::EndLead(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    const std::string& lead_id, const std::string& reason, bool close,
+    v1::Assignment* out) {
   const int64_t start = MonotonicNanos();
   absl::Status status =
-      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+      assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
   uint64_t seq = 0;
   if (status.ok()) {
     absl::StatusOr<runtime::Assigner::Changed> changed =
-        assigner_->Release(request->lead_id(), request->reason());
+        close ? assigner_->Close(lead_id, reason)
+              : assigner_->Release(lead_id, reason);
     status = changed.status();
     if (changed.ok()) {
-      AssignmentToProto(changed->assignment, response->mutable_assignment());
+      AssignmentToProto(changed->assignment, out);
       seq = changed->seq;
     }
   }
-  return Finish(context, ServerMetrics::kReleaseLead, start, status, seq);
+  return Finish(context, method, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
+    grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
+    v1::ReleaseLeadResponse* response) {
+  return EndLead(context, ServerMetrics::kReleaseLead, request->lead_id(),
+                 request->reason(), /*close=*/false,
+                 response->mutable_assignment());
 }
 
 grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
     grpc::CallbackServerContext* context, const v1::CloseLeadRequest* request,
     v1::CloseLeadResponse* response) {
-  const int64_t start = MonotonicNanos();
-  absl::Status status =
-      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
-  uint64_t seq = 0;
-  if (status.ok()) {
-    absl::StatusOr<runtime::Assigner::Changed> changed =
-        assigner_->Close(request->lead_id(), request->reason());
-    status = changed.status();
-    if (changed.ok()) {
-      AssignmentToProto(changed->assignment, response->mutable_assignment());
-      seq = changed->seq;
-    }
-  }
-  return Finish(context, ServerMetrics::kCloseLead, start, status, seq);
+  return EndLead(context, ServerMetrics::kCloseLead, request->lead_id(),
+                 request->reason(), /*close=*/true,
+                 response->mutable_assignment());
 }
 
 grpc::ServerUnaryReactor* AssignmentsService::Reassign(

@@ -48,6 +48,13 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
                                    ServerMetrics::Method method, int64_t start,
                                    absl::Status status, uint64_t seq = 0);
+  // ReleaseLead (close: false) and CloseLead: `out` is the response's
+  // assignment.
+  grpc::ServerUnaryReactor* EndLead(grpc::CallbackServerContext* context,
+                                    ServerMetrics::Method method,
+                                    const std::string& lead_id,
+                                    const std::string& reason, bool close,
+                                    v1::Assignment* out);
   // The live ruleset's program, or FAILED_PRECONDITION.
   absl::StatusOr<std::shared_ptr<const Ruleset>> LiveProgram() const;
 

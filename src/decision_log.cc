@@ -14,20 +14,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char* OwnerKindName(runtime::OwnerKind k) {
-  switch (k) {
-    case runtime::OwnerKind::kRep:
-      return "rep";
-    case runtime::OwnerKind::kTeam:
-      return "team";
-    case runtime::OwnerKind::kQueue:
-      return "queue";
-    case runtime::OwnerKind::kNone:
-      break;
-  }
-  return "none";
-}
-
 Json ValueJson(const v1::Value& v) {
   switch (v.kind_case()) {
     case v1::Value::kStringValue:
@@ -100,7 +86,7 @@ std::string DecisionLog::Line(const Ruleset& ruleset, const v1::Lead& lead,
                   {"revision", ruleset.revision},
                   {"fingerprint", ruleset.fingerprint}};
   j["owner"] = d.owner;
-  j["owner_kind"] = OwnerKindName(d.owner_kind);
+  j["owner_kind"] = runtime::OwnerKindName(d.owner_kind);
   j["team"] = d.team;
   j["priority"] = d.priority ? Json(d.priority->label) : Json(nullptr);
   j["sla_seconds"] = d.sla ? Json(absl::ToInt64Seconds(*d.sla)) : Json(nullptr);

@@ -21,20 +21,6 @@ std::string Optional(const std::optional<absl::Time>& t) {
   return t ? Rfc3339(*t) : "";
 }
 
-const char* KindName(runtime::OwnerKind k) {
-  switch (k) {
-    case runtime::OwnerKind::kRep:
-      return "rep";
-    case runtime::OwnerKind::kTeam:
-      return "team";
-    case runtime::OwnerKind::kQueue:
-      return "queue";
-    case runtime::OwnerKind::kNone:
-      break;
-  }
-  return "none";
-}
-
 void Print(const nlohmann::json& row) {
   std::printf("%s\n", row.dump().c_str());
 }
@@ -73,7 +59,7 @@ int StateCommand(const StateFlags& flags) {
       if (flags.json) {
         Print({{"lead_id", a.lead_id},
                {"owner", a.owner},
-               {"owner_kind", KindName(a.owner_kind)},
+               {"owner_kind", runtime::OwnerKindName(a.owner_kind)},
                {"team", a.team},
                {"status", runtime::LeadStatusName(a.status)},
                {"decision_id", a.decision_id},
@@ -85,11 +71,11 @@ int StateCommand(const StateFlags& flags) {
                {"ended_at", Optional(a.ended_at)},
                {"repeat_of", a.repeat_of}});
       } else {
-        std::printf("%-24s %-12s %-6s %-16s %-10s %-20s %-20s\n",
-                    a.lead_id.c_str(), a.owner.c_str(), KindName(a.owner_kind),
-                    a.team.c_str(), runtime::LeadStatusName(a.status),
-                    Rfc3339(a.decided_at).c_str(),
-                    Optional(a.respond_by).c_str());
+        std::printf(
+            "%-24s %-12s %-6s %-16s %-10s %-20s %-20s\n", a.lead_id.c_str(),
+            a.owner.c_str(), runtime::OwnerKindName(a.owner_kind),
+            a.team.c_str(), runtime::LeadStatusName(a.status),
+            Rfc3339(a.decided_at).c_str(), Optional(a.respond_by).c_str());
       }
     }
     return kExitOk;
@@ -109,14 +95,15 @@ int StateCommand(const StateFlags& flags) {
     for (const auto& r : *rows) {
       if (flags.json) {
         Print({{"owner", r.owner},
-               {"owner_kind", KindName(r.kind)},
+               {"owner_kind", runtime::OwnerKindName(r.kind)},
                {"open", r.open},
                {"total", r.total},
                {"latest", Rfc3339(r.last_decided_at)}});
       } else {
         std::printf("%-16s %-6s %8lld %8lld %-20s\n",
                     r.owner.empty() ? "(unassigned)" : r.owner.c_str(),
-                    KindName(r.kind), static_cast<long long>(r.open),
+                    runtime::OwnerKindName(r.kind),
+                    static_cast<long long>(r.open),
                     static_cast<long long>(r.total),
                     Rfc3339(r.last_decided_at).c_str());
       }
