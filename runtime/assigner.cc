@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -49,6 +50,30 @@ int64_t CountSince(const std::vector<absl::Time>& times, absl::Time from) {
 bool StillAway(const RepStatus& s, absl::Time now) {
   if (s.availability == Availability::kAvailable) return false;
   return !s.until || now < *s.until;
+}
+
+// Drops the changes a later one in the same batch overwrites: a busy team's
+// rotation moves once per lead, but only where it ends up needs writing.
+// Assignments and events are kept (an assignment replaced within one batch
+// is rare; events are history).
+void DropSuperseded(std::vector<StateChange>* batch) {
+  absl::flat_hash_set<absl::string_view> teams, reps;
+  std::vector<bool> superseded(batch->size());
+  for (size_t i = batch->size(); i-- > 0;) {
+    const StateChange& c = (*batch)[i];
+    if (const auto* t = std::get_if<TeamCursor>(&c)) {
+      superseded[i] = !teams.insert(t->team).second;
+    } else if (const auto* r = std::get_if<RepStatus>(&c)) {
+      superseded[i] = !reps.insert(r->rep).second;
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < batch->size(); ++i) {
+    if (superseded[i]) continue;
+    if (kept != i) (*batch)[kept] = std::move((*batch)[i]);
+    ++kept;
+  }
+  batch->resize(kept);
 }
 
 }  // namespace
@@ -121,6 +146,7 @@ void Assigner::WriterLoop() {
       batch.swap(pending_);
       last = seq_;
     }
+    DropSuperseded(&batch);
     absl::Status status = store_->Apply(batch);
     batch.clear();
     std::vector<std::function<void(absl::Status)>> ready;

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "runtime/clock.h"
@@ -170,7 +171,9 @@ class Assigner {
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, RepState> reps_;
   absl::flat_hash_map<std::string, TeamCursor> teams_;
-  absl::flat_hash_map<std::string, Assignment> leads_;
+  // Node-based: growing the map moves pointers, not assignments, so a resize
+  // under mu_ stays cheap at millions of leads.
+  absl::node_hash_map<std::string, Assignment> leads_;
   absl::flat_hash_map<std::string, std::string> by_email_;  // -> lead id
   uint64_t seq_ = 0;  // the last change number handed out
   std::vector<StateChange> pending_;

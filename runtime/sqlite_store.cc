@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -62,6 +64,15 @@ CREATE TABLE lead_events (
 CREATE INDEX lead_events_by_lead ON lead_events (lead_id, id);
 CREATE INDEX assignments_by_owner ON assignments (owner, status);
 CREATE INDEX assignments_by_seq ON assignments (seq);
+)sql",
+    // 3: drop the two assignment indexes again. Every commit rewrote their
+    // pages scattered by owner and by seq, and they halved what the store
+    // could commit per second (bench/state_bench, BM_SqliteApply); the
+    // queries they served are `leadroute state`'s, which now scan, and
+    // Load, which sorts in memory.
+    R"sql(
+DROP INDEX assignments_by_owner;
+DROP INDEX assignments_by_seq;
 )sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
@@ -291,8 +302,8 @@ absl::Status SqliteStore::Step(sqlite3_stmt* stmt, absl::string_view what) {
 
 absl::StatusOr<StateSnapshot> SqliteStore::Load() {
   StateSnapshot out;
-  const std::string assignments = absl::StrCat(
-      "SELECT ", kAssignmentColumns, " FROM assignments ORDER BY seq");
+  const std::string assignments =
+      absl::StrCat("SELECT ", kAssignmentColumns, " FROM assignments");
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, assignments.c_str(), -1, &s, nullptr) !=
       SQLITE_OK) {
@@ -302,6 +313,9 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
     out.assignments.push_back(ReadAssignment(s));
   }
   sqlite3_finalize(s);
+  std::sort(
+      out.assignments.begin(), out.assignments.end(),
+      [](const Assignment& a, const Assignment& b) { return a.seq < b.seq; });
   if (sqlite3_prepare_v2(db_,
                          "SELECT rep, availability, until_us, note, set_at_us "
                          "FROM rep_status",

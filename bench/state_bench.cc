@@ -1,0 +1,164 @@
+// The cost of remembering who got a lead, in one process, without gRPC:
+// deciding alone (the baseline), then deciding and picking a rep through the
+// Assigner with a store that keeps nothing, then with the real SQLite store
+// (WAL, synchronous=FULL, the writer thread committing whatever accumulated;
+// the time includes waiting for the last lead to be durable). Also SQLite
+// alone: one transaction of N leads' changes, per lead.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "bench/territory_plan.h"
+#include "compiler/compiler.h"
+#include "runtime/assigner.h"
+#include "runtime/sqlite_store.h"
+#include "runtime/tree_policy.h"
+
+namespace {
+
+using leadroute::bench::RandomLead;
+using leadroute::bench::TerritoryPlan;
+namespace rt = leadroute::runtime;
+
+// The territory plan, its rep rules sending every lead to one of 8
+// round-robin teams of 10 instead.
+std::shared_ptr<const rt::Program> TeamPlan() {
+  std::string text = TerritoryPlan(1000);
+  for (int t = 0; t < 8; ++t) {
+    absl::StrAppend(&text, "team t", t, " {\n  strategy = round_robin\n",
+                    "  members = [");
+    for (int m = 0; m < 10; ++m) {
+      absl::StrAppend(&text, m == 0 ? "" : ", ", "r", t * 10 + m);
+    }
+    text += "]\n}\n";
+  }
+  for (int r = 0; r < 100; ++r) {
+    const std::string rep = absl::StrCat(" then rep r", r, " ");
+    for (size_t at = text.find(rep); at != std::string::npos;
+         at = text.find(rep, at)) {
+      text.replace(at, rep.size(), absl::StrCat(" then team t", r % 8, " "));
+    }
+  }
+  return leadroute::compiler::CheckText("plan.route", text).program;
+}
+
+// Keeps nothing: the Assigner's own cost.
+class NullStore final : public rt::StateStore {
+ public:
+  absl::StatusOr<rt::StateSnapshot> Load() override {
+    return rt::StateSnapshot{};
+  }
+  absl::Status Apply(absl::Span<const rt::StateChange>) override {
+    return absl::OkStatus();
+  }
+};
+
+struct TempDir {
+  TempDir() {
+    char name[] = "/tmp/leadroute-state-bench-XXXXXX";
+    path = mkdtemp(name);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+enum class Store { kNone, kNull, kSqlite };
+
+void Route(benchmark::State& state, Store kind) {
+  auto program = TeamPlan();
+  if (program == nullptr) {
+    state.SkipWithError("generated plan has errors");
+    return;
+  }
+  rt::TreePolicy policy(program);
+  std::mt19937 rng(42);
+  std::vector<rt::Lead> leads;
+  for (int i = 0; i < 1024; ++i) leads.push_back(RandomLead(&rng));
+  TempDir dir;
+  rt::SystemClock clock;
+  std::unique_ptr<rt::Assigner> assigner;
+  if (kind != Store::kNone) {
+    std::unique_ptr<rt::StateStore> store;
+    if (kind == Store::kNull) {
+      store = std::make_unique<NullStore>();
+    } else {
+      auto opened = rt::SqliteStore::Open(dir.path + "/leadroute.db");
+      if (!opened.ok()) {
+        state.SkipWithError(std::string(opened.status().message()).c_str());
+        return;
+      }
+      store = *std::move(opened);
+    }
+    assigner = *rt::Assigner::Start(std::move(store), &clock);
+  }
+  const rt::DecideOptions options{absl::Now(), false, {}};
+  rt::AssignInput input;
+  input.ruleset = "plan 1";
+  input.decision_id = "0193a1b2c3d4e5f60718293a4b5c6d7e";
+  uint64_t n = 0, last = 0;
+  for (auto _ : state) {
+    rt::Lead& lead = leads[n & 1023];
+    lead.id = absl::StrCat("lead-", n++);
+    absl::StatusOr<rt::Decision> d = policy.Decide(lead, options);
+    if (assigner != nullptr) {
+      input.email = absl::StrCat("person", n, "@example.com");
+      last = *assigner->Assign(*program, input, &*d);
+    }
+    benchmark::DoNotOptimize(d);
+  }
+  if (assigner != nullptr) (void)assigner->WaitDurable(last);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Decide(benchmark::State& state) { Route(state, Store::kNone); }
+void BM_DecideAssign_NullStore(benchmark::State& state) {
+  Route(state, Store::kNull);
+}
+void BM_DecideAssign_Sqlite(benchmark::State& state) {
+  Route(state, Store::kSqlite);
+}
+BENCHMARK(BM_Decide);
+BENCHMARK(BM_DecideAssign_NullStore);
+BENCHMARK(BM_DecideAssign_Sqlite)->UseRealTime();
+
+// One transaction of range(0) leads, each an assignment, its team's
+// rotation and its history event, as the writer commits them.
+void BM_SqliteApply(benchmark::State& state) {
+  TempDir dir;
+  auto store = *rt::SqliteStore::Open(dir.path + "/leadroute.db");
+  const int per_commit = static_cast<int>(state.range(0));
+  std::vector<rt::StateChange> batch;
+  uint64_t n = 0;
+  const absl::Time now = absl::Now();
+  for (auto _ : state) {
+    batch.clear();
+    for (int i = 0; i < per_commit; ++i, ++n) {
+      rt::Assignment a;
+      a.lead_id = absl::StrCat("lead-", n);
+      a.owner = absl::StrCat("r", n % 80);
+      a.owner_kind = rt::OwnerKind::kRep;
+      a.team = absl::StrCat("t", n % 8);
+      a.email_key = absl::StrCat("person", n, "@example.com");
+      a.decision_id = "0193a1b2c3d4e5f60718293a4b5c6d7e";
+      a.ruleset = "plan 1";
+      a.decided_at = now;
+      a.seq = n;
+      batch.push_back(rt::TeamCursor{a.team, a.owner, {}});
+      batch.push_back(a);
+      batch.push_back(
+          rt::LeadEvent{a.lead_id, now, "assigned", "", a.owner, ""});
+    }
+    if (absl::Status s = store->Apply(batch); !s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * per_commit);
+}
+BENCHMARK(BM_SqliteApply)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
