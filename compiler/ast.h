@@ -178,6 +178,17 @@ struct Expr {
   Span span;
 };
 
+// One test of `team NAME where ...`: a property of each member against a
+// value. For seniority the value names a level (`senior`); for skills and
+// languages it is a string or a lead attribute.
+struct MemberTest {
+  Name property;
+  CompareOp op = CompareOp::kEq;
+  Span op_span;
+  Operand value;
+  Span span;
+};
+
 // One outcome of a rule: `team x`, `rep y`, `queue z`, a lookup call, a
 // label or channel name, a duration, a number, or +/- points.
 struct Target {
@@ -198,6 +209,7 @@ struct Target {
   std::string text;
   int64_t number = 0;  // kNumber, kPoints (signed)
   absl::Duration duration;
+  std::vector<MemberTest> where;  // kTeam: who in the team may take it
   Span span;
 };
 

@@ -1,6 +1,10 @@
 // The check_stages pass; see passes.h.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "compiler/passes.h"
+#include "runtime/program.h"
 
 namespace leadroute::compiler {
 namespace {
@@ -111,8 +115,10 @@ class StageChecker {
 
   void Assign(const ast::Target& t) {
     switch (t.kind) {
-      case TK::kRep:
       case TK::kTeam:
+        for (const ast::MemberTest& m : t.where) MemberTest(m);
+        return;
+      case TK::kRep:
       case TK::kQueue:
         return;
       case TK::kCall: {
@@ -146,6 +152,62 @@ class StageChecker {
         d_->Error(t.span,
                   "an assign rule names an owner: rep NAME, team NAME, "
                   "queue NAME or a table lookup");
+    }
+  }
+
+  // One test of `team NAME where ...`: seniority against a level; skills
+  // or languages containing a string or a string attribute of the lead.
+  void MemberTest(const ast::MemberTest& m) {
+    const std::string& property = m.property.text;
+    if (property == "seniority") {
+      if (m.op == ast::CompareOp::kContains) {
+        d_->Error(m.op_span, "seniority is a level: compare it").hint =
+            "e.g. seniority >= senior";
+      }
+      const std::vector<std::string> levels(std::begin(runtime::kSeniorities),
+                                            std::end(runtime::kSeniorities));
+      if (m.value.kind != ast::Operand::Kind::kAttribute ||
+          std::find(levels.begin(), levels.end(), m.value.name.text) ==
+              levels.end()) {
+        d_->Error(m.value.span, "expected a seniority level").hint = DidYouMean(
+            m.value.kind == ast::Operand::Kind::kAttribute
+                ? m.value.name.text
+                : m.value.literal.text,
+            levels, absl::StrCat("one of: ", absl::StrJoin(levels, ", ")));
+      }
+      return;
+    }
+    if (property != "skills" && property != "languages") {
+      d_->Error(m.property.span,
+                absl::StrCat("a team's members can be chosen by seniority, "
+                             "skills or languages, not `",
+                             property, "`"))
+          .hint = DidYouMean(property, std::vector<std::string>{
+                                           "seniority", "skills", "languages"});
+      return;
+    }
+    if (m.op != ast::CompareOp::kContains) {
+      d_->Error(m.op_span, absl::StrCat(property, " is a list: use `contains`"))
+          .hint = absl::StrCat("e.g. ", property, " contains \"",
+                               property == "skills" ? "payments" : "fr", "\"");
+    }
+    if (m.value.kind == ast::Operand::Kind::kLiteral) {
+      if (m.value.literal.kind != ast::Literal::Kind::kString) {
+        d_->Error(m.value.span, "expected a quoted string or an attribute");
+      }
+      return;
+    }
+    auto it = m_.attributes.find(m.value.name.text);
+    if (it == m_.attributes.end()) {
+      d_->Error(m.value.span,
+                absl::StrCat("unknown attribute `", m.value.name.text, "`"))
+          .hint = DidYouMean(m.value.name.text, m_.attributes);
+    } else if (it->second->type != ast::Type::kString &&
+               it->second->type != ast::Type::kEnum) {
+      d_->Error(m.value.span,
+                absl::StrCat("`", m.value.name.text, "` is ",
+                             TypeArticle(it->second->type), ", not a string"))
+          .notes.push_back({it->second->span, "declared here"});
     }
   }
 

@@ -233,8 +233,15 @@ std::string Target(const ast::Target& t) {
   switch (t.kind) {
     case ast::Target::Kind::kRep:
       return "rep " + t.name.text;
-    case ast::Target::Kind::kTeam:
-      return "team " + t.name.text;
+    case ast::Target::Kind::kTeam: {
+      std::string out = "team " + t.name.text;
+      for (size_t i = 0; i < t.where.size(); ++i) {
+        const ast::MemberTest& m = t.where[i];
+        absl::StrAppend(&out, i ? " and " : " where ", m.property.text, " ",
+                        OpText(m.op), " ", Operand(m.value));
+      }
+      return out;
+    }
     case ast::Target::Kind::kQueue:
       return "queue " + t.name.text;
     case ast::Target::Kind::kCall:
@@ -447,6 +454,14 @@ class Printer {
       line = absl::StrCat("rule ", r.name.text, " when ", Expr(*r.when),
                           " then ", outcome);
       if (line.size() + 2 > kFormatWidth) {
+        // Still too long: each fallback on a line of its own.
+        if (outcome.size() + 9 > kFormatWidth) {
+          outcome.clear();
+          for (size_t i = 0; i < r.outcome.size(); ++i) {
+            absl::StrAppend(&outcome, i ? "\n    else " : "",
+                            Target(r.outcome[i]));
+          }
+        }
         line = absl::StrCat("rule ", r.name.text, " when ", Expr(*r.when),
                             "\n    then ", outcome);
       }

@@ -422,6 +422,7 @@ class Lowerer {
       case ast::Target::Kind::kTeam:
         o.kind = runtime::Owner::Kind::kTeam;
         o.target = p_->team_index.at(o.name);
+        for (const ast::MemberTest& m : t.where) o.where.push_back(Member(m));
         break;
       case ast::Target::Kind::kQueue:
         o.kind = runtime::Owner::Kind::kQueue;
@@ -435,6 +436,24 @@ class Lowerer {
       }
     }
     return o;
+  }
+
+  runtime::MemberTest Member(const ast::MemberTest& m) {
+    runtime::MemberTest out;
+    out.text = std::string(m_.sources.Text(m.span));
+    out.op = Op(m.op, false);
+    if (m.property.text == "seniority") {
+      out.property = runtime::MemberProperty::kSeniority;
+      for (size_t i = 0; i < std::size(runtime::kSeniorities); ++i) {
+        if (m.value.name.text == runtime::kSeniorities[i]) out.level = i;
+      }
+    } else {
+      out.property = m.property.text == "skills"
+                         ? runtime::MemberProperty::kSkills
+                         : runtime::MemberProperty::kLanguages;
+      out.value = Operand(m.value, ValueType::kString, false);
+    }
+    return out;
   }
 
   const Module& m_;

@@ -502,6 +502,9 @@ class Builder {
                  : inner->is_type<g::target_team>() ? ast::Target::Kind::kTeam
                                                     : ast::Target::Kind::kQueue;
       out.name = NameOf(*inner->children[0]);
+      for (size_t i = 1; i < inner->children.size(); ++i) {
+        out.where.push_back(MemberTestOf(*inner->children[i]));
+      }
     } else if (inner->is_type<g::score_delta>()) {
       out.kind = ast::Target::Kind::kPoints;
       if (!absl::SimpleAtoi(AsAbsl(inner->string_view()), &out.number)) {
@@ -524,6 +527,25 @@ class Builder {
       out.text = DecodeString(inner->string_view());
     }
     return out;
+  }
+
+  ast::MemberTest MemberTestOf(const Node& n) {
+    // n is a member_test: member_property, the operator, member_value.
+    ast::MemberTest t;
+    t.span = SpanOf(n);
+    t.property = NameOf(*n.children[0]);
+    t.op = OpOf(*n.children[1]);
+    t.op_span = SpanOf(*n.children[1]);
+    const Node& value = *n.children[2];
+    t.value.span = SpanOf(value);
+    if (const Node* text = Child(value, 0); text != nullptr) {
+      t.value.kind = ast::Operand::Kind::kLiteral;
+      t.value.literal = Lit(*text);
+    } else {
+      t.value.kind = ast::Operand::Kind::kAttribute;
+      t.value.name = NameOf(value);
+    }
+    return t;
   }
 
   ast::Rule RuleOf(const Node& n) {
@@ -630,8 +652,9 @@ using Selector = pegtl::parse_tree::selector<
         g::rhs, g::operand, g::call, g::attr_ref, g::string_lit,
         g::duration_lit, g::number_lit, g::bool_lit, g::list_lit, g::value,
         g::target, g::target_rep, g::target_team, g::target_queue,
-        g::score_delta, g::fallback, g::test_decl, g::test_name, g::test_at,
-        g::test_lead, g::test_expect, g::expect_item, g::expect_name>>;
+        g::member_test, g::member_property, g::member_value, g::score_delta,
+        g::fallback, g::test_decl, g::test_name, g::test_at, g::test_lead,
+        g::test_expect, g::expect_item, g::expect_name>>;
 
 }  // namespace
 

@@ -54,6 +54,9 @@ template<> inline constexpr const char* error_message< expr > = "expected a cond
 template<> inline constexpr const char* error_message< not_expr > = "expected a condition after `not`";
 template<> inline constexpr const char* error_message< paren_close > = "expected `)` to close the parenthesis";
 template<> inline constexpr const char* error_message< target > = "expected an outcome: rep NAME, team NAME, queue NAME, a lookup, a label, a duration or +/- points";
+template<> inline constexpr const char* error_message< member_tests > = "expected a test of the team's members after `where`, e.g. seniority >= senior or languages contains \"fr\"";
+template<> inline constexpr const char* error_message< member_op > = "expected a comparison: ==, !=, <, <=, >, >= (seniority) or contains (skills, languages)";
+template<> inline constexpr const char* error_message< member_value > = "expected a seniority level, a quoted string or an attribute's name";
 template<> inline constexpr const char* error_message< rule_name > = "expected the rule's name, e.g. rule enterprise_emea when ...";
 template<> inline constexpr const char* error_message< rule_when > = "expected `when` and a condition after the rule's name";
 template<> inline constexpr const char* error_message< condition_expr > = "expected a condition after `when`";

@@ -12,6 +12,7 @@
 //   table region: string -> string { "DE": "EMEA" ... }
 //   score { rule big when employees >= 1000 then +30 }
 //   assign { rule x when ... then team a else queue q  otherwise queue q }
+//   assign { rule y when ... then team a where seniority >= senior ... }
 //   priority { labels urgent > high > normal  rule ... otherwise normal }
 //   sla { ... }  channel { ... }
 //   test "name" { lead { ... } expect { ... } }
@@ -244,7 +245,16 @@ struct expr : or_expr {};
 
 // ---- stages -------------------------------------------------------------
 struct target_rep : if_must< kw_rep, ws, entity_name > {};
-struct target_team : if_must< kw_team, ws, entity_name > {};
+// `team NAME where seniority >= senior and languages contains language`:
+// which members may take the lead.
+struct kw_where : key< TAO_PEGTL_STRING( "where" ) > {};
+struct member_property : name {};
+struct member_op : sor< op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_contains > {};
+struct member_value : sor< string_lit, name > {};
+struct member_test : if_must< member_property, ws, member_op, ws, member_value > {};
+struct member_tests : list< member_test, seq< ws, kw_and, ws > > {};
+struct member_filter : if_must< kw_where, ws, member_tests > {};
+struct target_team : if_must< kw_team, ws, entity_name, opt< ws, member_filter > > {};
 struct target_queue : if_must< kw_queue, ws, entity_name > {};
 struct score_delta : seq< one< '+', '-' >, plus< digit >, not_at< identifier_other > > {};
 struct target : sor< target_rep, target_team, target_queue, score_delta, duration_lit, number_lit,

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 
@@ -74,6 +75,54 @@ void DropSuperseded(std::vector<StateChange>* batch) {
     ++kept;
   }
   batch->resize(kept);
+}
+
+// Why `rep` may not take the lead under a team's `where` tests; empty when
+// they pass them all.
+std::string Ineligible(const Rep& rep, const std::vector<MemberCheck>& where) {
+  for (const MemberCheck& m : where) {
+    bool pass = false;
+    if (m.property == MemberProperty::kSeniority) {
+      const int have = rep.seniority;
+      switch (m.op) {
+        case CompareOp::kEq:
+          pass = have == m.level;
+          break;
+        case CompareOp::kNe:
+          pass = have != m.level;
+          break;
+        case CompareOp::kLt:
+          pass = have < m.level;
+          break;
+        case CompareOp::kLe:
+          pass = have <= m.level;
+          break;
+        case CompareOp::kGt:
+          pass = have > m.level;
+          break;
+        case CompareOp::kGe:
+          pass = have >= m.level;
+          break;
+        default:
+          break;
+      }
+      pass = pass && have >= 0;  // a rep with no seniority passes no test
+    } else if (m.value) {
+      const std::vector<std::string>& list =
+          m.property == MemberProperty::kSkills ? rep.skills : rep.languages;
+      pass = std::any_of(list.begin(), list.end(), [&](const std::string& x) {
+        return absl::EqualsIgnoreCase(x, *m.value);
+      });
+    }
+    if (!pass) {
+      return absl::StrCat("not eligible (where ", m.text,
+                          m.property != MemberProperty::kSeniority && !m.value
+                              ? ": the lead has no value for it"
+                              : "",
+                          ")");
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -270,12 +319,14 @@ std::string Assigner::Unavailable(const Program& p, int index,
   return "";
 }
 
-int Assigner::PickFromTeam(const Program& p, int index, absl::Time now,
-                           std::vector<std::string>* skipped) {
+int Assigner::PickFromTeam(const Program& p, int index,
+                           const std::vector<MemberCheck>& where,
+                           absl::Time now, std::vector<std::string>* skipped) {
   const Team& team = p.teams[index];
   std::vector<int> able;  // positions in team.members, in member order
   for (size_t i = 0; i < team.members.size(); ++i) {
-    std::string why = Unavailable(p, team.members[i], now);
+    std::string why = Ineligible(p.reps[team.members[i]], where);
+    if (why.empty()) why = Unavailable(p, team.members[i], now);
     if (why.empty()) {
       able.push_back(static_cast<int>(i));
     } else {
@@ -459,7 +510,7 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
                                          ": not a team of the live ruleset"));
           continue;
         }
-        rep = PickFromTeam(p, c.index, now, &skipped);
+        rep = PickFromTeam(p, c.index, c.where, now, &skipped);
         if (rep >= 0) {
           a.team = c.name;
           break;
@@ -568,7 +619,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
                          "\" is not a team of the live ruleset"));
       }
       std::vector<std::string> skipped;
-      const int rep = PickFromTeam(p, target.index, now, &skipped);
+      const int rep = PickFromTeam(p, target.index, {}, now, &skipped);
       if (rep < 0) {
         return absl::FailedPreconditionError(
             absl::StrCat("to.team: nobody in team ", target.name,

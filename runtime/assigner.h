@@ -30,6 +30,9 @@
 //   weight is frozen, not accumulated.
 // - least_loaded: fewest open leads; ties go to the rep who waited longest
 //   since their last lead, then to member order.
+// - A team candidate with `where` tests (seniority, skills, languages)
+//   considers only the members who pass them; the strategy runs over those,
+//   on the team's one rotation.
 // - Candidates are tried in order (rule's first choice, then `else`); a
 //   queue always takes the lead. When none can, the lead is recorded as
 //   unassigned with the reasons, never dropped.
@@ -150,9 +153,11 @@ class Assigner {
   uint64_t Append(StateChange change);
   // Empty when rep `index` can take a lead at `now`, else why not.
   std::string Unavailable(const Program& p, int index, absl::Time now) const;
-  // The rep of team `index` who takes the next lead, or -1 (reasons added
-  // to `skipped`). Advances the team's rotation.
-  int PickFromTeam(const Program& p, int index, absl::Time now,
+  // The rep of team `index` who takes the next lead among the members who
+  // pass `where`, or -1 (reasons added to `skipped`). Advances the team's
+  // rotation.
+  int PickFromTeam(const Program& p, int index,
+                   const std::vector<MemberCheck>& where, absl::Time now,
                    std::vector<std::string>* skipped);
   // Counts a new open lead for `rep` at `now`.
   void Took(const std::string& rep, absl::Time now);

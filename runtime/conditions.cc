@@ -233,13 +233,24 @@ bool ChooseOwner(const Rule& r, const EvalContext& c, Decision* d) {
     Candidate next;
     switch (o.kind) {
       case Owner::Kind::kRep:
-        next = {OwnerKind::kRep, o.name, o.target};
+        next = {OwnerKind::kRep, o.name, o.target, {}};
         break;
       case Owner::Kind::kTeam:
-        next = {OwnerKind::kTeam, o.name, o.target};
+        next = {OwnerKind::kTeam, o.name, o.target, {}};
+        for (const MemberTest& m : o.where) {
+          MemberCheck check{m.property, m.op, m.level, std::nullopt, m.text};
+          if (m.property != MemberProperty::kSeniority) {
+            std::optional<Value> v = Eval(m.value, c);
+            if (const auto* text =
+                    v ? std::get_if<std::string>(&*v) : nullptr) {
+              check.value = absl::AsciiStrToLower(*text);
+            }
+          }
+          next.where.push_back(std::move(check));
+        }
         break;
       case Owner::Kind::kQueue:
-        next = {OwnerKind::kQueue, o.name, -1};
+        next = {OwnerKind::kQueue, o.name, -1, {}};
         break;
       case Owner::Kind::kLookup: {
         std::optional<Value> key = Eval(o.key, c);
@@ -251,8 +262,10 @@ bool ChooseOwner(const Rule& r, const EvalContext& c, Decision* d) {
         const auto& index =
             o.lookup_gives_team ? c.program.team_index : c.program.rep_index;
         auto found = index.find(name);
-        next = {o.lookup_gives_team ? OwnerKind::kTeam : OwnerKind::kRep, name,
-                found == index.end() ? -1 : found->second};
+        next = {o.lookup_gives_team ? OwnerKind::kTeam : OwnerKind::kRep,
+                name,
+                found == index.end() ? -1 : found->second,
+                {}};
         break;
       }
     }

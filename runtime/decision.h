@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "runtime/value.h"
 
 namespace leadroute::runtime {
 
@@ -41,10 +42,26 @@ inline const char* OwnerKindName(OwnerKind k) {
 
 // One owner an assign rule offers, in the order they are tried: the first
 // choice, then its `else` fallbacks, with table lookups resolved.
+// A rep property a team's members can be chosen by.
+enum class MemberProperty { kSeniority, kSkills, kLanguages };
+
+// One test of `team NAME where ...`, its value read from the lead: only
+// members who pass every test of their candidate may take the lead.
+struct MemberCheck {
+  MemberProperty property = MemberProperty::kSeniority;
+  CompareOp op = CompareOp::kGe;  // skills and languages: kContains
+  int level = -1;                 // seniority: index into kSeniorities
+  // skills and languages: the text sought, lower-cased; none when the
+  // lead has no value for it (then nobody passes).
+  std::optional<std::string> value;
+  std::string text;  // as written
+};
+
 struct Candidate {
   OwnerKind kind = OwnerKind::kNone;
   std::string name;
-  int index = -1;  // kRep, kTeam: into Program::reps or ::teams
+  int index = -1;                  // kRep, kTeam: into Program::reps or ::teams
+  std::vector<MemberCheck> where;  // kTeam only
 };
 
 // The rule that set one output.

@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "runtime/decision.h"
 #include "runtime/decision_tree.h"
 #include "runtime/value.h"
 
@@ -61,18 +62,6 @@ struct Operand {
   int table = -1;
   Value constant;
   std::unique_ptr<Operand> arg;
-};
-
-enum class CompareOp {
-  kEq,
-  kNe,
-  kLt,
-  kLe,
-  kGt,
-  kGe,
-  kStartsWith,
-  kEndsWith,
-  kContains
 };
 
 struct Cond {
@@ -136,6 +125,15 @@ struct Team {
   Strategy strategy = Strategy::kRoundRobin;
 };
 
+// One test of `team NAME where ...`.
+struct MemberTest {
+  MemberProperty property = MemberProperty::kSeniority;
+  CompareOp op = CompareOp::kGe;  // skills and languages: kContains
+  int level = -1;                 // seniority: index into kSeniorities
+  Operand value;                  // skills and languages: the text sought
+  std::string text;               // as written, for reasons
+};
+
 // One choice of an assign outcome.
 struct Owner {
   enum class Kind { kRep, kTeam, kQueue, kLookup };
@@ -145,6 +143,7 @@ struct Owner {
   Operand key;       // kLookup: tables[table][key] names a rep or team
   int table = -1;
   bool lookup_gives_team = false;
+  std::vector<MemberTest> where;  // kTeam: who in the team may take it
 };
 
 struct Rule {

@@ -30,6 +30,19 @@ inline ValueType TypeOf(const Value& v) {
   return static_cast<ValueType>(v.index());
 }
 
+// How a condition compares two values.
+enum class CompareOp {
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kStartsWith,
+  kEndsWith,
+  kContains
+};
+
 // The name a rule author writes for the type: "string", "int", ...
 absl::string_view TypeName(ValueType type);
 

@@ -32,6 +32,7 @@ ruleset "t" version "1"
 schema {
   email: string
   region: string default "na"
+  language: string
 }
 rep a { weight = 5 }
 rep b { }
@@ -54,6 +55,11 @@ rep nyc {
   hours = mon-fri 09:00-17:00
   daily_cap = 2
 }
+rep jr_fr { seniority = junior languages = ["fr"] }
+rep sr_fr { seniority = senior languages = ["FR", "en"] skills = ["payments"] }
+rep lead_de { seniority = lead languages = ["de"] }
+rep unrated { languages = ["fr"] }
+team mixed { members = [jr_fr, sr_fr, lead_de, unrated] }
 team rr { members = [a, b, c] strategy = round_robin }
 team rr4 { members = [a, b, c, d] strategy = round_robin }
 team heavy { members = [a, b, c] strategy = weighted }
@@ -73,6 +79,12 @@ assign {
   rule emea when region == "emea" then team emea else team us else queue overflow
   rule paris_only when region == "paris" then team emea
   rule direct when region == "direct" then rep nyc else queue overflow
+  rule senior_lang when region == "senior_lang"
+    then team mixed where seniority >= senior and languages contains language
+    else queue overflow
+  rule payments when region == "payments" then team mixed where skills contains "payments"
+  rule junior when region == "junior" then team mixed where seniority < mid
+  rule speaks when region == "speaks" then team mixed where languages contains language
   otherwise queue overflow
 }
 )";
@@ -115,9 +127,11 @@ class AssignerTest : public testing::Test {
 
   // Routes lead `id` and waits until it is durable.
   Decision Route(const std::string& id, const std::string& region,
-                 const std::string& email = "", bool reroute = false) {
+                 const std::string& email = "", bool reroute = false,
+                 const std::string& language = "") {
     Lead lead{id, {{"region", Value(region)}}};
     if (!email.empty()) lead.attributes["email"] = Value(email);
+    if (!language.empty()) lead.attributes["language"] = Value(language);
     absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
     EXPECT_TRUE(d.ok()) << d.status();
     absl::StatusOr<uint64_t> seq = assigner_->Assign(
@@ -158,6 +172,54 @@ TEST_F(AssignerTest, RoundRobinRotatesStrictly) {
   for (int i = 0; i < 6; ++i)
     owners.push_back(Owner(absl::StrCat("L", i), "rr"));
   EXPECT_EQ(owners, (std::vector<std::string>{"a", "b", "c", "a", "b", "c"}));
+}
+
+TEST_F(AssignerTest, WhereTestsChooseAmongEligibleMembers) {
+  auto owner = [&](const std::string& id, const std::string& region,
+                   const std::string& language = "") {
+    return Route(id, region, "", false, language).owner;
+  };
+  // Seniority at least senior and the lead's language (case-insensitive).
+  EXPECT_EQ(owner("S1", "senior_lang", "fr"), "sr_fr");
+  EXPECT_EQ(owner("S2", "senior_lang", "de"), "lead_de");
+  EXPECT_EQ(owner("S3", "senior_lang", "EN"), "sr_fr");
+  // A skill; below a level (a rep with no seniority passes no such test).
+  EXPECT_EQ(owner("P1", "payments"), "sr_fr");
+  EXPECT_EQ(owner("J1", "junior"), "jr_fr");
+  EXPECT_EQ(owner("J2", "junior"), "jr_fr");
+  // Round robin over the eligible members only, on the team's one
+  // rotation: J2 went to jr_fr, so the French speakers go on from sr_fr,
+  // skipping lead_de.
+  std::vector<std::string> french;
+  for (int i = 0; i < 6; ++i) {
+    french.push_back(owner(absl::StrCat("F", i), "speaks", "fr"));
+  }
+  EXPECT_EQ(french, (std::vector<std::string>{"sr_fr", "unrated", "jr_fr",
+                                              "sr_fr", "unrated", "jr_fr"}));
+}
+
+TEST_F(AssignerTest, NobodyEligibleFallsThroughWithReasons) {
+  Decision d = Route("N1", "senior_lang", "", false, "es");
+  EXPECT_EQ(d.owner, "overflow");
+  EXPECT_EQ(d.owner_kind, OwnerKind::kQueue);
+  ASSERT_EQ(d.skipped.size(), 4u);
+  EXPECT_EQ(d.skipped[0],
+            "team mixed: jr_fr not eligible (where seniority >= senior)");
+  EXPECT_EQ(d.skipped[1],
+            "team mixed: sr_fr not eligible (where languages contains "
+            "language)");
+  // A lead without the attribute matches nobody, and says so.
+  d = Route("N2", "senior_lang");
+  EXPECT_EQ(d.owner, "overflow");
+  ASSERT_EQ(d.skipped.size(), 4u);
+  EXPECT_EQ(d.skipped[1],
+            "team mixed: sr_fr not eligible (where languages contains "
+            "language: the lead has no value for it)");
+  // With no fallback the lead is kept, unassigned.
+  d = Route("N3", "speaks", "", false, "ja");
+  EXPECT_EQ(d.owner_kind, OwnerKind::kNone);
+  ASSERT_TRUE(assigner_->Get("N3").has_value());
+  EXPECT_EQ(assigner_->Get("N3")->status, LeadStatus::kUnassigned);
 }
 
 TEST_F(AssignerTest, ConcurrentRoundRobinGivesEachRepExactlyK) {

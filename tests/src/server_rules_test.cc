@@ -81,7 +81,7 @@ TEST_F(ServerRulesTest, RouteDecidesByTheRules) {
   for (const v1::RuleRef& r : d.decided_by()) {
     if (r.stage() == "assign") assign.push_back(r.rule() + "@" + r.location());
   }
-  EXPECT_THAT(assign, testing::ElementsAre("na_enterprise@acme.route:60"));
+  EXPECT_THAT(assign, testing::ElementsAre("na_enterprise@acme.route:61"));
 }
 
 TEST_F(ServerRulesTest, BatchRejectsOnlyTheLeadThatBreaksTheSchema) {
