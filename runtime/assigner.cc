@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "runtime/conditions.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -18,28 +19,9 @@ constexpr absl::Duration kRecentWindow = absl::Hours(24 * 8);
 constexpr const char* kDayNames[] = {"Mon", "Tue", "Wed", "Thu",
                                      "Fri", "Sat", "Sun"};
 
+// Monday = 0 ... Sunday = 6: absl::Weekday's own order.
 int DayIndex(absl::CivilDay day) {
-  switch (absl::GetWeekday(day)) {
-    case absl::Weekday::monday:
-      return 0;
-    case absl::Weekday::tuesday:
-      return 1;
-    case absl::Weekday::wednesday:
-      return 2;
-    case absl::Weekday::thursday:
-      return 3;
-    case absl::Weekday::friday:
-      return 4;
-    case absl::Weekday::saturday:
-      return 5;
-    case absl::Weekday::sunday:
-      return 6;
-  }
-  return 0;
-}
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+  return static_cast<int>(absl::GetWeekday(day));
 }
 
 // Assignments of `times` (ascending) at or after `from`.
@@ -83,30 +65,9 @@ std::string Ineligible(const Rep& rep, const std::vector<MemberCheck>& where) {
   for (const MemberCheck& m : where) {
     bool pass = false;
     if (m.property == MemberProperty::kSeniority) {
-      const int have = rep.seniority;
-      switch (m.op) {
-        case CompareOp::kEq:
-          pass = have == m.level;
-          break;
-        case CompareOp::kNe:
-          pass = have != m.level;
-          break;
-        case CompareOp::kLt:
-          pass = have < m.level;
-          break;
-        case CompareOp::kLe:
-          pass = have <= m.level;
-          break;
-        case CompareOp::kGt:
-          pass = have > m.level;
-          break;
-        case CompareOp::kGe:
-          pass = have >= m.level;
-          break;
-        default:
-          break;
-      }
-      pass = pass && have >= 0;  // a rep with no seniority passes no test
+      // A rep with no seniority passes no test of it.
+      pass = rep.seniority >= 0 && Compare(Value(int64_t{rep.seniority}), m.op,
+                                           Value(int64_t{m.level}));
     } else if (m.value) {
       const std::vector<std::string>& list =
           m.property == MemberProperty::kSkills ? rep.skills : rep.languages;
@@ -273,7 +234,7 @@ std::string Assigner::Unavailable(const Program& p, int index,
     const RepStatus& s = *state->status;
     return absl::StrCat(
         s.availability == Availability::kAway ? "away" : "out of office",
-        s.until ? absl::StrCat(" until ", Rfc3339(*s.until)) : "");
+        s.until ? absl::StrCat(" until ", Rfc3339Seconds(*s.until)) : "");
   }
   const absl::CivilMinute local = absl::ToCivilMinute(now, rep.timezone);
   const absl::CivilDay day(local);

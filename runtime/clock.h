@@ -5,11 +5,17 @@
 #define LEADROUTE_RUNTIME_CLOCK_H_
 
 #include <atomic>
+#include <string>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace leadroute::runtime {
+
+// "2026-11-23T15:00:00Z": a time as people read it in reasons and listings.
+inline std::string Rfc3339Seconds(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
 
 class Clock {
  public:

@@ -243,7 +243,7 @@ bool ChooseOwner(const Rule& r, const EvalContext& c, Decision* d) {
             std::optional<Value> v = Eval(m.value, c);
             if (const auto* text =
                     v ? std::get_if<std::string>(&*v) : nullptr) {
-              check.value = absl::AsciiStrToLower(*text);
+              check.value = *text;
             }
           }
           next.where.push_back(std::move(check));

@@ -51,8 +51,8 @@ struct MemberCheck {
   MemberProperty property = MemberProperty::kSeniority;
   CompareOp op = CompareOp::kGe;  // skills and languages: kContains
   int level = -1;                 // seniority: index into kSeniorities
-  // skills and languages: the text sought, lower-cased; none when the
-  // lead has no value for it (then nobody passes).
+  // skills and languages: the text sought (matched ignoring case); none
+  // when the lead has no value for it (then nobody passes).
   std::optional<std::string> value;
   std::string text;  // as written
 };

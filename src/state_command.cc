@@ -7,18 +7,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "runtime/clock.h"
 #include "runtime/sqlite_store.h"
 #include "src/commands.h"
 
 namespace leadroute {
 namespace {
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
 std::string Optional(const std::optional<absl::Time>& t) {
-  return t ? Rfc3339(*t) : "";
+  return t ? runtime::Rfc3339Seconds(*t) : "";
 }
 
 void Print(const nlohmann::json& row) {
@@ -66,16 +63,17 @@ int StateCommand(const StateFlags& flags) {
                {"ruleset", a.ruleset},
                {"priority", a.priority},
                {"channel", a.channel},
-               {"decided_at", Rfc3339(a.decided_at)},
+               {"decided_at", runtime::Rfc3339Seconds(a.decided_at)},
                {"respond_by", Optional(a.respond_by)},
                {"ended_at", Optional(a.ended_at)},
                {"repeat_of", a.repeat_of}});
       } else {
-        std::printf(
-            "%-24s %-12s %-6s %-16s %-10s %-20s %-20s\n", a.lead_id.c_str(),
-            a.owner.c_str(), runtime::OwnerKindName(a.owner_kind),
-            a.team.c_str(), runtime::LeadStatusName(a.status),
-            Rfc3339(a.decided_at).c_str(), Optional(a.respond_by).c_str());
+        std::printf("%-24s %-12s %-6s %-16s %-10s %-20s %-20s\n",
+                    a.lead_id.c_str(), a.owner.c_str(),
+                    runtime::OwnerKindName(a.owner_kind), a.team.c_str(),
+                    runtime::LeadStatusName(a.status),
+                    runtime::Rfc3339Seconds(a.decided_at).c_str(),
+                    Optional(a.respond_by).c_str());
       }
     }
     return kExitOk;
@@ -98,14 +96,14 @@ int StateCommand(const StateFlags& flags) {
                {"owner_kind", runtime::OwnerKindName(r.kind)},
                {"open", r.open},
                {"total", r.total},
-               {"latest", Rfc3339(r.last_decided_at)}});
+               {"latest", runtime::Rfc3339Seconds(r.last_decided_at)}});
       } else {
         std::printf("%-16s %-6s %8lld %8lld %-20s\n",
                     r.owner.empty() ? "(unassigned)" : r.owner.c_str(),
                     runtime::OwnerKindName(r.kind),
                     static_cast<long long>(r.open),
                     static_cast<long long>(r.total),
-                    Rfc3339(r.last_decided_at).c_str());
+                    runtime::Rfc3339Seconds(r.last_decided_at).c_str());
       }
     }
     return kExitOk;
@@ -124,15 +122,15 @@ int StateCommand(const StateFlags& flags) {
   }
   for (const runtime::LeadEvent& e : *events) {
     if (flags.json) {
-      Print({{"at", Rfc3339(e.at)},
+      Print({{"at", runtime::Rfc3339Seconds(e.at)},
              {"kind", e.kind},
              {"from", e.from},
              {"to", e.to},
              {"reason", e.reason}});
     } else {
       std::printf(
-          "%s  %-10s %s -> %s%s\n", Rfc3339(e.at).c_str(), e.kind.c_str(),
-          e.from.empty() ? "-" : e.from.c_str(),
+          "%s  %-10s %s -> %s%s\n", runtime::Rfc3339Seconds(e.at).c_str(),
+          e.kind.c_str(), e.from.empty() ? "-" : e.from.c_str(),
           e.to.empty() ? "-" : e.to.c_str(),
           e.reason.empty() ? "" : absl::StrCat("  (", e.reason, ")").c_str());
     }
