@@ -53,6 +53,10 @@ class NullStore final : public rt::StateStore {
   absl::Status Apply(absl::Span<const rt::StateChange>) override {
     return absl::OkStatus();
   }
+  absl::StatusOr<std::vector<rt::LeadEvent>> EventsAfter(uint64_t,
+                                                         int) override {
+    return std::vector<rt::LeadEvent>{};
+  }
 };
 
 struct TempDir {
@@ -147,8 +151,13 @@ void BM_SqliteApply(benchmark::State& state) {
       a.seq = n;
       batch.push_back(rt::TeamCursor{a.team, a.owner, {}});
       batch.push_back(a);
-      batch.push_back(
-          rt::LeadEvent{a.lead_id, now, "assigned", "", a.owner, ""});
+      rt::LeadEvent e;
+      e.lead_id = a.lead_id;
+      e.at = now;
+      e.kind = "assigned";
+      e.to = a.owner;
+      e.id = n;
+      batch.push_back(std::move(e));
     }
     if (absl::Status s = store->Apply(batch); !s.ok()) {
       state.SkipWithError(std::string(s.message()).c_str());

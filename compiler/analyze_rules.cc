@@ -80,6 +80,8 @@ void AnalyzeRules(const Module& module,
         break;
       }
       case TreeFinding::Kind::kFallThrough: {
+        // A lead that no escalate rule picks simply has no escalation.
+        if (stage.kind == ast::StageKind::kEscalate) break;
         std::string message =
             absl::StrCat("some leads match no rule of the ", stage_name,
                          " stage, e.g. ", f.example);

@@ -15,6 +15,8 @@ absl::string_view StageName(StageKind kind) {
       return "sla";
     case StageKind::kChannel:
       return "channel";
+    case StageKind::kEscalate:
+      return "escalate";
   }
   return "?";
 }

@@ -221,7 +221,7 @@ struct Rule {
   Span span;
 };
 
-enum class StageKind { kScore, kAssign, kPriority, kSla, kChannel };
+enum class StageKind { kScore, kAssign, kPriority, kSla, kChannel, kEscalate };
 
 struct Stage {
   StageKind kind = StageKind::kAssign;
@@ -229,6 +229,26 @@ struct Stage {
   std::vector<Name> labels;  // priority only: most urgent first
   Span labels_span;
   std::vector<Rule> rules;  // in order; `otherwise` included where written
+  Span span;
+};
+
+// `at 80% notify [manager|owner]` or `at 100% reassign to T else T ...`.
+struct EscalationStep {
+  int64_t percent = 0;
+  Span percent_span;
+  bool reassign = false;
+  std::optional<Name> notify_whom;  // notify: manager or owner
+  std::vector<Target> to;           // reassign: next_rep, manager, rep,
+                                    // team or queue, in order
+  Span span;
+};
+
+// `escalation NAME { steps and properties }`: what happens to a lead whose
+// owner does not contact it in time.
+struct Escalation {
+  Name name;
+  std::vector<EscalationStep> steps;  // as written
+  std::vector<Property> properties;   // max_hops, clock
   Span span;
 };
 
@@ -247,8 +267,8 @@ struct Test {
   Span span;
 };
 
-using Declaration =
-    std::variant<RulesetHeader, Include, Schema, Entity, Table, Stage, Test>;
+using Declaration = std::variant<RulesetHeader, Include, Schema, Entity, Table,
+                                 Escalation, Stage, Test>;
 
 struct File {
   int source = -1;  // id in the SourceSet

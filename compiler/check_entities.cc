@@ -20,7 +20,8 @@ enum class PropType {
   kNameList,
   kSeniority,
   kStrategy,
-  kDays
+  kDays,
+  kRep,
 };
 
 struct PropSpec {
@@ -39,6 +40,7 @@ constexpr PropSpec kRepProps[] = {
 constexpr PropSpec kTeamProps[] = {
     {"members", PropType::kNameList},
     {"strategy", PropType::kStrategy},
+    {"manager", PropType::kRep},
 };
 
 using runtime::kSeniorities;
@@ -55,7 +57,7 @@ bool OneOf(const std::string& v, const char* const (&options)[N]) {
 
 class EntityChecker {
  public:
-  explicit EntityChecker(Diagnostics* d) : d_(d) {}
+  EntityChecker(const Module& m, Diagnostics* d) : m_(m), d_(d) {}
 
   void Check(const ast::Entity& e) {
     if (e.kind == ast::Entity::Kind::kQueue) return;
@@ -210,6 +212,13 @@ class EntityChecker {
           }
         }
         return;
+      case PropType::kRep:
+        if (Expect(*lit, Kind::kName, p, "a rep's name") &&
+            !m_.reps.contains(lit->text)) {
+          d_->Error(lit->span, absl::StrCat("undefined rep `", lit->text, "`"))
+              .hint = DidYouMean(lit->text, m_.reps);
+        }
+        return;
       case PropType::kHours:
         return;
     }
@@ -236,13 +245,14 @@ class EntityChecker {
     }
   }
 
+  const Module& m_;
   Diagnostics* d_;
 };
 
 }  // namespace
 
 void CheckEntities(const Module& module, Diagnostics* diagnostics) {
-  EntityChecker checker(diagnostics);
+  EntityChecker checker(module, diagnostics);
   module.ForEach<ast::Entity>([&](const ast::Entity& e) { checker.Check(e); });
 }
 

@@ -109,6 +109,16 @@ class StageChecker {
                 "e.g. then phone, then email, then linkedin";
           }
           break;
+        case StageKind::kEscalate:
+          if (t.kind != TK::kName) {
+            d_->Error(t.span, "an escalate rule names an escalation policy")
+                .hint = "e.g. then standard, with escalation standard { ... }";
+          } else if (!m_.escalations.contains(t.name.text)) {
+            d_->Error(t.span,
+                      absl::StrCat("undefined escalation `", t.name.text, "`"))
+                .hint = DidYouMean(t.name.text, m_.escalations);
+          }
+          break;
       }
     }
   }

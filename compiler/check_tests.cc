@@ -8,8 +8,8 @@ namespace {
 
 using TK = ast::Target::Kind;
 
-constexpr const char* kOutputs[] = {"owner", "priority", "sla", "channel",
-                                    "score"};
+constexpr const char* kOutputs[] = {"owner",   "priority",   "sla",
+                                    "channel", "escalation", "score"};
 
 class TestChecker {
  public:
@@ -109,6 +109,15 @@ class TestChecker {
       if (v.kind != TK::kDuration) d_->Error(v.span, "expect a duration");
     } else if (out == "channel") {
       if (v.kind != TK::kName) d_->Error(v.span, "expect a channel name");
+    } else if (out == "escalation") {
+      if (v.kind != TK::kName) {
+        d_->Error(v.span, "expect an escalation's name, or none");
+      } else if (v.name.text != "none" &&
+                 !m_.escalations.contains(v.name.text)) {
+        d_->Error(v.span,
+                  absl::StrCat("undefined escalation `", v.name.text, "`"))
+            .hint = DidYouMean(v.name.text, m_.escalations);
+      }
     } else if (out == "score") {
       if (v.kind != TK::kNumber && v.kind != TK::kPoints) {
         d_->Error(v.span, "expect a whole number");
@@ -117,14 +126,17 @@ class TestChecker {
       std::vector<std::string> all(std::begin(kOutputs), std::end(kOutputs));
       d_->Error(e.output.span, absl::StrCat("unknown output `", out, "`"))
           .hint =
-          DidYouMean(out, all, "outputs: owner, priority, sla, channel, score");
+          DidYouMean(out, all,
+                     "outputs: owner, priority, sla, channel, escalation, "
+                     "score");
       return;
     }
     if (out != "owner" &&
-        !m_.stages.contains(out == "priority"  ? ast::StageKind::kPriority
-                            : out == "sla"     ? ast::StageKind::kSla
-                            : out == "channel" ? ast::StageKind::kChannel
-                                               : ast::StageKind::kScore)) {
+        !m_.stages.contains(out == "priority"     ? ast::StageKind::kPriority
+                            : out == "sla"        ? ast::StageKind::kSla
+                            : out == "channel"    ? ast::StageKind::kChannel
+                            : out == "escalation" ? ast::StageKind::kEscalate
+                                                  : ast::StageKind::kScore)) {
       d_->Error(e.output.span,
                 absl::StrCat("there is no `", out, "` stage to decide this"));
     }

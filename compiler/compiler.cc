@@ -17,6 +17,7 @@ void RunPasses(CheckResult* result, const TreeOptions& options) {
   ResolveNames(m, d);
   LoadTables(m, d);
   CheckEntities(*m, d);
+  CheckEscalations(*m, d);
   CheckTypes(*m, d);
   CheckStages(*m, d);
   CheckTests(*m, d);

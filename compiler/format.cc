@@ -430,6 +430,34 @@ class Printer {
       }
     });
   }
+  void Decl(const ast::Escalation& e) {
+    Block(e.span, absl::StrCat("escalation ", e.name.text), 0, [&] {
+      // Steps and properties, in the order written.
+      size_t step = 0, prop = 0;
+      while (step < e.steps.size() || prop < e.properties.size()) {
+        if (prop == e.properties.size() ||
+            (step < e.steps.size() &&
+             e.steps[step].span.begin < e.properties[prop].span.begin)) {
+          Step(e.steps[step++]);
+        } else {
+          Property(e.properties[prop++], 1);
+        }
+      }
+    });
+  }
+  void Step(const ast::EscalationStep& s) {
+    std::string line = absl::StrCat("at ", s.percent, "% ");
+    if (!s.reassign) {
+      absl::StrAppend(&line, "notify", s.notify_whom ? " " : "",
+                      s.notify_whom ? s.notify_whom->text : "");
+    } else {
+      absl::StrAppend(&line, "reassign to ");
+      for (size_t i = 0; i < s.to.size(); ++i) {
+        absl::StrAppend(&line, i ? " else " : "", Target(s.to[i]));
+      }
+    }
+    Line(s.span, line, 1);
+  }
   void Decl(const ast::Stage& s) {
     Block(s.span, std::string(ast::StageName(s.kind)), 0, [&] {
       if (!s.labels.empty()) {

@@ -99,6 +99,10 @@ class Lowerer {
       for (const ast::Name& l : it->second->labels)
         p_->labels.push_back(l.text);
     }
+    // After teams and reps, which their steps name; before the stages,
+    // whose escalate rules name them.
+    m_.ForEach<ast::Escalation>(
+        [&](const ast::Escalation& e) { Escalation(e); });
     for (const auto& [kind, stage] : m_.stages) Stage(*stage);
   }
 
@@ -185,6 +189,10 @@ class Lowerer {
           if (rep != p_->rep_index.end()) t.members.push_back(rep->second);
         }
       }
+      if (prop.name.text == "manager") {
+        auto rep = p_->rep_index.find(lit->text);
+        if (rep != p_->rep_index.end()) t.manager = rep->second;
+      }
       if (prop.name.text == "strategy") {
         if (lit->text == "weighted") t.strategy = runtime::Strategy::kWeighted;
         if (lit->text == "least_loaded") {
@@ -194,6 +202,69 @@ class Lowerer {
     }
     p_->team_index[t.name] = static_cast<int>(p_->teams.size());
     p_->teams.push_back(std::move(t));
+  }
+
+  void Escalation(const ast::Escalation& e) {
+    if (p_->escalation_index.contains(e.name.text)) return;
+    runtime::Escalation out;
+    out.name = e.name.text;
+    for (const ast::EscalationStep& step : e.steps) {
+      runtime::EscalationStep s;
+      s.percent = static_cast<int>(step.percent);
+      s.text = absl::StrCat("at ", step.percent, "% ");
+      if (!step.reassign) {
+        s.action = runtime::EscalationStep::Action::kNotify;
+        s.notify_manager =
+            step.notify_whom && step.notify_whom->text == "manager";
+        absl::StrAppend(&s.text, "notify", step.notify_whom ? " " : "",
+                        step.notify_whom ? step.notify_whom->text : "");
+      } else {
+        s.action = runtime::EscalationStep::Action::kReassign;
+        absl::StrAppend(&s.text, "reassign to ");
+        for (size_t i = 0; i < step.to.size(); ++i) {
+          const ast::Target& t = step.to[i];
+          absl::StrAppend(&s.text, i > 0 ? " else " : "", t.text);
+          using EK = runtime::EscalationTarget::Kind;
+          runtime::EscalationTarget target;
+          target.name = t.name.text;
+          switch (t.kind) {
+            case ast::Target::Kind::kRep:
+              target.kind = EK::kRep;
+              target.index = p_->rep_index.at(t.name.text);
+              break;
+            case ast::Target::Kind::kTeam:
+              target.kind = EK::kTeam;
+              target.index = p_->team_index.at(t.name.text);
+              break;
+            case ast::Target::Kind::kQueue:
+              target.kind = EK::kQueue;
+              break;
+            default:
+              target.kind =
+                  t.name.text == "manager" ? EK::kManager : EK::kNextRep;
+          }
+          s.to.push_back(std::move(target));
+        }
+      }
+      out.steps.push_back(std::move(s));
+    }
+    std::stable_sort(
+        out.steps.begin(), out.steps.end(),
+        [](const runtime::EscalationStep& a, const runtime::EscalationStep& b) {
+          return a.percent < b.percent;
+        });
+    for (const ast::Property& prop : e.properties) {
+      const auto* lit = std::get_if<ast::Literal>(&prop.value);
+      if (lit == nullptr) continue;
+      if (prop.name.text == "max_hops") {
+        out.max_hops = static_cast<int>(lit->int_value);
+      }
+      if (prop.name.text == "clock") {
+        out.business_hours = lit->text == "business_hours";
+      }
+    }
+    p_->escalation_index[out.name] = static_cast<int>(p_->escalations.size());
+    p_->escalations.push_back(std::move(out));
   }
 
   void Table(const ast::Table& t) {
@@ -404,6 +475,9 @@ class Lowerer {
             break;
           case ast::StageKind::kChannel:
             out.channel = t.name.text;
+            break;
+          case ast::StageKind::kEscalate:
+            out.escalation = p_->escalation_index.at(t.name.text);
             break;
         }
       }

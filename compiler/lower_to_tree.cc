@@ -806,7 +806,7 @@ class StageBuilder {
         return false;
     }
     return a.label == b.label && a.sla == b.sla && a.channel == b.channel &&
-           a.points == b.points;
+           a.points == b.points && a.escalation == b.escalation;
   }
 
   std::string Render(int key, const Cell& cell) const {

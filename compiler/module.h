@@ -34,6 +34,7 @@ struct Module {
   absl::flat_hash_map<std::string, const ast::Entity*> teams;
   absl::flat_hash_map<std::string, const ast::Entity*> queues;
   absl::flat_hash_map<std::string, const ast::Table*> tables;
+  absl::flat_hash_map<std::string, const ast::Escalation*> escalations;
   absl::flat_hash_map<ast::StageKind, const ast::Stage*> stages;
   std::vector<const ast::Test*> tests;
 

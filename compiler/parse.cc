@@ -102,6 +102,8 @@ class Builder {
         out.declarations.emplace_back(EntityOf(*child));
       } else if (child->is_type<g::table_decl>()) {
         out.declarations.emplace_back(TableOf(*child));
+      } else if (child->is_type<g::escalation_decl>()) {
+        out.declarations.emplace_back(EscalationOf(*child));
       } else if (child->is_type<g::stage_decl>()) {
         out.declarations.emplace_back(StageOf(*child));
       } else if (child->is_type<g::test_decl>()) {
@@ -574,6 +576,7 @@ class Builder {
              : k == "priority" ? ast::StageKind::kPriority
              : k == "sla"      ? ast::StageKind::kSla
              : k == "channel"  ? ast::StageKind::kChannel
+             : k == "escalate" ? ast::StageKind::kEscalate
                                : ast::StageKind::kAssign;
     for (size_t i = 1; i < n.children.size(); ++i) {
       const Node& item = *n.children[i];
@@ -589,6 +592,39 @@ class Builder {
       }
     }
     return s;
+  }
+
+  ast::Escalation EscalationOf(const Node& n) {
+    // n is escalation_decl: entity_name, then steps and properties.
+    ast::Escalation e;
+    e.span = SpanOf(n);
+    e.name = NameOf(*n.children[0]);
+    for (size_t i = 1; i < n.children.size(); ++i) {
+      const Node& item = *n.children[i];
+      if (item.is_type<g::property>()) {
+        e.properties.push_back(PropertyOf(item));
+        continue;
+      }
+      // escalation_step: percent, then notify_step or reassign_step.
+      ast::EscalationStep step;
+      step.span = SpanOf(item);
+      const Node& percent = *item.children[0];
+      step.percent_span = SpanOf(percent);
+      const std::string_view digits =
+          percent.string_view().substr(0, percent.string_view().size() - 1);
+      if (!absl::SimpleAtoi(AsAbsl(digits), &step.percent)) {
+        step.percent = -1;  // out of range: check_entities says so
+      }
+      const Node& action = *item.children[1];
+      if (action.is_type<g::reassign_step>()) {
+        step.reassign = true;
+        for (const auto& t : action.children) step.to.push_back(TargetOf(*t));
+      } else if (const Node* whom = Child(action, 0); whom != nullptr) {
+        step.notify_whom = NameOf(*whom);
+      }
+      e.steps.push_back(std::move(step));
+    }
+    return e;
   }
 
   ast::Test TestOf(const Node& n) {
@@ -653,8 +689,10 @@ using Selector = pegtl::parse_tree::selector<
         g::duration_lit, g::number_lit, g::bool_lit, g::list_lit, g::value,
         g::target, g::target_rep, g::target_team, g::target_queue,
         g::member_test, g::member_property, g::member_value, g::score_delta,
-        g::fallback, g::test_decl, g::test_name, g::test_at, g::test_lead,
-        g::test_expect, g::expect_item, g::expect_name>>;
+        g::fallback, g::escalation_decl, g::escalation_step, g::percent,
+        g::notify_step, g::notify_whom, g::reassign_step, g::test_decl,
+        g::test_name, g::test_at, g::test_lead, g::test_expect, g::expect_item,
+        g::expect_name>>;
 
 }  // namespace
 

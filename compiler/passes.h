@@ -27,6 +27,11 @@ void LoadTables(Module* module, Diagnostics* diagnostics);
 // capacities, weights, strategies, members.
 void CheckEntities(const Module& module, Diagnostics* diagnostics);
 
+// Escalation policies: their steps' shares of the SLA, where they move a
+// lead (next_rep, manager, rep, team, queue), max_hops and clock; unused
+// ones.
+void CheckEscalations(const Module& module, Diagnostics* diagnostics);
+
 // Types of every condition and default value; enum values and labels.
 void CheckTypes(const Module& module, Diagnostics* diagnostics);
 

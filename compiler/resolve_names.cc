@@ -38,6 +38,11 @@ class Resolver {
     m_->ForEach<ast::Test>([&](const ast::Test& t) {
       for (const ast::Expectation& e : t.expect) Target(e.value, nullptr);
     });
+    m_->ForEach<ast::Escalation>([&](const ast::Escalation& e) {
+      for (const ast::EscalationStep& step : e.steps) {
+        for (const ast::Target& t : step.to) Target(t, nullptr);
+      }
+    });
   }
 
  private:
@@ -76,6 +81,9 @@ class Resolver {
         return;
       }
       Define(&m_->tables, "table", t.name.text, t.name.span, &t, d_);
+    });
+    m_->ForEach<ast::Escalation>([&](const ast::Escalation& e) {
+      Define(&m_->escalations, "escalation", e.name.text, e.name.span, &e, d_);
     });
     m_->ForEach<ast::Stage>([&](const ast::Stage& s) {
       auto [it, inserted] = m_->stages.emplace(s.kind, &s);
@@ -244,8 +252,8 @@ class Resolver {
                                "` stage, which runs after `",
                                ast::StageName(stage->kind), "`"))
             .hint =
-            "stages run in the order score, assign, priority, sla, channel; "
-            "a stage reads only earlier stages' outputs";
+            "stages run in the order score, assign, priority, sla, channel, "
+            "escalate; a stage reads only earlier stages' outputs";
       } else if (!m_->stages.contains(out->stage)) {
         d_->Error(o.name.span,
                   absl::StrCat("`", o.name.text, "` is read but there is no `",

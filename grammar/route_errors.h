@@ -67,8 +67,12 @@ template<> inline constexpr const char* error_message< stage_item > = "expected 
 template<> inline constexpr const char* error_message< stage_body > = "expected `{` to open the stage";
 template<> inline constexpr const char* error_message< test_name > = "expected the test's name as a quoted string";
 template<> inline constexpr const char* error_message< string_lit > = "expected a quoted string";
-template<> inline constexpr const char* error_message< expect_name > = "expected an output to check: owner, priority, sla, channel or score";
-template<> inline constexpr const char* error_message< declaration > = "expected a declaration: ruleset, include, schema, rep, team, queue, table, score, assign, priority, sla, channel or test";
+template<> inline constexpr const char* error_message< expect_name > = "expected an output to check: owner, priority, sla, channel, escalation or score";
+template<> inline constexpr const char* error_message< percent > = "expected a share of the SLA such as 80% or 100%";
+template<> inline constexpr const char* error_message< step_action > = "expected `notify` or `reassign to ...` after the percentage";
+template<> inline constexpr const char* error_message< kw_to > = "expected `to` and where the lead goes, e.g. reassign to next_rep else queue triage";
+template<> inline constexpr const char* error_message< escalation_body > = "expected `{` and the escalation's steps, e.g. at 80% notify";
+template<> inline constexpr const char* error_message< declaration > = "expected a declaration: ruleset, include, schema, rep, team, queue, table, escalation, score, assign, priority, sla, channel, escalate or test";
 // clang-format on
 
 }  // namespace leadroute::grammar

@@ -15,6 +15,8 @@
 //   assign { rule y when ... then team a where seniority >= senior ... }
 //   priority { labels urgent > high > normal  rule ... otherwise normal }
 //   sla { ... }  channel { ... }
+//   escalation standard { at 80% notify  at 100% reassign to next_rep else queue q }
+//   escalate { rule hot when priority == urgent then fast  otherwise standard }
 //   test "name" { lead { ... } expect { ... } }
 // Recovery: a declaration, or a rule inside a stage, that fails at a `must`
 // point is abandoned (try_catch) and the input is skipped to the next line
@@ -99,11 +101,12 @@ struct kw_include : key< TAO_PEGTL_STRING( "include" ) > {};
 struct kw_schema : key< TAO_PEGTL_STRING( "schema" ) > {};
 struct kw_table : key< TAO_PEGTL_STRING( "table" ) > {};
 struct kw_test : key< TAO_PEGTL_STRING( "test" ) > {};
+struct kw_escalation : key< TAO_PEGTL_STRING( "escalation" ) > {};
 struct stage_kind : sor< key< TAO_PEGTL_STRING( "score" ) >, key< TAO_PEGTL_STRING( "assign" ) >,
                          key< TAO_PEGTL_STRING( "priority" ) >, key< TAO_PEGTL_STRING( "sla" ) >,
-                         key< TAO_PEGTL_STRING( "channel" ) > > {};
+                         key< TAO_PEGTL_STRING( "channel" ) >, key< TAO_PEGTL_STRING( "escalate" ) > > {};
 struct declaration_start : sor< kw_ruleset, kw_include, kw_schema, kw_rep, kw_team, kw_queue,
-                                kw_table, stage_kind, kw_test > {};
+                                kw_table, kw_escalation, stage_kind, kw_test > {};
 // Where recovery resumes after a broken declaration: a declaration keyword at
 // the start of a line.
 struct top_sync : seq< pegtl::bol, declaration_start > {};
@@ -280,6 +283,22 @@ struct stray_item : seq< not_at< item_start >, not_at< top_sync >, not_at< eof >
 struct stage_body : if_must< open_brace, ws, star< sor< try_catch< stage_item >, try_catch< stray_item >, recovered_item >, ws >, close_brace > {};
 struct stage_decl : if_must< stage_kind, ws, stage_body > {};
 
+// ---- escalations --------------------------------------------------------
+// `at 80% notify [manager]`, `at 100% reassign to next_rep else queue q`,
+// and properties (max_hops = 2, clock = business_hours).
+struct kw_notify : key< TAO_PEGTL_STRING( "notify" ) > {};
+struct kw_reassign : key< TAO_PEGTL_STRING( "reassign" ) > {};
+struct kw_to : key< TAO_PEGTL_STRING( "to" ) > {};
+struct percent : seq< plus< digit >, one< '%' > > {};
+struct notify_whom : sor< key< TAO_PEGTL_STRING( "manager" ) >, key< TAO_PEGTL_STRING( "owner" ) > > {};
+struct notify_step : seq< kw_notify, opt< star< blank >, notify_whom > > {};
+struct reassign_step : if_must< kw_reassign, ws, kw_to, ws, outcome > {};
+struct step_action : sor< notify_step, reassign_step > {};
+struct escalation_step : if_must< kw_at, ws, percent, ws, step_action > {};
+struct escalation_item : sor< escalation_step, property > {};
+struct escalation_body : if_must< open_brace, ws, star< escalation_item, ws >, close_brace > {};
+struct escalation_decl : if_must< kw_escalation, ws, entity_name, ws, escalation_body > {};
+
 // ---- tests --------------------------------------------------------------
 struct test_name : string_lit {};
 struct test_at : if_must< kw_at, ws, string_lit > {};
@@ -292,7 +311,7 @@ struct test_decl : if_must< kw_test, ws, test_name, ws, open_brace, ws, star< te
 
 // ---- file ---------------------------------------------------------------
 struct declaration : sor< ruleset_decl, include_decl, schema_decl, rep_decl, team_decl,
-                          queue_decl, table_decl, stage_decl, test_decl > {};
+                          queue_decl, table_decl, escalation_decl, stage_decl, test_decl > {};
 // After a broken declaration: skip to the next line that starts one.
 struct recovered_declaration : seq< skip_line, star< not_at< top_sync >, skip_line > > {};
 // Text that starts no declaration: raises its own error, then recovers.

@@ -7,8 +7,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "runtime/conditions.h"
+#include "runtime/lead_error.h"
+#include "runtime/sla_clock.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -86,12 +89,54 @@ std::string Ineligible(const Rep& rep, const std::vector<MemberCheck>& where) {
   return "";
 }
 
+// An event about `a` as it is now.
+LeadEvent EventOf(const Assignment& a, absl::Time at, std::string kind,
+                  std::string from, std::string reason) {
+  LeadEvent e;
+  e.lead_id = a.lead_id;
+  e.at = at;
+  e.kind = std::move(kind);
+  e.from = std::move(from);
+  e.to = a.owner;
+  e.reason = std::move(reason);
+  e.owner_kind = a.owner_kind;
+  e.team = a.team;
+  e.channel = a.channel;
+  e.priority = a.priority;
+  e.sla = a.sla;
+  e.respond_by = a.respond_by;
+  return e;
+}
+
+// "15m", "1h30m", "2d": an SLA as the rules write it.
+std::string ShortDuration(absl::Duration d) {
+  std::string out;
+  const int64_t minutes = absl::ToInt64Minutes(d);
+  const int64_t days = minutes / (24 * 60), hours = minutes / 60 % 24,
+                mins = minutes % 60;
+  if (days > 0) absl::StrAppend(&out, days, "d");
+  if (hours > 0) absl::StrAppend(&out, hours, "h");
+  if (mins > 0 || out.empty()) absl::StrAppend(&out, mins, "m");
+  return out;
+}
+
 }  // namespace
 
 const char* LeadStatusName(LeadStatus s) {
   static constexpr const char* kNames[] = {"open", "released", "closed",
                                            "unassigned"};
   return kNames[static_cast<int>(s)];
+}
+
+const char* SlaStatusName(SlaStatus s) {
+  static constexpr const char* kNames[] = {"none", "pending", "met", "missed"};
+  return kNames[static_cast<int>(s)];
+}
+
+const char* OutcomeName(Outcome o) {
+  static constexpr const char* kNames[] = {
+      "none", "contacted", "qualified", "opportunity", "won", "lost"};
+  return kNames[static_cast<int>(o)];
 }
 
 const char* AvailabilityName(Availability a) {
@@ -135,8 +180,10 @@ void Assigner::Restore(const StateSnapshot& snapshot) {
       r.last_turn = std::max(r.last_turn, a.seq);
     }
     if (!a.email_key.empty()) by_email_[a.email_key] = a.lead_id;
+    if (a.next_due) due_.emplace(*a.next_due, a.lead_id);
     leads_[a.lead_id] = a;
   }
+  seq_ = std::max(seq_, snapshot.last_event_id);
   for (auto& [rep, state] : reps_) {
     std::sort(state.recent.begin(), state.recent.end());
   }
@@ -158,6 +205,15 @@ void Assigner::WriterLoop() {
     }
     DropSuperseded(&batch);
     absl::Status status = store_->Apply(batch);
+    if (status.ok() && sink_count_.load(std::memory_order_relaxed) > 0) {
+      std::vector<LeadEvent> events;
+      for (StateChange& c : batch) {
+        if (auto* e = std::get_if<LeadEvent>(&c))
+          events.push_back(std::move(*e));
+      }
+      std::lock_guard<std::mutex> lock(sinks_mu_);
+      for (auto& [handle, sink] : sinks_) sink(events);
+    }
     batch.clear();
     std::vector<std::function<void(absl::Status)>> ready;
     {
@@ -282,11 +338,16 @@ std::string Assigner::Unavailable(const Program& p, int index,
 
 int Assigner::PickFromTeam(const Program& p, int index,
                            const std::vector<MemberCheck>& where,
-                           absl::Time now, std::vector<std::string>* skipped) {
+                           absl::Time now, std::vector<std::string>* skipped,
+                           const std::vector<std::string>& exclude) {
   const Team& team = p.teams[index];
   std::vector<int> able;  // positions in team.members, in member order
   for (size_t i = 0; i < team.members.size(); ++i) {
-    std::string why = Ineligible(p.reps[team.members[i]], where);
+    const std::string& id = p.reps[team.members[i]].id;
+    std::string why =
+        std::find(exclude.begin(), exclude.end(), id) != exclude.end()
+            ? "had it already"
+            : Ineligible(p.reps[team.members[i]], where);
     if (why.empty()) why = Unavailable(p, team.members[i], now);
     if (why.empty()) {
       able.push_back(static_cast<int>(i));
@@ -411,6 +472,18 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
   }
 
   Assignment a;
+  if (auto known = leads_.find(d->lead_id); known != leads_.end()) {
+    // A reroute is a new decision, but what the lead went through stays.
+    Assignment& before = known->second;
+    Disarm(before);
+    a.reached = before.reached;
+    a.outcome = before.outcome;
+    a.contact_channel = before.contact_channel;
+    a.contacted_by = before.contacted_by;
+    if (before.reached[static_cast<int>(Outcome::kContacted)]) {
+      a.sla_status = before.sla_status;
+    }
+  }
   a.lead_id = d->lead_id;
   a.email_key = absl::AsciiStrToLower(input.email);
   a.decision_id = input.decision_id;
@@ -490,21 +563,33 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
     a.status = LeadStatus::kUnassigned;
     if (d->candidates.empty()) skipped.push_back("no assign rule matched");
   }
-  a.seq = seq_ + 1;
-  leads_[a.lead_id] = a;
-  if (!a.email_key.empty()) by_email_[a.email_key] = a.lead_id;
-  uint64_t seq = Append(a);
-  seq = Append(LeadEvent{a.lead_id, now,
-                         a.status == LeadStatus::kUnassigned ? "unassigned"
-                         : previous_owner.empty()            ? "assigned"
-                                                             : "rerouted",
-                         previous_owner, a.owner, ""});
+  a.routed_at = now;
+  a.escalation = d->escalation;
+  if (a.sla && d->respond_by &&
+      !a.reached[static_cast<int>(Outcome::kContacted)]) {
+    a.sla_status = SlaStatus::kPending;
+    // The clock starts when the lead was received; a business-hours one
+    // counts only the owner's working time from then.
+    StartClock(p, a, *d->respond_by - *a.sla);
+    d->respond_by = a.respond_by;
+  }
+  Assignment& stored = leads_[a.lead_id];
+  stored = std::move(a);
+  Arm(p, stored);
+  if (!stored.email_key.empty()) by_email_[stored.email_key] = stored.lead_id;
+  const uint64_t seq = Record(
+      stored, {EventOf(stored, now,
+                       stored.status == LeadStatus::kUnassigned ? "unassigned"
+                       : previous_owner.empty()                 ? "assigned"
+                                                                : "rerouted",
+                       previous_owner, absl::StrJoin(skipped, "; "))});
+  const Assignment& a_out = stored;
 
-  d->owner = a.owner;
-  d->owner_kind = a.owner_kind;
-  d->team = a.team;
-  d->repeat_of = a.repeat_of;
-  d->decision_id = a.decision_id;
+  d->owner = a_out.owner;
+  d->owner_kind = a_out.owner_kind;
+  d->team = a_out.team;
+  d->repeat_of = a_out.repeat_of;
+  d->decision_id = a_out.decision_id;
   d->decided_at = now;
   return seq;
 }
@@ -535,12 +620,12 @@ absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
   if (!found.ok()) return found.status();
   Assignment& a = **found;
   Freed(a);
+  Disarm(a);
   a.status = status;
   a.ended_at = now;
-  a.seq = seq_ + 1;
-  Append(a);
-  const uint64_t seq =
-      Append(LeadEvent{lead_id, now, kind, a.owner, "", reason});
+  LeadEvent e = EventOf(a, now, kind, a.owner, reason);
+  e.to.clear();
+  const uint64_t seq = Record(a, {std::move(e)});
   return Changed{a, seq};
 }
 
@@ -599,16 +684,20 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
   }
   Freed(a);
   const std::string from = a.owner;
+  if (a.owner_kind == OwnerKind::kRep &&
+      std::find(a.had_by.begin(), a.had_by.end(), from) == a.had_by.end()) {
+    a.had_by.push_back(from);
+  }
   a.owner = owner;
   a.owner_kind = kind;
   a.team = team;
   a.status = LeadStatus::kOpen;
   a.decided_at = now;
   if (kind == OwnerKind::kRep) Took(owner, now);
-  a.seq = seq_ + 1;
-  Append(a);
-  const uint64_t seq =
-      Append(LeadEvent{lead_id, now, "reassigned", from, owner, reason});
+  // The new owner gets the whole SLA, on their own clock.
+  if (a.sla_status == SlaStatus::kPending) StartClock(p, a, now);
+  Arm(p, a);
+  const uint64_t seq = Record(a, {EventOf(a, now, "reassigned", from, reason)});
   return Changed{a, seq};
 }
 
@@ -619,6 +708,362 @@ absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status) {
   s.set_at = clock_->Now();
   reps_[s.rep].status = s;
   return Append(s);
+}
+
+uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events) {
+  a.seq = seq_ + 1;
+  uint64_t seq = Append(a);
+  for (LeadEvent& e : events) {
+    e.id = seq_ + 1;
+    seq = Append(std::move(e));
+  }
+  return seq;
+}
+
+namespace {
+
+// The escalation policy `a` runs under, if the rules still have it.
+const Escalation* PolicyOf(const Program& p, const Assignment& a) {
+  if (a.escalation.empty()) return nullptr;
+  auto it = p.escalation_index.find(a.escalation);
+  return it == p.escalation_index.end() ? nullptr : &p.escalations[it->second];
+}
+
+}  // namespace
+
+absl::Time Assigner::ClockAt(const Program& p, const Assignment& a,
+                             const Escalation* e, int percent) const {
+  const absl::Time start = a.clock_start.value_or(a.decided_at);
+  const absl::Duration work = *a.sla * percent / 100;
+  if (e != nullptr && e->business_hours && a.owner_kind == OwnerKind::kRep) {
+    if (auto it = p.rep_index.find(a.owner); it != p.rep_index.end()) {
+      return WorkingDeadline(p.reps[it->second], start, work);
+    }
+  }
+  return start + work;
+}
+
+void Assigner::StartClock(const Program& p, Assignment& a, absl::Time start) {
+  a.clock_start = start;
+  a.escalation_step = 0;
+  a.respond_by = ClockAt(p, a, PolicyOf(p, a), 100);
+}
+
+void Assigner::Disarm(Assignment& a) {
+  if (a.next_due) due_.erase({*a.next_due, a.lead_id});
+  a.next_due.reset();
+}
+
+void Assigner::Arm(const Program& p, Assignment& a) {
+  Disarm(a);
+  if (a.status == LeadStatus::kReleased || a.status == LeadStatus::kClosed ||
+      a.reached[static_cast<int>(Outcome::kContacted)] || !a.sla) {
+    return;
+  }
+  std::optional<absl::Time> due;
+  if (a.sla_status == SlaStatus::kPending) due = a.respond_by;
+  const Escalation* e = PolicyOf(p, a);
+  if (e != nullptr && a.escalation_step < static_cast<int>(e->steps.size())) {
+    const absl::Time step =
+        ClockAt(p, a, e, e->steps[a.escalation_step].percent);
+    if (!due || step < *due) due = step;
+  }
+  a.next_due = due;
+  if (due) due_.emplace(*due, a.lead_id);
+}
+
+void Assigner::Escalate(const Program& p, Assignment& a, absl::Time now,
+                        std::vector<LeadEvent>* events) {
+  // The deadline's breach, in its place among the steps: after those
+  // before 100%, before those from 100% on.
+  auto breach = [&] {
+    if (a.sla_status != SlaStatus::kPending || !a.respond_by ||
+        *a.respond_by > now) {
+      return;
+    }
+    a.sla_status = SlaStatus::kMissed;
+    events->push_back(EventOf(
+        a, now, "sla_missed", "",
+        absl::StrCat("no first contact within the ", ShortDuration(*a.sla),
+                     " SLA (respond by ", Rfc3339Seconds(*a.respond_by), ")")));
+  };
+  const Escalation* e = PolicyOf(p, a);
+  if (e == nullptr || !a.sla) return breach();
+  auto team_of = [&]() -> int {
+    auto it = p.team_index.find(a.team);
+    return it == p.team_index.end() ? -1 : it->second;
+  };
+  while (a.escalation_step < static_cast<int>(e->steps.size())) {
+    const EscalationStep& step = e->steps[a.escalation_step];
+    if (step.percent >= 100) breach();
+    if (ClockAt(p, a, e, step.percent) > now) return breach();
+    ++a.escalation_step;
+    const std::string why =
+        absl::StrCat(e->name, ": ", step.text, " (no first contact after ",
+                     step.percent, "% of the ", ShortDuration(*a.sla), " SLA)");
+    if (step.action == EscalationStep::Action::kNotify) {
+      LeadEvent warning = EventOf(a, now, "sla_warning", "", why);
+      const int team = team_of();
+      if (step.notify_manager) {
+        if (team >= 0 && p.teams[team].manager >= 0) {
+          warning.to = p.reps[p.teams[team].manager].id;
+        } else {
+          absl::StrAppend(&warning.reason, "; the lead's team has no manager");
+        }
+      }
+      events->push_back(std::move(warning));
+      continue;
+    }
+    if (a.hops >= e->max_hops) {
+      events->push_back(EventOf(
+          a, now, "escalation_failed", "",
+          absl::StrCat(why, "; not moved: at most ", e->max_hops, " hops")));
+      continue;
+    }
+    std::vector<std::string> exclude = a.had_by;
+    if (a.owner_kind == OwnerKind::kRep) exclude.push_back(a.owner);
+    auto had = [&](const std::string& rep) {
+      return std::find(exclude.begin(), exclude.end(), rep) != exclude.end();
+    };
+    std::vector<std::string> skipped;
+    int rep = -1, team = -1;
+    const std::string* queue = nullptr;
+    for (const EscalationTarget& t : step.to) {
+      switch (t.kind) {
+        case EscalationTarget::Kind::kNextRep:
+          team = team_of();
+          if (team < 0) {
+            skipped.push_back("next_rep: the lead has no team");
+            break;
+          }
+          rep = PickFromTeam(p, team, {}, now, &skipped, exclude);
+          break;
+        case EscalationTarget::Kind::kManager:
+        case EscalationTarget::Kind::kRep: {
+          int index = t.index;
+          if (t.kind == EscalationTarget::Kind::kManager) {
+            const int own = team_of();
+            index = own < 0 ? -1 : p.teams[own].manager;
+            if (index < 0) {
+              skipped.push_back("manager: the lead's team has none");
+              break;
+            }
+          }
+          const std::string& id = p.reps[index].id;
+          std::string no =
+              had(id) ? "had it already" : Unavailable(p, index, now);
+          if (no.empty()) {
+            rep = index;
+            team = -1;
+          } else {
+            skipped.push_back(absl::StrCat("rep ", id, ": ", no));
+          }
+          break;
+        }
+        case EscalationTarget::Kind::kTeam:
+          team = t.index;
+          rep = PickFromTeam(p, team, {}, now, &skipped, exclude);
+          break;
+        case EscalationTarget::Kind::kQueue:
+          queue = &t.name;
+          break;
+      }
+      if (rep >= 0 || queue != nullptr) break;
+    }
+    if (rep < 0 && queue == nullptr) {
+      events->push_back(EventOf(a, now, "escalation_failed", "",
+                                absl::StrCat(why, "; nobody could take it: ",
+                                             absl::StrJoin(skipped, "; "))));
+      continue;
+    }
+    const std::string from = a.owner;
+    if (a.owner_kind == OwnerKind::kRep &&
+        std::find(a.had_by.begin(), a.had_by.end(), from) == a.had_by.end()) {
+      a.had_by.push_back(from);
+    }
+    Freed(a);
+    if (rep >= 0) {
+      a.owner = p.reps[rep].id;
+      a.owner_kind = OwnerKind::kRep;
+      a.team = team >= 0 ? p.teams[team].name : "";
+      Took(a.owner, now);
+    } else {
+      a.owner = *queue;
+      a.owner_kind = OwnerKind::kQueue;
+      a.team.clear();
+    }
+    a.status = LeadStatus::kOpen;
+    a.decided_at = now;
+    ++a.hops;
+    // The new owner gets the whole SLA on their own clock; the steps start
+    // over for them.
+    StartClock(p, a, now);
+    events->push_back(
+        EventOf(a, now, "escalated", from,
+                skipped.empty() ? why
+                                : absl::StrCat(why, "; passed over: ",
+                                               absl::StrJoin(skipped, "; "))));
+    return;
+  }
+  breach();
+}
+
+int Assigner::Sweep(const Program& p, absl::Time now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!Usable().ok()) return 0;
+  // What is due now; a lead re-armed for `now` or earlier waits for the
+  // next sweep rather than loop here.
+  std::vector<std::pair<absl::Time, std::string>> due;
+  for (auto it = due_.begin(); it != due_.end() && it->first <= now;) {
+    due.push_back(*it);
+    it = due_.erase(it);
+  }
+  int changed = 0;
+  for (const auto& [when, id] : due) {
+    auto it = leads_.find(id);
+    if (it == leads_.end() || it->second.next_due != when) continue;
+    Assignment& a = it->second;
+    a.next_due.reset();
+    std::vector<LeadEvent> events;
+    Escalate(p, a, now, &events);
+    Arm(p, a);
+    Record(a, std::move(events));
+    ++changed;
+  }
+  return changed;
+}
+
+std::optional<absl::Time> Assigner::NextDue() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (due_.empty()) return std::nullopt;
+  return due_.begin()->first;
+}
+
+bool Assigner::Contacted(Assignment& a, absl::Time at,
+                         const std::string& channel,
+                         std::vector<LeadEvent>* events) {
+  auto& contacted = a.reached[static_cast<int>(Outcome::kContacted)];
+  if (contacted) return false;
+  contacted = at;
+  a.contact_channel = channel;
+  a.contacted_by = a.owner;
+  if (a.outcome < Outcome::kContacted) a.outcome = Outcome::kContacted;
+  if (a.sla_status == SlaStatus::kPending) {
+    a.sla_status = a.respond_by && at <= *a.respond_by ? SlaStatus::kMet
+                                                       : SlaStatus::kMissed;
+  }
+  Disarm(a);
+  events->push_back(EventOf(
+      a, at, "contacted", "",
+      absl::StrCat("first contact",
+                   channel.empty() ? "" : absl::StrCat(" by ", channel),
+                   " after ", ShortDuration(at - a.routed_at),
+                   a.sla_status == SlaStatus::kNone
+                       ? ""
+                       : absl::StrCat("; SLA ", SlaStatusName(a.sla_status)))));
+  return true;
+}
+
+namespace {
+
+// `at`, or now when unset, unless it is in the future or before `a` was
+// routed (a few minutes of clock skew are forgiven).
+absl::StatusOr<absl::Time> WhenReported(std::optional<absl::Time> at,
+                                        absl::Time now, const Assignment& a) {
+  constexpr absl::Duration kSkew = absl::Minutes(5);
+  const absl::Time t = at.value_or(now);
+  if (t > now + kSkew) {
+    return InvalidLeadField(
+        "at", absl::StrCat(Rfc3339Seconds(t), " is in the future"));
+  }
+  if (t < a.routed_at - kSkew) {
+    return InvalidLeadField(
+        "at",
+        absl::StrCat(Rfc3339Seconds(t), " is before lead \"", a.lead_id,
+                     "\" was routed (", Rfc3339Seconds(a.routed_at), ")"));
+  }
+  return std::clamp(t, a.routed_at, now);
+}
+
+}  // namespace
+
+absl::StatusOr<Assigner::Changed> Assigner::RecordContact(
+    const std::string& lead_id, const std::string& channel,
+    std::optional<absl::Time> at) {
+  return Report(lead_id, Outcome::kContacted, at, channel);
+}
+
+absl::StatusOr<Assigner::Changed> Assigner::RecordOutcome(
+    const std::string& lead_id, Outcome outcome, std::optional<absl::Time> at) {
+  return Report(lead_id, outcome, at, "");
+}
+
+absl::StatusOr<Assigner::Changed> Assigner::Report(const std::string& lead_id,
+                                                   Outcome outcome,
+                                                   std::optional<absl::Time> at,
+                                                   const std::string& channel) {
+  if (outcome == Outcome::kNone) {
+    return InvalidLeadField(
+        "outcome", "required: contacted, qualified, opportunity, won or lost");
+  }
+  const absl::Time now = clock_->Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::Status s = Usable(); !s.ok()) return s;
+  auto it = leads_.find(lead_id);
+  if (it == leads_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("lead_id: no lead \"", lead_id, "\" was routed"));
+  }
+  Assignment& a = it->second;
+  // Recorded before: a retry, answered as the lead stands.
+  if (a.reached[static_cast<int>(outcome)]) return Changed{a, a.seq};
+  if (a.outcome == Outcome::kWon || a.outcome == Outcome::kLost) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("lead_id: lead \"", lead_id, "\" is already ",
+                     OutcomeName(a.outcome), "; its outcome is final"));
+  }
+  if (outcome == Outcome::kContacted &&
+      (a.status == LeadStatus::kReleased || a.status == LeadStatus::kClosed)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "lead_id: lead \"", lead_id, "\" was ", LeadStatusName(a.status),
+        " before any contact; route it again with reroute to reopen it"));
+  }
+  absl::StatusOr<absl::Time> when = WhenReported(at, now, a);
+  if (!when.ok()) return when.status();
+  std::vector<LeadEvent> events;
+  Contacted(a, *when, channel, &events);
+  if (outcome != Outcome::kContacted) {
+    a.reached[static_cast<int>(outcome)] = *when;
+    if (a.outcome < outcome) a.outcome = outcome;
+    if ((outcome == Outcome::kWon || outcome == Outcome::kLost) &&
+        (a.status == LeadStatus::kOpen ||
+         a.status == LeadStatus::kUnassigned)) {
+      Freed(a);
+      a.status = LeadStatus::kClosed;
+      a.ended_at = now;
+    }
+    events.push_back(EventOf(a, *when, OutcomeName(outcome), "", ""));
+  }
+  const uint64_t seq = Record(a, std::move(events));
+  return Changed{a, seq};
+}
+
+absl::StatusOr<std::vector<LeadEvent>> Assigner::EventsAfter(uint64_t after,
+                                                             int limit) const {
+  return store_->EventsAfter(after, limit);
+}
+
+uint64_t Assigner::Subscribe(EventSink sink) {
+  std::lock_guard<std::mutex> lock(sinks_mu_);
+  sinks_.emplace(++next_sink_, std::move(sink));
+  sink_count_.store(static_cast<int>(sinks_.size()));
+  return next_sink_;
+}
+
+void Assigner::Unsubscribe(uint64_t handle) {
+  std::lock_guard<std::mutex> lock(sinks_mu_);
+  sinks_.erase(handle);
+  sink_count_.store(static_cast<int>(sinks_.size()));
 }
 
 std::optional<Assignment> Assigner::Get(const std::string& lead_id) const {

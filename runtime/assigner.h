@@ -36,15 +36,27 @@
 // - Candidates are tried in order (rule's first choice, then `else`); a
 //   queue always takes the lead. When none can, the lead is recorded as
 //   unassigned with the reasons, never dropped.
+//
+// Activation: a lead with an SLA carries its respond_by deadline until its
+// first contact (RecordContact) stops the clock, SLA met or missed.
+// Sweep() acts on deadlines: a lead not contacted by its respond_by is
+// marked missed, and its escalation policy's steps (notify at 80%, reassign
+// at 100% to the team's next rep, ...) run as their time comes. Each
+// lead's next due time is part of its stored assignment, so after a
+// restart the overdue ones are swept at once, and none twice. Every change
+// to a lead appends an event whose id is its change number; committed
+// events go to subscribers (WatchAssignments) in id order.
 #ifndef LEADROUTE_RUNTIME_ASSIGNER_H_
 #define LEADROUTE_RUNTIME_ASSIGNER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -124,7 +136,40 @@ class Assigner {
   // Sets a rep's live status. Returns the change number to wait for.
   absl::StatusOr<uint64_t> SetRepStatus(const RepStatus& status);
 
+  // First contact with the lead at `at` (now when unset) over `channel`:
+  // stops its SLA clock and escalation. A second call changes nothing and
+  // returns the lead as it is. INVALID_ARGUMENT for an `at` in the future
+  // or before the lead was routed.
+  absl::StatusOr<Changed> RecordContact(const std::string& lead_id,
+                                        const std::string& channel,
+                                        std::optional<absl::Time> at);
+  // A stage the lead reached (kContacted .. kLost) at `at` (now when
+  // unset); each is recorded once. Any of them implies first contact;
+  // won and lost close the lead.
+  absl::StatusOr<Changed> RecordOutcome(const std::string& lead_id,
+                                        Outcome outcome,
+                                        std::optional<absl::Time> at);
+
+  // Applies every SLA deadline and escalation step due at `now`, under `p`
+  // (the live rules: an escalation policy no longer in them only has its
+  // deadline marked). Returns how many leads changed.
+  int Sweep(const Program& p, absl::Time now);
+  // The earliest time something is due, if anything is.
+  std::optional<absl::Time> NextDue() const;
+
+  // Committed events with id > `after`, oldest first, at most `limit`.
+  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                     int limit) const;
+  // `sink` receives each commit's events, in id order, on the writer
+  // thread; it must be quick and must not call back into the Assigner.
+  // Returns a handle for Unsubscribe, which waits for a delivery under way.
+  using EventSink = std::function<void(const std::vector<LeadEvent>&)>;
+  uint64_t Subscribe(EventSink sink);
+  void Unsubscribe(uint64_t handle);
+
   std::optional<Assignment> Get(const std::string& lead_id) const;
+  // The clock it reads: the server's time for everything stateful.
+  const Clock& clock() const { return *clock_; }
   // Every rep of `p`, in declaration order.
   std::vector<RepLoad> Loads(const Program& p) const;
 
@@ -158,7 +203,8 @@ class Assigner {
   // rotation.
   int PickFromTeam(const Program& p, int index,
                    const std::vector<MemberCheck>& where, absl::Time now,
-                   std::vector<std::string>* skipped);
+                   std::vector<std::string>* skipped,
+                   const std::vector<std::string>& exclude = {});
   // Counts a new open lead for `rep` at `now`.
   void Took(const std::string& rep, absl::Time now);
   // Frees `a`'s capacity if it held any.
@@ -168,6 +214,28 @@ class Assigner {
   absl::StatusOr<Assignment*> Unended(const std::string& lead_id);
   absl::StatusOr<Changed> End(const std::string& lead_id, LeadStatus status,
                               const char* kind, const std::string& reason);
+  // Appends `a` then `events` (their ids set here); returns the last seq.
+  uint64_t Record(Assignment& a, std::vector<LeadEvent> events);
+  // When `percent` of `a`'s SLA has passed on its clock (business hours of
+  // its rep when `e` says so).
+  absl::Time ClockAt(const Program& p, const Assignment& a, const Escalation* e,
+                     int percent) const;
+  // Sets a.next_due (the SLA deadline while pending, and the next step of
+  // its escalation) and files it in due_.
+  void Arm(const Program& p, Assignment& a);
+  void Disarm(Assignment& a);
+  // Starts the current owner's SLA clock at `start`.
+  void StartClock(const Program& p, Assignment& a, absl::Time start);
+  // Runs what is due for `a` at `now`; events go to `events`.
+  void Escalate(const Program& p, Assignment& a, absl::Time now,
+                std::vector<LeadEvent>* events);
+  // RecordContact and RecordOutcome.
+  absl::StatusOr<Changed> Report(const std::string& lead_id, Outcome outcome,
+                                 std::optional<absl::Time> at,
+                                 const std::string& channel);
+  // Marks first contact; false when there already was one.
+  bool Contacted(Assignment& a, absl::Time at, const std::string& channel,
+                 std::vector<LeadEvent>* events);
 
   const std::unique_ptr<StateStore> store_;
   const Clock* const clock_;
@@ -180,6 +248,8 @@ class Assigner {
   // under mu_ stays cheap at millions of leads.
   absl::node_hash_map<std::string, Assignment> leads_;
   absl::flat_hash_map<std::string, std::string> by_email_;  // -> lead id
+  // Leads with a deadline or escalation step to come, by when.
+  std::set<std::pair<absl::Time, std::string>> due_;
   uint64_t seq_ = 0;  // the last change number handed out
   std::vector<StateChange> pending_;
   bool stopping_ = false;
@@ -191,6 +261,12 @@ class Assigner {
   uint64_t committed_ = 0;
   absl::Status failed_;
   std::multimap<uint64_t, std::function<void(absl::Status)>> waiters_;
+
+  // Event subscribers; the writer delivers under sinks_mu_.
+  std::mutex sinks_mu_;
+  std::map<uint64_t, EventSink> sinks_;
+  uint64_t next_sink_ = 0;
+  std::atomic<int> sink_count_{0};
 
   std::thread writer_;
 };

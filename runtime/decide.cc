@@ -175,6 +175,12 @@ absl::StatusOr<Decision> DecideLead(const Program& p,
     decided(StageId::kChannel, r);
     return true;
   });
+  matcher.Match(StageId::kEscalate, c, [&](const Rule& r) {
+    d.escalation_index = r.escalation;
+    d.escalation = p.escalations[r.escalation].name;
+    decided(StageId::kEscalate, r);
+    return true;
+  });
   if (d.explanation) {
     for (const std::string& name : options.why_not) {
       d.explanation->alternatives.push_back(WhyNot(name, c, d));

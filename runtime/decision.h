@@ -66,7 +66,8 @@ struct Candidate {
 
 // The rule that set one output.
 struct RuleRef {
-  std::string stage;     // "score", "assign", "priority", "sla", "channel"
+  std::string stage;     // "score", "assign", "priority", "sla", "channel",
+                         // "escalate"
   std::string rule;      // the rule's name, "otherwise" for the default
   std::string location;  // "file:line", empty when unknown
   // The rule's place in its Program: stages[stage_id][index]; -1 when the
@@ -105,6 +106,10 @@ struct Decision {
   std::optional<absl::Duration> sla;
   std::optional<absl::Time> respond_by;  // received_at + sla
   std::string channel;
+  // The escalation policy from the escalate stage (a name of
+  // Program::escalations, and its index); empty when none.
+  std::string escalation;
+  int escalation_index = -1;
   std::string ruleset_name;
   std::string ruleset_version;
   int64_t score = 0;

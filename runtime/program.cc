@@ -4,8 +4,8 @@
 namespace leadroute::runtime {
 
 const char* StageIdName(StageId id) {
-  static constexpr const char* kNames[] = {"score", "assign", "priority", "sla",
-                                           "channel"};
+  static constexpr const char* kNames[] = {"score", "assign",  "priority",
+                                           "sla",   "channel", "escalate"};
   return kNames[static_cast<int>(id)];
 }
 

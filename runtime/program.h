@@ -12,6 +12,8 @@
 //   interned[slot]        string -> id for every string the trees branch on
 //   reps, teams, queues   the people and places an assign rule names, with
 //                         what rep selection needs (hours, caps, strategy)
+//   escalations           what the sweeper does to a lead not contacted in
+//                         time; the escalate stage picks one
 // Every Rule keeps its name and source location, so each decision names the
 // rule that made it.
 #ifndef LEADROUTE_RUNTIME_PROGRAM_H_
@@ -32,8 +34,15 @@
 
 namespace leadroute::runtime {
 
-enum class StageId { kScore = 0, kAssign, kPriority, kSla, kChannel };
-inline constexpr int kStageCount = 5;
+enum class StageId {
+  kScore = 0,
+  kAssign,
+  kPriority,
+  kSla,
+  kChannel,
+  kEscalate
+};
+inline constexpr int kStageCount = 6;
 const char* StageIdName(StageId id);
 
 struct Attribute {
@@ -123,6 +132,46 @@ struct Team {
   std::string name;
   std::vector<int> members;  // indexes into Program::reps, as listed
   Strategy strategy = Strategy::kRoundRobin;
+  int manager = -1;  // index into Program::reps; -1 when none
+};
+
+// Where an escalation moves a lead: tried in order until one can take it.
+struct EscalationTarget {
+  enum class Kind {
+    kNextRep,  // the next rep of the lead's team, by its strategy
+    kManager,  // the manager of the lead's team
+    kRep,
+    kTeam,
+    kQueue,
+  };
+  Kind kind = Kind::kQueue;
+  std::string name;  // kRep, kTeam, kQueue
+  int index = -1;    // kRep, kTeam: into Program::reps or ::teams
+};
+
+// One step of an escalation policy, taken once `percent` of the SLA has
+// passed without first contact.
+struct EscalationStep {
+  enum class Action {
+    kNotify,    // an sla_warning event for the owner (or team manager)
+    kReassign,  // move the lead to the first of `to` that can take it
+  };
+  int percent = 100;
+  Action action = Action::kNotify;
+  bool notify_manager = false;       // kNotify
+  std::vector<EscalationTarget> to;  // kReassign
+  std::string text;                  // as written, for reasons
+};
+
+// What happens to a lead whose owner does not contact it in time. The
+// escalate stage picks one per lead; the server's sweeper applies it.
+struct Escalation {
+  std::string name;
+  std::vector<EscalationStep> steps;  // by percent, then as written
+  int max_hops = 2;  // reassignments at most; later reassign steps are skipped
+  // The SLA counts only while the owner is working (their hours, time zone
+  // and holidays); otherwise it counts wall-clock time.
+  bool business_hours = false;
 };
 
 // One test of `team NAME where ...`.
@@ -156,6 +205,7 @@ struct Rule {
   int label = 0;              // priority rank
   absl::Duration sla;
   std::string channel;
+  int escalation = -1;  // index into Program::escalations
 };
 
 struct Table {
@@ -178,6 +228,8 @@ struct Program {
   std::vector<Team> teams;
   absl::flat_hash_map<std::string, int> team_index;
   std::vector<std::string> queues;
+  std::vector<Escalation> escalations;
+  absl::flat_hash_map<std::string, int> escalation_index;
 };
 
 // "2026-12-24" or "2026-12-24..2027-01-02" (inclusive, in order) as a day

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace leadroute::runtime {
@@ -74,13 +75,52 @@ CREATE INDEX assignments_by_seq ON assignments (seq);
 DROP INDEX assignments_by_owner;
 DROP INDEX assignments_by_seq;
 )sql",
+    // 4: activation. Per assignment: when it was routed, the SLA's status,
+    // first contact, when each outcome was reached, escalation progress and
+    // when the sweeper looks at it next. Per event: its id is the
+    // Assigner's change number (kept in `id`), and it carries the lead's
+    // owner kind, team, channel, priority and SLA for WatchAssignments.
+    // Leads routed before v4 start with no SLA status: nobody could record
+    // a contact for them, so calling them missed would be a guess.
+    R"sql(
+ALTER TABLE assignments ADD COLUMN routed_at_us INTEGER;
+UPDATE assignments SET routed_at_us = decided_at_us;
+ALTER TABLE assignments ADD COLUMN sla_status INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments ADD COLUMN contact_channel TEXT NOT NULL DEFAULT '';
+ALTER TABLE assignments ADD COLUMN contacted_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE assignments ADD COLUMN contacted_at_us INTEGER;
+ALTER TABLE assignments ADD COLUMN qualified_at_us INTEGER;
+ALTER TABLE assignments ADD COLUMN opportunity_at_us INTEGER;
+ALTER TABLE assignments ADD COLUMN won_at_us INTEGER;
+ALTER TABLE assignments ADD COLUMN lost_at_us INTEGER;
+ALTER TABLE assignments ADD COLUMN outcome INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments ADD COLUMN escalation TEXT NOT NULL DEFAULT '';
+ALTER TABLE assignments ADD COLUMN escalation_step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments ADD COLUMN hops INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments ADD COLUMN had_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE assignments ADD COLUMN next_due_us INTEGER;
+ALTER TABLE assignments ADD COLUMN clock_start_us INTEGER;
+ALTER TABLE lead_events ADD COLUMN owner_kind INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lead_events ADD COLUMN team TEXT NOT NULL DEFAULT '';
+ALTER TABLE lead_events ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+ALTER TABLE lead_events ADD COLUMN priority TEXT NOT NULL DEFAULT '';
+ALTER TABLE lead_events ADD COLUMN sla_ms INTEGER;
+ALTER TABLE lead_events ADD COLUMN respond_by_us INTEGER;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
 constexpr const char* kAssignmentColumns =
     "lead_id, owner, owner_kind, team, status, email_key, repeat_of, "
     "decision_id, ruleset, priority, priority_rank, sla_ms, channel, "
-    "decided_at_us, respond_by_us, ended_at_us, score, seq";
+    "decided_at_us, respond_by_us, ended_at_us, score, seq, routed_at_us, "
+    "sla_status, contact_channel, contacted_by, contacted_at_us, "
+    "qualified_at_us, opportunity_at_us, won_at_us, lost_at_us, outcome, "
+    "escalation, escalation_step, hops, had_by, next_due_us, clock_start_us";
+
+constexpr const char* kEventColumns =
+    "lead_id, at_us, kind, from_owner, to_owner, reason, id, owner_kind, "
+    "team, channel, priority, sla_ms, respond_by_us";
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
@@ -109,6 +149,20 @@ std::optional<absl::Time> Time(sqlite3_stmt* s, int col) {
   return absl::FromUnixMicros(sqlite3_column_int64(s, col));
 }
 
+void BindDuration(sqlite3_stmt* s, int i,
+                  const std::optional<absl::Duration>& d) {
+  if (d) {
+    sqlite3_bind_int64(s, i, absl::ToInt64Milliseconds(*d));
+  } else {
+    sqlite3_bind_null(s, i);
+  }
+}
+
+std::optional<absl::Duration> Duration(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+  return absl::Milliseconds(sqlite3_column_int64(s, col));
+}
+
 Assignment ReadAssignment(sqlite3_stmt* s) {
   Assignment a;
   a.lead_id = Text(s, 0);
@@ -122,16 +176,54 @@ Assignment ReadAssignment(sqlite3_stmt* s) {
   a.ruleset = Text(s, 8);
   a.priority = Text(s, 9);
   a.priority_rank = sqlite3_column_int(s, 10);
-  if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
-    a.sla = absl::Milliseconds(sqlite3_column_int64(s, 11));
-  }
+  a.sla = Duration(s, 11);
   a.channel = Text(s, 12);
   a.decided_at = *Time(s, 13);
   a.respond_by = Time(s, 14);
   a.ended_at = Time(s, 15);
   a.score = sqlite3_column_int64(s, 16);
   a.seq = static_cast<uint64_t>(sqlite3_column_int64(s, 17));
+  a.routed_at = Time(s, 18).value_or(a.decided_at);
+  a.sla_status = static_cast<SlaStatus>(sqlite3_column_int(s, 19));
+  a.contact_channel = Text(s, 20);
+  a.contacted_by = Text(s, 21);
+  for (int o = 1; o < kOutcomeCount; ++o) a.reached[o] = Time(s, 21 + o);
+  a.outcome = static_cast<Outcome>(sqlite3_column_int(s, 27));
+  a.escalation = Text(s, 28);
+  a.escalation_step = sqlite3_column_int(s, 29);
+  a.hops = sqlite3_column_int(s, 30);
+  for (absl::string_view rep :
+       absl::StrSplit(Text(s, 31), ';', absl::SkipEmpty())) {
+    a.had_by.emplace_back(rep);
+  }
+  a.next_due = Time(s, 32);
+  a.clock_start = Time(s, 33);
   return a;
+}
+
+LeadEvent ReadEvent(sqlite3_stmt* s) {
+  LeadEvent e;
+  e.lead_id = Text(s, 0);
+  e.at = *Time(s, 1);
+  e.kind = Text(s, 2);
+  e.from = Text(s, 3);
+  e.to = Text(s, 4);
+  e.reason = Text(s, 5);
+  e.id = static_cast<uint64_t>(sqlite3_column_int64(s, 6));
+  e.owner_kind = static_cast<OwnerKind>(sqlite3_column_int(s, 7));
+  e.team = Text(s, 8);
+  e.channel = Text(s, 9);
+  e.priority = Text(s, 10);
+  e.sla = Duration(s, 11);
+  e.respond_by = Time(s, 12);
+  return e;
+}
+
+// "?1, ?2, ..., ?n".
+std::string Placeholders(int n) {
+  std::string out;
+  for (int i = 1; i <= n; ++i) absl::StrAppend(&out, i > 1 ? ", ?" : "?", i);
+  return out;
 }
 
 // "rep=weight;rep=weight" for a weighted team's running weights.
@@ -165,7 +257,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       path.c_str(), &db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
       nullptr);
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, false));
   if (rc != SQLITE_OK) return store->Error(absl::StrCat("opening ", path));
   sqlite3_busy_timeout(db, 5000);
   // WAL: readers (`leadroute state`) never block the writer. FULL: each
@@ -186,7 +278,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, true));
   if (rc != SQLITE_OK) return store->Error(absl::StrCat("opening ", path));
   sqlite3_busy_timeout(db, 5000);
   sqlite3_stmt* stmt = nullptr;
@@ -212,6 +304,7 @@ SqliteStore::~SqliteStore() {
                           put_team_, add_event_}) {
     sqlite3_finalize(s);
   }
+  sqlite3_close(reader_);
   sqlite3_close(db_);
 }
 
@@ -266,8 +359,10 @@ absl::Status SqliteStore::Migrate() {
 absl::Status SqliteStore::Prepare() {
   const std::string put_assignment =
       absl::StrCat("INSERT OR REPLACE INTO assignments (", kAssignmentColumns,
-                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                   "?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+                   ") VALUES (", Placeholders(34), ")");
+  const std::string add_event =
+      absl::StrCat("INSERT INTO lead_events (", kEventColumns, ") VALUES (",
+                   Placeholders(13), ")");
   const std::pair<sqlite3_stmt**, const char*> statements[] = {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
@@ -279,9 +374,7 @@ absl::Status SqliteStore::Prepare() {
       {&put_team_,
        "INSERT OR REPLACE INTO team_cursors (team, last_rep, running) VALUES "
        "(?1, ?2, ?3)"},
-      {&add_event_,
-       "INSERT INTO lead_events (lead_id, at_us, kind, from_owner, to_owner, "
-       "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&add_event_, add_event.c_str()},
   };
   for (const auto& [stmt, sql] : statements) {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
@@ -341,6 +434,14 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
     out.teams.push_back({Text(s, 0), Text(s, 1), DecodeRunning(Text(s, 2))});
   }
   sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db_, "SELECT MAX(id) FROM lead_events", -1, &s,
+                         nullptr) != SQLITE_OK) {
+    return Error("loading the last event id");
+  }
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    out.last_event_id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  }
+  sqlite3_finalize(s);
   return out;
 }
 
@@ -361,17 +462,26 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindText(p, 9, a->ruleset);
       BindText(p, 10, a->priority);
       sqlite3_bind_int(p, 11, a->priority_rank);
-      if (a->sla) {
-        sqlite3_bind_int64(p, 12, absl::ToInt64Milliseconds(*a->sla));
-      } else {
-        sqlite3_bind_null(p, 12);
-      }
+      BindDuration(p, 12, a->sla);
       BindText(p, 13, a->channel);
       sqlite3_bind_int64(p, 14, Micros(a->decided_at));
       BindTime(p, 15, a->respond_by);
       BindTime(p, 16, a->ended_at);
       sqlite3_bind_int64(p, 17, a->score);
       sqlite3_bind_int64(p, 18, static_cast<int64_t>(a->seq));
+      sqlite3_bind_int64(p, 19, Micros(a->routed_at));
+      sqlite3_bind_int(p, 20, static_cast<int>(a->sla_status));
+      BindText(p, 21, a->contact_channel);
+      BindText(p, 22, a->contacted_by);
+      for (int o = 1; o < kOutcomeCount; ++o)
+        BindTime(p, 22 + o, a->reached[o]);
+      sqlite3_bind_int(p, 28, static_cast<int>(a->outcome));
+      BindText(p, 29, a->escalation);
+      sqlite3_bind_int(p, 30, a->escalation_step);
+      sqlite3_bind_int(p, 31, a->hops);
+      BindText(p, 32, absl::StrJoin(a->had_by, ";"));
+      BindTime(p, 33, a->next_due);
+      BindTime(p, 34, a->clock_start);
       status = Step(p, "writing an assignment");
     } else if (const auto* r = std::get_if<RepStatus>(&change)) {
       BindText(put_rep_, 1, r->rep);
@@ -392,6 +502,17 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindText(add_event_, 4, e->from);
       BindText(add_event_, 5, e->to);
       BindText(add_event_, 6, e->reason);
+      if (e->id != 0) {
+        sqlite3_bind_int64(add_event_, 7, static_cast<int64_t>(e->id));
+      } else {
+        sqlite3_bind_null(add_event_, 7);  // numbered by SQLite
+      }
+      sqlite3_bind_int(add_event_, 8, static_cast<int>(e->owner_kind));
+      BindText(add_event_, 9, e->team);
+      BindText(add_event_, 10, e->channel);
+      BindText(add_event_, 11, e->priority);
+      BindDuration(add_event_, 12, e->sla);
+      BindTime(add_event_, 13, e->respond_by);
       status = Step(add_event_, "writing a lead's history");
     }
     if (!status.ok()) break;
@@ -443,20 +564,58 @@ SqliteStore::CountByOwner() {
 absl::StatusOr<std::vector<LeadEvent>> SqliteStore::History(
     const std::string& lead_id) {
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT lead_id, at_us, kind, from_owner, to_owner, "
-                         "reason FROM lead_events WHERE lead_id = ?1 ORDER "
-                         "BY id",
-                         -1, &s, nullptr) != SQLITE_OK) {
+  const std::string sql = absl::StrCat("SELECT ", kEventColumns,
+                                       " FROM lead_events WHERE lead_id = ?1 "
+                                       "ORDER BY id");
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
     return Error("reading a lead's history");
   }
   BindText(s, 1, lead_id);
   std::vector<LeadEvent> out;
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    out.push_back({Text(s, 0), *Time(s, 1), Text(s, 2), Text(s, 3), Text(s, 4),
-                   Text(s, 5)});
-  }
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(ReadEvent(s));
   sqlite3_finalize(s);
+  return out;
+}
+
+absl::StatusOr<std::vector<LeadEvent>> SqliteStore::EventsAfter(uint64_t after,
+                                                                int limit) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  sqlite3* db = db_;
+  if (!read_only_) {
+    // The writer's connection belongs to the writer thread: read through
+    // a second one, which WAL lets run beside the writer.
+    if (reader_ == nullptr &&
+        sqlite3_open_v2(path_.c_str(), &reader_,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      absl::Status error = absl::InternalError(absl::StrCat(
+          "opening ", path_, " to read events: ",
+          reader_ == nullptr ? "out of memory" : sqlite3_errmsg(reader_)));
+      sqlite3_close(reader_);
+      reader_ = nullptr;
+      return error;
+    }
+    sqlite3_busy_timeout(reader_, 5000);
+    db = reader_;
+  }
+  const std::string sql =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM lead_events WHERE id > ?1 ORDER BY id LIMIT ?2");
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    return absl::InternalError(
+        absl::StrCat("reading events: ", sqlite3_errmsg(db)));
+  }
+  sqlite3_bind_int64(s, 1, static_cast<int64_t>(after));
+  sqlite3_bind_int(s, 2, limit);
+  std::vector<LeadEvent> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadEvent(s));
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    return absl::InternalError(
+        absl::StrCat("reading events: ", sqlite3_errmsg(db)));
+  }
   return out;
 }
 

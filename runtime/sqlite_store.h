@@ -10,6 +10,7 @@
 #define LEADROUTE_RUNTIME_SQLITE_STORE_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ namespace leadroute::runtime {
 class SqliteStore final : public StateStore {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // The file's name inside a data dir.
   static constexpr const char* kFileName = "leadroute.db";
 
@@ -39,6 +40,8 @@ class SqliteStore final : public StateStore {
 
   absl::StatusOr<StateSnapshot> Load() override;
   absl::Status Apply(absl::Span<const StateChange> changes) override;
+  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                     int limit) override;
 
   // For `leadroute state`: assignments whose owner is `owner` (all when
   // empty) and, unless `include_ended`, only open or unassigned ones; newest
@@ -60,7 +63,8 @@ class SqliteStore final : public StateStore {
   int schema_version() const { return schema_version_; }
 
  private:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  SqliteStore(sqlite3* db, std::string path, bool read_only)
+      : db_(db), path_(std::move(path)), read_only_(read_only) {}
   absl::Status Exec(const char* sql);
   absl::Status Migrate();
   absl::Status Prepare();
@@ -68,7 +72,13 @@ class SqliteStore final : public StateStore {
   absl::Status Step(sqlite3_stmt* stmt, absl::string_view what);
 
   sqlite3* db_;
+  const std::string path_;
+  const bool read_only_;
   int schema_version_ = 0;
+  // EventsAfter's own connection (writable stores only): the writer's is
+  // used by one thread at a time.
+  std::mutex reader_mu_;
+  sqlite3* reader_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   sqlite3_stmt* rollback_ = nullptr;

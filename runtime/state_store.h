@@ -12,6 +12,7 @@
 #ifndef LEADROUTE_RUNTIME_STATE_STORE_H_
 #define LEADROUTE_RUNTIME_STATE_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,28 @@ enum class LeadStatus {
 };
 const char* LeadStatusName(LeadStatus s);
 
+// Whether the owner made first contact in time.
+enum class SlaStatus {
+  kNone = 0,     // the lead has no SLA
+  kPending = 1,  // not contacted yet, deadline not passed
+  kMet = 2,      // first contact at or before respond_by
+  kMissed = 3,   // a deadline passed before first contact
+};
+const char* SlaStatusName(SlaStatus s);
+
+// How far a lead got, as reported through RecordContact / RecordOutcome.
+// Won and lost are final.
+enum class Outcome {
+  kNone = 0,
+  kContacted = 1,
+  kQualified = 2,  // a sales-qualified lead (SQL)
+  kOpportunity = 3,
+  kWon = 4,
+  kLost = 5,
+};
+inline constexpr int kOutcomeCount = 6;
+const char* OutcomeName(Outcome o);
+
 // One lead's current assignment.
 struct Assignment {
   std::string lead_id;
@@ -53,6 +76,27 @@ struct Assignment {
   std::optional<absl::Time> ended_at;  // released or closed
   int64_t score = 0;
   uint64_t seq = 0;  // the Assigner's change number: orders assignments
+
+  // Activation (schema v4).
+  absl::Time routed_at;  // when the lead was (re)routed: response time's start
+  SlaStatus sla_status = SlaStatus::kNone;
+  std::string contact_channel;  // as recorded with the first contact
+  std::string contacted_by;     // the owner at first contact
+  // When each outcome was first recorded; [kNone] is unused.
+  std::array<std::optional<absl::Time>, kOutcomeCount> reached;
+  Outcome outcome = Outcome::kNone;  // the furthest one reached
+  // Escalation: the policy's name (empty: none), how many of its steps have
+  // run for the current owner, how often it moved the lead, the reps who
+  // had it before, and when the sweeper must look at it next (a step or the
+  // SLA's deadline; none once contacted or ended).
+  std::string escalation;
+  int escalation_step = 0;
+  int hops = 0;
+  std::vector<std::string> had_by;
+  std::optional<absl::Time> next_due;
+  // When the current owner's SLA clock started: the lead's received time
+  // when routed, the move's time after a reassignment.
+  std::optional<absl::Time> clock_start;
 };
 
 enum class Availability {
@@ -79,14 +123,27 @@ struct TeamCursor {
   std::vector<std::pair<std::string, int64_t>> running;
 };
 
-// One step in a lead's history.
+// One step in a lead's history, and what WatchAssignments streams. `id` is
+// the Assigner's change number: unique, increasing, so a subscriber resumes
+// after the last id it saw.
 struct LeadEvent {
   std::string lead_id;
   absl::Time at;
-  std::string kind;  // assigned, rerouted, reassigned, released, closed
+  // assigned, unassigned, rerouted, reassigned, released, closed,
+  // contacted, qualified, opportunity, won, lost, sla_warning, sla_missed,
+  // escalated, escalation_failed
+  std::string kind;
   std::string from;  // previous owner, if any
-  std::string to;    // new owner, if any
+  std::string to;    // new (or current) owner, if any
   std::string reason;
+  uint64_t id = 0;
+  // The lead's assignment after the event, for a notifier to act on alone.
+  OwnerKind owner_kind = OwnerKind::kNone;
+  std::string team;
+  std::string channel;
+  std::string priority;
+  std::optional<absl::Duration> sla;
+  std::optional<absl::Time> respond_by;
 };
 
 using StateChange = std::variant<Assignment, RepStatus, TeamCursor, LeadEvent>;
@@ -95,6 +152,7 @@ struct StateSnapshot {
   std::vector<Assignment> assignments;  // ascending seq
   std::vector<RepStatus> reps;
   std::vector<TeamCursor> teams;
+  uint64_t last_event_id = 0;
 };
 
 class StateStore {
@@ -107,6 +165,12 @@ class StateStore {
   // Applies `changes` in order, all or none, and returns once they are
   // durable. Called from one thread at a time.
   virtual absl::Status Apply(absl::Span<const StateChange> changes) = 0;
+
+  // Events with id > `after`, oldest first, at most `limit`. Called from
+  // any thread, concurrently with Apply: a store serves it from its own
+  // read connection.
+  virtual absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                             int limit) = 0;
 };
 
 }  // namespace leadroute::runtime

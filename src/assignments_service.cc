@@ -240,3 +240,104 @@ grpc::ServerUnaryReactor* AssignmentsService::ListReps(
 }
 
 }  // namespace leadroute
+
+namespace leadroute {
+
+grpc::ServerUnaryReactor* AssignmentsService::Report(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    const std::string& lead_id, runtime::Outcome outcome,
+    const std::string& channel, const google::protobuf::Timestamp* at,
+    v1::Assignment* out) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+  std::optional<absl::Time> when;
+  if (status.ok() && at != nullptr) {
+    absl::StatusOr<absl::Time> t = TimeFromProto(*at);
+    if (t.ok()) {
+      when = *t;
+    } else {
+      status = runtime::InvalidLeadField("at", t.status().message());
+    }
+  }
+  uint64_t seq = 0;
+  if (status.ok()) {
+    absl::StatusOr<runtime::Assigner::Changed> changed =
+        outcome == runtime::Outcome::kContacted
+            ? assigner_->RecordContact(lead_id, channel, when)
+            : assigner_->RecordOutcome(lead_id, outcome, when);
+    status = changed.status();
+    if (changed.ok()) {
+      AssignmentToProto(changed->assignment, out);
+      seq = changed->seq;
+    }
+  }
+  return Finish(context, method, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::RecordContact(
+    grpc::CallbackServerContext* context,
+    const v1::RecordContactRequest* request,
+    v1::RecordContactResponse* response) {
+  return Report(context, ServerMetrics::kRecordContact, request->lead_id(),
+                runtime::Outcome::kContacted, request->channel(),
+                request->has_at() ? &request->at() : nullptr,
+                response->mutable_assignment());
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::RecordOutcome(
+    grpc::CallbackServerContext* context,
+    const v1::RecordOutcomeRequest* request,
+    v1::RecordOutcomeResponse* response) {
+  const int outcome = request->outcome();
+  if (outcome <= 0 || outcome >= runtime::kOutcomeCount) {
+    return Finish(context, ServerMetrics::kRecordOutcome, MonotonicNanos(),
+                  runtime::InvalidLeadField(
+                      "outcome",
+                      "required: CONTACTED, QUALIFIED, OPPORTUNITY, WON or "
+                      "LOST"));
+  }
+  return Report(context, ServerMetrics::kRecordOutcome, request->lead_id(),
+                static_cast<runtime::Outcome>(outcome), "",
+                request->has_at() ? &request->at() : nullptr,
+                response->mutable_assignment());
+}
+
+grpc::ServerWriteReactor<v1::AssignmentEvent>*
+AssignmentsService::WatchAssignments(
+    grpc::CallbackServerContext* context,
+    const v1::WatchAssignmentsRequest* request) {
+  const int64_t start = MonotonicNanos();
+  if (assigner_ == nullptr) {
+    // A stream that ends at once with the error.
+    class Refused final : public grpc::ServerWriteReactor<v1::AssignmentEvent> {
+     public:
+      Refused() { Finish(ToGrpcStatus(NoState())); }
+      void OnDone() override { delete this; }
+    };
+    metrics_->CountCall(ServerMetrics::kWatchAssignments,
+                        static_cast<int>(absl::StatusCode::kFailedPrecondition),
+                        MonotonicNanos() - start);
+    return new Refused;
+  }
+  std::lock_guard<std::recursive_mutex> lock(streams_mu_);
+  auto* stream = new EventStream(
+      assigner_, request->after_event_id(), [this, start](EventStream* done) {
+        metrics_->CountCall(ServerMetrics::kWatchAssignments, 0,
+                            MonotonicNanos() - start);
+        std::lock_guard<std::recursive_mutex> lock(streams_mu_);
+        streams_.erase(done);
+      });
+  streams_.insert(stream);
+  return stream;
+}
+
+void AssignmentsService::StopStreams() {
+  std::lock_guard<std::recursive_mutex> lock(streams_mu_);
+  const std::vector<EventStream*> open(streams_.begin(), streams_.end());
+  for (EventStream* s : open) {
+    if (streams_.contains(s)) s->Stop();
+  }
+}
+
+}  // namespace leadroute

@@ -1,12 +1,17 @@
 // AssignmentsService: the gRPC adapter for leadroute.v1.Assignments over the
 // server's Assigner (runtime/assigner.h): look a lead up, release, close or
-// reassign it, set a rep's status, list reps with their load. Each change
-// is answered once it is durable.
+// reassign it, set a rep's status, list reps with their load, record first
+// contact and outcomes, and stream what happens to leads. Each change is
+// answered once it is durable.
 #ifndef LEADROUTE_SRC_ASSIGNMENTS_SERVICE_H_
 #define LEADROUTE_SRC_ASSIGNMENTS_SERVICE_H_
 
+#include <mutex>
+
+#include "absl/container/flat_hash_set.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/assigner.h"
+#include "src/event_stream.h"
 #include "src/metrics.h"
 #include "src/ruleset_registry.h"
 
@@ -41,6 +46,21 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   grpc::ServerUnaryReactor* ListReps(grpc::CallbackServerContext* context,
                                      const v1::ListRepsRequest* request,
                                      v1::ListRepsResponse* response) override;
+  grpc::ServerUnaryReactor* RecordContact(
+      grpc::CallbackServerContext* context,
+      const v1::RecordContactRequest* request,
+      v1::RecordContactResponse* response) override;
+  grpc::ServerUnaryReactor* RecordOutcome(
+      grpc::CallbackServerContext* context,
+      const v1::RecordOutcomeRequest* request,
+      v1::RecordOutcomeResponse* response) override;
+  grpc::ServerWriteReactor<v1::AssignmentEvent>* WatchAssignments(
+      grpc::CallbackServerContext* context,
+      const v1::WatchAssignmentsRequest* request) override;
+
+  // Ends every open WatchAssignments stream (UNAVAILABLE: reconnect), so a
+  // stopping server need not wait out its grace period for them.
+  void StopStreams();
 
  private:
   // Finishes the call with `status` now, or, when `seq` is set and the
@@ -58,9 +78,23 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   // The live ruleset's program, or FAILED_PRECONDITION.
   absl::StatusOr<std::shared_ptr<const Ruleset>> LiveProgram() const;
 
+  // RecordContact (outcome kContacted) and RecordOutcome.
+  grpc::ServerUnaryReactor* Report(grpc::CallbackServerContext* context,
+                                   ServerMetrics::Method method,
+                                   const std::string& lead_id,
+                                   runtime::Outcome outcome,
+                                   const std::string& channel,
+                                   const google::protobuf::Timestamp* at,
+                                   v1::Assignment* out);
+
   const RulesetRegistry* registry_;
   runtime::Assigner* assigner_;
   ServerMetrics* metrics_;
+
+  // Open streams. Recursive: a stream finished by StopStreams may be done
+  // (and remove itself) on the same thread.
+  std::recursive_mutex streams_mu_;
+  absl::flat_hash_set<EventStream*> streams_;
 };
 
 }  // namespace leadroute

@@ -194,6 +194,7 @@ void DecisionToProto(const runtime::Decision& d, v1::Decision* out) {
   out->set_repeat_of(d.repeat_of);
   for (const std::string& s : d.skipped) out->add_skipped(s);
   if (d.decided_at) TimeToProto(*d.decided_at, out->mutable_decided_at());
+  out->set_escalation(d.escalation);
   if (!d.explanation) return;
   v1::Explanation* e = out->mutable_explanation();
   for (const runtime::StageExplanation& s : d.explanation->stages) {
@@ -223,6 +224,45 @@ void AssignmentToProto(const runtime::Assignment& a, v1::Assignment* out) {
   out->set_repeat_of(a.repeat_of);
   out->set_priority(a.priority);
   out->set_channel(a.channel);
+  TimeToProto(a.routed_at, out->mutable_routed_at());
+  out->set_sla_status(static_cast<v1::SlaStatus>(a.sla_status));
+  using runtime::Outcome;
+  const std::pair<Outcome, google::protobuf::Timestamp* (v1::Assignment::*)()>
+      kReached[] = {
+          {Outcome::kContacted, &v1::Assignment::mutable_contacted_at},
+          {Outcome::kQualified, &v1::Assignment::mutable_qualified_at},
+          {Outcome::kOpportunity, &v1::Assignment::mutable_opportunity_at},
+          {Outcome::kWon, &v1::Assignment::mutable_won_at},
+          {Outcome::kLost, &v1::Assignment::mutable_lost_at},
+      };
+  for (const auto& [o, field] : kReached) {
+    if (const auto& at = a.reached[static_cast<int>(o)]) {
+      TimeToProto(*at, (out->*field)());
+    }
+  }
+  out->set_contact_channel(a.contact_channel);
+  out->set_contacted_by(a.contacted_by);
+  out->set_outcome(static_cast<v1::Outcome>(a.outcome));
+  out->set_escalation(a.escalation);
+  out->set_escalation_hops(a.hops);
+  for (const std::string& rep : a.had_by) out->add_had_by(rep);
+  if (a.next_due) TimeToProto(*a.next_due, out->mutable_next_escalation_at());
+}
+
+void EventToProto(const runtime::LeadEvent& e, v1::AssignmentEvent* out) {
+  out->set_id(e.id);
+  out->set_lead_id(e.lead_id);
+  out->set_kind(e.kind);
+  TimeToProto(e.at, out->mutable_at());
+  out->set_from(e.from);
+  out->set_to(e.to);
+  out->set_owner_kind(OwnerKindToProto(e.owner_kind));
+  out->set_team(e.team);
+  out->set_channel(e.channel);
+  out->set_priority(e.priority);
+  if (e.sla) DurationToProto(*e.sla, out->mutable_sla());
+  if (e.respond_by) TimeToProto(*e.respond_by, out->mutable_respond_by());
+  out->set_reason(e.reason);
 }
 
 void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out) {

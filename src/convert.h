@@ -29,6 +29,7 @@ absl::StatusOr<runtime::DecideOptions> OptionsFromProto(
 
 void DecisionToProto(const runtime::Decision& decision, v1::Decision* out);
 void AssignmentToProto(const runtime::Assignment& a, v1::Assignment* out);
+void EventToProto(const runtime::LeadEvent& e, v1::AssignmentEvent* out);
 void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out);
 
 // For one failed lead of a batch.

@@ -93,6 +93,7 @@ std::string DecisionLog::Line(const Ruleset& ruleset, const v1::Lead& lead,
   j["respond_by"] =
       d.respond_by ? Json(Rfc3339Micros(*d.respond_by)) : Json(nullptr);
   j["channel"] = d.channel;
+  j["escalation"] = d.escalation.empty() ? Json(nullptr) : Json(d.escalation);
   j["score"] = d.score;
   Json rules = Json::array();
   for (const runtime::RuleRef& r : d.decided_by) {

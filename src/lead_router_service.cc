@@ -104,7 +104,9 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     v1::RouteResponse* response) {
   const int64_t start = MonotonicNanos();
   const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
-  const absl::Time now = absl::Now();
+  // SLA clocks start on the state's clock (a FakeClock in tests).
+  const absl::Time now =
+      assigner_ == nullptr ? absl::Now() : assigner_->clock().Now();
   absl::Status status;
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
@@ -147,7 +149,9 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   const int64_t start = MonotonicNanos();
   // One ruleset for the whole batch, even if a reload happens meanwhile.
   const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
-  const absl::Time now = absl::Now();
+  // SLA clocks start on the state's clock (a FakeClock in tests).
+  const absl::Time now =
+      assigner_ == nullptr ? absl::Now() : assigner_->clock().Now();
   absl::Status status;
   uint64_t durable = 0;  // the last change to wait for, if any
   absl::StatusOr<runtime::DecideOptions> opts =

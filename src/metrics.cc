@@ -124,9 +124,10 @@ void LatencyHistogram::Render(absl::string_view name, absl::string_view labels,
 
 const char* ServerMetrics::MethodName(int method) {
   static constexpr const char* kNames[] = {
-      "Route",     "RouteBatch", "ValidateRules", "PublishRules",
-      "Rollback",  "GetStatus",  "GetAssignment", "ReleaseLead",
-      "CloseLead", "Reassign",   "SetRepStatus",  "ListReps"};
+      "Route",         "RouteBatch",    "ValidateRules",   "PublishRules",
+      "Rollback",      "GetStatus",     "GetAssignment",   "ReleaseLead",
+      "CloseLead",     "Reassign",      "SetRepStatus",    "ListReps",
+      "RecordContact", "RecordOutcome", "WatchAssignments"};
   static_assert(std::size(kNames) == kMethodCount);
   return kNames[method];
 }

@@ -92,6 +92,9 @@ class ServerMetrics {
     kReassign,
     kSetRepStatus,
     kListReps,
+    kRecordContact,
+    kRecordOutcome,
+    kWatchAssignments,
     kMethodCount
   };
   static const char* MethodName(int method);

@@ -139,6 +139,9 @@ int TestCommand(const TestFlags& flags) {
           } else if (x.output == "channel") {
             got = d->channel;
             ok = got == x.want;
+          } else if (x.output == "escalation") {
+            got = d->escalation.empty() ? "none" : d->escalation;
+            ok = got == x.want;
           } else if (x.output == "score") {
             got = absl::StrCat(d->score);
             ok = got == x.want;

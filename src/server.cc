@@ -69,13 +69,20 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         runtime::SqliteStore::Open(path);
     if (!store.ok()) return store.status();
     static const runtime::SystemClock kSystemClock;
+    const runtime::Clock* clock =
+        options.clock == nullptr ? &kSystemClock : options.clock;
     absl::StatusOr<std::unique_ptr<runtime::Assigner>> assigner =
-        runtime::Assigner::Start(
-            *std::move(store),
-            options.clock == nullptr ? &kSystemClock : options.clock,
-            options.assigner);
+        runtime::Assigner::Start(*std::move(store), clock, options.assigner);
     if (!assigner.ok()) return assigner.status();
     server->assigner_ = *std::move(assigner);
+    RulesetRegistry* registry = server->registry_.get();
+    server->sweeper_ = std::make_unique<runtime::Sweeper>(
+        server->assigner_.get(), clock,
+        [registry]() -> std::shared_ptr<const runtime::Program> {
+          std::shared_ptr<const Ruleset> live = registry->Live();
+          return live == nullptr ? nullptr : live->program;
+        },
+        options.sweep_interval);
   }
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
@@ -119,6 +126,7 @@ void RouterServer::Shutdown(absl::Duration grace) {
   if (stopped_ || server_ == nullptr) return;
   stopped_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
+  assignments_service_->StopStreams();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
   if (log_ != nullptr) log_->Flush();

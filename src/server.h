@@ -1,5 +1,6 @@
 // RouterServer: a running gRPC server with the LeadRouter, RulesAdmin and
-// Assignments services, rep selection over a durable store (--data-dir), the
+// Assignments services, rep selection over a durable store (--data-dir) with
+// its SLA sweeper, the
 // standard health service and reflection, an optional admin HTTP port (metrics,
 // health, status) and an optional decision log. RunServer() is what `leadroute
 // serve` calls: start, reload on SIGHUP and on changes of the rule files, drain
@@ -18,6 +19,7 @@
 #include "runtime/assigner.h"
 #include "runtime/clock.h"
 #include "runtime/policy.h"
+#include "runtime/sweeper.h"
 #include "src/admin_http.h"
 #include "src/assignments_service.h"
 #include "src/decision_log.h"
@@ -45,9 +47,12 @@ struct ServerOptions {
   // team and no rep is picked.
   std::string data_dir;
   runtime::AssignerOptions assigner;
-  // The clock rep selection reads (working hours, caps, status); null for
-  // the system clock. Tests pass a FakeClock.
+  // The clock rep selection reads (working hours, caps, status) and SLA
+  // deadlines are swept by; null for the system clock. Tests pass a
+  // FakeClock.
   const runtime::Clock* clock = nullptr;
+  // How often the sweeper looks for SLA deadlines and escalation steps due.
+  absl::Duration sweep_interval = absl::Milliseconds(250);
 };
 
 class RouterServer {
@@ -90,6 +95,8 @@ class RouterServer {
   // Destroyed after the server has stopped: its writer answers the calls
   // waiting for their assignments to be durable.
   std::unique_ptr<runtime::Assigner> assigner_;
+  // Stopped before the Assigner goes.
+  std::unique_ptr<runtime::Sweeper> sweeper_;
   std::unique_ptr<LeadRouterService> router_;
   std::unique_ptr<AssignmentsService> assignments_service_;
   std::unique_ptr<RulesAdminService> admin_service_;

@@ -515,6 +515,10 @@ class FailingStore final : public StateStore {
     if (fail) return absl::InternalError("disk full");
     return real_->Apply(changes);
   }
+  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                     int limit) override {
+    return real_->EventsAfter(after, limit);
+  }
   std::atomic<bool> fail{false};
 
  private:

@@ -1,0 +1,493 @@
+// Activation against the real SQLite store in a temporary folder, with a
+// FakeClock: first contact and SLA status, outcomes, deadlines and
+// escalation steps swept on time, business-hours clocks across time zones,
+// holidays and DST, restarts with overdue leads, and the event log that
+// WatchAssignments streams.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/compiler.h"
+#include "gtest/gtest.h"
+#include "runtime/assigner.h"
+#include "runtime/lead_error.h"
+#include "runtime/sla_clock.h"
+#include "runtime/sqlite_store.h"
+#include "runtime/tree_policy.h"
+
+namespace leadroute::runtime {
+namespace {
+
+absl::Time At(const char* rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  return t;
+}
+
+constexpr const char* kRules = R"(
+ruleset "t" version "1"
+schema {
+  region: string default "rr"
+  tier: string default "std"
+}
+rep a { }
+rep b { }
+rep c { }
+rep boss { }
+rep paris {
+  timezone = "Europe/Paris"
+  hours = mon-fri 09:00-18:00
+  holidays = ["2026-12-25"]
+}
+team rr { members = [a, b, c] strategy = round_robin manager = boss }
+team fr { members = [paris] }
+queue q
+
+escalation std {
+  at 50% notify
+  at 100% reassign to next_rep else queue q
+  max_hops = 1
+}
+escalation boss_first {
+  at 75% notify manager
+  at 100% reassign to manager else queue q
+}
+escalation office {
+  clock = business_hours
+  at 50% notify
+}
+
+assign {
+  rule french when region == "fr" then team fr
+  otherwise team rr
+}
+sla {
+  rule french_sla when region == "fr" then 4h
+  otherwise 1h
+}
+escalate {
+  rule office_hours when region == "fr" then office
+  rule bosses when region != "fr" and tier == "boss" then boss_first
+  rule standard when region != "fr" and tier == "std" then std
+}
+)";
+
+class ActivationTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(testing::TempDir()) /
+           absl::StrCat(
+               "activation-", getpid(), "-",
+               testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    compiler::CheckResult r = compiler::CheckText("t.route", kRules);
+    for (const compiler::Diagnostic& d : r.diagnostics.all()) {
+      ADD_FAILURE() << compiler::RenderText(r.module->sources, d);
+    }
+    ASSERT_TRUE(r.ok());
+    policy_ = std::make_unique<TreePolicy>(r.program);
+    Open();
+  }
+  void TearDown() override {
+    assigner_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Open() {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::unique_ptr<Assigner>> a =
+        Assigner::Start(*std::move(store), &clock_);
+    ASSERT_TRUE(a.ok()) << a.status();
+    assigner_ = *std::move(a);
+  }
+  void Reopen() {
+    assigner_.reset();
+    Open();
+  }
+
+  Decision Route(const std::string& id, const std::string& region = "rr",
+                 const std::string& tier = "std") {
+    Lead lead{id, {{"region", Value(region)}, {"tier", Value(tier)}}};
+    DecideOptions o;
+    o.received_at = clock_.Now();
+    absl::StatusOr<Decision> d = policy_->Decide(lead, o);
+    EXPECT_TRUE(d.ok()) << d.status();
+    absl::StatusOr<uint64_t> seq = assigner_->Assign(
+        program(), {"", absl::StrCat("decision-", id), "t 1", false}, &*d);
+    EXPECT_TRUE(seq.ok()) << seq.status();
+    EXPECT_TRUE(assigner_->WaitDurable(*seq).ok());
+    return *d;
+  }
+  Assignment Get(const std::string& id) {
+    std::optional<Assignment> a = assigner_->Get(id);
+    EXPECT_TRUE(a.has_value()) << id;
+    return a.value_or(Assignment{});
+  }
+  // Sweeps at the clock's time and waits until the result is durable.
+  int Sweep() {
+    const int changed = assigner_->Sweep(program(), clock_.Now());
+    Flush();
+    return changed;
+  }
+  void Flush() {
+    // A rep status change is the cheapest change to wait behind.
+    absl::StatusOr<uint64_t> seq = assigner_->SetRepStatus({"a"});
+    ASSERT_TRUE(seq.ok());
+    ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
+  }
+  // Kinds of the lead's events, oldest first, as stored.
+  std::vector<std::string> Kinds(const std::string& id) {
+    std::vector<std::string> out;
+    absl::StatusOr<std::vector<LeadEvent>> events =
+        assigner_->EventsAfter(0, 100000);
+    EXPECT_TRUE(events.ok()) << events.status();
+    for (const LeadEvent& e : *events) {
+      if (e.lead_id == id) out.push_back(e.kind);
+    }
+    return out;
+  }
+  std::vector<LeadEvent> Events(const std::string& id,
+                                const std::string& kind) {
+    std::vector<LeadEvent> out;
+    absl::StatusOr<std::vector<LeadEvent>> events =
+        assigner_->EventsAfter(0, 100000);
+    EXPECT_TRUE(events.ok()) << events.status();
+    for (const LeadEvent& e : *events) {
+      if (e.lead_id == id && e.kind == kind) out.push_back(e);
+    }
+    return out;
+  }
+
+  const Program& program() { return policy_->program(); }
+
+  std::filesystem::path dir_;
+  FakeClock clock_{At("2026-11-23T15:00:00Z")};  // a Monday
+  std::unique_ptr<TreePolicy> policy_;
+  std::unique_ptr<Assigner> assigner_;
+};
+
+using Strings = std::vector<std::string>;
+
+TEST_F(ActivationTest, FirstContactStopsTheClockMetOrMissed) {
+  const absl::Time t0 = clock_.Now();
+  Decision d = Route("L1", "rr", "none");
+  EXPECT_EQ(d.respond_by, t0 + absl::Hours(1));
+  EXPECT_EQ(Get("L1").sla_status, SlaStatus::kPending);
+  EXPECT_EQ(Get("L1").next_due, t0 + absl::Hours(1));
+
+  clock_.Advance(absl::Minutes(40));
+  absl::StatusOr<Assigner::Changed> c =
+      assigner_->RecordContact("L1", "phone", std::nullopt);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(assigner_->WaitDurable(c->seq).ok());
+  EXPECT_EQ(c->assignment.sla_status, SlaStatus::kMet);
+  EXPECT_EQ(c->assignment.reached[static_cast<int>(Outcome::kContacted)],
+            t0 + absl::Minutes(40));
+  EXPECT_EQ(c->assignment.contact_channel, "phone");
+  EXPECT_EQ(c->assignment.contacted_by, "a");
+  EXPECT_EQ(c->assignment.outcome, Outcome::kContacted);
+  EXPECT_FALSE(c->assignment.next_due.has_value());
+
+  // A retry changes nothing, even with another time and channel.
+  absl::StatusOr<Assigner::Changed> again =
+      assigner_->RecordContact("L1", "email", t0 + absl::Minutes(50));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->assignment.contact_channel, "phone");
+  EXPECT_EQ(Kinds("L1"), (Strings{"assigned", "contacted"}));
+
+  // Contact reported after the deadline, before any sweep: missed.
+  Route("L2", "rr", "none");
+  clock_.Advance(absl::Minutes(90));
+  c = assigner_->RecordContact("L2", "email", std::nullopt);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->assignment.sla_status, SlaStatus::kMissed);
+  ASSERT_TRUE(assigner_->WaitDurable(c->seq).ok());
+  EXPECT_EQ(Events("L2", "contacted").at(0).reason,
+            "first contact by email after 1h30m; SLA missed");
+}
+
+TEST_F(ActivationTest, BadReportsAreRefusedWithTheField) {
+  Route("L1", "rr", "none");
+  absl::StatusOr<Assigner::Changed> c =
+      assigner_->RecordContact("L1", "phone", clock_.Now() + absl::Hours(1));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LeadErrorField(c.status()), "at");
+  c = assigner_->RecordContact("L1", "phone", clock_.Now() - absl::Hours(1));
+  EXPECT_EQ(LeadErrorField(c.status()), "at");
+  EXPECT_NE(c.status().message().find("before lead \"L1\" was routed"),
+            std::string::npos)
+      << c.status();
+  // A little clock skew is forgiven and clamped to the routing time.
+  c = assigner_->RecordContact("L1", "phone", clock_.Now() - absl::Minutes(2));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->assignment.reached[1], c->assignment.routed_at);
+
+  EXPECT_EQ(assigner_->RecordContact("nope", "", std::nullopt).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(LeadErrorField(
+                assigner_->RecordOutcome("L1", Outcome::kNone, std::nullopt)
+                    .status()),
+            "outcome");
+
+  Route("L2", "rr", "none");
+  ASSERT_TRUE(assigner_->Release("L2", "spam").ok());
+  EXPECT_EQ(assigner_->RecordContact("L2", "", std::nullopt).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ActivationTest, OutcomesAreRecordedOnceAndWonOrLostIsFinal) {
+  Route("L1", "rr", "none");
+  clock_.Advance(absl::Minutes(10));
+  absl::StatusOr<Assigner::Changed> q =
+      assigner_->RecordOutcome("L1", Outcome::kQualified, std::nullopt);
+  ASSERT_TRUE(q.ok()) << q.status();
+  // Qualifying implies the contact, at the same time.
+  EXPECT_EQ(q->assignment.reached[static_cast<int>(Outcome::kContacted)],
+            clock_.Now());
+  EXPECT_EQ(q->assignment.sla_status, SlaStatus::kMet);
+  EXPECT_EQ(q->assignment.outcome, Outcome::kQualified);
+
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(assigner_->RecordOutcome("L1", Outcome::kQualified, std::nullopt)
+                  .ok());  // a retry
+  EXPECT_EQ(Get("L1").reached[static_cast<int>(Outcome::kQualified)],
+            clock_.Now() - absl::Hours(1));
+  absl::StatusOr<Assigner::Changed> won =
+      assigner_->RecordOutcome("L1", Outcome::kWon, std::nullopt);
+  ASSERT_TRUE(won.ok());
+  EXPECT_EQ(won->assignment.status, LeadStatus::kClosed);
+  EXPECT_EQ(won->assignment.outcome, Outcome::kWon);
+  EXPECT_EQ(assigner_->RecordOutcome("L1", Outcome::kLost, std::nullopt)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(assigner_->WaitDurable(won->seq).ok());
+  EXPECT_EQ(Kinds("L1"),
+            (Strings{"assigned", "contacted", "qualified", "won"}));
+
+  // Kept across a restart.
+  Reopen();
+  const Assignment a = Get("L1");
+  EXPECT_EQ(a.outcome, Outcome::kWon);
+  EXPECT_EQ(a.sla_status, SlaStatus::kMet);
+  EXPECT_TRUE(a.reached[static_cast<int>(Outcome::kQualified)].has_value());
+  EXPECT_FALSE(a.reached[static_cast<int>(Outcome::kOpportunity)].has_value());
+}
+
+TEST_F(ActivationTest, StepsRunOnTimeAndReassignToTheNextRep) {
+  const absl::Time t0 = clock_.Now();
+  EXPECT_EQ(Route("L1").owner, "a");
+  EXPECT_EQ(Get("L1").escalation, "std");
+  EXPECT_EQ(Get("L1").next_due, t0 + absl::Minutes(30));
+
+  clock_.Set(t0 + absl::Minutes(29));
+  EXPECT_EQ(Sweep(), 0);
+  clock_.Set(t0 + absl::Minutes(30));
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_EQ(Kinds("L1"), (Strings{"assigned", "sla_warning"}));
+  EXPECT_EQ(Events("L1", "sla_warning")[0].to, "a");
+  EXPECT_EQ(Get("L1").next_due, t0 + absl::Hours(1));
+
+  // At the deadline: missed, and moved to the next rep of the team.
+  clock_.Set(t0 + absl::Hours(1));
+  EXPECT_EQ(Sweep(), 1);
+  Assignment a = Get("L1");
+  EXPECT_EQ(a.owner, "b");
+  EXPECT_EQ(a.team, "rr");
+  EXPECT_EQ(a.sla_status, SlaStatus::kMissed);
+  EXPECT_EQ(a.hops, 1);
+  EXPECT_EQ(a.had_by, Strings{"a"});
+  EXPECT_EQ(a.respond_by, t0 + absl::Hours(2));  // b's own hour
+  EXPECT_EQ(Kinds("L1"),
+            (Strings{"assigned", "sla_warning", "sla_missed", "escalated"}));
+  const LeadEvent moved = Events("L1", "escalated").at(0);
+  EXPECT_EQ(moved.from, "a");
+  EXPECT_EQ(moved.to, "b");
+  EXPECT_EQ(moved.reason,
+            "std: at 100% reassign to next_rep else queue q (no first "
+            "contact after 100% of the 1h SLA); passed over: team rr: a had "
+            "it already");
+
+  // b's clock: warned at 50%, then max_hops stops a second move.
+  clock_.Set(t0 + absl::Hours(2));
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_EQ(Get("L1").owner, "b");
+  EXPECT_EQ(Kinds("L1"),
+            (Strings{"assigned", "sla_warning", "sla_missed", "escalated",
+                     "sla_warning", "escalation_failed"}));
+  EXPECT_NE(Events("L1", "escalation_failed")[0].reason.find("at most 1 hops"),
+            std::string::npos);
+  EXPECT_FALSE(Get("L1").next_due.has_value());
+  clock_.Advance(absl::Hours(5));
+  EXPECT_EQ(Sweep(), 0);
+}
+
+TEST_F(ActivationTest, ContactBeforeTheDeadlineStopsTheEscalation) {
+  Route("L1");
+  clock_.Advance(absl::Minutes(45));
+  EXPECT_EQ(Sweep(), 1);  // the 50% warning
+  ASSERT_TRUE(assigner_->RecordContact("L1", "phone", std::nullopt).ok());
+  clock_.Advance(absl::Hours(3));
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_EQ(Get("L1").owner, "a");
+  EXPECT_EQ(Get("L1").sla_status, SlaStatus::kMet);
+}
+
+TEST_F(ActivationTest, NextRepSkipsRepsWhoHadItAndFallsBackToTheQueue) {
+  const absl::Time t0 = clock_.Now();
+  Route("L1");  // a
+  // The rest of the team is away: the queue takes it.
+  ASSERT_TRUE(assigner_
+                  ->SetRepStatus({"b", Availability::kAway, std::nullopt,
+                                  "sick", absl::Time()})
+                  .ok());
+  ASSERT_TRUE(assigner_
+                  ->SetRepStatus({"c", Availability::kAway, std::nullopt,
+                                  "trip", absl::Time()})
+                  .ok());
+  clock_.Set(t0 + absl::Hours(1));
+  Sweep();
+  const Assignment a = Get("L1");
+  EXPECT_EQ(a.owner, "q");
+  EXPECT_EQ(a.owner_kind, OwnerKind::kQueue);
+  EXPECT_EQ(a.team, "");
+  EXPECT_EQ(Events("L1", "escalated").at(0).reason,
+            "std: at 100% reassign to next_rep else queue q (no first contact "
+            "after 100% of the 1h SLA); passed over: team rr: a had it "
+            "already; team rr: b away; team rr: c away");
+}
+
+TEST_F(ActivationTest, ManagerIsNotifiedThenTakesTheLead) {
+  const absl::Time t0 = clock_.Now();
+  Route("L1", "rr", "boss");
+  clock_.Set(t0 + absl::Minutes(45));
+  Sweep();
+  EXPECT_EQ(Events("L1", "sla_warning").at(0).to, "boss");
+  clock_.Set(t0 + absl::Hours(1));
+  Sweep();
+  EXPECT_EQ(Get("L1").owner, "boss");
+  EXPECT_EQ(Get("L1").team, "");
+  // Boss has no team now, so a later manager step could not apply; the
+  // policy's default max_hops is 2.
+  EXPECT_EQ(Get("L1").hops, 1);
+}
+
+TEST_F(ActivationTest, BusinessHoursClockCountsOnlyTheOwnersWorkingTime) {
+  // Friday 16:00 in Paris (15:00 UTC): 2h of the 4h SLA today, the rest on
+  // Monday from 09:00.
+  clock_.Set(At("2026-11-27T15:00:00Z"));
+  Decision d = Route("L1", "fr");
+  EXPECT_EQ(d.owner, "paris");
+  EXPECT_EQ(d.respond_by, At("2026-11-30T10:00:00Z"));  // Mon 11:00 Paris
+  // The 50% warning falls at the end of Friday.
+  EXPECT_EQ(Get("L1").next_due, At("2026-11-27T17:00:00Z"));
+  clock_.Set(At("2026-11-27T17:00:00Z"));
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_EQ(Get("L1").next_due, At("2026-11-30T10:00:00Z"));
+  clock_.Set(At("2026-11-29T12:00:00Z"));  // Sunday: nothing is due
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_EQ(Get("L1").sla_status, SlaStatus::kPending);
+}
+
+TEST(WorkingDeadlineTest, SkipsNightsWeekendsHolidaysAndFollowsDst) {
+  Rep rep;
+  ASSERT_TRUE(absl::LoadTimeZone("America/New_York", &rep.timezone));
+  // Mon-Fri 09:00-17:00: minutes of the week.
+  for (int day = 0; day < 5; ++day) {
+    rep.hours.push_back({day * 1440 + 9 * 60, day * 1440 + 17 * 60});
+  }
+  // Within the day.
+  EXPECT_EQ(WorkingDeadline(rep, At("2026-11-23T14:00:00Z"), absl::Hours(2)),
+            At("2026-11-23T16:00:00Z"));  // Mon 09:00 -> 11:00 EST
+  // Before hours: starts at 09:00.
+  EXPECT_EQ(WorkingDeadline(rep, At("2026-11-23T10:00:00Z"), absl::Hours(1)),
+            At("2026-11-23T15:00:00Z"));
+  // Across the night.
+  EXPECT_EQ(WorkingDeadline(rep, At("2026-11-23T21:00:00Z"), absl::Hours(2)),
+            At("2026-11-24T15:00:00Z"));  // Mon 16:00 +1h, Tue 09:00 +1h
+  // Across a weekend and a holiday on Monday.
+  rep.holidays.push_back(
+      {absl::CivilDay(2026, 11, 30), absl::CivilDay(2026, 11, 30)});
+  EXPECT_EQ(WorkingDeadline(rep, At("2026-11-27T21:00:00Z"), absl::Hours(2)),
+            At("2026-12-01T15:00:00Z"));  // Fri 16:00 +1h, Tue 09:00 +1h
+  // DST: Friday 2026-03-06 16:00 EST, Monday 03-09 is EDT (UTC-4).
+  rep.holidays.clear();
+  EXPECT_EQ(WorkingDeadline(rep, At("2026-03-06T21:00:00Z"), absl::Hours(2)),
+            At("2026-03-09T14:00:00Z"));  // Mon 10:00 EDT
+  // No hours: wall clock. Never working: wall clock, not forever.
+  Rep always;
+  EXPECT_EQ(WorkingDeadline(always, At("2026-11-23T14:00:00Z"), absl::Hours(5)),
+            At("2026-11-23T19:00:00Z"));
+  rep.holidays.push_back(
+      {absl::CivilDay(2026, 1, 1), absl::CivilDay(2028, 1, 1)});
+  EXPECT_EQ(WorkingDeadline(rep, At("2026-11-23T14:00:00Z"), absl::Hours(5)),
+            At("2026-11-23T19:00:00Z"));
+}
+
+TEST_F(ActivationTest, OverdueLeadsAreHandledAfterARestartExactlyOnce) {
+  const absl::Time t0 = clock_.Now();
+  Route("L1");
+  Route("L2");
+  // The server is down through both deadlines.
+  assigner_.reset();
+  clock_.Set(t0 + absl::Hours(1) + absl::Minutes(5));
+  Open();
+  EXPECT_EQ(Sweep(), 2);
+  EXPECT_EQ(Get("L1").owner, "c");  // a and b had the two leads
+  EXPECT_EQ(Kinds("L1"),
+            (Strings{"assigned", "sla_warning", "sla_missed", "escalated"}));
+  // Restart again: nothing is done twice.
+  Reopen();
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_EQ(Kinds("L1"),
+            (Strings{"assigned", "sla_warning", "sla_missed", "escalated"}));
+  EXPECT_EQ(Get("L1").hops, 1);
+  EXPECT_EQ(Get("L1").respond_by, t0 + absl::Hours(2) + absl::Minutes(5));
+}
+
+TEST_F(ActivationTest, EventsHaveIncreasingIdsAndReachSubscribersOnce) {
+  std::mutex mu;
+  std::vector<uint64_t> seen;
+  const uint64_t handle =
+      assigner_->Subscribe([&](const std::vector<LeadEvent>& events) {
+        std::lock_guard<std::mutex> lock(mu);
+        for (const LeadEvent& e : events) seen.push_back(e.id);
+      });
+  for (int i = 0; i < 20; ++i) Route(absl::StrCat("L", i));
+  assigner_->Unsubscribe(handle);
+  Route("after");
+  absl::StatusOr<std::vector<LeadEvent>> stored =
+      assigner_->EventsAfter(0, 1000);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 21u);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(seen.size(), 20u);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], (*stored)[i].id);
+    if (i > 0) EXPECT_GT(seen[i], seen[i - 1]);
+  }
+  // Paged reads resume after the last id.
+  absl::StatusOr<std::vector<LeadEvent>> page =
+      assigner_->EventsAfter((*stored)[9].id, 5);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 5u);
+  EXPECT_EQ((*page)[0].id, (*stored)[10].id);
+  // Ids keep increasing across a restart.
+  Reopen();
+  Route("later");
+  stored = assigner_->EventsAfter((*stored)[20].id, 10);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].lead_id, "later");
+  EXPECT_EQ((*stored)[0].sla, absl::Hours(1));
+  EXPECT_EQ((*stored)[0].owner_kind, OwnerKind::kRep);
+  EXPECT_EQ((*stored)[0].team, "rr");
+}
+
+}  // namespace
+}  // namespace leadroute::runtime
