@@ -447,6 +447,7 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
   if (absl::Status s = Usable(); !s.ok()) return s;
 
   std::string previous_owner;
+  Assignment* before = nullptr;  // the lead's assignment, when rerouted
   if (auto known = leads_.find(d->lead_id); known != leads_.end()) {
     const Assignment& a = known->second;
     if (!input.reroute) {
@@ -469,19 +470,19 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
     }
     Freed(a);
     previous_owner = a.owner;
+    before = &known->second;
   }
 
   Assignment a;
-  if (auto known = leads_.find(d->lead_id); known != leads_.end()) {
+  if (before != nullptr) {
     // A reroute is a new decision, but what the lead went through stays.
-    Assignment& before = known->second;
-    Disarm(before);
-    a.reached = before.reached;
-    a.outcome = before.outcome;
-    a.contact_channel = before.contact_channel;
-    a.contacted_by = before.contacted_by;
-    if (before.reached[static_cast<int>(Outcome::kContacted)]) {
-      a.sla_status = before.sla_status;
+    Disarm(*before);
+    a.reached = before->reached;
+    a.outcome = before->outcome;
+    a.contact_channel = before->contact_channel;
+    a.contacted_by = before->contacted_by;
+    if (before->reached[static_cast<int>(Outcome::kContacted)]) {
+      a.sla_status = before->sla_status;
     }
   }
   a.lead_id = d->lead_id;
@@ -583,13 +584,12 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
                        : previous_owner.empty()                 ? "assigned"
                                                                 : "rerouted",
                        previous_owner, absl::StrJoin(skipped, "; "))});
-  const Assignment& a_out = stored;
 
-  d->owner = a_out.owner;
-  d->owner_kind = a_out.owner_kind;
-  d->team = a_out.team;
-  d->repeat_of = a_out.repeat_of;
-  d->decision_id = a_out.decision_id;
+  d->owner = stored.owner;
+  d->owner_kind = stored.owner_kind;
+  d->team = stored.team;
+  d->repeat_of = stored.repeat_of;
+  d->decision_id = stored.decision_id;
   d->decided_at = now;
   return seq;
 }
@@ -682,18 +682,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
     case OwnerKind::kNone:
       return absl::InvalidArgumentError("to: name a rep, a team or a queue");
   }
-  Freed(a);
-  const std::string from = a.owner;
-  if (a.owner_kind == OwnerKind::kRep &&
-      std::find(a.had_by.begin(), a.had_by.end(), from) == a.had_by.end()) {
-    a.had_by.push_back(from);
-  }
-  a.owner = owner;
-  a.owner_kind = kind;
-  a.team = team;
-  a.status = LeadStatus::kOpen;
-  a.decided_at = now;
-  if (kind == OwnerKind::kRep) Took(owner, now);
+  const std::string from = MoveTo(a, owner, kind, team, now);
   // The new owner gets the whole SLA, on their own clock.
   if (a.sla_status == SlaStatus::kPending) StartClock(p, a, now);
   Arm(p, a);
@@ -721,6 +710,12 @@ uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events) {
 }
 
 namespace {
+
+// Team `name`'s index in `p`, or -1.
+int TeamIndex(const Program& p, const std::string& name) {
+  auto it = p.team_index.find(name);
+  return it == p.team_index.end() ? -1 : it->second;
+}
 
 // The escalation policy `a` runs under, if the rules still have it.
 const Escalation* PolicyOf(const Program& p, const Assignment& a) {
@@ -772,6 +767,70 @@ void Assigner::Arm(const Program& p, Assignment& a) {
   if (due) due_.emplace(*due, a.lead_id);
 }
 
+Assigner::Place Assigner::FindPlace(const Program& p, const Assignment& a,
+                                    const EscalationStep& step, absl::Time now,
+                                    std::vector<std::string>* skipped) {
+  std::vector<std::string> exclude = a.had_by;
+  if (a.owner_kind == OwnerKind::kRep) exclude.push_back(a.owner);
+  for (const EscalationTarget& t : step.to) {
+    int team = -1, rep = -1;
+    switch (t.kind) {
+      case EscalationTarget::Kind::kQueue:
+        return {-1, -1, &t.name};
+      case EscalationTarget::Kind::kNextRep:
+      case EscalationTarget::Kind::kTeam:
+        team = t.kind == EscalationTarget::Kind::kTeam ? t.index
+                                                       : TeamIndex(p, a.team);
+        if (team < 0) {
+          skipped->push_back("next_rep: the lead has no team");
+          continue;
+        }
+        rep = PickFromTeam(p, team, {}, now, skipped, exclude);
+        if (rep >= 0) return {rep, team, nullptr};
+        continue;
+      case EscalationTarget::Kind::kManager:
+      case EscalationTarget::Kind::kRep: {
+        rep = t.index;
+        if (t.kind == EscalationTarget::Kind::kManager) {
+          team = TeamIndex(p, a.team);
+          rep = team < 0 ? -1 : p.teams[team].manager;
+          if (rep < 0) {
+            skipped->push_back("manager: the lead's team has none");
+            continue;
+          }
+        }
+        const std::string& id = p.reps[rep].id;
+        const std::string no =
+            std::find(exclude.begin(), exclude.end(), id) != exclude.end()
+                ? "had it already"
+                : Unavailable(p, rep, now);
+        if (no.empty()) return {rep, -1, nullptr};
+        skipped->push_back(absl::StrCat("rep ", id, ": ", no));
+        continue;
+      }
+    }
+  }
+  return {};
+}
+
+std::string Assigner::MoveTo(Assignment& a, const std::string& owner,
+                             OwnerKind kind, const std::string& team,
+                             absl::Time now) {
+  std::string from = a.owner;
+  if (a.owner_kind == OwnerKind::kRep &&
+      std::find(a.had_by.begin(), a.had_by.end(), from) == a.had_by.end()) {
+    a.had_by.push_back(from);
+  }
+  Freed(a);
+  a.owner = owner;
+  a.owner_kind = kind;
+  a.team = team;
+  a.status = LeadStatus::kOpen;
+  a.decided_at = now;
+  if (kind == OwnerKind::kRep) Took(owner, now);
+  return from;
+}
+
 void Assigner::Escalate(const Program& p, Assignment& a, absl::Time now,
                         std::vector<LeadEvent>* events) {
   // The deadline's breach, in its place among the steps: after those
@@ -789,10 +848,6 @@ void Assigner::Escalate(const Program& p, Assignment& a, absl::Time now,
   };
   const Escalation* e = PolicyOf(p, a);
   if (e == nullptr || !a.sla) return breach();
-  auto team_of = [&]() -> int {
-    auto it = p.team_index.find(a.team);
-    return it == p.team_index.end() ? -1 : it->second;
-  };
   while (a.escalation_step < static_cast<int>(e->steps.size())) {
     const EscalationStep& step = e->steps[a.escalation_step];
     if (step.percent >= 100) breach();
@@ -803,8 +858,8 @@ void Assigner::Escalate(const Program& p, Assignment& a, absl::Time now,
                      step.percent, "% of the ", ShortDuration(*a.sla), " SLA)");
     if (step.action == EscalationStep::Action::kNotify) {
       LeadEvent warning = EventOf(a, now, "sla_warning", "", why);
-      const int team = team_of();
       if (step.notify_manager) {
+        const int team = TeamIndex(p, a.team);
         if (team >= 0 && p.teams[team].manager >= 0) {
           warning.to = p.reps[p.teams[team].manager].id;
         } else {
@@ -820,80 +875,19 @@ void Assigner::Escalate(const Program& p, Assignment& a, absl::Time now,
           absl::StrCat(why, "; not moved: at most ", e->max_hops, " hops")));
       continue;
     }
-    std::vector<std::string> exclude = a.had_by;
-    if (a.owner_kind == OwnerKind::kRep) exclude.push_back(a.owner);
-    auto had = [&](const std::string& rep) {
-      return std::find(exclude.begin(), exclude.end(), rep) != exclude.end();
-    };
     std::vector<std::string> skipped;
-    int rep = -1, team = -1;
-    const std::string* queue = nullptr;
-    for (const EscalationTarget& t : step.to) {
-      switch (t.kind) {
-        case EscalationTarget::Kind::kNextRep:
-          team = team_of();
-          if (team < 0) {
-            skipped.push_back("next_rep: the lead has no team");
-            break;
-          }
-          rep = PickFromTeam(p, team, {}, now, &skipped, exclude);
-          break;
-        case EscalationTarget::Kind::kManager:
-        case EscalationTarget::Kind::kRep: {
-          int index = t.index;
-          if (t.kind == EscalationTarget::Kind::kManager) {
-            const int own = team_of();
-            index = own < 0 ? -1 : p.teams[own].manager;
-            if (index < 0) {
-              skipped.push_back("manager: the lead's team has none");
-              break;
-            }
-          }
-          const std::string& id = p.reps[index].id;
-          std::string no =
-              had(id) ? "had it already" : Unavailable(p, index, now);
-          if (no.empty()) {
-            rep = index;
-            team = -1;
-          } else {
-            skipped.push_back(absl::StrCat("rep ", id, ": ", no));
-          }
-          break;
-        }
-        case EscalationTarget::Kind::kTeam:
-          team = t.index;
-          rep = PickFromTeam(p, team, {}, now, &skipped, exclude);
-          break;
-        case EscalationTarget::Kind::kQueue:
-          queue = &t.name;
-          break;
-      }
-      if (rep >= 0 || queue != nullptr) break;
-    }
-    if (rep < 0 && queue == nullptr) {
+    const Place place = FindPlace(p, a, step, now, &skipped);
+    if (place.rep < 0 && place.queue == nullptr) {
       events->push_back(EventOf(a, now, "escalation_failed", "",
                                 absl::StrCat(why, "; nobody could take it: ",
                                              absl::StrJoin(skipped, "; "))));
       continue;
     }
-    const std::string from = a.owner;
-    if (a.owner_kind == OwnerKind::kRep &&
-        std::find(a.had_by.begin(), a.had_by.end(), from) == a.had_by.end()) {
-      a.had_by.push_back(from);
-    }
-    Freed(a);
-    if (rep >= 0) {
-      a.owner = p.reps[rep].id;
-      a.owner_kind = OwnerKind::kRep;
-      a.team = team >= 0 ? p.teams[team].name : "";
-      Took(a.owner, now);
-    } else {
-      a.owner = *queue;
-      a.owner_kind = OwnerKind::kQueue;
-      a.team.clear();
-    }
-    a.status = LeadStatus::kOpen;
-    a.decided_at = now;
+    const std::string from =
+        place.rep >= 0
+            ? MoveTo(a, p.reps[place.rep].id, OwnerKind::kRep,
+                     place.team >= 0 ? p.teams[place.team].name : "", now)
+            : MoveTo(a, *place.queue, OwnerKind::kQueue, "", now);
     ++a.hops;
     // The new owner gets the whole SLA on their own clock; the steps start
     // over for them.

@@ -226,6 +226,21 @@ class Assigner {
   void Disarm(Assignment& a);
   // Starts the current owner's SLA clock at `start`.
   void StartClock(const Program& p, Assignment& a, absl::Time start);
+  // Where a reassign step can put `a` now: a rep (and the team they were
+  // picked from, or -1), a queue, or nowhere (why, in `skipped`). Reps who
+  // had the lead are passed over.
+  struct Place {
+    int rep = -1;
+    int team = -1;
+    const std::string* queue = nullptr;
+  };
+  Place FindPlace(const Program& p, const Assignment& a,
+                  const EscalationStep& step, absl::Time now,
+                  std::vector<std::string>* skipped);
+  // Hands `a` to `owner` at `now`: a previous rep joins had_by and gets the
+  // capacity back, a new rep counts it. Returns the previous owner.
+  std::string MoveTo(Assignment& a, const std::string& owner, OwnerKind kind,
+                     const std::string& team, absl::Time now);
   // Runs what is due for `a` at `now`; events go to `events`.
   void Escalate(const Program& p, Assignment& a, absl::Time now,
                 std::vector<LeadEvent>* events);

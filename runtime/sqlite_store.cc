@@ -584,18 +584,19 @@ absl::StatusOr<std::vector<LeadEvent>> SqliteStore::EventsAfter(uint64_t after,
   if (!read_only_) {
     // The writer's connection belongs to the writer thread: read through
     // a second one, which WAL lets run beside the writer.
-    if (reader_ == nullptr &&
-        sqlite3_open_v2(path_.c_str(), &reader_,
-                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      absl::Status error = absl::InternalError(absl::StrCat(
-          "opening ", path_, " to read events: ",
-          reader_ == nullptr ? "out of memory" : sqlite3_errmsg(reader_)));
-      sqlite3_close(reader_);
-      reader_ = nullptr;
-      return error;
+    if (reader_ == nullptr) {
+      if (sqlite3_open_v2(path_.c_str(), &reader_,
+                          SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK) {
+        absl::Status error = absl::InternalError(absl::StrCat(
+            "opening ", path_, " to read events: ",
+            reader_ == nullptr ? "out of memory" : sqlite3_errmsg(reader_)));
+        sqlite3_close(reader_);
+        reader_ = nullptr;
+        return error;
+      }
+      sqlite3_busy_timeout(reader_, 5000);
     }
-    sqlite3_busy_timeout(reader_, 5000);
     db = reader_;
   }
   const std::string sql =

@@ -124,15 +124,19 @@ grpc::ServerUnaryReactor* AssignmentsService::Reassign(
     };
     switch (request->to_case()) {
       case v1::ReassignRequest::kRep:
-        to = {runtime::OwnerKind::kRep, request->rep(),
-              index_of(p.rep_index, request->rep())};
+        to = {runtime::OwnerKind::kRep,
+              request->rep(),
+              index_of(p.rep_index, request->rep()),
+              {}};
         break;
       case v1::ReassignRequest::kTeam:
-        to = {runtime::OwnerKind::kTeam, request->team(),
-              index_of(p.team_index, request->team())};
+        to = {runtime::OwnerKind::kTeam,
+              request->team(),
+              index_of(p.team_index, request->team()),
+              {}};
         break;
       case v1::ReassignRequest::kQueue:
-        to = {runtime::OwnerKind::kQueue, request->queue(), -1};
+        to = {runtime::OwnerKind::kQueue, request->queue(), -1, {}};
         if (std::find(p.queues.begin(), p.queues.end(), request->queue()) ==
             p.queues.end()) {
           status = runtime::InvalidLeadField(
@@ -305,7 +309,7 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordOutcome(
 
 grpc::ServerWriteReactor<v1::AssignmentEvent>*
 AssignmentsService::WatchAssignments(
-    grpc::CallbackServerContext* context,
+    grpc::CallbackServerContext* /*context*/,
     const v1::WatchAssignmentsRequest* request) {
   const int64_t start = MonotonicNanos();
   if (assigner_ == nullptr) {

@@ -15,6 +15,7 @@
 #include "runtime/sla_clock.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
+#include "tests/test_dir.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -77,12 +78,7 @@ escalate {
 class ActivationTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(testing::TempDir()) /
-           absl::StrCat(
-               "activation-", getpid(), "-",
-               testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing_util::FreshTestDir("activation");
     compiler::CheckResult r = compiler::CheckText("t.route", kRules);
     for (const compiler::Diagnostic& d : r.diagnostics.all()) {
       ADD_FAILURE() << compiler::RenderText(r.module->sources, d);
@@ -371,10 +367,10 @@ TEST_F(ActivationTest, ManagerIsNotifiedThenTakesTheLead) {
   clock_.Set(t0 + absl::Hours(1));
   Sweep();
   EXPECT_EQ(Get("L1").owner, "boss");
+  // The manager takes the lead as a rep of no team.
   EXPECT_EQ(Get("L1").team, "");
-  // Boss has no team now, so a later manager step could not apply; the
-  // policy's default max_hops is 2.
   EXPECT_EQ(Get("L1").hops, 1);
+  EXPECT_EQ(Get("L1").had_by, Strings{"a"});
 }
 
 TEST_F(ActivationTest, BusinessHoursClockCountsOnlyTheOwnersWorkingTime) {

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
+#include "tests/test_dir.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -92,12 +93,7 @@ assign {
 class AssignerTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(testing::TempDir()) /
-           absl::StrCat(
-               "assigner-", getpid(), "-",
-               testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing_util::FreshTestDir("assigner");
     compiler::CheckResult r = compiler::CheckText("t.route", kRules);
     for (const compiler::Diagnostic& d : r.diagnostics.all()) {
       ADD_FAILURE() << compiler::RenderText(r.module->sources, d);

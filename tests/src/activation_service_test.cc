@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "src/server.h"
+#include "tests/test_dir.h"
 
 namespace leadroute {
 namespace {
@@ -76,11 +77,7 @@ std::string BadField(const grpc::Status& s) {
 class ActivationServiceTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(testing::TempDir()) /
-           absl::StrCat(
-               "activation-svc-", getpid(), "-",
-               testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_util::FreshTestDir("activation-svc");
     std::filesystem::create_directories(dir_ / "data");
     std::ofstream(dir_ / "rules.route") << kRules;
     Start();

@@ -21,6 +21,7 @@
 #include "runtime/sqlite_store.h"
 #include "src/server.h"
 #include "tests/src/grpc_test_util.h"
+#include "tests/test_dir.h"
 
 extern char** environ;
 
@@ -71,11 +72,7 @@ v1::Lead Lead(const std::string& id, const std::string& region,
 class AssignmentsTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(testing::TempDir()) /
-           absl::StrCat(
-               "assignments-", getpid(), "-",
-               testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_util::FreshTestDir("assignments");
     std::filesystem::create_directories(dir_ / "data");
     std::ofstream(dir_ / "rules.route") << kRules;
     Start();
@@ -339,10 +336,7 @@ bool WaitReady(v1::Assignments::Stub* stub) {
 }
 
 TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
-  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) /
-                                    absl::StrCat("kill9-", getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path dir = testing_util::FreshTestDir("kill9");
   std::ofstream(dir / "rules.route") << kRules;
   const std::string address = absl::StrCat("127.0.0.1:", FreePort());
   const std::vector<std::string> serve = {
