@@ -57,6 +57,12 @@ class NullStore final : public rt::StateStore {
                                                          int) override {
     return std::vector<rt::LeadEvent>{};
   }
+  absl::Status ScanAssignments(
+      absl::Time, absl::Time,
+      const std::function<void(const rt::Assignment&)>&) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<uint64_t> PrunedThrough() override { return 0; }
 };
 
 struct TempDir {

@@ -43,7 +43,7 @@ bool StillAway(const RepStatus& s, absl::Time now) {
 // Assignments and events are kept (an assignment replaced within one batch
 // is rare; events are history).
 void DropSuperseded(std::vector<StateChange>* batch) {
-  absl::flat_hash_set<absl::string_view> teams, reps;
+  absl::flat_hash_set<absl::string_view> teams, reps, cursors;
   std::vector<bool> superseded(batch->size());
   for (size_t i = batch->size(); i-- > 0;) {
     const StateChange& c = (*batch)[i];
@@ -51,6 +51,8 @@ void DropSuperseded(std::vector<StateChange>* batch) {
       superseded[i] = !teams.insert(t->team).second;
     } else if (const auto* r = std::get_if<RepStatus>(&c)) {
       superseded[i] = !reps.insert(r->rep).second;
+    } else if (const auto* k = std::get_if<Cursor>(&c)) {
+      superseded[i] = !cursors.insert(k->name).second;
     }
   }
   size_t kept = 0;
@@ -189,6 +191,7 @@ void Assigner::Restore(const StateSnapshot& snapshot) {
   }
   for (const RepStatus& s : snapshot.reps) reps_[s.rep].status = s;
   for (const TeamCursor& t : snapshot.teams) teams_[t.team] = t;
+  for (const Cursor& c : snapshot.cursors) cursors_[c.name] = c.value;
   committed_ = seq_;
 }
 
@@ -489,6 +492,11 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
   a.email_key = absl::AsciiStrToLower(input.email);
   a.decision_id = input.decision_id;
   a.ruleset = input.ruleset;
+  a.source = input.source;
+  a.rules.reserve(d->decided_by.size());
+  for (const RuleRef& r : d->decided_by) {
+    a.rules.push_back(absl::StrCat(r.stage, "/", r.rule));
+  }
   if (d->priority) {
     a.priority = d->priority->label;
     a.priority_rank = d->priority->rank;
@@ -1058,6 +1066,39 @@ void Assigner::Unsubscribe(uint64_t handle) {
   std::lock_guard<std::mutex> lock(sinks_mu_);
   sinks_.erase(handle);
   sink_count_.store(static_cast<int>(sinks_.size()));
+}
+
+absl::StatusOr<uint64_t> Assigner::PruneEvents(absl::Time before, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::Status s = Usable(); !s.ok()) return s;
+  return Append(EventPrune{before, limit});
+}
+
+absl::StatusOr<uint64_t> Assigner::PrunedThrough() const {
+  return store_->PrunedThrough();
+}
+
+uint64_t Assigner::CursorValue(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cursors_.find(name);
+  return it == cursors_.end() ? 0 : it->second;
+}
+
+absl::StatusOr<uint64_t> Assigner::SaveCursor(const std::string& name,
+                                              uint64_t value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::Status s = Usable(); !s.ok()) return s;
+  cursors_[name] = value;
+  return Append(Cursor{name, value});
+}
+
+absl::StatusOr<KpiReport> Assigner::Stats(KpiDimension by, absl::Time from,
+                                          absl::Time to) const {
+  KpiBuilder builder(by, from, to);
+  absl::Status s = store_->ScanAssignments(
+      from, to, [&](const Assignment& a) { builder.Add(a); });
+  if (!s.ok()) return s;
+  return builder.Finish();
 }
 
 std::optional<Assignment> Assigner::Get(const std::string& lead_id) const {

@@ -67,6 +67,7 @@
 #include "absl/time/time.h"
 #include "runtime/clock.h"
 #include "runtime/decision.h"
+#include "runtime/kpi.h"
 #include "runtime/program.h"
 #include "runtime/state_store.h"
 
@@ -84,6 +85,7 @@ struct AssignInput {
   std::string decision_id;  // the id the caller gave this decision
   std::string ruleset;      // "name version", stored for people to read
   bool reroute = false;     // route again even if the lead id is known
+  std::string source;       // the lead's `source` attribute, for KPIs
 };
 
 // A rep's load and whether they can take a lead now.
@@ -166,6 +168,21 @@ class Assigner {
   using EventSink = std::function<void(const std::vector<LeadEvent>&)>;
   uint64_t Subscribe(EventSink sink);
   void Unsubscribe(uint64_t handle);
+
+  // Retention: deletes up to `limit` of the oldest events from before
+  // `before`. Returns the change number to wait for.
+  absl::StatusOr<uint64_t> PruneEvents(absl::Time before, int limit);
+  // Events with an id up to this one were pruned (as committed).
+  absl::StatusOr<uint64_t> PrunedThrough() const;
+  // A consumer's named position (a webhook's last delivered event id),
+  // kept durably: 0 until first saved.
+  uint64_t CursorValue(const std::string& name) const;
+  absl::StatusOr<uint64_t> SaveCursor(const std::string& name, uint64_t value);
+
+  // KPIs of the leads routed in [from, to), grouped `by`, from committed
+  // state (read beside the writer; routing is not held up).
+  absl::StatusOr<KpiReport> Stats(KpiDimension by, absl::Time from,
+                                  absl::Time to) const;
 
   std::optional<Assignment> Get(const std::string& lead_id) const;
   // The clock it reads: the server's time for everything stateful.
@@ -265,6 +282,7 @@ class Assigner {
   absl::flat_hash_map<std::string, std::string> by_email_;  // -> lead id
   // Leads with a deadline or escalation step to come, by when.
   std::set<std::pair<absl::Time, std::string>> due_;
+  absl::flat_hash_map<std::string, uint64_t> cursors_;
   uint64_t seq_ = 0;  // the last change number handed out
   std::vector<StateChange> pending_;
   bool stopping_ = false;

@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -107,6 +109,18 @@ ALTER TABLE lead_events ADD COLUMN priority TEXT NOT NULL DEFAULT '';
 ALTER TABLE lead_events ADD COLUMN sla_ms INTEGER;
 ALTER TABLE lead_events ADD COLUMN respond_by_us INTEGER;
 )sql",
+    // 5: KPIs and retention. Per assignment: the lead's source and the
+    // rules that decided it, so KPIs group by them. `meta` keeps named
+    // numbers: how far events were pruned (`events_pruned_through`), and
+    // each webhook's last delivered event id (`cursor:NAME`).
+    R"sql(
+ALTER TABLE assignments ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE assignments ADD COLUMN rules TEXT NOT NULL DEFAULT '';
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -116,11 +130,15 @@ constexpr const char* kAssignmentColumns =
     "decided_at_us, respond_by_us, ended_at_us, score, seq, routed_at_us, "
     "sla_status, contact_channel, contacted_by, contacted_at_us, "
     "qualified_at_us, opportunity_at_us, won_at_us, lost_at_us, outcome, "
-    "escalation, escalation_step, hops, had_by, next_due_us, clock_start_us";
+    "escalation, escalation_step, hops, had_by, next_due_us, clock_start_us, "
+    "source, rules";
 
 constexpr const char* kEventColumns =
     "lead_id, at_us, kind, from_owner, to_owner, reason, id, owner_kind, "
     "team, channel, priority, sla_ms, respond_by_us";
+
+constexpr const char* kPrunedThrough = "events_pruned_through";
+constexpr const char* kCursorPrefix = "cursor:";
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
@@ -198,6 +216,11 @@ Assignment ReadAssignment(sqlite3_stmt* s) {
   }
   a.next_due = Time(s, 32);
   a.clock_start = Time(s, 33);
+  a.source = Text(s, 34);
+  for (absl::string_view rule :
+       absl::StrSplit(Text(s, 35), ';', absl::SkipEmpty())) {
+    a.rules.emplace_back(rule);
+  }
   return a;
 }
 
@@ -301,7 +324,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
 
 SqliteStore::~SqliteStore() {
   for (sqlite3_stmt* s : {begin_, commit_, rollback_, put_assignment_, put_rep_,
-                          put_team_, add_event_}) {
+                          put_team_, add_event_, prune_events_, put_meta_}) {
     sqlite3_finalize(s);
   }
   sqlite3_close(reader_);
@@ -359,7 +382,7 @@ absl::Status SqliteStore::Migrate() {
 absl::Status SqliteStore::Prepare() {
   const std::string put_assignment =
       absl::StrCat("INSERT OR REPLACE INTO assignments (", kAssignmentColumns,
-                   ") VALUES (", Placeholders(34), ")");
+                   ") VALUES (", Placeholders(36), ")");
   const std::string add_event =
       absl::StrCat("INSERT INTO lead_events (", kEventColumns, ") VALUES (",
                    Placeholders(13), ")");
@@ -375,6 +398,10 @@ absl::Status SqliteStore::Prepare() {
        "INSERT OR REPLACE INTO team_cursors (team, last_rep, running) VALUES "
        "(?1, ?2, ?3)"},
       {&add_event_, add_event.c_str()},
+      {&prune_events_,
+       "DELETE FROM lead_events WHERE id IN (SELECT id FROM lead_events "
+       "WHERE at_us < ?1 ORDER BY id LIMIT ?2) RETURNING id"},
+      {&put_meta_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"},
   };
   for (const auto& [stmt, sql] : statements) {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
@@ -442,6 +469,22 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
     out.last_event_id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
   }
   sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db_, "SELECT key, value FROM meta", -1, &s, nullptr) !=
+      SQLITE_OK) {
+    return Error("loading meta");
+  }
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const std::string key = Text(s, 0);
+    const auto value = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
+    if (key == kPrunedThrough) {
+      out.pruned_through = value;
+    } else if (absl::StartsWith(key, kCursorPrefix)) {
+      out.cursors.push_back({key.substr(strlen(kCursorPrefix)), value});
+    }
+  }
+  sqlite3_finalize(s);
+  // The last id ever handed out, even when its event was pruned since.
+  out.last_event_id = std::max(out.last_event_id, out.pruned_through);
   return out;
 }
 
@@ -482,6 +525,8 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindText(p, 32, absl::StrJoin(a->had_by, ";"));
       BindTime(p, 33, a->next_due);
       BindTime(p, 34, a->clock_start);
+      BindText(p, 35, a->source);
+      BindText(p, 36, absl::StrJoin(a->rules, ";"));
       status = Step(p, "writing an assignment");
     } else if (const auto* r = std::get_if<RepStatus>(&change)) {
       BindText(put_rep_, 1, r->rep);
@@ -514,12 +559,39 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindDuration(add_event_, 12, e->sla);
       BindTime(add_event_, 13, e->respond_by);
       status = Step(add_event_, "writing a lead's history");
+    } else if (const auto* prune = std::get_if<EventPrune>(&change)) {
+      status = Prune(*prune);
+    } else if (const auto* c = std::get_if<Cursor>(&change)) {
+      status = PutMeta(absl::StrCat(kCursorPrefix, c->name), c->value);
     }
     if (!status.ok()) break;
   }
   if (status.ok()) status = Step(commit_, "commit");
   if (!status.ok()) Step(rollback_, "rollback").IgnoreError();
   return status;
+}
+
+absl::Status SqliteStore::PutMeta(const std::string& key, uint64_t value) {
+  BindText(put_meta_, 1, key);
+  sqlite3_bind_int64(put_meta_, 2, static_cast<int64_t>(value));
+  return Step(put_meta_, "writing meta");
+}
+
+absl::Status SqliteStore::Prune(const EventPrune& prune) {
+  sqlite3_stmt* p = prune_events_;
+  sqlite3_bind_int64(p, 1, Micros(prune.before));
+  sqlite3_bind_int(p, 2, prune.limit);
+  int64_t highest = 0;
+  int rc;
+  while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+    highest = std::max<int64_t>(highest, sqlite3_column_int64(p, 0));
+  }
+  sqlite3_reset(p);
+  sqlite3_clear_bindings(p);
+  if (rc != SQLITE_DONE) return Error("state store: pruning events");
+  if (highest == 0) return absl::OkStatus();
+  // Ids increase, so everything up to the highest one deleted is gone.
+  return PutMeta(kPrunedThrough, static_cast<uint64_t>(highest));
 }
 
 absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(
@@ -577,35 +649,38 @@ absl::StatusOr<std::vector<LeadEvent>> SqliteStore::History(
   return out;
 }
 
+absl::StatusOr<sqlite3*> SqliteStore::Reader() {
+  if (read_only_) return db_;
+  // The writer's connection belongs to the writer thread: read through a
+  // second one, which WAL lets run beside the writer.
+  if (reader_ == nullptr) {
+    if (sqlite3_open_v2(path_.c_str(), &reader_,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      absl::Status error = absl::InternalError(absl::StrCat(
+          "opening ", path_, " to read: ",
+          reader_ == nullptr ? "out of memory" : sqlite3_errmsg(reader_)));
+      sqlite3_close(reader_);
+      reader_ = nullptr;
+      return error;
+    }
+    sqlite3_busy_timeout(reader_, 5000);
+  }
+  return reader_;
+}
+
 absl::StatusOr<std::vector<LeadEvent>> SqliteStore::EventsAfter(uint64_t after,
                                                                 int limit) {
   std::lock_guard<std::mutex> lock(reader_mu_);
-  sqlite3* db = db_;
-  if (!read_only_) {
-    // The writer's connection belongs to the writer thread: read through
-    // a second one, which WAL lets run beside the writer.
-    if (reader_ == nullptr) {
-      if (sqlite3_open_v2(path_.c_str(), &reader_,
-                          SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                          nullptr) != SQLITE_OK) {
-        absl::Status error = absl::InternalError(absl::StrCat(
-            "opening ", path_, " to read events: ",
-            reader_ == nullptr ? "out of memory" : sqlite3_errmsg(reader_)));
-        sqlite3_close(reader_);
-        reader_ = nullptr;
-        return error;
-      }
-      sqlite3_busy_timeout(reader_, 5000);
-    }
-    db = reader_;
-  }
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
   const std::string sql =
       absl::StrCat("SELECT ", kEventColumns,
                    " FROM lead_events WHERE id > ?1 ORDER BY id LIMIT ?2");
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(*db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
     return absl::InternalError(
-        absl::StrCat("reading events: ", sqlite3_errmsg(db)));
+        absl::StrCat("reading events: ", sqlite3_errmsg(*db)));
   }
   sqlite3_bind_int64(s, 1, static_cast<int64_t>(after));
   sqlite3_bind_int(s, 2, limit);
@@ -615,8 +690,53 @@ absl::StatusOr<std::vector<LeadEvent>> SqliteStore::EventsAfter(uint64_t after,
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) {
     return absl::InternalError(
-        absl::StrCat("reading events: ", sqlite3_errmsg(db)));
+        absl::StrCat("reading events: ", sqlite3_errmsg(*db)));
   }
+  return out;
+}
+
+absl::Status SqliteStore::ScanAssignments(
+    absl::Time from, absl::Time to,
+    const std::function<void(const Assignment&)>& visit) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
+  const std::string sql = absl::StrCat(
+      "SELECT ", kAssignmentColumns,
+      " FROM assignments WHERE routed_at_us >= ?1 AND routed_at_us < ?2");
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(*db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    return absl::InternalError(
+        absl::StrCat("reading assignments: ", sqlite3_errmsg(*db)));
+  }
+  sqlite3_bind_int64(s, 1, Micros(from));
+  sqlite3_bind_int64(s, 2, Micros(to));
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) visit(ReadAssignment(s));
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    return absl::InternalError(
+        absl::StrCat("reading assignments: ", sqlite3_errmsg(*db)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SqliteStore::PrunedThrough() {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(*db, "SELECT value FROM meta WHERE key = ?1", -1, &s,
+                         nullptr) != SQLITE_OK) {
+    return absl::InternalError(
+        absl::StrCat("reading meta: ", sqlite3_errmsg(*db)));
+  }
+  BindText(s, 1, kPrunedThrough);
+  uint64_t out = 0;
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    out = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  }
+  sqlite3_finalize(s);
   return out;
 }
 

@@ -25,7 +25,7 @@ namespace leadroute::runtime {
 class SqliteStore final : public StateStore {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // The file's name inside a data dir.
   static constexpr const char* kFileName = "leadroute.db";
 
@@ -42,6 +42,10 @@ class SqliteStore final : public StateStore {
   absl::Status Apply(absl::Span<const StateChange> changes) override;
   absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                      int limit) override;
+  absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const Assignment&)>& visit) override;
+  absl::StatusOr<uint64_t> PrunedThrough() override;
 
   // For `leadroute state`: assignments whose owner is `owner` (all when
   // empty) and, unless `include_ended`, only open or unassigned ones; newest
@@ -70,12 +74,16 @@ class SqliteStore final : public StateStore {
   absl::Status Prepare();
   absl::Status Error(absl::string_view what);
   absl::Status Step(sqlite3_stmt* stmt, absl::string_view what);
+  absl::Status PutMeta(const std::string& key, uint64_t value);
+  absl::Status Prune(const EventPrune& prune);
+  // The connection reads from any thread go through (reader_mu_ held).
+  absl::StatusOr<sqlite3*> Reader();
 
   sqlite3* db_;
   const std::string path_;
   const bool read_only_;
   int schema_version_ = 0;
-  // EventsAfter's own connection (writable stores only): the writer's is
+  // The readers' own connection (writable stores only): the writer's is
   // used by one thread at a time.
   std::mutex reader_mu_;
   sqlite3* reader_ = nullptr;
@@ -86,6 +94,8 @@ class SqliteStore final : public StateStore {
   sqlite3_stmt* put_rep_ = nullptr;
   sqlite3_stmt* put_team_ = nullptr;
   sqlite3_stmt* add_event_ = nullptr;
+  sqlite3_stmt* prune_events_ = nullptr;
+  sqlite3_stmt* put_meta_ = nullptr;
 };
 
 }  // namespace leadroute::runtime

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -97,6 +98,11 @@ struct Assignment {
   // When the current owner's SLA clock started: the lead's received time
   // when routed, the move's time after a reassignment.
   std::optional<absl::Time> clock_start;
+
+  // For KPIs (schema v5): the lead's `source` attribute (empty when it had
+  // none) and the rules that decided it, "stage/rule" in stage order.
+  std::string source;
+  std::vector<std::string> rules;
 };
 
 enum class Availability {
@@ -146,13 +152,31 @@ struct LeadEvent {
   std::optional<absl::Time> respond_by;
 };
 
-using StateChange = std::variant<Assignment, RepStatus, TeamCursor, LeadEvent>;
+// Events with `at` before `before` are deleted, at most `limit` of them
+// (the oldest); the store remembers the highest id it deleted.
+struct EventPrune {
+  absl::Time before;
+  int limit = 10000;
+};
+
+// A named position a consumer keeps in the store, e.g. a webhook's last
+// delivered event id.
+struct Cursor {
+  std::string name;
+  uint64_t value = 0;
+};
+
+using StateChange = std::variant<Assignment, RepStatus, TeamCursor, LeadEvent,
+                                 EventPrune, Cursor>;
 
 struct StateSnapshot {
   std::vector<Assignment> assignments;  // ascending seq
   std::vector<RepStatus> reps;
   std::vector<TeamCursor> teams;
   uint64_t last_event_id = 0;
+  // Events with an id up to this one were pruned (0: none).
+  uint64_t pruned_through = 0;
+  std::vector<Cursor> cursors;
 };
 
 class StateStore {
@@ -171,6 +195,16 @@ class StateStore {
   // read connection.
   virtual absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                              int limit) = 0;
+
+  // Calls `visit` with each committed assignment routed in [from, to), in
+  // no particular order; like EventsAfter, from any thread.
+  virtual absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const Assignment&)>& visit) = 0;
+
+  // The highest event id an EventPrune deleted (0: none), as committed;
+  // from any thread.
+  virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;
 };
 
 }  // namespace leadroute::runtime

@@ -4,11 +4,11 @@
 namespace leadroute::runtime {
 
 Sweeper::Sweeper(Assigner* assigner, const Clock* clock, LiveProgram live,
-                 absl::Duration interval)
+                 SweeperOptions options)
     : assigner_(assigner),
       clock_(clock),
       live_(std::move(live)),
-      interval_(interval),
+      options_(options),
       thread_([this] { Loop(); }) {}
 
 Sweeper::~Sweeper() {
@@ -22,7 +22,7 @@ Sweeper::~Sweeper() {
 
 void Sweeper::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(interval_),
+  while (!stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.interval),
                             [this] { return stopping_; })) {
     lock.unlock();
     const absl::Time now = clock_->Now();
@@ -31,6 +31,14 @@ void Sweeper::Loop() {
       if (std::shared_ptr<const Program> p = live_(); p != nullptr) {
         assigner_->Sweep(*p, now);
       }
+    }
+    if (options_.event_retention > absl::ZeroDuration() &&
+        now - last_prune_ >= options_.prune_every) {
+      // A failed store refuses the prune; the next Route says why.
+      assigner_
+          ->PruneEvents(now - options_.event_retention, options_.prune_batch)
+          .IgnoreError();
+      last_prune_ = now;
     }
     lock.lock();
   }

@@ -136,9 +136,9 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
 
 absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
     const std::string& listen, const RulesetRegistry* registry,
-    const ServerMetrics* metrics) {
+    const ServerMetrics* metrics, KpiGauges* kpis) {
   mg_init_library(0);
-  std::unique_ptr<AdminHttp> http(new AdminHttp(registry, metrics));
+  std::unique_ptr<AdminHttp> http(new AdminHttp(registry, metrics, kpis));
   const char* options[] = {"listening_ports", listen.c_str(), "num_threads",
                            "2", nullptr};
   mg_callbacks callbacks{};
@@ -176,8 +176,9 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
   }
   const RulesetRegistry::Snapshot s = self->registry_->snapshot();
   if (uri == "/metrics") {
-    Send(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-         RenderPrometheus(s, *self->metrics_));
+    std::string text = RenderPrometheus(s, *self->metrics_);
+    if (self->kpis_ != nullptr) self->kpis_->Render(&text);
+    Send(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text);
     return 200;
   }
   if (uri == "/healthz") {

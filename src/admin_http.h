@@ -3,7 +3,8 @@
 //   GET /metrics  Prometheus text: calls by method and code, latency
 //                 histograms, leads by ruleset revision and outcome,
 //                 decisions by ruleset revision, stage and rule, reloads,
-//                 the live revision.
+//                 the live revision, and with state the routing KPIs
+//                 (kpi_metrics.h).
 //   GET /healthz  200 "serving" with a live ruleset, 503 otherwise.
 //   GET /status   JSON: the live ruleset (name, version, revision,
 //                 fingerprint, origin, loaded_at), the retained ones, and
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "src/kpi_metrics.h"
 #include "src/metrics.h"
 #include "src/ruleset_registry.h"
 
@@ -31,22 +33,24 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& snapshot);
 
 class AdminHttp {
  public:
-  // Listens on `listen` (host:port; port 0 picks one). `registry` and
-  // `metrics` must outlive the server.
+  // Listens on `listen` (host:port; port 0 picks one). `registry`,
+  // `metrics` and `kpis` (null without state) must outlive the server.
   static absl::StatusOr<std::unique_ptr<AdminHttp>> Start(
       const std::string& listen, const RulesetRegistry* registry,
-      const ServerMetrics* metrics);
+      const ServerMetrics* metrics, KpiGauges* kpis = nullptr);
   ~AdminHttp();
 
   const std::string& address() const { return address_; }
 
  private:
-  AdminHttp(const RulesetRegistry* registry, const ServerMetrics* metrics)
-      : registry_(registry), metrics_(metrics) {}
+  AdminHttp(const RulesetRegistry* registry, const ServerMetrics* metrics,
+            KpiGauges* kpis)
+      : registry_(registry), metrics_(metrics), kpis_(kpis) {}
   static int Handle(::mg_connection* conn, void* self);
 
   const RulesetRegistry* registry_;
   const ServerMetrics* metrics_;
+  KpiGauges* kpis_;
   mg_context* context_ = nullptr;
   std::string address_;
 };

@@ -2,6 +2,7 @@
 #include "src/assignments_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "runtime/clock.h"
 #include "runtime/lead_error.h"
 #include "src/convert.h"
 
@@ -312,17 +313,33 @@ AssignmentsService::WatchAssignments(
     grpc::CallbackServerContext* /*context*/,
     const v1::WatchAssignmentsRequest* request) {
   const int64_t start = MonotonicNanos();
-  if (assigner_ == nullptr) {
+  absl::Status refused = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  if (refused.ok() && request->after_event_id() > 0) {
+    // Resuming inside what retention deleted would skip events silently.
+    absl::StatusOr<uint64_t> pruned = assigner_->PrunedThrough();
+    if (!pruned.ok()) {
+      refused = pruned.status();
+    } else if (request->after_event_id() < *pruned) {
+      refused = absl::OutOfRangeError(absl::StrCat(
+          "after_event_id: events up to id ", *pruned,
+          " were deleted by --event-retention, so events after ",
+          request->after_event_id(),
+          " cannot all be replayed; resync the leads (GetAssignment) and "
+          "resume after ",
+          *pruned));
+    }
+  }
+  if (!refused.ok()) {
     // A stream that ends at once with the error.
     class Refused final : public grpc::ServerWriteReactor<v1::AssignmentEvent> {
      public:
-      Refused() { Finish(ToGrpcStatus(NoState())); }
+      explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
       void OnDone() override { delete this; }
     };
     metrics_->CountCall(ServerMetrics::kWatchAssignments,
-                        static_cast<int>(absl::StatusCode::kFailedPrecondition),
+                        static_cast<int>(refused.code()),
                         MonotonicNanos() - start);
-    return new Refused;
+    return new Refused(refused);
   }
   std::lock_guard<std::recursive_mutex> lock(streams_mu_);
   auto* stream = new EventStream(
@@ -334,6 +351,46 @@ AssignmentsService::WatchAssignments(
       });
   streams_.insert(stream);
   return stream;
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::GetStats(
+    grpc::CallbackServerContext* context, const v1::GetStatsRequest* request,
+    v1::GetStatsResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::Time to = absl::InfiniteFuture(), from;
+  if (status.ok()) {
+    to = assigner_->clock().Now();
+    if (request->has_to()) {
+      absl::StatusOr<absl::Time> t = TimeFromProto(request->to());
+      if (t.ok()) {
+        to = *t;
+      } else {
+        status = runtime::InvalidLeadField("to", t.status().message());
+      }
+    }
+    from = to - kDefaultStatsWindow;
+    if (status.ok() && request->has_from()) {
+      absl::StatusOr<absl::Time> t = TimeFromProto(request->from());
+      if (t.ok()) {
+        from = *t;
+      } else {
+        status = runtime::InvalidLeadField("from", t.status().message());
+      }
+    }
+    if (status.ok() && from >= to) {
+      status = runtime::InvalidLeadField(
+          "from", absl::StrCat("must be before `to` (",
+                               runtime::Rfc3339Seconds(to), ")"));
+    }
+  }
+  if (status.ok()) {
+    absl::StatusOr<runtime::KpiReport> report =
+        assigner_->Stats(DimensionFromProto(request->group_by()), from, to);
+    status = report.status();
+    if (report.ok()) StatsToProto(*report, response);
+  }
+  return Finish(context, ServerMetrics::kGetStats, start, status);
 }
 
 void AssignmentsService::StopStreams() {

@@ -58,6 +58,13 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::WatchAssignmentsRequest* request) override;
 
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
+                                     const v1::GetStatsRequest* request,
+                                     v1::GetStatsResponse* response) override;
+
+  // GetStats' window when the request gives no `from`.
+  static constexpr absl::Duration kDefaultStatsWindow = absl::Hours(24 * 7);
+
   // Ends every open WatchAssignments stream (UNAVAILABLE: reconnect), so a
   // stopping server need not wait out its grace period for them.
   void StopStreams();

@@ -4,10 +4,14 @@
 #define LEADROUTE_SRC_COMMANDS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "runtime/policy.h"
+#include "runtime/sqlite_store.h"
 
 namespace leadroute {
 
@@ -29,8 +33,11 @@ struct ServeFlags {
   std::vector<std::string> mask;  // attributes the decision log masks
   std::string data_dir;           // state; empty: none
   std::string repeat_window = "168h";
+  std::string event_retention = "90d";  // 0: keep every event
 };
 int ServeCommand(const ServeFlags& flags);
+// A non-negative duration: "90d" (days), or Go-style "36h", "90m", "0".
+std::optional<absl::Duration> ParseSpan(const std::string& text);
 
 struct CheckFlags {
   std::vector<std::string> paths;  // files or folders
@@ -89,6 +96,20 @@ struct StateFlags {
 };
 // Reads a server's state store (read-only; the server may be running).
 int StateCommand(const StateFlags& flags);
+// The state store of a server's --data-dir, opened read-only.
+absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> OpenDataDir(
+    const std::string& data_dir);
+
+struct ReportFlags {
+  std::string data_dir;
+  std::string from;              // RFC 3339; default: --last before --to
+  std::string to;                // RFC 3339; default: now
+  std::string last = "7d";       // the window's length when --from is unset
+  std::string by = "total";      // total | ruleset | rule | team | rep | source
+  std::string format = "table";  // table | csv | json
+};
+// Routing KPIs from a server's state store over a window.
+int ReportCommand(const ReportFlags& flags);
 
 }  // namespace leadroute
 

@@ -280,6 +280,82 @@ void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out) {
   out->set_reason(load.reason);
 }
 
+runtime::KpiDimension DimensionFromProto(v1::StatsDimension d) {
+  switch (d) {
+    case v1::STATS_DIMENSION_RULESET:
+      return runtime::KpiDimension::kRuleset;
+    case v1::STATS_DIMENSION_RULE:
+      return runtime::KpiDimension::kRule;
+    case v1::STATS_DIMENSION_TEAM:
+      return runtime::KpiDimension::kTeam;
+    case v1::STATS_DIMENSION_REP:
+      return runtime::KpiDimension::kRep;
+    case v1::STATS_DIMENSION_SOURCE:
+      return runtime::KpiDimension::kSource;
+    default:
+      return runtime::KpiDimension::kTotal;
+  }
+}
+
+namespace {
+
+v1::StatsDimension DimensionToProto(runtime::KpiDimension d) {
+  switch (d) {
+    case runtime::KpiDimension::kRuleset:
+      return v1::STATS_DIMENSION_RULESET;
+    case runtime::KpiDimension::kRule:
+      return v1::STATS_DIMENSION_RULE;
+    case runtime::KpiDimension::kTeam:
+      return v1::STATS_DIMENSION_TEAM;
+    case runtime::KpiDimension::kRep:
+      return v1::STATS_DIMENSION_REP;
+    case runtime::KpiDimension::kSource:
+      return v1::STATS_DIMENSION_SOURCE;
+    case runtime::KpiDimension::kTotal:
+      break;
+  }
+  return v1::STATS_DIMENSION_UNSPECIFIED;
+}
+
+void RowToProto(const runtime::KpiRow& r, v1::LeadStats* out) {
+  out->set_key(r.key);
+  out->set_routed(r.routed);
+  out->set_to_rep(r.to_rep);
+  out->set_queued(r.queued);
+  out->set_unassigned(r.unassigned);
+  out->set_contacted(r.contacted);
+  if (r.avg_first_response) {
+    DurationToProto(*r.avg_first_response, out->mutable_avg_first_response());
+  }
+  if (r.p90_first_response) {
+    DurationToProto(*r.p90_first_response, out->mutable_p90_first_response());
+  }
+  out->set_sla_met(r.sla_met);
+  out->set_sla_missed(r.sla_missed);
+  out->set_sla_pending(r.sla_pending);
+  if (r.sla_met_rate) out->mutable_sla_met_rate()->set_value(*r.sla_met_rate);
+  out->set_sql(r.sql);
+  out->set_opportunities(r.opportunities);
+  out->set_won(r.won);
+  out->set_lost(r.lost);
+  if (r.lead_to_sql) out->mutable_lead_to_sql()->set_value(*r.lead_to_sql);
+  if (r.sql_to_opportunity)
+    out->mutable_sql_to_opportunity()->set_value(*r.sql_to_opportunity);
+  out->set_share(r.share);
+  out->set_reps(r.reps);
+  if (r.fairness) out->mutable_fairness()->set_value(*r.fairness);
+}
+
+}  // namespace
+
+void StatsToProto(const runtime::KpiReport& report, v1::GetStatsResponse* out) {
+  TimeToProto(report.from, out->mutable_from());
+  TimeToProto(report.to, out->mutable_to());
+  out->set_group_by(DimensionToProto(report.by));
+  RowToProto(report.total, out->mutable_total());
+  for (const runtime::KpiRow& r : report.rows) RowToProto(r, out->add_rows());
+}
+
 void ErrorToProto(const absl::Status& status, absl::string_view lead_id,
                   v1::Error* out) {
   out->set_code(static_cast<int32_t>(status.code()));

@@ -30,6 +30,8 @@ absl::StatusOr<runtime::DecideOptions> OptionsFromProto(
 void DecisionToProto(const runtime::Decision& decision, v1::Decision* out);
 void AssignmentToProto(const runtime::Assignment& a, v1::Assignment* out);
 void EventToProto(const runtime::LeadEvent& e, v1::AssignmentEvent* out);
+runtime::KpiDimension DimensionFromProto(v1::StatsDimension d);
+void StatsToProto(const runtime::KpiReport& report, v1::GetStatsResponse* out);
 void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out);
 
 // For one failed lead of a batch.

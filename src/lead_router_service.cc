@@ -68,10 +68,16 @@ absl::Status LeadRouterService::RouteOne(
                 : absl::StatusOr<runtime::Decision>(lead.status());
   if (decision.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
     runtime::AssignInput input;
-    if (auto email = proto_lead.attributes().find("email");
-        email != proto_lead.attributes().end() &&
+    const auto& attributes = proto_lead.attributes();
+    if (auto email = attributes.find("email");
+        email != attributes.end() &&
         email->second.kind_case() == v1::Value::kStringValue) {
       input.email = email->second.string_value();
+    }
+    if (auto source = attributes.find("source");
+        source != attributes.end() &&
+        source->second.kind_case() == v1::Value::kStringValue) {
+      input.source = source->second.string_value();
     }
     ids.Write(id, &input.decision_id);
     input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);

@@ -75,6 +75,12 @@ int Main(int argc, char** argv) {
                    "same rep (e.g. 168h, 30m; 0 turns it off)")
       ->capture_default_str();
 
+  serve_cmd
+      ->add_option("--event-retention", serve.event_retention,
+                   "Delete lead events (WatchAssignments replay, state "
+                   "history) older than this (e.g. 90d, 720h; 0 keeps all)")
+      ->capture_default_str();
+
   StateFlags state;
   CLI::App* state_cmd = app.add_subcommand(
       "state", "Inspect a server's state store (--data-dir), read-only");
@@ -100,6 +106,29 @@ int Main(int argc, char** argv) {
       sub->add_option("lead_id", state.lead_id, "The lead's id")->required();
     }
   }
+
+  ReportFlags report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report",
+      "Routing KPIs from a server's state store (--data-dir), read-only");
+  report_cmd
+      ->add_option("--data-dir", report.data_dir, "The server's --data-dir")
+      ->required();
+  report_cmd->add_option("--from", report.from,
+                         "Leads routed at or after this RFC 3339 time");
+  report_cmd->add_option("--to", report.to,
+                         "... and before this one (default: now)");
+  report_cmd
+      ->add_option("--last", report.last,
+                   "The window's length when --from is unset (7d, 24h, 90m)")
+      ->capture_default_str();
+  report_cmd->add_option("--by", report.by, "Group rows by this")
+      ->check(
+          CLI::IsMember({"total", "ruleset", "rule", "team", "rep", "source"}))
+      ->capture_default_str();
+  report_cmd->add_option("--format", report.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
 
   CheckFlags check;
   CLI::App* check_cmd = app.add_subcommand(
@@ -176,6 +205,7 @@ int Main(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return ServeCommand(serve);
   if (state_cmd->parsed()) return StateCommand(state);
+  if (report_cmd->parsed()) return ReportCommand(report);
   if (route_cmd->parsed()) return RouteCommand(route);
   if (check_cmd->parsed()) return CheckCommand(check);
   if (fmt_cmd->parsed()) return FmtCommand(fmt);

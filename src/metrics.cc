@@ -124,10 +124,10 @@ void LatencyHistogram::Render(absl::string_view name, absl::string_view labels,
 
 const char* ServerMetrics::MethodName(int method) {
   static constexpr const char* kNames[] = {
-      "Route",         "RouteBatch",    "ValidateRules",   "PublishRules",
-      "Rollback",      "GetStatus",     "GetAssignment",   "ReleaseLead",
-      "CloseLead",     "Reassign",      "SetRepStatus",    "ListReps",
-      "RecordContact", "RecordOutcome", "WatchAssignments"};
+      "Route",         "RouteBatch",    "ValidateRules",    "PublishRules",
+      "Rollback",      "GetStatus",     "GetAssignment",    "ReleaseLead",
+      "CloseLead",     "Reassign",      "SetRepStatus",     "ListReps",
+      "RecordContact", "RecordOutcome", "WatchAssignments", "GetStats"};
   static_assert(std::size(kNames) == kMethodCount);
   return kNames[method];
 }

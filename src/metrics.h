@@ -95,6 +95,7 @@ class ServerMetrics {
     kRecordContact,
     kRecordOutcome,
     kWatchAssignments,
+    kGetStats,
     kMethodCount
   };
   static const char* MethodName(int method);

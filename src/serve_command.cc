@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "runtime/fixed_policy.h"
 #include "src/commands.h"
 #include "src/log.h"
@@ -10,6 +12,19 @@
 #include "src/server.h"
 
 namespace leadroute {
+
+std::optional<absl::Duration> ParseSpan(const std::string& text) {
+  int64_t days = 0;
+  if (absl::EndsWith(text, "d") &&
+      absl::SimpleAtoi(absl::string_view(text).substr(0, text.size() - 1),
+                       &days) &&
+      days >= 0) {
+    return absl::Hours(24 * days);
+  }
+  absl::Duration d;
+  if (absl::ParseDuration(text, &d) && d >= absl::ZeroDuration()) return d;
+  return std::nullopt;
+}
 
 int ServeCommand(const ServeFlags& flags) {
   ServerOptions options;
@@ -28,6 +43,15 @@ int ServeCommand(const ServeFlags& flags) {
     LogError("bad flag", {{"flag", "--repeat-window"},
                           {"value", flags.repeat_window},
                           {"expected", "a duration such as 168h or 30m"}});
+    return kExitUsageOrIo;
+  }
+  if (std::optional<absl::Duration> retention =
+          ParseSpan(flags.event_retention)) {
+    options.event_retention = *retention;
+  } else {
+    LogError("bad flag", {{"flag", "--event-retention"},
+                          {"value", flags.event_retention},
+                          {"expected", "a duration such as 90d or 720h"}});
     return kExitUsageOrIo;
   }
   RunOptions run;

@@ -82,7 +82,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
           std::shared_ptr<const Ruleset> live = registry->Live();
           return live == nullptr ? nullptr : live->program;
         },
-        options.sweep_interval);
+        runtime::SweeperOptions{.interval = options.sweep_interval,
+                                .event_retention = options.event_retention});
   }
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
@@ -112,8 +113,12 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->server_->GetHealthCheckService()->SetServingStatus(kRouterServiceName,
                                                              true);
   if (!options.admin_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<AdminHttp>> admin = AdminHttp::Start(
-        options.admin_listen, server->registry_.get(), server->metrics_.get());
+    if (server->assigner_ != nullptr) {
+      server->kpis_ = std::make_unique<KpiGauges>(server->assigner_.get());
+    }
+    absl::StatusOr<std::unique_ptr<AdminHttp>> admin =
+        AdminHttp::Start(options.admin_listen, server->registry_.get(),
+                         server->metrics_.get(), server->kpis_.get());
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);
   }

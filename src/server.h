@@ -53,6 +53,9 @@ struct ServerOptions {
   const runtime::Clock* clock = nullptr;
   // How often the sweeper looks for SLA deadlines and escalation steps due.
   absl::Duration sweep_interval = absl::Milliseconds(250);
+  // Lead events (WatchAssignments' replay, `leadroute state history`) older
+  // than this are deleted; zero keeps them all.
+  absl::Duration event_retention = absl::ZeroDuration();
 };
 
 class RouterServer {
@@ -101,6 +104,7 @@ class RouterServer {
   std::unique_ptr<AssignmentsService> assignments_service_;
   std::unique_ptr<RulesAdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<KpiGauges> kpis_;
   std::unique_ptr<AdminHttp> admin_;
   std::string address_;
   int port_ = 0;

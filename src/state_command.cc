@@ -24,17 +24,20 @@ void Print(const nlohmann::json& row) {
 
 }  // namespace
 
-int StateCommand(const StateFlags& flags) {
+absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> OpenDataDir(
+    const std::string& data_dir) {
   const std::string path =
-      (std::filesystem::path(flags.data_dir) / runtime::SqliteStore::kFileName)
+      (std::filesystem::path(data_dir) / runtime::SqliteStore::kFileName)
           .string();
   if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "leadroute state: no state store at %s\n",
-                 path.c_str());
-    return kExitUsageOrIo;
+    return absl::NotFoundError(absl::StrCat("no state store at ", path));
   }
+  return runtime::SqliteStore::OpenReadOnly(path);
+}
+
+int StateCommand(const StateFlags& flags) {
   absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
-      runtime::SqliteStore::OpenReadOnly(path);
+      OpenDataDir(flags.data_dir);
   if (!store.ok()) {
     std::fprintf(stderr, "leadroute state: %s\n",
                  std::string(store.status().message()).c_str());
@@ -117,7 +120,7 @@ int StateCommand(const StateFlags& flags) {
   }
   if (events->empty()) {
     std::fprintf(stderr, "leadroute state: no lead \"%s\" in %s\n",
-                 flags.lead_id.c_str(), path.c_str());
+                 flags.lead_id.c_str(), flags.data_dir.c_str());
     return kExitRulesOrInput;
   }
   for (const runtime::LeadEvent& e : *events) {

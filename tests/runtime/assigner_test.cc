@@ -515,6 +515,14 @@ class FailingStore final : public StateStore {
                                                      int limit) override {
     return real_->EventsAfter(after, limit);
   }
+  absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const Assignment&)>& visit) override {
+    return real_->ScanAssignments(from, to, visit);
+  }
+  absl::StatusOr<uint64_t> PrunedThrough() override {
+    return real_->PrunedThrough();
+  }
   std::atomic<bool> fail{false};
 
  private:

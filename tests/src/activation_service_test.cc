@@ -6,6 +6,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -15,7 +16,9 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "src/server.h"
+#include "tests/src/grpc_test_util.h"
 #include "tests/test_dir.h"
 
 namespace leadroute {
@@ -25,6 +28,7 @@ constexpr const char* kRules = R"(
 ruleset "activation-test" version "1"
 schema {
   region: string required
+  source: string
 }
 rep r1 { }
 rep r2 { }
@@ -87,7 +91,8 @@ class ActivationServiceTest : public testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void Start(bool with_state = true) {
+  void Start(bool with_state = true,
+             absl::Duration retention = absl::ZeroDuration()) {
     auto registry = std::make_shared<RulesetRegistry>();
     CompileOutcome loaded = registry->LoadPath((dir_ / "rules.route").string());
     ASSERT_TRUE(loaded.status.ok()) << loaded.status;
@@ -96,6 +101,8 @@ class ActivationServiceTest : public testing::Test {
     if (with_state) options.data_dir = (dir_ / "data").string();
     options.clock = &clock_;
     options.sweep_interval = absl::Milliseconds(20);
+    options.event_retention = retention;
+    options.admin_listen = "127.0.0.1:0";
     absl::StatusOr<std::unique_ptr<RouterServer>> server =
         RouterServer::Start(options, registry);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -110,12 +117,14 @@ class ActivationServiceTest : public testing::Test {
     Start();
   }
 
-  v1::Decision Route(const std::string& id, const std::string& region = "x") {
+  v1::Decision Route(const std::string& id, const std::string& region = "x",
+                     const std::string& source = "") {
     grpc::ClientContext context;
     v1::RouteRequest request;
     request.mutable_lead()->set_id(id);
-    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
-        region);
+    auto& attributes = *request.mutable_lead()->mutable_attributes();
+    attributes["region"].set_string_value(region);
+    if (!source.empty()) attributes["source"].set_string_value(source);
     v1::RouteResponse response;
     grpc::Status s = router_->Route(&context, request, &response);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -139,6 +148,16 @@ class ActivationServiceTest : public testing::Test {
     request.set_channel(channel);
     if (at) *request.mutable_at() = Proto(*at);
     return assignments_->RecordContact(&context, request, response);
+  }
+  grpc::Status Stats(v1::StatsDimension by, std::optional<absl::Time> from,
+                     std::optional<absl::Time> to,
+                     v1::GetStatsResponse* response) {
+    grpc::ClientContext context;
+    v1::GetStatsRequest request;
+    request.set_group_by(by);
+    if (from) *request.mutable_from() = Proto(*from);
+    if (to) *request.mutable_to() = Proto(*to);
+    return assignments_->GetStats(&context, request, response);
   }
   grpc::Status Outcome(const std::string& id, v1::Outcome outcome,
                        v1::RecordOutcomeResponse* response) {
@@ -328,6 +347,197 @@ TEST_F(ActivationServiceTest, WatchResumesAfterADisconnectAndARestart) {
   server_->Shutdown(absl::Seconds(60));
   EXPECT_FALSE(reader->Read(&e));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// Runs `leadroute` with `args`; its exit code and standard output.
+std::pair<int, std::string> RunLeadroute(const std::string& args) {
+  const std::string command =
+      absl::StrCat(LEADROUTE_BINARY, " ", args, " 2>/dev/null");
+  FILE* f = popen(command.c_str(), "r");
+  if (f == nullptr) return {-1, ""};
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  const int status = pclose(f);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST_F(ActivationServiceTest, GetStatsReportAndMetricsAgree) {
+  const absl::Time t0 = clock_.Now();
+  Route("L1", "x", "demo_request");  // r1
+  Route("L2", "x", "ebook");         // r2
+  Route("L3", "slow", "demo_request");
+  Route("L4", "slow");
+  clock_.Advance(absl::Minutes(20));
+  v1::RecordContactResponse contact;
+  ASSERT_TRUE(Contact("L1", "phone", std::nullopt, &contact).ok());
+  v1::RecordOutcomeResponse outcome;
+  ASSERT_TRUE(Outcome("L1", v1::OUTCOME_QUALIFIED, &outcome).ok());
+  clock_.Advance(absl::Minutes(20));
+  ASSERT_TRUE(Outcome("L2", v1::OUTCOME_OPPORTUNITY, &outcome).ok());
+
+  v1::GetStatsResponse by_team;
+  grpc::Status s =
+      Stats(v1::STATS_DIMENSION_TEAM, std::nullopt, std::nullopt, &by_team);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // The default window: the 7 days up to the server's now.
+  EXPECT_EQ(by_team.to().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(by_team.to().seconds() - by_team.from().seconds(), 7 * 86400);
+  const v1::LeadStats& total = by_team.total();
+  EXPECT_EQ(total.routed(), 4);
+  EXPECT_EQ(total.to_rep(), 4);
+  EXPECT_EQ(total.contacted(), 2);
+  EXPECT_EQ(total.avg_first_response().seconds(), 30 * 60);
+  EXPECT_EQ(total.p90_first_response().seconds(), 40 * 60);
+  EXPECT_EQ(total.sla_met(), 2);
+  EXPECT_EQ(total.sla_pending(), 2);
+  EXPECT_DOUBLE_EQ(total.sla_met_rate().value(), 1.0);
+  EXPECT_EQ(total.sql(), 2);
+  EXPECT_EQ(total.opportunities(), 1);
+  EXPECT_DOUBLE_EQ(total.lead_to_sql().value(), 0.5);
+  EXPECT_DOUBLE_EQ(total.sql_to_opportunity().value(), 0.5);
+  ASSERT_EQ(by_team.rows_size(), 1);
+  EXPECT_EQ(by_team.rows(0).key(), "pool");
+  EXPECT_EQ(by_team.rows(0).reps(), 2);
+  EXPECT_DOUBLE_EQ(by_team.rows(0).fairness().value(), 1.0);
+
+  v1::GetStatsResponse by_source;
+  ASSERT_TRUE(
+      Stats(v1::STATS_DIMENSION_SOURCE, t0, t0 + absl::Hours(1), &by_source)
+          .ok());
+  ASSERT_EQ(by_source.rows_size(), 3);
+  EXPECT_EQ(by_source.rows(0).key(), "(none)");
+  EXPECT_FALSE(by_source.rows(0).has_sla_met_rate());  // L4: pending only
+  EXPECT_EQ(by_source.rows(1).key(), "demo_request");
+  EXPECT_EQ(by_source.rows(1).routed(), 2);
+  EXPECT_EQ(by_source.rows(2).key(), "ebook");
+  EXPECT_DOUBLE_EQ(by_source.rows(2).sla_met_rate().value(), 1.0);
+  v1::GetStatsResponse by_rule;
+  ASSERT_TRUE(
+      Stats(v1::STATS_DIMENSION_RULE, t0, t0 + absl::Hours(1), &by_rule).ok());
+  std::vector<std::string> rules;
+  for (const v1::LeadStats& r : by_rule.rows()) {
+    rules.push_back(absl::StrCat(r.key(), "=", r.routed()));
+  }
+  EXPECT_EQ(rules,
+            (std::vector<std::string>{"assign/otherwise=4", "escalate/fast=2",
+                                      "sla/otherwise=2", "sla/slow=2"}));
+
+  // `leadroute report` on the same data dir, while the server runs, over
+  // the same window.
+  auto rfc3339 = [](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+  };
+  const std::string report =
+      absl::StrCat("report --data-dir ", (dir_ / "data").string(), " --from ",
+                   rfc3339(clock_.Now() - absl::Hours(7 * 24)), " --to ",
+                   rfc3339(clock_.Now()), " --by team");
+  auto [code, json_text] = RunLeadroute(report + " --format json");
+  ASSERT_EQ(code, 0) << json_text;
+  const nlohmann::json json = nlohmann::json::parse(json_text);
+  EXPECT_EQ(json["by"], "team");
+  EXPECT_EQ(json["total"]["routed"], total.routed());
+  EXPECT_EQ(json["total"]["contacted"], total.contacted());
+  EXPECT_EQ(json["total"]["sla_met"], total.sla_met());
+  EXPECT_DOUBLE_EQ(json["total"]["avg_first_response_s"].get<double>(), 1800.0);
+  EXPECT_DOUBLE_EQ(json["total"]["lead_to_sql"].get<double>(), 0.5);
+  ASSERT_EQ(json["rows"].size(), 1u);
+  EXPECT_EQ(json["rows"][0]["key"], "pool");
+  EXPECT_DOUBLE_EQ(json["rows"][0]["fairness"].get<double>(), 1.0);
+  EXPECT_TRUE(json["rows"][0]["p90_first_response_s"].is_number());
+  auto [csv_code, csv] = RunLeadroute(report + " --format csv");
+  ASSERT_EQ(csv_code, 0);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "team,routed,to_rep,queued,unassigned,contacted,"
+            "avg_first_response_s,p90_first_response_s,sla_met,sla_missed,"
+            "sla_pending,sla_met_rate,sql,opportunities,won,lost,lead_to_sql,"
+            "sql_to_opportunity,share,reps,fairness");
+  EXPECT_NE(csv.find("\npool,4,4,0,0,2,1800.000,2400.000,2,0,2,1.0000,2,1,0,"
+                     "0,0.5000,0.5000,1.0000,2,1.0000\n"),
+            std::string::npos)
+      << csv;
+  auto [table_code, table] = RunLeadroute(report);
+  ASSERT_EQ(table_code, 0);
+  EXPECT_NE(table.find("30m00s"), std::string::npos) << table;
+  EXPECT_NE(table.find("(total)"), std::string::npos) << table;
+
+  // The admin port's KPI gauges, over the last 24 hours.
+  auto [http_code, metrics] =
+      tests::HttpGet(server_->admin_address(), "/metrics");
+  ASSERT_EQ(http_code, 200);
+  for (const char* line :
+       {"leadroute_kpi_leads_routed{window=\"24h\"} 4\n",
+        "leadroute_kpi_leads_routed{window=\"24h\",team=\"pool\"} 4\n",
+        "leadroute_kpi_first_response_avg_seconds{window=\"24h\"} 1800\n",
+        "leadroute_kpi_sla_met_ratio{window=\"24h\"} 1\n",
+        "leadroute_kpi_lead_to_sql_ratio{window=\"24h\"} 0.5\n",
+        "leadroute_kpi_fairness_index{window=\"24h\",team=\"pool\"} 1\n",
+        "leadroute_calls_total{method=\"GetStats\",code=\"OK\"} 3\n"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line;
+  }
+}
+
+TEST_F(ActivationServiceTest, BadStatsRequestsNameTheirField) {
+  v1::GetStatsResponse response;
+  const absl::Time now = clock_.Now();
+  grpc::Status s = Stats(v1::STATS_DIMENSION_TEAM, now, now, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadField(s), "from");
+  s = Stats(v1::STATS_DIMENSION_TEAM, now + absl::Hours(1), now, &response);
+  EXPECT_EQ(BadField(s), "from");
+  {
+    grpc::ClientContext context;
+    v1::GetStatsRequest request;
+    request.mutable_to()->set_nanos(-5);  // not a valid Timestamp
+    s = assignments_->GetStats(&context, request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(BadField(s), "to");
+  }
+  // `leadroute report` refuses what it cannot read, with exit code 2.
+  const std::string data = (dir_ / "data").string();
+  EXPECT_EQ(RunLeadroute("report --data-dir " + data + " --by owner").first, 2);
+  EXPECT_EQ(RunLeadroute("report --data-dir " + data + " --last 0").first, 2);
+  EXPECT_EQ(
+      RunLeadroute("report --data-dir " + data + " --from yesterday").first, 2);
+  EXPECT_EQ(
+      RunLeadroute("report --data-dir " + (dir_ / "nowhere").string()).first,
+      2);
+
+  server_.reset();
+  Start(/*with_state=*/false);
+  s = Stats(v1::STATS_DIMENSION_UNSPECIFIED, std::nullopt, std::nullopt,
+            &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(ActivationServiceTest, RetentionPrunesEventsAndWatchSaysWhatIsGone) {
+  server_.reset();
+  Start(/*with_state=*/true, /*retention=*/absl::Hours(1));
+  Route("old", "slow");
+  const std::vector<v1::AssignmentEvent> before = Watch(0, 1);
+  clock_.Advance(absl::Hours(2));
+  Route("new", "slow");
+  // The sweeper prunes on its next tick at the advanced clock.
+  uint64_t pruned = 0;
+  for (int i = 0; i < 500 && pruned == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pruned = server_->assigner()->PrunedThrough().value_or(0);
+  }
+  ASSERT_EQ(pruned, before[0].id());
+  // From 0: what is left. From before the pruned ids: OUT_OF_RANGE, so a
+  // subscriber knows it missed events instead of skipping them silently.
+  EXPECT_EQ(Watch(0, 1)[0].lead_id(), "new");
+  EXPECT_EQ(Watch(pruned, 1)[0].lead_id(), "new");
+  grpc::ClientContext context;
+  v1::WatchAssignmentsRequest request;
+  request.set_after_event_id(pruned - 1);
+  auto reader = assignments_->WatchAssignments(&context, request);
+  v1::AssignmentEvent e;
+  EXPECT_FALSE(reader->Read(&e));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_NE(s.error_message().find("--event-retention"), std::string::npos)
+      << s.error_message();
 }
 
 }  // namespace

@@ -1,0 +1,162 @@
+// KpiBuilder; see kpi.h.
+#include "runtime/kpi.h"
+
+#include <algorithm>
+
+namespace leadroute::runtime {
+namespace {
+
+constexpr const char* kDimensionNames[] = {"total",  "team",    "rep",
+                                           "source", "ruleset", "rule"};
+constexpr KpiDimension kDimensions[] = {
+    KpiDimension::kTotal,  KpiDimension::kTeam,    KpiDimension::kRep,
+    KpiDimension::kSource, KpiDimension::kRuleset, KpiDimension::kRule};
+
+bool Reached(const Assignment& a, Outcome o) {
+  return a.reached[static_cast<int>(o)].has_value();
+}
+
+std::optional<double> Ratio(int64_t part, int64_t whole) {
+  if (whole == 0) return std::nullopt;
+  return static_cast<double>(part) / static_cast<double>(whole);
+}
+
+const std::string& OrNone(const std::string& key) {
+  static const std::string* const kNone = new std::string(kNoKey);
+  return key.empty() ? *kNone : key;
+}
+
+}  // namespace
+
+const char* KpiDimensionName(KpiDimension d) {
+  for (size_t i = 0; i < std::size(kDimensions); ++i) {
+    if (kDimensions[i] == d) return kDimensionNames[i];
+  }
+  return "total";
+}
+
+std::optional<KpiDimension> ParseKpiDimension(absl::string_view name) {
+  for (size_t i = 0; i < std::size(kDimensions); ++i) {
+    if (name == kDimensionNames[i]) return kDimensions[i];
+  }
+  return std::nullopt;
+}
+
+KpiBuilder::KpiBuilder(KpiDimension by, absl::Time from, absl::Time to)
+    : by_(by), from_(from), to_(to) {}
+
+void KpiBuilder::Count(const Assignment& a, Group& g) {
+  KpiRow& r = g.row;
+  ++r.routed;
+  if (a.owner_kind == OwnerKind::kRep) {
+    ++r.to_rep;
+    ++g.per_rep[a.owner];
+  }
+  if (a.status == LeadStatus::kUnassigned) ++r.unassigned;
+  if (a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kQueue) {
+    ++r.queued;
+  }
+  if (const auto& contacted = a.reached[static_cast<int>(Outcome::kContacted)];
+      contacted.has_value()) {
+    ++r.contacted;
+    // A lead contacted before a reroute has no response time for this
+    // routing.
+    if (*contacted >= a.routed_at) {
+      g.response_us.push_back(
+          absl::ToInt64Microseconds(*contacted - a.routed_at));
+    }
+  }
+  switch (a.sla_status) {
+    case SlaStatus::kMet:
+      ++r.sla_met;
+      break;
+    case SlaStatus::kMissed:
+      ++r.sla_missed;
+      break;
+    case SlaStatus::kPending:
+      ++r.sla_pending;
+      break;
+    case SlaStatus::kNone:
+      break;
+  }
+  const bool won = Reached(a, Outcome::kWon);
+  const bool opportunity = won || Reached(a, Outcome::kOpportunity);
+  if (opportunity || Reached(a, Outcome::kQualified)) ++r.sql;
+  if (opportunity) ++r.opportunities;
+  if (won) ++r.won;
+  if (Reached(a, Outcome::kLost)) ++r.lost;
+}
+
+void KpiBuilder::Add(const Assignment& a) {
+  if (a.routed_at < from_ || a.routed_at >= to_) return;
+  Count(a, total_);
+  switch (by_) {
+    case KpiDimension::kTotal:
+      return;
+    case KpiDimension::kRuleset:
+      Count(a, groups_[OrNone(a.ruleset)]);
+      return;
+    case KpiDimension::kTeam:
+      Count(
+          a,
+          groups_[OrNone(a.owner_kind == OwnerKind::kTeam ? a.owner : a.team)]);
+      return;
+    case KpiDimension::kRep:
+      Count(a, groups_[OrNone(a.owner_kind == OwnerKind::kRep ? a.owner : "")]);
+      return;
+    case KpiDimension::kSource:
+      Count(a, groups_[OrNone(a.source)]);
+      return;
+    case KpiDimension::kRule:
+      if (a.rules.empty()) Count(a, groups_[kNoKey]);
+      for (const std::string& rule : a.rules) Count(a, groups_[rule]);
+      return;
+  }
+}
+
+KpiRow KpiBuilder::Summarize(const Group& g, int64_t all) {
+  KpiRow r = g.row;
+  if (!g.response_us.empty()) {
+    std::vector<int64_t> sorted = g.response_us;
+    std::sort(sorted.begin(), sorted.end());
+    int64_t sum = 0;
+    for (int64_t us : sorted) sum += us;
+    r.avg_first_response =
+        absl::Microseconds(sum / static_cast<int64_t>(sorted.size()));
+    // Nearest rank: the smallest value at or above 90% of them.
+    const size_t rank = (sorted.size() * 9 + 9) / 10;  // ceil(0.9 n)
+    r.p90_first_response = absl::Microseconds(sorted[rank - 1]);
+  }
+  r.sla_met_rate = Ratio(r.sla_met, r.sla_met + r.sla_missed);
+  r.lead_to_sql = Ratio(r.sql, r.routed);
+  r.sql_to_opportunity = Ratio(r.opportunities, r.sql);
+  r.share = Ratio(r.routed, all).value_or(0);
+  r.reps = static_cast<int64_t>(g.per_rep.size());
+  if (!g.per_rep.empty()) {
+    double sum = 0, squares = 0;
+    for (const auto& [rep, n] : g.per_rep) {
+      sum += static_cast<double>(n);
+      squares += static_cast<double>(n) * static_cast<double>(n);
+    }
+    r.fairness = sum * sum / (static_cast<double>(g.per_rep.size()) * squares);
+  }
+  return r;
+}
+
+KpiReport KpiBuilder::Finish() const {
+  KpiReport out;
+  out.from = from_;
+  out.to = to_;
+  out.by = by_;
+  const int64_t all = total_.row.routed;
+  out.total = Summarize(total_, all);
+  for (const auto& [key, g] : groups_) {
+    out.rows.push_back(Summarize(g, all));
+    out.rows.back().key = key;
+    // One rep's own row is trivially fair.
+    if (by_ == KpiDimension::kRep) out.rows.back().fairness.reset();
+  }
+  return out;
+}
+
+}  // namespace leadroute::runtime

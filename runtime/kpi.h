@@ -1,0 +1,107 @@
+// KPIs of routing over a time window, from the assignments a StateStore
+// keeps: what GetStats answers, `leadroute report` prints and /metrics
+// exposes, computed by one KpiBuilder so the three never disagree.
+//
+// A lead counts in the window when it was (last) routed in [from, to), and
+// is measured as it stands now: a lead routed yesterday and contacted
+// today counts as contacted. Definitions (README, "KPIs"):
+// - first response: first contact minus routing time, over contacted
+//   leads; average and 90th percentile (nearest rank).
+// - SLA met rate: met / (met + missed); leads still pending do not count.
+// - lead → SQL: leads qualified (or further: opportunity, won) / routed.
+// - SQL → opportunity: leads with an opportunity (or won) / SQLs.
+// - share: the group's leads / every lead in the window; fairness: Jain's
+//   index (Σx)² / (n·Σx²) over the leads of each rep who got any in the
+//   group: 1 when they got equal numbers, 1/n when one rep got them all.
+// - by rule, a lead counts once under each rule that decided one of its
+//   outputs ("assign/na_fast_lane", "sla/hot", ...), so rows overlap.
+#ifndef LEADROUTE_RUNTIME_KPI_H_
+#define LEADROUTE_RUNTIME_KPI_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "runtime/state_store.h"
+
+namespace leadroute::runtime {
+
+enum class KpiDimension {
+  kTotal,    // one row: every lead
+  kRuleset,  // "name version" of the ruleset that routed it
+  kRule,     // each rule that decided an output
+  kTeam,     // the team its rep was chosen from ("(none)" without)
+  kRep,      // its current owner when a rep ("(none)" otherwise)
+  kSource,   // its `source` attribute ("(none)" without)
+};
+const char* KpiDimensionName(KpiDimension d);
+// "total", "ruleset", "rule", "team", "rep", "source".
+std::optional<KpiDimension> ParseKpiDimension(absl::string_view name);
+
+// The key of a group with no value for the dimension.
+inline constexpr const char* kNoKey = "(none)";
+
+struct KpiRow {
+  std::string key;  // the group; "" for the total row
+  int64_t routed = 0;
+  int64_t to_rep = 0;      // owned by a rep
+  int64_t queued = 0;      // open in a queue: nobody works them yet
+  int64_t unassigned = 0;  // nobody in the assign chain could take them
+  int64_t contacted = 0;
+  std::optional<absl::Duration> avg_first_response;
+  std::optional<absl::Duration> p90_first_response;
+  int64_t sla_met = 0;
+  int64_t sla_missed = 0;
+  int64_t sla_pending = 0;
+  std::optional<double> sla_met_rate;
+  int64_t sql = 0;
+  int64_t opportunities = 0;
+  int64_t won = 0;
+  int64_t lost = 0;
+  std::optional<double> lead_to_sql;
+  std::optional<double> sql_to_opportunity;
+  double share = 0;  // of the window's leads
+  int64_t reps = 0;  // reps who got leads in the group
+  std::optional<double> fairness;
+};
+
+struct KpiReport {
+  absl::Time from;
+  absl::Time to;
+  KpiDimension by = KpiDimension::kTotal;
+  KpiRow total;
+  std::vector<KpiRow> rows;  // by key; empty for kTotal
+};
+
+class KpiBuilder {
+ public:
+  KpiBuilder(KpiDimension by, absl::Time from, absl::Time to);
+
+  // Counts `a` if it was routed in the window.
+  void Add(const Assignment& a);
+  KpiReport Finish() const;
+
+ private:
+  struct Group {
+    KpiRow row;
+    std::vector<int64_t> response_us;
+    absl::flat_hash_map<std::string, int64_t> per_rep;
+  };
+  static void Count(const Assignment& a, Group& g);
+  static KpiRow Summarize(const Group& g, int64_t all);
+
+  KpiDimension by_;
+  absl::Time from_;
+  absl::Time to_;
+  Group total_;
+  std::map<std::string, Group> groups_;
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_KPI_H_

@@ -1,0 +1,167 @@
+// KpiBuilder over hand-built assignments: every KPI's definition (kpi.h),
+// the window, groups without a key, and rule groups overlapping.
+#include "runtime/kpi.h"
+
+#include "gtest/gtest.h"
+
+namespace leadroute::runtime {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1795000000);
+
+// A lead routed `minutes` after kT0 to `owner` (a rep unless `kind` says
+// otherwise).
+Assignment Lead(const std::string& id, int minutes, const std::string& owner,
+                const std::string& team = "t",
+                OwnerKind kind = OwnerKind::kRep) {
+  Assignment a;
+  a.lead_id = id;
+  a.owner = owner;
+  a.owner_kind = kind;
+  a.team = team;
+  a.routed_at = kT0 + absl::Minutes(minutes);
+  a.decided_at = a.routed_at;
+  a.ruleset = "acme 1";
+  return a;
+}
+
+void Contact(Assignment& a, absl::Duration after, SlaStatus sla) {
+  a.reached[static_cast<int>(Outcome::kContacted)] = a.routed_at + after;
+  a.sla_status = sla;
+}
+
+TEST(KpiTest, TotalsFollowTheDefinitions) {
+  KpiBuilder b(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1));
+  // Ten leads contacted after 1..10 minutes: avg 5.5 min, p90 9 min.
+  for (int i = 1; i <= 10; ++i) {
+    Assignment a = Lead(absl::StrCat("L", i), i, i <= 6 ? "ann" : "bob");
+    Contact(a, absl::Minutes(i), i <= 7 ? SlaStatus::kMet : SlaStatus::kMissed);
+    if (i <= 4) a.reached[static_cast<int>(Outcome::kQualified)] = kT0;
+    if (i == 1) a.reached[static_cast<int>(Outcome::kOpportunity)] = kT0;
+    if (i == 2) a.reached[static_cast<int>(Outcome::kWon)] = kT0;
+    if (i == 9) a.reached[static_cast<int>(Outcome::kLost)] = kT0;
+    b.Add(a);
+  }
+  Assignment queued = Lead("Q", 30, "triage", "", OwnerKind::kQueue);
+  queued.sla_status = SlaStatus::kPending;
+  b.Add(queued);
+  Assignment nobody = Lead("U", 31, "", "", OwnerKind::kNone);
+  nobody.status = LeadStatus::kUnassigned;
+  b.Add(nobody);
+  b.Add(Lead("late", 60, "ann"));   // routed at `to`: outside
+  b.Add(Lead("early", -1, "ann"));  // before `from`: outside
+
+  const KpiReport r = b.Finish();
+  EXPECT_TRUE(r.rows.empty());
+  const KpiRow& t = r.total;
+  EXPECT_EQ(t.routed, 12);
+  EXPECT_EQ(t.to_rep, 10);
+  EXPECT_EQ(t.queued, 1);
+  EXPECT_EQ(t.unassigned, 1);
+  EXPECT_EQ(t.contacted, 10);
+  EXPECT_EQ(t.avg_first_response, absl::Seconds(330));
+  EXPECT_EQ(t.p90_first_response, absl::Minutes(9));
+  EXPECT_EQ(t.sla_met, 7);
+  EXPECT_EQ(t.sla_missed, 3);
+  EXPECT_EQ(t.sla_pending, 1);
+  EXPECT_DOUBLE_EQ(*t.sla_met_rate, 0.7);
+  // SQL: 1..4 qualified (1 with an opportunity, 2 won) = 4 of 12.
+  EXPECT_EQ(t.sql, 4);
+  EXPECT_EQ(t.opportunities, 2);
+  EXPECT_EQ(t.won, 1);
+  EXPECT_EQ(t.lost, 1);
+  EXPECT_DOUBLE_EQ(*t.lead_to_sql, 4.0 / 12);
+  EXPECT_DOUBLE_EQ(*t.sql_to_opportunity, 0.5);
+  EXPECT_DOUBLE_EQ(t.share, 1.0);
+  // ann 6, bob 4: (10)^2 / (2 * (36 + 16)).
+  EXPECT_EQ(t.reps, 2);
+  EXPECT_DOUBLE_EQ(*t.fairness, 100.0 / 104);
+}
+
+TEST(KpiTest, AWonLeadCountsAsSqlAndOpportunityWithoutEarlierStages) {
+  KpiBuilder b(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1));
+  Assignment a = Lead("W", 1, "ann");
+  a.reached[static_cast<int>(Outcome::kWon)] = kT0 + absl::Minutes(5);
+  b.Add(a);
+  const KpiRow t = b.Finish().total;
+  EXPECT_EQ(t.sql, 1);
+  EXPECT_EQ(t.opportunities, 1);
+  EXPECT_DOUBLE_EQ(*t.sql_to_opportunity, 1.0);
+}
+
+TEST(KpiTest, EmptyGroupsLeaveRatesUnset) {
+  KpiBuilder b(KpiDimension::kTeam, kT0, kT0 + absl::Hours(1));
+  b.Add(Lead("L1", 1, "triage", "", OwnerKind::kQueue));
+  const KpiReport r = b.Finish();
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].key, kNoKey);
+  EXPECT_FALSE(r.rows[0].avg_first_response.has_value());
+  EXPECT_FALSE(r.rows[0].sla_met_rate.has_value());
+  EXPECT_FALSE(r.rows[0].sql_to_opportunity.has_value());
+  EXPECT_FALSE(r.rows[0].fairness.has_value());
+  EXPECT_DOUBLE_EQ(*r.rows[0].lead_to_sql, 0.0);
+}
+
+TEST(KpiTest, GroupsByTeamRepSourceRulesetAndRule) {
+  auto build = [](KpiDimension by) {
+    KpiBuilder b(by, kT0, kT0 + absl::Hours(1));
+    Assignment a = Lead("L1", 1, "ann", "na");
+    a.source = "demo_request";
+    a.rules = {"assign/na", "sla/hot"};
+    b.Add(a);
+    Assignment c = Lead("L2", 2, "bob", "na");
+    c.rules = {"assign/na"};
+    c.ruleset = "acme 2";
+    b.Add(c);
+    Assignment d = Lead("L3", 3, "ann", "na");
+    d.source = "ebook";
+    d.rules = {"assign/na"};
+    b.Add(d);
+    b.Add(Lead("L4", 4, "emea", "", OwnerKind::kTeam));
+    return b.Finish();
+  };
+  auto keys = [](const KpiReport& r) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const KpiRow& row : r.rows) out.emplace_back(row.key, row.routed);
+    return out;
+  };
+  using Rows = std::vector<std::pair<std::string, int64_t>>;
+  const KpiReport team = build(KpiDimension::kTeam);
+  EXPECT_EQ(keys(team), (Rows{{"emea", 1}, {"na", 3}}));
+  // na: ann 2, bob 1 -> 9 / (2 * 5).
+  EXPECT_DOUBLE_EQ(*team.rows[1].fairness, 0.9);
+  EXPECT_DOUBLE_EQ(team.rows[1].share, 0.75);
+  const KpiReport rep = build(KpiDimension::kRep);
+  EXPECT_EQ(keys(rep), (Rows{{"(none)", 1}, {"ann", 2}, {"bob", 1}}));
+  EXPECT_FALSE(rep.rows[1].fairness.has_value());
+  EXPECT_EQ(keys(build(KpiDimension::kSource)),
+            (Rows{{"(none)", 2}, {"demo_request", 1}, {"ebook", 1}}));
+  EXPECT_EQ(keys(build(KpiDimension::kRuleset)),
+            (Rows{{"acme 1", 3}, {"acme 2", 1}}));
+  // A lead counts under each of its rules.
+  EXPECT_EQ(keys(build(KpiDimension::kRule)),
+            (Rows{{"(none)", 1}, {"assign/na", 3}, {"sla/hot", 1}}));
+}
+
+TEST(KpiTest, AContactBeforeAReroutIsNotAResponseTime) {
+  KpiBuilder b(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1));
+  Assignment a = Lead("L1", 10, "ann");
+  a.reached[static_cast<int>(Outcome::kContacted)] = kT0;  // before routed_at
+  b.Add(a);
+  const KpiRow t = b.Finish().total;
+  EXPECT_EQ(t.contacted, 1);
+  EXPECT_FALSE(t.avg_first_response.has_value());
+}
+
+TEST(KpiTest, DimensionsParseByName) {
+  for (const char* name :
+       {"total", "ruleset", "rule", "team", "rep", "source"}) {
+    std::optional<KpiDimension> d = ParseKpiDimension(name);
+    ASSERT_TRUE(d.has_value()) << name;
+    EXPECT_STREQ(KpiDimensionName(*d), name);
+  }
+  EXPECT_FALSE(ParseKpiDimension("owner").has_value());
+}
+
+}  // namespace
+}  // namespace leadroute::runtime
