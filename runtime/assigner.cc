@@ -1078,10 +1078,16 @@ absl::StatusOr<uint64_t> Assigner::PrunedThrough() const {
   return store_->PrunedThrough();
 }
 
-uint64_t Assigner::CursorValue(const std::string& name) const {
+std::optional<uint64_t> Assigner::CursorValue(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cursors_.find(name);
-  return it == cursors_.end() ? 0 : it->second;
+  if (it == cursors_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint64_t Assigner::Committed() const {
+  std::lock_guard<std::mutex> lock(done_mu_);
+  return committed_;
 }
 
 absl::StatusOr<uint64_t> Assigner::SaveCursor(const std::string& name,

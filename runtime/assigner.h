@@ -175,8 +175,10 @@ class Assigner {
   // Events with an id up to this one were pruned (as committed).
   absl::StatusOr<uint64_t> PrunedThrough() const;
   // A consumer's named position (a webhook's last delivered event id),
-  // kept durably: 0 until first saved.
-  uint64_t CursorValue(const std::string& name) const;
+  // kept durably; none until first saved.
+  std::optional<uint64_t> CursorValue(const std::string& name) const;
+  // The last change number committed: every event up to it is stored.
+  uint64_t Committed() const;
   absl::StatusOr<uint64_t> SaveCursor(const std::string& name, uint64_t value);
 
   // KPIs of the leads routed in [from, to), grouped `by`, from committed

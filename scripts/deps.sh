@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   tao-pegtl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libcivetweb-dev
-  libsqlite3-dev
+  libsqlite3-dev libcurl4-openssl-dev libssl-dev
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(

@@ -34,6 +34,8 @@ struct ServeFlags {
   std::string data_dir;           // state; empty: none
   std::string repeat_window = "168h";
   std::string event_retention = "90d";  // 0: keep every event
+  std::string webhook_url;              // empty: no webhook
+  std::string webhook_secret_file;
 };
 int ServeCommand(const ServeFlags& flags);
 // A non-negative duration: "90d" (days), or Go-style "36h", "90m", "0".

@@ -81,6 +81,15 @@ int Main(int argc, char** argv) {
                    "history) older than this (e.g. 90d, 720h; 0 keeps all)")
       ->capture_default_str();
 
+  serve_cmd->add_option(
+      "--webhook-url", serve.webhook_url,
+      "POST every lead event (JSON, signed) here too; needs --data-dir");
+  serve_cmd
+      ->add_option("--webhook-secret-file", serve.webhook_secret_file,
+                   "File holding the webhook's HMAC-SHA256 key (trailing "
+                   "newline ignored)")
+      ->check(CLI::ExistingFile);
+
   StateFlags state;
   CLI::App* state_cmd = app.add_subcommand(
       "state", "Inspect a server's state store (--data-dir), read-only");

@@ -1,6 +1,7 @@
 // `leadroute serve`: compile the rules, start the gRPC server, run until
 // SIGTERM/SIGINT.
 #include <cstdio>
+#include <fstream>
 #include <memory>
 
 #include "absl/strings/match.h"
@@ -53,6 +54,18 @@ int ServeCommand(const ServeFlags& flags) {
                           {"value", flags.event_retention},
                           {"expected", "a duration such as 90d or 720h"}});
     return kExitUsageOrIo;
+  }
+  if (!flags.webhook_url.empty()) {
+    options.webhook.url = flags.webhook_url;
+    std::ifstream in(flags.webhook_secret_file);
+    std::getline(in, options.webhook.secret);
+    if (flags.webhook_secret_file.empty() || options.webhook.secret.empty()) {
+      LogError("bad flag",
+               {{"flag", "--webhook-secret-file"},
+                {"value", flags.webhook_secret_file},
+                {"expected", "a file whose first line is the shared secret"}});
+      return kExitUsageOrIo;
+    }
   }
   RunOptions run;
   run.rules = flags.rules;

@@ -84,6 +84,16 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         },
         runtime::SweeperOptions{.interval = options.sweep_interval,
                                 .event_retention = options.event_retention});
+    if (!options.webhook.url.empty()) {
+      absl::StatusOr<std::unique_ptr<WebhookSender>> webhook =
+          WebhookSender::Start(server->assigner_.get(), options.webhook);
+      if (!webhook.ok()) return webhook.status();
+      server->webhook_ = *std::move(webhook);
+    }
+  } else if (!options.webhook.url.empty()) {
+    return absl::InvalidArgumentError(
+        "--webhook-url needs --data-dir: webhooks deliver the stored lead "
+        "events");
   }
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),

@@ -27,6 +27,7 @@
 #include "src/metrics.h"
 #include "src/rules_admin_service.h"
 #include "src/ruleset_registry.h"
+#include "src/webhook.h"
 
 namespace leadroute {
 
@@ -56,6 +57,9 @@ struct ServerOptions {
   // Lead events (WatchAssignments' replay, `leadroute state history`) older
   // than this are deleted; zero keeps them all.
   absl::Duration event_retention = absl::ZeroDuration();
+  // Lead events POSTed to a URL as well (needs data_dir); an empty url:
+  // none.
+  WebhookOptions webhook;
 };
 
 class RouterServer {
@@ -81,6 +85,8 @@ class RouterServer {
   RulesetRegistry& registry() { return *registry_; }
   // Null without a data dir.
   runtime::Assigner* assigner() { return assigner_.get(); }
+  // Null without a webhook.
+  const WebhookSender* webhook() const { return webhook_.get(); }
   const ServerMetrics& metrics() const { return *metrics_; }
 
   // Stops accepting calls, reports NOT_SERVING, lets in-flight calls finish
@@ -100,6 +106,7 @@ class RouterServer {
   std::unique_ptr<runtime::Assigner> assigner_;
   // Stopped before the Assigner goes.
   std::unique_ptr<runtime::Sweeper> sweeper_;
+  std::unique_ptr<WebhookSender> webhook_;
   std::unique_ptr<LeadRouterService> router_;
   std::unique_ptr<AssignmentsService> assignments_service_;
   std::unique_ptr<RulesAdminService> admin_service_;

@@ -12,12 +12,14 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "civetweb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "src/server.h"
+#include "src/webhook.h"
 #include "tests/src/grpc_test_util.h"
 #include "tests/test_dir.h"
 
@@ -102,7 +104,9 @@ class ActivationServiceTest : public testing::Test {
     options.clock = &clock_;
     options.sweep_interval = absl::Milliseconds(20);
     options.event_retention = retention;
-    options.admin_listen = "127.0.0.1:0";
+    options.webhook = webhook_;
+    // Only when asked: stopping civetweb takes about two seconds.
+    if (admin_) options.admin_listen = "127.0.0.1:0";
     absl::StatusOr<std::unique_ptr<RouterServer>> server =
         RouterServer::Start(options, registry);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -187,6 +191,8 @@ class ActivationServiceTest : public testing::Test {
   }
 
   std::filesystem::path dir_;
+  WebhookOptions webhook_;
+  bool admin_ = false;
   runtime::FakeClock clock_{At("2026-11-23T10:00:00Z")};
   std::unique_ptr<RouterServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -363,6 +369,8 @@ std::pair<int, std::string> RunLeadroute(const std::string& args) {
 }
 
 TEST_F(ActivationServiceTest, GetStatsReportAndMetricsAgree) {
+  admin_ = true;
+  Restart();
   const absl::Time t0 = clock_.Now();
   Route("L1", "x", "demo_request");  // r1
   Route("L2", "x", "ebook");         // r2
@@ -538,6 +546,199 @@ TEST_F(ActivationServiceTest, RetentionPrunesEventsAndWatchSaysWhatIsGone) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE);
   EXPECT_NE(s.error_message().find("--event-retention"), std::string::npos)
       << s.error_message();
+}
+
+// A real HTTP endpoint (civetweb) that records each POST and answers with
+// the next scripted status (200 once the script runs out).
+class Receiver {
+ public:
+  struct Request {
+    int answered = 0;
+    std::string timestamp;
+    std::string signature;
+    std::string event_ids;
+    std::string body;
+  };
+
+  Receiver() {
+    mg_init_library(0);
+    const char* options[] = {"listening_ports", "127.0.0.1:0", "num_threads",
+                             "2", nullptr};
+    mg_callbacks callbacks{};
+    callbacks.log_message = [](const mg_connection*, const char*) { return 1; };
+    context_ = mg_start(&callbacks, nullptr, options);
+    EXPECT_NE(context_, nullptr);
+    mg_set_request_handler(context_, "/hook", &Receiver::Handle, this);
+    mg_server_port port;
+    EXPECT_EQ(mg_get_server_ports(context_, 1, &port), 1);
+    url_ = absl::StrCat("http://127.0.0.1:", port.port, "/hook");
+  }
+  ~Receiver() { mg_stop(context_); }
+
+  const std::string& url() const { return url_; }
+  void Script(std::vector<int> statuses) {
+    std::lock_guard<std::mutex> lock(mu_);
+    script_ = std::move(statuses);
+  }
+  std::vector<Request> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+  // The lead ids of the events in answered-200 requests, in order; waits
+  // (up to 10 s) until there are `n`.
+  std::vector<std::string> Delivered(size_t n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 1000; ++i) {
+      out.clear();
+      for (const Request& r : requests()) {
+        if (r.answered != 200) continue;
+        const nlohmann::json body = nlohmann::json::parse(r.body);
+        for (const auto& e : body["events"]) {
+          out.push_back(e["leadId"].get<std::string>());
+        }
+      }
+      if (out.size() >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return out;
+  }
+
+ private:
+  static int Handle(mg_connection* conn, void* self_ptr) {
+    auto* self = static_cast<Receiver*>(self_ptr);
+    Request r;
+    char buf[4096];
+    for (int n; (n = mg_read(conn, buf, sizeof buf)) > 0;)
+      r.body.append(buf, n);
+    auto header = [&](const char* name) {
+      const char* v = mg_get_header(conn, name);
+      return std::string(v == nullptr ? "" : v);
+    };
+    r.timestamp = header("X-Leadroute-Timestamp");
+    r.signature = header("X-Leadroute-Signature");
+    r.event_ids = header("X-Leadroute-Event-Ids");
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      r.answered = 200;
+      if (!self->script_.empty()) {
+        r.answered = self->script_.front();
+        self->script_.erase(self->script_.begin());
+      }
+      self->requests_.push_back(r);
+    }
+    mg_printf(conn,
+              "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: "
+              "close\r\n\r\n",
+              r.answered);
+    return r.answered;
+  }
+
+  mg_context* context_ = nullptr;
+  std::string url_;
+  std::mutex mu_;
+  std::vector<int> script_;
+  std::vector<Request> requests_;
+};
+
+TEST(WebhookSignatureTest, IsHmacSha256OfTimestampDotBody) {
+  // Computed independently: Python's hmac.new(b"Jefe",
+  // b'1700000000.{"events":[]}', hashlib.sha256).hexdigest().
+  EXPECT_EQ(WebhookSignature("Jefe", "1700000000", "{\"events\":[]}"),
+            "sha256=a110c986da302c5f37accf36f899e479e3fefc1bf8e4d6b0c91b30f38"
+            "38ed197");
+}
+
+TEST_F(ActivationServiceTest, WebhooksAreSignedOrderedRetriedAndResumed) {
+  Receiver receiver;
+  receiver.Script({503, 500});  // the first two deliveries fail
+  server_.reset();
+  webhook_.url = receiver.url();
+  webhook_.secret = "s3cret";
+  webhook_.max_batch = 2;
+  webhook_.initial_backoff = absl::Milliseconds(20);
+  webhook_.max_backoff = absl::Milliseconds(100);
+  Start();
+  for (int i = 0; i < 5; ++i) Route(absl::StrCat("W", i), "slow");
+  EXPECT_EQ(receiver.Delivered(5),
+            (std::vector<std::string>{"W0", "W1", "W2", "W3", "W4"}));
+  std::vector<Receiver::Request> requests = receiver.requests();
+  ASSERT_GE(requests.size(), 3u);
+  // Delivery retried from the first event not taken until it was taken
+  // (the batch may have grown meanwhile).
+  EXPECT_EQ(requests[0].answered, 503);
+  EXPECT_EQ(requests[1].answered, 500);
+  EXPECT_EQ(requests[2].answered, 200);
+  const std::string first =
+      requests[0].event_ids.substr(0, requests[0].event_ids.find('-') + 1);
+  EXPECT_EQ(requests[1].event_ids.substr(0, first.size()), first);
+  EXPECT_EQ(requests[2].event_ids.substr(0, first.size()), first);
+  uint64_t last = 0;
+  for (const Receiver::Request& r : requests) {
+    EXPECT_EQ(r.signature, WebhookSignature("s3cret", r.timestamp, r.body));
+    if (r.answered != 200) continue;
+    const nlohmann::json body = nlohmann::json::parse(r.body);
+    for (const auto& e : body["events"]) {
+      const uint64_t id = std::stoull(e["id"].get<std::string>());
+      EXPECT_GT(id, last);
+      last = id;
+      EXPECT_EQ(e["kind"], "assigned");
+      EXPECT_EQ(e["ownerKind"], "OWNER_KIND_REP");
+    }
+  }
+  EXPECT_EQ(server_->webhook()->failures(), 2u);
+  EXPECT_EQ(server_->webhook()->delivered_through(), last);
+
+  // Endpoint down while leads come in and the server restarts: they are
+  // delivered once it is back, and nothing delivered before is sent again.
+  receiver.Script(std::vector<int>(1000, 503));
+  Restart();
+  for (int i = 0; i < 3; ++i) Route(absl::StrCat("X", i), "slow");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server_.reset();
+  receiver.Script({});
+  const size_t before = receiver.requests().size();
+  Start();
+  std::vector<std::string> delivered = receiver.Delivered(8);
+  EXPECT_EQ(delivered, (std::vector<std::string>{"W0", "W1", "W2", "W3", "W4",
+                                                 "X0", "X1", "X2"}));
+  requests = receiver.requests();
+  for (size_t i = before; i < requests.size(); ++i) {
+    EXPECT_EQ(requests[i].body.find("\"W"), std::string::npos);
+  }
+}
+
+TEST_F(ActivationServiceTest, AWebhookStartsAfterTheEventsAlreadyStored) {
+  Route("old", "slow");
+  Receiver receiver;
+  server_.reset();
+  webhook_.url = receiver.url();
+  webhook_.secret = "k";
+  Start();
+  Route("new", "slow");
+  EXPECT_EQ(receiver.Delivered(1), std::vector<std::string>{"new"});
+}
+
+TEST_F(ActivationServiceTest, BadWebhookSettingsAreRefused) {
+  server_.reset();
+  auto registry = std::make_shared<RulesetRegistry>();
+  ASSERT_TRUE(registry->LoadPath((dir_ / "rules.route").string()).status.ok());
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = (dir_ / "data").string();
+  options.webhook.url = "ftp://example.com/hook";
+  options.webhook.secret = "k";
+  EXPECT_EQ(RouterServer::Start(options, registry).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.webhook.url = "http://127.0.0.1:1/hook";
+  options.webhook.secret = "";
+  EXPECT_EQ(RouterServer::Start(options, registry).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.webhook.secret = "k";
+  options.data_dir = "";
+  absl::StatusOr<std::unique_ptr<RouterServer>> no_state =
+      RouterServer::Start(options, registry);
+  EXPECT_EQ(no_state.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(no_state.status().message().find("--data-dir"), std::string::npos);
 }
 
 }  // namespace
