@@ -691,8 +691,12 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
       return absl::InvalidArgumentError("to: name a rep, a team or a queue");
   }
   const std::string from = MoveTo(a, owner, kind, team, now);
-  // The new owner gets the whole SLA, on their own clock.
-  if (a.sla_status == SlaStatus::kPending) StartClock(p, a, now);
+  // The new owner gets the whole SLA on their own clock, as after an
+  // escalation's move, even when an earlier owner missed it: the lead's
+  // status stays missed, but the new owner has a deadline to act on.
+  if (a.sla && !a.reached[static_cast<int>(Outcome::kContacted)]) {
+    StartClock(p, a, now);
+  }
   Arm(p, a);
   const uint64_t seq = Record(a, {EventOf(a, now, "reassigned", from, reason)});
   return Changed{a, seq};

@@ -130,7 +130,9 @@ class Assigner {
                                 const std::string& reason);
   // Moves the lead to `target`: a rep takes it as told (a manager's call
   // overrides hours and caps), a team picks a rep by its strategy among
-  // those who can take it, a queue holds it.
+  // those who can take it, a queue holds it. A lead not contacted yet
+  // starts a new SLA clock for its new owner (its escalation steps start
+  // over), even after a breach.
   absl::StatusOr<Changed> Reassign(const Program& p, const std::string& lead_id,
                                    const Candidate& target,
                                    const std::string& reason);

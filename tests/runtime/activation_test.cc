@@ -599,5 +599,37 @@ TEST_F(ActivationTest, CursorsSurviveARestart) {
   EXPECT_EQ(assigner_->CursorValue("other"), std::nullopt);
 }
 
+TEST_F(ActivationTest, AManualReassignAfterABreachGivesTheNewOwnerADeadline) {
+  Route("L1", "rr", "none");  // no escalation policy
+  clock_.Advance(absl::Hours(2));
+  Sweep();
+  EXPECT_EQ(Get("L1").sla_status, SlaStatus::kMissed);
+  absl::StatusOr<Assigner::Changed> moved = assigner_->Reassign(
+      program(), "L1", {OwnerKind::kRep, "c", 2}, "manager's call");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->assignment.owner, "c");
+  EXPECT_EQ(moved->assignment.respond_by, clock_.Now() + absl::Hours(1));
+  EXPECT_EQ(moved->assignment.sla_status, SlaStatus::kMissed);
+  ASSERT_TRUE(assigner_->WaitDurable(moved->seq).ok());
+  EXPECT_EQ(Events("L1", "reassigned").at(0).respond_by,
+            clock_.Now() + absl::Hours(1));
+  // With a policy, its steps start over for the new owner.
+  Route("L2");
+  clock_.Advance(absl::Hours(2));
+  Sweep();
+  moved = assigner_->Reassign(program(), "L2", {OwnerKind::kRep, "c", 2}, "");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->assignment.escalation_step, 0);
+  EXPECT_EQ(moved->assignment.next_due, clock_.Now() + absl::Minutes(30));
+  // A contacted lead keeps its stopped clock.
+  ASSERT_TRUE(assigner_->RecordContact("L2", "phone", std::nullopt).ok());
+  const std::optional<absl::Time> respond_by = Get("L2").respond_by;
+  clock_.Advance(absl::Minutes(5));
+  moved = assigner_->Reassign(program(), "L2", {OwnerKind::kRep, "a", 0}, "");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->assignment.respond_by, respond_by);
+  EXPECT_FALSE(moved->assignment.next_due.has_value());
+}
+
 }  // namespace
 }  // namespace leadroute::runtime
