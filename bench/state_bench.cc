@@ -155,6 +155,21 @@ void BM_SqliteApply(benchmark::State& state) {
       a.ruleset = "plan 1";
       a.decided_at = now;
       a.seq = n;
+      // What a routed lead with an SLA and an escalation policy carries.
+      a.routed_at = now;
+      a.priority = "high";
+      a.priority_rank = 1;
+      a.sla = absl::Hours(1);
+      a.respond_by = now + absl::Hours(1);
+      a.clock_start = now;
+      a.next_due = now + absl::Minutes(30);
+      a.sla_status = rt::SlaStatus::kPending;
+      a.channel = "phone";
+      a.escalation = "standard";
+      a.source = "demo_request";
+      a.rules =
+          "assign/r17;priority/demo;sla/high;channel/phone;"
+          "escalate/standard";
       batch.push_back(rt::TeamCursor{a.team, a.owner, {}});
       batch.push_back(a);
       rt::LeadEvent e;
@@ -162,7 +177,13 @@ void BM_SqliteApply(benchmark::State& state) {
       e.at = now;
       e.kind = "assigned";
       e.to = a.owner;
-      e.id = n;
+      e.owner_kind = a.owner_kind;
+      e.team = a.team;
+      e.channel = a.channel;
+      e.priority = a.priority;
+      e.sla = a.sla;
+      e.respond_by = a.respond_by;
+      e.id = n + 1;  // 0 would ask SQLite to number it
       batch.push_back(std::move(e));
     }
     if (absl::Status s = store->Apply(batch); !s.ok()) {

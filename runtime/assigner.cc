@@ -493,9 +493,8 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
   a.decision_id = input.decision_id;
   a.ruleset = input.ruleset;
   a.source = input.source;
-  a.rules.reserve(d->decided_by.size());
   for (const RuleRef& r : d->decided_by) {
-    a.rules.push_back(absl::StrCat(r.stage, "/", r.rule));
+    absl::StrAppend(&a.rules, a.rules.empty() ? "" : ";", r.stage, "/", r.rule);
   }
   if (d->priority) {
     a.priority = d->priority->label;

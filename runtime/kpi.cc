@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_split.h"
+
 namespace leadroute::runtime {
 namespace {
 
@@ -109,7 +111,10 @@ void KpiBuilder::Add(const Assignment& a) {
       return;
     case KpiDimension::kRule:
       if (a.rules.empty()) Count(a, groups_[kNoKey]);
-      for (const std::string& rule : a.rules) Count(a, groups_[rule]);
+      for (absl::string_view rule :
+           absl::StrSplit(a.rules, ';', absl::SkipEmpty())) {
+        Count(a, groups_[std::string(rule)]);
+      }
       return;
   }
 }

@@ -217,10 +217,7 @@ Assignment ReadAssignment(sqlite3_stmt* s) {
   a.next_due = Time(s, 32);
   a.clock_start = Time(s, 33);
   a.source = Text(s, 34);
-  for (absl::string_view rule :
-       absl::StrSplit(Text(s, 35), ';', absl::SkipEmpty())) {
-    a.rules.emplace_back(rule);
-  }
+  a.rules = Text(s, 35);
   return a;
 }
 
@@ -526,7 +523,7 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindTime(p, 33, a->next_due);
       BindTime(p, 34, a->clock_start);
       BindText(p, 35, a->source);
-      BindText(p, 36, absl::StrJoin(a->rules, ";"));
+      BindText(p, 36, a->rules);
       status = Step(p, "writing an assignment");
     } else if (const auto* r = std::get_if<RepStatus>(&change)) {
       BindText(put_rep_, 1, r->rep);

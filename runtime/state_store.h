@@ -100,9 +100,11 @@ struct Assignment {
   std::optional<absl::Time> clock_start;
 
   // For KPIs (schema v5): the lead's `source` attribute (empty when it had
-  // none) and the rules that decided it, "stage/rule" in stage order.
+  // none) and the rules that decided it, "stage/rule" in stage order,
+  // joined by ';' (one string, not a vector: one allocation per lead on the
+  // routing path instead of one per rule).
   std::string source;
-  std::vector<std::string> rules;
+  std::string rules;
 };
 
 enum class Availability {

@@ -504,8 +504,8 @@ TEST_F(ActivationTest, StatsComeFromTheStoredLeadsWithSourceAndRules) {
     ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
   }
   EXPECT_EQ(Get("L1").source, "demo_request");
-  EXPECT_EQ(Get("L1").rules, (Strings{"assign/otherwise", "sla/otherwise",
-                                      "escalate/standard"}));
+  EXPECT_EQ(Get("L1").rules,
+            "assign/otherwise;sla/otherwise;escalate/standard");
   clock_.Advance(absl::Minutes(10));
   ASSERT_TRUE(assigner_->RecordContact("L1", "phone", std::nullopt).ok());
   ASSERT_TRUE(

@@ -107,15 +107,15 @@ TEST(KpiTest, GroupsByTeamRepSourceRulesetAndRule) {
     KpiBuilder b(by, kT0, kT0 + absl::Hours(1));
     Assignment a = Lead("L1", 1, "ann", "na");
     a.source = "demo_request";
-    a.rules = {"assign/na", "sla/hot"};
+    a.rules = "assign/na;sla/hot";
     b.Add(a);
     Assignment c = Lead("L2", 2, "bob", "na");
-    c.rules = {"assign/na"};
+    c.rules = "assign/na";
     c.ruleset = "acme 2";
     b.Add(c);
     Assignment d = Lead("L3", 3, "ann", "na");
     d.source = "ebook";
-    d.rules = {"assign/na"};
+    d.rules = "assign/na";
     b.Add(d);
     b.Add(Lead("L4", 4, "emea", "", OwnerKind::kTeam));
     return b.Finish();
