@@ -172,17 +172,7 @@ void BM_SqliteApply(benchmark::State& state) {
           "escalate/standard";
       batch.push_back(rt::TeamCursor{a.team, a.owner, {}});
       batch.push_back(a);
-      rt::LeadEvent e;
-      e.lead_id = a.lead_id;
-      e.at = now;
-      e.kind = "assigned";
-      e.to = a.owner;
-      e.owner_kind = a.owner_kind;
-      e.team = a.team;
-      e.channel = a.channel;
-      e.priority = a.priority;
-      e.sla = a.sla;
-      e.respond_by = a.respond_by;
+      rt::LeadEvent e = rt::EventOf(a, now, "assigned", "", "");
       e.id = n + 1;  // 0 would ask SQLite to number it
       batch.push_back(std::move(e));
     }

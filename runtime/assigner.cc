@@ -91,25 +91,6 @@ std::string Ineligible(const Rep& rep, const std::vector<MemberCheck>& where) {
   return "";
 }
 
-// An event about `a` as it is now.
-LeadEvent EventOf(const Assignment& a, absl::Time at, std::string kind,
-                  std::string from, std::string reason) {
-  LeadEvent e;
-  e.lead_id = a.lead_id;
-  e.at = at;
-  e.kind = std::move(kind);
-  e.from = std::move(from);
-  e.to = a.owner;
-  e.reason = std::move(reason);
-  e.owner_kind = a.owner_kind;
-  e.team = a.team;
-  e.channel = a.channel;
-  e.priority = a.priority;
-  e.sla = a.sla;
-  e.respond_by = a.respond_by;
-  return e;
-}
-
 // "15m", "1h30m", "2d": an SLA as the rules write it.
 std::string ShortDuration(absl::Duration d) {
   std::string out;
@@ -145,6 +126,24 @@ const char* AvailabilityName(Availability a) {
   static constexpr const char* kNames[] = {"available", "away",
                                            "out_of_office"};
   return kNames[static_cast<int>(a)];
+}
+
+LeadEvent EventOf(const Assignment& a, absl::Time at, std::string kind,
+                  std::string from, std::string reason) {
+  LeadEvent e;
+  e.lead_id = a.lead_id;
+  e.at = at;
+  e.kind = std::move(kind);
+  e.from = std::move(from);
+  e.to = a.owner;
+  e.reason = std::move(reason);
+  e.owner_kind = a.owner_kind;
+  e.team = a.team;
+  e.channel = a.channel;
+  e.priority = a.priority;
+  e.sla = a.sla;
+  e.respond_by = a.respond_by;
+  return e;
 }
 
 absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Start(

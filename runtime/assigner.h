@@ -99,6 +99,11 @@ struct RepLoad {
   std::string reason;  // why not, when !can_take
 };
 
+// An event about `a` as it stands, with its owner, team, channel, priority
+// and SLA.
+LeadEvent EventOf(const Assignment& a, absl::Time at, std::string kind,
+                  std::string from, std::string reason);
+
 class Assigner {
  public:
   // Loads the store's state and starts the writer. `clock` must outlive the
