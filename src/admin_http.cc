@@ -136,9 +136,10 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
 
 absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
     const std::string& listen, const RulesetRegistry* registry,
-    const ServerMetrics* metrics, KpiGauges* kpis) {
+    const ServerMetrics* metrics, ExtraMetrics extra) {
   mg_init_library(0);
-  std::unique_ptr<AdminHttp> http(new AdminHttp(registry, metrics, kpis));
+  std::unique_ptr<AdminHttp> http(
+      new AdminHttp(registry, metrics, std::move(extra)));
   const char* options[] = {"listening_ports", listen.c_str(), "num_threads",
                            "2", nullptr};
   mg_callbacks callbacks{};
@@ -177,7 +178,7 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
   const RulesetRegistry::Snapshot s = self->registry_->snapshot();
   if (uri == "/metrics") {
     std::string text = RenderPrometheus(s, *self->metrics_);
-    if (self->kpis_ != nullptr) self->kpis_->Render(&text);
+    if (self->extra_ != nullptr) self->extra_(&text);
     Send(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text);
     return 200;
   }

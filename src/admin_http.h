@@ -3,8 +3,9 @@
 //   GET /metrics  Prometheus text: calls by method and code, latency
 //                 histograms, leads by ruleset revision and outcome,
 //                 decisions by ruleset revision, stage and rule, reloads,
-//                 the live revision, and with state the routing KPIs
-//                 (kpi_metrics.h).
+//                 the live revision, and whatever the server adds (with
+//                 state: the routing KPIs, kpi_metrics.h; the webhook's
+//                 progress).
 //   GET /healthz  200 "serving" with a live ruleset, 503 otherwise.
 //   GET /status   JSON: the live ruleset (name, version, revision,
 //                 fingerprint, origin, loaded_at), the retained ones, and
@@ -12,11 +13,11 @@
 #ifndef LEADROUTE_SRC_ADMIN_HTTP_H_
 #define LEADROUTE_SRC_ADMIN_HTTP_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "src/kpi_metrics.h"
 #include "src/metrics.h"
 #include "src/ruleset_registry.h"
 
@@ -33,24 +34,28 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& snapshot);
 
 class AdminHttp {
  public:
+  // More /metrics text, appended to `out` on each scrape (from civetweb's
+  // threads).
+  using ExtraMetrics = std::function<void(std::string* out)>;
+
   // Listens on `listen` (host:port; port 0 picks one). `registry`,
-  // `metrics` and `kpis` (null without state) must outlive the server.
+  // `metrics` and what `extra` reads must outlive the server.
   static absl::StatusOr<std::unique_ptr<AdminHttp>> Start(
       const std::string& listen, const RulesetRegistry* registry,
-      const ServerMetrics* metrics, KpiGauges* kpis = nullptr);
+      const ServerMetrics* metrics, ExtraMetrics extra = nullptr);
   ~AdminHttp();
 
   const std::string& address() const { return address_; }
 
  private:
   AdminHttp(const RulesetRegistry* registry, const ServerMetrics* metrics,
-            KpiGauges* kpis)
-      : registry_(registry), metrics_(metrics), kpis_(kpis) {}
+            ExtraMetrics extra)
+      : registry_(registry), metrics_(metrics), extra_(std::move(extra)) {}
   static int Handle(::mg_connection* conn, void* self);
 
   const RulesetRegistry* registry_;
   const ServerMetrics* metrics_;
-  KpiGauges* kpis_;
+  const ExtraMetrics extra_;
   mg_context* context_ = nullptr;
   std::string address_;
 };

@@ -126,9 +126,14 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (server->assigner_ != nullptr) {
       server->kpis_ = std::make_unique<KpiGauges>(server->assigner_.get());
     }
+    RouterServer* s = server.get();
     absl::StatusOr<std::unique_ptr<AdminHttp>> admin =
         AdminHttp::Start(options.admin_listen, server->registry_.get(),
-                         server->metrics_.get(), server->kpis_.get());
+                         server->metrics_.get(), [s](std::string* out) {
+                           if (s->kpis_ != nullptr) s->kpis_->Render(out);
+                           if (s->webhook_ != nullptr)
+                             s->webhook_->RenderMetrics(out);
+                         });
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);
   }

@@ -23,6 +23,7 @@
 #include "src/admin_http.h"
 #include "src/assignments_service.h"
 #include "src/decision_log.h"
+#include "src/kpi_metrics.h"
 #include "src/lead_router_service.h"
 #include "src/metrics.h"
 #include "src/rules_admin_service.h"

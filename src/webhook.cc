@@ -157,6 +157,26 @@ absl::Status WebhookSender::Post(
   return absl::OkStatus();
 }
 
+void WebhookSender::RenderMetrics(std::string* out) const {
+  absl::StrAppend(
+      out,
+      "# HELP leadroute_webhook_delivered_event_id The last event id the "
+      "webhook endpoint acknowledged.\n"
+      "# TYPE leadroute_webhook_delivered_event_id gauge\n"
+      "leadroute_webhook_delivered_event_id ",
+      delivered_through(),
+      "\n# HELP leadroute_webhook_failed_deliveries_total POSTs that got no "
+      "2xx answer (each is retried).\n"
+      "# TYPE leadroute_webhook_failed_deliveries_total counter\n"
+      "leadroute_webhook_failed_deliveries_total ",
+      failures(),
+      "\n# HELP leadroute_webhook_retrying 1 while the oldest undelivered "
+      "events wait for a retry.\n"
+      "# TYPE leadroute_webhook_retrying gauge\n"
+      "leadroute_webhook_retrying ",
+      retrying() ? 1 : 0, "\n");
+}
+
 void WebhookSender::Loop() {
   std::mt19937_64 random(std::random_device{}());
   uint64_t last = delivered_.load();
@@ -187,6 +207,7 @@ void WebhookSender::Loop() {
     if (!sent.ok()) {
       if (stopping_.load()) return;
       failures_.fetch_add(1);
+      retrying_.store(true);
       LogError(
           "webhook delivery failed; retrying",
           {{"url", options_.url},
@@ -197,6 +218,7 @@ void WebhookSender::Loop() {
       continue;
     }
     backoff = options_.initial_backoff;
+    retrying_.store(false);
     last = events->back().id;
     delivered_.store(last);
     // Not waited for: a crash before it commits sends this batch again.

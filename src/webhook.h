@@ -64,6 +64,11 @@ class WebhookSender {
   // Delivery progress, for /metrics and tests.
   uint64_t delivered_through() const { return delivered_.load(); }
   uint64_t failures() const { return failures_.load(); }
+  // Whether the oldest undelivered events have failed at least once and
+  // are waiting for a retry: what to alert on.
+  bool retrying() const { return retrying_.load(); }
+  // Appends the leadroute_webhook_* lines.
+  void RenderMetrics(std::string* out) const;
 
  private:
   WebhookSender(runtime::Assigner* assigner, WebhookOptions options);
@@ -81,6 +86,7 @@ class WebhookSender {
   uint64_t subscription_ = 0;
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failures_{0};
+  std::atomic<bool> retrying_{false};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::condition_variable cv_;

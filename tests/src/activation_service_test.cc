@@ -657,6 +657,7 @@ TEST_F(ActivationServiceTest, WebhooksAreSignedOrderedRetriedAndResumed) {
   webhook_.max_batch = 2;
   webhook_.initial_backoff = absl::Milliseconds(20);
   webhook_.max_backoff = absl::Milliseconds(100);
+  admin_ = true;
   Start();
   for (int i = 0; i < 5; ++i) Route(absl::StrCat("W", i), "slow");
   EXPECT_EQ(receiver.Delivered(5),
@@ -687,13 +688,26 @@ TEST_F(ActivationServiceTest, WebhooksAreSignedOrderedRetriedAndResumed) {
   }
   EXPECT_EQ(server_->webhook()->failures(), 2u);
   EXPECT_EQ(server_->webhook()->delivered_through(), last);
+  std::string metrics =
+      tests::HttpGet(server_->admin_address(), "/metrics").second;
+  for (const std::string& line :
+       {absl::StrCat("leadroute_webhook_delivered_event_id ", last, "\n"),
+        std::string("leadroute_webhook_failed_deliveries_total 2\n"),
+        std::string("leadroute_webhook_retrying 0\n")}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line;
+  }
 
   // Endpoint down while leads come in and the server restarts: they are
   // delivered once it is back, and nothing delivered before is sent again.
   receiver.Script(std::vector<int>(1000, 503));
   Restart();
   for (int i = 0; i < 3; ++i) Route(absl::StrCat("X", i), "slow");
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 500 && !server_->webhook()->retrying(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  metrics = tests::HttpGet(server_->admin_address(), "/metrics").second;
+  EXPECT_NE(metrics.find("leadroute_webhook_retrying 1\n"), std::string::npos)
+      << metrics;
   server_.reset();
   receiver.Script({});
   const size_t before = receiver.requests().size();
