@@ -64,18 +64,10 @@ class EntityChecker {
     const bool rep = e.kind == ast::Entity::Kind::kRep;
     const PropSpec* specs = rep ? kRepProps : kTeamProps;
     const size_t count = rep ? std::size(kRepProps) : std::size(kTeamProps);
-    std::vector<const ast::Property*> seen;
+    ErrorOnPropertiesSetTwice(e.properties, d_);
     const ast::Property* hours = nullptr;
     const ast::Property* timezone = nullptr;
     for (const ast::Property& p : e.properties) {
-      for (const ast::Property* other : seen) {
-        if (other->name.text == p.name.text) {
-          d_->Error(p.name.span,
-                    absl::StrCat("`", p.name.text, "` is set twice"))
-              .notes.push_back({other->name.span, "first set here"});
-        }
-      }
-      seen.push_back(&p);
       const PropSpec* spec = nullptr;
       std::vector<std::string> names;
       for (size_t i = 0; i < count; ++i) {
@@ -254,6 +246,20 @@ class EntityChecker {
 void CheckEntities(const Module& module, Diagnostics* diagnostics) {
   EntityChecker checker(module, diagnostics);
   module.ForEach<ast::Entity>([&](const ast::Entity& e) { checker.Check(e); });
+}
+
+void ErrorOnPropertiesSetTwice(const std::vector<ast::Property>& properties,
+                               Diagnostics* d) {
+  for (size_t i = 0; i < properties.size(); ++i) {
+    const ast::Property& p = properties[i];
+    for (size_t j = 0; j < i; ++j) {
+      const ast::Property& other = properties[j];
+      if (other.name.text == p.name.text) {
+        d->Error(p.name.span, absl::StrCat("`", p.name.text, "` is set twice"))
+            .notes.push_back({other.name.span, "first set here"});
+      }
+    }
+  }
 }
 
 }  // namespace leadroute::compiler

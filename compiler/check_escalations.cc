@@ -20,18 +20,8 @@ class EscalationChecker {
           .hint = "add e.g. at 80% notify and at 100% reassign to next_rep";
     }
     for (const ast::EscalationStep& step : e.steps) Step(step);
-    std::vector<const ast::Property*> seen;
-    for (const ast::Property& p : e.properties) {
-      for (const ast::Property* other : seen) {
-        if (other->name.text == p.name.text) {
-          d_->Error(p.name.span,
-                    absl::StrCat("`", p.name.text, "` is set twice"))
-              .notes.push_back({other->name.span, "first set here"});
-        }
-      }
-      seen.push_back(&p);
-      Property(p);
-    }
+    ErrorOnPropertiesSetTwice(e.properties, d_);
+    for (const ast::Property& p : e.properties) Property(p);
     bool used = false;
     if (auto it = m_.stages.find(ast::StageKind::kEscalate);
         it != m_.stages.end()) {

@@ -59,6 +59,11 @@ struct OutputInfo {
 };
 std::optional<OutputInfo> StageOutput(absl::string_view name);
 
+// "`NAME` is set twice" at each property that repeats an earlier one's
+// name, with a note at the first (rep, team and escalation blocks).
+void ErrorOnPropertiesSetTwice(const std::vector<ast::Property>& properties,
+                               Diagnostics* diagnostics);
+
 // What a literal must be: a type, and for enums and priority labels the
 // names it may take.
 struct LiteralType {

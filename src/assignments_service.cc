@@ -358,26 +358,21 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
     v1::GetStatsResponse* response) {
   const int64_t start = MonotonicNanos();
   absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
-  absl::Time to = absl::InfiniteFuture(), from;
+  absl::Time to, from;
+  // A request's time `field`, or `fallback` when unset.
+  auto when = [&](const char* field, bool set,
+                  const google::protobuf::Timestamp& t, absl::Time fallback) {
+    if (!status.ok() || !set) return fallback;
+    absl::StatusOr<absl::Time> parsed = TimeFromProto(t);
+    if (!parsed.ok()) {
+      status = runtime::InvalidLeadField(field, parsed.status().message());
+    }
+    return parsed.value_or(fallback);
+  };
   if (status.ok()) {
-    to = assigner_->clock().Now();
-    if (request->has_to()) {
-      absl::StatusOr<absl::Time> t = TimeFromProto(request->to());
-      if (t.ok()) {
-        to = *t;
-      } else {
-        status = runtime::InvalidLeadField("to", t.status().message());
-      }
-    }
-    from = to - kDefaultStatsWindow;
-    if (status.ok() && request->has_from()) {
-      absl::StatusOr<absl::Time> t = TimeFromProto(request->from());
-      if (t.ok()) {
-        from = *t;
-      } else {
-        status = runtime::InvalidLeadField("from", t.status().message());
-      }
-    }
+    to = when("to", request->has_to(), request->to(), assigner_->clock().Now());
+    from = when("from", request->has_from(), request->from(),
+                to - kDefaultStatsWindow);
     if (status.ok() && from >= to) {
       status = runtime::InvalidLeadField(
           "from", absl::StrCat("must be before `to` (",

@@ -1,6 +1,6 @@
 // RouterServer: a running gRPC server with the LeadRouter, RulesAdmin and
 // Assignments services, rep selection over a durable store (--data-dir) with
-// its SLA sweeper, the
+// its SLA sweeper (and event retention) and an optional webhook, the
 // standard health service and reflection, an optional admin HTTP port (metrics,
 // health, status) and an optional decision log. RunServer() is what `leadroute
 // serve` calls: start, reload on SIGHUP and on changes of the rule files, drain

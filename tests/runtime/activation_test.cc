@@ -15,7 +15,7 @@
 #include "runtime/sla_clock.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
-#include "tests/test_dir.h"
+#include "tests/runtime/state_fixture.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -75,36 +75,9 @@ escalate {
 }
 )";
 
-class ActivationTest : public testing::Test {
+class ActivationTest : public StateFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing_util::FreshTestDir("activation");
-    compiler::CheckResult r = compiler::CheckText("t.route", kRules);
-    for (const compiler::Diagnostic& d : r.diagnostics.all()) {
-      ADD_FAILURE() << compiler::RenderText(r.module->sources, d);
-    }
-    ASSERT_TRUE(r.ok());
-    policy_ = std::make_unique<TreePolicy>(r.program);
-    Open();
-  }
-  void TearDown() override {
-    assigner_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void Open() {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
-    ASSERT_TRUE(store.ok()) << store.status();
-    absl::StatusOr<std::unique_ptr<Assigner>> a =
-        Assigner::Start(*std::move(store), &clock_);
-    ASSERT_TRUE(a.ok()) << a.status();
-    assigner_ = *std::move(a);
-  }
-  void Reopen() {
-    assigner_.reset();
-    Open();
-  }
+  void SetUp() override { SetUpState("activation", kRules); }
 
   Decision Route(const std::string& id, const std::string& region = "rr",
                  const std::string& tier = "std") {
@@ -114,7 +87,7 @@ class ActivationTest : public testing::Test {
     absl::StatusOr<Decision> d = policy_->Decide(lead, o);
     EXPECT_TRUE(d.ok()) << d.status();
     absl::StatusOr<uint64_t> seq = assigner_->Assign(
-        program(), {"", absl::StrCat("decision-", id), "t 1", false}, &*d);
+        program(), {"", absl::StrCat("decision-", id), "t 1", false, ""}, &*d);
     EXPECT_TRUE(seq.ok()) << seq.status();
     EXPECT_TRUE(assigner_->WaitDurable(*seq).ok());
     return *d;
@@ -132,7 +105,9 @@ class ActivationTest : public testing::Test {
   }
   void Flush() {
     // A rep status change is the cheapest change to wait behind.
-    absl::StatusOr<uint64_t> seq = assigner_->SetRepStatus({"a"});
+    RepStatus a;
+    a.rep = "a";
+    absl::StatusOr<uint64_t> seq = assigner_->SetRepStatus(a);
     ASSERT_TRUE(seq.ok());
     ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
   }
@@ -158,13 +133,6 @@ class ActivationTest : public testing::Test {
     }
     return out;
   }
-
-  const Program& program() { return policy_->program(); }
-
-  std::filesystem::path dir_;
-  FakeClock clock_{At("2026-11-23T15:00:00Z")};  // a Monday
-  std::unique_ptr<TreePolicy> policy_;
-  std::unique_ptr<Assigner> assigner_;
 };
 
 using Strings = std::vector<std::string>;
@@ -465,7 +433,9 @@ TEST_F(ActivationTest, EventsHaveIncreasingIdsAndReachSubscribersOnce) {
   ASSERT_EQ(seen.size(), 20u);
   for (size_t i = 0; i < seen.size(); ++i) {
     EXPECT_EQ(seen[i], (*stored)[i].id);
-    if (i > 0) EXPECT_GT(seen[i], seen[i - 1]);
+    if (i > 0) {
+      EXPECT_GT(seen[i], seen[i - 1]);
+    }
   }
   // Paged reads resume after the last id.
   absl::StatusOr<std::vector<LeadEvent>> page =
@@ -605,7 +575,7 @@ TEST_F(ActivationTest, AManualReassignAfterABreachGivesTheNewOwnerADeadline) {
   Sweep();
   EXPECT_EQ(Get("L1").sla_status, SlaStatus::kMissed);
   absl::StatusOr<Assigner::Changed> moved = assigner_->Reassign(
-      program(), "L1", {OwnerKind::kRep, "c", 2}, "manager's call");
+      program(), "L1", {OwnerKind::kRep, "c", 2, {}}, "manager's call");
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->assignment.owner, "c");
   EXPECT_EQ(moved->assignment.respond_by, clock_.Now() + absl::Hours(1));
@@ -617,7 +587,8 @@ TEST_F(ActivationTest, AManualReassignAfterABreachGivesTheNewOwnerADeadline) {
   Route("L2");
   clock_.Advance(absl::Hours(2));
   Sweep();
-  moved = assigner_->Reassign(program(), "L2", {OwnerKind::kRep, "c", 2}, "");
+  moved =
+      assigner_->Reassign(program(), "L2", {OwnerKind::kRep, "c", 2, {}}, "");
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(moved->assignment.escalation_step, 0);
   EXPECT_EQ(moved->assignment.next_due, clock_.Now() + absl::Minutes(30));
@@ -625,7 +596,8 @@ TEST_F(ActivationTest, AManualReassignAfterABreachGivesTheNewOwnerADeadline) {
   ASSERT_TRUE(assigner_->RecordContact("L2", "phone", std::nullopt).ok());
   const std::optional<absl::Time> respond_by = Get("L2").respond_by;
   clock_.Advance(absl::Minutes(5));
-  moved = assigner_->Reassign(program(), "L2", {OwnerKind::kRep, "a", 0}, "");
+  moved =
+      assigner_->Reassign(program(), "L2", {OwnerKind::kRep, "a", 0, {}}, "");
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(moved->assignment.respond_by, respond_by);
   EXPECT_FALSE(moved->assignment.next_due.has_value());

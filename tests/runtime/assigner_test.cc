@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
-#include "tests/test_dir.h"
+#include "tests/runtime/state_fixture.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -90,36 +90,9 @@ assign {
 }
 )";
 
-class AssignerTest : public testing::Test {
+class AssignerTest : public StateFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing_util::FreshTestDir("assigner");
-    compiler::CheckResult r = compiler::CheckText("t.route", kRules);
-    for (const compiler::Diagnostic& d : r.diagnostics.all()) {
-      ADD_FAILURE() << compiler::RenderText(r.module->sources, d);
-    }
-    ASSERT_TRUE(r.ok());
-    policy_ = std::make_unique<TreePolicy>(r.program);
-    Open();
-  }
-  void TearDown() override {
-    assigner_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void Open() {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
-    ASSERT_TRUE(store.ok()) << store.status();
-    absl::StatusOr<std::unique_ptr<Assigner>> a =
-        Assigner::Start(*std::move(store), &clock_, options_);
-    ASSERT_TRUE(a.ok()) << a.status();
-    assigner_ = *std::move(a);
-  }
-  void Reopen() {
-    assigner_.reset();
-    Open();
-  }
+  void SetUp() override { SetUpState("assigner", kRules); }
 
   // Routes lead `id` and waits until it is durable.
   Decision Route(const std::string& id, const std::string& region,
@@ -132,7 +105,7 @@ class AssignerTest : public testing::Test {
     EXPECT_TRUE(d.ok()) << d.status();
     absl::StatusOr<uint64_t> seq = assigner_->Assign(
         policy_->program(),
-        {email, absl::StrCat("decision-", id), "t 1", reroute}, &*d);
+        {email, absl::StrCat("decision-", id), "t 1", reroute, ""}, &*d);
     EXPECT_TRUE(seq.ok()) << seq.status();
     EXPECT_TRUE(assigner_->WaitDurable(*seq).ok());
     return *d;
@@ -141,7 +114,6 @@ class AssignerTest : public testing::Test {
     return Route(id, region).owner;
   }
 
-  const Program& program() { return policy_->program(); }
   DecideOptions Options() {
     DecideOptions o;
     o.received_at = clock_.Now();
@@ -155,12 +127,6 @@ class AssignerTest : public testing::Test {
     s.until = until;
     return s;
   }
-
-  std::filesystem::path dir_;
-  FakeClock clock_{At("2026-11-23T15:00:00Z")};  // a Monday
-  AssignerOptions options_;
-  std::unique_ptr<TreePolicy> policy_;
-  std::unique_ptr<Assigner> assigner_;
 };
 
 TEST_F(AssignerTest, RoundRobinRotatesStrictly) {
@@ -229,7 +195,7 @@ TEST_F(AssignerTest, ConcurrentRoundRobinGivesEachRepExactlyK) {
         Lead lead{absl::StrCat("T", t, "-", i), {{"region", Value("rr4")}}};
         absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
         absl::StatusOr<uint64_t> seq =
-            assigner_->Assign(program(), {"", "id", "t 1", false}, &*d);
+            assigner_->Assign(program(), {"", "id", "t 1", false, ""}, &*d);
         ASSERT_TRUE(seq.ok());
         std::lock_guard<std::mutex> lock(mu);
         ++count[d->owner];
@@ -476,13 +442,13 @@ TEST_F(AssignerTest, RepeatFromTheSamePersonGoesToTheSameRep) {
 TEST_F(AssignerTest, ReassignMovesTheLeadAndKeepsItsHistory) {
   EXPECT_EQ(Owner("L1", "rr"), "a");
   absl::StatusOr<Assigner::Changed> moved = assigner_->Reassign(
-      program(), "L1", {OwnerKind::kRep, "d", program().rep_index.at("d")},
+      program(), "L1", {OwnerKind::kRep, "d", program().rep_index.at("d"), {}},
       "territory change");
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->assignment.owner, "d");
   ASSERT_TRUE(assigner_->WaitDurable(moved->seq).ok());
   EXPECT_EQ(
-      assigner_->Reassign(program(), "L1", {OwnerKind::kRep, "zed", -1}, "")
+      assigner_->Reassign(program(), "L1", {OwnerKind::kRep, "zed", -1, {}}, "")
           .status()
           .code(),
       absl::StatusCode::kInvalidArgument);
@@ -543,11 +509,11 @@ TEST_F(AssignerTest, AFailedStoreStopsAssignmentsInsteadOfLosingThem) {
   Lead lead{"L2", {{"region", Value("rr")}}};
   absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
   absl::StatusOr<uint64_t> seq =
-      assigner_->Assign(program(), {"", "x", "t 1", false}, &*d);
+      assigner_->Assign(program(), {"", "x", "t 1", false, ""}, &*d);
   ASSERT_TRUE(seq.ok());
   EXPECT_EQ(assigner_->WaitDurable(*seq).code(),
             absl::StatusCode::kUnavailable);
-  EXPECT_EQ(assigner_->Assign(program(), {"", "y", "t 1", false}, &*d)
+  EXPECT_EQ(assigner_->Assign(program(), {"", "y", "t 1", false, ""}, &*d)
                 .status()
                 .code(),
             absl::StatusCode::kUnavailable);

@@ -1,0 +1,66 @@
+// The state tests' shared set-up: rules checked into a TreePolicy (any
+// diagnostic fails the test) and an Assigner over a real SQLite file in a
+// fresh temporary folder, on a FakeClock starting Monday 2026-11-23 15:00
+// UTC.
+#ifndef LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
+#define LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
+
+#include <filesystem>
+#include <memory>
+
+#include "compiler/compiler.h"
+#include "gtest/gtest.h"
+#include "runtime/assigner.h"
+#include "runtime/sqlite_store.h"
+#include "runtime/tree_policy.h"
+#include "tests/test_dir.h"
+
+namespace leadroute::runtime {
+
+class StateFixture : public testing::Test {
+ protected:
+  // Call from SetUp: `prefix` names the temporary folder.
+  void SetUpState(const char* prefix, const char* rules) {
+    dir_ = testing_util::FreshTestDir(prefix);
+    compiler::CheckResult r = compiler::CheckText("t.route", rules);
+    for (const compiler::Diagnostic& d : r.diagnostics.all()) {
+      ADD_FAILURE() << compiler::RenderText(r.module->sources, d);
+    }
+    ASSERT_TRUE(r.ok());
+    policy_ = std::make_unique<TreePolicy>(r.program);
+    Open();
+  }
+  void TearDown() override {
+    assigner_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Starts the Assigner on the folder's store with options_.
+  void Open() {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::unique_ptr<Assigner>> a =
+        Assigner::Start(*std::move(store), &clock_, options_);
+    ASSERT_TRUE(a.ok()) << a.status();
+    assigner_ = *std::move(a);
+  }
+  // A restart: the Assigner stops (committing everything) and starts again.
+  void Reopen() {
+    assigner_.reset();
+    Open();
+  }
+
+  const Program& program() { return policy_->program(); }
+
+  std::filesystem::path dir_;
+  FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 23, 15, 0, 0),
+                                   absl::UTCTimeZone())};  // a Monday
+  AssignerOptions options_;
+  std::unique_ptr<TreePolicy> policy_;
+  std::unique_ptr<Assigner> assigner_;
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
