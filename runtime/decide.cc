@@ -70,60 +70,77 @@ Alternative WhyNot(const std::string& name, const EvalContext& c,
 
 }  // namespace
 
-absl::StatusOr<BoundLead> BindLead(const Program& p, const Lead& lead) {
-  if (lead.id.empty()) return InvalidLeadField("id", "must not be empty");
-  BoundLead bound;
-  bound.values.resize(p.attributes.size());
-  bound.ids.assign(p.attributes.size(), BoundLead::kMissing);
-  for (const auto& [name, value] : lead.attributes) {
-    auto slot = p.slots.find(name);
-    if (slot == p.slots.end()) continue;  // not read by these rules
-    const Attribute& a = p.attributes[slot->second];
-    Value v = value;
-    if (a.type == ValueType::kNumber && TypeOf(v) == ValueType::kInt) {
-      v = static_cast<double>(std::get<int64_t>(v));
-    }
-    if (TypeOf(v) != a.type) {
+absl::Status LeadBinder::Start(absl::string_view lead_id) {
+  if (lead_id.empty()) return InvalidLeadField("id", "must not be empty");
+  const size_t n = program_.attributes.size();
+  bound_.values.assign(n, std::nullopt);
+  bound_.ids.assign(n, BoundLead::kMissing);
+  return absl::OkStatus();
+}
+
+absl::Status LeadBinder::Bind(absl::string_view name, Value value) {
+  auto slot = program_.slots.find(name);
+  if (slot == program_.slots.end()) return absl::OkStatus();  // not read
+  const Attribute& a = program_.attributes[slot->second];
+  const ValueType given = TypeOf(value);
+  if (a.type == ValueType::kNumber && given == ValueType::kInt) {
+    value = static_cast<double>(std::get<int64_t>(value));
+  }
+  if (TypeOf(value) != a.type) {
+    return InvalidLeadField(
+        absl::StrCat("attributes.", name),
+        absl::StrCat("expected ",
+                     a.is_enum ? "enum (string)" : TypeName(a.type), ", got ",
+                     TypeName(given)));
+  }
+  if (a.type == ValueType::kNumber && !std::isfinite(std::get<double>(value))) {
+    return InvalidLeadField(absl::StrCat("attributes.", name),
+                            "must be a finite number");
+  }
+  if (a.is_enum) {
+    const std::string& s = std::get<std::string>(value);
+    if (std::find(a.enum_values.begin(), a.enum_values.end(), s) ==
+        a.enum_values.end()) {
       return InvalidLeadField(
           absl::StrCat("attributes.", name),
-          absl::StrCat("expected ",
-                       a.is_enum ? "enum (string)" : TypeName(a.type), ", got ",
-                       TypeName(TypeOf(value))));
+          absl::StrCat("\"", s, "\" is not one of the enum's values"));
     }
-    if (TypeOf(v) == ValueType::kNumber &&
-        !std::isfinite(std::get<double>(v))) {
-      return InvalidLeadField(absl::StrCat("attributes.", name),
-                              "must be a finite number");
-    }
-    if (a.is_enum) {
-      const std::string& s = std::get<std::string>(v);
-      if (std::find(a.enum_values.begin(), a.enum_values.end(), s) ==
-          a.enum_values.end()) {
-        return InvalidLeadField(
-            absl::StrCat("attributes.", name),
-            absl::StrCat("\"", s, "\" is not one of the enum's values"));
-      }
-    }
-    bound.values[slot->second] = std::move(v);
   }
-  for (size_t i = 0; i < bound.values.size(); ++i) {
+  bound_.values[slot->second] = std::move(value);
+  return absl::OkStatus();
+}
+
+absl::Status LeadBinder::Finish() {
+  const Program& p = program_;
+  for (size_t i = 0; i < bound_.values.size(); ++i) {
     const Attribute& a = p.attributes[i];
-    if (!bound.values[i]) {
+    std::optional<Value>& v = bound_.values[i];
+    if (!v) {
       if (a.required) {
         return InvalidLeadField(absl::StrCat("attributes.", a.name),
                                 "required");
       }
-      bound.values[i] = a.default_value;
+      v = a.default_value;
     }
-    if (a.type == ValueType::kString && bound.values[i]) {
-      bound.ids[i] = BoundLead::kOther;
+    if (a.type == ValueType::kString && v) {
+      bound_.ids[i] = BoundLead::kOther;
       if (i < p.interned.size() && !p.interned[i].empty()) {
-        auto id = p.interned[i].find(std::get<std::string>(*bound.values[i]));
-        if (id != p.interned[i].end()) bound.ids[i] = id->second;
+        auto id = p.interned[i].find(std::get<std::string>(*v));
+        if (id != p.interned[i].end()) bound_.ids[i] = id->second;
       }
     }
   }
-  return bound;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BoundLead> BindLead(const Program& p, const Lead& lead) {
+  LeadBinder binder(p);
+  RETURN_IF_ERROR(binder.Start(lead.id));
+  for (const auto& [name, value] : lead.attributes) {
+    RETURN_IF_ERROR(binder.Bind(name, value));
+  }
+  RETURN_IF_ERROR(binder.Finish());
+  return binder.bound();
 }
 
 absl::StatusOr<Decision> DecideLead(const Program& p,
@@ -131,9 +148,15 @@ absl::StatusOr<Decision> DecideLead(const Program& p,
                                     const Lead& lead,
                                     const DecideOptions& options) {
   ASSIGN_OR_RETURN(const BoundLead bound, BindLead(p, lead));
+  return DecideBound(p, matcher, lead.id, bound, options);
+}
+
+Decision DecideBound(const Program& p, const RuleMatcher& matcher,
+                     absl::string_view lead_id, const BoundLead& bound,
+                     const DecideOptions& options) {
   EvalContext c{p, bound, options.received_at, 0, std::nullopt, std::nullopt};
   Decision d;
-  d.lead_id = lead.id;
+  d.lead_id = std::string(lead_id);
   d.ruleset_name = p.name;
   d.ruleset_version = p.version;
 

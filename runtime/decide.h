@@ -27,12 +27,42 @@ class RuleMatcher {
                      absl::FunctionRef<bool(const Rule&)> visit) const = 0;
 };
 
-// Checks `lead` against the schema (types, enum values, finite numbers,
-// required attributes), applies defaults and binds it to slots. Unknown
-// attributes are ignored. Errors are InvalidLeadField naming the field.
+// Binds a lead to a program's slots one attribute at a time, so a wire
+// decoder can bind values as it reads them, without building a Lead first.
+// Checks each value against the schema (type, enum values, finite numbers)
+// and, in Finish, that required attributes are there; applies defaults and
+// interns strings. Errors are InvalidLeadField naming the field. One binder
+// serves many leads in turn, keeping its memory.
+class LeadBinder {
+ public:
+  explicit LeadBinder(const Program& program) : program_(program) {}
+
+  // Starts on lead `lead_id`, forgetting the previous one; an empty id is
+  // an error.
+  absl::Status Start(absl::string_view lead_id);
+  // Attribute `name`; an attribute no rule reads is ignored. A name bound
+  // twice keeps the last value.
+  absl::Status Bind(absl::string_view name, Value value);
+  // Completes the lead: required attributes, defaults, interned ids.
+  absl::Status Finish();
+
+  const BoundLead& bound() const { return bound_; }
+
+ private:
+  const Program& program_;
+  BoundLead bound_;
+};
+
+// `lead` through a LeadBinder.
 absl::StatusOr<BoundLead> BindLead(const Program& program, const Lead& lead);
 
-// The decision for `lead`, with rules chosen by `matcher`.
+// The decision for lead `lead_id`, bound by `bound`, with rules chosen by
+// `matcher`.
+Decision DecideBound(const Program& program, const RuleMatcher& matcher,
+                     absl::string_view lead_id, const BoundLead& bound,
+                     const DecideOptions& options);
+
+// BindLead, then DecideBound.
 absl::StatusOr<Decision> DecideLead(const Program& program,
                                     const RuleMatcher& matcher,
                                     const Lead& lead,
@@ -48,6 +78,13 @@ class MatchingPolicy : public Policy, protected RuleMatcher {
   absl::StatusOr<Decision> Decide(const Lead& lead,
                                   const DecideOptions& options) const final {
     return DecideLead(*program_, *this, lead, options);
+  }
+
+  // The decision for a lead bound to program() (see LeadBinder): the same
+  // as Decide on the Lead it was bound from.
+  Decision DecideBound(absl::string_view lead_id, const BoundLead& bound,
+                       const DecideOptions& options) const {
+    return runtime::DecideBound(*program_, *this, lead_id, bound, options);
   }
 
   const Program& program() const { return *program_; }

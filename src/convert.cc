@@ -5,6 +5,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "runtime/lead_error.h"
+#include "runtime/status_macros.h"
+#include "src/lead_wire.h"
 
 namespace leadroute {
 namespace {
@@ -13,37 +15,6 @@ namespace {
 // 9999-12-31T23:59:59.999999999Z.
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;
-
-// The value of attribute `name`; errors name the field
-// "attributes.<name>", a path built only when there is an error.
-absl::StatusOr<runtime::Value> ValueFromProto(const v1::Value& v,
-                                              absl::string_view name) {
-  switch (v.kind_case()) {
-    case v1::Value::kStringValue:
-      return runtime::Value(v.string_value());
-    case v1::Value::kIntValue:
-      return runtime::Value(v.int_value());
-    case v1::Value::kNumberValue:
-      return runtime::Value(v.number_value());
-    case v1::Value::kBoolValue:
-      return runtime::Value(v.bool_value());
-    case v1::Value::kTimeValue: {
-      absl::StatusOr<absl::Time> t = TimeFromProto(v.time_value());
-      if (!t.ok()) {
-        return runtime::InvalidLeadField(absl::StrCat("attributes.", name),
-                                         t.status().message());
-      }
-      return runtime::Value(*t);
-    }
-    case v1::Value::kListValue:
-      return runtime::Value(std::vector<std::string>(
-          v.list_value().values().begin(), v.list_value().values().end()));
-    case v1::Value::KIND_NOT_SET:
-      break;
-  }
-  return runtime::InvalidLeadField(absl::StrCat("attributes.", name),
-                                   "value has no member set");
-}
 
 v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind) {
   switch (kind) {
@@ -65,43 +36,19 @@ void RuleRefToProto(const runtime::RuleRef& r, v1::RuleRef* out) {
   out->set_location(r.location);
 }
 
-// A value's payload bytes: a string's length, 8 for a number or time.
-size_t ValueBytes(const v1::Value& v) {
-  switch (v.kind_case()) {
-    case v1::Value::kStringValue:
-      return v.string_value().size();
-    case v1::Value::kListValue: {
-      size_t n = 0;
-      for (const std::string& s : v.list_value().values()) n += s.size() + 1;
-      return n;
-    }
-    default:
-      return 8;
-  }
-}
-
-// The lead is `total` bytes, more than `max_bytes`: the error names its
-// largest field, `largest` bytes (`largest_name`, or the id when null).
-absl::Status OversizedLead(const v1::Lead& lead, size_t total, size_t max_bytes,
-                           size_t largest, const std::string* largest_name) {
-  const bool id_largest = largest_name == nullptr || lead.id().size() > largest;
-  return runtime::InvalidLeadField(
-      id_largest ? "id" : absl::StrCat("attributes.", *largest_name),
-      absl::StrCat("the lead is ", total, " bytes, over the limit of ",
-                   max_bytes, "; its largest field is this one, ",
-                   id_largest ? lead.id().size() : largest, " bytes"));
-}
-
 }  // namespace
 
-absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
-  if (t.seconds() < kMinTimestampSeconds ||
-      t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
-      t.nanos() > 999999999) {
+absl::StatusOr<absl::Time> TimeFromParts(int64_t seconds, int32_t nanos) {
+  if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds ||
+      nanos < 0 || nanos > 999999999) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "timestamp out of range: seconds=", t.seconds(), " nanos=", t.nanos()));
+        "timestamp out of range: seconds=", seconds, " nanos=", nanos));
   }
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+}
+
+absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
+  return TimeFromParts(t.seconds(), t.nanos());
 }
 
 void TimeToProto(absl::Time t, google::protobuf::Timestamp* out) {
@@ -124,33 +71,16 @@ void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {
 
 absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead,
                                             size_t max_bytes) {
-  // One pass sizes and converts; a size error comes before a value error.
+  // Through the wire decoder RouteBatch uses, so both check alike.
+  const std::string bytes = lead.SerializeAsString();  // the reader's views
+  LeadReader reader;
+  RETURN_IF_ERROR(reader.Read(bytes, max_bytes));
   runtime::Lead out;
-  out.id = lead.id();
-  out.attributes.reserve(lead.attributes_size());
-  size_t total = lead.id().size();
-  size_t largest = 0;
-  const std::string* largest_name = nullptr;
-  absl::Status first_error;
-  for (const auto& [name, value] : lead.attributes()) {
-    const size_t n = name.size() + ValueBytes(value);
-    total += n;
-    if (n > largest) {
-      largest = n;
-      largest_name = &name;
-    }
-    if (!first_error.ok()) continue;
-    absl::StatusOr<runtime::Value> v = ValueFromProto(value, name);
-    if (!v.ok()) {
-      first_error = v.status();
-      continue;
-    }
-    out.attributes.emplace(name, *std::move(v));
+  out.id = std::string(reader.id());
+  out.attributes.reserve(reader.attributes().size());
+  for (LeadReader::Attribute& a : reader.attributes()) {
+    out.attributes.emplace(a.name, std::move(a.value));
   }
-  if (total > max_bytes) {
-    return OversizedLead(lead, total, max_bytes, largest, largest_name);
-  }
-  if (!first_error.ok()) return first_error;
   return out;
 }
 

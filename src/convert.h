@@ -16,10 +16,10 @@
 
 namespace leadroute {
 
-// A proto lead as a runtime lead. A Value with no member set is
-// INVALID_ARGUMENT naming "attributes.<name>"; so is a lead whose id, names
-// and values add up to more than `max_bytes` (naming its largest
-// attribute, or "id").
+// A proto lead as a runtime lead, through LeadReader (src/lead_wire.h),
+// with its checks: a Value with no member set is INVALID_ARGUMENT naming
+// "attributes.<name>"; so is a lead whose id, names and values add up to
+// more than `max_bytes` (naming its largest attribute, or "id").
 absl::StatusOr<runtime::Lead> LeadFromProto(
     const v1::Lead& lead, size_t max_bytes = static_cast<size_t>(-1));
 
@@ -44,6 +44,9 @@ void ErrorToProto(const absl::Status& status, absl::string_view lead_id,
 grpc::Status ToGrpcStatus(const absl::Status& status,
                           absl::string_view field_prefix = "");
 
+// A Timestamp's seconds and nanos as a time; INVALID_ARGUMENT outside
+// Timestamp's documented range (years 1 to 9999).
+absl::StatusOr<absl::Time> TimeFromParts(int64_t seconds, int32_t nanos);
 absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t);
 void TimeToProto(absl::Time t, google::protobuf::Timestamp* out);
 void DurationToProto(absl::Duration d, google::protobuf::Duration* out);

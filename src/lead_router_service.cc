@@ -2,12 +2,15 @@
 #include "src/lead_router_service.h"
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runtime/decide.h"
 #include "runtime/lead_error.h"
 #include "src/convert.h"
+#include "src/lead_wire.h"
 
 namespace leadroute {
 namespace {
@@ -56,32 +59,74 @@ void DecisionIds::Block::Write(uint64_t i, std::string* out) const {
   AppendHex(first + i, 12, out);
 }
 
-absl::Status LeadRouterService::RouteOne(
-    const Ruleset& ruleset, const v1::Lead& proto_lead,
-    const runtime::DecideOptions& options, bool reroute, absl::Time now,
-    const DecisionIds::Block& ids, uint64_t id, RulesetCounters::Tally* tally,
-    v1::Decision* out, uint64_t* durable) {
-  absl::StatusOr<runtime::Lead> lead =
-      LeadFromProto(proto_lead, limits_.max_lead_bytes);
+struct LeadRouterService::CallState {
+  CallState(const RulesetRegistry& registry, runtime::Assigner* assigner)
+      : ruleset(registry.Live()),
+        matching(dynamic_cast<const runtime::MatchingPolicy*>(
+            ruleset->policy.get())),
+        // SLA clocks start on the state's clock (a FakeClock in tests).
+        now(assigner == nullptr ? absl::Now() : assigner->clock().Now()) {
+    if (matching != nullptr) binder.emplace(matching->program());
+  }
+
+  // One ruleset for the whole call, even if a reload happens meanwhile.
+  const std::shared_ptr<const Ruleset> ruleset;
+  // The ruleset's policy when its leads can be bound straight from the
+  // wire (a compiled ruleset), else null.
+  const runtime::MatchingPolicy* const matching;
+  const absl::Time now;
+  runtime::DecideOptions options;
+  bool reroute = false;
+  DecisionIds::Block ids{};
+  RulesetCounters::Tally tally;
+  LeadReader reader;
+  std::optional<runtime::LeadBinder> binder;
+};
+
+absl::Status LeadRouterService::RouteOne(CallState& call,
+                                         absl::string_view lead_bytes,
+                                         uint64_t id, v1::Decision* out,
+                                         uint64_t* durable) {
+  const Ruleset& ruleset = *call.ruleset;
+  LeadReader& reader = call.reader;
+  absl::Status read = reader.Read(lead_bytes, limits_.max_lead_bytes);
+  runtime::AssignInput input;
+  if (read.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
+    // Before binding moves the values away.
+    if (const std::string* email = reader.FindString("email")) {
+      input.email = *email;
+    }
+    if (const std::string* source = reader.FindString("source")) {
+      input.source = *source;
+    }
+  }
   absl::StatusOr<runtime::Decision> decision =
-      lead.ok() ? ruleset.policy->Decide(*lead, options)
-                : absl::StatusOr<runtime::Decision>(lead.status());
+      absl::InternalError("not decided");
+  if (!read.ok()) {
+    decision = read;
+  } else if (call.binder) {
+    runtime::LeadBinder& binder = *call.binder;
+    absl::Status bound = binder.Start(reader.id());
+    for (LeadReader::Attribute& a : reader.attributes()) {
+      if (!bound.ok()) break;
+      bound = binder.Bind(a.name, std::move(a.value));
+    }
+    if (bound.ok()) bound = binder.Finish();
+    decision = bound.ok() ? call.matching->DecideBound(
+                                reader.id(), binder.bound(), call.options)
+                          : absl::StatusOr<runtime::Decision>(bound);
+  } else {
+    runtime::Lead lead;
+    lead.id = std::string(reader.id());
+    for (LeadReader::Attribute& a : reader.attributes()) {
+      lead.attributes.insert_or_assign(std::string(a.name), std::move(a.value));
+    }
+    decision = ruleset.policy->Decide(lead, call.options);
+  }
   if (decision.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
-    runtime::AssignInput input;
-    const auto& attributes = proto_lead.attributes();
-    if (auto email = attributes.find("email");
-        email != attributes.end() &&
-        email->second.kind_case() == v1::Value::kStringValue) {
-      input.email = email->second.string_value();
-    }
-    if (auto source = attributes.find("source");
-        source != attributes.end() &&
-        source->second.kind_case() == v1::Value::kStringValue) {
-      input.source = source->second.string_value();
-    }
-    ids.Write(id, &input.decision_id);
+    call.ids.Write(id, &input.decision_id);
     input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);
-    input.reroute = reroute;
+    input.reroute = call.reroute;
     absl::StatusOr<uint64_t> seq =
         assigner_->Assign(*ruleset.program, input, &*decision);
     if (!seq.ok()) {
@@ -91,16 +136,20 @@ absl::Status LeadRouterService::RouteOne(
     }
   }
   if (!decision.ok()) {
-    ruleset.counters->CountRejected(tally);
+    ruleset.counters->CountRejected(&call.tally);
     return decision.status();
   }
-  ruleset.counters->Count(*decision, tally);
+  ruleset.counters->Count(*decision, &call.tally);
   DecisionToProto(*decision, out);
-  if (decision->decision_id.empty()) ids.Write(id, out->mutable_decision_id());
+  if (decision->decision_id.empty()) {
+    call.ids.Write(id, out->mutable_decision_id());
+  }
   out->mutable_ruleset()->set_revision(ruleset.revision);
   out->mutable_ruleset()->set_fingerprint(ruleset.fingerprint);
   if (log_ != nullptr) {
-    log_->Record(ruleset, proto_lead, *decision, out->decision_id(), now);
+    v1::Lead lead;  // the decision log writes the lead as sent
+    lead.ParseFromArray(lead_bytes.data(), static_cast<int>(lead_bytes.size()));
+    log_->Record(ruleset, lead, *decision, out->decision_id(), call.now);
   }
   return absl::OkStatus();
 }
@@ -109,25 +158,24 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     grpc::CallbackServerContext* context, const v1::RouteRequest* request,
     v1::RouteResponse* response) {
   const int64_t start = MonotonicNanos();
-  const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
-  // SLA clocks start on the state's clock (a FakeClock in tests).
-  const absl::Time now =
-      assigner_ == nullptr ? absl::Now() : assigner_->clock().Now();
+  CallState call(*registry_, assigner_);
   absl::Status status;
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
   if (!request->has_lead()) {
     status = runtime::InvalidLeadField("lead", "required");
   } else if (absl::StatusOr<runtime::DecideOptions> opts =
-                 OptionsFromProto(request->options(), now);
+                 OptionsFromProto(request->options(), call.now);
              !opts.ok()) {
     status = opts.status();
   } else {
-    RulesetCounters::Tally tally;
-    status = RouteOne(*ruleset, request->lead(), *opts,
-                      request->options().reroute(), now, ids_.Reserve(now, 1),
-                      0, &tally, response->mutable_decision(), &durable);
-    ruleset->counters->Add(tally);
+    call.options = *std::move(opts);
+    call.reroute = request->options().reroute();
+    call.ids = ids_.Reserve(call.now, 1);
+    // Through the same reader as RouteBatch, so both check leads alike.
+    const std::string lead = request->lead().SerializeAsString();
+    status = RouteOne(call, lead, 0, response->mutable_decision(), &durable);
+    call.ruleset->counters->Add(call.tally);
     field_prefix = "lead.";
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -150,43 +198,63 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
 }
 
 grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
-    grpc::CallbackServerContext* context, const v1::RouteBatchRequest* request,
-    v1::RouteBatchResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   const int64_t start = MonotonicNanos();
-  // One ruleset for the whole batch, even if a reload happens meanwhile.
-  const std::shared_ptr<const Ruleset> ruleset = registry_->Live();
-  // SLA clocks start on the state's clock (a FakeClock in tests).
-  const absl::Time now =
-      assigner_ == nullptr ? absl::Now() : assigner_->clock().Now();
+  CallState call(*registry_, assigner_);
   absl::Status status;
   uint64_t durable = 0;  // the last change to wait for, if any
+  // The request in one piece (a copy only when gRPC received it in many).
+  grpc::Slice slice;
+  if (!request->TrySingleSlice(&slice).ok() &&
+      !request->DumpToSingleSlice(&slice).ok()) {
+    status = absl::InternalError("could not read the request");
+  }
+  BatchRequestBytes batch;
+  if (status.ok()) {
+    status = SplitBatchRequest(
+        absl::string_view(reinterpret_cast<const char*>(slice.begin()),
+                          slice.size()),
+        &batch);
+  }
   absl::StatusOr<runtime::DecideOptions> opts =
-      OptionsFromProto(request->options(), now);
+      status.ok() ? OptionsFromProto(batch.options, call.now)
+                  : absl::StatusOr<runtime::DecideOptions>(status);
+  const int leads = static_cast<int>(batch.leads.size());
+  google::protobuf::Arena arena;
+  auto* out =
+      google::protobuf::Arena::CreateMessage<v1::RouteBatchResponse>(&arena);
   if (!opts.ok()) {
     status = opts.status();
-  } else if (request->leads_size() > limits_.max_batch_leads) {
+  } else if (leads > limits_.max_batch_leads) {
     status = runtime::InvalidLeadField(
-        "leads",
-        absl::StrCat(request->leads_size(), " leads; a batch may have at most ",
-                     limits_.max_batch_leads));
+        "leads", absl::StrCat(leads, " leads; a batch may have at most ",
+                              limits_.max_batch_leads));
   } else {
-    metrics_->CountBatchLeads(request->leads_size());
-    response->mutable_results()->Reserve(request->leads_size());
-    const DecisionIds::Block ids = ids_.Reserve(now, request->leads_size());
-    RulesetCounters::Tally tally;
-    for (int i = 0; i < request->leads_size() && status.ok(); ++i) {
+    call.options = *std::move(opts);
+    call.reroute = batch.options.reroute();
+    call.ids = ids_.Reserve(call.now, leads);
+    metrics_->CountBatchLeads(leads);
+    out->mutable_results()->Reserve(leads);
+    for (int i = 0; i < leads && status.ok(); ++i) {
       if (i % kCheckEvery == kCheckEvery - 1) status = Interrupted(context);
-      const v1::Lead& lead = request->leads(i);
-      v1::RouteResult* result = response->add_results();
-      if (absl::Status s =
-              RouteOne(*ruleset, lead, *opts, request->options().reroute(), now,
-                       ids, i, &tally, result->mutable_decision(), &durable);
+      v1::RouteResult* result = out->add_results();
+      if (absl::Status s = RouteOne(call, batch.leads[i], i,
+                                    result->mutable_decision(), &durable);
           !s.ok()) {
-        ErrorToProto(s, lead.id(), result->mutable_error());
+        ErrorToProto(s, call.reader.id(), result->mutable_error());
       }
     }
-    ruleset->counters->Add(tally);
-    if (!status.ok()) response->Clear();  // no partial answers
+    call.ruleset->counters->Add(call.tally);
+  }
+  if (status.ok()) {
+    bool own_buffer = false;
+    grpc::Status serialized =
+        grpc::SerializationTraits<v1::RouteBatchResponse>::Serialize(
+            *out, response, &own_buffer);
+    if (!serialized.ok()) {
+      status = absl::InternalError(serialized.error_message());
+    }
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!status.ok() || durable == 0) {

@@ -45,7 +45,13 @@ class DecisionIds {
   std::atomic<uint64_t> counter_;
 };
 
-class LeadRouterService final : public v1::LeadRouter::CallbackService {
+// RouteBatch is a raw method: it reads the request's bytes with LeadReader
+// (src/lead_wire.h) instead of having gRPC parse it into protobuf maps
+// first, which cost more than routing the leads.
+using LeadRouterBase = v1::LeadRouter::WithCallbackMethod_Route<
+    v1::LeadRouter::WithRawCallbackMethod_RouteBatch<v1::LeadRouter::Service>>;
+
+class LeadRouterService final : public LeadRouterBase {
  public:
   // `registry` and `metrics` must outlive the service; `log` may be null
   // (no decision log) or must outlive it too, and so may `assigner` (null:
@@ -60,26 +66,27 @@ class LeadRouterService final : public v1::LeadRouter::CallbackService {
         limits_(limits),
         assigner_(assigner) {
     SetMessageAllocatorFor_Route(&route_messages_);
-    SetMessageAllocatorFor_RouteBatch(&batch_messages_);
   }
 
   grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
                                   const v1::RouteRequest* request,
                                   v1::RouteResponse* response) override;
 
-  grpc::ServerUnaryReactor* RouteBatch(
-      grpc::CallbackServerContext* context,
-      const v1::RouteBatchRequest* request,
-      v1::RouteBatchResponse* response) override;
+  // A serialised leadroute.v1.RouteBatchRequest in, a serialised
+  // RouteBatchResponse out.
+  grpc::ServerUnaryReactor* RouteBatch(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
-  // Routes one lead with `ruleset` into `out`; counts and logs it.
-  // `id` is the decision id to give it. With an Assigner, raises `*durable`
-  // to the change number to wait for before answering.
-  absl::Status RouteOne(const Ruleset& ruleset, const v1::Lead& lead,
-                        const runtime::DecideOptions& options, bool reroute,
-                        absl::Time now, const DecisionIds::Block& ids,
-                        uint64_t id, RulesetCounters::Tally* tally,
+  // What routing one call's leads shares: the ruleset taken at its start
+  // and the memory reused from lead to lead.
+  struct CallState;
+
+  // Routes the lead whose serialised bytes are `lead` into `out`; counts
+  // and logs it. `id` is the decision id to give it. With an Assigner,
+  // raises `*durable` to the change number to wait for before answering.
+  absl::Status RouteOne(CallState& call, absl::string_view lead, uint64_t id,
                         v1::Decision* out, uint64_t* durable);
 
   const RulesetRegistry* registry_;
@@ -90,7 +97,6 @@ class LeadRouterService final : public v1::LeadRouter::CallbackService {
   DecisionIds ids_;
   // Each call's messages live on an arena (see arena_allocator.h).
   ArenaAllocator<v1::RouteRequest, v1::RouteResponse> route_messages_;
-  ArenaAllocator<v1::RouteBatchRequest, v1::RouteBatchResponse> batch_messages_;
 };
 
 }  // namespace leadroute

@@ -1,10 +1,13 @@
 // The real server on an ephemeral loopback port, called through a real gRPC
-// channel: Route, RouteBatch (with a malformed lead), health. Reflection is
+// channel: Route, RouteBatch (with malformed leads), health. Reflection is
 // checked from Python in tests/contract, as a generic tool sees it.
 #include "src/server.h"
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
+
+#include <future>
 
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -117,6 +120,59 @@ TEST_F(ServerTest, BatchAnswersInOrderAndFailsOnlyTheBadLead) {
   ASSERT_TRUE(response.results(2).has_decision());
   EXPECT_EQ(response.results(2).decision().lead_id(), "L-3");
   EXPECT_EQ(response.results(2).decision().priority().label(), "normal");
+}
+
+// RouteBatch reads its request's bytes itself: bytes a client library
+// would never send fail the one lead they belong to, or, when they are not
+// a request at all, the call, as INVALID_ARGUMENT.
+TEST_F(ServerTest, BatchBytesThatAreNotALeadFailOnlyThatLead) {
+  auto call = [this](const std::string& bytes, v1::RouteBatchResponse* out) {
+    grpc::GenericStub generic(channel_);
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::ClientContext context;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, "/leadroute.v1.LeadRouter/RouteBatch",
+                      grpc::StubOptions(), &request, &response,
+                      [&done](grpc::Status s) { done.set_value(s); });
+    grpc::Status status = done.get_future().get();
+    std::vector<grpc::Slice> slices;
+    std::string answer;
+    if (status.ok() && response.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+    EXPECT_TRUE(out->ParseFromString(answer));
+    return status;
+  };
+  auto lead_field = [](const std::string& bytes) {
+    std::string out = "\x0a";  // RouteBatchRequest.leads
+    out.push_back(static_cast<char>(bytes.size()));
+    return out + bytes;
+  };
+  const std::string good = MakeLead("L-1", "demo_request").SerializeAsString();
+  const std::string cut = good.substr(0, good.size() - 3);
+  const std::string not_utf8 = "\x0a\x03L-\xff";  // Lead.id
+  v1::RouteBatchResponse response;
+  ASSERT_TRUE(
+      call(lead_field(good) + lead_field(cut) + lead_field(not_utf8), &response)
+          .ok());
+  ASSERT_EQ(response.results_size(), 3);
+  EXPECT_EQ(response.results(0).decision().priority().label(), "high");
+  EXPECT_EQ(response.results(1).error().code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(response.results(1).error().message(),
+              HasSubstr("not a valid leadroute.v1.Lead message"));
+  EXPECT_EQ(response.results(2).error().field(), "id");
+  EXPECT_THAT(response.results(2).error().message(),
+              HasSubstr("not valid UTF-8"));
+
+  // A request whose first field runs past its end is not a request.
+  grpc::Status status = call("\x0a\x50L-1", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("not a valid leadroute.v1.RouteBatchRequest"));
 }
 
 TEST_F(ServerTest, EmptyBatchIsAnEmptyAnswer) {

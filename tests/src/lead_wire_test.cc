@@ -1,0 +1,543 @@
+// LeadReader and SplitBatchRequest held to protobuf's own parser: on
+// generated wire bytes (fields in any order, repeated, of the wrong wire
+// type, unknown fields and groups, merged oneof members, replaced map
+// entries) and on the same bytes corrupted at random, both must accept the
+// same inputs and read the same lead from them.
+#include "src/lead_wire.h"
+
+#include <cstring>
+#include <map>
+#include <optional>
+#include <random>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/stubs/logging.h"
+#include "gtest/gtest.h"
+#include "runtime/lead_error.h"
+
+namespace leadroute {
+namespace {
+
+// A message's bytes with map entries in key order, to compare messages
+// (NaN included, which MessageDifferencer holds unequal to itself).
+std::string Canonical(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+// Protobuf logs every string it finds not to be UTF-8; these tests make
+// thousands on purpose.
+class LeadWireTest : public testing::Test {
+  google::protobuf::LogSilencer quiet_;
+};
+
+// --- Writing wire bytes by hand, including what protobuf never writes.
+
+void Varint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+void Tag(uint32_t field, uint32_t wire_type, std::string* out) {
+  Varint((uint64_t{field} << 3) | wire_type, out);
+}
+
+void Len(uint32_t field, const std::string& bytes, std::string* out) {
+  Tag(field, 2, out);
+  Varint(bytes.size(), out);
+  out->append(bytes);
+}
+
+class Generator {
+ public:
+  explicit Generator(uint32_t seed) : rng_(seed) {}
+
+  int Below(int n) {
+    return std::uniform_int_distribution<int>(0, n - 1)(rng_);
+  }
+  bool OneIn(int n) { return Below(n) == 0; }
+
+  // Mostly valid text; sometimes bytes that are not UTF-8.
+  std::string Text() {
+    static const char* const kPieces[] = {
+        "US",
+        "DE",
+        "a",
+        "",
+        "demo",
+        "\xc3\xa9",          // é
+        "\xe2\x82\xac",      // €
+        "\xf0\x9f\x98\x80",  // an emoji
+        "\xed\x9f\xbf",      // U+D7FF
+    };
+    static const char* const kBad[] = {"\xc0\xaf", "\xed\xa0\x80", "\xff",
+                                       "\xe2\x82", "\xf4\x90\x80\x80"};
+    std::string s;
+    const int n = Below(4);
+    for (int i = 0; i < n; ++i) s += kPieces[Below(9)];
+    if (OneIn(25))
+      s.insert(Below(static_cast<int>(s.size()) + 1), kBad[Below(5)]);
+    return s;
+  }
+
+  // A field no reader knows, of any wire type; sometimes a nested group.
+  void Unknown(std::string* out, int depth = 0) {
+    const uint32_t field = 7 + Below(20);
+    switch (Below(depth < 2 ? 5 : 4)) {
+      case 0:
+        Tag(field, 0, out);
+        Varint(rng_(), out);
+        break;
+      case 1:
+        Tag(field, 1, out);
+        out->append("12345678");
+        break;
+      case 2:
+        Len(field, Text(), out);
+        break;
+      case 3:
+        Tag(field, 5, out);
+        out->append("1234");
+        break;
+      default:
+        Tag(field, 3, out);
+        Unknown(out, depth + 1);
+        Tag(field, 4, out);
+    }
+  }
+
+  std::string Timestamp() {
+    std::string t;
+    const int n = 1 + Below(3);
+    for (int i = 0; i < n; ++i) {
+      switch (Below(4)) {
+        case 0:
+          Tag(1, 0, &t);
+          Varint(OneIn(8) ? static_cast<uint64_t>(-5) : 1700000000 + Below(99),
+                 &t);
+          break;
+        case 1:
+          Tag(2, 0, &t);
+          Varint(OneIn(8) ? 2000000000u : static_cast<uint64_t>(Below(1000)),
+                 &t);
+          break;
+        case 2:
+          Unknown(&t);
+          break;
+        default:
+          Tag(1, 5, &t);  // seconds with the wrong wire type: unknown
+          t.append("abcd");
+      }
+    }
+    return t;
+  }
+
+  // A Value: one to three member chunks, which protobuf merges.
+  std::string Value() {
+    std::string v;
+    const int n = OneIn(10) ? 0 : 1 + Below(OneIn(3) ? 3 : 1);
+    for (int i = 0; i < n; ++i) {
+      switch (Below(9)) {
+        case 0:
+          Len(1, Text(), &v);
+          break;
+        case 1:
+          Tag(2, 0, &v);
+          Varint(OneIn(4) ? static_cast<uint64_t>(-7) : Below(5000), &v);
+          break;
+        case 2: {
+          Tag(3, 1, &v);
+          const double d = OneIn(6) ? 1.0 / 0.0 : Below(1000) / 8.0;
+          v.append(reinterpret_cast<const char*>(&d), 8);
+          break;
+        }
+        case 3:
+          Tag(4, 0, &v);
+          Varint(Below(3), &v);
+          break;
+        case 4:
+          Len(5, Timestamp(), &v);
+          break;
+        case 5: {
+          std::string list;
+          const int items = Below(3);
+          for (int j = 0; j < items; ++j) Len(1, Text(), &list);
+          if (OneIn(4)) Unknown(&list);
+          Len(6, list, &v);
+          break;
+        }
+        case 6:
+          Tag(2, 2, &v);  // int_value as bytes: unknown
+          Varint(1, &v);
+          v.push_back('x');
+          break;
+        default:
+          Unknown(&v);
+      }
+    }
+    return v;
+  }
+
+  std::string Entry() {
+    static const char* const kNames[] = {
+        "country", "employees", "source", "visited", "products", "x", ""};
+    std::string e;
+    const int n = 1 + Below(3);
+    for (int i = 0; i < n; ++i) {
+      switch (Below(5)) {
+        case 0:
+        case 1:
+          Len(1, OneIn(30) ? std::string("\xc3") : kNames[Below(7)], &e);
+          break;
+        case 2:
+        case 3:
+          Len(2, Value(), &e);
+          break;
+        default:
+          Unknown(&e);
+      }
+    }
+    return e;
+  }
+
+  std::string Lead() {
+    std::string lead;
+    const int n = Below(8);
+    for (int i = 0; i < n; ++i) {
+      switch (Below(6)) {
+        case 0:
+          Len(1, OneIn(3) ? "L-" + std::to_string(Below(100)) : Text(), &lead);
+          break;
+        case 1:
+        case 2:
+        case 3:
+          Len(2, Entry(), &lead);
+          break;
+        case 4:
+          Tag(1, 0, &lead);  // id as a varint: unknown
+          Varint(9, &lead);
+          break;
+        default:
+          Unknown(&lead);
+      }
+    }
+    return lead;
+  }
+
+  // Flips, truncates, inserts or deletes a few bytes.
+  std::string Corrupt(std::string s) {
+    const int n = 1 + Below(3);
+    for (int i = 0; i < n; ++i) {
+      const int at = Below(static_cast<int>(s.size()) + 1);
+      switch (Below(4)) {
+        case 0:
+          if (at < static_cast<int>(s.size()))
+            s[at] = static_cast<char>(rng_());
+          break;
+        case 1:
+          s.resize(at);
+          break;
+        case 2:
+          s.insert(s.begin() + at, static_cast<char>(rng_()));
+          break;
+        default:
+          if (at < static_cast<int>(s.size())) s.erase(at, 1);
+      }
+    }
+    return s;
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
+// --- What the lead means, read from protobuf's parse of it.
+
+struct Expected {
+  std::string id;
+  std::map<std::string, runtime::Value> attributes;
+  std::vector<std::string> bad;  // attributes whose values are rejected
+};
+
+Expected FromProto(const v1::Lead& lead) {
+  Expected e;
+  e.id = lead.id();
+  for (const auto& [name, v] : lead.attributes()) {
+    switch (v.kind_case()) {
+      case v1::Value::kStringValue:
+        e.attributes[name] = v.string_value();
+        break;
+      case v1::Value::kIntValue:
+        e.attributes[name] = v.int_value();
+        break;
+      case v1::Value::kNumberValue:
+        e.attributes[name] = v.number_value();
+        break;
+      case v1::Value::kBoolValue:
+        e.attributes[name] = v.bool_value();
+        break;
+      case v1::Value::kTimeValue: {
+        const auto& t = v.time_value();
+        if (t.seconds() < -62135596800 || t.seconds() > 253402300799 ||
+            t.nanos() < 0 || t.nanos() > 999999999) {
+          e.bad.push_back(name);
+        } else {
+          e.attributes[name] =
+              absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+        }
+        break;
+      }
+      case v1::Value::kListValue:
+        e.attributes[name] = std::vector<std::string>(
+            v.list_value().values().begin(), v.list_value().values().end());
+        break;
+      case v1::Value::KIND_NOT_SET:
+        e.bad.push_back(name);
+    }
+  }
+  return e;
+}
+
+// Reads `bytes` both ways; true when protobuf accepted them.
+bool ExpectSameReading(const std::string& bytes, LeadReader& reader) {
+  v1::Lead parsed;
+  const bool proto_ok = parsed.ParseFromString(bytes);
+  const absl::Status read = reader.Read(bytes, static_cast<size_t>(-1));
+  if (!proto_ok) {
+    EXPECT_FALSE(read.ok()) << "protobuf rejects what the reader accepts";
+    EXPECT_EQ(read.code(), absl::StatusCode::kInvalidArgument);
+    return false;
+  }
+  const Expected want = FromProto(parsed);
+  if (!want.bad.empty()) {
+    EXPECT_EQ(read.code(), absl::StatusCode::kInvalidArgument) << read;
+    std::vector<std::string> fields;
+    for (const std::string& name : want.bad) {
+      fields.push_back("attributes." + name);
+    }
+    EXPECT_THAT(fields, testing::Contains(runtime::LeadErrorField(read)));
+    return true;
+  }
+  EXPECT_TRUE(read.ok()) << read << " on what protobuf accepts";
+  if (!read.ok()) return true;
+  EXPECT_EQ(reader.id(), want.id);
+  std::map<std::string, runtime::Value> got;
+  for (const LeadReader::Attribute& a : reader.attributes()) {
+    EXPECT_TRUE(got.emplace(std::string(a.name), a.value).second)
+        << "attribute " << a.name << " given twice";
+  }
+  EXPECT_EQ(got.size(), want.attributes.size());
+  for (const auto& [name, value] : want.attributes) {
+    auto it = got.find(name);
+    if (it == got.end()) {
+      ADD_FAILURE() << "attribute " << name << " not read";
+      continue;
+    }
+    // Doubles bit for bit, so that NaN equals itself.
+    const double* a = std::get_if<double>(&it->second);
+    const double* b = std::get_if<double>(&value);
+    if (a != nullptr && b != nullptr) {
+      EXPECT_EQ(std::memcmp(a, b, sizeof *a), 0) << name;
+    } else {
+      EXPECT_EQ(it->second, value) << name;
+    }
+  }
+  return true;
+}
+
+TEST_F(LeadWireTest, ReadsWhatProtobufReadsOnGeneratedBytes) {
+  Generator gen(20261123);
+  LeadReader reader;  // one reader for every lead, as a batch uses it
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes = gen.Lead();
+    if (gen.OneIn(4)) bytes += gen.Lead();  // two leads as one: a merge
+    accepted += ExpectSameReading(bytes, reader);
+    if (testing::Test::HasFailure()) {
+      ADD_FAILURE() << "input " << i << ": " << testing::PrintToString(bytes);
+      return;
+    }
+  }
+  // Most inputs are valid, so the comparison is not only of rejections.
+  EXPECT_GT(accepted, 15000);
+}
+
+TEST_F(LeadWireTest, RejectsWhatProtobufRejectsOnCorruptedBytes) {
+  Generator gen(7);
+  LeadReader reader;
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string bytes = gen.Corrupt(gen.Lead());
+    (ExpectSameReading(bytes, reader) ? accepted : rejected)++;
+    if (testing::Test::HasFailure()) {
+      ADD_FAILURE() << "input " << i << ": " << testing::PrintToString(bytes);
+      return;
+    }
+  }
+  EXPECT_GT(accepted, 1000);
+  EXPECT_GT(rejected, 1000);
+}
+
+TEST_F(LeadWireTest, ValidatesUtf8AsProtobufDoes) {
+  // Every one- and two-byte string, and random longer ones, as a lead id.
+  std::mt19937 rng(3);
+  for (int i = 0; i < 65536 + 20000; ++i) {
+    std::string s;
+    if (i < 256) {
+      s.push_back(static_cast<char>(i));
+    } else if (i < 65536) {
+      s = {static_cast<char>(i >> 8), static_cast<char>(i & 0xff)};
+    } else {
+      const int n = 3 + static_cast<int>(rng() % 4);
+      for (int j = 0; j < n; ++j) {
+        s.push_back(static_cast<char>(rng() % 2 ? 0x80 + rng() % 0x80
+                                                : 0xe0 + rng() % 0x20));
+      }
+    }
+    std::string bytes;
+    Len(1, s, &bytes);
+    v1::Lead parsed;
+    ASSERT_EQ(IsValidUtf8(s), parsed.ParseFromString(bytes))
+        << testing::PrintToString(s);
+  }
+}
+
+TEST_F(LeadWireTest, LaterEntriesReplaceEarlierOnesAndMembersMerge) {
+  std::string entry1, value1, entry2, value2, ts1, ts2, lead;
+  Tag(2, 0, &value1);
+  Varint(5, &value1);  // employees: int 5 ...
+  Len(1, "employees", &entry1);
+  Len(2, value1, &entry1);
+  Len(2, entry1, &lead);
+  Tag(1, 0, &ts1);
+  Varint(1700000000, &ts1);
+  Tag(2, 0, &ts2);
+  Varint(7, &ts2);
+  Len(5, ts1, &value2);  // ... then a time, given in two chunks
+  Len(5, ts2, &value2);
+  Len(2, value2, &entry2);
+  Len(1, "employees", &entry2);  // the key after the value
+  Len(2, entry2, &lead);
+  Len(1, "L-1", &lead);
+
+  LeadReader reader;
+  ASSERT_TRUE(reader.Read(lead, 1000).ok());
+  ASSERT_EQ(reader.attributes().size(), 1u);
+  EXPECT_EQ(reader.attributes()[0].name, "employees");
+  EXPECT_EQ(std::get<absl::Time>(reader.attributes()[0].value),
+            absl::FromUnixSeconds(1700000000) + absl::Nanoseconds(7));
+}
+
+TEST_F(LeadWireTest, ManyAttributesAreIndexedNotScanned) {
+  // Past 16 names the reader keeps a map; duplicates still replace.
+  v1::Lead lead;
+  lead.set_id("L-1");
+  for (int i = 0; i < 40; ++i) {
+    (*lead.mutable_attributes())["a" + std::to_string(i)].set_int_value(i);
+  }
+  std::string bytes = lead.SerializeAsString();
+  v1::Lead again;
+  (*again.mutable_attributes())["a3"].set_int_value(-3);
+  (*again.mutable_attributes())["a39"].set_int_value(-39);
+  bytes += again.SerializeAsString();
+  LeadReader reader;
+  ASSERT_TRUE(reader.Read(bytes, 100000).ok());
+  std::map<std::string, int64_t> got;
+  for (const auto& a : reader.attributes()) {
+    got[std::string(a.name)] = std::get<int64_t>(a.value);
+  }
+  EXPECT_EQ(got.size(), 40u);
+  EXPECT_EQ(got["a3"], -3);
+  EXPECT_EQ(got["a39"], -39);
+  EXPECT_EQ(got["a17"], 17);
+}
+
+TEST_F(LeadWireTest, OversizedLeadNamesItsLargestField) {
+  v1::Lead lead;
+  lead.set_id("L-1");
+  (*lead.mutable_attributes())["notes"].set_string_value(std::string(500, 'n'));
+  (*lead.mutable_attributes())["country"];  // no member: a later error
+  LeadReader reader;
+  const absl::Status s = reader.Read(lead.SerializeAsString(), 100);
+  EXPECT_EQ(runtime::LeadErrorField(s), "attributes.notes");
+  EXPECT_THAT(std::string(s.message()),
+              testing::HasSubstr("the lead is 523 bytes, over the limit of "
+                                 "100; its largest field is this one, 505"));
+}
+
+TEST_F(LeadWireTest, InvalidUtf8NamesTheField) {
+  std::string lead, entry, value;
+  Len(1, "L-\xff", &lead);
+  LeadReader reader;
+  EXPECT_EQ(runtime::LeadErrorField(reader.Read(lead, 1000)), "id");
+  Len(1, "country", &entry);
+  Len(1, "\xc0\xaf", &value);
+  Len(2, value, &entry);
+  lead.clear();
+  Len(2, entry, &lead);
+  EXPECT_EQ(runtime::LeadErrorField(reader.Read(lead, 1000)),
+            "attributes.country");
+}
+
+TEST_F(LeadWireTest, SplitsBatchesAsProtobufDoes) {
+  Generator gen(11);
+  BatchRequestBytes batch;
+  for (int i = 0; i < 5000; ++i) {
+    std::string bytes;
+    const int n = gen.Below(6);
+    for (int j = 0; j < n; ++j) {
+      switch (gen.Below(4)) {
+        case 0: {
+          v1::RouteOptions o;
+          o.set_explain(gen.OneIn(2));
+          if (gen.OneIn(2)) o.add_why_not(gen.Text());
+          if (gen.OneIn(3)) o.mutable_received_at()->set_seconds(gen.Below(9));
+          Len(2, o.SerializeAsString(), &bytes);
+          break;
+        }
+        case 1:
+          gen.Unknown(&bytes);
+          break;
+        default:
+          Len(1, gen.Lead(), &bytes);
+      }
+    }
+    if (gen.OneIn(3)) bytes = gen.Corrupt(bytes);
+    v1::RouteBatchRequest parsed;
+    // Protobuf checks the leads' own bytes too; the splitter leaves them
+    // to LeadReader, so compare on requests whose leads protobuf accepts.
+    const bool proto_ok = parsed.ParseFromString(bytes);
+    const absl::Status split = SplitBatchRequest(bytes, &batch);
+    if (proto_ok) {
+      ASSERT_TRUE(split.ok()) << split << testing::PrintToString(bytes);
+      ASSERT_EQ(batch.leads.size(), static_cast<size_t>(parsed.leads_size()));
+      for (int j = 0; j < parsed.leads_size(); ++j) {
+        v1::Lead lead;
+        ASSERT_TRUE(lead.ParseFromString(std::string(batch.leads[j])));
+        EXPECT_EQ(Canonical(lead), Canonical(parsed.leads(j)));
+      }
+      EXPECT_EQ(Canonical(batch.options), Canonical(parsed.options()));
+    } else if (split.ok()) {
+      // Then a lead or the options must be what protobuf rejected.
+      bool some_lead_bad = false;
+      for (absl::string_view lead : batch.leads) {
+        v1::Lead l;
+        some_lead_bad |= !l.ParseFromString(std::string(lead));
+      }
+      EXPECT_TRUE(some_lead_bad) << testing::PrintToString(bytes);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace leadroute
