@@ -16,6 +16,14 @@ namespace {
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;
 
+void RuleRefToProto(const runtime::RuleRef& r, v1::RuleRef* out) {
+  out->set_stage(r.stage);
+  out->set_rule(r.rule);
+  out->set_location(r.location);
+}
+
+}  // namespace
+
 v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind) {
   switch (kind) {
     case runtime::OwnerKind::kNone:
@@ -29,14 +37,6 @@ v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind) {
   }
   return v1::OWNER_KIND_UNSPECIFIED;
 }
-
-void RuleRefToProto(const runtime::RuleRef& r, v1::RuleRef* out) {
-  out->set_stage(r.stage);
-  out->set_rule(r.rule);
-  out->set_location(r.location);
-}
-
-}  // namespace
 
 absl::StatusOr<absl::Time> TimeFromParts(int64_t seconds, int32_t nanos) {
   if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds ||
@@ -125,15 +125,18 @@ void DecisionToProto(const runtime::Decision& d, v1::Decision* out) {
   for (const std::string& s : d.skipped) out->add_skipped(s);
   if (d.decided_at) TimeToProto(*d.decided_at, out->mutable_decided_at());
   out->set_escalation(d.escalation);
-  if (!d.explanation) return;
-  v1::Explanation* e = out->mutable_explanation();
-  for (const runtime::StageExplanation& s : d.explanation->stages) {
+  if (d.explanation)
+    ExplanationToProto(*d.explanation, out->mutable_explanation());
+}
+
+void ExplanationToProto(const runtime::Explanation& x, v1::Explanation* e) {
+  for (const runtime::StageExplanation& s : x.stages) {
     v1::StageExplanation* se = e->add_stages();
     se->set_stage(s.stage);
     RuleRefToProto(s.rule, se->mutable_rule());
     for (const std::string& c : s.conditions) se->add_conditions(c);
   }
-  for (const runtime::Alternative& a : d.explanation->alternatives) {
+  for (const runtime::Alternative& a : x.alternatives) {
     v1::Alternative* alt = e->add_alternatives();
     RuleRefToProto(a.rule, alt->mutable_rule());
     alt->set_failed_condition(a.failed_condition);
@@ -284,14 +287,6 @@ void StatsToProto(const runtime::KpiReport& report, v1::GetStatsResponse* out) {
   out->set_group_by(DimensionToProto(report.by));
   RowToProto(report.total, out->mutable_total());
   for (const runtime::KpiRow& r : report.rows) RowToProto(r, out->add_rows());
-}
-
-void ErrorToProto(const absl::Status& status, absl::string_view lead_id,
-                  v1::Error* out) {
-  out->set_code(static_cast<int32_t>(status.code()));
-  out->set_message(std::string(status.message()));
-  out->set_lead_id(std::string(lead_id));
-  out->set_field(runtime::LeadErrorField(status));
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status,

@@ -27,16 +27,16 @@ absl::StatusOr<runtime::Lead> LeadFromProto(
 absl::StatusOr<runtime::DecideOptions> OptionsFromProto(
     const v1::RouteOptions& options, absl::Time now);
 
+// The message RouteBatch's AppendDecision (src/lead_wire.h) writes
+// without building it; the two must agree.
 void DecisionToProto(const runtime::Decision& decision, v1::Decision* out);
+void ExplanationToProto(const runtime::Explanation& x, v1::Explanation* out);
+v1::OwnerKind OwnerKindToProto(runtime::OwnerKind kind);
 void AssignmentToProto(const runtime::Assignment& a, v1::Assignment* out);
 void EventToProto(const runtime::LeadEvent& e, v1::AssignmentEvent* out);
 runtime::KpiDimension DimensionFromProto(v1::StatsDimension d);
 void StatsToProto(const runtime::KpiReport& report, v1::GetStatsResponse* out);
 void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out);
-
-// For one failed lead of a batch.
-void ErrorToProto(const absl::Status& status, absl::string_view lead_id,
-                  v1::Error* out);
 
 // The call's status. A field error (runtime/lead_error.h) also carries a
 // google.rpc.Status with a google.rpc.BadRequest naming the field, prefixed

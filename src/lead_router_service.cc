@@ -19,11 +19,11 @@ namespace {
 // the deadline.
 constexpr int kCheckEvery = 128;
 
-void AppendHex(uint64_t v, int digits, std::string* out) {
+// Writes `v` as `digits` hex digits at `out`; returns the end.
+char* PutHex(uint64_t v, int digits, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) {
-    out->push_back(kHex[(v >> (4 * i)) & 15]);
-  }
+  for (int i = digits - 1; i >= 0; --i) *out++ = kHex[(v >> (4 * i)) & 15];
+  return out;
 }
 
 // Why a call should stop now, or OK.
@@ -51,12 +51,14 @@ DecisionIds::Block DecisionIds::Reserve(absl::Time now, uint64_t n) {
           counter_.fetch_add(n, std::memory_order_relaxed)};
 }
 
+void DecisionIds::Block::Write(uint64_t i, char out[kLength]) const {
+  PutHex(first + i, 12, PutHex(process, 8, PutHex(millis, 12, out)));
+}
+
 void DecisionIds::Block::Write(uint64_t i, std::string* out) const {
-  out->clear();
-  out->reserve(32);
-  AppendHex(millis, 12, out);
-  AppendHex(process, 8, out);
-  AppendHex(first + i, 12, out);
+  char id[kLength];
+  Write(i, id);
+  out->assign(id, kLength);
 }
 
 struct LeadRouterService::CallState {
@@ -81,12 +83,14 @@ struct LeadRouterService::CallState {
   RulesetCounters::Tally tally;
   LeadReader reader;
   std::optional<runtime::LeadBinder> binder;
+  // The last decision's id: its own (from the Assigner) or `id_buffer`.
+  absl::string_view decision_id;
+  char id_buffer[DecisionIds::kLength];
 };
 
-absl::Status LeadRouterService::RouteOne(CallState& call,
-                                         absl::string_view lead_bytes,
-                                         uint64_t id, v1::Decision* out,
-                                         uint64_t* durable) {
+absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
+    CallState& call, absl::string_view lead_bytes, uint64_t id,
+    uint64_t* durable) {
   const Ruleset& ruleset = *call.ruleset;
   LeadReader& reader = call.reader;
   absl::Status read = reader.Read(lead_bytes, limits_.max_lead_bytes);
@@ -137,21 +141,21 @@ absl::Status LeadRouterService::RouteOne(CallState& call,
   }
   if (!decision.ok()) {
     ruleset.counters->CountRejected(&call.tally);
-    return decision.status();
+    return decision;
   }
   ruleset.counters->Count(*decision, &call.tally);
-  DecisionToProto(*decision, out);
   if (decision->decision_id.empty()) {
-    call.ids.Write(id, out->mutable_decision_id());
+    call.ids.Write(id, call.id_buffer);
+    call.decision_id = absl::string_view(call.id_buffer, DecisionIds::kLength);
+  } else {
+    call.decision_id = decision->decision_id;
   }
-  out->mutable_ruleset()->set_revision(ruleset.revision);
-  out->mutable_ruleset()->set_fingerprint(ruleset.fingerprint);
   if (log_ != nullptr) {
     v1::Lead lead;  // the decision log writes the lead as sent
     lead.ParseFromArray(lead_bytes.data(), static_cast<int>(lead_bytes.size()));
-    log_->Record(ruleset, lead, *decision, out->decision_id(), call.now);
+    log_->Record(ruleset, lead, *decision, call.decision_id, call.now);
   }
-  return absl::OkStatus();
+  return decision;
 }
 
 grpc::ServerUnaryReactor* LeadRouterService::Route(
@@ -174,7 +178,16 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     call.ids = ids_.Reserve(call.now, 1);
     // Through the same reader as RouteBatch, so both check leads alike.
     const std::string lead = request->lead().SerializeAsString();
-    status = RouteOne(call, lead, 0, response->mutable_decision(), &durable);
+    absl::StatusOr<runtime::Decision> decision =
+        RouteOne(call, lead, 0, &durable);
+    if (decision.ok()) {
+      v1::Decision* out = response->mutable_decision();
+      DecisionToProto(*decision, out);
+      out->set_decision_id(std::string(call.decision_id));
+      out->mutable_ruleset()->set_revision(call.ruleset->revision);
+      out->mutable_ruleset()->set_fingerprint(call.ruleset->fingerprint);
+    }
+    status = decision.status();
     call.ruleset->counters->Add(call.tally);
     field_prefix = "lead.";
   }
@@ -221,9 +234,8 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
       status.ok() ? OptionsFromProto(batch.options, call.now)
                   : absl::StatusOr<runtime::DecideOptions>(status);
   const int leads = static_cast<int>(batch.leads.size());
-  google::protobuf::Arena arena;
-  auto* out =
-      google::protobuf::Arena::CreateMessage<v1::RouteBatchResponse>(&arena);
+  // The answer, a serialised RouteBatchResponse, written as it goes.
+  auto* answer = new std::string;
   if (!opts.ok()) {
     status = opts.status();
   } else if (leads > limits_.max_batch_leads) {
@@ -235,26 +247,33 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     call.reroute = batch.options.reroute();
     call.ids = ids_.Reserve(call.now, leads);
     metrics_->CountBatchLeads(leads);
-    out->mutable_results()->Reserve(leads);
+    answer->reserve(static_cast<size_t>(leads) * 160);
+    std::string result;  // one lead's, reused
     for (int i = 0; i < leads && status.ok(); ++i) {
       if (i % kCheckEvery == kCheckEvery - 1) status = Interrupted(context);
-      v1::RouteResult* result = out->add_results();
-      if (absl::Status s = RouteOne(call, batch.leads[i], i,
-                                    result->mutable_decision(), &durable);
-          !s.ok()) {
-        ErrorToProto(s, call.reader.id(), result->mutable_error());
+      result.clear();
+      absl::StatusOr<runtime::Decision> decision =
+          RouteOne(call, batch.leads[i], i, &durable);
+      if (decision.ok()) {
+        AppendDecision(*decision,
+                       {call.decision_id, call.ruleset->revision,
+                        call.ruleset->fingerprint},
+                       &result);
+      } else {
+        AppendError(decision.status(), call.reader.id(), &result);
       }
+      AppendBatchResult(decision.ok(), result, answer);
     }
     call.ruleset->counters->Add(call.tally);
   }
   if (status.ok()) {
-    bool own_buffer = false;
-    grpc::Status serialized =
-        grpc::SerializationTraits<v1::RouteBatchResponse>::Serialize(
-            *out, response, &own_buffer);
-    if (!serialized.ok()) {
-      status = absl::InternalError(serialized.error_message());
-    }
+    // The slice takes the string, freeing it when gRPC is done with it.
+    grpc::Slice bytes(
+        answer->data(), answer->size(),
+        [](void* s) { delete static_cast<std::string*>(s); }, answer);
+    *response = grpc::ByteBuffer(&bytes, 1);
+  } else {
+    delete answer;
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!status.ok() || durable == 0) {

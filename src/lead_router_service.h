@@ -30,6 +30,7 @@ struct ServiceLimits {
 // restarts and sort roughly by time.
 class DecisionIds {
  public:
+  static constexpr int kLength = 32;
   DecisionIds();
   // Reserves `n` consecutive ids made at `now`; Write(i) writes the i-th.
   struct Block {
@@ -37,6 +38,7 @@ class DecisionIds {
     uint32_t process;
     uint64_t first;
     void Write(uint64_t i, std::string* out) const;
+    void Write(uint64_t i, char out[kLength]) const;
   };
   Block Reserve(absl::Time now, uint64_t n);
 
@@ -83,11 +85,13 @@ class LeadRouterService final : public LeadRouterBase {
   // and the memory reused from lead to lead.
   struct CallState;
 
-  // Routes the lead whose serialised bytes are `lead` into `out`; counts
-  // and logs it. `id` is the decision id to give it. With an Assigner,
-  // raises `*durable` to the change number to wait for before answering.
-  absl::Status RouteOne(CallState& call, absl::string_view lead, uint64_t id,
-                        v1::Decision* out, uint64_t* durable);
+  // Routes the lead whose serialised bytes are `lead`; counts and logs it.
+  // `id` is the number of its decision id in `call.ids`; the id it got is
+  // `call.decision_id`. With an Assigner, raises `*durable` to the change
+  // number to wait for before answering.
+  absl::StatusOr<runtime::Decision> RouteOne(CallState& call,
+                                             absl::string_view lead,
+                                             uint64_t id, uint64_t* durable);
 
   const RulesetRegistry* registry_;
   ServerMetrics* metrics_;

@@ -1,4 +1,5 @@
-// Leads read straight from protobuf's wire format. RouteBatch hands each
+// Leads read straight from protobuf's wire format, and decisions written
+// straight to it. RouteBatch hands each
 // lead's bytes to a LeadReader and binds its attributes to the program's
 // slots as they are, instead of parsing protobuf maps and then building a
 // runtime::Lead per lead: those two steps were most of a batch's cost.
@@ -12,7 +13,8 @@
 // checked as UTF-8. It makes the checks LeadFromProto makes, with the same
 // errors; LeadFromProto goes through it, so there is one lead decoder.
 // tests/src/lead_wire_test.cc holds it to protobuf's own parser on
-// generated and corrupted input.
+// generated and corrupted input. Its answers are written the same way, so
+// no protobuf message is built for a batch at all.
 #ifndef LEADROUTE_SRC_LEAD_WIRE_H_
 #define LEADROUTE_SRC_LEAD_WIRE_H_
 
@@ -24,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "leadroute/v1/leadroute.pb.h"
+#include "runtime/decision.h"
 #include "runtime/value.h"
 
 namespace leadroute {
@@ -95,6 +98,32 @@ class LeadReader {
   absl::flat_hash_map<absl::string_view, size_t> index_;  // many entries only
   std::vector<Attribute> attributes_;
 };
+
+// What the server adds to a runtime::Decision on the wire.
+struct DecisionExtras {
+  absl::string_view decision_id;  // unless the decision has its own
+  int64_t revision = 0;           // RulesetRef.revision
+  absl::string_view fingerprint;  // RulesetRef.fingerprint
+};
+
+// Appends `d` to `*out` as the bytes of a leadroute.v1.Decision, exactly
+// those protobuf writes for DecisionToProto's message with `extras` set
+// (tests/src/lead_wire_test.cc holds the two equal), without building it.
+void AppendDecision(const runtime::Decision& d, const DecisionExtras& extras,
+                    std::string* out);
+
+// Appends a leadroute.v1.Error for a lead that failed with `status`: its
+// code, message, the lead's id and the field named (runtime/lead_error.h).
+void AppendError(const absl::Status& status, absl::string_view lead_id,
+                 std::string* out);
+
+// Appends one entry of RouteBatchResponse.results: a RouteResult whose
+// `body` is a Decision (`decided`) or an Error.
+void AppendBatchResult(bool decided, absl::string_view body, std::string* out);
+
+// Appends one length-delimited field: `field`'s tag, the length of
+// `bytes`, `bytes`.
+void AppendField(uint32_t field, absl::string_view bytes, std::string* out);
 
 }  // namespace leadroute
 

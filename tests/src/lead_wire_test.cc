@@ -16,6 +16,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "runtime/lead_error.h"
+#include "src/convert.h"
 
 namespace leadroute {
 namespace {
@@ -537,6 +538,104 @@ TEST_F(LeadWireTest, SplitsBatchesAsProtobufDoes) {
       EXPECT_TRUE(some_lead_bad) << testing::PrintToString(bytes);
     }
   }
+}
+
+// --- Writing: AppendDecision against protobuf's serialisation of the
+// message DecisionToProto builds, on random decisions.
+
+runtime::Decision RandomDecision(Generator& gen) {
+  auto text = [&gen] {
+    static const char* const kTexts[] = {"", "r1", "team_emea", "L-1",
+                                         "a rule name longer than fifteen"};
+    return std::string(kTexts[gen.Below(5)]);
+  };
+  auto time = [&gen] {
+    return absl::FromUnixSeconds(gen.Below(3) == 0 ? -86401 : 1700000000) +
+           absl::Nanoseconds(gen.Below(2) * 123456789);
+  };
+  auto ref = [&] {
+    return runtime::RuleRef{text(), text(), text(), gen.Below(3) - 1,
+                            gen.Below(3) - 1};
+  };
+  runtime::Decision d;
+  d.lead_id = text();
+  d.owner = text();
+  d.owner_kind = static_cast<runtime::OwnerKind>(gen.Below(4));
+  d.team = text();
+  if (gen.OneIn(2)) d.priority = runtime::Priority{text(), gen.Below(3)};
+  if (gen.OneIn(2)) {
+    d.sla =
+        absl::Seconds(gen.Below(3) * 3600) + absl::Milliseconds(gen.Below(2));
+  }
+  if (gen.OneIn(2)) d.respond_by = time();
+  d.channel = text();
+  d.escalation = text();
+  d.ruleset_name = text();
+  d.ruleset_version = text();
+  d.score = gen.Below(3) == 0 ? -gen.Below(1000) : gen.Below(1000);
+  for (int i = gen.Below(6); i > 0; --i) d.decided_by.push_back(ref());
+  if (gen.OneIn(4)) {
+    d.explanation.emplace();
+    for (int i = gen.Below(3); i > 0; --i) {
+      d.explanation->stages.push_back({text(), ref(), {text(), text()}});
+    }
+    for (int i = gen.Below(3); i > 0; --i) {
+      d.explanation->alternatives.push_back({ref(), text(), text()});
+    }
+  }
+  d.replayed = gen.OneIn(3);
+  d.repeat_of = text();
+  if (gen.OneIn(3)) d.decision_id = "0123456789abcdef0123456789abcdef";
+  if (gen.OneIn(2)) d.decided_at = time();
+  for (int i = gen.Below(3); i > 0; --i) d.skipped.push_back(text());
+  return d;
+}
+
+TEST_F(LeadWireTest, WritesDecisionsAsProtobufDoes) {
+  Generator gen(42);
+  const std::string id = "fedcba9876543210fedcba9876543210";
+  for (int i = 0; i < 20000; ++i) {
+    const runtime::Decision d = RandomDecision(gen);
+    const DecisionExtras extras{id, gen.Below(3) * 1000000007LL,
+                                gen.OneIn(2) ? "" : "00ff00ff00ff00ff"};
+    v1::Decision want;
+    DecisionToProto(d, &want);
+    if (d.decision_id.empty()) want.set_decision_id(id);
+    want.mutable_ruleset()->set_revision(extras.revision);
+    want.mutable_ruleset()->set_fingerprint(std::string(extras.fingerprint));
+    std::string got;
+    AppendDecision(d, extras, &got);
+    ASSERT_EQ(got, want.SerializeAsString()) << "decision " << i;
+  }
+}
+
+TEST_F(LeadWireTest, WritesBatchResultsAsProtobufDoes) {
+  Generator gen(43);
+  v1::RouteBatchResponse want;
+  std::string got, body;
+  for (int i = 0; i < 300; ++i) {
+    body.clear();
+    if (gen.OneIn(3)) {
+      const absl::Status error =
+          gen.OneIn(2) ? runtime::InvalidLeadField("attributes.score",
+                                                   "expected int, got string")
+                       : absl::DeadlineExceededError(std::string(200, 'x'));
+      const std::string lead_id = gen.OneIn(2) ? "" : "L-7";
+      v1::Error* e = want.add_results()->mutable_error();
+      e->set_code(static_cast<int>(error.code()));
+      e->set_message(std::string(error.message()));
+      e->set_lead_id(lead_id);
+      e->set_field(runtime::LeadErrorField(error));
+      AppendError(error, lead_id, &body);
+      AppendBatchResult(false, body, &got);
+    } else {
+      const runtime::Decision d = RandomDecision(gen);
+      DecisionToProto(d, want.add_results()->mutable_decision());
+      AppendDecision(d, {}, &body);
+      AppendBatchResult(true, body, &got);
+    }
+  }
+  EXPECT_EQ(got, want.SerializeAsString());
 }
 
 }  // namespace
