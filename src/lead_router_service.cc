@@ -2,6 +2,7 @@
 #include "src/lead_router_service.h"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -235,7 +236,7 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
                   : absl::StatusOr<runtime::DecideOptions>(status);
   const int leads = static_cast<int>(batch.leads.size());
   // The answer, a serialised RouteBatchResponse, written as it goes.
-  auto* answer = new std::string;
+  auto answer = std::make_unique<std::string>();
   if (!opts.ok()) {
     status = opts.status();
   } else if (leads > limits_.max_batch_leads) {
@@ -262,18 +263,17 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
       } else {
         AppendError(decision.status(), call.reader.id(), &result);
       }
-      AppendBatchResult(decision.ok(), result, answer);
+      AppendBatchResult(decision.ok(), result, answer.get());
     }
     call.ruleset->counters->Add(call.tally);
   }
   if (status.ok()) {
     // The slice takes the string, freeing it when gRPC is done with it.
-    grpc::Slice bytes(
-        answer->data(), answer->size(),
-        [](void* s) { delete static_cast<std::string*>(s); }, answer);
-    *response = grpc::ByteBuffer(&bytes, 1);
-  } else {
-    delete answer;
+    std::string* bytes = answer.release();
+    grpc::Slice owned(
+        bytes->data(), bytes->size(),
+        [](void* s) { delete static_cast<std::string*>(s); }, bytes);
+    *response = grpc::ByteBuffer(&owned, 1);
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!status.ok() || durable == 0) {
