@@ -1,6 +1,7 @@
 // LeadRouterService: the gRPC adapter for leadroute.v1.LeadRouter. It
-// checks the request against the service's limits, converts it, asks the
-// live ruleset's Policy, counts and logs the decision, and converts back;
+// checks the request against the service's limits, reads each lead with
+// LeadReader (src/lead_wire.h), binds it to a compiled ruleset's slots (or
+// asks any other Policy), counts and logs the decision, and writes it back;
 // it owns no routing logic. Each call takes the live ruleset once, at its
 // start (a whole batch included), and finishes on it, so a reload never
 // splits a call.
