@@ -13,7 +13,8 @@
 // checked as UTF-8. It makes the checks LeadFromProto makes, with the same
 // errors; LeadFromProto goes through it, so there is one lead decoder.
 // tests/src/lead_wire_test.cc holds it to protobuf's own parser on
-// generated and corrupted input. Its answers are written the same way, so
+// generated and corrupted input, and tests/fuzz/lead_wire_fuzzer.cc on
+// whatever libFuzzer makes. Its answers are written the same way, so
 // no protobuf message is built for a batch at all.
 #ifndef LEADROUTE_SRC_LEAD_WIRE_H_
 #define LEADROUTE_SRC_LEAD_WIRE_H_

@@ -5,33 +5,18 @@
 // same inputs and read the same lead from them.
 #include "src/lead_wire.h"
 
-#include <cstring>
 #include <map>
-#include <optional>
 #include <random>
 
 #include "gmock/gmock.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "runtime/lead_error.h"
 #include "src/convert.h"
+#include "tests/src/lead_wire_oracle.h"
 
 namespace leadroute {
 namespace {
-
-// A message's bytes with map entries in key order, to compare messages
-// (NaN included, which MessageDifferencer holds unequal to itself).
-std::string Canonical(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 // Protobuf logs every string it finds not to be UTF-8; these tests make
 // thousands on purpose.
@@ -262,98 +247,12 @@ class Generator {
   std::mt19937 rng_;
 };
 
-// --- What the lead means, read from protobuf's parse of it.
-
-struct Expected {
-  std::string id;
-  std::map<std::string, runtime::Value> attributes;
-  std::vector<std::string> bad;  // attributes whose values are rejected
-};
-
-Expected FromProto(const v1::Lead& lead) {
-  Expected e;
-  e.id = lead.id();
-  for (const auto& [name, v] : lead.attributes()) {
-    switch (v.kind_case()) {
-      case v1::Value::kStringValue:
-        e.attributes[name] = v.string_value();
-        break;
-      case v1::Value::kIntValue:
-        e.attributes[name] = v.int_value();
-        break;
-      case v1::Value::kNumberValue:
-        e.attributes[name] = v.number_value();
-        break;
-      case v1::Value::kBoolValue:
-        e.attributes[name] = v.bool_value();
-        break;
-      case v1::Value::kTimeValue: {
-        const auto& t = v.time_value();
-        if (t.seconds() < -62135596800 || t.seconds() > 253402300799 ||
-            t.nanos() < 0 || t.nanos() > 999999999) {
-          e.bad.push_back(name);
-        } else {
-          e.attributes[name] =
-              absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-        }
-        break;
-      }
-      case v1::Value::kListValue:
-        e.attributes[name] = std::vector<std::string>(
-            v.list_value().values().begin(), v.list_value().values().end());
-        break;
-      case v1::Value::KIND_NOT_SET:
-        e.bad.push_back(name);
-    }
-  }
-  return e;
-}
-
-// Reads `bytes` both ways; true when protobuf accepted them.
+// Reads `bytes` both ways (lead_wire_oracle.h); true when protobuf
+// accepted them.
 bool ExpectSameReading(const std::string& bytes, LeadReader& reader) {
-  v1::Lead parsed;
-  const bool proto_ok = parsed.ParseFromString(bytes);
-  const absl::Status read = reader.Read(bytes, static_cast<size_t>(-1));
-  if (!proto_ok) {
-    EXPECT_FALSE(read.ok()) << "protobuf rejects what the reader accepts";
-    EXPECT_EQ(read.code(), absl::StatusCode::kInvalidArgument);
-    return false;
-  }
-  const Expected want = FromProto(parsed);
-  if (!want.bad.empty()) {
-    EXPECT_EQ(read.code(), absl::StatusCode::kInvalidArgument) << read;
-    std::vector<std::string> fields;
-    for (const std::string& name : want.bad) {
-      fields.push_back("attributes." + name);
-    }
-    EXPECT_THAT(fields, testing::Contains(runtime::LeadErrorField(read)));
-    return true;
-  }
-  EXPECT_TRUE(read.ok()) << read << " on what protobuf accepts";
-  if (!read.ok()) return true;
-  EXPECT_EQ(reader.id(), want.id);
-  std::map<std::string, runtime::Value> got;
-  for (const LeadReader::Attribute& a : reader.attributes()) {
-    EXPECT_TRUE(got.emplace(std::string(a.name), a.value).second)
-        << "attribute " << a.name << " given twice";
-  }
-  EXPECT_EQ(got.size(), want.attributes.size());
-  for (const auto& [name, value] : want.attributes) {
-    auto it = got.find(name);
-    if (it == got.end()) {
-      ADD_FAILURE() << "attribute " << name << " not read";
-      continue;
-    }
-    // Doubles bit for bit, so that NaN equals itself.
-    const double* a = std::get_if<double>(&it->second);
-    const double* b = std::get_if<double>(&value);
-    if (a != nullptr && b != nullptr) {
-      EXPECT_EQ(std::memcmp(a, b, sizeof *a), 0) << name;
-    } else {
-      EXPECT_EQ(it->second, value) << name;
-    }
-  }
-  return true;
+  const LeadAgreement agreement = CompareLeadReading(bytes, reader);
+  EXPECT_EQ(agreement.mismatch, "");
+  return agreement.proto_accepted;
 }
 
 TEST_F(LeadWireTest, ReadsWhatProtobufReadsOnGeneratedBytes) {
@@ -514,29 +413,8 @@ TEST_F(LeadWireTest, SplitsBatchesAsProtobufDoes) {
       }
     }
     if (gen.OneIn(3)) bytes = gen.Corrupt(bytes);
-    v1::RouteBatchRequest parsed;
-    // Protobuf checks the leads' own bytes too; the splitter leaves them
-    // to LeadReader, so compare on requests whose leads protobuf accepts.
-    const bool proto_ok = parsed.ParseFromString(bytes);
-    const absl::Status split = SplitBatchRequest(bytes, &batch);
-    if (proto_ok) {
-      ASSERT_TRUE(split.ok()) << split << testing::PrintToString(bytes);
-      ASSERT_EQ(batch.leads.size(), static_cast<size_t>(parsed.leads_size()));
-      for (int j = 0; j < parsed.leads_size(); ++j) {
-        v1::Lead lead;
-        ASSERT_TRUE(lead.ParseFromString(std::string(batch.leads[j])));
-        EXPECT_EQ(Canonical(lead), Canonical(parsed.leads(j)));
-      }
-      EXPECT_EQ(Canonical(batch.options), Canonical(parsed.options()));
-    } else if (split.ok()) {
-      // Then a lead or the options must be what protobuf rejected.
-      bool some_lead_bad = false;
-      for (absl::string_view lead : batch.leads) {
-        v1::Lead l;
-        some_lead_bad |= !l.ParseFromString(std::string(lead));
-      }
-      EXPECT_TRUE(some_lead_bad) << testing::PrintToString(bytes);
-    }
+    ASSERT_EQ(CompareBatchSplit(bytes, &batch), "")
+        << "input " << i << ": " << testing::PrintToString(bytes);
   }
 }
 
