@@ -87,23 +87,20 @@ absl::Status LeadBinder::Bind(absl::string_view name, Value value) {
     value = static_cast<double>(std::get<int64_t>(value));
   }
   if (TypeOf(value) != a.type) {
-    return InvalidLeadField(
-        absl::StrCat("attributes.", name),
-        absl::StrCat("expected ",
-                     a.is_enum ? "enum (string)" : TypeName(a.type), ", got ",
-                     TypeName(given)));
+    return InvalidAttribute(
+        name, absl::StrCat("expected ",
+                           a.is_enum ? "enum (string)" : TypeName(a.type),
+                           ", got ", TypeName(given)));
   }
   if (a.type == ValueType::kNumber && !std::isfinite(std::get<double>(value))) {
-    return InvalidLeadField(absl::StrCat("attributes.", name),
-                            "must be a finite number");
+    return InvalidAttribute(name, "must be a finite number");
   }
   if (a.is_enum) {
     const std::string& s = std::get<std::string>(value);
     if (std::find(a.enum_values.begin(), a.enum_values.end(), s) ==
         a.enum_values.end()) {
-      return InvalidLeadField(
-          absl::StrCat("attributes.", name),
-          absl::StrCat("\"", s, "\" is not one of the enum's values"));
+      return InvalidAttribute(
+          name, absl::StrCat("\"", s, "\" is not one of the enum's values"));
     }
   }
   bound_.values[slot->second] = std::move(value);
@@ -117,8 +114,7 @@ absl::Status LeadBinder::Finish() {
     std::optional<Value>& v = bound_.values[i];
     if (!v) {
       if (a.required) {
-        return InvalidLeadField(absl::StrCat("attributes.", a.name),
-                                "required");
+        return InvalidAttribute(a.name, "required");
       }
       v = a.default_value;
     }

@@ -14,7 +14,7 @@ absl::Status ExpectType(const Lead& lead, absl::string_view name,
   if (it == lead.attributes.end() || TypeOf(it->second) == want) {
     return absl::OkStatus();
   }
-  return InvalidLeadField(absl::StrCat("attributes.", name),
+  return InvalidAttribute(name,
                           absl::StrCat("expected ", TypeName(want), ", got ",
                                        TypeName(TypeOf(it->second))));
 }

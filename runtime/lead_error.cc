@@ -18,6 +18,11 @@ absl::Status InvalidLeadField(absl::string_view field,
   return status;
 }
 
+absl::Status InvalidAttribute(absl::string_view name,
+                              absl::string_view description) {
+  return InvalidLeadField(absl::StrCat("attributes.", name), description);
+}
+
 std::string LeadErrorField(const absl::Status& status) {
   auto field = status.GetPayload(kFieldPayload);
   return field ? std::string(*field) : std::string();

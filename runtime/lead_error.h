@@ -16,6 +16,10 @@ namespace leadroute::runtime {
 absl::Status InvalidLeadField(absl::string_view field,
                               absl::string_view description);
 
+// InvalidLeadField for attribute `name`: the field "attributes.<name>".
+absl::Status InvalidAttribute(absl::string_view name,
+                              absl::string_view description);
+
 // The field path attached by InvalidLeadField, or "" when there is none.
 std::string LeadErrorField(const absl::Status& status);
 

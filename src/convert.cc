@@ -75,13 +75,7 @@ absl::StatusOr<runtime::Lead> LeadFromProto(const v1::Lead& lead,
   const std::string bytes = lead.SerializeAsString();  // the reader's views
   LeadReader reader;
   RETURN_IF_ERROR(reader.Read(bytes, max_bytes));
-  runtime::Lead out;
-  out.id = std::string(reader.id());
-  out.attributes.reserve(reader.attributes().size());
-  for (LeadReader::Attribute& a : reader.attributes()) {
-    out.attributes.emplace(a.name, std::move(a.value));
-  }
-  return out;
+  return reader.TakeLead();
 }
 
 absl::StatusOr<runtime::DecideOptions> OptionsFromProto(

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "runtime/decide.h"
 #include "runtime/lead_error.h"
+#include "runtime/status_macros.h"
 #include "src/convert.h"
 #include "src/lead_wire.h"
 
@@ -72,6 +73,10 @@ struct LeadRouterService::CallState {
     if (matching != nullptr) binder.emplace(matching->program());
   }
 
+  // Decides the lead `reader` has just read: bound straight to the
+  // program's slots, or as a runtime::Lead for any other policy.
+  absl::StatusOr<runtime::Decision> DecideRead();
+
   // One ruleset for the whole call, even if a reload happens meanwhile.
   const std::shared_ptr<const Ruleset> ruleset;
   // The ruleset's policy when its leads can be bound straight from the
@@ -88,6 +93,16 @@ struct LeadRouterService::CallState {
   absl::string_view decision_id;
   char id_buffer[DecisionIds::kLength];
 };
+
+absl::StatusOr<runtime::Decision> LeadRouterService::CallState::DecideRead() {
+  if (!binder) return ruleset->policy->Decide(reader.TakeLead(), options);
+  RETURN_IF_ERROR(binder->Start(reader.id()));
+  for (LeadReader::Attribute& a : reader.attributes()) {
+    RETURN_IF_ERROR(binder->Bind(a.name, std::move(a.value)));
+  }
+  RETURN_IF_ERROR(binder->Finish());
+  return matching->DecideBound(reader.id(), binder->bound(), options);
+}
 
 absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
     CallState& call, absl::string_view lead_bytes, uint64_t id,
@@ -106,28 +121,7 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
     }
   }
   absl::StatusOr<runtime::Decision> decision =
-      absl::InternalError("not decided");
-  if (!read.ok()) {
-    decision = read;
-  } else if (call.binder) {
-    runtime::LeadBinder& binder = *call.binder;
-    absl::Status bound = binder.Start(reader.id());
-    for (LeadReader::Attribute& a : reader.attributes()) {
-      if (!bound.ok()) break;
-      bound = binder.Bind(a.name, std::move(a.value));
-    }
-    if (bound.ok()) bound = binder.Finish();
-    decision = bound.ok() ? call.matching->DecideBound(
-                                reader.id(), binder.bound(), call.options)
-                          : absl::StatusOr<runtime::Decision>(bound);
-  } else {
-    runtime::Lead lead;
-    lead.id = std::string(reader.id());
-    for (LeadReader::Attribute& a : reader.attributes()) {
-      lead.attributes.insert_or_assign(std::string(a.name), std::move(a.value));
-    }
-    decision = ruleset.policy->Decide(lead, call.options);
-  }
+      read.ok() ? call.DecideRead() : absl::StatusOr<runtime::Decision>(read);
   if (decision.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
     call.ids.Write(id, &input.decision_id);
     input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);

@@ -123,9 +123,7 @@ absl::Status NotALead() {
       "the lead's bytes are not a valid leadroute.v1.Lead message");
 }
 
-absl::Status NotUtf8(absl::string_view field) {
-  return runtime::InvalidLeadField(field, "not valid UTF-8");
-}
+constexpr absl::string_view kNotUtf8 = "not valid UTF-8";
 
 }  // namespace
 
@@ -218,7 +216,7 @@ absl::Status LeadReader::Parse(absl::string_view bytes) {
     absl::string_view value;
     if (field == 1 && wire_type == kLength) {
       if (!in.Bytes(&value)) return NotALead();
-      if (!IsValidUtf8(value)) return NotUtf8("id");
+      if (!IsValidUtf8(value)) return runtime::InvalidLeadField("id", kNotUtf8);
       id_ = value;
     } else if (field == 2 && wire_type == kLength) {
       if (!in.Bytes(&value)) return NotALead();
@@ -251,7 +249,8 @@ absl::Status LeadReader::ParseEntry(absl::string_view bytes) {
     absl::string_view value_bytes;
     if (field == 1 && wire_type == kLength) {
       if (!entry.Bytes(&e.name)) return NotALead();
-      if (!IsValidUtf8(e.name)) return NotUtf8("attributes");
+      if (!IsValidUtf8(e.name))
+        return runtime::InvalidLeadField("attributes", kNotUtf8);
       continue;
     }
     if (field != 2 || wire_type != kLength) {
@@ -269,7 +268,7 @@ absl::Status LeadReader::ParseEntry(absl::string_view bytes) {
       if (field == 1 && wire_type == kLength) {
         ok = in.Bytes(&sub);
         if (ok && !IsValidUtf8(sub)) {
-          return NotUtf8(absl::StrCat("attributes.", e.name));
+          return runtime::InvalidAttribute(e.name, kNotUtf8);
         }
         set_kind(v1::Value::kStringValue);
         v.text = sub;
@@ -307,7 +306,7 @@ absl::Status LeadReader::ParseEntry(absl::string_view bytes) {
           if (ok && field == 1 && wire_type == kLength) {
             ok = list.Bytes(&item);
             if (ok && !IsValidUtf8(item)) {
-              return NotUtf8(absl::StrCat("attributes.", e.name));
+              return runtime::InvalidAttribute(e.name, kNotUtf8);
             }
             v.list.push_back(item);
           } else if (ok) {
@@ -392,8 +391,7 @@ absl::Status LeadReader::Read(absl::string_view bytes, size_t max_bytes) {
       case v1::Value::kTimeValue: {
         absl::StatusOr<absl::Time> t = TimeFromParts(v.seconds, v.nanos);
         if (!t.ok()) {
-          first_error = runtime::InvalidLeadField(
-              absl::StrCat("attributes.", e.name), t.status().message());
+          first_error = runtime::InvalidAttribute(e.name, t.status().message());
           continue;
         }
         value = *t;
@@ -403,8 +401,8 @@ absl::Status LeadReader::Read(absl::string_view bytes, size_t max_bytes) {
         value = std::vector<std::string>(v.list.begin(), v.list.end());
         break;
       default:
-        first_error = runtime::InvalidLeadField(
-            absl::StrCat("attributes.", e.name), "value has no member set");
+        first_error =
+            runtime::InvalidAttribute(e.name, "value has no member set");
         continue;
     }
     attributes_.push_back({e.name, std::move(value)});
@@ -557,6 +555,16 @@ void AppendError(const absl::Status& status, absl::string_view lead_id,
   PutString(2, status.message(), out);
   PutString(3, lead_id, out);
   PutString(4, runtime::LeadErrorField(status), out);
+}
+
+runtime::Lead LeadReader::TakeLead() {
+  runtime::Lead lead;
+  lead.id = std::string(id_);
+  lead.attributes.reserve(attributes_.size());
+  for (Attribute& a : attributes_) {
+    lead.attributes.emplace(a.name, std::move(a.value));
+  }
+  return lead;
 }
 
 const std::string* LeadReader::FindString(absl::string_view name) const {

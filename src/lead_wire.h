@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "leadroute/v1/leadroute.pb.h"
 #include "runtime/decision.h"
+#include "runtime/lead.h"
 #include "runtime/value.h"
 
 namespace leadroute {
@@ -68,6 +69,10 @@ class LeadReader {
   // views into the bytes given to Read. Callers may move the values out.
   absl::string_view id() const { return id_; }
   std::vector<Attribute>& attributes() { return attributes_; }
+
+  // After a successful Read: the lead as a runtime::Lead, for a policy
+  // that decides on one. The values are moved out.
+  runtime::Lead TakeLead();
 
   // The value of attribute `name` when it is a string, or null.
   const std::string* FindString(absl::string_view name) const;

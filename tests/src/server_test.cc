@@ -147,6 +147,7 @@ TEST_F(ServerTest, BatchBytesThatAreNotALeadFailOnlyThatLead) {
     return status;
   };
   auto lead_field = [](const std::string& bytes) {
+    EXPECT_LT(bytes.size(), 128u) << "a one-byte length is written";
     std::string out = "\x0a";  // RouteBatchRequest.leads
     out.push_back(static_cast<char>(bytes.size()));
     return out + bytes;
