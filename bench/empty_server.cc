@@ -17,7 +17,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
-#include "src/arena_allocator.h"
+#include "src/service/arena_allocator.h"
 
 namespace {
 
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  // As src/server.cc builds it.
+  // As src/server/server.cc builds it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
 #include "runtime/program.h"
 
@@ -246,20 +247,6 @@ class EntityChecker {
 void CheckEntities(const Module& module, Diagnostics* diagnostics) {
   EntityChecker checker(module, diagnostics);
   module.ForEach<ast::Entity>([&](const ast::Entity& e) { checker.Check(e); });
-}
-
-void ErrorOnPropertiesSetTwice(const std::vector<ast::Property>& properties,
-                               Diagnostics* d) {
-  for (size_t i = 0; i < properties.size(); ++i) {
-    const ast::Property& p = properties[i];
-    for (size_t j = 0; j < i; ++j) {
-      const ast::Property& other = properties[j];
-      if (other.name.text == p.name.text) {
-        d->Error(p.name.span, absl::StrCat("`", p.name.text, "` is set twice"))
-            .notes.push_back({other.name.span, "first set here"});
-      }
-    }
-  }
 }
 
 }  // namespace leadroute::compiler

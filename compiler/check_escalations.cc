@@ -2,6 +2,7 @@
 // steps (`at 80% notify`, `at 100% reassign to next_rep else queue q`) and
 // two properties (max_hops, clock); this pass knows what each may say.
 #include "absl/strings/str_cat.h"
+#include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
 
 namespace leadroute::compiler {

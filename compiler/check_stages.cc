@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
 #include "runtime/program.h"
 

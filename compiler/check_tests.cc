@@ -1,6 +1,7 @@
 // The check_tests pass; see passes.h.
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
 
 namespace leadroute::compiler {

@@ -1,6 +1,7 @@
 // The pipeline: load (parse every file) -> resolve_names -> load_tables ->
-// check_entities -> check_types -> check_stages -> check_tests, then, for
-// rules without errors, lower_program -> lower_to_tree -> analyze_rules.
+// check_entities -> check_escalations -> check_types -> check_stages ->
+// check_tests, then, for rules without errors, lower_program ->
+// lower_to_tree -> analyze_rules.
 #include "compiler/compiler.h"
 
 #include "compiler/load_files.h"

@@ -8,8 +8,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "compiler/parse.h"
-#include "runtime/status_macros.h"
 
 namespace leadroute::compiler {
 namespace {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "compiler/load_files.h"
+#include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
 
 namespace leadroute::compiler {

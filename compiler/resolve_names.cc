@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
 
 namespace leadroute::compiler {
@@ -271,18 +272,6 @@ class Resolver {
 };
 
 }  // namespace
-
-std::optional<OutputInfo> StageOutput(absl::string_view name) {
-  if (name == "score")
-    return OutputInfo{ast::StageKind::kScore, ast::Type::kInt};
-  if (name == "priority") {
-    return OutputInfo{ast::StageKind::kPriority, ast::Type::kEnum};
-  }
-  if (name == "sla") {
-    return OutputInfo{ast::StageKind::kSla, ast::Type::kDuration};
-  }
-  return std::nullopt;
-}
 
 void ResolveNames(Module* module, Diagnostics* diagnostics) {
   Resolver(module, diagnostics).Run();

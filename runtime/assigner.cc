@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "base/field_error.h"
 #include "runtime/conditions.h"
-#include "runtime/lead_error.h"
 #include "runtime/sla_clock.h"
 
 namespace leadroute::runtime {
@@ -977,11 +977,11 @@ absl::StatusOr<absl::Time> WhenReported(std::optional<absl::Time> at,
   constexpr absl::Duration kSkew = absl::Minutes(5);
   const absl::Time t = at.value_or(now);
   if (t > now + kSkew) {
-    return InvalidLeadField(
+    return InvalidFieldError(
         "at", absl::StrCat(Rfc3339Seconds(t), " is in the future"));
   }
   if (t < a.routed_at - kSkew) {
-    return InvalidLeadField(
+    return InvalidFieldError(
         "at",
         absl::StrCat(Rfc3339Seconds(t), " is before lead \"", a.lead_id,
                      "\" was routed (", Rfc3339Seconds(a.routed_at), ")"));
@@ -1007,7 +1007,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Report(const std::string& lead_id,
                                                    std::optional<absl::Time> at,
                                                    const std::string& channel) {
   if (outcome == Outcome::kNone) {
-    return InvalidLeadField(
+    return InvalidFieldError(
         "outcome", "required: contacted, qualified, opportunity, won or lost");
   }
   const absl::Time now = clock_->Now();

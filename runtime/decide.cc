@@ -5,8 +5,9 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "base/field_error.h"
+#include "base/status_macros.h"
 #include "runtime/lead_error.h"
-#include "runtime/status_macros.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -71,7 +72,7 @@ Alternative WhyNot(const std::string& name, const EvalContext& c,
 }  // namespace
 
 absl::Status LeadBinder::Start(absl::string_view lead_id) {
-  if (lead_id.empty()) return InvalidLeadField("id", "must not be empty");
+  if (lead_id.empty()) return InvalidFieldError("id", "must not be empty");
   const size_t n = program_.attributes.size();
   bound_.values.assign(n, std::nullopt);
   bound_.ids.assign(n, BoundLead::kMissing);

@@ -1,6 +1,7 @@
 // Deciding one lead: bind it to the program's slots, run the stages in
-// order (score, assign, priority, sla, channel) and assemble the decision
-// with its explanation. Which rules a stage tries comes from a RuleMatcher:
+// order (score, assign, priority, sla, channel, escalate) and assemble the
+// decision with its explanation. Which rules a stage tries comes from a
+// RuleMatcher:
 // the reference interpreter tries every rule in source order, the decision
 // trees only the few a lead can reach. Everything else is shared, so the
 // two differ only in the one thing the differential tests compare.
@@ -31,8 +32,8 @@ class RuleMatcher {
 // decoder can bind values as it reads them, without building a Lead first.
 // Checks each value against the schema (type, enum values, finite numbers)
 // and, in Finish, that required attributes are there; applies defaults and
-// interns strings. Errors are InvalidLeadField naming the field. One binder
-// serves many leads in turn, keeping its memory.
+// interns strings. Errors are field errors (base/field_error.h) naming the
+// field. One binder serves many leads in turn, keeping its memory.
 class LeadBinder {
  public:
   explicit LeadBinder(const Program& program) : program_(program) {}

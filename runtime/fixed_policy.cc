@@ -2,8 +2,9 @@
 #include "runtime/fixed_policy.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/field_error.h"
+#include "base/status_macros.h"
 #include "runtime/lead_error.h"
-#include "runtime/status_macros.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -23,7 +24,7 @@ absl::Status ExpectType(const Lead& lead, absl::string_view name,
 
 absl::StatusOr<Decision> FixedPolicy::Decide(
     const Lead& lead, const DecideOptions& options) const {
-  if (lead.id.empty()) return InvalidLeadField("id", "must not be empty");
+  if (lead.id.empty()) return InvalidFieldError("id", "must not be empty");
   RETURN_IF_ERROR(ExpectType(lead, "source", ValueType::kString));
   RETURN_IF_ERROR(ExpectType(lead, "score", ValueType::kInt));
 

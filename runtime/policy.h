@@ -24,8 +24,8 @@ class Policy {
  public:
   virtual ~Policy() = default;
 
-  // The decision for `lead`, or INVALID_ARGUMENT (see lead_error.h) when the
-  // lead does not fit the policy's schema.
+  // The decision for `lead`, or INVALID_ARGUMENT (a field error,
+  // base/field_error.h) when the lead does not fit the policy's schema.
   virtual absl::StatusOr<Decision> Decide(
       const Lead& lead, const DecideOptions& options) const = 0;
 };

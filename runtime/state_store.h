@@ -1,8 +1,14 @@
 // StateStore: what rep selection remembers between leads and across
-// restarts — assignments, rep status, team rotation — behind the small
-// interface the Assigner (assigner.h) writes through. The embedded SQLite
-// store (sqlite_store.h) is the one implementation today; a networked store
-// implements the same two calls without touching the strategies.
+// restarts — assignments, rep status, team rotation, lead events, cursors —
+// behind the interface the Assigner (assigner.h) writes through. The
+// embedded SQLite store (sqlite_store.h) is the one implementation today;
+// another backend implements the five calls below, with the guarantees each
+// states, without touching the strategies:
+// - Load: the whole state, once, at start.
+// - Apply: a batch of changes, in order, all or none, durable on return;
+//   only ever from one thread at a time (the Assigner's writer).
+// - EventsAfter, ScanAssignments, PrunedThrough: reads of what is
+//   committed, from any thread, concurrently with Apply.
 //
 // The Assigner keeps the working copy in memory and is the only writer: it
 // loads a snapshot once at start, then appends changes in the order it made

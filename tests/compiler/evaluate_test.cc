@@ -1,11 +1,11 @@
 // Rules text -> check -> lower -> the reference interpreter: the language's
 // runtime meaning, one construct at a time.
 #include "absl/strings/str_cat.h"
+#include "base/field_error.h"
 #include "compiler/compiler.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/interpreter.h"
-#include "runtime/lead_error.h"
 #include "runtime/tree_policy.h"
 #include "tests/runtime/same_decision.h"
 
@@ -230,7 +230,7 @@ channel {
 TEST_F(EvaluateTest, LeadsThatDoNotFitTheSchemaAreRejectedByField) {
   Compile("schema { must: string required }\nassign { otherwise queue q }\n");
   auto field = [&](Lead lead) {
-    return runtime::LeadErrorField(Decide(std::move(lead)).status());
+    return ErrorField(Decide(std::move(lead)).status());
   };
   EXPECT_EQ(field({"L", {}}), "attributes.must");
   EXPECT_EQ(

@@ -1,7 +1,7 @@
 // libFuzzer target over the request bytes RouteBatch reads itself: every
 // input is read as a leadroute.v1.Lead by LeadReader and split as a
 // RouteBatchRequest by SplitBatchRequest, and both must agree with
-// protobuf's own parser (tests/src/lead_wire_oracle.h): the same inputs
+// protobuf's own parser (tests/src/wire/lead_wire_oracle.h): the same inputs
 // accepted, the same lead read. Any difference aborts, as does a crash or
 // a sanitizer report. One reader serves every input, as it serves every
 // lead of a batch, so state left over from one lead shows in the next.
@@ -12,8 +12,8 @@
 
 #include "absl/status/status.h"
 #include "google/protobuf/stubs/logging.h"
-#include "src/lead_wire.h"
-#include "tests/src/lead_wire_oracle.h"
+#include "src/wire/lead_reader.h"
+#include "tests/src/wire/lead_wire_oracle.h"
 
 namespace {
 

@@ -8,10 +8,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "base/field_error.h"
 #include "compiler/compiler.h"
 #include "gtest/gtest.h"
 #include "runtime/assigner.h"
-#include "runtime/lead_error.h"
 #include "runtime/sla_clock.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
@@ -55,6 +55,12 @@ escalation boss_first {
   at 75% notify manager
   at 100% reassign to manager else queue q
 }
+escalation tight {
+  at 80% notify
+  at 90% notify manager
+  at 95% notify
+  at 100% reassign to next_rep else queue q
+}
 escalation office {
   clock = business_hours
   at 50% notify
@@ -72,6 +78,7 @@ escalate {
   rule office_hours when region == "fr" then office
   rule bosses when region != "fr" and tier == "boss" then boss_first
   rule standard when region != "fr" and tier == "std" then std
+  rule tight when region != "fr" and tier == "tight" then tight
 }
 )";
 
@@ -180,9 +187,9 @@ TEST_F(ActivationTest, BadReportsAreRefusedWithTheField) {
   absl::StatusOr<Assigner::Changed> c =
       assigner_->RecordContact("L1", "phone", clock_.Now() + absl::Hours(1));
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(LeadErrorField(c.status()), "at");
+  EXPECT_EQ(ErrorField(c.status()), "at");
   c = assigner_->RecordContact("L1", "phone", clock_.Now() - absl::Hours(1));
-  EXPECT_EQ(LeadErrorField(c.status()), "at");
+  EXPECT_EQ(ErrorField(c.status()), "at");
   EXPECT_NE(c.status().message().find("before lead \"L1\" was routed"),
             std::string::npos)
       << c.status();
@@ -193,10 +200,10 @@ TEST_F(ActivationTest, BadReportsAreRefusedWithTheField) {
 
   EXPECT_EQ(assigner_->RecordContact("nope", "", std::nullopt).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(LeadErrorField(
-                assigner_->RecordOutcome("L1", Outcome::kNone, std::nullopt)
-                    .status()),
-            "outcome");
+  EXPECT_EQ(
+      ErrorField(assigner_->RecordOutcome("L1", Outcome::kNone, std::nullopt)
+                     .status()),
+      "outcome");
 
   Route("L2", "rr", "none");
   ASSERT_TRUE(assigner_->Release("L2", "spam").ok());
@@ -289,6 +296,33 @@ TEST_F(ActivationTest, StepsRunOnTimeAndReassignToTheNextRep) {
   EXPECT_FALSE(Get("L1").next_due.has_value());
   clock_.Advance(absl::Hours(5));
   EXPECT_EQ(Sweep(), 0);
+}
+
+TEST_F(ActivationTest, StepsCloseTogetherEachFireAtTheirOwnTime) {
+  // 1h SLA; steps at 48, 54, 57 and 60 minutes. A sweep at one step's time
+  // runs that step only, never the next one early.
+  const absl::Time t0 = clock_.Now();
+  EXPECT_EQ(Route("L1", "rr", "tight").owner, "a");
+  const std::pair<int, Strings> steps[] = {
+      {48, {"assigned", "sla_warning"}},
+      {54, {"assigned", "sla_warning", "sla_warning"}},
+      {57, {"assigned", "sla_warning", "sla_warning", "sla_warning"}},
+      {60,
+       {"assigned", "sla_warning", "sla_warning", "sla_warning", "sla_missed",
+        "escalated"}},
+  };
+  for (const auto& [minute, kinds] : steps) {
+    clock_.Set(t0 + absl::Minutes(minute) - absl::Seconds(1));
+    EXPECT_EQ(Sweep(), 0) << minute;
+    EXPECT_EQ(Get("L1").owner, "a") << minute;
+    EXPECT_EQ(Get("L1").next_due, t0 + absl::Minutes(minute)) << minute;
+    clock_.Set(t0 + absl::Minutes(minute));
+    EXPECT_EQ(Sweep(), 1) << minute;
+    EXPECT_EQ(Kinds("L1"), kinds) << minute;
+  }
+  EXPECT_EQ(Events("L1", "sla_warning")[1].to, "boss");
+  EXPECT_EQ(Get("L1").owner, "b");
+  EXPECT_EQ(Get("L1").sla_status, SlaStatus::kMissed);
 }
 
 TEST_F(ActivationTest, ContactBeforeTheDeadlineStopsTheEscalation) {

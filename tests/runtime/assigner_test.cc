@@ -56,6 +56,8 @@ rep nyc {
   hours = mon-fri 09:00-17:00
   daily_cap = 2
 }
+rep weekly { timezone = "America/New_York" weekly_cap = 3 }
+rep midweek { timezone = "UTC" hours = tue-thu 09:00-17:00 }
 rep jr_fr { seniority = junior languages = ["fr"] }
 rep sr_fr { seniority = senior languages = ["FR", "en"] skills = ["payments"] }
 rep lead_de { seniority = lead languages = ["de"] }
@@ -80,6 +82,8 @@ assign {
   rule emea when region == "emea" then team emea else team us else queue overflow
   rule paris_only when region == "paris" then team emea
   rule direct when region == "direct" then rep nyc else queue overflow
+  rule weekly when region == "weekly" then rep weekly else queue overflow
+  rule midweek when region == "midweek" then rep midweek else queue overflow
   rule senior_lang when region == "senior_lang"
     then team mixed where seniority >= senior and languages contains language
     else queue overflow
@@ -372,6 +376,60 @@ TEST_F(AssignerTest, DailyCapCountsTheRepsLocalDay) {
   Reopen();
   EXPECT_EQ(Owner("L5", "direct"), "nyc");
   EXPECT_EQ(Owner("L6", "direct"), "overflow");
+}
+
+TEST_F(AssignerTest, WeeklyCapCountsTheRepsLocalWeekFromMonday) {
+  // Sunday 2026-11-22, 23:30 in New York (UTC-5): already Monday in UTC,
+  // still the week of the 16th where the rep is.
+  clock_.Set(At("2026-11-23T04:30:00Z"));
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(Owner(absl::StrCat("L", i), "weekly"), "weekly") << i;
+  }
+  Decision full = Route("L4", "weekly");
+  EXPECT_EQ(full.owner, "overflow");
+  EXPECT_EQ(full.skipped, (std::vector<std::string>{
+                              "rep weekly: weekly cap reached (3 of 3 this "
+                              "week)"}));
+  // Monday 00:30 local: a new week.
+  clock_.Set(At("2026-11-23T05:30:00Z"));
+  EXPECT_EQ(Owner("L5", "weekly"), "weekly");
+  // Tuesday: Monday's lead still counts.
+  clock_.Set(At("2026-11-24T15:00:00Z"));
+  EXPECT_EQ(Owner("L6", "weekly"), "weekly");
+  EXPECT_EQ(Owner("L7", "weekly"), "weekly");
+  EXPECT_EQ(Owner("L8", "weekly"), "overflow");
+  // The last minute of Sunday is the same week; Monday 00:00 is the next.
+  clock_.Set(At("2026-11-30T04:59:00Z"));
+  EXPECT_EQ(Owner("L9", "weekly"), "overflow");
+  clock_.Set(At("2026-11-30T05:00:00Z"));
+  EXPECT_EQ(Owner("L10", "weekly"), "weekly");
+  // A restart rebuilds the week's count from the store.
+  Reopen();
+  EXPECT_EQ(Owner("L11", "weekly"), "weekly");
+  EXPECT_EQ(Owner("L12", "weekly"), "weekly");
+  EXPECT_EQ(Owner("L13", "weekly"), "overflow");
+}
+
+TEST_F(AssignerTest, WorkingDayRangesIncludeBothEnds) {
+  // hours = tue-thu 09:00-17:00 in UTC; 2026-11-23 is a Monday.
+  const std::pair<const char*, const char*> cases[] = {
+      {"2026-11-23T10:00:00Z", "overflow"},  // Monday: before the range
+      {"2026-11-24T09:00:00Z", "midweek"},   // Tuesday, the first day
+      {"2026-11-25T12:00:00Z", "midweek"},   // Wednesday
+      {"2026-11-26T16:59:00Z", "midweek"},   // Thursday, the last day
+      {"2026-11-26T17:00:00Z", "overflow"},  // Thursday after hours
+      {"2026-11-27T10:00:00Z", "overflow"},  // Friday: after the range
+      {"2026-11-29T10:00:00Z", "overflow"},  // Sunday
+  };
+  int n = 0;
+  for (const auto& [at, owner] : cases) {
+    clock_.Set(At(at));
+    EXPECT_EQ(Owner(absl::StrCat("L", ++n), "midweek"), owner) << at;
+  }
+  clock_.Set(At("2026-11-27T10:00:00Z"));
+  EXPECT_EQ(Route("L99", "midweek").skipped,
+            (std::vector<std::string>{
+                "rep midweek: outside working hours (Fri 10:00 UTC)"}));
 }
 
 TEST_F(AssignerTest, AwayUntilAndBack) {

@@ -1,9 +1,9 @@
 // The built-in policy: its decisions and its schema errors.
 #include "runtime/fixed_policy.h"
 
+#include "base/field_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/lead_error.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -49,14 +49,14 @@ TEST(FixedPolicyTest, OtherLeadsAreNormalByEmailWithinADay) {
 TEST(FixedPolicyTest, EmptyIdIsRejectedNamingTheField) {
   absl::StatusOr<Decision> d = DecideFor({"", {}});
   EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(LeadErrorField(d.status()), "id");
+  EXPECT_EQ(ErrorField(d.status()), "id");
 }
 
 TEST(FixedPolicyTest, WrongTypeIsRejectedNamingTheAttribute) {
   absl::StatusOr<Decision> d =
       DecideFor({"L-3", {{"score", std::string("high")}}});
   EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(LeadErrorField(d.status()), "attributes.score");
+  EXPECT_EQ(ErrorField(d.status()), "attributes.score");
   EXPECT_THAT(std::string(d.status().message()),
               testing::HasSubstr("expected int, got string"));
 }

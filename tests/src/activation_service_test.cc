@@ -18,8 +18,8 @@
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "nlohmann/json.hpp"
-#include "src/server.h"
-#include "src/webhook.h"
+#include "src/server/server.h"
+#include "src/server/webhook.h"
 #include "tests/src/grpc_test_util.h"
 #include "tests/test_dir.h"
 

@@ -5,25 +5,26 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/sqlite_store.h"
-#include "src/server.h"
+#include "src/server/server.h"
+#include "tests/child_process.h"
 #include "tests/src/grpc_test_util.h"
 #include "tests/test_dir.h"
-
-extern char** environ;
 
 namespace leadroute {
 namespace {
@@ -69,6 +70,75 @@ v1::Lead Lead(const std::string& id, const std::string& region,
   return lead;
 }
 
+// The real store, with commits a test can hold: Apply waits while held,
+// and once let go either commits or fails without writing.
+class HeldStore : public runtime::StateStore {
+ public:
+  class Control {
+   public:
+    void Hold() {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = true;
+    }
+    // Lets held commits go on; with an error, they fail with it instead.
+    void Release(absl::Status fail = absl::OkStatus()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+      fail_ = std::move(fail);
+      cv_.notify_all();
+    }
+    // Waits until a commit is held; false after 10 s.
+    bool WaitHeld() {
+      std::unique_lock<std::mutex> lock(mu_);
+      return cv_.wait_for(lock, std::chrono::seconds(10),
+                          [&] { return waiting_ > 0; });
+    }
+
+   private:
+    friend class HeldStore;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool held_ = false;
+    int waiting_ = 0;
+    absl::Status fail_;
+  };
+
+  HeldStore(std::unique_ptr<runtime::StateStore> real,
+            std::shared_ptr<Control> control)
+      : real_(std::move(real)), control_(std::move(control)) {}
+
+  absl::StatusOr<runtime::StateSnapshot> Load() override {
+    return real_->Load();
+  }
+  absl::Status Apply(absl::Span<const runtime::StateChange> changes) override {
+    {
+      std::unique_lock<std::mutex> lock(control_->mu_);
+      ++control_->waiting_;
+      control_->cv_.notify_all();
+      control_->cv_.wait(lock, [&] { return !control_->held_; });
+      --control_->waiting_;
+      if (!control_->fail_.ok()) return control_->fail_;
+    }
+    return real_->Apply(changes);
+  }
+  absl::StatusOr<std::vector<runtime::LeadEvent>> EventsAfter(
+      uint64_t after, int limit) override {
+    return real_->EventsAfter(after, limit);
+  }
+  absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const runtime::Assignment&)>& visit) override {
+    return real_->ScanAssignments(from, to, visit);
+  }
+  absl::StatusOr<uint64_t> PrunedThrough() override {
+    return real_->PrunedThrough();
+  }
+
+ private:
+  const std::unique_ptr<runtime::StateStore> real_;
+  const std::shared_ptr<Control> control_;
+};
+
 class AssignmentsTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -90,6 +160,11 @@ class AssignmentsTest : public testing::Test {
     options.listen = "127.0.0.1:0";
     if (with_state) options.data_dir = (dir_ / "data").string();
     options.clock = &clock_;
+    if (held_ != nullptr) {
+      options.wrap_store = [held = held_](auto real) {
+        return std::make_unique<HeldStore>(std::move(real), held);
+      };
+    }
     absl::StatusOr<std::unique_ptr<RouterServer>> server =
         RouterServer::Start(options, registry);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -116,6 +191,8 @@ class AssignmentsTest : public testing::Test {
   }
 
   std::filesystem::path dir_;
+  // Set before Start: commits go through a HeldStore it controls.
+  std::shared_ptr<HeldStore::Control> held_;
   runtime::FakeClock clock_{At("2026-11-23T10:00:00Z")};  // Mon 11:00 Paris
   std::unique_ptr<RouterServer> server_;
   std::unique_ptr<v1::LeadRouter::Stub> router_;
@@ -297,6 +374,74 @@ TEST_F(AssignmentsTest, ConcurrentBatchesGiveEachRepExactlyK) {
                        {"r1", 600}, {"r2", 600}, {"r3", 600}}));
 }
 
+TEST_F(AssignmentsTest, CallsAreAnsweredOnlyOnceTheirChangeIsDurable) {
+  held_ = std::make_shared<HeldStore::Control>();
+  Restart();
+  std::future<grpc::Status> call;
+  // Whatever fails below, let held commits go before `call` waits for its
+  // answer.
+  absl::Cleanup let_go = [&] { held_->Release(); };
+  // Holds commits and starts `rpc` on another thread; true when its commit
+  // is under way and it has still not been answered. Without the wait for
+  // the commit, the answer would come within microseconds of the change;
+  // 300 ms is ample to see it.
+  auto started_and_waiting = [&](std::function<grpc::Status()> rpc) {
+    held_->Hold();
+    call = std::async(std::launch::async, std::move(rpc));
+    return held_->WaitHeld() && call.wait_for(std::chrono::milliseconds(300)) ==
+                                    std::future_status::timeout;
+  };
+
+  v1::RouteResponse route;
+  auto route_lead = [&](const std::string& id) {
+    return [&, id] {
+      grpc::ClientContext context;
+      v1::RouteRequest request;
+      *request.mutable_lead() = Lead(id, "pool");
+      return router_->Route(&context, request, &route);
+    };
+  };
+  EXPECT_TRUE(started_and_waiting(route_lead("L1")))
+      << "Route answered before its commit";
+  held_->Release();
+  ASSERT_TRUE(call.get().ok());
+  EXPECT_EQ(route.decision().owner(), "r1");
+
+  v1::RouteBatchResponse batch;
+  EXPECT_TRUE(started_and_waiting([&] {
+    grpc::ClientContext context;
+    v1::RouteBatchRequest request;
+    *request.add_leads() = Lead("L2", "pool");
+    *request.add_leads() = Lead("L3", "pool");
+    return router_->RouteBatch(&context, request, &batch);
+  })) << "RouteBatch answered before its commit";
+  held_->Release();
+  ASSERT_TRUE(call.get().ok());
+  ASSERT_EQ(batch.results_size(), 2);
+  EXPECT_EQ(batch.results(1).decision().owner(), "r3");
+
+  EXPECT_TRUE(started_and_waiting([&] {
+    grpc::ClientContext context;
+    v1::ReleaseLeadRequest request;
+    request.set_lead_id("L1");
+    v1::ReleaseLeadResponse response;
+    return assignments_->ReleaseLead(&context, request, &response);
+  })) << "ReleaseLead answered before its commit";
+  held_->Release();
+  ASSERT_TRUE(call.get().ok());
+
+  // A commit that fails turns the answer into UNAVAILABLE, with no
+  // decision in it.
+  route.Clear();
+  EXPECT_TRUE(started_and_waiting(route_lead("L4")));
+  held_->Release(absl::InternalError("disk I/O error"));
+  grpc::Status failed = call.get();
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(failed.error_message().find("disk I/O error"), std::string::npos)
+      << failed.error_message();
+  EXPECT_FALSE(route.has_decision());
+}
+
 // ---- SIGKILL in the middle of a load --------------------------------------
 
 int FreePort() {
@@ -309,17 +454,6 @@ int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
   close(fd);
   return ntohs(sa.sin_port);
-}
-
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ),
-            0);
-  return pid;
 }
 
 // Waits until the server at `address` answers.
@@ -343,7 +477,8 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
       LEADROUTE_BINARY, "serve", "--rules",    (dir / "rules.route").string(),
       "--listen",       address, "--data-dir", (dir / "data").string(),
       "--watch",        "0",     "--grace",    "2"};
-  pid_t child = Spawn(serve);
+  testing_util::ChildProcess child(serve);
+  ASSERT_TRUE(child.running());
   auto channel =
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   auto router = v1::LeadRouter::NewStub(channel);
@@ -355,6 +490,7 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
   std::mutex mu;
   std::map<std::string, std::string> acked;  // lead id -> owner
   std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};  // clients whose call failed, and so ended
   std::vector<std::thread> clients;
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
@@ -365,22 +501,34 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
         v1::RouteRequest request;
         *request.mutable_lead() = Lead(absl::StrCat("K", t, "-", i), "pool");
         v1::RouteResponse response;
-        if (!router->Route(&context, request, &response).ok()) return;
+        if (!router->Route(&context, request, &response).ok()) {
+          ++failed;
+          return;
+        }
         std::lock_guard<std::mutex> lock(mu);
         acked[response.decision().lead_id()] = response.decision().owner();
         if (acked.size() >= 400) stop = true;
       }
     });
   }
-  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_EQ(kill(child, SIGKILL), 0);
-  int status = 0;
-  waitpid(child, &status, 0);
+  // If anything below fails, the clients stop before the test returns.
+  absl::Cleanup join = [&] {
+    stop = true;
+    for (std::thread& t : clients) {
+      if (t.joinable()) t.join();
+    }
+  };
+  // Until 400 are acknowledged, or every client has given up.
+  while (!stop && failed < 4) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  int status = child.KillAndWait(SIGKILL);
   ASSERT_TRUE(WIFSIGNALED(status));
   for (std::thread& t : clients) t.join();
   ASSERT_GE(acked.size(), 400u);
 
-  child = Spawn(serve);
+  child = testing_util::ChildProcess(serve);
+  ASSERT_TRUE(child.running());
   ASSERT_TRUE(WaitReady(assignments.get()));
   // Every acknowledged lead kept its owner; a retry replays it.
   int replayed = 0;
@@ -424,8 +572,7 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
   }
   std::vector<int64_t> after = open_counts();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(after[i], before[i] + 2) << i;
-  kill(child, SIGTERM);
-  waitpid(child, &status, 0);
+  status = child.KillAndWait(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   std::filesystem::remove_all(dir);
 }

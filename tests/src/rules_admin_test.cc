@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
-#include "src/server.h"
+#include "src/server/server.h"
 #include "tests/src/grpc_test_util.h"
 
 namespace leadroute {

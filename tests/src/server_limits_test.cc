@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/fixed_policy.h"
-#include "src/server.h"
+#include "src/server/server.h"
 #include "tests/src/grpc_test_util.h"
 
 namespace leadroute {

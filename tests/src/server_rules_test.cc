@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/tree_policy.h"
-#include "src/server.h"
+#include "src/server/server.h"
 #include "tests/src/grpc_test_util.h"
 
 namespace leadroute {

@@ -1,7 +1,7 @@
 // The real server on an ephemeral loopback port, called through a real gRPC
 // channel: Route, RouteBatch (with malformed leads), health. Reflection is
 // checked from Python in tests/contract, as a generic tool sees it.
-#include "src/server.h"
+#include "src/server/server.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>

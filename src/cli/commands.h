@@ -1,0 +1,118 @@
+// The `leadroute` subcommands, one function each; main.cc only parses flags.
+// Every function returns the process exit code, one of the kExit* below.
+#ifndef LEADROUTE_SRC_CLI_COMMANDS_H_
+#define LEADROUTE_SRC_CLI_COMMANDS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runtime/policy.h"
+#include "runtime/sqlite_store.h"
+
+namespace leadroute {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRulesOrInput = 1;  // the rules or the input are wrong
+inline constexpr int kExitUsageOrIo = 2;     // bad flags, unreadable file, I/O
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:50051";
+  std::string rules;
+  double grace_seconds = 10;
+  std::string admin_listen;       // HTTP /metrics /healthz /status
+  double watch_seconds = 1;       // poll the rule files; 0: never
+  int keep = 10;                  // rulesets retained for Rollback
+  int max_batch = 10000;          // leads per RouteBatch
+  int max_lead_bytes = 64 << 10;  // per lead
+  int max_message_bytes = 16 << 20;
+  std::string decision_log;       // file, or "-" for stdout
+  std::vector<std::string> mask;  // attributes the decision log masks
+  std::string data_dir;           // state; empty: none
+  std::string repeat_window = "168h";
+  std::string event_retention = "90d";  // 0: keep every event
+  std::string webhook_url;              // empty: no webhook
+  std::string webhook_secret_file;
+};
+int ServeCommand(const ServeFlags& flags);
+// A non-negative duration: "90d" (days), or Go-style "36h", "90m", "0".
+std::optional<absl::Duration> ParseSpan(const std::string& text);
+
+struct CheckFlags {
+  std::vector<std::string> paths;  // files or folders
+  std::string format = "text";     // text | json | github
+  bool strict = false;             // warnings fail too
+  bool stats = false;              // decision tree sizes per stage
+  bool dump_trees = false;         // the decision trees themselves
+};
+// Lints rule files: diagnostics on stdout, exit 1 on errors.
+int CheckCommand(const CheckFlags& flags);
+
+struct FmtFlags {
+  std::vector<std::string> paths;  // files or folders
+  bool check = false;              // list unformatted files, exit 1 if any
+  bool write = false;              // rewrite files in place
+};
+// Formats rule files; by default prints them to stdout.
+int FmtCommand(const FmtFlags& flags);
+
+struct EvalFlags {
+  std::string rules;
+  std::string lead_path;  // a Lead as proto JSON
+  std::string at;         // RFC 3339; default now
+  bool explain = false;
+  std::vector<std::string> why_not;  // rules to explain as alternatives
+};
+// Decides one lead with the rules and prints the decision as JSON.
+int EvalCommand(const EvalFlags& flags);
+
+struct TestFlags {
+  std::vector<std::string> rules;
+};
+// Runs the rules' test blocks; exit 1 when any fails.
+int TestCommand(const TestFlags& flags);
+
+struct RouteFlags {
+  std::string server = "127.0.0.1:50051";
+  std::string
+      lead_path;  // a Lead, or an array of Leads, as proto JSON; "-" is stdin
+  bool explain = false;
+  std::vector<std::string> why_not;
+  double timeout_seconds = 10;
+};
+// A thin client: sends the lead(s) to a running server and prints the
+// answer as JSON on stdout.
+int RouteCommand(const RouteFlags& flags);
+
+struct StateFlags {
+  std::string what;      // assignments | owners | history
+  std::string data_dir;  // the server's --data-dir
+  std::string owner;     // assignments: only this owner's
+  std::string lead_id;   // history: this lead's
+  bool all = false;      // assignments: released and closed ones too
+  int limit = 50;
+  bool json = false;
+};
+// Reads a server's state store (read-only; the server may be running).
+int StateCommand(const StateFlags& flags);
+// The state store of a server's --data-dir, opened read-only.
+absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> OpenDataDir(
+    const std::string& data_dir);
+
+struct ReportFlags {
+  std::string data_dir;
+  std::string from;              // RFC 3339; default: --last before --to
+  std::string to;                // RFC 3339; default: now
+  std::string last = "7d";       // the window's length when --from is unset
+  std::string by = "total";      // total | ruleset | rule | team | rep | source
+  std::string format = "table";  // table | csv | json
+};
+// Routing KPIs from a server's state store over a window.
+int ReportCommand(const ReportFlags& flags);
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_CLI_COMMANDS_H_

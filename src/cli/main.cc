@@ -1,0 +1,229 @@
+// The `leadroute` binary: subcommands in the style of git or opa. This file
+// only declares flags and dispatches; each command lives in its own file.
+#include "CLI/CLI.hpp"
+#include "src/cli/commands.h"
+
+namespace leadroute {
+namespace {
+
+int Main(int argc, char** argv) {
+  CLI::App app{"leadroute: route inbound sales leads by rules"};
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 1 the rules or input are wrong, 2 usage or I/O "
+      "error.");
+
+  ServeFlags serve;
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Serve the LeadRouter gRPC API");
+  serve_cmd
+      ->add_option("--listen", serve.listen,
+                   "host:port to listen on (port 0 picks a free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--rules", serve.rules,
+                        "Ruleset file or folder to route with");
+  serve_cmd
+      ->add_option("--grace", serve.grace_seconds,
+                   "Seconds in-flight calls may finish after SIGTERM/SIGINT")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd->add_option(
+      "--admin-listen", serve.admin_listen,
+      "host:port for HTTP /metrics (Prometheus), /healthz and /status");
+  serve_cmd
+      ->add_option("--watch", serve.watch_seconds,
+                   "Seconds between checks of the --rules files for changes "
+                   "(0: reload on SIGHUP and PublishRules only)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--keep", serve.keep,
+                   "Rulesets retained for the Rollback RPC")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-batch", serve.max_batch,
+                   "Most leads in one RouteBatch (more: INVALID_ARGUMENT)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-lead-bytes", serve.max_lead_bytes,
+                   "Most bytes of id, names and values in one lead (more: "
+                   "INVALID_ARGUMENT naming the largest field)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-message-bytes", serve.max_message_bytes,
+                   "Largest request message (more: RESOURCE_EXHAUSTED)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd->add_option(
+      "--decision-log", serve.decision_log,
+      "Append one JSON line per routed lead to this file (- for stdout)");
+  serve_cmd
+      ->add_option("--mask", serve.mask,
+                   "Attributes the decision log writes as \"***\" "
+                   "(comma-separated or repeated), e.g. email,phone")
+      ->delimiter(',');
+  serve_cmd->add_option(
+      "--data-dir", serve.data_dir,
+      "Keep assignments, rep status and rotation here (SQLite, created when "
+      "missing) and pick a rep of each team; without it no state is kept");
+  serve_cmd
+      ->add_option("--repeat-window", serve.repeat_window,
+                   "A lead from the same email within this long goes to the "
+                   "same rep (e.g. 168h, 30m; 0 turns it off)")
+      ->capture_default_str();
+
+  serve_cmd
+      ->add_option("--event-retention", serve.event_retention,
+                   "Delete lead events (WatchAssignments replay, state "
+                   "history) older than this (e.g. 90d, 720h; 0 keeps all)")
+      ->capture_default_str();
+
+  serve_cmd->add_option(
+      "--webhook-url", serve.webhook_url,
+      "POST every lead event (JSON, signed) here too; needs --data-dir");
+  serve_cmd
+      ->add_option("--webhook-secret-file", serve.webhook_secret_file,
+                   "File holding the webhook's HMAC-SHA256 key (trailing "
+                   "newline ignored)")
+      ->check(CLI::ExistingFile);
+
+  StateFlags state;
+  CLI::App* state_cmd = app.add_subcommand(
+      "state", "Inspect a server's state store (--data-dir), read-only");
+  state_cmd->require_subcommand(1);
+  for (const char* what : {"assignments", "owners", "history"}) {
+    const char* help = std::string(what) == "assignments"
+                           ? "Open and unassigned leads, newest first"
+                       : std::string(what) == "owners"
+                           ? "Leads per owner: open, all, the latest"
+                           : "One lead's history";
+    CLI::App* sub = state_cmd->add_subcommand(what, help);
+    sub->add_option("--data-dir", state.data_dir, "The server's --data-dir")
+        ->required();
+    sub->add_flag("--json", state.json, "One JSON object per line");
+    sub->final_callback([&state, what] { state.what = what; });
+    if (std::string(what) == "assignments") {
+      sub->add_option("--owner", state.owner, "Only this rep's or queue's");
+      sub->add_flag("--all", state.all, "Released and closed leads too");
+      sub->add_option("--limit", state.limit, "At most this many")
+          ->capture_default_str();
+    }
+    if (std::string(what) == "history") {
+      sub->add_option("lead_id", state.lead_id, "The lead's id")->required();
+    }
+  }
+
+  ReportFlags report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report",
+      "Routing KPIs from a server's state store (--data-dir), read-only");
+  report_cmd
+      ->add_option("--data-dir", report.data_dir, "The server's --data-dir")
+      ->required();
+  report_cmd->add_option("--from", report.from,
+                         "Leads routed at or after this RFC 3339 time");
+  report_cmd->add_option("--to", report.to,
+                         "... and before this one (default: now)");
+  report_cmd
+      ->add_option("--last", report.last,
+                   "The window's length when --from is unset (7d, 24h, 90m)")
+      ->capture_default_str();
+  report_cmd->add_option("--by", report.by, "Group rows by this")
+      ->check(
+          CLI::IsMember({"total", "ruleset", "rule", "team", "rep", "source"}))
+      ->capture_default_str();
+  report_cmd->add_option("--format", report.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+
+  CheckFlags check;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Check rule files for errors (exit 1 when there are any)");
+  check_cmd->add_option("paths", check.paths, ".route files or folders")
+      ->required();
+  check_cmd
+      ->add_option("--format", check.format,
+                   "text, json, or github (GitHub Actions annotations)")
+      ->check(CLI::IsMember({"text", "json", "github"}))
+      ->capture_default_str();
+  check_cmd->add_flag("--strict", check.strict, "Fail on warnings too");
+  check_cmd->add_flag("--stats", check.stats,
+                      "Print each stage's decision tree size and worst-case "
+                      "tests per lead");
+  check_cmd->add_flag("--dump-trees", check.dump_trees,
+                      "Print the compiled decision trees");
+
+  FmtFlags fmt;
+  CLI::App* fmt_cmd = app.add_subcommand(
+      "fmt", "Print rule files in the canonical layout (or --check, -w)");
+  fmt_cmd->add_option("paths", fmt.paths, ".route files or folders")
+      ->required();
+  CLI::Option* fmt_check = fmt_cmd->add_flag(
+      "--check", fmt.check, "List files that are not formatted; exit 1 if any");
+  fmt_cmd->add_flag("-w,--write", fmt.write, "Rewrite files in place")
+      ->excludes(fmt_check);
+
+  EvalFlags eval;
+  CLI::App* eval_cmd =
+      app.add_subcommand("eval", "Decide one lead (JSON) with the rules");
+  eval_cmd->add_option("rules", eval.rules, "Root .route file")->required();
+  eval_cmd->add_option("lead", eval.lead_path, "Lead JSON file")->required();
+  eval_cmd->add_option("--at", eval.at, "Arrival time, RFC 3339 (default now)");
+  eval_cmd->add_flag(
+      "--explain", eval.explain,
+      "Add why: the rule and conditions that decided each output");
+  eval_cmd->add_option(
+      "--why-not", eval.why_not,
+      "Explain why RULE (or stage/RULE) did not decide; implies "
+      "--explain");
+
+  TestFlags test;
+  CLI::App* test_cmd = app.add_subcommand(
+      "test", "Run the rules' test blocks (exit 1 on failure)");
+  test_cmd->add_option("rules", test.rules, "Root .route files")->required();
+
+  RouteFlags route;
+  CLI::App* route_cmd = app.add_subcommand(
+      "route",
+      "Send a lead (JSON object) or leads (JSON array) to a running server");
+  route_cmd
+      ->add_option("lead", route.lead_path, "Lead JSON file, or - for stdin")
+      ->required();
+  route_cmd->add_option("--server", route.server, "host:port of the server")
+      ->capture_default_str();
+  route_cmd->add_flag("--explain", route.explain, "Ask for the explanation");
+  route_cmd->add_option("--why-not", route.why_not,
+                        "Explain why RULE did not decide; implies --explain");
+  route_cmd
+      ->add_option("--timeout", route.timeout_seconds, "Deadline in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsageOrIo;
+  }
+  if (serve_cmd->parsed()) return ServeCommand(serve);
+  if (state_cmd->parsed()) return StateCommand(state);
+  if (report_cmd->parsed()) return ReportCommand(report);
+  if (route_cmd->parsed()) return RouteCommand(route);
+  if (check_cmd->parsed()) return CheckCommand(check);
+  if (fmt_cmd->parsed()) return FmtCommand(fmt);
+  if (eval_cmd->parsed()) return EvalCommand(eval);
+  if (test_cmd->parsed()) return TestCommand(test);
+  return kExitUsageOrIo;
+}
+
+}  // namespace
+}  // namespace leadroute
+
+int main(int argc, char** argv) { return leadroute::Main(argc, argv); }

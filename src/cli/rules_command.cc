@@ -1,0 +1,186 @@
+// `leadroute eval` and `leadroute test`: run compiled rules locally, without
+// a server. Both check the rules first and stop on errors.
+#include <google/protobuf/util/json_util.h>
+
+#include <iostream>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "compiler/compiler.h"
+#include "compiler/load_files.h"
+#include "compiler/lower_program.h"
+#include "runtime/tree_policy.h"
+#include "src/cli/commands.h"
+#include "src/wire/convert.h"
+
+namespace leadroute {
+namespace {
+
+// The checked and lowered rules, or an exit code after printing why not.
+struct Compiled {
+  std::unique_ptr<compiler::CheckResult> checked;
+  int exit_code = kExitOk;
+  const std::shared_ptr<const runtime::Program>& program() const {
+    return checked->program;
+  }
+};
+
+Compiled CompileRules(const std::string& path) {
+  Compiled out;
+  absl::StatusOr<compiler::CheckResult> r = compiler::Check(path);
+  if (!r.ok()) {
+    std::cerr << "leadroute: " << r.status().message() << "\n";
+    out.exit_code = kExitUsageOrIo;
+    return out;
+  }
+  out.checked = std::make_unique<compiler::CheckResult>(*std::move(r));
+  for (const compiler::Diagnostic& d : out.checked->diagnostics.all()) {
+    std::cerr << compiler::RenderText(out.checked->module->sources, d);
+  }
+  if (!out.checked->ok()) out.exit_code = kExitRulesOrInput;
+  return out;
+}
+
+std::string OwnerText(const runtime::Decision& d) {
+  if (d.owner_kind == runtime::OwnerKind::kNone) return "none";
+  const char* kind = d.owner_kind == runtime::OwnerKind::kRep    ? "rep"
+                     : d.owner_kind == runtime::OwnerKind::kTeam ? "team"
+                                                                 : "queue";
+  return absl::StrCat(kind, " ", d.owner);
+}
+
+std::string Collapse(absl::string_view s) {
+  return absl::StrJoin(absl::StrSplit(s, ' ', absl::SkipEmpty()), " ");
+}
+
+}  // namespace
+
+int EvalCommand(const EvalFlags& flags) {
+  Compiled c = CompileRules(flags.rules);
+  if (c.exit_code != kExitOk) return c.exit_code;
+  std::string json;
+  if (absl::Status s = compiler::ReadFile(flags.lead_path, &json); !s.ok()) {
+    std::cerr << "leadroute eval: " << s.message() << "\n";
+    return kExitUsageOrIo;
+  }
+  v1::Lead proto;
+  if (auto s = google::protobuf::util::JsonStringToMessage(json, &proto);
+      !s.ok()) {
+    std::cerr << "leadroute eval: " << flags.lead_path << ": " << s.message()
+              << "\n";
+    return kExitRulesOrInput;
+  }
+  absl::StatusOr<runtime::Lead> lead = LeadFromProto(proto);
+  runtime::DecideOptions options;
+  options.received_at = absl::Now();
+  options.explain = flags.explain || !flags.why_not.empty();
+  options.why_not = flags.why_not;
+  if (!flags.at.empty()) {
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, flags.at, &options.received_at,
+                         &err)) {
+      std::cerr << "leadroute eval: --at: " << err << "\n";
+      return kExitUsageOrIo;
+    }
+  }
+  absl::StatusOr<runtime::Decision> d =
+      lead.ok() ? runtime::TreePolicy(c.program()).Decide(*lead, options)
+                : absl::StatusOr<runtime::Decision>(lead.status());
+  if (!d.ok()) {
+    std::cerr << "leadroute eval: " << d.status().message() << "\n";
+    return kExitRulesOrInput;
+  }
+  v1::Decision out;
+  DecisionToProto(*d, &out);
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  std::string text;
+  (void)google::protobuf::util::MessageToJsonString(out, &text, print);
+  std::cout << text;
+  return kExitOk;
+}
+
+int TestCommand(const TestFlags& flags) {
+  int passed = 0, failed = 0;
+  for (const std::string& path : flags.rules) {
+    Compiled c = CompileRules(path);
+    if (c.exit_code != kExitOk) return c.exit_code;
+    runtime::TreePolicy policy(c.program());
+    std::set<std::pair<std::string, std::string>> reached;
+    for (const compiler::TestCase& t :
+         compiler::LowerTests(*c.checked->module)) {
+      runtime::DecideOptions options;
+      // Without `at`, tests run at a fixed instant so results never depend
+      // on the clock.
+      options.received_at = t.at.value_or(absl::FromUnixSeconds(1767225600));
+      absl::StatusOr<runtime::Decision> d = policy.Decide(t.lead, options);
+      std::vector<std::string> problems;
+      if (!d.ok()) {
+        problems.push_back(
+            absl::StrCat("the lead is rejected: ", d.status().message()));
+      } else {
+        for (const runtime::RuleRef& r : d->decided_by)
+          reached.insert({r.stage, r.rule});
+        for (const compiler::TestCase::Expect& x : t.expect) {
+          std::string got;
+          bool ok = false;
+          if (x.output == "owner") {
+            got = OwnerText(*d);
+            ok = got == Collapse(x.want);
+          } else if (x.output == "priority") {
+            got = d->priority ? d->priority->label : "none";
+            ok = got == x.want;
+          } else if (x.output == "sla") {
+            got = d->sla ? absl::FormatDuration(*d->sla) : "none";
+            ok = d->sla == x.sla;
+          } else if (x.output == "channel") {
+            got = d->channel;
+            ok = got == x.want;
+          } else if (x.output == "escalation") {
+            got = d->escalation.empty() ? "none" : d->escalation;
+            ok = got == x.want;
+          } else if (x.output == "score") {
+            got = absl::StrCat(d->score);
+            ok = got == x.want;
+          }
+          if (!ok) {
+            problems.push_back(absl::StrCat(x.location, ": ", x.output,
+                                            ": want ", Collapse(x.want),
+                                            ", got ", got));
+          }
+        }
+      }
+      if (problems.empty()) {
+        ++passed;
+        std::cout << "PASS  " << t.name << "\n";
+      } else {
+        ++failed;
+        std::cout << "FAIL  " << t.name << " (" << t.location << ")\n";
+        for (const std::string& p : problems)
+          std::cout << "      " << p << "\n";
+      }
+    }
+    std::vector<std::string> unreached;
+    for (int s = 0; s < runtime::kStageCount; ++s) {
+      for (const runtime::Rule& r : c.program()->stages[s]) {
+        const std::string stage =
+            runtime::StageIdName(static_cast<runtime::StageId>(s));
+        if (!reached.contains({stage, r.name})) {
+          unreached.push_back(
+              absl::StrCat(stage, "/", r.name, " (", r.location, ")"));
+        }
+      }
+    }
+    if (!unreached.empty()) {
+      std::cout << "rules no test reaches in " << path << ":\n";
+      for (const std::string& u : unreached) std::cout << "  " << u << "\n";
+    }
+  }
+  std::cout << "tests: " << passed << " passed, " << failed << " failed\n";
+  return failed > 0 ? kExitRulesOrInput : kExitOk;
+}
+
+}  // namespace leadroute

@@ -1,0 +1,101 @@
+// `leadroute serve`: compile the rules, start the gRPC server, run until
+// SIGTERM/SIGINT.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "base/log.h"
+#include "runtime/fixed_policy.h"
+#include "src/cli/commands.h"
+#include "src/server/rules_watcher.h"
+#include "src/server/server.h"
+
+namespace leadroute {
+
+std::optional<absl::Duration> ParseSpan(const std::string& text) {
+  int64_t days = 0;
+  if (absl::EndsWith(text, "d") &&
+      absl::SimpleAtoi(absl::string_view(text).substr(0, text.size() - 1),
+                       &days) &&
+      days >= 0) {
+    return absl::Hours(24 * days);
+  }
+  absl::Duration d;
+  if (absl::ParseDuration(text, &d) && d >= absl::ZeroDuration()) return d;
+  return std::nullopt;
+}
+
+int ServeCommand(const ServeFlags& flags) {
+  ServerOptions options;
+  options.listen = flags.listen;
+  options.grace = absl::Seconds(flags.grace_seconds);
+  options.admin_listen = flags.admin_listen;
+  options.max_message_bytes = flags.max_message_bytes;
+  options.limits.max_batch_leads = flags.max_batch;
+  options.limits.max_lead_bytes = static_cast<size_t>(flags.max_lead_bytes);
+  options.decision_log.path = flags.decision_log;
+  options.decision_log.mask = flags.mask;
+  options.data_dir = flags.data_dir;
+  if (!absl::ParseDuration(flags.repeat_window,
+                           &options.assigner.repeat_window) ||
+      options.assigner.repeat_window < absl::ZeroDuration()) {
+    LogError("bad flag", {{"flag", "--repeat-window"},
+                          {"value", flags.repeat_window},
+                          {"expected", "a duration such as 168h or 30m"}});
+    return kExitUsageOrIo;
+  }
+  if (std::optional<absl::Duration> retention =
+          ParseSpan(flags.event_retention)) {
+    options.event_retention = *retention;
+  } else {
+    LogError("bad flag", {{"flag", "--event-retention"},
+                          {"value", flags.event_retention},
+                          {"expected", "a duration such as 90d or 720h"}});
+    return kExitUsageOrIo;
+  }
+  if (!flags.webhook_url.empty()) {
+    options.webhook.url = flags.webhook_url;
+    std::ifstream in(flags.webhook_secret_file);
+    std::getline(in, options.webhook.secret);
+    if (flags.webhook_secret_file.empty() || options.webhook.secret.empty()) {
+      LogError("bad flag",
+               {{"flag", "--webhook-secret-file"},
+                {"value", flags.webhook_secret_file},
+                {"expected", "a file whose first line is the shared secret"}});
+      return kExitUsageOrIo;
+    }
+  }
+  RunOptions run;
+  run.rules = flags.rules;
+  run.watch_interval = absl::Seconds(flags.watch_seconds);
+
+  auto registry = std::make_shared<RulesetRegistry>(flags.keep);
+  if (flags.rules.empty()) {
+    LogInfo("policy", {{"ruleset", "builtin"},
+                       {"note", "no --rules: the built-in demo policy"}});
+    registry->InstallPolicy(std::make_shared<runtime::FixedPolicy>(), "builtin",
+                            "builtin");
+  } else {
+    CompileOutcome first = registry->LoadPath(flags.rules);
+    // Warnings too, as `leadroute check` would show them.
+    for (const RuleDiagnostic& d : first.diagnostics) {
+      std::fputs(d.rendered.c_str(), stderr);
+    }
+    if (!first.status.ok()) {
+      const bool unreadable =
+          first.status.code() != absl::StatusCode::kInvalidArgument;
+      LogError(
+          unreadable ? "cannot read rules" : "rules have errors; not serving",
+          {{"path", flags.rules},
+           {"error", std::string(first.status.message())}});
+      return unreadable ? kExitUsageOrIo : kExitRulesOrInput;
+    }
+    LogReload(first, flags.rules);
+    run.files = first.files;
+  }
+  return RunServer(options, run, std::move(registry));
+}
+
+}  // namespace leadroute

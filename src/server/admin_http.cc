@@ -1,0 +1,200 @@
+// The admin HTTP port; see admin_http.h.
+#include "src/server/admin_http.h"
+
+#include <civetweb.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "base/log.h"
+
+namespace leadroute {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json RulesetJson(const Ruleset& r) {
+  return {{"name", r.name},
+          {"version", r.version},
+          {"revision", r.revision},
+          {"fingerprint", r.fingerprint},
+          {"origin", r.origin},
+          {"loaded_at", Rfc3339Micros(r.loaded_at)},
+          {"rule_count", r.rule_count}};
+}
+
+void Send(::mg_connection* conn, int code, const char* content_type,
+          const std::string& body) {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            code, mg_get_response_code_text(conn, code), content_type,
+            body.size());
+  mg_write(conn, body.data(), body.size());
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const RulesetRegistry::Snapshot& s,
+                             const ServerMetrics& metrics) {
+  std::string out;
+  metrics.Render(&out);
+  absl::StrAppend(&out,
+                  "# HELP leadroute_ruleset_info The retained rulesets; "
+                  "live=\"true\" marks the one routing calls.\n"
+                  "# TYPE leadroute_ruleset_info gauge\n");
+  for (const auto& r : s.retained) {
+    absl::StrAppend(&out, "leadroute_ruleset_info{revision=\"", r->revision,
+                    "\",name=\"", PromEscape(r->name), "\",version=\"",
+                    PromEscape(r->version), "\",fingerprint=\"", r->fingerprint,
+                    "\",live=\"", r == s.live ? "true" : "false", "\"} 1\n");
+  }
+  if (s.live != nullptr) {
+    absl::StrAppend(
+        &out,
+        "# HELP leadroute_ruleset_live_revision The live ruleset's revision.\n"
+        "# TYPE leadroute_ruleset_live_revision gauge\n"
+        "leadroute_ruleset_live_revision ",
+        s.live->revision,
+        "\n# HELP leadroute_ruleset_loaded_timestamp_seconds When the live "
+        "ruleset was loaded.\n"
+        "# TYPE leadroute_ruleset_loaded_timestamp_seconds gauge\n"
+        "leadroute_ruleset_loaded_timestamp_seconds ",
+        absl::ToUnixSeconds(s.live->loaded_at), "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP leadroute_reloads_total Ruleset reloads (start-up, "
+                  "SIGHUP, file changes, PublishRules, Rollback) by result.\n"
+                  "# TYPE leadroute_reloads_total counter\n"
+                  "leadroute_reloads_total{result=\"success\"} ",
+                  s.reloads_succeeded,
+                  "\nleadroute_reloads_total{result=\"failure\"} ",
+                  s.reloads_failed, "\n");
+  absl::StrAppend(&out,
+                  "# HELP leadroute_leads_total Leads routed, by ruleset "
+                  "revision and outcome (owned, queued, unowned, "
+                  "rejected).\n"
+                  "# TYPE leadroute_leads_total counter\n");
+  for (const auto& r : s.retained) {
+    for (int o = 0; o < RulesetCounters::kOutcomeCount; ++o) {
+      absl::StrAppend(&out, "leadroute_leads_total{revision=\"", r->revision,
+                      "\",outcome=\"", RulesetCounters::OutcomeName(o), "\"} ",
+                      r->counters->outcome(o), "\n");
+    }
+  }
+  absl::StrAppend(&out,
+                  "# HELP leadroute_rule_decisions_total Outputs decided, by "
+                  "ruleset revision, stage and rule (rules that never "
+                  "decided are left out).\n"
+                  "# TYPE leadroute_rule_decisions_total counter\n");
+  for (const auto& r : s.retained) {
+    if (r->program == nullptr) continue;
+    for (int st = 0; st < runtime::kStageCount; ++st) {
+      const auto stage = static_cast<runtime::StageId>(st);
+      const std::vector<runtime::Rule>& rules = r->program->stages[st];
+      for (size_t i = 0; i < rules.size(); ++i) {
+        const uint64_t n = r->counters->rule(stage, static_cast<int>(i));
+        if (n == 0) continue;
+        absl::StrAppend(&out, "leadroute_rule_decisions_total{revision=\"",
+                        r->revision, "\",stage=\"", runtime::StageIdName(stage),
+                        "\",rule=\"", PromEscape(rules[i].name), "\"} ", n,
+                        "\n");
+      }
+    }
+  }
+  return out;
+}
+
+std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
+  Json j;
+  j["serving"] = s.live != nullptr;
+  j["started_at"] = Rfc3339Micros(s.started_at);
+  j["live"] = s.live != nullptr ? RulesetJson(*s.live) : Json(nullptr);
+  Json retained = Json::array();
+  for (const auto& r : s.retained) retained.push_back(RulesetJson(*r));
+  j["retained"] = std::move(retained);
+  j["reloads_succeeded"] = s.reloads_succeeded;
+  j["reloads_failed"] = s.reloads_failed;
+  if (s.last_failure) {
+    Json diagnostics = Json::array();
+    for (const RuleDiagnostic& d : s.last_failure->diagnostics) {
+      diagnostics.push_back({{"severity", d.error ? "error" : "warning"},
+                             {"file", d.file},
+                             {"line", d.line},
+                             {"column", d.column},
+                             {"message", d.message}});
+    }
+    j["last_reload_error"] = {{"at", Rfc3339Micros(s.last_failure->at)},
+                              {"origin", s.last_failure->origin},
+                              {"message", s.last_failure->message},
+                              {"diagnostics", std::move(diagnostics)}};
+  } else {
+    j["last_reload_error"] = nullptr;
+  }
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
+    const std::string& listen, const RulesetRegistry* registry,
+    const ServerMetrics* metrics, ExtraMetrics extra) {
+  mg_init_library(0);
+  std::unique_ptr<AdminHttp> http(
+      new AdminHttp(registry, metrics, std::move(extra)));
+  const char* options[] = {"listening_ports", listen.c_str(), "num_threads",
+                           "2", nullptr};
+  mg_callbacks callbacks{};
+  // civetweb prints its own errors to stderr; keep them in our log format.
+  callbacks.log_message = [](const ::mg_connection*, const char*) { return 1; };
+  http->context_ = mg_start(&callbacks, nullptr, options);
+  if (http->context_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("--admin-listen ", listen,
+                     ": cannot listen (address in use, or not a host:port?)"));
+  }
+  mg_set_request_handler(http->context_, "/", &AdminHttp::Handle, http.get());
+  mg_server_port ports[1];
+  const int n = mg_get_server_ports(http->context_, 1, ports);
+  const size_t colon = listen.rfind(':');
+  const std::string host =
+      colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
+  http->address_ = absl::StrCat(host, ":", n > 0 ? ports[0].port : 0);
+  return http;
+}
+
+AdminHttp::~AdminHttp() {
+  if (context_ != nullptr) mg_stop(context_);
+}
+
+int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
+  const auto* self = static_cast<const AdminHttp*>(self_ptr);
+  const mg_request_info* info = mg_get_request_info(conn);
+  const std::string uri = info->local_uri != nullptr ? info->local_uri : "";
+  const std::string method =
+      info->request_method != nullptr ? info->request_method : "";
+  if (method != "GET" && method != "HEAD") {
+    Send(conn, 405, "text/plain", "only GET\n");
+    return 405;
+  }
+  const RulesetRegistry::Snapshot s = self->registry_->snapshot();
+  if (uri == "/metrics") {
+    std::string text = RenderPrometheus(s, *self->metrics_);
+    if (self->extra_ != nullptr) self->extra_(&text);
+    Send(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text);
+    return 200;
+  }
+  if (uri == "/healthz") {
+    const bool serving = s.live != nullptr;
+    Send(conn, serving ? 200 : 503, "text/plain",
+         serving ? absl::StrCat("serving revision ", s.live->revision, "\n")
+                 : "not serving\n");
+    return serving ? 200 : 503;
+  }
+  if (uri == "/status") {
+    Send(conn, 200, "application/json", RenderStatusJson(s));
+    return 200;
+  }
+  Send(conn, 404, "text/plain", "not found: try /metrics, /healthz, /status\n");
+  return 404;
+}
+
+}  // namespace leadroute

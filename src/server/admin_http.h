@@ -1,0 +1,65 @@
+// AdminHttp: the admin port, plain HTTP (civetweb), for what operators'
+// tools expect to scrape or probe:
+//   GET /metrics  Prometheus text: calls by method and code, latency
+//                 histograms, leads by ruleset revision and outcome,
+//                 decisions by ruleset revision, stage and rule, reloads,
+//                 the live revision, and whatever the server adds (with
+//                 state: the routing KPIs, kpi_metrics.h; the webhook's
+//                 progress).
+//   GET /healthz  200 "serving" with a live ruleset, 503 otherwise.
+//   GET /status   JSON: the live ruleset (name, version, revision,
+//                 fingerprint, origin, loaded_at), the retained ones, and
+//                 the last reload error.
+#ifndef LEADROUTE_SRC_SERVER_ADMIN_HTTP_H_
+#define LEADROUTE_SRC_SERVER_ADMIN_HTTP_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "src/service/metrics.h"
+#include "src/service/ruleset_registry.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace leadroute {
+
+// The Prometheus text for the registry's rulesets and the server's metrics.
+std::string RenderPrometheus(const RulesetRegistry::Snapshot& snapshot,
+                             const ServerMetrics& metrics);
+// The /status document.
+std::string RenderStatusJson(const RulesetRegistry::Snapshot& snapshot);
+
+class AdminHttp {
+ public:
+  // More /metrics text, appended to `out` on each scrape (from civetweb's
+  // threads).
+  using ExtraMetrics = std::function<void(std::string* out)>;
+
+  // Listens on `listen` (host:port; port 0 picks one). `registry`,
+  // `metrics` and what `extra` reads must outlive the server.
+  static absl::StatusOr<std::unique_ptr<AdminHttp>> Start(
+      const std::string& listen, const RulesetRegistry* registry,
+      const ServerMetrics* metrics, ExtraMetrics extra = nullptr);
+  ~AdminHttp();
+
+  const std::string& address() const { return address_; }
+
+ private:
+  AdminHttp(const RulesetRegistry* registry, const ServerMetrics* metrics,
+            ExtraMetrics extra)
+      : registry_(registry), metrics_(metrics), extra_(std::move(extra)) {}
+  static int Handle(::mg_connection* conn, void* self);
+
+  const RulesetRegistry* registry_;
+  const ServerMetrics* metrics_;
+  const ExtraMetrics extra_;
+  mg_context* context_ = nullptr;
+  std::string address_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVER_ADMIN_HTTP_H_

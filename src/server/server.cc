@@ -1,0 +1,207 @@
+// Server lifecycle; see server.h.
+#include "src/server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "base/log.h"
+#include "runtime/sqlite_store.h"
+#include "src/server/rules_watcher.h"
+
+namespace leadroute {
+namespace {
+
+constexpr char kRouterServiceName[] = "leadroute.v1.LeadRouter";
+
+// "host:port" with the port replaced by the one actually bound.
+std::string BoundAddress(const std::string& listen, int port) {
+  size_t colon = listen.rfind(':');
+  std::string host =
+      colon == std::string::npos ? listen : listen.substr(0, colon);
+  return absl::StrCat(host, ":", port);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
+    const ServerOptions& options,
+    std::shared_ptr<const runtime::Policy> policy) {
+  auto registry = std::make_shared<RulesetRegistry>();
+  registry->InstallPolicy(std::move(policy), "builtin", "builtin");
+  return Start(options, std::move(registry));
+}
+
+absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
+    const ServerOptions& options, std::shared_ptr<RulesetRegistry> registry) {
+  if (registry == nullptr || registry->Live() == nullptr) {
+    return absl::FailedPreconditionError("no ruleset to serve");
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<RouterServer> server(new RouterServer);
+  server->registry_ = std::move(registry);
+  server->metrics_ = std::make_unique<ServerMetrics>();
+  if (!options.decision_log.path.empty()) {
+    absl::StatusOr<std::unique_ptr<DecisionLog>> log =
+        DecisionLog::Open(options.decision_log);
+    if (!log.ok()) return log.status();
+    server->log_ = *std::move(log);
+  }
+  if (!options.data_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options.data_dir, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--data-dir ", options.data_dir, ": ", error.message()));
+    }
+    const std::string path = (std::filesystem::path(options.data_dir) /
+                              runtime::SqliteStore::kFileName)
+                                 .string();
+    absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
+        runtime::SqliteStore::Open(path);
+    if (!store.ok()) return store.status();
+    std::unique_ptr<runtime::StateStore> state = *std::move(store);
+    if (options.wrap_store) state = options.wrap_store(std::move(state));
+    static const runtime::SystemClock kSystemClock;
+    const runtime::Clock* clock =
+        options.clock == nullptr ? &kSystemClock : options.clock;
+    absl::StatusOr<std::unique_ptr<runtime::Assigner>> assigner =
+        runtime::Assigner::Start(std::move(state), clock, options.assigner);
+    if (!assigner.ok()) return assigner.status();
+    server->assigner_ = *std::move(assigner);
+    RulesetRegistry* registry = server->registry_.get();
+    server->sweeper_ = std::make_unique<runtime::Sweeper>(
+        server->assigner_.get(), clock,
+        [registry]() -> std::shared_ptr<const runtime::Program> {
+          std::shared_ptr<const Ruleset> live = registry->Live();
+          return live == nullptr ? nullptr : live->program;
+        },
+        runtime::SweeperOptions{.interval = options.sweep_interval,
+                                .event_retention = options.event_retention});
+    if (!options.webhook.url.empty()) {
+      absl::StatusOr<std::unique_ptr<WebhookSender>> webhook =
+          WebhookSender::Start(server->assigner_.get(), options.webhook);
+      if (!webhook.ok()) return webhook.status();
+      server->webhook_ = *std::move(webhook);
+    }
+  } else if (!options.webhook.url.empty()) {
+    return absl::InvalidArgumentError(
+        "--webhook-url needs --data-dir: webhooks deliver the stored lead "
+        "events");
+  }
+  server->router_ = std::make_unique<LeadRouterService>(
+      server->registry_.get(), server->metrics_.get(), server->log_.get(),
+      options.limits, server->assigner_.get());
+  server->assignments_service_ = std::make_unique<AssignmentsService>(
+      server->registry_.get(), server->assigner_.get(), server->metrics_.get());
+  server->admin_service_ = std::make_unique<RulesAdminService>(
+      server->registry_.get(), server->metrics_.get());
+
+  grpc::ServerBuilder builder;
+  // gRPC turns on SO_REUSEPORT by default; a second server on a busy port
+  // must fail loudly instead of silently sharing its traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->router_.get());
+  builder.RegisterService(server->admin_service_.get());
+  builder.RegisterService(server->assignments_service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use, or not a host:port?)"));
+  }
+  server->address_ = BoundAddress(options.listen, server->port_);
+  server->server_->GetHealthCheckService()->SetServingStatus(kRouterServiceName,
+                                                             true);
+  if (!options.admin_listen.empty()) {
+    if (server->assigner_ != nullptr) {
+      server->kpis_ = std::make_unique<KpiGauges>(server->assigner_.get());
+    }
+    RouterServer* s = server.get();
+    absl::StatusOr<std::unique_ptr<AdminHttp>> admin =
+        AdminHttp::Start(options.admin_listen, server->registry_.get(),
+                         server->metrics_.get(), [s](std::string* out) {
+                           if (s->kpis_ != nullptr) s->kpis_->Render(out);
+                           if (s->webhook_ != nullptr)
+                             s->webhook_->RenderMetrics(out);
+                         });
+    if (!admin.ok()) return admin.status();
+    server->admin_ = *std::move(admin);
+  }
+  return server;
+}
+
+RouterServer::~RouterServer() { Shutdown(absl::ZeroDuration()); }
+
+void RouterServer::Shutdown(absl::Duration grace) {
+  if (stopped_ || server_ == nullptr) return;
+  stopped_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  assignments_service_->StopStreams();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  if (log_ != nullptr) log_->Flush();
+}
+
+int RunServer(const ServerOptions& options, const RunOptions& run,
+              std::shared_ptr<RulesetRegistry> registry) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Debian builds Abseil with absl::Mutex deadlock detection on; gRPC's
+  // mutexes are absl::Mutex, so every call paid for a lock-graph update.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  RulesetRegistry* reg = registry.get();
+  absl::StatusOr<std::unique_ptr<RouterServer>> server =
+      RouterServer::Start(options, std::move(registry));
+  if (!server.ok()) {
+    LogError("cannot start server",
+             {{"error", std::string(server.status().message())}});
+    return 2;
+  }
+  LogInfo("listening", {{"addr", (*server)->address()}});
+  if (!(*server)->admin_address().empty()) {
+    LogInfo("admin http listening", {{"addr", (*server)->admin_address()},
+                                     {"paths", "/metrics /healthz /status"}});
+  }
+
+  std::unique_ptr<RulesWatcher> watcher;
+  if (!run.rules.empty() && run.watch_interval > absl::ZeroDuration()) {
+    watcher = std::make_unique<RulesWatcher>(reg, run.rules, run.files,
+                                             run.watch_interval);
+  }
+
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    if (run.rules.empty()) {
+      LogInfo("reload ignored", {{"reason", "no --rules to reload"}});
+      continue;
+    }
+    // Compiled here, in the signal thread: calls keep being answered by the
+    // running rules until the new ones are ready.
+    LogReload(reg->LoadPath(run.rules), run.rules);
+  }
+  LogInfo("stopping", {{"signal", strsignal(signal_number)},
+                       {"grace", absl::FormatDuration(options.grace)}});
+  watcher.reset();
+  (*server)->Shutdown(options.grace);
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace leadroute

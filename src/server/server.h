@@ -1,0 +1,148 @@
+// RouterServer: a running gRPC server with the LeadRouter, RulesAdmin and
+// Assignments services, rep selection over a durable store (--data-dir) with
+// its SLA sweeper (and event retention) and an optional webhook, the
+// standard health service and reflection, an optional admin HTTP port (metrics,
+// health, status) and an optional decision log. RunServer() is what `leadroute
+// serve` calls: start, reload on SIGHUP and on changes of the rule files, drain
+// on SIGTERM/SIGINT, return.
+#ifndef LEADROUTE_SRC_SERVER_SERVER_H_
+#define LEADROUTE_SRC_SERVER_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runtime/assigner.h"
+#include "runtime/clock.h"
+#include "runtime/policy.h"
+#include "runtime/state_store.h"
+#include "runtime/sweeper.h"
+#include "src/server/admin_http.h"
+#include "src/server/kpi_metrics.h"
+#include "src/server/webhook.h"
+#include "src/service/assignments_service.h"
+#include "src/service/decision_log.h"
+#include "src/service/lead_router_service.h"
+#include "src/service/metrics.h"
+#include "src/service/rules_admin_service.h"
+#include "src/service/ruleset_registry.h"
+
+namespace leadroute {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free one (see RouterServer::address()).
+  std::string listen = "127.0.0.1:50051";
+  // How long in-flight calls may run on after a stop is requested.
+  absl::Duration grace = absl::Seconds(10);
+  // The admin HTTP port (host:port, port 0 picks one); empty: none.
+  std::string admin_listen;
+  // Requests larger than this are refused by gRPC with RESOURCE_EXHAUSTED.
+  int max_message_bytes = 16 << 20;
+  ServiceLimits limits;
+  // The decision log; an empty path: none.
+  DecisionLog::Options decision_log;
+  // Where assignments, rep status and rotation are kept (a SQLite file in
+  // it, created when missing); empty: no state, a team outcome names the
+  // team and no rep is picked.
+  std::string data_dir;
+  runtime::AssignerOptions assigner;
+  // When set, wraps the store opened in data_dir before the Assigner takes
+  // it: tests hold or fail commits of the real store through it.
+  std::function<std::unique_ptr<runtime::StateStore>(
+      std::unique_ptr<runtime::StateStore>)>
+      wrap_store;
+  // The clock rep selection reads (working hours, caps, status) and SLA
+  // deadlines are swept by; null for the system clock. Tests pass a
+  // FakeClock.
+  const runtime::Clock* clock = nullptr;
+  // How often the sweeper looks for SLA deadlines and escalation steps due.
+  absl::Duration sweep_interval = absl::Milliseconds(250);
+  // Lead events (WatchAssignments' replay, `leadroute state history`) older
+  // than this are deleted; zero keeps them all.
+  absl::Duration event_retention = absl::ZeroDuration();
+  // Lead events POSTed to a URL as well (needs data_dir); an empty url:
+  // none.
+  WebhookOptions webhook;
+};
+
+class RouterServer {
+ public:
+  // Serves `registry`'s live ruleset, which must exist.
+  static absl::StatusOr<std::unique_ptr<RouterServer>> Start(
+      const ServerOptions& options, std::shared_ptr<RulesetRegistry> registry);
+  // The same with a registry holding only `policy` (tests).
+  static absl::StatusOr<std::unique_ptr<RouterServer>> Start(
+      const ServerOptions& options,
+      std::shared_ptr<const runtime::Policy> policy);
+
+  ~RouterServer();
+
+  // The address actually bound, with the chosen port, e.g. 127.0.0.1:43017.
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  // The admin HTTP address, or "" without one.
+  std::string admin_address() const {
+    return admin_ == nullptr ? "" : admin_->address();
+  }
+
+  RulesetRegistry& registry() { return *registry_; }
+  // Null without a data dir.
+  runtime::Assigner* assigner() { return assigner_.get(); }
+  // Null without a webhook.
+  const WebhookSender* webhook() const { return webhook_.get(); }
+  const ServerMetrics& metrics() const { return *metrics_; }
+
+  // Stops accepting calls, reports NOT_SERVING, lets in-flight calls finish
+  // until `grace` has passed, then cancels what is left, and writes out the
+  // decision log. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  RouterServer() = default;
+
+  // Declared in the order they are built; destroyed in reverse.
+  std::shared_ptr<RulesetRegistry> registry_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<DecisionLog> log_;
+  // Destroyed after the server has stopped: its writer answers the calls
+  // waiting for their assignments to be durable.
+  std::unique_ptr<runtime::Assigner> assigner_;
+  // Stopped before the Assigner goes.
+  std::unique_ptr<runtime::Sweeper> sweeper_;
+  std::unique_ptr<WebhookSender> webhook_;
+  std::unique_ptr<LeadRouterService> router_;
+  std::unique_ptr<AssignmentsService> assignments_service_;
+  std::unique_ptr<RulesAdminService> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<KpiGauges> kpis_;
+  std::unique_ptr<AdminHttp> admin_;
+  std::string address_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+struct RunOptions {
+  // The --rules path to reload on SIGHUP and to watch; "" for none.
+  std::string rules;
+  // The files the live ruleset was read from (CompileOutcome::files).
+  std::vector<std::string> files;
+  // How often the rule files are checked for changes; zero: never.
+  absl::Duration watch_interval = absl::Seconds(1);
+};
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (call it before
+// any other thread starts, so they inherit the mask), starts the server,
+// logs the addresses, and waits for signals: SIGHUP reloads the rules off
+// the request path, SIGINT/SIGTERM drain and return the process exit code.
+// Meanwhile a watcher reloads when the rule files change.
+int RunServer(const ServerOptions& options, const RunOptions& run,
+              std::shared_ptr<RulesetRegistry> registry);
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVER_SERVER_H_

@@ -1,0 +1,49 @@
+// AnswerWhenDurable: how every unary handler that may change state ends.
+// A call that failed, or changed nothing (seq 0), is finished at once; a
+// call whose change has a number is finished only once the Assigner's
+// writer has made that change durable (runtime/assigner.h, WhenDurable), so
+// a client is never told of an assignment a crash could lose. If the commit
+// fails, the call fails with the store's UNAVAILABLE instead.
+//
+// `settle(status)` runs just before Finish, with the status the call ends
+// with: it counts the call (after Finish, a shutdown may free the metrics)
+// and clears an answer that must not go out.
+#ifndef LEADROUTE_SRC_SERVICE_ANSWER_H_
+#define LEADROUTE_SRC_SERVICE_ANSWER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "runtime/assigner.h"
+#include "src/wire/convert.h"
+
+namespace leadroute {
+
+// `field_prefix` makes a field error's path one in the request ("lead.");
+// see ToGrpcStatus. `assigner` may be null when `seq` is 0.
+template <typename Settle>
+grpc::ServerUnaryReactor* AnswerWhenDurable(
+    grpc::CallbackServerContext* context, runtime::Assigner* assigner,
+    const absl::Status& status, uint64_t seq, Settle settle,
+    absl::string_view field_prefix = "") {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!status.ok() || seq == 0) {
+    settle(status);
+    reactor->Finish(ToGrpcStatus(status, field_prefix));
+    return reactor;
+  }
+  assigner->WhenDurable(
+      seq, [reactor, settle = std::move(settle)](absl::Status stored) mutable {
+        settle(stored);
+        reactor->Finish(ToGrpcStatus(stored));
+      });
+  return reactor;
+}
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_ANSWER_H_

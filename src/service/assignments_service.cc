@@ -1,0 +1,392 @@
+// The Assignments handlers; see the header.
+#include "src/service/assignments_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/field_error.h"
+#include "runtime/clock.h"
+#include "src/service/answer.h"
+#include "src/wire/convert.h"
+
+namespace leadroute {
+namespace {
+
+absl::Status NoState() {
+  return absl::FailedPreconditionError(
+      "this server keeps no state: start it with --data-dir");
+}
+
+absl::Status RequireLeadId(const std::string& id) {
+  return id.empty() ? InvalidFieldError("lead_id", "required")
+                    : absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AssignmentsService::Finish(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    int64_t start, absl::Status status, uint64_t seq) {
+  return AnswerWhenDurable(context, assigner_, status, seq,
+                           [this, method, start](const absl::Status& s) {
+                             metrics_->CountCall(method,
+                                                 static_cast<int>(s.code()),
+                                                 MonotonicNanos() - start);
+                           });
+}
+
+absl::StatusOr<std::shared_ptr<const Ruleset>> AssignmentsService::LiveProgram()
+    const {
+  std::shared_ptr<const Ruleset> live = registry_->Live();
+  if (live == nullptr || live->program == nullptr) {
+    return absl::FailedPreconditionError(
+        "the live ruleset is the built-in one, which has no reps or teams");
+  }
+  return live;
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
+    grpc::CallbackServerContext* context,
+    const v1::GetAssignmentRequest* request,
+    v1::GetAssignmentResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  if (status.ok()) {
+    std::optional<runtime::Assignment> a = assigner_->Get(request->lead_id());
+    if (a) {
+      AssignmentToProto(*a, response->mutable_assignment());
+    } else {
+      status = absl::NotFoundError(absl::StrCat(
+          "lead_id: no lead \"", request->lead_id(), "\" was routed"));
+    }
+  }
+  return Finish(context, ServerMetrics::kGetAssignment, start, status);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::EndLead(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    const std::string& lead_id, const std::string& reason, bool close,
+    v1::Assignment* out) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+  uint64_t seq = 0;
+  if (status.ok()) {
+    absl::StatusOr<runtime::Assigner::Changed> changed =
+        close ? assigner_->Close(lead_id, reason)
+              : assigner_->Release(lead_id, reason);
+    status = changed.status();
+    if (changed.ok()) {
+      AssignmentToProto(changed->assignment, out);
+      seq = changed->seq;
+    }
+  }
+  return Finish(context, method, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
+    grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
+    v1::ReleaseLeadResponse* response) {
+  return EndLead(context, ServerMetrics::kReleaseLead, request->lead_id(),
+                 request->reason(), /*close=*/false,
+                 response->mutable_assignment());
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
+    grpc::CallbackServerContext* context, const v1::CloseLeadRequest* request,
+    v1::CloseLeadResponse* response) {
+  return EndLead(context, ServerMetrics::kCloseLead, request->lead_id(),
+                 request->reason(), /*close=*/true,
+                 response->mutable_assignment());
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::Reassign(
+    grpc::CallbackServerContext* context, const v1::ReassignRequest* request,
+    v1::ReassignResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
+  if (status.ok()) status = live.status();
+  uint64_t seq = 0;
+  if (status.ok()) {
+    const runtime::Program& p = *(*live)->program;
+    runtime::Candidate to;
+    auto index_of = [](const absl::flat_hash_map<std::string, int>& index,
+                       const std::string& name) {
+      auto it = index.find(name);
+      return it == index.end() ? -1 : it->second;
+    };
+    switch (request->to_case()) {
+      case v1::ReassignRequest::kRep:
+        to = {runtime::OwnerKind::kRep,
+              request->rep(),
+              index_of(p.rep_index, request->rep()),
+              {}};
+        break;
+      case v1::ReassignRequest::kTeam:
+        to = {runtime::OwnerKind::kTeam,
+              request->team(),
+              index_of(p.team_index, request->team()),
+              {}};
+        break;
+      case v1::ReassignRequest::kQueue:
+        to = {runtime::OwnerKind::kQueue, request->queue(), -1, {}};
+        if (std::find(p.queues.begin(), p.queues.end(), request->queue()) ==
+            p.queues.end()) {
+          status = InvalidFieldError(
+              "queue", absl::StrCat("\"", request->queue(),
+                                    "\" is not a queue of the live ruleset"));
+        }
+        break;
+      case v1::ReassignRequest::TO_NOT_SET:
+        status = InvalidFieldError("to", "name a rep, team or queue");
+        break;
+    }
+    if (status.ok() && to.kind != runtime::OwnerKind::kQueue && to.index < 0) {
+      const char* field = to.kind == runtime::OwnerKind::kRep ? "rep" : "team";
+      status =
+          InvalidFieldError(field, absl::StrCat("\"", to.name, "\" is not a ",
+                                                field, " of the live ruleset"));
+    }
+    if (status.ok()) {
+      absl::StatusOr<runtime::Assigner::Changed> changed =
+          assigner_->Reassign(p, request->lead_id(), to, request->reason());
+      status = changed.status();
+      if (changed.ok()) {
+        AssignmentToProto(changed->assignment, response->mutable_assignment());
+        seq = changed->seq;
+      }
+    }
+  }
+  return Finish(context, ServerMetrics::kReassign, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
+    grpc::CallbackServerContext* context,
+    const v1::SetRepStatusRequest* request,
+    v1::SetRepStatusResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
+  if (status.ok()) status = live.status();
+  runtime::RepStatus s;
+  s.rep = request->rep();
+  s.note = request->note();
+  if (status.ok() && !(*live)->program->rep_index.contains(s.rep)) {
+    status = InvalidFieldError(
+        "rep", s.rep.empty() ? "required"
+                             : absl::StrCat("\"", s.rep,
+                                            "\" is not a rep of the live "
+                                            "ruleset"));
+  }
+  if (status.ok()) {
+    switch (request->availability()) {
+      case v1::REP_AVAILABILITY_AVAILABLE:
+        s.availability = runtime::Availability::kAvailable;
+        break;
+      case v1::REP_AVAILABILITY_AWAY:
+        s.availability = runtime::Availability::kAway;
+        break;
+      case v1::REP_AVAILABILITY_OUT_OF_OFFICE:
+        s.availability = runtime::Availability::kOutOfOffice;
+        if (!request->has_until()) {
+          status = InvalidFieldError(
+              "until", "required for out of office: when is the rep back?");
+        }
+        break;
+      default:
+        status = InvalidFieldError(
+            "availability", "required: AVAILABLE, AWAY or OUT_OF_OFFICE");
+    }
+  }
+  if (status.ok() && request->has_until() &&
+      s.availability != runtime::Availability::kAvailable) {
+    absl::StatusOr<absl::Time> until = TimeFromProto(request->until());
+    if (until.ok()) {
+      s.until = *until;
+    } else {
+      status = InvalidFieldError("until", until.status().message());
+    }
+  }
+  uint64_t seq = 0;
+  if (status.ok()) {
+    absl::StatusOr<uint64_t> changed = assigner_->SetRepStatus(s);
+    status = changed.status();
+    if (changed.ok()) {
+      seq = *changed;
+      for (const runtime::RepLoad& load : assigner_->Loads(*(*live)->program)) {
+        if (load.rep == s.rep) RepLoadToProto(load, response->mutable_rep());
+      }
+    }
+  }
+  return Finish(context, ServerMetrics::kSetRepStatus, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::ListReps(
+    grpc::CallbackServerContext* context, const v1::ListRepsRequest*,
+    v1::ListRepsResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
+  if (status.ok()) status = live.status();
+  if (status.ok()) {
+    for (const runtime::RepLoad& load : assigner_->Loads(*(*live)->program)) {
+      RepLoadToProto(load, response->add_reps());
+    }
+  }
+  return Finish(context, ServerMetrics::kListReps, start, status);
+}
+
+}  // namespace leadroute
+
+namespace leadroute {
+
+grpc::ServerUnaryReactor* AssignmentsService::Report(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    const std::string& lead_id, runtime::Outcome outcome,
+    const std::string& channel, const google::protobuf::Timestamp* at,
+    v1::Assignment* out) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status =
+      assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+  std::optional<absl::Time> when;
+  if (status.ok() && at != nullptr) {
+    absl::StatusOr<absl::Time> t = TimeFromProto(*at);
+    if (t.ok()) {
+      when = *t;
+    } else {
+      status = InvalidFieldError("at", t.status().message());
+    }
+  }
+  uint64_t seq = 0;
+  if (status.ok()) {
+    absl::StatusOr<runtime::Assigner::Changed> changed =
+        outcome == runtime::Outcome::kContacted
+            ? assigner_->RecordContact(lead_id, channel, when)
+            : assigner_->RecordOutcome(lead_id, outcome, when);
+    status = changed.status();
+    if (changed.ok()) {
+      AssignmentToProto(changed->assignment, out);
+      seq = changed->seq;
+    }
+  }
+  return Finish(context, method, start, status, seq);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::RecordContact(
+    grpc::CallbackServerContext* context,
+    const v1::RecordContactRequest* request,
+    v1::RecordContactResponse* response) {
+  return Report(context, ServerMetrics::kRecordContact, request->lead_id(),
+                runtime::Outcome::kContacted, request->channel(),
+                request->has_at() ? &request->at() : nullptr,
+                response->mutable_assignment());
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::RecordOutcome(
+    grpc::CallbackServerContext* context,
+    const v1::RecordOutcomeRequest* request,
+    v1::RecordOutcomeResponse* response) {
+  const int outcome = request->outcome();
+  if (outcome <= 0 || outcome >= runtime::kOutcomeCount) {
+    return Finish(
+        context, ServerMetrics::kRecordOutcome, MonotonicNanos(),
+        InvalidFieldError("outcome",
+                          "required: CONTACTED, QUALIFIED, OPPORTUNITY, WON or "
+                          "LOST"));
+  }
+  return Report(context, ServerMetrics::kRecordOutcome, request->lead_id(),
+                static_cast<runtime::Outcome>(outcome), "",
+                request->has_at() ? &request->at() : nullptr,
+                response->mutable_assignment());
+}
+
+grpc::ServerWriteReactor<v1::AssignmentEvent>*
+AssignmentsService::WatchAssignments(
+    grpc::CallbackServerContext* /*context*/,
+    const v1::WatchAssignmentsRequest* request) {
+  const int64_t start = MonotonicNanos();
+  absl::Status refused = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  if (refused.ok() && request->after_event_id() > 0) {
+    // Resuming inside what retention deleted would skip events silently.
+    absl::StatusOr<uint64_t> pruned = assigner_->PrunedThrough();
+    if (!pruned.ok()) {
+      refused = pruned.status();
+    } else if (request->after_event_id() < *pruned) {
+      refused = absl::OutOfRangeError(absl::StrCat(
+          "after_event_id: events up to id ", *pruned,
+          " were deleted by --event-retention, so events after ",
+          request->after_event_id(),
+          " cannot all be replayed; resync the leads (GetAssignment) and "
+          "resume after ",
+          *pruned));
+    }
+  }
+  if (!refused.ok()) {
+    // A stream that ends at once with the error.
+    class Refused final : public grpc::ServerWriteReactor<v1::AssignmentEvent> {
+     public:
+      explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+      void OnDone() override { delete this; }
+    };
+    metrics_->CountCall(ServerMetrics::kWatchAssignments,
+                        static_cast<int>(refused.code()),
+                        MonotonicNanos() - start);
+    return new Refused(refused);
+  }
+  std::lock_guard<std::recursive_mutex> lock(streams_mu_);
+  auto* stream = new EventStream(
+      assigner_, request->after_event_id(), [this, start](EventStream* done) {
+        metrics_->CountCall(ServerMetrics::kWatchAssignments, 0,
+                            MonotonicNanos() - start);
+        std::lock_guard<std::recursive_mutex> lock(streams_mu_);
+        streams_.erase(done);
+      });
+  streams_.insert(stream);
+  return stream;
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::GetStats(
+    grpc::CallbackServerContext* context, const v1::GetStatsRequest* request,
+    v1::GetStatsResponse* response) {
+  const int64_t start = MonotonicNanos();
+  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::Time to, from;
+  // A request's time `field`, or `fallback` when unset.
+  auto when = [&](const char* field, bool set,
+                  const google::protobuf::Timestamp& t, absl::Time fallback) {
+    if (!status.ok() || !set) return fallback;
+    absl::StatusOr<absl::Time> parsed = TimeFromProto(t);
+    if (!parsed.ok()) {
+      status = InvalidFieldError(field, parsed.status().message());
+    }
+    return parsed.value_or(fallback);
+  };
+  if (status.ok()) {
+    to = when("to", request->has_to(), request->to(), assigner_->clock().Now());
+    from = when("from", request->has_from(), request->from(),
+                to - kDefaultStatsWindow);
+    if (status.ok() && from >= to) {
+      status = InvalidFieldError(
+          "from", absl::StrCat("must be before `to` (",
+                               runtime::Rfc3339Seconds(to), ")"));
+    }
+  }
+  if (status.ok()) {
+    absl::StatusOr<runtime::KpiReport> report =
+        assigner_->Stats(DimensionFromProto(request->group_by()), from, to);
+    status = report.status();
+    if (report.ok()) StatsToProto(*report, response);
+  }
+  return Finish(context, ServerMetrics::kGetStats, start, status);
+}
+
+void AssignmentsService::StopStreams() {
+  std::lock_guard<std::recursive_mutex> lock(streams_mu_);
+  const std::vector<EventStream*> open(streams_.begin(), streams_.end());
+  for (EventStream* s : open) {
+    if (streams_.contains(s)) s->Stop();
+  }
+}
+
+}  // namespace leadroute

@@ -1,0 +1,109 @@
+// AssignmentsService: the gRPC adapter for leadroute.v1.Assignments over the
+// server's Assigner (runtime/assigner.h): look a lead up, release, close or
+// reassign it, set a rep's status, list reps with their load, record first
+// contact and outcomes, and stream what happens to leads. Each change is
+// answered once it is durable.
+#ifndef LEADROUTE_SRC_SERVICE_ASSIGNMENTS_SERVICE_H_
+#define LEADROUTE_SRC_SERVICE_ASSIGNMENTS_SERVICE_H_
+
+#include <mutex>
+
+#include "absl/container/flat_hash_set.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/assigner.h"
+#include "src/service/event_stream.h"
+#include "src/service/metrics.h"
+#include "src/service/ruleset_registry.h"
+
+namespace leadroute {
+
+class AssignmentsService final : public v1::Assignments::CallbackService {
+ public:
+  // All must outlive the service; `assigner` is null on a server without
+  // state, where every call is FAILED_PRECONDITION.
+  AssignmentsService(const RulesetRegistry* registry,
+                     runtime::Assigner* assigner, ServerMetrics* metrics)
+      : registry_(registry), assigner_(assigner), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* GetAssignment(
+      grpc::CallbackServerContext* context,
+      const v1::GetAssignmentRequest* request,
+      v1::GetAssignmentResponse* response) override;
+  grpc::ServerUnaryReactor* ReleaseLead(
+      grpc::CallbackServerContext* context,
+      const v1::ReleaseLeadRequest* request,
+      v1::ReleaseLeadResponse* response) override;
+  grpc::ServerUnaryReactor* CloseLead(grpc::CallbackServerContext* context,
+                                      const v1::CloseLeadRequest* request,
+                                      v1::CloseLeadResponse* response) override;
+  grpc::ServerUnaryReactor* Reassign(grpc::CallbackServerContext* context,
+                                     const v1::ReassignRequest* request,
+                                     v1::ReassignResponse* response) override;
+  grpc::ServerUnaryReactor* SetRepStatus(
+      grpc::CallbackServerContext* context,
+      const v1::SetRepStatusRequest* request,
+      v1::SetRepStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ListReps(grpc::CallbackServerContext* context,
+                                     const v1::ListRepsRequest* request,
+                                     v1::ListRepsResponse* response) override;
+  grpc::ServerUnaryReactor* RecordContact(
+      grpc::CallbackServerContext* context,
+      const v1::RecordContactRequest* request,
+      v1::RecordContactResponse* response) override;
+  grpc::ServerUnaryReactor* RecordOutcome(
+      grpc::CallbackServerContext* context,
+      const v1::RecordOutcomeRequest* request,
+      v1::RecordOutcomeResponse* response) override;
+  grpc::ServerWriteReactor<v1::AssignmentEvent>* WatchAssignments(
+      grpc::CallbackServerContext* context,
+      const v1::WatchAssignmentsRequest* request) override;
+
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
+                                     const v1::GetStatsRequest* request,
+                                     v1::GetStatsResponse* response) override;
+
+  // GetStats' window when the request gives no `from`.
+  static constexpr absl::Duration kDefaultStatsWindow = absl::Hours(24 * 7);
+
+  // Ends every open WatchAssignments stream (UNAVAILABLE: reconnect), so a
+  // stopping server need not wait out its grace period for them.
+  void StopStreams();
+
+ private:
+  // Finishes the call with `status` now, or, when `seq` is set and the
+  // status OK, once change `seq` is durable; counts it either way.
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                   ServerMetrics::Method method, int64_t start,
+                                   absl::Status status, uint64_t seq = 0);
+  // ReleaseLead (close: false) and CloseLead: `out` is the response's
+  // assignment.
+  grpc::ServerUnaryReactor* EndLead(grpc::CallbackServerContext* context,
+                                    ServerMetrics::Method method,
+                                    const std::string& lead_id,
+                                    const std::string& reason, bool close,
+                                    v1::Assignment* out);
+  // The live ruleset's program, or FAILED_PRECONDITION.
+  absl::StatusOr<std::shared_ptr<const Ruleset>> LiveProgram() const;
+
+  // RecordContact (outcome kContacted) and RecordOutcome.
+  grpc::ServerUnaryReactor* Report(grpc::CallbackServerContext* context,
+                                   ServerMetrics::Method method,
+                                   const std::string& lead_id,
+                                   runtime::Outcome outcome,
+                                   const std::string& channel,
+                                   const google::protobuf::Timestamp* at,
+                                   v1::Assignment* out);
+
+  const RulesetRegistry* registry_;
+  runtime::Assigner* assigner_;
+  ServerMetrics* metrics_;
+
+  // Open streams. Recursive: a stream finished by StopStreams may be done
+  // (and remove itself) on the same thread.
+  std::recursive_mutex streams_mu_;
+  absl::flat_hash_set<EventStream*> streams_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_ASSIGNMENTS_SERVICE_H_

@@ -1,0 +1,87 @@
+// DecisionLog: one JSON line per routed lead, to a file or stdout, so that
+// "why did this lead go there?" can be answered weeks later. A line holds
+// the decision id, the lead id and attributes (those named in `mask`
+// replaced by "***"), the ruleset (name, version, revision, fingerprint),
+// every output, and the rules that decided:
+//
+//   {"ts":"2026-11-23T10:00:00.000123Z","decision_id":"...","lead_id":"L-1",
+//    "ruleset":{"name":"acme","version":"2026.11","revision":3,
+//    "fingerprint":"..."},"owner":"alice","owner_kind":"rep","team":"",
+//    "priority":"high","sla_seconds":3600,"respond_by":"...",
+//    "channel":"phone","score":40,"decided_by":[{"stage":"assign",
+//    "rule":"enterprise_us","location":"acme.route:40"}],
+//    "attributes":{"country":"US","email":"***"}}
+//
+// Lines are formatted on the calling thread and written by a writer thread
+// in large appends; a slow disk slows routing down (the buffer is bounded)
+// rather than losing lines. The destructor writes everything recorded.
+#ifndef LEADROUTE_SRC_SERVICE_DECISION_LOG_H_
+#define LEADROUTE_SRC_SERVICE_DECISION_LOG_H_
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "leadroute/v1/leadroute.pb.h"
+#include "runtime/decision.h"
+
+namespace leadroute {
+
+struct Ruleset;
+
+class DecisionLog {
+ public:
+  struct Options {
+    std::string path;               // a file to append to, or "-" (stdout)
+    std::vector<std::string> mask;  // attribute names to write as "***"
+  };
+  static absl::StatusOr<std::unique_ptr<DecisionLog>> Open(
+      const Options& options);
+  ~DecisionLog();
+
+  // One routed lead.
+  void Record(const Ruleset& ruleset, const v1::Lead& lead,
+              const runtime::Decision& decision, absl::string_view decision_id,
+              absl::Time at);
+
+  // The line Record writes, without its newline.
+  std::string Line(const Ruleset& ruleset, const v1::Lead& lead,
+                   const runtime::Decision& decision,
+                   absl::string_view decision_id, absl::Time at) const;
+
+  // Blocks until every line recorded so far is written and flushed.
+  void Flush();
+
+ private:
+  DecisionLog(std::FILE* out, bool owned,
+              absl::flat_hash_set<std::string> mask);
+  void Append(std::string line);
+  void WriterLoop();
+
+  static constexpr size_t kMaxPendingBytes = 16 << 20;
+
+  std::FILE* const out_;
+  const bool owned_;  // fclose at the end (not stdout)
+  const absl::flat_hash_set<std::string> mask_;
+
+  std::mutex mu_;
+  std::condition_variable wake_writer_;  // pending_ is not empty, or stop_
+  std::condition_variable space_;        // pending_ shrank; a flush finished
+  std::string pending_;
+  uint64_t appended_ = 0;  // lines appended, ever
+  uint64_t written_ = 0;   // lines written and flushed, ever
+  uint64_t pending_lines_ = 0;
+  bool stop_ = false;
+  bool failed_ = false;  // a write failed; reported once
+  std::thread writer_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_DECISION_LOG_H_

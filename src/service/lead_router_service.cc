@@ -1,0 +1,277 @@
+// Route and RouteBatch as unary callback handlers; see the header.
+#include "src/service/lead_router_service.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/field_error.h"
+#include "base/status_macros.h"
+#include "runtime/decide.h"
+#include "src/service/answer.h"
+#include "src/wire/convert.h"
+#include "src/wire/decision_writer.h"
+#include "src/wire/lead_reader.h"
+
+namespace leadroute {
+namespace {
+
+// How many leads of a batch are routed between checks for cancellation and
+// the deadline.
+constexpr int kCheckEvery = 128;
+
+// Writes `v` as `digits` hex digits at `out`; returns the end.
+char* PutHex(uint64_t v, int digits, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i) *out++ = kHex[(v >> (4 * i)) & 15];
+  return out;
+}
+
+// Why a call should stop now, or OK.
+absl::Status Interrupted(grpc::CallbackServerContext* context) {
+  if (context->IsCancelled()) {
+    return absl::CancelledError("the call was cancelled by the client");
+  }
+  if (context->deadline() < std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError(
+        "the call's deadline passed before every lead was routed");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+DecisionIds::DecisionIds() {
+  std::random_device random;
+  process_ = random();
+  counter_ = (static_cast<uint64_t>(random()) << 32) | random();
+}
+
+DecisionIds::Block DecisionIds::Reserve(absl::Time now, uint64_t n) {
+  return {static_cast<uint64_t>(absl::ToUnixMillis(now)), process_,
+          counter_.fetch_add(n, std::memory_order_relaxed)};
+}
+
+void DecisionIds::Block::Write(uint64_t i, char out[kLength]) const {
+  PutHex(first + i, 12, PutHex(process, 8, PutHex(millis, 12, out)));
+}
+
+void DecisionIds::Block::Write(uint64_t i, std::string* out) const {
+  char id[kLength];
+  Write(i, id);
+  out->assign(id, kLength);
+}
+
+struct LeadRouterService::CallState {
+  CallState(const RulesetRegistry& registry, runtime::Assigner* assigner)
+      : ruleset(registry.Live()),
+        matching(dynamic_cast<const runtime::MatchingPolicy*>(
+            ruleset->policy.get())),
+        // SLA clocks start on the state's clock (a FakeClock in tests).
+        now(assigner == nullptr ? absl::Now() : assigner->clock().Now()) {
+    if (matching != nullptr) binder.emplace(matching->program());
+  }
+
+  // Decides the lead `reader` has just read: bound straight to the
+  // program's slots, or as a runtime::Lead for any other policy.
+  absl::StatusOr<runtime::Decision> DecideRead();
+
+  // One ruleset for the whole call, even if a reload happens meanwhile.
+  const std::shared_ptr<const Ruleset> ruleset;
+  // The ruleset's policy when its leads can be bound straight from the
+  // wire (a compiled ruleset), else null.
+  const runtime::MatchingPolicy* const matching;
+  const absl::Time now;
+  runtime::DecideOptions options;
+  bool reroute = false;
+  DecisionIds::Block ids{};
+  RulesetCounters::Tally tally;
+  LeadReader reader;
+  std::optional<runtime::LeadBinder> binder;
+  // The last decision's id: its own (from the Assigner) or `id_buffer`.
+  absl::string_view decision_id;
+  char id_buffer[DecisionIds::kLength];
+};
+
+absl::StatusOr<runtime::Decision> LeadRouterService::CallState::DecideRead() {
+  if (!binder) return ruleset->policy->Decide(reader.TakeLead(), options);
+  RETURN_IF_ERROR(binder->Start(reader.id()));
+  for (LeadReader::Attribute& a : reader.attributes()) {
+    RETURN_IF_ERROR(binder->Bind(a.name, std::move(a.value)));
+  }
+  RETURN_IF_ERROR(binder->Finish());
+  return matching->DecideBound(reader.id(), binder->bound(), options);
+}
+
+absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
+    CallState& call, absl::string_view lead_bytes, uint64_t id,
+    uint64_t* durable) {
+  const Ruleset& ruleset = *call.ruleset;
+  LeadReader& reader = call.reader;
+  absl::Status read = reader.Read(lead_bytes, limits_.max_lead_bytes);
+  runtime::AssignInput input;
+  if (read.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
+    // Before binding moves the values away.
+    if (const std::string* email = reader.FindString("email")) {
+      input.email = *email;
+    }
+    if (const std::string* source = reader.FindString("source")) {
+      input.source = *source;
+    }
+  }
+  absl::StatusOr<runtime::Decision> decision =
+      read.ok() ? call.DecideRead() : absl::StatusOr<runtime::Decision>(read);
+  if (decision.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
+    call.ids.Write(id, &input.decision_id);
+    input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);
+    input.reroute = call.reroute;
+    absl::StatusOr<uint64_t> seq =
+        assigner_->Assign(*ruleset.program, input, &*decision);
+    if (!seq.ok()) {
+      decision = seq.status();
+    } else {
+      *durable = std::max(*durable, *seq);
+    }
+  }
+  if (!decision.ok()) {
+    ruleset.counters->CountRejected(&call.tally);
+    return decision;
+  }
+  ruleset.counters->Count(*decision, &call.tally);
+  if (decision->decision_id.empty()) {
+    call.ids.Write(id, call.id_buffer);
+    call.decision_id = absl::string_view(call.id_buffer, DecisionIds::kLength);
+  } else {
+    call.decision_id = decision->decision_id;
+  }
+  if (log_ != nullptr) {
+    v1::Lead lead;  // the decision log writes the lead as sent
+    lead.ParseFromArray(lead_bytes.data(), static_cast<int>(lead_bytes.size()));
+    log_->Record(ruleset, lead, *decision, call.decision_id, call.now);
+  }
+  return decision;
+}
+
+grpc::ServerUnaryReactor* LeadRouterService::Route(
+    grpc::CallbackServerContext* context, const v1::RouteRequest* request,
+    v1::RouteResponse* response) {
+  const int64_t start = MonotonicNanos();
+  CallState call(*registry_, assigner_);
+  absl::Status status;
+  uint64_t durable = 0;            // the change to wait for, if any
+  absl::string_view field_prefix;  // lead errors name fields in the lead
+  if (!request->has_lead()) {
+    status = InvalidFieldError("lead", "required");
+  } else if (absl::StatusOr<runtime::DecideOptions> opts =
+                 OptionsFromProto(request->options(), call.now);
+             !opts.ok()) {
+    status = opts.status();
+  } else {
+    call.options = *std::move(opts);
+    call.reroute = request->options().reroute();
+    call.ids = ids_.Reserve(call.now, 1);
+    // Through the same reader as RouteBatch, so both check leads alike.
+    const std::string lead = request->lead().SerializeAsString();
+    absl::StatusOr<runtime::Decision> decision =
+        RouteOne(call, lead, 0, &durable);
+    if (decision.ok()) {
+      v1::Decision* out = response->mutable_decision();
+      DecisionToProto(*decision, out);
+      out->set_decision_id(std::string(call.decision_id));
+      out->mutable_ruleset()->set_revision(call.ruleset->revision);
+      out->mutable_ruleset()->set_fingerprint(call.ruleset->fingerprint);
+    }
+    status = decision.status();
+    call.ruleset->counters->Add(call.tally);
+    field_prefix = "lead.";
+  }
+  // Answered once the assignment is on disk, from the store's writer.
+  return AnswerWhenDurable(
+      context, assigner_, status, durable,
+      [this, start, response](const absl::Status& s) {
+        if (!s.ok()) response->Clear();
+        metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(s.code()),
+                            MonotonicNanos() - start);
+      },
+      field_prefix);
+}
+
+grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  const int64_t start = MonotonicNanos();
+  CallState call(*registry_, assigner_);
+  absl::Status status;
+  uint64_t durable = 0;  // the last change to wait for, if any
+  // The request in one piece (a copy only when gRPC received it in many).
+  grpc::Slice slice;
+  if (!request->TrySingleSlice(&slice).ok() &&
+      !request->DumpToSingleSlice(&slice).ok()) {
+    status = absl::InternalError("could not read the request");
+  }
+  BatchRequestBytes batch;
+  if (status.ok()) {
+    status = SplitBatchRequest(
+        absl::string_view(reinterpret_cast<const char*>(slice.begin()),
+                          slice.size()),
+        &batch);
+  }
+  absl::StatusOr<runtime::DecideOptions> opts =
+      status.ok() ? OptionsFromProto(batch.options, call.now)
+                  : absl::StatusOr<runtime::DecideOptions>(status);
+  const int leads = static_cast<int>(batch.leads.size());
+  // The answer, a serialised RouteBatchResponse, written as it goes.
+  auto answer = std::make_unique<std::string>();
+  if (!opts.ok()) {
+    status = opts.status();
+  } else if (leads > limits_.max_batch_leads) {
+    status = InvalidFieldError(
+        "leads", absl::StrCat(leads, " leads; a batch may have at most ",
+                              limits_.max_batch_leads));
+  } else {
+    call.options = *std::move(opts);
+    call.reroute = batch.options.reroute();
+    call.ids = ids_.Reserve(call.now, leads);
+    metrics_->CountBatchLeads(leads);
+    answer->reserve(static_cast<size_t>(leads) * 160);
+    std::string result;  // one lead's, reused
+    for (int i = 0; i < leads && status.ok(); ++i) {
+      if (i % kCheckEvery == kCheckEvery - 1) status = Interrupted(context);
+      result.clear();
+      absl::StatusOr<runtime::Decision> decision =
+          RouteOne(call, batch.leads[i], i, &durable);
+      if (decision.ok()) {
+        AppendDecision(*decision,
+                       {call.decision_id, call.ruleset->revision,
+                        call.ruleset->fingerprint},
+                       &result);
+      } else {
+        AppendError(decision.status(), call.reader.id(), &result);
+      }
+      AppendBatchResult(decision.ok(), result, answer.get());
+    }
+    call.ruleset->counters->Add(call.tally);
+  }
+  if (status.ok()) {
+    // The slice takes the string, freeing it when gRPC is done with it.
+    std::string* bytes = answer.release();
+    grpc::Slice owned(
+        bytes->data(), bytes->size(),
+        [](void* s) { delete static_cast<std::string*>(s); }, bytes);
+    *response = grpc::ByteBuffer(&owned, 1);
+  }
+  // Changes commit in order: once the batch's last is durable, all are.
+  // (A deadline that passed meanwhile is gRPC's to report.)
+  return AnswerWhenDurable(context, assigner_, status, durable,
+                           [this, start, response](const absl::Status& s) {
+                             if (!s.ok()) response->Clear();
+                             metrics_->CountCall(ServerMetrics::kRouteBatch,
+                                                 static_cast<int>(s.code()),
+                                                 MonotonicNanos() - start);
+                           });
+}
+
+}  // namespace leadroute

@@ -1,0 +1,109 @@
+// LeadRouterService: the gRPC adapter for leadroute.v1.LeadRouter. It
+// checks the request against the service's limits, reads each lead with
+// LeadReader (src/lead_wire.h), binds it to a compiled ruleset's slots (or
+// asks any other Policy), counts and logs the decision, and writes it back;
+// it owns no routing logic. Each call takes the live ruleset once, at its
+// start (a whole batch included), and finishes on it, so a reload never
+// splits a call.
+#ifndef LEADROUTE_SRC_SERVICE_LEAD_ROUTER_SERVICE_H_
+#define LEADROUTE_SRC_SERVICE_LEAD_ROUTER_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/assigner.h"
+#include "src/service/arena_allocator.h"
+#include "src/service/decision_log.h"
+#include "src/service/metrics.h"
+#include "src/service/ruleset_registry.h"
+
+namespace leadroute {
+
+struct ServiceLimits {
+  int max_batch_leads = 10000;       // more: INVALID_ARGUMENT, "leads"
+  size_t max_lead_bytes = 64 << 10;  // per lead; see LeadFromProto
+};
+
+// Decision ids: 32 hex digits, the first 12 the time in milliseconds, then
+// a random per-process part and a counter, so ids never repeat across
+// restarts and sort roughly by time.
+class DecisionIds {
+ public:
+  static constexpr int kLength = 32;
+  DecisionIds();
+  // Reserves `n` consecutive ids made at `now`; Write(i) writes the i-th.
+  struct Block {
+    uint64_t millis;
+    uint32_t process;
+    uint64_t first;
+    void Write(uint64_t i, std::string* out) const;
+    void Write(uint64_t i, char out[kLength]) const;
+  };
+  Block Reserve(absl::Time now, uint64_t n);
+
+ private:
+  uint32_t process_;
+  std::atomic<uint64_t> counter_;
+};
+
+// RouteBatch is a raw method: it reads the request's bytes with LeadReader
+// (src/lead_wire.h) instead of having gRPC parse it into protobuf maps
+// first, which cost more than routing the leads.
+using LeadRouterBase = v1::LeadRouter::WithCallbackMethod_Route<
+    v1::LeadRouter::WithRawCallbackMethod_RouteBatch<v1::LeadRouter::Service>>;
+
+class LeadRouterService final : public LeadRouterBase {
+ public:
+  // `registry` and `metrics` must outlive the service; `log` may be null
+  // (no decision log) or must outlive it too, and so may `assigner` (null:
+  // no state, a team is the owner; else a rep is picked and every call is
+  // answered once its assignments are durable).
+  LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
+                    DecisionLog* log, ServiceLimits limits,
+                    runtime::Assigner* assigner = nullptr)
+      : registry_(registry),
+        metrics_(metrics),
+        log_(log),
+        limits_(limits),
+        assigner_(assigner) {
+    SetMessageAllocatorFor_Route(&route_messages_);
+  }
+
+  grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
+                                  const v1::RouteRequest* request,
+                                  v1::RouteResponse* response) override;
+
+  // A serialised leadroute.v1.RouteBatchRequest in, a serialised
+  // RouteBatchResponse out.
+  grpc::ServerUnaryReactor* RouteBatch(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+
+ private:
+  // What routing one call's leads shares: the ruleset taken at its start
+  // and the memory reused from lead to lead.
+  struct CallState;
+
+  // Routes the lead whose serialised bytes are `lead`; counts and logs it.
+  // `id` is the number of its decision id in `call.ids`; the id it got is
+  // `call.decision_id`. With an Assigner, raises `*durable` to the change
+  // number to wait for before answering.
+  absl::StatusOr<runtime::Decision> RouteOne(CallState& call,
+                                             absl::string_view lead,
+                                             uint64_t id, uint64_t* durable);
+
+  const RulesetRegistry* registry_;
+  ServerMetrics* metrics_;
+  DecisionLog* log_;
+  const ServiceLimits limits_;
+  runtime::Assigner* const assigner_;
+  DecisionIds ids_;
+  // Each call's messages live on an arena (see arena_allocator.h).
+  ArenaAllocator<v1::RouteRequest, v1::RouteResponse> route_messages_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_LEAD_ROUTER_SERVICE_H_

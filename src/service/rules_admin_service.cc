@@ -1,0 +1,209 @@
+// The rules admin RPCs; see the header.
+#include "src/service/rules_admin_service.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "src/wire/convert.h"
+
+namespace leadroute {
+namespace {
+
+// The request's files by path; INVALID_ARGUMENT naming a duplicate path.
+absl::StatusOr<std::map<std::string, std::string>> FilesFromProto(
+    const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
+    std::string* root) {
+  std::map<std::string, std::string> out;
+  for (int i = 0; i < files.size(); ++i) {
+    const v1::RuleFile& f = files[i];
+    if (f.path().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("files[", i, "].path: must not be empty"));
+    }
+    if (!out.emplace(f.path(), f.content()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "files[", i, "].path: \"", f.path(), "\" appears more than once"));
+    }
+  }
+  if (out.empty()) {
+    return absl::InvalidArgumentError("files: a ruleset needs at least one");
+  }
+  if (root->empty()) *root = files[0].path();
+  if (!out.contains(*root)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("root: \"", *root, "\" is not among the files"));
+  }
+  return out;
+}
+
+// A rejected ruleset as INVALID_ARGUMENT: the errors rendered in the
+// message, and one BadRequest field violation each.
+grpc::Status RejectedStatus(const CompileOutcome& outcome) {
+  std::string message = std::string(outcome.status.message());
+  google::rpc::BadRequest bad;
+  for (const RuleDiagnostic& d : outcome.diagnostics) {
+    if (!d.error) continue;
+    absl::StrAppend(&message, "\n", d.rendered);
+    google::rpc::BadRequest::FieldViolation* v = bad.add_field_violations();
+    v->set_field("files");
+    v->set_description(d.file.empty()
+                           ? d.message
+                           : absl::StrCat(d.file, ":", d.line, ":", d.column,
+                                          ": ", d.message));
+  }
+  google::rpc::Status details;
+  details.set_code(grpc::StatusCode::INVALID_ARGUMENT);
+  details.set_message(message);
+  details.add_details()->PackFrom(bad);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message,
+                      details.SerializeAsString());
+}
+
+}  // namespace
+
+void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out) {
+  out->set_severity(d.error ? v1::Diagnostic::SEVERITY_ERROR
+                            : v1::Diagnostic::SEVERITY_WARNING);
+  out->set_file(d.file);
+  out->set_line(d.line);
+  out->set_column(d.column);
+  out->set_message(d.message);
+  out->set_rendered(d.rendered);
+}
+
+void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out) {
+  v1::RulesetRef* ref = out->mutable_ruleset();
+  ref->set_name(r.name);
+  ref->set_version(r.version);
+  ref->set_revision(r.revision);
+  ref->set_fingerprint(r.fingerprint);
+  out->set_origin(r.origin);
+  TimeToProto(r.loaded_at, out->mutable_loaded_at());
+  out->set_rule_count(r.rule_count);
+  out->set_live(live);
+}
+
+grpc::ServerUnaryReactor* RulesAdminService::OffThread(
+    grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
+    std::string root,
+    std::function<grpc::Status(const std::map<std::string, std::string>&,
+                               const std::string&)>
+        compile) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::thread([this, reactor, method, &files, root = std::move(root),
+               compile = std::move(compile),
+               start = MonotonicNanos()]() mutable {
+    absl::StatusOr<std::map<std::string, std::string>> by_path =
+        FilesFromProto(files, &root);
+    const grpc::Status status =
+        by_path.ok() ? compile(*by_path, root) : ToGrpcStatus(by_path.status());
+    metrics_->CountCall(method, status.error_code(), MonotonicNanos() - start);
+    reactor->Finish(status);  // the last touch of the call
+  }).detach();
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RulesAdminService::ValidateRules(
+    grpc::CallbackServerContext* context,
+    const v1::ValidateRulesRequest* request,
+    v1::ValidateRulesResponse* response) {
+  return OffThread(
+      context, ServerMetrics::kValidateRules, request->files(), request->root(),
+      [response](const std::map<std::string, std::string>& files,
+                 const std::string& root) {
+        const CompileOutcome outcome = CompileFiles(files, root);
+        response->set_ok(outcome.status.ok());
+        for (const RuleDiagnostic& d : outcome.diagnostics) {
+          DiagnosticToProto(d, response->add_diagnostics());
+        }
+        if (outcome.ruleset != nullptr) {
+          response->mutable_ruleset()->set_name(outcome.ruleset->name);
+          response->mutable_ruleset()->set_version(outcome.ruleset->version);
+          response->mutable_ruleset()->set_fingerprint(
+              outcome.ruleset->fingerprint);
+        } else if (outcome.diagnostics.empty()) {
+          response->add_diagnostics()->set_message(
+              std::string(outcome.status.message()));
+        }
+        return grpc::Status::OK;
+      });
+}
+
+grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
+    grpc::CallbackServerContext* context,
+    const v1::PublishRulesRequest* request,
+    v1::PublishRulesResponse* response) {
+  return OffThread(
+      context, ServerMetrics::kPublishRules, request->files(), request->root(),
+      [this, request, response](const std::map<std::string, std::string>& files,
+                                const std::string& root) {
+        const CompileOutcome outcome =
+            registry_->Publish(files, root, request->expected_revision());
+        if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
+          return RejectedStatus(outcome);
+        }
+        if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
+        RulesetInfoToProto(*outcome.ruleset, true, response->mutable_ruleset());
+        for (const RuleDiagnostic& d : outcome.diagnostics) {
+          DiagnosticToProto(d, response->add_diagnostics());
+        }
+        return grpc::Status::OK;
+      });
+}
+
+grpc::ServerUnaryReactor* RulesAdminService::Rollback(
+    grpc::CallbackServerContext* context, const v1::RollbackRequest* request,
+    v1::RollbackResponse* response) {
+  const int64_t start = MonotonicNanos();
+  grpc::Status status;
+  absl::StatusOr<std::shared_ptr<const Ruleset>> r =
+      registry_->Rollback(request->revision());
+  if (r.ok()) {
+    RulesetInfoToProto(**r, true, response->mutable_ruleset());
+  } else {
+    status = ToGrpcStatus(r.status());
+  }
+  metrics_->CountCall(ServerMetrics::kRollback, status.error_code(),
+                      MonotonicNanos() - start);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
+    grpc::CallbackServerContext* context, const v1::GetStatusRequest*,
+    v1::GetStatusResponse* response) {
+  const int64_t start = MonotonicNanos();
+  const RulesetRegistry::Snapshot s = registry_->snapshot();
+  if (s.live != nullptr) {
+    RulesetInfoToProto(*s.live, true, response->mutable_live());
+  }
+  for (const std::shared_ptr<const Ruleset>& r : s.retained) {
+    RulesetInfoToProto(*r, r == s.live, response->add_retained());
+  }
+  if (s.last_failure) {
+    v1::ReloadError* e = response->mutable_last_reload_error();
+    TimeToProto(s.last_failure->at, e->mutable_at());
+    e->set_origin(s.last_failure->origin);
+    e->set_message(s.last_failure->message);
+    for (const RuleDiagnostic& d : s.last_failure->diagnostics) {
+      DiagnosticToProto(d, e->add_diagnostics());
+    }
+  }
+  response->set_reloads_succeeded(s.reloads_succeeded);
+  response->set_reloads_failed(s.reloads_failed);
+  TimeToProto(s.started_at, response->mutable_started_at());
+  metrics_->CountCall(ServerMetrics::kGetStatus, 0, MonotonicNanos() - start);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace leadroute

@@ -1,0 +1,60 @@
+// RulesAdminService: the gRPC adapter for leadroute.v1.RulesAdmin
+// (ValidateRules, PublishRules, Rollback, GetStatus) over a
+// RulesetRegistry. Compiling can take a while, so Validate and Publish run
+// on a thread of their own, never on gRPC's callback threads.
+#ifndef LEADROUTE_SRC_SERVICE_RULES_ADMIN_SERVICE_H_
+#define LEADROUTE_SRC_SERVICE_RULES_ADMIN_SERVICE_H_
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "src/service/metrics.h"
+#include "src/service/ruleset_registry.h"
+
+namespace leadroute {
+
+// Wire forms of the registry's records (shared with tests and the CLI).
+void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out);
+void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out);
+
+class RulesAdminService final : public v1::RulesAdmin::CallbackService {
+ public:
+  // Both must outlive the service.
+  RulesAdminService(RulesetRegistry* registry, ServerMetrics* metrics)
+      : registry_(registry), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* ValidateRules(
+      grpc::CallbackServerContext* context,
+      const v1::ValidateRulesRequest* request,
+      v1::ValidateRulesResponse* response) override;
+  grpc::ServerUnaryReactor* PublishRules(
+      grpc::CallbackServerContext* context,
+      const v1::PublishRulesRequest* request,
+      v1::PublishRulesResponse* response) override;
+  grpc::ServerUnaryReactor* Rollback(grpc::CallbackServerContext* context,
+                                     const v1::RollbackRequest* request,
+                                     v1::RollbackResponse* response) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
+                                      const v1::GetStatusRequest* request,
+                                      v1::GetStatusResponse* response) override;
+
+ private:
+  // Runs `compile` on the request's files on a thread of its own, then
+  // counts and finishes the call with the status it returns.
+  grpc::ServerUnaryReactor* OffThread(
+      grpc::CallbackServerContext* context, ServerMetrics::Method method,
+      const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
+      std::string root,
+      std::function<grpc::Status(const std::map<std::string, std::string>&,
+                                 const std::string&)>
+          compile);
+
+  RulesetRegistry* registry_;
+  ServerMetrics* metrics_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_RULES_ADMIN_SERVICE_H_

@@ -1,0 +1,264 @@
+// Compiling, numbering, retaining and swapping rulesets; see the header.
+#include "src/service/ruleset_registry.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "compiler/compiler.h"
+#include "runtime/tree_policy.h"
+#include "src/service/rule_files.h"
+
+namespace leadroute {
+namespace {
+
+// FNV-1a, 64 bits, over each file's length and text in load order: the same
+// rules give the same fingerprint whatever their paths.
+std::string Fingerprint(const compiler::SourceSet& sources) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](absl::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+  };
+  for (int i = 0; i < sources.size(); ++i) {
+    const std::string& text = sources.file(i).text();
+    mix(absl::StrCat(text.size(), ":"));
+    mix(text);
+  }
+  return absl::StrFormat("%016x", h);
+}
+
+// Whether a .route file declares the ruleset: a line that starts (after
+// blanks) with `ruleset "`.
+bool DeclaresRuleset(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t at = line.find_first_not_of(" \t");
+    if (at != std::string::npos && line.compare(at, 8, "ruleset ") == 0 &&
+        line.find('"', at) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The root file of a --rules folder.
+absl::StatusOr<std::string> FindRoot(const std::string& folder) {
+  std::vector<std::string> files;
+  if (!ExpandRuleFiles(folder, &files)) {
+    return absl::NotFoundError(
+        absl::StrCat(folder, ": cannot list the folder"));
+  }
+  std::vector<std::string> roots;
+  for (const std::string& f : files) {
+    if (DeclaresRuleset(f)) roots.push_back(f);
+  }
+  if (roots.size() == 1) return roots[0];
+  if (roots.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        folder, ": no .route file in the folder declares a `ruleset`"));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(folder, ": several .route files declare a `ruleset` (",
+                   absl::StrJoin(roots, ", "), "); give one as --rules"));
+}
+
+CompileOutcome FromCheck(compiler::CheckResult r) {
+  CompileOutcome out;
+  const compiler::SourceSet& sources = r.module->sources;
+  for (int i = 0; i < sources.size(); ++i) {
+    out.files.push_back(sources.file(i).path());
+  }
+  for (const compiler::Diagnostic& d : r.diagnostics.all()) {
+    RuleDiagnostic rd;
+    rd.error = d.severity == compiler::Severity::kError;
+    if (d.span.file >= 0) {
+      rd.file = sources.file(d.span.file).path();
+      const compiler::LineCol at = sources.Position(d.span);
+      rd.line = at.line;
+      rd.column = at.column;
+    }
+    rd.message = d.message;
+    rd.rendered = compiler::RenderText(sources, d);
+    out.diagnostics.push_back(std::move(rd));
+  }
+  if (!r.ok()) {
+    const int n = r.diagnostics.error_count();
+    out.status = absl::InvalidArgumentError(
+        absl::StrCat("the rules have ", n, n == 1 ? " error" : " errors"));
+    return out;
+  }
+  auto rs = std::make_shared<Ruleset>();
+  rs->program = r.program;
+  rs->name = r.program->name;
+  rs->version = r.program->version;
+  rs->fingerprint = Fingerprint(sources);
+  for (const auto& stage : r.program->stages) rs->rule_count += stage.size();
+  rs->policy = std::make_shared<runtime::TreePolicy>(r.program);
+  rs->counters = std::make_unique<RulesetCounters>(r.program.get());
+  out.ruleset = std::move(rs);
+  return out;
+}
+
+}  // namespace
+
+CompileOutcome CompilePath(const std::string& path) {
+  std::string root = path;
+  std::error_code ec;
+  const bool folder = std::filesystem::is_directory(path, ec);
+  if (folder) {
+    absl::StatusOr<std::string> found = FindRoot(path);
+    if (!found.ok()) {
+      CompileOutcome out;
+      out.status = found.status();
+      return out;
+    }
+    root = *found;
+  }
+  absl::StatusOr<compiler::CheckResult> r = compiler::Check(root);
+  if (!r.ok()) {
+    CompileOutcome out;
+    out.status = r.status();
+    out.files.push_back(root);
+    return out;
+  }
+  return FromCheck(*std::move(r));
+}
+
+CompileOutcome CompileFiles(const std::map<std::string, std::string>& files,
+                            std::string root) {
+  if (files.empty()) {
+    CompileOutcome out;
+    out.status = absl::InvalidArgumentError("no files: a ruleset needs a root");
+    return out;
+  }
+  if (root.empty()) root = files.begin()->first;
+  return FromCheck(compiler::CheckFiles(root, files));
+}
+
+RulesetRegistry::RulesetRegistry(int keep)
+    : keep_(keep < 1 ? 1 : keep), started_at_(absl::Now()) {}
+
+std::shared_ptr<const Ruleset> RulesetRegistry::MakeLive(
+    std::shared_ptr<Ruleset> next) {
+  next->revision = ++last_revision_;
+  next->loaded_at = absl::Now();
+  std::shared_ptr<const Ruleset> live = std::move(next);
+  retained_.push_front(live);
+  while (retained_.size() > keep_) retained_.pop_back();
+  live_order_.push_back(live->revision);
+  live_.store(live);
+  ++succeeded_;
+  return live;
+}
+
+void RulesetRegistry::RecordFailure(const std::string& origin,
+                                    const CompileOutcome& outcome) {
+  ++failed_;
+  last_failure_ = std::make_shared<const ReloadFailure>(
+      ReloadFailure{absl::Now(), origin, std::string(outcome.status.message()),
+                    outcome.diagnostics});
+}
+
+CompileOutcome RulesetRegistry::Install(CompileOutcome outcome,
+                                        const std::string& origin) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (!outcome.status.ok()) {
+    RecordFailure(origin, outcome);
+    return outcome;
+  }
+  outcome.ruleset->origin = origin;
+  MakeLive(outcome.ruleset);
+  return outcome;
+}
+
+std::shared_ptr<const Ruleset> RulesetRegistry::InstallPolicy(
+    std::shared_ptr<const runtime::Policy> policy, std::string name,
+    std::string origin) {
+  auto rs = std::make_shared<Ruleset>();
+  rs->name = std::move(name);
+  rs->origin = std::move(origin);
+  rs->fingerprint = std::string(16, '0');
+  rs->policy = std::move(policy);
+  rs->counters = std::make_unique<RulesetCounters>(nullptr);
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return MakeLive(std::move(rs));
+}
+
+CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  return Install(CompilePath(path), absl::StrCat("file ", path));
+}
+
+CompileOutcome RulesetRegistry::Publish(
+    const std::map<std::string, std::string>& files, std::string root,
+    int64_t expected_revision) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  if (expected_revision != 0) {
+    const std::shared_ptr<const Ruleset> live = live_.load();
+    const int64_t now = live == nullptr ? 0 : live->revision;
+    if (now != expected_revision) {
+      CompileOutcome out;
+      out.status = absl::FailedPreconditionError(absl::StrCat(
+          "revision ", expected_revision, " is not live (revision ", now,
+          " is); nothing changed"));
+      return out;
+    }
+  }
+  return Install(CompileFiles(files, std::move(root)), "publish");
+}
+
+absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::Rollback(
+    int64_t revision) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  const std::shared_ptr<const Ruleset> live = live_.load();
+  if (revision == 0) {
+    // The revision made live before the current one, skipping the current
+    // one's earlier turns (after a rollback, "back" means further back).
+    for (auto it = live_order_.rbegin(); it != live_order_.rend(); ++it) {
+      if (live == nullptr || *it != live->revision) {
+        revision = *it;
+        break;
+      }
+    }
+    if (revision == 0) {
+      return absl::NotFoundError("no earlier ruleset to roll back to");
+    }
+  }
+  if (live != nullptr && live->revision == revision) return live;
+  for (const std::shared_ptr<const Ruleset>& r : retained_) {
+    if (r->revision != revision) continue;
+    live_order_.push_back(revision);
+    // Drop the current one's turn, so a second Rollback goes further back.
+    if (live != nullptr) {
+      std::erase(live_order_, live->revision);
+    }
+    live_.store(r);
+    ++succeeded_;
+    return r;
+  }
+  return absl::NotFoundError(absl::StrCat("revision ", revision,
+                                          " is not retained (the last ", keep_,
+                                          " rulesets are; see GetStatus)"));
+}
+
+RulesetRegistry::Snapshot RulesetRegistry::snapshot() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  Snapshot s;
+  s.live = live_.load();
+  s.retained.assign(retained_.begin(), retained_.end());
+  s.last_failure = last_failure_;
+  s.reloads_succeeded = succeeded_;
+  s.reloads_failed = failed_;
+  s.started_at = started_at_;
+  return s;
+}
+
+}  // namespace leadroute

@@ -1,0 +1,145 @@
+// RulesetRegistry: the rulesets a server has loaded and the one it routes
+// with. Loading (from the --rules path, or from files sent over RPC)
+// compiles off the request path, under a writers' lock; making a ruleset
+// live is one atomic store, so a call takes the live ruleset once, at its
+// start, and finishes on it. A ruleset with errors is never made live: the
+// running one keeps serving and the failure is recorded for GetStatus.
+// The last `keep` rulesets are retained for Rollback.
+#ifndef LEADROUTE_SRC_SERVICE_RULESET_REGISTRY_H_
+#define LEADROUTE_SRC_SERVICE_RULESET_REGISTRY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runtime/policy.h"
+#include "runtime/program.h"
+#include "src/service/metrics.h"
+
+namespace leadroute {
+
+// One compiler finding, ready for the wire or a log.
+struct RuleDiagnostic {
+  bool error = true;  // else a warning
+  std::string file;   // "" when no file is at fault
+  int line = 0;       // 1-based; 0 when there is no position
+  int column = 0;
+  std::string message;
+  std::string rendered;  // as `leadroute check` prints it
+};
+
+// A loaded ruleset. Immutable, except for its counters.
+struct Ruleset {
+  int64_t revision = 0;     // 1, 2, ... in load order; see RulesetRef
+  std::string name;         // declared
+  std::string version;      // declared
+  std::string fingerprint;  // 16 hex digits of the rules' text
+  std::string origin;       // "file PATH", "publish", "builtin"
+  absl::Time loaded_at;
+  int rule_count = 0;
+  std::shared_ptr<const runtime::Policy> policy;
+  std::shared_ptr<const runtime::Program> program;  // null for a builtin
+  std::unique_ptr<RulesetCounters> counters;        // never null
+};
+
+// What compiling a ruleset gave.
+struct CompileOutcome {
+  // OK; INVALID_ARGUMENT when the rules have errors; NOT_FOUND or
+  // FAILED_PRECONDITION when they cannot be read.
+  absl::Status status;
+  std::vector<RuleDiagnostic> diagnostics;  // errors and warnings
+  std::shared_ptr<Ruleset> ruleset;  // when OK; revision not yet assigned
+  // The files read from disk (root, includes, CSV tables), for watching;
+  // filled even when the rules have errors.
+  std::vector<std::string> files;
+};
+
+// Compiles the rules at `path`: a .route file, or a folder in which exactly
+// one .route file declares the `ruleset` (the root).
+CompileOutcome CompilePath(const std::string& path);
+// Compiles rules held in memory; `root` defaults to the first file.
+CompileOutcome CompileFiles(const std::map<std::string, std::string>& files,
+                            std::string root);
+
+struct ReloadFailure {
+  absl::Time at;
+  std::string origin;
+  std::string message;
+  std::vector<RuleDiagnostic> diagnostics;
+};
+
+class RulesetRegistry {
+ public:
+  // Retains the last `keep` (at least 1) rulesets.
+  explicit RulesetRegistry(int keep = 10);
+
+  // The ruleset routing calls now; null before the first Install.
+  std::shared_ptr<const Ruleset> Live() const { return live_.load(); }
+
+  // Makes `policy` live as a ruleset that was not compiled here (the
+  // built-in demo policy, tests).
+  std::shared_ptr<const Ruleset> InstallPolicy(
+      std::shared_ptr<const runtime::Policy> policy, std::string name,
+      std::string origin);
+
+  // Compiles the rules at `path` and makes them live, or records why not.
+  CompileOutcome LoadPath(const std::string& path);
+
+  // Compiles `files` and makes them live, or records why not. With a
+  // non-zero `expected_revision` that is not live, changes nothing and
+  // returns FAILED_PRECONDITION.
+  CompileOutcome Publish(const std::map<std::string, std::string>& files,
+                         std::string root, int64_t expected_revision = 0);
+
+  // Makes retained `revision` live again (0: the one live before the
+  // current one); NOT_FOUND when it is not retained.
+  absl::StatusOr<std::shared_ptr<const Ruleset>> Rollback(int64_t revision);
+
+  struct Snapshot {
+    std::shared_ptr<const Ruleset> live;
+    std::vector<std::shared_ptr<const Ruleset>> retained;  // newest first
+    // Shared, not copied: every scrape of /metrics or /healthz takes a
+    // snapshot, and a failure's diagnostics can be long.
+    std::shared_ptr<const ReloadFailure> last_failure;
+    int64_t reloads_succeeded = 0;
+    int64_t reloads_failed = 0;
+    absl::Time started_at;
+  };
+  Snapshot snapshot() const;
+
+ private:
+  // Under state_mu_: numbers `next`, retains it and makes it live.
+  std::shared_ptr<const Ruleset> MakeLive(std::shared_ptr<Ruleset> next);
+  // Under state_mu_: records a failed reload.
+  void RecordFailure(const std::string& origin, const CompileOutcome& outcome);
+  // Under reload_mu_: makes a compiled ruleset live, or records its failure.
+  CompileOutcome Install(CompileOutcome outcome, const std::string& origin);
+
+  const size_t keep_;
+  const absl::Time started_at_;
+  std::atomic<std::shared_ptr<const Ruleset>> live_;
+  // Held across compiling, so reloads happen one at a time (and a
+  // PublishRules' expected_revision holds until it is live).
+  std::mutex reload_mu_;
+  // Guards what follows; held briefly, never across compiling, so status
+  // and metrics answer during a long compile.
+  mutable std::mutex state_mu_;
+  std::deque<std::shared_ptr<const Ruleset>> retained_;  // newest first
+  std::vector<int64_t> live_order_;  // revisions in the order made live
+  int64_t last_revision_ = 0;
+  std::shared_ptr<const ReloadFailure> last_failure_;
+  int64_t succeeded_ = 0;
+  int64_t failed_ = 0;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_RULESET_REGISTRY_H_
