@@ -118,7 +118,7 @@ void Route(benchmark::State& state, Store kind) {
     }
     benchmark::DoNotOptimize(d);
   }
-  if (assigner != nullptr) (void)assigner->WaitDurable(last);
+  if (assigner != nullptr) (void)assigner->log().WaitDurable(last);
   state.SetItemsProcessed(state.iterations());
 }
 

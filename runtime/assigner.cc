@@ -38,32 +38,6 @@ bool StillAway(const RepStatus& s, absl::Time now) {
   return !s.until || now < *s.until;
 }
 
-// Drops the changes a later one in the same batch overwrites: a busy team's
-// rotation moves once per lead, but only where it ends up needs writing.
-// Assignments and events are kept (an assignment replaced within one batch
-// is rare; events are history).
-void DropSuperseded(std::vector<StateChange>* batch) {
-  absl::flat_hash_set<absl::string_view> teams, reps, cursors;
-  std::vector<bool> superseded(batch->size());
-  for (size_t i = batch->size(); i-- > 0;) {
-    const StateChange& c = (*batch)[i];
-    if (const auto* t = std::get_if<TeamCursor>(&c)) {
-      superseded[i] = !teams.insert(t->team).second;
-    } else if (const auto* r = std::get_if<RepStatus>(&c)) {
-      superseded[i] = !reps.insert(r->rep).second;
-    } else if (const auto* k = std::get_if<Cursor>(&c)) {
-      superseded[i] = !cursors.insert(k->name).second;
-    }
-  }
-  size_t kept = 0;
-  for (size_t i = 0; i < batch->size(); ++i) {
-    if (superseded[i]) continue;
-    if (kept != i) (*batch)[kept] = std::move((*batch)[i]);
-    ++kept;
-  }
-  batch->resize(kept);
-}
-
 // Why `rep` may not take the lead under a team's `where` tests; empty when
 // they pass them all.
 std::string Ineligible(const Rep& rep, const std::vector<MemberCheck>& where) {
@@ -152,8 +126,8 @@ absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Start(
   absl::StatusOr<StateSnapshot> snapshot = store->Load();
   if (!snapshot.ok()) return snapshot.status();
   std::unique_ptr<Assigner> a(new Assigner(std::move(store), clock, options));
-  a->Restore(*snapshot);
-  a->writer_ = std::thread([p = a.get()] { p->WriterLoop(); });
+  const uint64_t last = a->Restore(*snapshot);
+  a->log_ = std::make_unique<CommitLog>(a->store_.get(), last);
   return a;
 }
 
@@ -161,19 +135,13 @@ Assigner::Assigner(std::unique_ptr<StateStore> store, const Clock* clock,
                    AssignerOptions options)
     : store_(std::move(store)), clock_(clock), options_(options) {}
 
-Assigner::~Assigner() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  work_.notify_all();
-  writer_.join();
-}
+Assigner::~Assigner() = default;
 
-void Assigner::Restore(const StateSnapshot& snapshot) {
+uint64_t Assigner::Restore(const StateSnapshot& snapshot) {
+  uint64_t last = 0;
   const absl::Time since = clock_->Now() - kRecentWindow;
   for (const Assignment& a : snapshot.assignments) {
-    seq_ = std::max(seq_, a.seq);
+    last = std::max(last, a.seq);
     if (a.owner_kind == OwnerKind::kRep) {
       RepState& r = reps_[a.owner];
       if (a.status == LeadStatus::kOpen) ++r.open;
@@ -184,101 +152,14 @@ void Assigner::Restore(const StateSnapshot& snapshot) {
     if (a.next_due) due_.emplace(*a.next_due, a.lead_id);
     leads_[a.lead_id] = a;
   }
-  seq_ = std::max(seq_, snapshot.last_event_id);
+  last = std::max(last, snapshot.last_event_id);
   for (auto& [rep, state] : reps_) {
     std::sort(state.recent.begin(), state.recent.end());
   }
   for (const RepStatus& s : snapshot.reps) reps_[s.rep].status = s;
   for (const TeamCursor& t : snapshot.teams) teams_[t.team] = t;
   for (const Cursor& c : snapshot.cursors) cursors_[c.name] = c.value;
-  committed_ = seq_;
-}
-
-void Assigner::WriterLoop() {
-  std::vector<StateChange> batch;
-  for (;;) {
-    uint64_t last = 0;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // stopping, and everything committed
-      batch.swap(pending_);
-      last = seq_;
-    }
-    DropSuperseded(&batch);
-    absl::Status status = store_->Apply(batch);
-    if (status.ok() && sink_count_.load(std::memory_order_relaxed) > 0) {
-      std::vector<LeadEvent> events;
-      for (StateChange& c : batch) {
-        if (auto* e = std::get_if<LeadEvent>(&c))
-          events.push_back(std::move(*e));
-      }
-      std::lock_guard<std::mutex> lock(sinks_mu_);
-      for (auto& [handle, sink] : sinks_) sink(events);
-    }
-    batch.clear();
-    std::vector<std::function<void(absl::Status)>> ready;
-    {
-      std::lock_guard<std::mutex> lock(done_mu_);
-      if (status.ok()) {
-        committed_ = last;
-      } else if (failed_.ok()) {
-        failed_ = absl::UnavailableError(absl::StrCat(
-            "the state store failed; no further assignments until the "
-            "server is restarted: ",
-            status.message()));
-      }
-      auto end =
-          failed_.ok() ? waiters_.upper_bound(committed_) : waiters_.end();
-      for (auto it = waiters_.begin(); it != end; ++it) {
-        ready.push_back(std::move(it->second));
-      }
-      waiters_.erase(waiters_.begin(), end);
-      status = failed_;
-    }
-    for (auto& done : ready) done(status);
-  }
-}
-
-void Assigner::WhenDurable(uint64_t seq,
-                           std::function<void(absl::Status)> done) {
-  absl::Status status;
-  {
-    std::lock_guard<std::mutex> lock(done_mu_);
-    if (failed_.ok() && seq > committed_) {
-      waiters_.emplace(seq, std::move(done));
-      return;
-    }
-    status = failed_;
-  }
-  done(status);
-}
-
-absl::Status Assigner::WaitDurable(uint64_t seq) {
-  std::mutex m;
-  std::condition_variable cv;
-  bool finished = false;
-  absl::Status result;
-  WhenDurable(seq, [&](absl::Status s) {
-    std::lock_guard<std::mutex> lock(m);
-    result = std::move(s);
-    finished = true;
-    cv.notify_one();
-  });
-  std::unique_lock<std::mutex> lock(m);
-  cv.wait(lock, [&] { return finished; });
-  return result;
-}
-
-absl::Status Assigner::Usable() const {
-  std::lock_guard<std::mutex> lock(done_mu_);
-  return failed_;
-}
-
-uint64_t Assigner::Append(StateChange change) {
-  pending_.push_back(std::move(change));
-  if (pending_.size() == 1) work_.notify_one();
-  return ++seq_;
+  return last;
 }
 
 std::string Assigner::Unavailable(const Program& p, int index,
@@ -421,14 +302,14 @@ int Assigner::PickFromTeam(const Program& p, int index,
       break;
     }
   }
-  Append(cursor);
+  log_->Append(cursor);
   return team.members[chosen];
 }
 
 void Assigner::Took(const std::string& rep, absl::Time now) {
   RepState& r = reps_[rep];
   ++r.open;
-  r.last_turn = seq_ + 1;  // the assignment's own change number, next
+  r.last_turn = log_->Next();  // the assignment's own change number, next
   const absl::Time since = now - kRecentWindow;
   auto old = std::lower_bound(r.recent.begin(), r.recent.end(), since);
   r.recent.erase(r.recent.begin(), old);
@@ -446,7 +327,7 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
                                           Decision* d) {
   const absl::Time now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
+  if (absl::Status s = log_->Usable(); !s.ok()) return s;
 
   std::string previous_owner;
   Assignment* before = nullptr;  // the lead's assignment, when rerouted
@@ -621,7 +502,7 @@ absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
                                                 const std::string& reason) {
   const absl::Time now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
+  if (absl::Status s = log_->Usable(); !s.ok()) return s;
   absl::StatusOr<Assignment*> found = Unended(lead_id);
   if (!found.ok()) return found.status();
   Assignment& a = **found;
@@ -650,7 +531,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
     const std::string& reason) {
   const absl::Time now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
+  if (absl::Status s = log_->Usable(); !s.ok()) return s;
   absl::StatusOr<Assignment*> found = Unended(lead_id);
   if (!found.ok()) return found.status();
   Assignment& a = **found;
@@ -702,19 +583,19 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
 
 absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
+  if (absl::Status s = log_->Usable(); !s.ok()) return s;
   RepStatus s = status;
   s.set_at = clock_->Now();
   reps_[s.rep].status = s;
-  return Append(s);
+  return log_->Append(s);
 }
 
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events) {
-  a.seq = seq_ + 1;
-  uint64_t seq = Append(a);
+  a.seq = log_->Next();
+  uint64_t seq = log_->Append(a);
   for (LeadEvent& e : events) {
-    e.id = seq_ + 1;
-    seq = Append(std::move(e));
+    e.id = log_->Next();
+    seq = log_->Append(std::move(e));
   }
   return seq;
 }
@@ -914,7 +795,7 @@ void Assigner::Escalate(const Program& p, Assignment& a, absl::Time now,
 
 int Assigner::Sweep(const Program& p, absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!Usable().ok()) return 0;
+  if (!log_->Usable().ok()) return 0;
   // What is due now; a lead re-armed for `now` or earlier waits for the
   // next sweep rather than loop here.
   std::vector<std::pair<absl::Time, std::string>> due;
@@ -1012,7 +893,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Report(const std::string& lead_id,
   }
   const absl::Time now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
+  if (absl::Status s = log_->Usable(); !s.ok()) return s;
   auto it = leads_.find(lead_id);
   if (it == leads_.end()) {
     return absl::NotFoundError(
@@ -1057,23 +938,10 @@ absl::StatusOr<std::vector<LeadEvent>> Assigner::EventsAfter(uint64_t after,
   return store_->EventsAfter(after, limit);
 }
 
-uint64_t Assigner::Subscribe(EventSink sink) {
-  std::lock_guard<std::mutex> lock(sinks_mu_);
-  sinks_.emplace(++next_sink_, std::move(sink));
-  sink_count_.store(static_cast<int>(sinks_.size()));
-  return next_sink_;
-}
-
-void Assigner::Unsubscribe(uint64_t handle) {
-  std::lock_guard<std::mutex> lock(sinks_mu_);
-  sinks_.erase(handle);
-  sink_count_.store(static_cast<int>(sinks_.size()));
-}
-
 absl::StatusOr<uint64_t> Assigner::PruneEvents(absl::Time before, int limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
-  return Append(EventPrune{before, limit});
+  if (absl::Status s = log_->Usable(); !s.ok()) return s;
+  return log_->Append(EventPrune{before, limit});
 }
 
 absl::StatusOr<uint64_t> Assigner::PrunedThrough() const {
@@ -1087,17 +955,12 @@ std::optional<uint64_t> Assigner::CursorValue(const std::string& name) const {
   return it->second;
 }
 
-uint64_t Assigner::Committed() const {
-  std::lock_guard<std::mutex> lock(done_mu_);
-  return committed_;
-}
-
 absl::StatusOr<uint64_t> Assigner::SaveCursor(const std::string& name,
                                               uint64_t value) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Usable(); !s.ok()) return s;
+  if (absl::Status s = log_->Usable(); !s.ok()) return s;
   cursors_[name] = value;
-  return Append(Cursor{name, value});
+  return log_->Append(Cursor{name, value});
 }
 
 absl::StatusOr<KpiReport> Assigner::Stats(KpiDimension by, absl::Time from,

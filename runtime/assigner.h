@@ -5,15 +5,15 @@
 // fallback chains, repeat submissions and idempotent retries are decided.
 //
 // State lives in memory behind one mutex, so concurrent routes never hand out
-// the same round-robin turn twice or pass a cap; every change is numbered and
-// appended to a StateStore by one writer thread that commits whatever has
-// accumulated since its last commit (group commit). A caller learns the
-// change number to wait for and is answered only once it is durable
-// (WhenDurable), so an assignment a client saw is never lost, and since
-// changes are committed in order, what survives a crash is always a prefix of
-// what was decided: rotation resumes where the last acknowledged lead left
-// it. If the store fails, the Assigner refuses further changes
-// (UNAVAILABLE) rather than run on state it cannot keep.
+// the same round-robin turn twice or pass a cap; every change is appended,
+// under that mutex, to the CommitLog (commit_log.h), which numbers it and
+// commits it to the StateStore in order with group commit. A caller gets the
+// change number to wait for and answers only once it is durable
+// (log().WhenDurable), so an assignment a client saw is never lost, and what
+// survives a crash is always a prefix of what was decided: rotation resumes
+// where the last acknowledged lead left it. If the store fails, the
+// Assigner refuses further changes (UNAVAILABLE) rather than run on state it
+// cannot keep.
 //
 // Policies (docs/language.md, "Rep selection"):
 // - A candidate rep takes the lead when their status allows (available, or
@@ -49,16 +49,12 @@
 #ifndef LEADROUTE_RUNTIME_ASSIGNER_H_
 #define LEADROUTE_RUNTIME_ASSIGNER_H_
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -66,6 +62,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "runtime/clock.h"
+#include "runtime/commit_log.h"
 #include "runtime/decision.h"
 #include "runtime/kpi.h"
 #include "runtime/program.h"
@@ -169,12 +166,6 @@ class Assigner {
   // Committed events with id > `after`, oldest first, at most `limit`.
   absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                      int limit) const;
-  // `sink` receives each commit's events, in id order, on the writer
-  // thread; it must be quick and must not call back into the Assigner.
-  // Returns a handle for Unsubscribe, which waits for a delivery under way.
-  using EventSink = std::function<void(const std::vector<LeadEvent>&)>;
-  uint64_t Subscribe(EventSink sink);
-  void Unsubscribe(uint64_t handle);
 
   // Retention: deletes up to `limit` of the oldest events from before
   // `before`. Returns the change number to wait for.
@@ -184,8 +175,6 @@ class Assigner {
   // A consumer's named position (a webhook's last delivered event id),
   // kept durably; none until first saved.
   std::optional<uint64_t> CursorValue(const std::string& name) const;
-  // The last change number committed: every event up to it is stored.
-  uint64_t Committed() const;
   absl::StatusOr<uint64_t> SaveCursor(const std::string& name, uint64_t value);
 
   // KPIs of the leads routed in [from, to), grouped `by`, from committed
@@ -199,12 +188,10 @@ class Assigner {
   // Every rep of `p`, in declaration order.
   std::vector<RepLoad> Loads(const Program& p) const;
 
-  // Calls `done` once change `seq` is durable (at once if it is), with the
-  // store's error if it failed. `done` runs on the writer thread or the
-  // caller's; it must not call back into the Assigner.
-  void WhenDurable(uint64_t seq, std::function<void(absl::Status)> done);
-  // Blocks until change `seq` is durable.
-  absl::Status WaitDurable(uint64_t seq);
+  // The commit log every change goes through: wait there for a change
+  // number to be durable, and subscribe to committed events. Its callbacks
+  // must not call back into the Assigner.
+  CommitLog& log() { return *log_; }
 
  private:
   struct RepState {
@@ -216,12 +203,10 @@ class Assigner {
 
   Assigner(std::unique_ptr<StateStore> store, const Clock* clock,
            AssignerOptions options);
-  void Restore(const StateSnapshot& snapshot);
-  void WriterLoop();
+  // Rebuilds the working copy; returns the last change number it holds.
+  uint64_t Restore(const StateSnapshot& snapshot);
 
   // All below run with mu_ held.
-  absl::Status Usable() const;
-  uint64_t Append(StateChange change);
   // Empty when rep `index` can take a lead at `now`, else why not.
   std::string Unavailable(const Program& p, int index, absl::Time now) const;
   // The rep of team `index` who takes the next lead among the members who
@@ -279,6 +264,8 @@ class Assigner {
                  std::vector<LeadEvent>* events);
 
   const std::unique_ptr<StateStore> store_;
+  // Destroyed before the store: it commits what is queued, then stops.
+  std::unique_ptr<CommitLog> log_;
   const Clock* const clock_;
   const AssignerOptions options_;
 
@@ -292,25 +279,6 @@ class Assigner {
   // Leads with a deadline or escalation step to come, by when.
   std::set<std::pair<absl::Time, std::string>> due_;
   absl::flat_hash_map<std::string, uint64_t> cursors_;
-  uint64_t seq_ = 0;  // the last change number handed out
-  std::vector<StateChange> pending_;
-  bool stopping_ = false;
-  std::condition_variable work_;
-
-  // Commit progress. Lock order: mu_, then done_mu_; the writer never holds
-  // both.
-  mutable std::mutex done_mu_;
-  uint64_t committed_ = 0;
-  absl::Status failed_;
-  std::multimap<uint64_t, std::function<void(absl::Status)>> waiters_;
-
-  // Event subscribers; the writer delivers under sinks_mu_.
-  std::mutex sinks_mu_;
-  std::map<uint64_t, EventSink> sinks_;
-  uint64_t next_sink_ = 0;
-  std::atomic<int> sink_count_{0};
-
-  std::thread writer_;
 };
 
 }  // namespace leadroute::runtime

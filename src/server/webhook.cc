@@ -75,15 +75,15 @@ absl::StatusOr<std::unique_ptr<WebhookSender>> WebhookSender::Start(
   // skipped by a restart.
   std::optional<uint64_t> cursor = assigner->CursorValue(kCursor);
   if (!cursor) {
-    cursor = assigner->Committed();
+    cursor = assigner->log().Committed();
     absl::StatusOr<uint64_t> seq = assigner->SaveCursor(kCursor, *cursor);
     if (!seq.ok()) return seq.status();
-    if (absl::Status s = assigner->WaitDurable(*seq); !s.ok()) return s;
+    if (absl::Status s = assigner->log().WaitDurable(*seq); !s.ok()) return s;
   }
   sender->delivered_ = *cursor;
   WebhookSender* self = sender.get();
   sender->subscription_ =
-      assigner->Subscribe([self](const std::vector<runtime::LeadEvent>&) {
+      assigner->log().Subscribe([self](const std::vector<runtime::LeadEvent>&) {
         std::lock_guard<std::mutex> lock(self->mu_);
         self->wake_ = true;
         self->cv_.notify_one();
@@ -97,7 +97,7 @@ WebhookSender::WebhookSender(runtime::Assigner* assigner,
     : assigner_(assigner), options_(std::move(options)) {}
 
 WebhookSender::~WebhookSender() {
-  assigner_->Unsubscribe(subscription_);
+  assigner_->log().Unsubscribe(subscription_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;

@@ -1,7 +1,7 @@
 // AnswerWhenDurable: how every unary handler that may change state ends.
 // A call that failed, or changed nothing (seq 0), is finished at once; a
 // call whose change has a number is finished only once the Assigner's
-// writer has made that change durable (runtime/assigner.h, WhenDurable), so
+// writer has made that change durable (runtime/commit_log.h, WhenDurable), so
 // a client is never told of an assignment a crash could lose. If the commit
 // fails, the call fails with the store's UNAVAILABLE instead.
 //
@@ -36,7 +36,7 @@ grpc::ServerUnaryReactor* AnswerWhenDurable(
     reactor->Finish(ToGrpcStatus(status, field_prefix));
     return reactor;
   }
-  assigner->WhenDurable(
+  assigner->log().WhenDurable(
       seq, [reactor, settle = std::move(settle)](absl::Status stored) mutable {
         settle(stored);
         reactor->Finish(ToGrpcStatus(stored));

@@ -9,7 +9,7 @@ namespace leadroute {
 EventStream::EventStream(runtime::Assigner* assigner, uint64_t after,
                          std::function<void(EventStream*)> on_done)
     : assigner_(assigner), on_done_(std::move(on_done)), last_sent_(after) {
-  handle_ = assigner_->Subscribe(
+  handle_ = assigner_->log().Subscribe(
       [this](const std::vector<runtime::LeadEvent>& events) {
         std::lock_guard<std::mutex> lock(mu_);
         if (finished_) return;
@@ -82,7 +82,7 @@ void EventStream::OnCancel() {
 }
 
 void EventStream::OnDone() {
-  assigner_->Unsubscribe(handle_);
+  assigner_->log().Unsubscribe(handle_);
   on_done_(this);
   delete this;
 }

@@ -96,7 +96,7 @@ class ActivationTest : public StateFixture {
     absl::StatusOr<uint64_t> seq = assigner_->Assign(
         program(), {"", absl::StrCat("decision-", id), "t 1", false, ""}, &*d);
     EXPECT_TRUE(seq.ok()) << seq.status();
-    EXPECT_TRUE(assigner_->WaitDurable(*seq).ok());
+    EXPECT_TRUE(assigner_->log().WaitDurable(*seq).ok());
     return *d;
   }
   Assignment Get(const std::string& id) {
@@ -116,7 +116,7 @@ class ActivationTest : public StateFixture {
     a.rep = "a";
     absl::StatusOr<uint64_t> seq = assigner_->SetRepStatus(a);
     ASSERT_TRUE(seq.ok());
-    ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
+    ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   }
   // Kinds of the lead's events, oldest first, as stored.
   std::vector<std::string> Kinds(const std::string& id) {
@@ -155,7 +155,7 @@ TEST_F(ActivationTest, FirstContactStopsTheClockMetOrMissed) {
   absl::StatusOr<Assigner::Changed> c =
       assigner_->RecordContact("L1", "phone", std::nullopt);
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_TRUE(assigner_->WaitDurable(c->seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(c->seq).ok());
   EXPECT_EQ(c->assignment.sla_status, SlaStatus::kMet);
   EXPECT_EQ(c->assignment.reached[static_cast<int>(Outcome::kContacted)],
             t0 + absl::Minutes(40));
@@ -177,7 +177,7 @@ TEST_F(ActivationTest, FirstContactStopsTheClockMetOrMissed) {
   c = assigner_->RecordContact("L2", "email", std::nullopt);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->assignment.sla_status, SlaStatus::kMissed);
-  ASSERT_TRUE(assigner_->WaitDurable(c->seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(c->seq).ok());
   EXPECT_EQ(Events("L2", "contacted").at(0).reason,
             "first contact by email after 1h30m; SLA missed");
 }
@@ -237,7 +237,7 @@ TEST_F(ActivationTest, OutcomesAreRecordedOnceAndWonOrLostIsFinal) {
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(assigner_->WaitDurable(won->seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(won->seq).ok());
   EXPECT_EQ(Kinds("L1"),
             (Strings{"assigned", "contacted", "qualified", "won"}));
 
@@ -452,12 +452,12 @@ TEST_F(ActivationTest, EventsHaveIncreasingIdsAndReachSubscribersOnce) {
   std::mutex mu;
   std::vector<uint64_t> seen;
   const uint64_t handle =
-      assigner_->Subscribe([&](const std::vector<LeadEvent>& events) {
+      assigner_->log().Subscribe([&](const std::vector<LeadEvent>& events) {
         std::lock_guard<std::mutex> lock(mu);
         for (const LeadEvent& e : events) seen.push_back(e.id);
       });
   for (int i = 0; i < 20; ++i) Route(absl::StrCat("L", i));
-  assigner_->Unsubscribe(handle);
+  assigner_->log().Unsubscribe(handle);
   Route("after");
   absl::StatusOr<std::vector<LeadEvent>> stored =
       assigner_->EventsAfter(0, 1000);
@@ -505,7 +505,7 @@ TEST_F(ActivationTest, StatsComeFromTheStoredLeadsWithSourceAndRules) {
     input.source = source;
     absl::StatusOr<uint64_t> seq = assigner_->Assign(program(), input, &*d);
     ASSERT_TRUE(seq.ok());
-    ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
+    ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   }
   EXPECT_EQ(Get("L1").source, "demo_request");
   EXPECT_EQ(Get("L1").rules,
@@ -566,13 +566,13 @@ TEST_F(ActivationTest, RetentionDeletesOldEventsAndRemembersHowFar) {
   absl::StatusOr<uint64_t> seq =
       assigner_->PruneEvents(clock_.Now() - absl::Hours(24), 1);
   ASSERT_TRUE(seq.ok());
-  ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   EXPECT_EQ(Kinds("old1"), Strings{});
   EXPECT_EQ(Kinds("old2"), Strings{"assigned"});
   EXPECT_EQ(*assigner_->PrunedThrough(), old_first);
   seq = assigner_->PruneEvents(clock_.Now() - absl::Hours(24), 1000);
   ASSERT_TRUE(seq.ok());
-  ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   EXPECT_EQ(Kinds("old2"), Strings{});
   EXPECT_EQ(Kinds("new"), Strings{"assigned"});
   EXPECT_EQ(*assigner_->PrunedThrough(), old_last);
@@ -582,7 +582,7 @@ TEST_F(ActivationTest, RetentionDeletesOldEventsAndRemembersHowFar) {
   // even when every event was pruned.
   seq = assigner_->PruneEvents(clock_.Now() + absl::Hours(1), 1000);
   ASSERT_TRUE(seq.ok());
-  ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   const uint64_t last = *assigner_->PrunedThrough();
   EXPECT_GT(last, old_last);
   Reopen();
@@ -596,7 +596,7 @@ TEST_F(ActivationTest, CursorsSurviveARestart) {
   ASSERT_TRUE(assigner_->SaveCursor("hook", 41).ok());
   absl::StatusOr<uint64_t> seq = assigner_->SaveCursor("hook", 42);
   ASSERT_TRUE(seq.ok());
-  ASSERT_TRUE(assigner_->WaitDurable(*seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   EXPECT_EQ(assigner_->CursorValue("hook"), 42u);
   Reopen();
   EXPECT_EQ(assigner_->CursorValue("hook"), 42u);
@@ -614,7 +614,7 @@ TEST_F(ActivationTest, AManualReassignAfterABreachGivesTheNewOwnerADeadline) {
   EXPECT_EQ(moved->assignment.owner, "c");
   EXPECT_EQ(moved->assignment.respond_by, clock_.Now() + absl::Hours(1));
   EXPECT_EQ(moved->assignment.sla_status, SlaStatus::kMissed);
-  ASSERT_TRUE(assigner_->WaitDurable(moved->seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(moved->seq).ok());
   EXPECT_EQ(Events("L1", "reassigned").at(0).respond_by,
             clock_.Now() + absl::Hours(1));
   // With a policy, its steps start over for the new owner.

@@ -111,7 +111,7 @@ class AssignerTest : public StateFixture {
         policy_->program(),
         {email, absl::StrCat("decision-", id), "t 1", reroute, ""}, &*d);
     EXPECT_TRUE(seq.ok()) << seq.status();
-    EXPECT_TRUE(assigner_->WaitDurable(*seq).ok());
+    EXPECT_TRUE(assigner_->log().WaitDurable(*seq).ok());
     return *d;
   }
   std::string Owner(const std::string& id, const std::string& region) {
@@ -504,7 +504,7 @@ TEST_F(AssignerTest, ReassignMovesTheLeadAndKeepsItsHistory) {
       "territory change");
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->assignment.owner, "d");
-  ASSERT_TRUE(assigner_->WaitDurable(moved->seq).ok());
+  ASSERT_TRUE(assigner_->log().WaitDurable(moved->seq).ok());
   EXPECT_EQ(
       assigner_->Reassign(program(), "L1", {OwnerKind::kRep, "zed", -1, {}}, "")
           .status()
@@ -569,7 +569,7 @@ TEST_F(AssignerTest, AFailedStoreStopsAssignmentsInsteadOfLosingThem) {
   absl::StatusOr<uint64_t> seq =
       assigner_->Assign(program(), {"", "x", "t 1", false, ""}, &*d);
   ASSERT_TRUE(seq.ok());
-  EXPECT_EQ(assigner_->WaitDurable(*seq).code(),
+  EXPECT_EQ(assigner_->log().WaitDurable(*seq).code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(assigner_->Assign(program(), {"", "y", "t 1", false, ""}, &*d)
                 .status()

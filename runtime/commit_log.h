@@ -1,0 +1,96 @@
+// CommitLog: the one writer of a StateStore. Changes are appended in the
+// order they were made and numbered (the change number, which is also a
+// lead event's id); a writer thread commits whatever has accumulated since
+// its last commit in one StateStore::Apply (group commit). A caller learns
+// when its change is durable (WhenDurable) and answers its client only then,
+// so an acknowledged change is never lost; since batches commit in order,
+// what survives a crash is always a prefix of what was appended. Committed
+// events go to subscribers in id order. If the store fails, the log refuses
+// further changes (Usable) rather than let state run ahead of the disk.
+//
+// Locks, never two at once on the writer thread:
+// - mu_: the queue of changes and their numbering. Append is called with
+//   the caller's own lock held (the Assigner's), so numbers follow the
+//   order in which the caller changed its state; the lock order is the
+//   caller's lock, then mu_.
+// - done_mu_: commit progress, the failure, and the calls waiting for it.
+// - sinks_mu_: subscribers; the writer delivers under it, so Unsubscribe
+//   waits for a delivery under way.
+#ifndef LEADROUTE_RUNTIME_COMMIT_LOG_H_
+#define LEADROUTE_RUNTIME_COMMIT_LOG_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "runtime/state_store.h"
+
+namespace leadroute::runtime {
+
+class CommitLog {
+ public:
+  // Starts the writer over `store` (which must outlive the log), whose
+  // committed changes end at number `last`.
+  CommitLog(StateStore* store, uint64_t last);
+  // Commits everything appended, then stops the writer.
+  ~CommitLog();
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  // Queues `change` for the next commit; returns its number.
+  uint64_t Append(StateChange change);
+  // The number the next Append returns: stable while the caller holds the
+  // lock it appends under (a lead event's id is set before it is appended).
+  uint64_t Next();
+  // OK, or UNAVAILABLE once a commit has failed: no change may be made.
+  absl::Status Usable() const;
+  // The last change number committed.
+  uint64_t Committed() const;
+
+  // Calls `done` once change `seq` is durable (at once if it is), with the
+  // store's error if it failed. `done` runs on the writer thread or the
+  // caller's; it must not append to the log.
+  void WhenDurable(uint64_t seq, std::function<void(absl::Status)> done);
+  // Blocks until change `seq` is durable.
+  absl::Status WaitDurable(uint64_t seq);
+
+  // `sink` receives each commit's events, in id order, on the writer
+  // thread; it must be quick and must not append to the log. Returns a
+  // handle for Unsubscribe, which waits for a delivery under way.
+  using EventSink = std::function<void(const std::vector<LeadEvent>&)>;
+  uint64_t Subscribe(EventSink sink);
+  void Unsubscribe(uint64_t handle);
+
+ private:
+  void WriterLoop();
+
+  StateStore* const store_;
+
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::vector<StateChange> pending_;
+  uint64_t seq_;  // the last change number handed out
+  bool stopping_ = false;
+
+  mutable std::mutex done_mu_;
+  uint64_t committed_;
+  absl::Status failed_;
+  std::multimap<uint64_t, std::function<void(absl::Status)>> waiters_;
+
+  std::mutex sinks_mu_;
+  std::map<uint64_t, EventSink> sinks_;
+  uint64_t next_sink_ = 0;
+  std::atomic<int> sink_count_{0};
+
+  std::thread writer_;
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_COMMIT_LOG_H_
