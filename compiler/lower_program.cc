@@ -123,7 +123,12 @@ class Lowerer {
     out.required = a.required;
     if (a.default_value)
       out.default_value = ValueOf(*a.default_value, out.type);
-    p_->slots[out.name] = static_cast<int>(p_->attributes.size());
+    const int slot = static_cast<int>(p_->attributes.size());
+    p_->slots[out.name] = slot;
+    if (out.type == runtime::ValueType::kString) {
+      if (out.name == "email") p_->email_slot = slot;
+      if (out.name == "source") p_->source_slot = slot;
+    }
     p_->attributes.push_back(std::move(out));
   }
 

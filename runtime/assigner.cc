@@ -38,6 +38,16 @@ bool StillAway(const RepStatus& s, absl::Time now) {
   return !s.until || now < *s.until;
 }
 
+// The string bound at `slot`, or "" for no slot or no value.
+absl::string_view StringAt(const BoundLead& lead, int slot) {
+  if (slot < 0 || static_cast<size_t>(slot) >= lead.values.size() ||
+      !lead.values[slot]) {
+    return "";
+  }
+  const std::string* s = std::get_if<std::string>(&*lead.values[slot]);
+  return s == nullptr ? absl::string_view() : absl::string_view(*s);
+}
+
 // Why `rep` may not take the lead under a team's `where` tests; empty when
 // they pass them all.
 std::string Ineligible(const Rep& rep, const std::vector<MemberCheck>& where) {
@@ -323,6 +333,7 @@ void Assigner::Freed(const Assignment& a) {
 }
 
 absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
+                                          const BoundLead& lead,
                                           const AssignInput& input,
                                           Decision* d) {
   const absl::Time now = clock_->Now();
@@ -369,10 +380,10 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
     }
   }
   a.lead_id = d->lead_id;
-  a.email_key = absl::AsciiStrToLower(input.email);
+  a.email_key = absl::AsciiStrToLower(StringAt(lead, p.email_slot));
   a.decision_id = input.decision_id;
   a.ruleset = input.ruleset;
-  a.source = input.source;
+  a.source = std::string(StringAt(lead, p.source_slot));
   for (const RuleRef& r : d->decided_by) {
     absl::StrAppend(&a.rules, a.rules.empty() ? "" : ";", r.stage, "/", r.rule);
   }

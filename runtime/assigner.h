@@ -63,6 +63,7 @@
 #include "absl/time/time.h"
 #include "runtime/clock.h"
 #include "runtime/commit_log.h"
+#include "runtime/conditions.h"
 #include "runtime/decision.h"
 #include "runtime/kpi.h"
 #include "runtime/program.h"
@@ -78,11 +79,9 @@ struct AssignerOptions {
 
 // What the caller passes along with a decision.
 struct AssignInput {
-  std::string email;        // the lead's email attribute; may be empty
   std::string decision_id;  // the id the caller gave this decision
   std::string ruleset;      // "name version", stored for people to read
   bool reroute = false;     // route again even if the lead id is known
-  std::string source;       // the lead's `source` attribute, for KPIs
 };
 
 // A rep's load and whether they can take a lead now.
@@ -116,8 +115,10 @@ class Assigner {
   // repeat_of, decision_id, decided_at). When the lead id was assigned
   // before and !input.reroute, d becomes the stored assignment (replayed).
   // Returns the change number to wait for with WhenDurable.
-  absl::StatusOr<uint64_t> Assign(const Program& p, const AssignInput& input,
-                                  Decision* d);
+  // `lead` is the lead as bound to `p`: its email and source are read from
+  // the slots the compiler set aside (Program::email_slot, source_slot).
+  absl::StatusOr<uint64_t> Assign(const Program& p, const BoundLead& lead,
+                                  const AssignInput& input, Decision* d);
 
   // Lead lifecycle. Each returns the lead's assignment afterwards and the
   // change number to wait for. NOT_FOUND for a lead id never routed;

@@ -218,6 +218,11 @@ struct Program {
   std::string version;
   std::vector<Attribute> attributes;
   absl::flat_hash_map<std::string, int> slots;  // used to bind leads only
+  // The attributes rep selection reads, bound by the compiler: `email`
+  // (repeat leads from one person) and `source` (KPIs by source), each when
+  // the schema declares it as a string or enum, else -1.
+  int email_slot = -1;
+  int source_slot = -1;
   std::vector<Table> tables;
   std::array<std::vector<Rule>, kStageCount> stages;
   std::vector<std::string> labels;

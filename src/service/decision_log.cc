@@ -1,9 +1,12 @@
 // The decision log's formatting and writer thread; see decision_log.h.
 #include "src/service/decision_log.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <type_traits>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
@@ -14,28 +17,17 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json ValueJson(const v1::Value& v) {
-  switch (v.kind_case()) {
-    case v1::Value::kStringValue:
-      return v.string_value();
-    case v1::Value::kIntValue:
-      return v.int_value();
-    case v1::Value::kNumberValue:
-      return v.number_value();
-    case v1::Value::kBoolValue:
-      return v.bool_value();
-    case v1::Value::kTimeValue:
-      return Rfc3339Micros(absl::FromUnixSeconds(v.time_value().seconds()) +
-                           absl::Nanoseconds(v.time_value().nanos()));
-    case v1::Value::kListValue: {
-      Json list = Json::array();
-      for (const std::string& s : v.list_value().values()) list.push_back(s);
-      return list;
-    }
-    case v1::Value::KIND_NOT_SET:
-      break;
-  }
-  return nullptr;
+Json ValueJson(const runtime::Value& v) {
+  return std::visit(
+      [](const auto& x) -> Json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, absl::Time>) {
+          return Rfc3339Micros(x);
+        } else {
+          return x;
+        }
+      },
+      v);
 }
 
 }  // namespace
@@ -73,14 +65,34 @@ DecisionLog::~DecisionLog() {
   if (owned_) std::fclose(out_);
 }
 
-std::string DecisionLog::Line(const Ruleset& ruleset, const v1::Lead& lead,
+std::string DecisionLog::Attributes(
+    const std::vector<LeadReader::Attribute>& attributes) const {
+  // In name order, so equal leads give equal lines.
+  std::vector<const LeadReader::Attribute*> sorted;
+  sorted.reserve(attributes.size());
+  for (const LeadReader::Attribute& a : attributes) sorted.push_back(&a);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const LeadReader::Attribute* a, const LeadReader::Attribute* b) {
+              return a->name < b->name;
+            });
+  Json out = Json::object();
+  for (const LeadReader::Attribute* a : sorted) {
+    const std::string name(a->name);
+    out[name] = mask_.contains(name) ? Json("***") : ValueJson(a->value);
+  }
+  // Invalid UTF-8 from a client is replaced, never a reason to lose a line.
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string DecisionLog::Line(const Ruleset& ruleset,
+                              absl::string_view attributes,
                               const runtime::Decision& d,
                               absl::string_view decision_id,
                               absl::Time at) const {
   Json j;
   j["ts"] = Rfc3339Micros(at);
   j["decision_id"] = std::string(decision_id);
-  j["lead_id"] = lead.id();
+  j["lead_id"] = d.lead_id;
   j["ruleset"] = {{"name", ruleset.name},
                   {"version", ruleset.version},
                   {"revision", ruleset.revision},
@@ -101,26 +113,19 @@ std::string DecisionLog::Line(const Ruleset& ruleset, const v1::Lead& lead,
         {{"stage", r.stage}, {"rule", r.rule}, {"location", r.location}});
   }
   j["decided_by"] = std::move(rules);
-  // Attributes in name order, so equal leads give equal lines.
-  std::vector<const std::string*> names;
-  for (const auto& [name, value] : lead.attributes()) names.push_back(&name);
-  std::sort(names.begin(), names.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
-  Json attributes = Json::object();
-  for (const std::string* name : names) {
-    attributes[*name] = mask_.contains(*name)
-                            ? Json("***")
-                            : ValueJson(lead.attributes().at(*name));
-  }
-  j["attributes"] = std::move(attributes);
-  // Invalid UTF-8 from a client is replaced, never a reason to lose a line.
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // The attributes, already written, go last: the object without its
+  // closing brace, then them.
+  std::string line = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  line.pop_back();
+  absl::StrAppend(
+      &line, ",\"attributes\":", attributes.empty() ? "{}" : attributes, "}");
+  return line;
 }
 
-void DecisionLog::Record(const Ruleset& ruleset, const v1::Lead& lead,
+void DecisionLog::Record(const Ruleset& ruleset, std::string attributes,
                          const runtime::Decision& decision,
                          absl::string_view decision_id, absl::Time at) {
-  std::string line = Line(ruleset, lead, decision, decision_id, at);
+  std::string line = Line(ruleset, attributes, decision, decision_id, at);
   line += '\n';
   Append(std::move(line));
 }

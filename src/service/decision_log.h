@@ -28,8 +28,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "leadroute/v1/leadroute.pb.h"
 #include "runtime/decision.h"
+#include "src/wire/lead_reader.h"
 
 namespace leadroute {
 
@@ -45,13 +45,20 @@ class DecisionLog {
       const Options& options);
   ~DecisionLog();
 
-  // One routed lead.
-  void Record(const Ruleset& ruleset, const v1::Lead& lead,
+  // A lead's attributes as the reader read them (src/wire/lead_reader.h),
+  // as a line holds them: a JSON object in name order, the masked ones
+  // "***". Taken before binding moves the values out of the reader, so the
+  // log writes what was sent without reading the lead's bytes again.
+  std::string Attributes(
+      const std::vector<LeadReader::Attribute>& attributes) const;
+
+  // One routed lead: `attributes` from Attributes().
+  void Record(const Ruleset& ruleset, std::string attributes,
               const runtime::Decision& decision, absl::string_view decision_id,
               absl::Time at);
 
   // The line Record writes, without its newline.
-  std::string Line(const Ruleset& ruleset, const v1::Lead& lead,
+  std::string Line(const Ruleset& ruleset, absl::string_view attributes,
                    const runtime::Decision& decision,
                    absl::string_view decision_id, absl::Time at) const;
 

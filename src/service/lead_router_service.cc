@@ -112,24 +112,19 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
   const Ruleset& ruleset = *call.ruleset;
   LeadReader& reader = call.reader;
   absl::Status read = reader.Read(lead_bytes, limits_.max_lead_bytes);
-  runtime::AssignInput input;
-  if (read.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
-    // Before binding moves the values away.
-    if (const std::string* email = reader.FindString("email")) {
-      input.email = *email;
-    }
-    if (const std::string* source = reader.FindString("source")) {
-      input.source = *source;
-    }
-  }
+  // The log's copy of the attributes as read, before binding moves them.
+  std::string logged;
+  if (read.ok() && log_ != nullptr)
+    logged = log_->Attributes(reader.attributes());
   absl::StatusOr<runtime::Decision> decision =
       read.ok() ? call.DecideRead() : absl::StatusOr<runtime::Decision>(read);
-  if (decision.ok() && assigner_ != nullptr && ruleset.program != nullptr) {
+  if (decision.ok() && assigner_ != nullptr && call.binder) {
+    runtime::AssignInput input;
     call.ids.Write(id, &input.decision_id);
     input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);
     input.reroute = call.reroute;
-    absl::StatusOr<uint64_t> seq =
-        assigner_->Assign(*ruleset.program, input, &*decision);
+    absl::StatusOr<uint64_t> seq = assigner_->Assign(
+        call.matching->program(), call.binder->bound(), input, &*decision);
     if (!seq.ok()) {
       decision = seq.status();
     } else {
@@ -148,9 +143,8 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
     call.decision_id = decision->decision_id;
   }
   if (log_ != nullptr) {
-    v1::Lead lead;  // the decision log writes the lead as sent
-    lead.ParseFromArray(lead_bytes.data(), static_cast<int>(lead_bytes.size()));
-    log_->Record(ruleset, lead, *decision, call.decision_id, call.now);
+    log_->Record(ruleset, std::move(logged), *decision, call.decision_id,
+                 call.now);
   }
   return decision;
 }

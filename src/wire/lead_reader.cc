@@ -421,11 +421,4 @@ runtime::Lead LeadReader::TakeLead() {
   return lead;
 }
 
-const std::string* LeadReader::FindString(absl::string_view name) const {
-  for (const Attribute& a : attributes_) {
-    if (a.name == name) return std::get_if<std::string>(&a.value);
-  }
-  return nullptr;
-}
-
 }  // namespace leadroute

@@ -72,9 +72,6 @@ class LeadReader {
   // that decides on one. The values are moved out.
   runtime::Lead TakeLead();
 
-  // The value of attribute `name` when it is a string, or null.
-  const std::string* FindString(absl::string_view name) const;
-
  private:
   // A Value as read so far: the fields of the member set last.
   struct WireValue {

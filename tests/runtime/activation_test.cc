@@ -32,6 +32,7 @@ ruleset "t" version "1"
 schema {
   region: string default "rr"
   tier: string default "std"
+  source: string
 }
 rep a { }
 rep b { }
@@ -91,10 +92,10 @@ class ActivationTest : public StateFixture {
     Lead lead{id, {{"region", Value(region)}, {"tier", Value(tier)}}};
     DecideOptions o;
     o.received_at = clock_.Now();
-    absl::StatusOr<Decision> d = policy_->Decide(lead, o);
+    absl::StatusOr<Decision> d = Decide(lead, o);
     EXPECT_TRUE(d.ok()) << d.status();
-    absl::StatusOr<uint64_t> seq = assigner_->Assign(
-        program(), {"", absl::StrCat("decision-", id), "t 1", false, ""}, &*d);
+    absl::StatusOr<uint64_t> seq =
+        Assign({absl::StrCat("decision-", id), "t 1", false}, &*d);
     EXPECT_TRUE(seq.ok()) << seq.status();
     EXPECT_TRUE(assigner_->log().WaitDurable(*seq).ok());
     return *d;
@@ -325,6 +326,32 @@ TEST_F(ActivationTest, StepsCloseTogetherEachFireAtTheirOwnTime) {
   EXPECT_EQ(Get("L1").sla_status, SlaStatus::kMissed);
 }
 
+TEST_F(ActivationTest, OnlyDeclaredAttributesReachRepSelection) {
+  // The schema declares `source` but not `email`: the compiler binds the
+  // one to a slot, and an email sent anyway makes no repeats.
+  EXPECT_EQ(program().email_slot, -1);
+  EXPECT_EQ(program().attributes.at(program().source_slot).name, "source");
+  std::vector<std::string> owners;
+  for (const char* id : {"E1", "E2"}) {
+    Lead lead{id,
+              {{"region", Value("rr")},
+               {"email", Value("same@example.com")},
+               {"source", Value("web")}}};
+    DecideOptions o;
+    o.received_at = clock_.Now();
+    absl::StatusOr<Decision> d = Decide(lead, o);
+    ASSERT_TRUE(d.ok()) << d.status();
+    absl::StatusOr<uint64_t> seq = Assign({id, "t 1", false}, &*d);
+    ASSERT_TRUE(seq.ok());
+    ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
+    EXPECT_EQ(d->repeat_of, "");
+    owners.push_back(d->owner);
+  }
+  EXPECT_EQ(owners, (Strings{"a", "b"}));
+  EXPECT_EQ(Get("E2").source, "web");
+  EXPECT_EQ(Get("E2").email_key, "");
+}
+
 TEST_F(ActivationTest, ContactBeforeTheDeadlineStopsTheEscalation) {
   Route("L1");
   clock_.Advance(absl::Minutes(45));
@@ -494,16 +521,18 @@ TEST_F(ActivationTest, StatsComeFromTheStoredLeadsWithSourceAndRules) {
   for (const auto& [id, source] :
        std::vector<std::pair<std::string, std::string>>{
            {"L1", "demo_request"}, {"L2", "ebook"}, {"L3", "demo_request"}}) {
-    Lead lead{id, {{"region", Value("rr")}, {"tier", Value("std")}}};
+    Lead lead{id,
+              {{"region", Value("rr")},
+               {"tier", Value("std")},
+               {"source", Value(source)}}};
     DecideOptions o;
     o.received_at = clock_.Now();
-    absl::StatusOr<Decision> d = policy_->Decide(lead, o);
+    absl::StatusOr<Decision> d = Decide(lead, o);
     ASSERT_TRUE(d.ok());
     AssignInput input;
     input.decision_id = id;
     input.ruleset = "t 1";
-    input.source = source;
-    absl::StatusOr<uint64_t> seq = assigner_->Assign(program(), input, &*d);
+    absl::StatusOr<uint64_t> seq = Assign(input, &*d);
     ASSERT_TRUE(seq.ok());
     ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   }

@@ -105,11 +105,10 @@ class AssignerTest : public StateFixture {
     Lead lead{id, {{"region", Value(region)}}};
     if (!email.empty()) lead.attributes["email"] = Value(email);
     if (!language.empty()) lead.attributes["language"] = Value(language);
-    absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
+    absl::StatusOr<Decision> d = Decide(lead, Options());
     EXPECT_TRUE(d.ok()) << d.status();
-    absl::StatusOr<uint64_t> seq = assigner_->Assign(
-        policy_->program(),
-        {email, absl::StrCat("decision-", id), "t 1", reroute, ""}, &*d);
+    absl::StatusOr<uint64_t> seq =
+        Assign({absl::StrCat("decision-", id), "t 1", reroute}, &*d);
     EXPECT_TRUE(seq.ok()) << seq.status();
     EXPECT_TRUE(assigner_->log().WaitDurable(*seq).ok());
     return *d;
@@ -197,12 +196,15 @@ TEST_F(AssignerTest, ConcurrentRoundRobinGivesEachRepExactlyK) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         Lead lead{absl::StrCat("T", t, "-", i), {{"region", Value("rr4")}}};
-        absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
+        // Each thread binds its own lead (the fixture's Decide keeps one).
+        absl::StatusOr<BoundLead> bound = BindLead(program(), lead);
+        ASSERT_TRUE(bound.ok());
+        Decision d = policy_->DecideBound(lead.id, *bound, Options());
         absl::StatusOr<uint64_t> seq =
-            assigner_->Assign(program(), {"", "id", "t 1", false, ""}, &*d);
+            assigner_->Assign(program(), *bound, {"id", "t 1", false}, &d);
         ASSERT_TRUE(seq.ok());
         std::lock_guard<std::mutex> lock(mu);
-        ++count[d->owner];
+        ++count[d.owner];
       }
     });
   }
@@ -565,15 +567,12 @@ TEST_F(AssignerTest, AFailedStoreStopsAssignmentsInsteadOfLosingThem) {
   EXPECT_EQ(Owner("L1", "rr"), "a");
   store->fail = true;
   Lead lead{"L2", {{"region", Value("rr")}}};
-  absl::StatusOr<Decision> d = policy_->Decide(lead, Options());
-  absl::StatusOr<uint64_t> seq =
-      assigner_->Assign(program(), {"", "x", "t 1", false, ""}, &*d);
+  absl::StatusOr<Decision> d = Decide(lead, Options());
+  absl::StatusOr<uint64_t> seq = Assign({"x", "t 1", false}, &*d);
   ASSERT_TRUE(seq.ok());
   EXPECT_EQ(assigner_->log().WaitDurable(*seq).code(),
             absl::StatusCode::kUnavailable);
-  EXPECT_EQ(assigner_->Assign(program(), {"", "y", "t 1", false, ""}, &*d)
-                .status()
-                .code(),
+  EXPECT_EQ(Assign({"y", "t 1", false}, &*d).status().code(),
             absl::StatusCode::kUnavailable);
 }
 

@@ -11,6 +11,7 @@
 #include "compiler/compiler.h"
 #include "gtest/gtest.h"
 #include "runtime/assigner.h"
+#include "runtime/decide.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
 #include "tests/test_dir.h"
@@ -52,6 +53,20 @@ class StateFixture : public testing::Test {
   }
 
   const Program& program() { return policy_->program(); }
+
+  // Binds `lead` to the program, as the server does, and decides it.
+  absl::StatusOr<Decision> Decide(const Lead& lead, const DecideOptions& o) {
+    absl::StatusOr<BoundLead> bound = BindLead(program(), lead);
+    if (!bound.ok()) return bound.status();
+    bound_ = *std::move(bound);
+    return policy_->DecideBound(lead.id, bound_, o);
+  }
+  // Assigns the lead Decide last bound; the change number to wait for.
+  absl::StatusOr<uint64_t> Assign(const AssignInput& input, Decision* d) {
+    return assigner_->Assign(program(), bound_, input, d);
+  }
+
+  BoundLead bound_;  // the lead Decide last bound
 
   std::filesystem::path dir_;
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 23, 15, 0, 0),
