@@ -21,6 +21,7 @@
 #include "src/server/server.h"
 #include "src/server/webhook.h"
 #include "tests/src/grpc_test_util.h"
+#include "tests/src/state_server_fixture.h"
 #include "tests/test_dir.h"
 
 namespace leadroute {
@@ -80,45 +81,15 @@ std::string BadField(const grpc::Status& s) {
   return bad.field_violations(0).field();
 }
 
-class ActivationServiceTest : public testing::Test {
+class ActivationServiceTest : public testing_util::StateServerFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing_util::FreshTestDir("activation-svc");
-    std::filesystem::create_directories(dir_ / "data");
-    std::ofstream(dir_ / "rules.route") << kRules;
-    Start();
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void Start(bool with_state = true,
-             absl::Duration retention = absl::ZeroDuration()) {
-    auto registry = std::make_shared<RulesetRegistry>();
-    CompileOutcome loaded = registry->LoadPath((dir_ / "rules.route").string());
-    ASSERT_TRUE(loaded.status.ok()) << loaded.status;
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    if (with_state) options.data_dir = (dir_ / "data").string();
-    options.clock = &clock_;
-    options.sweep_interval = absl::Milliseconds(20);
-    options.event_retention = retention;
-    options.webhook = webhook_;
+  void SetUp() override { SetUpServer("activation-svc", kRules); }
+  void Configure(ServerOptions* options) override {
+    options->sweep_interval = absl::Milliseconds(20);
+    options->event_retention = retention_;
+    options->webhook = webhook_;
     // Only when asked: stopping civetweb takes about two seconds.
-    if (admin_) options.admin_listen = "127.0.0.1:0";
-    absl::StatusOr<std::unique_ptr<RouterServer>> server =
-        RouterServer::Start(options, registry);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(server_->address(),
-                                   grpc::InsecureChannelCredentials());
-    router_ = v1::LeadRouter::NewStub(channel_);
-    assignments_ = v1::Assignments::NewStub(channel_);
-  }
-  void Restart() {
-    server_.reset();
-    Start();
+    if (admin_) options->admin_listen = "127.0.0.1:0";
   }
 
   v1::Decision Route(const std::string& id, const std::string& region = "x",
@@ -190,14 +161,10 @@ class ActivationServiceTest : public testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  // Set before Start.
   WebhookOptions webhook_;
   bool admin_ = false;
-  runtime::FakeClock clock_{At("2026-11-23T10:00:00Z")};
-  std::unique_ptr<RouterServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::LeadRouter::Stub> router_;
-  std::unique_ptr<v1::Assignments::Stub> assignments_;
+  absl::Duration retention_ = absl::ZeroDuration();
 };
 
 TEST_F(ActivationServiceTest, ContactAndOutcomesAreRecordedWithTheirSla) {
@@ -520,7 +487,8 @@ TEST_F(ActivationServiceTest, BadStatsRequestsNameTheirField) {
 
 TEST_F(ActivationServiceTest, RetentionPrunesEventsAndWatchSaysWhatIsGone) {
   server_.reset();
-  Start(/*with_state=*/true, /*retention=*/absl::Hours(1));
+  retention_ = absl::Hours(1);
+  Start();
   Route("old", "slow");
   const std::vector<v1::AssignmentEvent> before = Watch(0, 1);
   clock_.Advance(absl::Hours(2));

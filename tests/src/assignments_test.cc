@@ -24,6 +24,7 @@
 #include "src/server/server.h"
 #include "tests/child_process.h"
 #include "tests/src/grpc_test_util.h"
+#include "tests/src/state_server_fixture.h"
 #include "tests/test_dir.h"
 
 namespace leadroute {
@@ -139,44 +140,15 @@ class HeldStore : public runtime::StateStore {
   const std::shared_ptr<Control> control_;
 };
 
-class AssignmentsTest : public testing::Test {
+class AssignmentsTest : public testing_util::StateServerFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing_util::FreshTestDir("assignments");
-    std::filesystem::create_directories(dir_ / "data");
-    std::ofstream(dir_ / "rules.route") << kRules;
-    Start();
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void Start(bool with_state = true) {
-    auto registry = std::make_shared<RulesetRegistry>();
-    CompileOutcome loaded = registry->LoadPath((dir_ / "rules.route").string());
-    ASSERT_TRUE(loaded.status.ok()) << loaded.status;
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    if (with_state) options.data_dir = (dir_ / "data").string();
-    options.clock = &clock_;
+  void SetUp() override { SetUpServer("assignments", kRules); }
+  void Configure(ServerOptions* options) override {
     if (held_ != nullptr) {
-      options.wrap_store = [held = held_](auto real) {
+      options->wrap_store = [held = held_](auto real) {
         return std::make_unique<HeldStore>(std::move(real), held);
       };
     }
-    absl::StatusOr<std::unique_ptr<RouterServer>> server =
-        RouterServer::Start(options, registry);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(server_->address(),
-                                       grpc::InsecureChannelCredentials());
-    router_ = v1::LeadRouter::NewStub(channel);
-    assignments_ = v1::Assignments::NewStub(channel);
-  }
-  void Restart() {
-    server_.reset();
-    Start();
   }
 
   v1::Decision Route(const v1::Lead& lead, bool reroute = false) {
@@ -190,13 +162,8 @@ class AssignmentsTest : public testing::Test {
     return response.decision();
   }
 
-  std::filesystem::path dir_;
   // Set before Start: commits go through a HeldStore it controls.
   std::shared_ptr<HeldStore::Control> held_;
-  runtime::FakeClock clock_{At("2026-11-23T10:00:00Z")};  // Mon 11:00 Paris
-  std::unique_ptr<RouterServer> server_;
-  std::unique_ptr<v1::LeadRouter::Stub> router_;
-  std::unique_ptr<v1::Assignments::Stub> assignments_;
 };
 
 TEST_F(AssignmentsTest, RouteNamesARepOfTheTeamAndReplaysRetries) {
