@@ -86,8 +86,14 @@ void CommitLog::WriterLoop() {
       batch.swap(pending_);
       last = seq_;
     }
-    DropSuperseded(&batch);
-    absl::Status status = store_->Apply(batch);
+    // After a failed commit nothing more is written, even if the store
+    // would take it now: a later change on disk without the lost one
+    // before it would break "the store holds a prefix".
+    absl::Status status = Usable();
+    if (status.ok()) {
+      DropSuperseded(&batch);
+      status = store_->Apply(batch);
+    }
     if (status.ok() && sink_count_.load(std::memory_order_relaxed) > 0) {
       std::vector<LeadEvent> events;
       for (StateChange& c : batch) {

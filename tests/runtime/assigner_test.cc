@@ -527,34 +527,6 @@ TEST_F(AssignerTest, ReassignMovesTheLeadAndKeepsItsHistory) {
   Open();
 }
 
-// A store whose commits start failing, as a full disk would make them.
-class FailingStore final : public StateStore {
- public:
-  explicit FailingStore(std::unique_ptr<StateStore> real)
-      : real_(std::move(real)) {}
-  absl::StatusOr<StateSnapshot> Load() override { return real_->Load(); }
-  absl::Status Apply(absl::Span<const StateChange> changes) override {
-    if (fail) return absl::InternalError("disk full");
-    return real_->Apply(changes);
-  }
-  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
-                                                     int limit) override {
-    return real_->EventsAfter(after, limit);
-  }
-  absl::Status ScanAssignments(
-      absl::Time from, absl::Time to,
-      const std::function<void(const Assignment&)>& visit) override {
-    return real_->ScanAssignments(from, to, visit);
-  }
-  absl::StatusOr<uint64_t> PrunedThrough() override {
-    return real_->PrunedThrough();
-  }
-  std::atomic<bool> fail{false};
-
- private:
-  std::unique_ptr<StateStore> real_;
-};
-
 TEST_F(AssignerTest, AFailedStoreStopsAssignmentsInsteadOfLosingThem) {
   assigner_.reset();
   auto real = SqliteStore::Open((dir_ / SqliteStore::kFileName).string());

@@ -5,6 +5,7 @@
 #ifndef LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 #define LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 
@@ -17,6 +18,35 @@
 #include "tests/test_dir.h"
 
 namespace leadroute::runtime {
+
+// A real store that can be told to fail every commit from now on, as a
+// full disk would.
+class FailingStore final : public StateStore {
+ public:
+  explicit FailingStore(std::unique_ptr<StateStore> real)
+      : real_(std::move(real)) {}
+  absl::StatusOr<StateSnapshot> Load() override { return real_->Load(); }
+  absl::Status Apply(absl::Span<const StateChange> changes) override {
+    if (fail) return absl::InternalError("disk full");
+    return real_->Apply(changes);
+  }
+  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                     int limit) override {
+    return real_->EventsAfter(after, limit);
+  }
+  absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const Assignment&)>& visit) override {
+    return real_->ScanAssignments(from, to, visit);
+  }
+  absl::StatusOr<uint64_t> PrunedThrough() override {
+    return real_->PrunedThrough();
+  }
+  std::atomic<bool> fail{false};
+
+ private:
+  std::unique_ptr<StateStore> real_;
+};
 
 class StateFixture : public testing::Test {
  protected:
