@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -602,12 +601,9 @@ absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status) {
 }
 
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events) {
-  a.seq = log_->Next();
-  uint64_t seq = log_->Append(a);
-  for (LeadEvent& e : events) {
-    e.id = log_->Next();
-    seq = log_->Append(std::move(e));
-  }
+  a.seq = log_->Append(a);
+  uint64_t seq = a.seq;
+  for (LeadEvent& e : events) seq = log_->Append(std::move(e));
   return seq;
 }
 

@@ -114,7 +114,7 @@ class Assigner {
   // records it, updating d (owner, owner_kind, team, skipped, replayed,
   // repeat_of, decision_id, decided_at). When the lead id was assigned
   // before and !input.reroute, d becomes the stored assignment (replayed).
-  // Returns the change number to wait for with WhenDurable.
+  // Returns the change number to wait for with log().WhenDurable.
   // `lead` is the lead as bound to `p`: its email and source are read from
   // the slots the compiler set aside (Program::email_slot, source_slot).
   absl::StatusOr<uint64_t> Assign(const Program& p, const BoundLead& lead,
@@ -226,7 +226,7 @@ class Assigner {
   absl::StatusOr<Assignment*> Unended(const std::string& lead_id);
   absl::StatusOr<Changed> End(const std::string& lead_id, LeadStatus status,
                               const char* kind, const std::string& reason);
-  // Appends `a` then `events` (their ids set here); returns the last seq.
+  // Appends `a` then `events` (the log numbers them); returns the last seq.
   uint64_t Record(Assignment& a, std::vector<LeadEvent> events);
   // When `percent` of `a`'s SLA has passed on its clock (business hours of
   // its rep when `e` says so).

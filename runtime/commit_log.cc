@@ -55,9 +55,12 @@ CommitLog::~CommitLog() {
 
 uint64_t CommitLog::Append(StateChange change) {
   std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t number = ++seq_;
+  if (auto* a = std::get_if<Assignment>(&change)) a->seq = number;
+  if (auto* e = std::get_if<LeadEvent>(&change)) e->id = number;
   pending_.push_back(std::move(change));
   if (pending_.size() == 1) work_.notify_one();
-  return ++seq_;
+  return number;
 }
 
 uint64_t CommitLog::Next() {

@@ -43,10 +43,12 @@ class CommitLog {
   CommitLog(const CommitLog&) = delete;
   CommitLog& operator=(const CommitLog&) = delete;
 
-  // Queues `change` for the next commit; returns its number.
+  // Queues `change` for the next commit; returns its number, which is also
+  // written into it: an Assignment's seq, a LeadEvent's id.
   uint64_t Append(StateChange change);
   // The number the next Append returns: stable while the caller holds the
-  // lock it appends under (a lead event's id is set before it is appended).
+  // lock it appends under (a rep's turn is numbered by the assignment about
+  // to be appended).
   uint64_t Next();
   // OK, or UNAVAILABLE once a commit has failed: no change may be made.
   absl::Status Usable() const;

@@ -109,7 +109,7 @@ class RouterServer {
   std::shared_ptr<RulesetRegistry> registry_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
-  // Destroyed after the server has stopped: its writer answers the calls
+  // Destroyed after the server has stopped: its commit log answers the calls
   // waiting for their assignments to be durable.
   std::unique_ptr<runtime::Assigner> assigner_;
   // Stopped before the Assigner goes.

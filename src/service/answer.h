@@ -1,7 +1,7 @@
 // AnswerWhenDurable: how every unary handler that may change state ends.
 // A call that failed, or changed nothing (seq 0), is finished at once; a
 // call whose change has a number is finished only once the Assigner's
-// writer has made that change durable (runtime/commit_log.h, WhenDurable), so
+// commit log has made that change durable (runtime/commit_log.h), so
 // a client is never told of an assignment a crash could lose. If the commit
 // fails, the call fails with the store's UNAVAILABLE instead.
 //

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -23,13 +22,6 @@ namespace {
 // the deadline.
 constexpr int kCheckEvery = 128;
 
-// Writes `v` as `digits` hex digits at `out`; returns the end.
-char* PutHex(uint64_t v, int digits, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) *out++ = kHex[(v >> (4 * i)) & 15];
-  return out;
-}
-
 // Why a call should stop now, or OK.
 absl::Status Interrupted(grpc::CallbackServerContext* context) {
   if (context->IsCancelled()) {
@@ -43,27 +35,6 @@ absl::Status Interrupted(grpc::CallbackServerContext* context) {
 }
 
 }  // namespace
-
-DecisionIds::DecisionIds() {
-  std::random_device random;
-  process_ = random();
-  counter_ = (static_cast<uint64_t>(random()) << 32) | random();
-}
-
-DecisionIds::Block DecisionIds::Reserve(absl::Time now, uint64_t n) {
-  return {static_cast<uint64_t>(absl::ToUnixMillis(now)), process_,
-          counter_.fetch_add(n, std::memory_order_relaxed)};
-}
-
-void DecisionIds::Block::Write(uint64_t i, char out[kLength]) const {
-  PutHex(first + i, 12, PutHex(process, 8, PutHex(millis, 12, out)));
-}
-
-void DecisionIds::Block::Write(uint64_t i, std::string* out) const {
-  char id[kLength];
-  Write(i, id);
-  out->assign(id, kLength);
-}
 
 struct LeadRouterService::CallState {
   CallState(const RulesetRegistry& registry, runtime::Assigner* assigner)
@@ -183,14 +154,9 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     field_prefix = "lead.";
   }
   // Answered once the assignment is on disk, from the store's writer.
-  return AnswerWhenDurable(
-      context, assigner_, status, durable,
-      [this, start, response](const absl::Status& s) {
-        if (!s.ok()) response->Clear();
-        metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(s.code()),
-                            MonotonicNanos() - start);
-      },
-      field_prefix);
+  return AnswerWhenDurable(context, assigner_, status, durable,
+                           Settle(ServerMetrics::kRoute, start, response),
+                           field_prefix);
 }
 
 grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
@@ -260,12 +226,7 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   // Changes commit in order: once the batch's last is durable, all are.
   // (A deadline that passed meanwhile is gRPC's to report.)
   return AnswerWhenDurable(context, assigner_, status, durable,
-                           [this, start, response](const absl::Status& s) {
-                             if (!s.ok()) response->Clear();
-                             metrics_->CountCall(ServerMetrics::kRouteBatch,
-                                                 static_cast<int>(s.code()),
-                                                 MonotonicNanos() - start);
-                           });
+                           Settle(ServerMetrics::kRouteBatch, start, response));
 }
 
 }  // namespace leadroute

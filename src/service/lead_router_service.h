@@ -1,7 +1,7 @@
 // LeadRouterService: the gRPC adapter for leadroute.v1.LeadRouter. It
 // checks the request against the service's limits, reads each lead with
-// LeadReader (src/lead_wire.h), binds it to a compiled ruleset's slots (or
-// asks any other Policy), counts and logs the decision, and writes it back;
+// LeadReader (src/wire/lead_reader.h), binds it to a compiled ruleset's slots
+// (or asks any other Policy), counts and logs the decision, and writes it back;
 // it owns no routing logic. Each call takes the live ruleset once, at its
 // start (a whole batch included), and finishes on it, so a reload never
 // splits a call.
@@ -15,6 +15,7 @@
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/assigner.h"
 #include "src/service/arena_allocator.h"
+#include "src/service/decision_ids.h"
 #include "src/service/decision_log.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
@@ -26,30 +27,8 @@ struct ServiceLimits {
   size_t max_lead_bytes = 64 << 10;  // per lead; see LeadFromProto
 };
 
-// Decision ids: 32 hex digits, the first 12 the time in milliseconds, then
-// a random per-process part and a counter, so ids never repeat across
-// restarts and sort roughly by time.
-class DecisionIds {
- public:
-  static constexpr int kLength = 32;
-  DecisionIds();
-  // Reserves `n` consecutive ids made at `now`; Write(i) writes the i-th.
-  struct Block {
-    uint64_t millis;
-    uint32_t process;
-    uint64_t first;
-    void Write(uint64_t i, std::string* out) const;
-    void Write(uint64_t i, char out[kLength]) const;
-  };
-  Block Reserve(absl::Time now, uint64_t n);
-
- private:
-  uint32_t process_;
-  std::atomic<uint64_t> counter_;
-};
-
 // RouteBatch is a raw method: it reads the request's bytes with LeadReader
-// (src/lead_wire.h) instead of having gRPC parse it into protobuf maps
+// (src/wire/lead_reader.h) instead of having gRPC parse it into protobuf maps
 // first, which cost more than routing the leads.
 using LeadRouterBase = v1::LeadRouter::WithCallbackMethod_Route<
     v1::LeadRouter::WithRawCallbackMethod_RouteBatch<v1::LeadRouter::Service>>;
@@ -93,6 +72,16 @@ class LeadRouterService final : public LeadRouterBase {
   absl::StatusOr<runtime::Decision> RouteOne(CallState& call,
                                              absl::string_view lead,
                                              uint64_t id, uint64_t* durable);
+  // What AnswerWhenDurable runs as a call ends: counts it as `method`,
+  // started at `start`, and clears `response` unless it succeeded.
+  template <typename Response>
+  auto Settle(ServerMetrics::Method method, int64_t start, Response* response) {
+    return [this, method, start, response](const absl::Status& s) {
+      if (!s.ok()) response->Clear();
+      metrics_->CountCall(method, static_cast<int>(s.code()),
+                          MonotonicNanos() - start);
+    };
+  }
 
   const RulesetRegistry* registry_;
   ServerMetrics* metrics_;

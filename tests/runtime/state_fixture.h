@@ -15,37 +15,21 @@
 #include "runtime/decide.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
+#include "tests/runtime/forwarding_store.h"
 #include "tests/test_dir.h"
 
 namespace leadroute::runtime {
 
 // A real store that can be told to fail every commit from now on, as a
 // full disk would.
-class FailingStore final : public StateStore {
+class FailingStore final : public ForwardingStore {
  public:
-  explicit FailingStore(std::unique_ptr<StateStore> real)
-      : real_(std::move(real)) {}
-  absl::StatusOr<StateSnapshot> Load() override { return real_->Load(); }
+  using ForwardingStore::ForwardingStore;
   absl::Status Apply(absl::Span<const StateChange> changes) override {
     if (fail) return absl::InternalError("disk full");
-    return real_->Apply(changes);
-  }
-  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
-                                                     int limit) override {
-    return real_->EventsAfter(after, limit);
-  }
-  absl::Status ScanAssignments(
-      absl::Time from, absl::Time to,
-      const std::function<void(const Assignment&)>& visit) override {
-    return real_->ScanAssignments(from, to, visit);
-  }
-  absl::StatusOr<uint64_t> PrunedThrough() override {
-    return real_->PrunedThrough();
+    return ForwardingStore::Apply(changes);
   }
   std::atomic<bool> fail{false};
-
- private:
-  std::unique_ptr<StateStore> real_;
 };
 
 class StateFixture : public testing::Test {

@@ -23,6 +23,7 @@
 #include "runtime/sqlite_store.h"
 #include "src/server/server.h"
 #include "tests/child_process.h"
+#include "tests/runtime/forwarding_store.h"
 #include "tests/src/grpc_test_util.h"
 #include "tests/src/state_server_fixture.h"
 #include "tests/test_dir.h"
@@ -73,7 +74,7 @@ v1::Lead Lead(const std::string& id, const std::string& region,
 
 // The real store, with commits a test can hold: Apply waits while held,
 // and once let go either commits or fails without writing.
-class HeldStore : public runtime::StateStore {
+class HeldStore : public runtime::ForwardingStore {
  public:
   class Control {
    public:
@@ -106,11 +107,8 @@ class HeldStore : public runtime::StateStore {
 
   HeldStore(std::unique_ptr<runtime::StateStore> real,
             std::shared_ptr<Control> control)
-      : real_(std::move(real)), control_(std::move(control)) {}
+      : ForwardingStore(std::move(real)), control_(std::move(control)) {}
 
-  absl::StatusOr<runtime::StateSnapshot> Load() override {
-    return real_->Load();
-  }
   absl::Status Apply(absl::Span<const runtime::StateChange> changes) override {
     {
       std::unique_lock<std::mutex> lock(control_->mu_);
@@ -120,23 +118,10 @@ class HeldStore : public runtime::StateStore {
       --control_->waiting_;
       if (!control_->fail_.ok()) return control_->fail_;
     }
-    return real_->Apply(changes);
-  }
-  absl::StatusOr<std::vector<runtime::LeadEvent>> EventsAfter(
-      uint64_t after, int limit) override {
-    return real_->EventsAfter(after, limit);
-  }
-  absl::Status ScanAssignments(
-      absl::Time from, absl::Time to,
-      const std::function<void(const runtime::Assignment&)>& visit) override {
-    return real_->ScanAssignments(from, to, visit);
-  }
-  absl::StatusOr<uint64_t> PrunedThrough() override {
-    return real_->PrunedThrough();
+    return ForwardingStore::Apply(changes);
   }
 
  private:
-  const std::unique_ptr<runtime::StateStore> real_;
   const std::shared_ptr<Control> control_;
 };
 

@@ -1,0 +1,43 @@
+// ForwardingStore: a StateStore that passes every call to a real one, for
+// tests to override the one call they interfere with (a commit that fails,
+// or waits to be let go).
+#ifndef LEADROUTE_TESTS_RUNTIME_FORWARDING_STORE_H_
+#define LEADROUTE_TESTS_RUNTIME_FORWARDING_STORE_H_
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "runtime/state_store.h"
+
+namespace leadroute::runtime {
+
+class ForwardingStore : public StateStore {
+ public:
+  explicit ForwardingStore(std::unique_ptr<StateStore> real)
+      : real_(std::move(real)) {}
+
+  absl::StatusOr<StateSnapshot> Load() override { return real_->Load(); }
+  absl::Status Apply(absl::Span<const StateChange> changes) override {
+    return real_->Apply(changes);
+  }
+  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                     int limit) override {
+    return real_->EventsAfter(after, limit);
+  }
+  absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const Assignment&)>& visit) override {
+    return real_->ScanAssignments(from, to, visit);
+  }
+  absl::StatusOr<uint64_t> PrunedThrough() override {
+    return real_->PrunedThrough();
+  }
+
+ private:
+  const std::unique_ptr<StateStore> real_;
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_TESTS_RUNTIME_FORWARDING_STORE_H_
