@@ -66,6 +66,10 @@ class NullStore final : public rt::StateStore {
     return absl::OkStatus();
   }
   absl::StatusOr<uint64_t> PrunedThrough() override { return 0; }
+  absl::StatusOr<std::optional<uint64_t>> CursorValue(
+      const std::string&) override {
+    return std::nullopt;
+  }
 };
 
 struct TempDir {

@@ -63,6 +63,11 @@ uint64_t CommitLog::Append(StateChange change) {
   return number;
 }
 
+absl::StatusOr<uint64_t> CommitLog::AppendIfUsable(StateChange change) {
+  if (absl::Status s = Usable(); !s.ok()) return s;
+  return Append(std::move(change));
+}
+
 uint64_t CommitLog::Next() {
   std::lock_guard<std::mutex> lock(mu_);
   return seq_ + 1;

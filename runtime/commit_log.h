@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "runtime/state_store.h"
 
 namespace leadroute::runtime {
@@ -46,6 +47,10 @@ class CommitLog {
   // Queues `change` for the next commit; returns its number, which is also
   // written into it: an Assignment's seq, a LeadEvent's id.
   uint64_t Append(StateChange change);
+  // Append, for a change that depends on no caller's state (a retention
+  // prune, a consumer's cursor) and so needs no caller lock: UNAVAILABLE
+  // instead once a commit has failed.
+  absl::StatusOr<uint64_t> AppendIfUsable(StateChange change);
   // The number the next Append returns: stable while the caller holds the
   // lock it appends under (a rep's turn is numbered by the assignment about
   // to be appended).

@@ -1,4 +1,4 @@
-// KpiBuilder; see kpi.h.
+// KpiBuilder and KpisOf; see kpi.h.
 #include "runtime/kpi.h"
 
 #include <algorithm>
@@ -162,6 +162,15 @@ KpiReport KpiBuilder::Finish() const {
     if (by_ == KpiDimension::kRep) out.rows.back().fairness.reset();
   }
   return out;
+}
+
+absl::StatusOr<KpiReport> KpisOf(StateReader& store, KpiDimension by,
+                                 absl::Time from, absl::Time to) {
+  KpiBuilder builder(by, from, to);
+  absl::Status s = store.ScanAssignments(
+      from, to, [&](const Assignment& a) { builder.Add(a); });
+  if (!s.ok()) return s;
+  return builder.Finish();
 }
 
 }  // namespace leadroute::runtime

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "runtime/state_store.h"
@@ -101,6 +102,11 @@ class KpiBuilder {
   Group total_;
   std::map<std::string, Group> groups_;
 };
+
+// The report over what `store` has committed: the one way GetStats,
+// /metrics and `leadroute report` compute KPIs.
+absl::StatusOr<KpiReport> KpisOf(StateReader& store, KpiDimension by,
+                                 absl::Time from, absl::Time to);
 
 }  // namespace leadroute::runtime
 

@@ -1,8 +1,9 @@
-// Business-hours SLA clocks; see sla_clock.h.
+// Business-hours SLA clocks and how an SLA reads; see sla_clock.h.
 #include "runtime/sla_clock.h"
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 
 namespace leadroute::runtime {
@@ -38,6 +39,17 @@ absl::Time WorkingDeadline(const Rep& rep, absl::Time start,
     }
   }
   return start + work;
+}
+
+std::string ShortDuration(absl::Duration d) {
+  std::string out;
+  const int64_t minutes = absl::ToInt64Minutes(d);
+  const int64_t days = minutes / (24 * 60), hours = minutes / 60 % 24,
+                mins = minutes % 60;
+  if (days > 0) absl::StrAppend(&out, days, "d");
+  if (hours > 0) absl::StrAppend(&out, hours, "h");
+  if (mins > 0 || out.empty()) absl::StrAppend(&out, mins, "m");
+  return out;
 }
 
 }  // namespace leadroute::runtime

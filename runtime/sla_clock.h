@@ -5,6 +5,8 @@
 #ifndef LEADROUTE_RUNTIME_SLA_CLOCK_H_
 #define LEADROUTE_RUNTIME_SLA_CLOCK_H_
 
+#include <string>
+
 #include "absl/time/time.h"
 #include "runtime/program.h"
 
@@ -17,6 +19,10 @@ namespace leadroute::runtime {
 // rather than a deadline that never comes.
 absl::Time WorkingDeadline(const Rep& rep, absl::Time start,
                            absl::Duration work);
+
+// "15m", "1h30m", "2d": an SLA as the rules write it, for the reasons
+// events give.
+std::string ShortDuration(absl::Duration d);
 
 }  // namespace leadroute::runtime
 

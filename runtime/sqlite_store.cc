@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -473,11 +472,7 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
   while (sqlite3_step(s) == SQLITE_ROW) {
     const std::string key = Text(s, 0);
     const auto value = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
-    if (key == kPrunedThrough) {
-      out.pruned_through = value;
-    } else if (absl::StartsWith(key, kCursorPrefix)) {
-      out.cursors.push_back({key.substr(strlen(kCursorPrefix)), value});
-    }
+    if (key == kPrunedThrough) out.pruned_through = value;
   }
   sqlite3_finalize(s);
   // The last id ever handed out, even when its event was pruned since.
@@ -718,7 +713,8 @@ absl::Status SqliteStore::ScanAssignments(
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> SqliteStore::PrunedThrough() {
+absl::StatusOr<std::optional<uint64_t>> SqliteStore::Meta(
+    const std::string& key) {
   std::lock_guard<std::mutex> lock(reader_mu_);
   absl::StatusOr<sqlite3*> db = Reader();
   if (!db.ok()) return db.status();
@@ -728,13 +724,29 @@ absl::StatusOr<uint64_t> SqliteStore::PrunedThrough() {
     return absl::InternalError(
         absl::StrCat("reading meta: ", sqlite3_errmsg(*db)));
   }
-  BindText(s, 1, kPrunedThrough);
-  uint64_t out = 0;
-  if (sqlite3_step(s) == SQLITE_ROW) {
+  BindText(s, 1, key);
+  std::optional<uint64_t> out;
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
     out = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
   }
   sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return absl::InternalError(
+        absl::StrCat("reading meta: ", sqlite3_errmsg(*db)));
+  }
   return out;
+}
+
+absl::StatusOr<uint64_t> SqliteStore::PrunedThrough() {
+  absl::StatusOr<std::optional<uint64_t>> value = Meta(kPrunedThrough);
+  if (!value.ok()) return value.status();
+  return value->value_or(0);
+}
+
+absl::StatusOr<std::optional<uint64_t>> SqliteStore::CursorValue(
+    const std::string& name) {
+  return Meta(absl::StrCat(kCursorPrefix, name));
 }
 
 }  // namespace leadroute::runtime

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ class SqliteStore final : public StateStore {
       absl::Time from, absl::Time to,
       const std::function<void(const Assignment&)>& visit) override;
   absl::StatusOr<uint64_t> PrunedThrough() override;
+  absl::StatusOr<std::optional<uint64_t>> CursorValue(
+      const std::string& name) override;
 
   // For `leadroute state`: assignments whose owner is `owner` (all when
   // empty) and, unless `include_ended`, only open or unassigned ones; newest
@@ -75,6 +78,8 @@ class SqliteStore final : public StateStore {
   absl::Status Error(absl::string_view what);
   absl::Status Step(sqlite3_stmt* stmt, absl::string_view what);
   absl::Status PutMeta(const std::string& key, uint64_t value);
+  // A meta key's value as committed (reader_mu_ taken); none when unset.
+  absl::StatusOr<std::optional<uint64_t>> Meta(const std::string& key);
   absl::Status Prune(const EventPrune& prune);
   // The connection reads from any thread go through (reader_mu_ held).
   absl::StatusOr<sqlite3*> Reader();

@@ -1,20 +1,23 @@
 // StateStore: what rep selection remembers between leads and across
-// restarts — assignments, rep status, team rotation, lead events, cursors —
-// behind the interface the Assigner (assigner.h) writes through. The
-// embedded SQLite store (sqlite_store.h) is the one implementation today;
-// another backend implements the five calls below, with the guarantees each
-// states, without touching the strategies:
-// - Load: the whole state, once, at start.
-// - Apply: a batch of changes, in order, all or none, durable on return;
-//   only ever from one thread at a time (the Assigner's writer).
-// - EventsAfter, ScanAssignments, PrunedThrough: reads of what is
-//   committed, from any thread, concurrently with Apply.
+// restarts — assignments, rep status, team rotation, lead events, cursors.
+// The embedded SQLite store (sqlite_store.h) is the one implementation
+// today; another backend implements the six calls below, with the
+// guarantees each states, without reading the SQLite code or touching the
+// strategies:
+// - StateStore::Load: the whole state, once, at start.
+// - StateStore::Apply: a batch of changes, in order, all or none, durable on
+//   return; only ever from one thread at a time (the CommitLog's writer).
+// - StateReader (EventsAfter, ScanAssignments, PrunedThrough, CursorValue):
+//   reads of what is committed, from any thread, concurrently with Apply.
 //
-// The Assigner keeps the working copy in memory and is the only writer: it
-// loads a snapshot once at start, then appends changes in the order it made
-// them, in batches (group commit). A store applies each batch atomically and
-// durably before Apply returns, so whatever a client was told is on disk and
-// what is on disk is always a prefix of what was decided.
+// The Assigner (assigner.h) keeps the working copy in memory: it loads a
+// snapshot once at start, then every change goes through its CommitLog
+// (commit_log.h), the store's only writer, in the order it was made and in
+// batches (group commit). A store applies each batch atomically and durably
+// before Apply returns, so whatever a client was told is on disk and what
+// is on disk is always a prefix of what was decided. Everything else
+// (the event stream, webhooks, KPIs, retention's progress) reads the
+// committed state through the StateReader side alone.
 #ifndef LEADROUTE_RUNTIME_STATE_STORE_H_
 #define LEADROUTE_RUNTIME_STATE_STORE_H_
 
@@ -177,6 +180,13 @@ struct Cursor {
 using StateChange = std::variant<Assignment, RepStatus, TeamCursor, LeadEvent,
                                  EventPrune, Cursor>;
 
+// An event about `a` as it stands, with its owner, team, channel, priority
+// and SLA.
+LeadEvent EventOf(const Assignment& a, absl::Time at, std::string kind,
+                  std::string from, std::string reason);
+
+// What the Assigner resumes from. Cursors are not in it: their consumers
+// read them (StateReader::CursorValue).
 struct StateSnapshot {
   std::vector<Assignment> assignments;  // ascending seq
   std::vector<RepStatus> reps;
@@ -184,35 +194,44 @@ struct StateSnapshot {
   uint64_t last_event_id = 0;
   // Events with an id up to this one were pruned (0: none).
   uint64_t pruned_through = 0;
-  std::vector<Cursor> cursors;
 };
 
-class StateStore {
- public:
-  virtual ~StateStore() = default;
+// The last change number `snapshot` holds: where numbering resumes.
+uint64_t LastChange(const StateSnapshot& snapshot);
 
+// Reads of committed state. Every call may come from any thread,
+// concurrently with StateStore::Apply: a store serves them from its own
+// read connection, and sees each batch whole or not at all.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+
+  // Events with id > `after`, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                             int limit) = 0;
+
+  // Calls `visit` with each committed assignment routed in [from, to), in
+  // no particular order.
+  virtual absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const Assignment&)>& visit) = 0;
+
+  // The highest event id an EventPrune deleted (0: none).
+  virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;
+
+  // Cursor `name`'s value; none until one was first committed.
+  virtual absl::StatusOr<std::optional<uint64_t>> CursorValue(
+      const std::string& name) = 0;
+};
+
+class StateStore : public StateReader {
+ public:
   // Everything needed to resume: called once, before any Apply.
   virtual absl::StatusOr<StateSnapshot> Load() = 0;
 
   // Applies `changes` in order, all or none, and returns once they are
   // durable. Called from one thread at a time.
   virtual absl::Status Apply(absl::Span<const StateChange> changes) = 0;
-
-  // Events with id > `after`, oldest first, at most `limit`. Called from
-  // any thread, concurrently with Apply: a store serves it from its own
-  // read connection.
-  virtual absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
-                                                             int limit) = 0;
-
-  // Calls `visit` with each committed assignment routed in [from, to), in
-  // no particular order; like EventsAfter, from any thread.
-  virtual absl::Status ScanAssignments(
-      absl::Time from, absl::Time to,
-      const std::function<void(const Assignment&)>& visit) = 0;
-
-  // The highest event id an EventPrune deleted (0: none), as committed;
-  // from any thread.
-  virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;
 };
 
 }  // namespace leadroute::runtime

@@ -35,8 +35,9 @@ void Sweeper::Loop() {
     if (options_.event_retention > absl::ZeroDuration() &&
         now - last_prune_ >= options_.prune_every) {
       // A failed store refuses the prune; the next Route says why.
-      assigner_
-          ->PruneEvents(now - options_.event_retention, options_.prune_batch)
+      assigner_->log()
+          .AppendIfUsable(
+              EventPrune{now - options_.event_retention, options_.prune_batch})
           .IgnoreError();
       last_prune_ = now;
     }

@@ -206,13 +206,10 @@ int ReportCommand(const ReportFlags& flags) {
   absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
       OpenDataDir(flags.data_dir);
   if (!store.ok()) return fail(store.status());
-  runtime::KpiBuilder builder(*by, from, to);
-  if (absl::Status s = (*store)->ScanAssignments(
-          from, to, [&](const runtime::Assignment& a) { builder.Add(a); });
-      !s.ok()) {
-    return fail(s);
-  }
-  const runtime::KpiReport report = builder.Finish();
+  absl::StatusOr<runtime::KpiReport> kpis =
+      runtime::KpisOf(**store, *by, from, to);
+  if (!kpis.ok()) return fail(kpis.status());
+  const runtime::KpiReport& report = *kpis;
   if (flags.format == "json") {
     nlohmann::json rows = nlohmann::json::array();
     for (const KpiRow& r : report.rows) rows.push_back(Json(r));

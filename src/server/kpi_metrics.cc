@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "runtime/kpi.h"
 #include "src/service/metrics.h"
 
 namespace leadroute {
@@ -85,7 +86,8 @@ void KpiGauges::Render(std::string* out) {
   const absl::Time now = assigner_->clock().Now();
   if (now - computed_at_ >= kRefresh || now < computed_at_) {
     absl::StatusOr<runtime::KpiReport> report =
-        assigner_->Stats(runtime::KpiDimension::kTeam, now - kWindow, now);
+        runtime::KpisOf(assigner_->committed(), runtime::KpiDimension::kTeam,
+                        now - kWindow, now);
     if (report.ok()) {
       text_ = Text(*report, absl::FormatDuration(kWindow));
       computed_at_ = now;

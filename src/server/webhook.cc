@@ -73,14 +73,17 @@ absl::StatusOr<std::unique_ptr<WebhookSender>> WebhookSender::Start(
   // First start on this store: begin after what is already there, and say
   // so durably, so events committed before the first delivery are not
   // skipped by a restart.
-  std::optional<uint64_t> cursor = assigner->CursorValue(kCursor);
-  if (!cursor) {
-    cursor = assigner->log().Committed();
-    absl::StatusOr<uint64_t> seq = assigner->SaveCursor(kCursor, *cursor);
+  absl::StatusOr<std::optional<uint64_t>> cursor =
+      assigner->committed().CursorValue(kCursor);
+  if (!cursor.ok()) return cursor.status();
+  if (!*cursor) {
+    *cursor = assigner->log().Committed();
+    absl::StatusOr<uint64_t> seq =
+        assigner->log().AppendIfUsable(runtime::Cursor{kCursor, **cursor});
     if (!seq.ok()) return seq.status();
     if (absl::Status s = assigner->log().WaitDurable(*seq); !s.ok()) return s;
   }
-  sender->delivered_ = *cursor;
+  sender->delivered_ = **cursor;
   WebhookSender* self = sender.get();
   sender->subscription_ =
       assigner->log().Subscribe([self](const std::vector<runtime::LeadEvent>&) {
@@ -192,7 +195,7 @@ void WebhookSender::Loop() {
   };
   while (!stopping_.load()) {
     absl::StatusOr<std::vector<runtime::LeadEvent>> events =
-        assigner_->EventsAfter(last, options_.max_batch);
+        assigner_->committed().EventsAfter(last, options_.max_batch);
     if (!events.ok()) {
       LogError("webhook: cannot read events",
                {{"error", std::string(events.status().message())}});
@@ -222,7 +225,7 @@ void WebhookSender::Loop() {
     last = events->back().id;
     delivered_.store(last);
     // Not waited for: a crash before it commits sends this batch again.
-    (void)assigner_->SaveCursor(kCursor, last);
+    (void)assigner_->log().AppendIfUsable(runtime::Cursor{kCursor, last});
   }
 }
 

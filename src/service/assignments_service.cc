@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/field_error.h"
 #include "runtime/clock.h"
+#include "runtime/kpi.h"
 #include "src/service/answer.h"
 #include "src/wire/convert.h"
 
@@ -309,7 +310,7 @@ AssignmentsService::WatchAssignments(
   absl::Status refused = assigner_ == nullptr ? NoState() : absl::OkStatus();
   if (refused.ok() && request->after_event_id() > 0) {
     // Resuming inside what retention deleted would skip events silently.
-    absl::StatusOr<uint64_t> pruned = assigner_->PrunedThrough();
+    absl::StatusOr<uint64_t> pruned = assigner_->committed().PrunedThrough();
     if (!pruned.ok()) {
       refused = pruned.status();
     } else if (request->after_event_id() < *pruned) {
@@ -374,7 +375,8 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
   }
   if (status.ok()) {
     absl::StatusOr<runtime::KpiReport> report =
-        assigner_->Stats(DimensionFromProto(request->group_by()), from, to);
+        runtime::KpisOf(assigner_->committed(),
+                        DimensionFromProto(request->group_by()), from, to);
     status = report.status();
     if (report.ok()) StatsToProto(*report, response);
   }

@@ -32,7 +32,7 @@ void EventStream::Pump() {
   if (writing_ || finished_) return;
   while (ready_.empty() && replaying_) {
     absl::StatusOr<std::vector<runtime::LeadEvent>> read =
-        assigner_->EventsAfter(last_sent_, kReadBatch);
+        assigner_->committed().EventsAfter(last_sent_, kReadBatch);
     if (!read.ok()) {
       FinishLocked(ToGrpcStatus(absl::UnavailableError(
           absl::StrCat("reading events: ", read.status().message()))));

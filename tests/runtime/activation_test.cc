@@ -12,6 +12,7 @@
 #include "compiler/compiler.h"
 #include "gtest/gtest.h"
 #include "runtime/assigner.h"
+#include "runtime/kpi.h"
 #include "runtime/sla_clock.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
@@ -123,7 +124,7 @@ class ActivationTest : public StateFixture {
   std::vector<std::string> Kinds(const std::string& id) {
     std::vector<std::string> out;
     absl::StatusOr<std::vector<LeadEvent>> events =
-        assigner_->EventsAfter(0, 100000);
+        assigner_->committed().EventsAfter(0, 100000);
     EXPECT_TRUE(events.ok()) << events.status();
     for (const LeadEvent& e : *events) {
       if (e.lead_id == id) out.push_back(e.kind);
@@ -134,7 +135,7 @@ class ActivationTest : public StateFixture {
                                 const std::string& kind) {
     std::vector<LeadEvent> out;
     absl::StatusOr<std::vector<LeadEvent>> events =
-        assigner_->EventsAfter(0, 100000);
+        assigner_->committed().EventsAfter(0, 100000);
     EXPECT_TRUE(events.ok()) << events.status();
     for (const LeadEvent& e : *events) {
       if (e.lead_id == id && e.kind == kind) out.push_back(e);
@@ -487,7 +488,7 @@ TEST_F(ActivationTest, EventsHaveIncreasingIdsAndReachSubscribersOnce) {
   assigner_->log().Unsubscribe(handle);
   Route("after");
   absl::StatusOr<std::vector<LeadEvent>> stored =
-      assigner_->EventsAfter(0, 1000);
+      assigner_->committed().EventsAfter(0, 1000);
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 21u);
   std::lock_guard<std::mutex> lock(mu);
@@ -500,14 +501,14 @@ TEST_F(ActivationTest, EventsHaveIncreasingIdsAndReachSubscribersOnce) {
   }
   // Paged reads resume after the last id.
   absl::StatusOr<std::vector<LeadEvent>> page =
-      assigner_->EventsAfter((*stored)[9].id, 5);
+      assigner_->committed().EventsAfter((*stored)[9].id, 5);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->size(), 5u);
   EXPECT_EQ((*page)[0].id, (*stored)[10].id);
   // Ids keep increasing across a restart.
   Reopen();
   Route("later");
-  stored = assigner_->EventsAfter((*stored)[20].id, 10);
+  stored = assigner_->committed().EventsAfter((*stored)[20].id, 10);
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ((*stored)[0].lead_id, "later");
@@ -549,7 +550,7 @@ TEST_F(ActivationTest, StatsComeFromTheStoredLeadsWithSourceAndRules) {
   Flush();
 
   absl::StatusOr<KpiReport> by_source =
-      assigner_->Stats(KpiDimension::kSource, t0, clock_.Now());
+      KpisOf(assigner_->committed(), KpiDimension::kSource, t0, clock_.Now());
   ASSERT_TRUE(by_source.ok()) << by_source.status();
   EXPECT_EQ(by_source->total.routed, 3);
   EXPECT_EQ(by_source->total.contacted, 2);
@@ -571,15 +572,15 @@ TEST_F(ActivationTest, StatsComeFromTheStoredLeadsWithSourceAndRules) {
   EXPECT_EQ(Get("L2").owner, "a");
   EXPECT_EQ(Get("L3").owner, "b");
   absl::StatusOr<KpiReport> by_team =
-      assigner_->Stats(KpiDimension::kTeam, t0, clock_.Now());
+      KpisOf(assigner_->committed(), KpiDimension::kTeam, t0, clock_.Now());
   ASSERT_TRUE(by_team.ok());
   ASSERT_EQ(by_team->rows.size(), 1u);
   EXPECT_EQ(by_team->rows[0].key, "rr");
   EXPECT_EQ(by_team->rows[0].reps, 2);
   EXPECT_DOUBLE_EQ(*by_team->rows[0].fairness, 9.0 / 10);
   // The window is on routing time.
-  absl::StatusOr<KpiReport> before =
-      assigner_->Stats(KpiDimension::kTotal, t0 - absl::Hours(1), t0);
+  absl::StatusOr<KpiReport> before = KpisOf(
+      assigner_->committed(), KpiDimension::kTotal, t0 - absl::Hours(1), t0);
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(before->total.routed, 0);
 }
@@ -592,44 +593,53 @@ TEST_F(ActivationTest, RetentionDeletesOldEventsAndRemembersHowFar) {
   clock_.Advance(absl::Hours(48));
   Route("new");
   // A bounded batch: one event per prune.
-  absl::StatusOr<uint64_t> seq =
-      assigner_->PruneEvents(clock_.Now() - absl::Hours(24), 1);
+  absl::StatusOr<uint64_t> seq = assigner_->log().AppendIfUsable(
+      EventPrune{clock_.Now() - absl::Hours(24), 1});
   ASSERT_TRUE(seq.ok());
   ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   EXPECT_EQ(Kinds("old1"), Strings{});
   EXPECT_EQ(Kinds("old2"), Strings{"assigned"});
-  EXPECT_EQ(*assigner_->PrunedThrough(), old_first);
-  seq = assigner_->PruneEvents(clock_.Now() - absl::Hours(24), 1000);
+  EXPECT_EQ(*assigner_->committed().PrunedThrough(), old_first);
+  seq = assigner_->log().AppendIfUsable(
+      EventPrune{clock_.Now() - absl::Hours(24), 1000});
   ASSERT_TRUE(seq.ok());
   ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   EXPECT_EQ(Kinds("old2"), Strings{});
   EXPECT_EQ(Kinds("new"), Strings{"assigned"});
-  EXPECT_EQ(*assigner_->PrunedThrough(), old_last);
+  EXPECT_EQ(*assigner_->committed().PrunedThrough(), old_last);
   // The assignments stay; only their history goes.
   EXPECT_EQ(Get("old1").owner, "a");
   // A restart keeps how far events were pruned, and ids keep increasing
   // even when every event was pruned.
-  seq = assigner_->PruneEvents(clock_.Now() + absl::Hours(1), 1000);
+  seq = assigner_->log().AppendIfUsable(
+      EventPrune{clock_.Now() + absl::Hours(1), 1000});
   ASSERT_TRUE(seq.ok());
   ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
-  const uint64_t last = *assigner_->PrunedThrough();
+  const uint64_t last = *assigner_->committed().PrunedThrough();
   EXPECT_GT(last, old_last);
   Reopen();
-  EXPECT_EQ(*assigner_->PrunedThrough(), last);
+  EXPECT_EQ(*assigner_->committed().PrunedThrough(), last);
   Route("after");
   EXPECT_GT(Events("after", "assigned").at(0).id, last);
 }
 
 TEST_F(ActivationTest, CursorsSurviveARestart) {
-  EXPECT_EQ(assigner_->CursorValue("hook"), std::nullopt);
-  ASSERT_TRUE(assigner_->SaveCursor("hook", 41).ok());
-  absl::StatusOr<uint64_t> seq = assigner_->SaveCursor("hook", 42);
+  auto value = [&](const std::string& name) {
+    absl::StatusOr<std::optional<uint64_t>> v =
+        assigner_->committed().CursorValue(name);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.value_or(std::nullopt);
+  };
+  EXPECT_EQ(value("hook"), std::nullopt);
+  ASSERT_TRUE(assigner_->log().AppendIfUsable(Cursor{"hook", 41}).ok());
+  absl::StatusOr<uint64_t> seq =
+      assigner_->log().AppendIfUsable(Cursor{"hook", 42});
   ASSERT_TRUE(seq.ok());
   ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
-  EXPECT_EQ(assigner_->CursorValue("hook"), 42u);
+  EXPECT_EQ(value("hook"), 42u);
   Reopen();
-  EXPECT_EQ(assigner_->CursorValue("hook"), 42u);
-  EXPECT_EQ(assigner_->CursorValue("other"), std::nullopt);
+  EXPECT_EQ(value("hook"), 42u);
+  EXPECT_EQ(value("other"), std::nullopt);
 }
 
 TEST_F(ActivationTest, AManualReassignAfterABreachGivesTheNewOwnerADeadline) {

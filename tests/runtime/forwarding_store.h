@@ -5,6 +5,8 @@
 #define LEADROUTE_TESTS_RUNTIME_FORWARDING_STORE_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -32,6 +34,10 @@ class ForwardingStore : public StateStore {
   }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     return real_->PrunedThrough();
+  }
+  absl::StatusOr<std::optional<uint64_t>> CursorValue(
+      const std::string& name) override {
+    return real_->CursorValue(name);
   }
 
  private:

@@ -497,7 +497,7 @@ TEST_F(ActivationServiceTest, RetentionPrunesEventsAndWatchSaysWhatIsGone) {
   uint64_t pruned = 0;
   for (int i = 0; i < 500 && pruned == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    pruned = server_->assigner()->PrunedThrough().value_or(0);
+    pruned = server_->assigner()->committed().PrunedThrough().value_or(0);
   }
   ASSERT_EQ(pruned, before[0].id());
   // From 0: what is left. From before the pruned ids: OUT_OF_RANGE, so a

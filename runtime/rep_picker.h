@@ -1,0 +1,110 @@
+// RepPicker: who can take a lead now, and who takes the next one. It keeps
+// what rep selection needs to know about every rep (open leads, the times of
+// their recent assignments for the daily and weekly caps, their latest turn,
+// their live status) and every team's place in its rotation, and runs the
+// strategies over them (docs/language.md, "Rep selection"):
+// - A rep can take a lead when their status allows (available, or away/out
+//   of office whose `until` has passed), it is not a holiday and is within
+//   their working hours in their time zone, and they are under their
+//   capacity (open leads) and daily/weekly caps (leads assigned in the local
+//   day, and the local week from Monday).
+// - round_robin: the next member after the one who had the last lead, among
+//   those who can take it. A rep back from holiday rejoins at their place in
+//   the rotation: no catch-up leads.
+// - weighted: smooth weighted round robin over the members who can take it
+//   (each gains its weight, the highest takes the lead and gives back the
+//   sum), so shares follow weights without bursts; an absent rep's running
+//   weight is frozen, not accumulated.
+// - least_loaded: fewest open leads; ties go to the rep who waited longest
+//   since their last lead, then to member order.
+// - A team's `where` tests (seniority, skills, languages) narrow the members
+//   the strategy runs over, on the team's one rotation.
+//
+// Not thread-safe: its owner (the Assigner) calls it only under its own
+// lock. What it changes that must survive a restart (a team's rotation, a
+// rep's status) it appends to the CommitLog it is given, under that same
+// lock, so the log's numbering follows the order of the changes.
+#ifndef LEADROUTE_RUNTIME_REP_PICKER_H_
+#define LEADROUTE_RUNTIME_REP_PICKER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "runtime/commit_log.h"
+#include "runtime/conditions.h"
+#include "runtime/program.h"
+#include "runtime/state_store.h"
+
+namespace leadroute::runtime {
+
+// A rep's load and whether they can take a lead now.
+struct RepLoad {
+  std::string rep;
+  int64_t open = 0;
+  int64_t today = 0;      // assigned in the rep's local day
+  int64_t this_week = 0;  // assigned in the rep's local week
+  RepStatus status;
+  bool can_take = false;
+  std::string reason;  // why not, when !can_take
+};
+
+class RepPicker {
+ public:
+  // Appends to `log`, which must outlive the picker.
+  explicit RepPicker(CommitLog* log) : log_(log) {}
+  RepPicker(const RepPicker&) = delete;
+  RepPicker& operator=(const RepPicker&) = delete;
+
+  // Rebuilds the reps' loads, statuses and the teams' rotations from what
+  // the store kept; `now` bounds how far back assignment times matter.
+  void Restore(const StateSnapshot& snapshot, absl::Time now);
+
+  // Empty when rep `index` of `p` can take a lead at `now`, else why not.
+  std::string Unavailable(const Program& p, int index, absl::Time now) const;
+
+  // The rep of team `index` who takes the next lead among the members who
+  // pass `where` and are not in `exclude`, or -1; the reasons members were
+  // passed over are added to `skipped`. Advances the team's rotation.
+  int PickFromTeam(const Program& p, int index,
+                   const std::vector<MemberCheck>& where, absl::Time now,
+                   std::vector<std::string>* skipped,
+                   const std::vector<std::string>& exclude = {});
+
+  // Counts a new open lead for `rep` at `now`: the assignment appended next
+  // is their turn.
+  void Took(const std::string& rep, absl::Time now);
+  // Gives back the capacity `a` held, if it held any (an open lead of a
+  // rep).
+  void Freed(const Assignment& a);
+  // Hands `a` to `owner` at `now`: a previous rep joins had_by and gets the
+  // capacity back, a new rep counts it. Returns the previous owner.
+  std::string MoveTo(Assignment& a, const std::string& owner, OwnerKind kind,
+                     const std::string& team, absl::Time now);
+
+  // Sets a rep's live status (stamped `now`); returns its change number.
+  uint64_t SetStatus(RepStatus status, absl::Time now);
+  // Rep `index` of `p`'s load at `now`.
+  RepLoad Load(const Program& p, int index, absl::Time now) const;
+
+ private:
+  struct RepState {
+    int64_t open = 0;
+    std::vector<absl::Time> recent;  // assignment times, ascending, ~8 days
+    uint64_t last_turn = 0;          // seq of the rep's latest assignment
+    std::optional<RepStatus> status;
+  };
+  // Rep `id`'s state; a fresh one for a rep never seen.
+  const RepState& StateOf(const std::string& id) const;
+
+  CommitLog* const log_;
+  absl::flat_hash_map<std::string, RepState> reps_;
+  absl::flat_hash_map<std::string, TeamCursor> teams_;
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_REP_PICKER_H_
