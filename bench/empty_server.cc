@@ -16,8 +16,8 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "bench/arena_allocator.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
-#include "src/service/arena_allocator.h"
 
 namespace {
 

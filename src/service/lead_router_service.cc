@@ -34,6 +34,31 @@ absl::Status Interrupted(grpc::CallbackServerContext* context) {
   return absl::OkStatus();
 }
 
+// The request in one piece in `slice` (a copy only when gRPC received it in
+// many).
+absl::Status OneSlice(const grpc::ByteBuffer& request, grpc::Slice* slice) {
+  if (request.TrySingleSlice(slice).ok() ||
+      request.DumpToSingleSlice(slice).ok()) {
+    return absl::OkStatus();
+  }
+  return absl::InternalError("could not read the request");
+}
+
+absl::string_view View(const grpc::Slice& slice) {
+  return absl::string_view(reinterpret_cast<const char*>(slice.begin()),
+                           slice.size());
+}
+
+// An answer's bytes as a ByteBuffer that owns them: the slice frees the
+// string when gRPC is done with it.
+grpc::ByteBuffer Owned(std::unique_ptr<std::string> answer) {
+  std::string* bytes = answer.release();
+  grpc::Slice owned(
+      bytes->data(), bytes->size(),
+      [](void* s) { delete static_cast<std::string*>(s); }, bytes);
+  return grpc::ByteBuffer(&owned, 1);
+}
+
 }  // namespace
 
 struct LeadRouterService::CallState {
@@ -121,33 +146,39 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
 }
 
 grpc::ServerUnaryReactor* LeadRouterService::Route(
-    grpc::CallbackServerContext* context, const v1::RouteRequest* request,
-    v1::RouteResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   const int64_t start = MonotonicNanos();
   CallState call(*registry_, assigner_);
-  absl::Status status;
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
-  if (!request->has_lead()) {
+  grpc::Slice slice;
+  absl::Status status = OneSlice(*request, &slice);
+  RouteRequestBytes split;
+  if (status.ok()) status = SplitRouteRequest(View(slice), &split);
+  if (status.ok() && !split.has_lead) {
     status = InvalidFieldError("lead", "required");
-  } else if (absl::StatusOr<runtime::DecideOptions> opts =
-                 OptionsFromProto(request->options(), call.now);
-             !opts.ok()) {
+  }
+  absl::StatusOr<runtime::DecideOptions> opts =
+      status.ok() ? OptionsFromProto(split.options, call.now)
+                  : absl::StatusOr<runtime::DecideOptions>(status);
+  if (!opts.ok()) {
     status = opts.status();
   } else {
     call.options = *std::move(opts);
-    call.reroute = request->options().reroute();
+    call.reroute = split.options.reroute();
     call.ids = ids_.Reserve(call.now, 1);
-    // Through the same reader as RouteBatch, so both check leads alike.
-    const std::string lead = request->lead().SerializeAsString();
     absl::StatusOr<runtime::Decision> decision =
-        RouteOne(call, lead, 0, &durable);
+        RouteOne(call, split.lead, 0, &durable);
     if (decision.ok()) {
-      v1::Decision* out = response->mutable_decision();
-      DecisionToProto(*decision, out);
-      out->set_decision_id(std::string(call.decision_id));
-      out->mutable_ruleset()->set_revision(call.ruleset->revision);
-      out->mutable_ruleset()->set_fingerprint(call.ruleset->fingerprint);
+      std::string body;
+      AppendDecision(
+          *decision,
+          {call.decision_id, call.ruleset->revision, call.ruleset->fingerprint},
+          &body);
+      auto answer = std::make_unique<std::string>();
+      AppendField(1, body, answer.get());  // RouteResponse.decision
+      *response = Owned(std::move(answer));
     }
     status = decision.status();
     call.ruleset->counters->Add(call.tally);
@@ -166,19 +197,10 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   CallState call(*registry_, assigner_);
   absl::Status status;
   uint64_t durable = 0;  // the last change to wait for, if any
-  // The request in one piece (a copy only when gRPC received it in many).
   grpc::Slice slice;
-  if (!request->TrySingleSlice(&slice).ok() &&
-      !request->DumpToSingleSlice(&slice).ok()) {
-    status = absl::InternalError("could not read the request");
-  }
+  status = OneSlice(*request, &slice);
   BatchRequestBytes batch;
-  if (status.ok()) {
-    status = SplitBatchRequest(
-        absl::string_view(reinterpret_cast<const char*>(slice.begin()),
-                          slice.size()),
-        &batch);
-  }
+  if (status.ok()) status = SplitBatchRequest(View(slice), &batch);
   absl::StatusOr<runtime::DecideOptions> opts =
       status.ok() ? OptionsFromProto(batch.options, call.now)
                   : absl::StatusOr<runtime::DecideOptions>(status);
@@ -215,14 +237,7 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     }
     call.ruleset->counters->Add(call.tally);
   }
-  if (status.ok()) {
-    // The slice takes the string, freeing it when gRPC is done with it.
-    std::string* bytes = answer.release();
-    grpc::Slice owned(
-        bytes->data(), bytes->size(),
-        [](void* s) { delete static_cast<std::string*>(s); }, bytes);
-    *response = grpc::ByteBuffer(&owned, 1);
-  }
+  if (status.ok()) *response = Owned(std::move(answer));
   // Changes commit in order: once the batch's last is durable, all are.
   // (A deadline that passed meanwhile is gRPC's to report.)
   return AnswerWhenDurable(context, assigner_, status, durable,

@@ -14,7 +14,6 @@
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/assigner.h"
-#include "src/service/arena_allocator.h"
 #include "src/service/decision_ids.h"
 #include "src/service/decision_log.h"
 #include "src/service/metrics.h"
@@ -27,10 +26,13 @@ struct ServiceLimits {
   size_t max_lead_bytes = 64 << 10;  // per lead; see LeadFromProto
 };
 
-// RouteBatch is a raw method: it reads the request's bytes with LeadReader
-// (src/wire/lead_reader.h) instead of having gRPC parse it into protobuf maps
-// first, which cost more than routing the leads.
-using LeadRouterBase = v1::LeadRouter::WithCallbackMethod_Route<
+// Route and RouteBatch are raw methods: they read the request's bytes with
+// LeadReader (src/wire/lead_reader.h) instead of having gRPC parse it into
+// protobuf maps first, which cost more than routing the leads, and write
+// the answer's bytes themselves (src/wire/decision_writer.h). So a lead has
+// one form from the wire to the decision: its bytes, read once into the
+// program's slots.
+using LeadRouterBase = v1::LeadRouter::WithRawCallbackMethod_Route<
     v1::LeadRouter::WithRawCallbackMethod_RouteBatch<v1::LeadRouter::Service>>;
 
 class LeadRouterService final : public LeadRouterBase {
@@ -46,13 +48,13 @@ class LeadRouterService final : public LeadRouterBase {
         metrics_(metrics),
         log_(log),
         limits_(limits),
-        assigner_(assigner) {
-    SetMessageAllocatorFor_Route(&route_messages_);
-  }
+        assigner_(assigner) {}
 
+  // A serialised leadroute.v1.RouteRequest in, a serialised RouteResponse
+  // out.
   grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
-                                  const v1::RouteRequest* request,
-                                  v1::RouteResponse* response) override;
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) override;
 
   // A serialised leadroute.v1.RouteBatchRequest in, a serialised
   // RouteBatchResponse out.
@@ -89,8 +91,6 @@ class LeadRouterService final : public LeadRouterBase {
   const ServiceLimits limits_;
   runtime::Assigner* const assigner_;
   DecisionIds ids_;
-  // Each call's messages live on an arena (see arena_allocator.h).
-  ArenaAllocator<v1::RouteRequest, v1::RouteResponse> route_messages_;
 };
 
 }  // namespace leadroute

@@ -10,11 +10,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "leadroute/v1/leadroute.pb.h"
-#include "runtime/rep_picker.h"
 #include "runtime/decision.h"
 #include "runtime/kpi.h"
 #include "runtime/lead.h"
 #include "runtime/policy.h"
+#include "runtime/rep_picker.h"
 #include "src/wire/proto_time.h"
 
 namespace leadroute {

@@ -164,10 +164,15 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-absl::Status SplitBatchRequest(absl::string_view bytes,
-                               BatchRequestBytes* out) {
-  out->leads.clear();
-  out->options.Clear();
+namespace {
+
+// RouteRequest and RouteBatchRequest share their layout: field 1 the
+// lead(s), field 2 the options. `message` names the one being split.
+absl::Status SplitRequest(absl::string_view bytes, absl::string_view message,
+                          std::vector<absl::string_view>* leads,
+                          v1::RouteOptions* options) {
+  leads->clear();
+  options->Clear();
   Input in(bytes);
   while (!in.done()) {
     uint32_t field = 0, wire_type = 0;
@@ -175,15 +180,15 @@ absl::Status SplitBatchRequest(absl::string_view bytes,
     bool ok = in.Tag(&field, &wire_type);
     if (ok && field == 1 && wire_type == kLength) {
       ok = in.Bytes(&value);
-      out->leads.push_back(value);
+      leads->push_back(value);
     } else if (ok && field == 2 && wire_type == kLength) {
       // Each occurrence merges into the options, as protobuf's parse does.
       ok = in.Bytes(&value);
-      google::protobuf::io::CodedInputStream options(
+      google::protobuf::io::CodedInputStream stream(
           reinterpret_cast<const uint8_t*>(value.data()),
           static_cast<int>(value.size()));
-      if (ok && !(out->options.MergeFromCodedStream(&options) &&
-                  options.ConsumedEntireMessage())) {
+      if (ok && !(options->MergeFromCodedStream(&stream) &&
+                  stream.ConsumedEntireMessage())) {
         return absl::InvalidArgumentError(
             "options: not a valid leadroute.v1.RouteOptions message");
       }
@@ -191,10 +196,32 @@ absl::Status SplitBatchRequest(absl::string_view bytes,
       ok = in.Skip(field, wire_type, 1);
     }
     if (!ok) {
-      return absl::InvalidArgumentError(
-          "the request is not a valid leadroute.v1.RouteBatchRequest message");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the request is not a valid leadroute.v1.", message, " message"));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SplitBatchRequest(absl::string_view bytes,
+                               BatchRequestBytes* out) {
+  return SplitRequest(bytes, "RouteBatchRequest", &out->leads, &out->options);
+}
+
+absl::Status SplitRouteRequest(absl::string_view bytes,
+                               RouteRequestBytes* out) {
+  std::vector<absl::string_view> leads;
+  RETURN_IF_ERROR(SplitRequest(bytes, "RouteRequest", &leads, &out->options));
+  if (leads.size() > 1) {
+    return InvalidFieldError(
+        "lead", absl::StrCat("given ", leads.size(),
+                             " times; a RouteRequest has one lead (use "
+                             "RouteBatch for several)"));
+  }
+  out->has_lead = !leads.empty();
+  out->lead = out->has_lead ? leads.front() : absl::string_view();
   return absl::OkStatus();
 }
 

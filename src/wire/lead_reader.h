@@ -43,6 +43,23 @@ struct BatchRequestBytes {
 // checked only when it is read, so a bad lead fails alone).
 absl::Status SplitBatchRequest(absl::string_view bytes, BatchRequestBytes* out);
 
+// A serialised RouteRequest, split the same way: the lead stays bytes, a
+// view into the request.
+struct RouteRequestBytes {
+  bool has_lead = false;
+  absl::string_view lead;    // leadroute.v1.Lead
+  v1::RouteOptions options;  // every occurrence merged
+};
+
+// Splits `bytes`, a serialised leadroute.v1.RouteRequest, so that unary
+// Route reads its lead from the request's own bytes, as RouteBatch does.
+// Errors as SplitBatchRequest's, and one that protobuf would not give: a
+// lead that occurs more than once is refused (field "lead"), where
+// protobuf merges the occurrences; no client library writes that, and
+// merging bytes the reader has not checked one by one could read as a lead
+// what protobuf refuses.
+absl::Status SplitRouteRequest(absl::string_view bytes, RouteRequestBytes* out);
+
 // True when `s` is well-formed UTF-8 (what proto3 requires of a string).
 bool IsValidUtf8(absl::string_view s);
 

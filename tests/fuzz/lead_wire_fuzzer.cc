@@ -1,6 +1,6 @@
-// libFuzzer target over the request bytes RouteBatch reads itself: every
-// input is read as a leadroute.v1.Lead by LeadReader and split as a
-// RouteBatchRequest by SplitBatchRequest, and both must agree with
+// libFuzzer target over the request bytes Route and RouteBatch read
+// themselves: every input is read as a leadroute.v1.Lead by LeadReader and
+// split as a RouteBatchRequest and as a RouteRequest, and all must agree with
 // protobuf's own parser (tests/src/wire/lead_wire_oracle.h): the same inputs
 // accepted, the same lead read. Any difference aborts, as does a crash or
 // a sanitizer report. One reader serves every input, as it serves every
@@ -31,6 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)quiet;
   static leadroute::LeadReader* reader = new leadroute::LeadReader;
   static leadroute::BatchRequestBytes* batch = new leadroute::BatchRequestBytes;
+  static leadroute::RouteRequestBytes* request =
+      new leadroute::RouteRequestBytes;
   const std::string bytes(reinterpret_cast<const char*>(data), size);
 
   const leadroute::LeadAgreement lead =
@@ -45,5 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const std::string split = leadroute::CompareBatchSplit(bytes, batch);
   if (!split.empty()) Fail("SplitBatchRequest", split);
+  const std::string route = leadroute::CompareRouteSplit(bytes, request);
+  if (!route.empty()) Fail("SplitRouteRequest", route);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "base/field_error.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/unknown_field_set.h"
 
 namespace leadroute {
 namespace {
@@ -181,6 +182,60 @@ std::string CompareBatchSplit(const std::string& bytes,
       if (!l.ParseFromString(std::string(lead))) return "";
     }
     return "protobuf rejects a request whose leads it all accepts";
+  }
+  return "";
+}
+
+std::string CompareRouteSplit(const std::string& bytes,
+                              RouteRequestBytes* request) {
+  v1::RouteRequest parsed;
+  const bool proto_ok = parsed.ParseFromString(bytes);
+  const absl::Status split = SplitRouteRequest(bytes, request);
+  if (!split.ok() && split.code() != absl::StatusCode::kInvalidArgument) {
+    return absl::StrCat("not INVALID_ARGUMENT: ", split.ToString());
+  }
+  // How often the lead occurs, as protobuf's generic parse counts it: the
+  // splitter refuses more than one, which protobuf would merge.
+  google::protobuf::UnknownFieldSet fields;
+  int leads = 0;
+  if (fields.ParseFromString(bytes)) {
+    for (int i = 0; i < fields.field_count(); ++i) {
+      const google::protobuf::UnknownField& f = fields.field(i);
+      if (f.number() == 1 &&
+          f.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
+        ++leads;
+      }
+    }
+  }
+  if (!proto_ok) {
+    if (!split.ok()) return "";
+    // Then the lead must be what protobuf rejected.
+    v1::Lead l;
+    if (request->has_lead && !l.ParseFromString(std::string(request->lead))) {
+      return "";
+    }
+    return "protobuf rejects a request whose lead it accepts";
+  }
+  if (leads > 1) {
+    return ErrorField(split) == "lead"
+               ? ""
+               : absl::StrCat(leads, " leads not refused as \"lead\": ",
+                              split.ToString());
+  }
+  if (!split.ok()) {
+    return absl::StrCat(split.ToString(), " on what protobuf accepts");
+  }
+  if (request->has_lead != parsed.has_lead()) {
+    return absl::StrCat("has_lead ", request->has_lead, ", protobuf reads ",
+                        parsed.has_lead());
+  }
+  v1::Lead lead;
+  if (!lead.ParseFromString(std::string(request->lead))) {
+    return "the lead split into bytes protobuf rejects";
+  }
+  if (Canonical(lead) != Canonical(parsed.lead())) return "the lead differs";
+  if (Canonical(request->options) != Canonical(parsed.options())) {
+    return "options differ";
   }
   return "";
 }

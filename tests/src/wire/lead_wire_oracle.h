@@ -1,7 +1,7 @@
 // What protobuf's own parser makes of some bytes, and whether LeadReader
-// and SplitBatchRequest agree with it. Shared by the differential tests
-// (lead_wire_test.cc) and the libFuzzer target (fuzz/lead_wire_fuzzer.cc),
-// so both hold the reader to the same oracle.
+// and SplitBatchRequest / SplitRouteRequest agree with it. Shared by the
+// differential tests (lead_wire_test.cc) and the libFuzzer target
+// (fuzz/lead_wire_fuzzer.cc), so both hold the reader to the same oracle.
 #ifndef LEADROUTE_TESTS_SRC_LEAD_WIRE_ORACLE_H_
 #define LEADROUTE_TESTS_SRC_LEAD_WIRE_ORACLE_H_
 
@@ -35,6 +35,12 @@ LeadAgreement CompareLeadReading(const std::string& bytes, LeadReader& reader);
 // the first difference, or "".
 std::string CompareBatchSplit(const std::string& bytes,
                               BatchRequestBytes* batch);
+
+// The same for a leadroute.v1.RouteRequest: whether it has a lead, the
+// lead and the options; a lead given more than once, which protobuf
+// merges, must be refused naming "lead".
+std::string CompareRouteSplit(const std::string& bytes,
+                              RouteRequestBytes* request);
 
 }  // namespace leadroute
 

@@ -1,6 +1,6 @@
-// LeadReader and SplitBatchRequest held to protobuf's own parser: on
-// generated wire bytes (fields in any order, repeated, of the wrong wire
-// type, unknown fields and groups, merged oneof members, replaced map
+// LeadReader, SplitBatchRequest and SplitRouteRequest held to protobuf's own
+// parser: on generated wire bytes (fields in any order, repeated, of the wrong
+// wire type, unknown fields and groups, merged oneof members, replaced map
 // entries) and on the same bytes corrupted at random, both must accept the
 // same inputs and read the same lead from them.
 #include <map>
@@ -413,6 +413,36 @@ TEST_F(LeadWireTest, SplitsBatchesAsProtobufDoes) {
     }
     if (gen.OneIn(3)) bytes = gen.Corrupt(bytes);
     ASSERT_EQ(CompareBatchSplit(bytes, &batch), "")
+        << "input " << i << ": " << testing::PrintToString(bytes);
+  }
+}
+
+TEST_F(LeadWireTest, SplitsRouteRequestsAsProtobufDoes) {
+  Generator gen(12);
+  RouteRequestBytes request;
+  for (int i = 0; i < 5000; ++i) {
+    std::string bytes;
+    // Mostly one lead; sometimes none, or several (refused, naming "lead").
+    const int n = gen.Below(5);
+    for (int j = 0; j < n; ++j) {
+      switch (gen.Below(5)) {
+        case 0: {
+          v1::RouteOptions o;
+          o.set_explain(gen.OneIn(2));
+          o.set_reroute(gen.OneIn(2));
+          if (gen.OneIn(3)) o.mutable_received_at()->set_seconds(gen.Below(9));
+          Len(2, o.SerializeAsString(), &bytes);
+          break;
+        }
+        case 1:
+          gen.Unknown(&bytes);
+          break;
+        default:
+          Len(1, gen.Lead(), &bytes);
+      }
+    }
+    if (gen.OneIn(3)) bytes = gen.Corrupt(bytes);
+    ASSERT_EQ(CompareRouteSplit(bytes, &request), "")
         << "input " << i << ": " << testing::PrintToString(bytes);
   }
 }

@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "src/server/server.h"
-#include "tests/src/grpc_test_util.h"
+#include "tests/src/server/grpc_test_util.h"
 
 namespace leadroute {
 namespace {

@@ -1,8 +1,8 @@
 // Helpers for tests that talk to the real server: the field violations a
 // client finds in a failed call's details, and a plain HTTP GET for the
 // admin port.
-#ifndef LEADROUTE_TESTS_SRC_GRPC_TEST_UTIL_H_
-#define LEADROUTE_TESTS_SRC_GRPC_TEST_UTIL_H_
+#ifndef LEADROUTE_TESTS_SRC_SERVER_GRPC_TEST_UTIL_H_
+#define LEADROUTE_TESTS_SRC_SERVER_GRPC_TEST_UTIL_H_
 
 #include <arpa/inet.h>
 #include <grpcpp/support/status.h>
@@ -65,4 +65,4 @@ inline std::pair<int, std::string> HttpGet(const std::string& address,
 
 }  // namespace leadroute::tests
 
-#endif  // LEADROUTE_TESTS_SRC_GRPC_TEST_UTIL_H_
+#endif  // LEADROUTE_TESTS_SRC_SERVER_GRPC_TEST_UTIL_H_

@@ -15,7 +15,7 @@
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/tree_policy.h"
 #include "src/server/server.h"
-#include "tests/src/grpc_test_util.h"
+#include "tests/src/server/grpc_test_util.h"
 
 namespace leadroute {
 namespace {

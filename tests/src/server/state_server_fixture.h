@@ -3,8 +3,8 @@
 // loopback port with a data dir there and a FakeClock (Monday 2026-11-23
 // 10:00 UTC), and stubs over a real gRPC channel. A suite adds its own
 // server options in Configure.
-#ifndef LEADROUTE_TESTS_SRC_STATE_SERVER_FIXTURE_H_
-#define LEADROUTE_TESTS_SRC_STATE_SERVER_FIXTURE_H_
+#ifndef LEADROUTE_TESTS_SRC_SERVER_STATE_SERVER_FIXTURE_H_
+#define LEADROUTE_TESTS_SRC_SERVER_STATE_SERVER_FIXTURE_H_
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -74,4 +74,4 @@ class StateServerFixture : public testing::Test {
 
 }  // namespace leadroute::testing_util
 
-#endif  // LEADROUTE_TESTS_SRC_STATE_SERVER_FIXTURE_H_
+#endif  // LEADROUTE_TESTS_SRC_SERVER_STATE_SERVER_FIXTURE_H_

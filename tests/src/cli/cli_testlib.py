@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 BINARY = None  # set by main() from --leadroute
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 EXAMPLES = os.path.join(ROOT, "examples")
 
 

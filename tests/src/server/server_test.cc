@@ -1,6 +1,7 @@
 // The real server on an ephemeral loopback port, called through a real gRPC
-// channel: Route, RouteBatch (with malformed leads), health. Reflection is
-// checked from Python in tests/contract, as a generic tool sees it.
+// channel: Route and RouteBatch (with malformed leads and requests), health.
+// Reflection is checked from Python in tests/contract, as a generic tool sees
+// it.
 #include "src/server/server.h"
 
 #include <grpcpp/create_channel.h>
@@ -14,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/fixed_policy.h"
+#include "tests/src/server/grpc_test_util.h"
 
 namespace leadroute {
 namespace {
@@ -43,6 +45,30 @@ class ServerTest : public testing::Test {
     lead.set_id(id);
     (*lead.mutable_attributes())["source"].set_string_value(source);
     return lead;
+  }
+
+  // Calls LeadRouter's `method` with `bytes` as the request, as no client
+  // library would; parses a successful answer into `out`.
+  grpc::Status CallRaw(const std::string& method, const std::string& bytes,
+                       google::protobuf::Message* out) {
+    grpc::GenericStub generic(channel_);
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::ClientContext context;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, "/leadroute.v1.LeadRouter/" + method,
+                      grpc::StubOptions(), &request, &response,
+                      [&done](grpc::Status s) { done.set_value(s); });
+    grpc::Status status = done.get_future().get();
+    std::vector<grpc::Slice> slices;
+    std::string answer;
+    if (status.ok() && response.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+    EXPECT_TRUE(out->ParseFromString(answer));
+    return status;
   }
 
   std::unique_ptr<RouterServer> server_;
@@ -127,24 +153,7 @@ TEST_F(ServerTest, BatchAnswersInOrderAndFailsOnlyTheBadLead) {
 // a request at all, the call, as INVALID_ARGUMENT.
 TEST_F(ServerTest, BatchBytesThatAreNotALeadFailOnlyThatLead) {
   auto call = [this](const std::string& bytes, v1::RouteBatchResponse* out) {
-    grpc::GenericStub generic(channel_);
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer request(&slice, 1), response;
-    grpc::ClientContext context;
-    std::promise<grpc::Status> done;
-    generic.UnaryCall(&context, "/leadroute.v1.LeadRouter/RouteBatch",
-                      grpc::StubOptions(), &request, &response,
-                      [&done](grpc::Status s) { done.set_value(s); });
-    grpc::Status status = done.get_future().get();
-    std::vector<grpc::Slice> slices;
-    std::string answer;
-    if (status.ok() && response.Dump(&slices).ok()) {
-      for (const grpc::Slice& s : slices) {
-        answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
-      }
-    }
-    EXPECT_TRUE(out->ParseFromString(answer));
-    return status;
+    return CallRaw("RouteBatch", bytes, out);
   };
   auto lead_field = [](const std::string& bytes) {
     EXPECT_LT(bytes.size(), 128u) << "a one-byte length is written";
@@ -174,6 +183,41 @@ TEST_F(ServerTest, BatchBytesThatAreNotALeadFailOnlyThatLead) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(),
               HasSubstr("not a valid leadroute.v1.RouteBatchRequest"));
+}
+
+// Route reads its request's bytes itself too: a lead that is not one fails
+// naming its field inside the lead, bytes that are not a request fail the
+// call, and a lead given twice (which protobuf would merge) is refused.
+TEST_F(ServerTest, RouteBytesThatAreNotARequestFailTheCall) {
+  const std::string good = MakeLead("L-1", "demo_request").SerializeAsString();
+  auto lead_field = [](const std::string& bytes) {
+    EXPECT_LT(bytes.size(), 128u) << "a one-byte length is written";
+    std::string out = "\x0a";  // RouteRequest.lead
+    out.push_back(static_cast<char>(bytes.size()));
+    return out + bytes;
+  };
+  v1::RouteResponse response;
+  ASSERT_TRUE(CallRaw("Route", lead_field(good), &response).ok());
+  EXPECT_EQ(response.decision().lead_id(), "L-1");
+  EXPECT_EQ(response.decision().priority().label(), "high");
+
+  grpc::Status status =
+      CallRaw("Route", lead_field("\x0a\x03L-\xff"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(tests::Violations(status).size(), 1u);
+  EXPECT_EQ(tests::Violations(status)[0].first, "lead.id");
+  EXPECT_THAT(status.error_message(), HasSubstr("not valid UTF-8"));
+
+  status = CallRaw("Route", "\x0a\x50L-1", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("not a valid leadroute.v1.RouteRequest"));
+
+  status = CallRaw("Route", lead_field(good) + lead_field(good), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("lead: given 2 times"));
+  ASSERT_EQ(tests::Violations(status).size(), 1u);
+  EXPECT_EQ(tests::Violations(status)[0].first, "lead");
 }
 
 TEST_F(ServerTest, EmptyBatchIsAnEmptyAnswer) {

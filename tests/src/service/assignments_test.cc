@@ -24,8 +24,8 @@
 #include "src/server/server.h"
 #include "tests/child_process.h"
 #include "tests/runtime/forwarding_store.h"
-#include "tests/src/grpc_test_util.h"
-#include "tests/src/state_server_fixture.h"
+#include "tests/src/server/grpc_test_util.h"
+#include "tests/src/server/state_server_fixture.h"
 #include "tests/test_dir.h"
 
 namespace leadroute {

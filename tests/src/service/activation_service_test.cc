@@ -20,8 +20,8 @@
 #include "nlohmann/json.hpp"
 #include "src/server/server.h"
 #include "src/server/webhook.h"
-#include "tests/src/grpc_test_util.h"
-#include "tests/src/state_server_fixture.h"
+#include "tests/src/server/grpc_test_util.h"
+#include "tests/src/server/state_server_fixture.h"
 #include "tests/test_dir.h"
 
 namespace leadroute {
