@@ -68,6 +68,9 @@ struct AttrDecl {
   bool required = false;
   Span required_span;
   std::optional<Literal> default_value;
+  // kEnum: the value a lead's unknown one becomes (`on unknown NAME`);
+  // without it, an unknown value fails the lead.
+  std::optional<Name> on_unknown;
   Span span;
 };
 

@@ -1,5 +1,6 @@
 // The check_types pass; see passes.h. Names are resolved by now: anything
 // unresolved was reported there and is skipped here.
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -66,10 +67,33 @@ class TypeChecker {
     }
     std::vector<std::string> seen;
     for (const ast::Name& v : a.enum_values) {
-      if (std::find(seen.begin(), seen.end(), v.text) != seen.end()) {
+      // A lead's value matches ignoring case, so two values that differ
+      // only in case could not be told apart.
+      auto same = std::find_if(seen.begin(), seen.end(), [&](const auto& s) {
+        return absl::EqualsIgnoreCase(s, v.text);
+      });
+      if (same != seen.end() && *same == v.text) {
         d_->Error(v.span, absl::StrCat("duplicate enum value `", v.text, "`"));
+      } else if (same != seen.end()) {
+        d_->Error(v.span,
+                  absl::StrCat("enum value `", v.text, "` differs from `",
+                               *same, "` only in case"))
+            .hint = "a lead's value matches an enum value ignoring case";
       }
       seen.push_back(v.text);
+    }
+    if (a.on_unknown) {
+      if (a.type != Type::kEnum) {
+        d_->Error(a.on_unknown->span,
+                  absl::StrCat("`on unknown` is for enum attributes; `",
+                               a.name.text, "` is ", Article(a.type)));
+      } else if (std::find(seen.begin(), seen.end(), a.on_unknown->text) ==
+                 seen.end()) {
+        d_->Error(a.on_unknown->span,
+                  absl::StrCat("`", a.on_unknown->text,
+                               "` is not a value of the enum"))
+            .hint = DidYouMean(a.on_unknown->text, seen);
+      }
     }
     if (!a.default_value.has_value()) return;
     if (a.required) {

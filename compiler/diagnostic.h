@@ -52,11 +52,6 @@ std::string RenderJson(const SourceSet& sources,
 // GitHub Actions workflow commands: ::error file=F,line=L,col=C::message
 std::string RenderGithub(const SourceSet& sources, const Diagnostic& d);
 
-// The closest candidate to `word` by edit distance, or "" when none is
-// close enough to suggest.
-std::string ClosestMatch(absl::string_view word,
-                         const std::vector<std::string>& candidates);
-
 }  // namespace leadroute::compiler
 
 #endif  // LEADROUTE_COMPILER_DIAGNOSTIC_H_

@@ -381,6 +381,8 @@ class Printer {
         if (a.required) line += " required";
         if (a.default_value)
           absl::StrAppend(&line, " default ", Lit(*a.default_value));
+        if (a.on_unknown)
+          absl::StrAppend(&line, " on unknown ", a.on_unknown->text);
         Line(a.span, line, 1);
       }
     });

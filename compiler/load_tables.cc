@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/closest_match.h"
 #include "compiler/load_files.h"
 #include "compiler/pass_helpers.h"
 #include "compiler/passes.h"

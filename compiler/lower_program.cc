@@ -120,6 +120,7 @@ class Lowerer {
     out.type = RuntimeType(a.type);
     out.is_enum = a.type == ast::Type::kEnum;
     for (const ast::Name& v : a.enum_values) out.enum_values.push_back(v.text);
+    if (a.on_unknown) out.on_unknown = a.on_unknown->text;
     out.required = a.required;
     if (a.default_value)
       out.default_value = ValueOf(*a.default_value, out.type);

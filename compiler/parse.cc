@@ -298,6 +298,8 @@ class Builder {
           attr.required_span = SpanOf(*part);
         } else if (part->is_type<g::default_value>()) {
           attr.default_value = Lit(*part);
+        } else if (part->is_type<g::unknown_value>()) {
+          attr.on_unknown = NameOf(*part);
         }
       }
       schema.attributes.push_back(std::move(attr));
@@ -674,10 +676,10 @@ using Selector = pegtl::parse_tree::selector<
         g::ruleset_decl, g::ruleset_name, g::ruleset_version, g::include_decl,
         g::include_path, g::schema_decl, g::attr_decl, g::attr_name,
         g::enum_type, g::enum_value, g::type_name, g::required_mod,
-        g::default_value, g::rep_decl, g::team_decl, g::queue_decl,
-        g::entity_name, g::property, g::prop_name, g::prop_value, g::hours_spec,
-        g::hours_span, g::day, g::clock, g::table_decl, g::table_name,
-        g::key_type, g::value_type, g::table_entry, g::entry_key,
+        g::default_value, g::unknown_value, g::rep_decl, g::team_decl,
+        g::queue_decl, g::entity_name, g::property, g::prop_name, g::prop_value,
+        g::hours_spec, g::hours_span, g::day, g::clock, g::table_decl,
+        g::table_name, g::key_type, g::value_type, g::table_entry, g::entry_key,
         g::entry_value, g::table_csv, g::csv_path, g::csv_key_column,
         g::csv_value_column, g::stage_decl, g::stage_kind, g::labels_decl,
         g::label, g::rule_name, g::otherwise_decl, g::or_expr, g::expr,

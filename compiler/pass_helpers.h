@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "base/closest_match.h"
 #include "compiler/ast.h"
 #include "compiler/diagnostic.h"
 

@@ -24,6 +24,8 @@ template<> inline constexpr const char* error_message< enum_values > = "expected
 template<> inline constexpr const char* error_message< attr_colon > = "expected `:` and a type after the attribute's name, e.g. country: string";
 template<> inline constexpr const char* error_message< attr_type > = "expected a type: string, int, number, bool, time, list or enum { ... }";
 template<> inline constexpr const char* error_message< default_value > = "expected the default value after `default`";
+template<> inline constexpr const char* error_message< kw_unknown > = "expected `unknown` after `on`, e.g. source: enum { web, partner, other } on unknown other";
+template<> inline constexpr const char* error_message< unknown_value > = "expected the enum value an unknown one becomes, e.g. source: enum { web, partner, other } on unknown other";
 template<> inline constexpr const char* error_message< prop_equals > = "expected `=` after the property's name";
 template<> inline constexpr const char* error_message< prop_value > = "expected a value: a string, number, duration, true/false, name, list [ ... ] or working hours like mon-fri 09:00-17:00";
 template<> inline constexpr const char* error_message< entity_name > = "expected a name (letters, digits and _, not starting with a digit)";

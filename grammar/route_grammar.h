@@ -88,6 +88,8 @@ struct kw_queue : key< TAO_PEGTL_STRING( "queue" ) > {};
 struct kw_required : key< TAO_PEGTL_STRING( "required" ) > {};
 struct kw_default : key< TAO_PEGTL_STRING( "default" ) > {};
 struct kw_enum : key< TAO_PEGTL_STRING( "enum" ) > {};
+struct kw_on : key< TAO_PEGTL_STRING( "on" ) > {};
+struct kw_unknown : key< TAO_PEGTL_STRING( "unknown" ) > {};
 struct kw_from : key< TAO_PEGTL_STRING( "from" ) > {};
 struct kw_csv : key< TAO_PEGTL_STRING( "csv" ) > {};
 struct kw_key : key< TAO_PEGTL_STRING( "key" ) > {};
@@ -158,7 +160,12 @@ struct attr_type : sor< enum_type, type_name > {};
 struct required_mod : kw_required {};
 struct default_value : value {};
 struct default_mod : if_must< kw_default, ws, default_value > {};
-struct attr_modifier : sor< required_mod, default_mod > {};
+// `on unknown VALUE`: an enum value the lead gives that the enum lacks
+// becomes VALUE instead of failing the lead.
+struct unknown_value : name {};
+// (`on:` starts the next attribute, named on.)
+struct on_unknown_mod : seq< kw_on, ws, not_at< one< ':' > >, must< kw_unknown >, ws, must< unknown_value > > {};
+struct attr_modifier : sor< required_mod, default_mod, on_unknown_mod > {};
 struct attr_name : name {};
 struct attr_colon : one< ':' > {};
 struct attr_decl : if_must< attr_name, ws, attr_colon, ws, attr_type, star< ws, attr_modifier > > {};

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/closest_match.h"
 #include "base/field_error.h"
 #include "base/status_macros.h"
 #include "runtime/lead_error.h"
@@ -69,6 +73,49 @@ Alternative WhyNot(const std::string& name, const EvalContext& c,
   return a;
 }
 
+// At most this many of an enum's values are listed in an error.
+constexpr size_t kListedValues = 12;
+
+// `*s`, not written as any of `a`'s enum values, as the value it stands for:
+// the one it equals ignoring case, else `a.on_unknown`; else an error that
+// lists the values and suggests the closest.
+absl::Status EnumValue(absl::string_view name, const Attribute& a,
+                       std::string* s) {
+  for (const std::string& v : a.enum_values) {
+    if (absl::EqualsIgnoreCase(v, *s)) {
+      *s = v;
+      return absl::OkStatus();
+    }
+  }
+  if (a.on_unknown) {
+    *s = *a.on_unknown;
+    return absl::OkStatus();
+  }
+  std::string allowed = absl::StrJoin(
+      a.enum_values.begin(),
+      a.enum_values.begin() + std::min(a.enum_values.size(), kListedValues),
+      ", ");
+  if (a.enum_values.size() > kListedValues) {
+    absl::StrAppend(&allowed, ", … (", a.enum_values.size() - kListedValues,
+                    " more)");
+  }
+  std::vector<std::string> lower;
+  for (const std::string& v : a.enum_values) {
+    lower.push_back(absl::AsciiStrToLower(v));
+  }
+  const std::string best = ClosestMatch(absl::AsciiStrToLower(*s), lower);
+  std::string suggestion;
+  for (size_t i = 0; i < lower.size() && !best.empty(); ++i) {
+    if (lower[i] == best) {
+      suggestion = absl::StrCat(" (did you mean ", a.enum_values[i], "?)");
+      break;
+    }
+  }
+  return InvalidAttribute(
+      name, absl::StrCat("\"", *s, "\" is not one of the enum's values: ",
+                         allowed, suggestion));
+}
+
 }  // namespace
 
 absl::Status LeadBinder::Start(absl::string_view lead_id) {
@@ -97,11 +144,10 @@ absl::Status LeadBinder::Bind(absl::string_view name, Value value) {
     return InvalidAttribute(name, "must be a finite number");
   }
   if (a.is_enum) {
-    const std::string& s = std::get<std::string>(value);
+    std::string& s = std::get<std::string>(value);
     if (std::find(a.enum_values.begin(), a.enum_values.end(), s) ==
         a.enum_values.end()) {
-      return InvalidAttribute(
-          name, absl::StrCat("\"", s, "\" is not one of the enum's values"));
+      RETURN_IF_ERROR(EnumValue(name, a, &s));
     }
   }
   bound_.values[slot->second] = std::move(value);

@@ -48,8 +48,12 @@ const char* StageIdName(StageId id);
 struct Attribute {
   std::string name;
   ValueType type = ValueType::kString;
-  bool is_enum = false;  // a string restricted to enum_values
+  // A string restricted to enum_values; a lead's value matches one
+  // ignoring case and is bound as the enum writes it.
+  bool is_enum = false;
   std::vector<std::string> enum_values;
+  // The value an unknown one becomes (`on unknown`); none: it fails.
+  std::optional<std::string> on_unknown;
   bool required = false;
   std::optional<Value> default_value;
 };

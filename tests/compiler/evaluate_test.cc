@@ -249,6 +249,34 @@ TEST_F(EvaluateTest, LeadsThatDoNotFitTheSchemaAreRejectedByField) {
                   .ok());
 }
 
+TEST_F(EvaluateTest, EnumValuesMatchIgnoringCaseAndUnknownOnesAreTheSchemas) {
+  Compile(
+      "schema { channel_in: enum { web_form, Partner, other } on unknown "
+      "other }\n"
+      "assign {\n"
+      "  rule demo when source == demo then queue q\n"
+      "  rule partner when channel_in == Partner then queue q\n"
+      "  rule unknown when channel_in == other then rep ana\n"
+      "  otherwise queue other\n}\n");
+  // Written in any case, a value is the enum's own.
+  EXPECT_EQ(RuleOf({"L", {{"source", std::string("DEMO")}}}, "assign"), "demo");
+  EXPECT_EQ(RuleOf({"L", {{"channel_in", std::string("partner")}}}, "assign"),
+            "partner");
+  // `on unknown other`: a value the enum lacks is `other`, not an error.
+  EXPECT_EQ(
+      RuleOf({"L", {{"channel_in", std::string("Trade Show")}}}, "assign"),
+      "unknown");
+  // Without it, the error lists the values and suggests the closest.
+  absl::Status s = Decide({"L", {{"source", std::string("ebok")}}}).status();
+  EXPECT_EQ(ErrorField(s), "attributes.source");
+  EXPECT_THAT(std::string(s.message()),
+              testing::HasSubstr("\"ebok\" is not one of the enum's values: "
+                                 "demo, ebook (did you mean ebook?)"));
+  s = Decide({"L", {{"source", std::string("webinar")}}}).status();
+  EXPECT_THAT(std::string(s.message()),
+              testing::EndsWith("values: demo, ebook"));
+}
+
 TEST_F(EvaluateTest, ExplainsWhatDecidedAndWhyNotTheAlternatives) {
   Compile(R"(
 assign {

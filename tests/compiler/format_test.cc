@@ -121,6 +121,16 @@ TEST(FormatTest, ParenthesesOnlyWhereNeeded) {
                         "(d == 4 and e == 5) then queue q"));
 }
 
+TEST(FormatTest, KeepsWhatAnUnknownEnumValueBecomes) {
+  std::optional<std::string> out = FormatText(
+      "schema {\n  source:  enum {web,partner,other}  required  on  unknown "
+      "other\n  on: string\n}\n");
+  ASSERT_TRUE(out.has_value());
+  EXPECT_THAT(*out, testing::HasSubstr(
+                        "  source: enum { web, partner, other } required on "
+                        "unknown other\n  on: string\n"));
+}
+
 TEST(FormatTest, LongRulesBreakBeforeThen) {
   std::string cond = "country == \"somewhere-with-a-very-long-name\"";
   std::optional<std::string> out =

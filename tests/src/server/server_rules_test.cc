@@ -105,6 +105,32 @@ TEST_F(ServerRulesTest, BatchRejectsOnlyTheLeadThatBreaksTheSchema) {
       testing::HasSubstr("\"cold_call\" is not one of the enum's values"));
 }
 
+// A picklist value in another case is the enum's value; one the enum lacks
+// fails with the values it has, and the closest.
+TEST_F(ServerRulesTest, EnumValuesMatchIgnoringCaseAndErrorsListTheValues) {
+  v1::RouteRequest request;
+  *request.mutable_lead() =
+      Lead("L-3", "cto@bigco.example", "US", 5000, "Demo_Request");
+  v1::RouteResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = stub_->Route(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.decision().owner(), "na_enterprise");
+  EXPECT_EQ(response.decision().priority().label(), "high");
+
+  *request.mutable_lead() =
+      Lead("L-4", "cto@bigco.example", "US", 5000, "demo-request");
+  grpc::ClientContext again;
+  status = stub_->Route(&again, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              testing::HasSubstr(
+                  "attributes.source: \"demo-request\" is not one of the "
+                  "enum's values: demo_request, contact_sales, free_trial, "
+                  "webinar, ebook, event, partner (did you mean "
+                  "demo_request?)"));
+}
+
 TEST_F(ServerRulesTest, ExplanationOnRequest) {
   v1::RouteRequest request;
   *request.mutable_lead() = Lead("L-2", "x@small.example", "FR", 20, "ebook");
