@@ -1,7 +1,12 @@
 // The check_entities pass; see passes.h. Reps and teams are property lists;
 // this pass knows which properties each takes and what their values must be.
+#include <algorithm>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
@@ -9,6 +14,41 @@
 
 namespace leadroute::compiler {
 namespace {
+
+// The tz database's zone names, from the system's zone tables (none when
+// they are missing: the hint then names examples instead).
+const std::vector<std::string>& ZoneNames() {
+  static const std::vector<std::string>* const names = [] {
+    auto* out = new std::vector<std::string>{"UTC"};
+    for (const char* table :
+         {"/usr/share/zoneinfo/zone1970.tab", "/usr/share/zoneinfo/zone.tab"}) {
+      std::ifstream in(table);
+      for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        std::vector<std::string> columns = absl::StrSplit(line, '\t');
+        if (columns.size() >= 3 &&
+            std::find(out->begin(), out->end(), columns[2]) == out->end()) {
+          out->push_back(columns[2]);
+        }
+      }
+    }
+    return out;
+  }();
+  return *names;
+}
+
+// The zone name closest to `name`, ignoring case, or "".
+std::string ClosestZone(absl::string_view name) {
+  std::vector<std::string> lower;
+  for (const std::string& z : ZoneNames()) {
+    lower.push_back(absl::AsciiStrToLower(z));
+  }
+  const std::string best = ClosestMatch(absl::AsciiStrToLower(name), lower);
+  for (size_t i = 0; i < lower.size() && !best.empty(); ++i) {
+    if (lower[i] == best) return ZoneNames()[i];
+  }
+  return "";
+}
 
 using Kind = ast::Literal::Kind;
 
@@ -140,11 +180,13 @@ class EntityChecker {
         }
         absl::TimeZone tz;
         if (!absl::LoadTimeZone(lit->text, &tz)) {
+          const std::string best = ClosestZone(lit->text);
           d_->Error(lit->span,
                     absl::StrCat("unknown time zone \"", lit->text, "\""))
-              .hint =
-              "use an IANA name such as \"Europe/Paris\" or "
-              "\"America/Chicago\"";
+              .hint = best.empty()
+                          ? "use an IANA name such as \"Europe/Paris\" or "
+                            "\"America/Chicago\""
+                          : absl::StrCat("did you mean \"", best, "\"?");
         }
         return;
       }
@@ -231,10 +273,6 @@ class EntityChecker {
       d_->Error(h.span, "working hours end before they start").hint =
           "split a shift over midnight: mon-fri 22:00-24:00, tue-sat "
           "00:00-06:00";
-    }
-    if (h.last_day < h.first_day) {
-      d_->Error(h.span, "day range runs backwards").hint =
-          "write it as two ranges, e.g. fri-sun 10:00-14:00, mon 10:00-14:00";
     }
   }
 

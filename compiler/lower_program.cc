@@ -144,7 +144,10 @@ class Lowerer {
       if (const auto* spans =
               std::get_if<std::vector<ast::HoursSpan>>(&prop.value)) {
         for (const ast::HoursSpan& h : *spans) {
-          for (int day = h.first_day; day <= h.last_day; ++day) {
+          // A range may wrap past Sunday: sun-thu is sun, mon, ... thu.
+          const int days = (h.last_day - h.first_day + 7) % 7 + 1;
+          for (int i = 0; i < days; ++i) {
+            const int day = (h.first_day + i) % 7;
             r.hours.emplace_back(day * 24 * 60 + h.start_minute,
                                  day * 24 * 60 + h.end_minute);
           }

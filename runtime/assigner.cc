@@ -79,8 +79,8 @@ Assignment Decided(const Program& p, const BoundLead& lead,
   return a;
 }
 
-// `at`, or now when unset, unless it is in the future or before `a` was
-// routed (a few minutes of clock skew are forgiven).
+// `at`, or now when unset, unless it is more than a few minutes (clock
+// skew) in the future or before `a` was routed.
 absl::StatusOr<absl::Time> WhenReported(std::optional<absl::Time> at,
                                         absl::Time now, const Assignment& a) {
   constexpr absl::Duration kSkew = absl::Minutes(5);
@@ -95,7 +95,9 @@ absl::StatusOr<absl::Time> WhenReported(std::optional<absl::Time> at,
         absl::StrCat(Rfc3339Seconds(t), " is before lead \"", a.lead_id,
                      "\" was routed (", Rfc3339Seconds(a.routed_at), ")"));
   }
-  return std::clamp(t, a.routed_at, now);
+  // Kept as reported up to kSkew ahead (the API allows it); raised to the
+  // routing time when a little before it.
+  return std::max(t, a.routed_at);
 }
 
 }  // namespace

@@ -43,12 +43,13 @@ absl::Time WorkingDeadline(const Rep& rep, absl::Time start,
 
 std::string ShortDuration(absl::Duration d) {
   std::string out;
-  const int64_t minutes = absl::ToInt64Minutes(d);
-  const int64_t days = minutes / (24 * 60), hours = minutes / 60 % 24,
-                mins = minutes % 60;
+  const int64_t seconds = absl::ToInt64Seconds(d);
+  const int64_t days = seconds / 86400, hours = seconds / 3600 % 24,
+                mins = seconds / 60 % 60, secs = seconds % 60;
   if (days > 0) absl::StrAppend(&out, days, "d");
   if (hours > 0) absl::StrAppend(&out, hours, "h");
-  if (mins > 0 || out.empty()) absl::StrAppend(&out, mins, "m");
+  if (mins > 0) absl::StrAppend(&out, mins, "m");
+  if (secs > 0 || out.empty()) absl::StrAppend(&out, secs, "s");
   return out;
 }
 

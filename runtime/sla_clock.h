@@ -20,8 +20,8 @@ namespace leadroute::runtime {
 absl::Time WorkingDeadline(const Rep& rep, absl::Time start,
                            absl::Duration work);
 
-// "15m", "1h30m", "2d": an SLA as the rules write it, for the reasons
-// events give.
+// "15m", "1h30m", "2d", "45s": an SLA as the rules write it, for the
+// reasons events give.
 std::string ShortDuration(absl::Duration d);
 
 }  // namespace leadroute::runtime

@@ -203,7 +203,15 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
   if (status.ok() && request->has_until() &&
       s.availability != runtime::Availability::kAvailable) {
     absl::StatusOr<absl::Time> until = TimeFromProto(request->until());
-    if (until.ok()) {
+    const absl::Time now = assigner_->clock().Now();
+    if (until.ok() && *until <= now) {
+      status = InvalidFieldError(
+          "until", absl::StrCat(runtime::Rfc3339Seconds(*until),
+                                " has passed (the server's time is ",
+                                runtime::Rfc3339Seconds(now),
+                                "): the rep would be available at once; send "
+                                "AVAILABLE, or when they are back"));
+    } else if (until.ok()) {
       s.until = *until;
     } else {
       status = InvalidFieldError("until", until.status().message());

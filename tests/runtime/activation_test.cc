@@ -199,6 +199,12 @@ TEST_F(ActivationTest, BadReportsAreRefusedWithTheField) {
   c = assigner_->RecordContact("L1", "phone", clock_.Now() - absl::Minutes(2));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->assignment.reached[1], c->assignment.routed_at);
+  // Ahead by less than the skew: recorded as reported, not as now.
+  Route("L3", "rr", "none");
+  const absl::Time ahead = clock_.Now() + absl::Minutes(3);
+  c = assigner_->RecordContact("L3", "phone", ahead);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->assignment.reached[1], ahead);
 
   EXPECT_EQ(assigner_->RecordContact("nope", "", std::nullopt).status().code(),
             absl::StatusCode::kNotFound);

@@ -58,6 +58,7 @@ rep nyc {
 }
 rep weekly { timezone = "America/New_York" weekly_cap = 3 }
 rep midweek { timezone = "UTC" hours = tue-thu 09:00-17:00 }
+rep gulf { timezone = "Asia/Dubai" hours = sun-thu 09:00-17:00 }
 rep jr_fr { seniority = junior languages = ["fr"] }
 rep sr_fr { seniority = senior languages = ["FR", "en"] skills = ["payments"] }
 rep lead_de { seniority = lead languages = ["de"] }
@@ -84,6 +85,7 @@ assign {
   rule direct when region == "direct" then rep nyc else queue overflow
   rule weekly when region == "weekly" then rep weekly else queue overflow
   rule midweek when region == "midweek" then rep midweek else queue overflow
+  rule gulf when region == "gulf" then rep gulf else queue overflow
   rule senior_lang when region == "senior_lang"
     then team mixed where seniority >= senior and languages contains language
     else queue overflow
@@ -432,6 +434,23 @@ TEST_F(AssignerTest, WorkingDayRangesIncludeBothEnds) {
   EXPECT_EQ(Route("L99", "midweek").skipped,
             (std::vector<std::string>{
                 "rep midweek: outside working hours (Fri 10:00 UTC)"}));
+}
+
+TEST_F(AssignerTest, WorkingDayRangesMayWrapPastSunday) {
+  // hours = sun-thu 09:00-17:00 in Dubai (UTC+4); 2026-11-23 is a Monday.
+  const std::pair<const char*, const char*> cases[] = {
+      {"2026-11-27T06:00:00Z", "overflow"},  // Friday 10:00: the weekend
+      {"2026-11-28T06:00:00Z", "overflow"},  // Saturday 10:00
+      {"2026-11-29T05:00:00Z", "gulf"},      // Sunday 09:00, the first day
+      {"2026-11-30T12:00:00Z", "gulf"},      // Monday 16:00
+      {"2026-12-03T12:59:00Z", "gulf"},      // Thursday 16:59, the last day
+      {"2026-12-03T13:00:00Z", "overflow"},  // Thursday 17:00
+  };
+  int n = 0;
+  for (const auto& [at, owner] : cases) {
+    clock_.Set(At(at));
+    EXPECT_EQ(Owner(absl::StrCat("G", ++n), "gulf"), owner) << at;
+  }
 }
 
 TEST_F(AssignerTest, AwayUntilAndBack) {

@@ -18,6 +18,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/sqlite_store.h"
@@ -251,6 +252,20 @@ TEST_F(AssignmentsTest, LifecycleCallsChangeLoadAndAreRecorded) {
     grpc::Status s = assignments_->SetRepStatus(&c, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(tests::Violations(s)[0].first, "rep");
+  }
+  {
+    // Away until a time that has passed would be available at once.
+    grpc::ClientContext c;
+    v1::SetRepStatusRequest req;
+    req.set_rep("r3");
+    req.set_availability(v1::REP_AVAILABILITY_AWAY);
+    req.mutable_until()->set_seconds(
+        absl::ToUnixSeconds(clock_.Now() - absl::Minutes(1)));
+    v1::SetRepStatusResponse resp;
+    grpc::Status s = assignments_->SetRepStatus(&c, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(tests::Violations(s)[0].first, "until");
+    EXPECT_THAT(s.error_message(), testing::HasSubstr("has passed"));
   }
   {
     grpc::ClientContext c;
