@@ -22,36 +22,22 @@ RuleRef Ref(StageId stage, const Rule& r, const Program& p) {
           static_cast<int>(&r - rules.data())};
 }
 
-// The rule `name` ("rule" or "stage/rule") and its stage, or nulls.
-std::pair<StageId, const Rule*> FindRule(const Program& p,
-                                         absl::string_view stage_name,
-                                         absl::string_view rule_name) {
-  for (int s = 0; s < kStageCount; ++s) {
-    const StageId stage = static_cast<StageId>(s);
-    if (!stage_name.empty() && stage_name != StageIdName(stage)) continue;
-    for (const Rule& r : p.stages[s]) {
-      if (r.name == rule_name) return {stage, &r};
-    }
-  }
-  return {StageId::kScore, nullptr};
-}
-
 // Why rule `name` did not decide. Outputs of earlier stages are taken from
 // the finished decision, as the rule saw them.
 Alternative WhyNot(const std::string& name, const EvalContext& c,
                    const Decision& d) {
-  std::string stage_name, rule_name = name;
-  if (size_t slash = name.find('/'); slash != std::string::npos) {
-    stage_name = name.substr(0, slash);
-    rule_name = name.substr(slash + 1);
+  absl::StatusOr<NamedRule> found = FindNamedRule(c.program, name);
+  if (!found.ok()) {
+    std::string stage_name, rule_name = name;
+    if (size_t slash = name.find('/'); slash != std::string::npos) {
+      stage_name = name.substr(0, slash);
+      rule_name = name.substr(slash + 1);
+    }
+    return {
+        {stage_name, rule_name, ""}, "", std::string(found.status().message())};
   }
-  auto [stage, rule] = FindRule(c.program, stage_name, rule_name);
-  if (rule == nullptr) {
-    return {{stage_name, rule_name, ""},
-            "",
-            absl::StrCat("no rule named `", name, "`")};
-  }
-  const Rule& r = *rule;
+  const StageId stage = found->stage;
+  const Rule& r = *found->rule;
   Alternative a{Ref(stage, r, c.program), "", ""};
   if (!Matches(r, c)) {
     std::tie(a.failed_condition, a.reason) = FirstFailure(*r.when, c);
@@ -117,6 +103,39 @@ absl::Status EnumValue(absl::string_view name, const Attribute& a,
 }
 
 }  // namespace
+
+absl::StatusOr<NamedRule> FindNamedRule(const Program& p,
+                                        absl::string_view name) {
+  absl::string_view stage_name, rule_name = name;
+  if (size_t slash = name.find('/'); slash != absl::string_view::npos) {
+    stage_name = name.substr(0, slash);
+    rule_name = name.substr(slash + 1);
+  }
+  std::vector<NamedRule> found;
+  std::vector<std::string> names;  // every rule, for a suggestion
+  for (int s = 0; s < kStageCount; ++s) {
+    const StageId stage = static_cast<StageId>(s);
+    for (const Rule& r : p.stages[s]) {
+      names.push_back(r.name);
+      if (!stage_name.empty() && stage_name != StageIdName(stage)) continue;
+      if (r.name == rule_name) found.push_back({stage, &r});
+    }
+  }
+  if (found.size() == 1) return found.front();
+  if (found.empty()) {
+    const std::string best = ClosestMatch(rule_name, names);
+    return absl::NotFoundError(absl::StrCat(
+        "no rule named `", name, "`",
+        best.empty() ? "" : absl::StrCat(" (did you mean `", best, "`?)")));
+  }
+  std::vector<std::string> both;
+  for (const NamedRule& f : found) {
+    both.push_back(absl::StrCat(StageIdName(f.stage), "/", rule_name));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("`", name, "` names a rule in several stages (",
+                   absl::StrJoin(both, ", "), "): write one of those"));
+}
 
 absl::Status LeadBinder::Start(absl::string_view lead_id) {
   if (lead_id.empty()) return InvalidFieldError("id", "must not be empty");

@@ -63,6 +63,16 @@ Decision DecideBound(const Program& program, const RuleMatcher& matcher,
                      absl::string_view lead_id, const BoundLead& bound,
                      const DecideOptions& options);
 
+// The rule a --why-not / why_not name refers to: "rule" or "stage/rule".
+// NOT_FOUND when no rule has that name (with the closest, if any);
+// INVALID_ARGUMENT when a bare name is a rule of several stages.
+struct NamedRule {
+  StageId stage;
+  const Rule* rule;
+};
+absl::StatusOr<NamedRule> FindNamedRule(const Program& program,
+                                        absl::string_view name);
+
 // BindLead, then DecideBound.
 absl::StatusOr<Decision> DecideLead(const Program& program,
                                     const RuleMatcher& matcher,

@@ -170,7 +170,8 @@ int Main(int argc, char** argv) {
   CLI::App* eval_cmd =
       app.add_subcommand("eval", "Decide one lead (JSON) with the rules");
   eval_cmd->add_option("rules", eval.rules, "Root .route file")->required();
-  eval_cmd->add_option("lead", eval.lead_path, "Lead JSON file")->required();
+  eval_cmd->add_option("lead", eval.lead_path, "Lead JSON file, or - for stdin")
+      ->required();
   eval_cmd->add_option("--at", eval.at, "Arrival time, RFC 3339 (default now)");
   eval_cmd->add_flag(
       "--explain", eval.explain,
@@ -183,7 +184,9 @@ int Main(int argc, char** argv) {
   TestFlags test;
   CLI::App* test_cmd = app.add_subcommand(
       "test", "Run the rules' test blocks (exit 1 on failure)");
-  test_cmd->add_option("rules", test.rules, "Root .route files")->required();
+  test_cmd
+      ->add_option("rules", test.rules, "Root .route files, or folders of them")
+      ->required();
 
   RouteFlags route;
   CLI::App* route_cmd = app.add_subcommand(

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <iostream>
+#include <iterator>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "compiler/lower_program.h"
 #include "runtime/tree_policy.h"
 #include "src/cli/commands.h"
+#include "src/service/rule_files.h"
 #include "src/wire/convert.h"
 
 namespace leadroute {
@@ -60,8 +62,21 @@ std::string Collapse(absl::string_view s) {
 int EvalCommand(const EvalFlags& flags) {
   Compiled c = CompileRules(flags.rules);
   if (c.exit_code != kExitOk) return c.exit_code;
+  for (const std::string& name : flags.why_not) {
+    if (absl::StatusOr<runtime::NamedRule> r =
+            runtime::FindNamedRule(*c.program(), name);
+        !r.ok()) {
+      std::cerr << "leadroute eval: --why-not: " << r.status().message()
+                << "\n";
+      return kExitUsageOrIo;
+    }
+  }
   std::string json;
-  if (absl::Status s = compiler::ReadFile(flags.lead_path, &json); !s.ok()) {
+  if (flags.lead_path == "-") {
+    json.assign(std::istreambuf_iterator<char>(std::cin),
+                std::istreambuf_iterator<char>());
+  } else if (absl::Status s = compiler::ReadFile(flags.lead_path, &json);
+             !s.ok()) {
     std::cerr << "leadroute eval: " << s.message() << "\n";
     return kExitUsageOrIo;
   }
@@ -104,8 +119,26 @@ int EvalCommand(const EvalFlags& flags) {
 }
 
 int TestCommand(const TestFlags& flags) {
+  // A folder stands for the rulesets in it: its files with a `ruleset`
+  // declaration (the others are parts they include).
+  std::vector<std::string> paths;
+  for (const std::string& p : flags.rules) {
+    std::vector<std::string> files;
+    if (!ExpandRuleFiles(p, &files)) {
+      std::cerr << "leadroute test: " << p << ": no such file or folder\n";
+      return kExitUsageOrIo;
+    }
+    if (files.size() == 1 && files.front() == p) {
+      paths.push_back(p);
+      continue;
+    }
+    for (const std::string& f : files) {
+      absl::StatusOr<compiler::CheckResult> r = compiler::Check(f);
+      if (!r.ok() || r->module->header != nullptr) paths.push_back(f);
+    }
+  }
   int passed = 0, failed = 0;
-  for (const std::string& path : flags.rules) {
+  for (const std::string& path : paths) {
     Compiled c = CompileRules(path);
     if (c.exit_code != kExitOk) return c.exit_code;
     runtime::TreePolicy policy(c.program());

@@ -333,5 +333,27 @@ TEST_F(EvaluateTest, WhyNotNamesAMissingValue) {
             "country == \"DE\" is false: country has no value");
 }
 
+TEST_F(EvaluateTest, WhyNotNamesARuleOfOneStageOrSaysWhichToChoose) {
+  Compile(
+      "assign {\n  rule de when country == \"DE\" then queue q\n"
+      "  otherwise queue other\n}\n"
+      "channel {\n  rule de when country == \"DE\" then phone\n"
+      "  otherwise email\n}\n");
+  absl::StatusOr<Decision> d = interpreter_->Decide(
+      {"L", {{"country", std::string("DE")}}},
+      {kNow, true, {"de", "channel/de", "dee", "nothing"}});
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->explanation->alternatives.size(), 4u);
+  EXPECT_EQ(d->explanation->alternatives[0].reason,
+            "`de` names a rule in several stages (assign/de, channel/de): "
+            "write one of those");
+  EXPECT_EQ(d->explanation->alternatives[1].rule.stage, "channel");
+  EXPECT_EQ(d->explanation->alternatives[1].reason,
+            "it is the rule that decided");
+  EXPECT_EQ(d->explanation->alternatives[2].reason,
+            "no rule named `dee` (did you mean `de`?)");
+  EXPECT_EQ(d->explanation->alternatives[3].reason, "no rule named `nothing`");
+}
+
 }  // namespace
 }  // namespace leadroute::compiler

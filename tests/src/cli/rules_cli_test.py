@@ -55,6 +55,35 @@ class RulesCliTest(TempDirCase):
         self.assertEqual(d["owner"], "maya")
         self.assertEqual(d["respond_by"], "2026-11-23T10:15:00Z")
 
+    def test_test_takes_a_folder_of_rulesets(self):
+        # examples/ holds acme.route (a ruleset) and teams.route (a part it
+        # includes): the folder runs acme's tests once.
+        r = run("test", EXAMPLES)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("PASS  existing account goes to its owner", r.stdout)
+        self.assertEqual(r.stdout.count("rules no test reaches"), 1, r.stdout)
+        self.assertEqual(run("test", os.path.join(self.tmp, "none")).returncode,
+                         2)
+
+    def test_eval_reads_the_lead_from_stdin(self):
+        with open(os.path.join(EXAMPLES, "leads", "demo_request.json")) as f:
+            lead = f.read()
+        r = leadroute("eval", os.path.join(EXAMPLES, "acme.route"), "-",
+                      "--at", "2026-11-23T10:00:00Z", stdin=lead)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["owner"], "maya")
+
+    def test_eval_refuses_a_why_not_rule_that_does_not_exist(self):
+        rules = self.write("r.route", RULES)
+        lead = self.write("lead.json",
+                          '{"id": "x", "attributes": {"n": {"intValue": "1"}}}')
+        r = run("eval", rules, lead, "--why-not", "larg")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--why-not: no rule named `larg` (did you mean `large`?)",
+                      r.stderr)
+        r = run("eval", rules, lead, "--why-not", "assign/large")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_eval_names_the_bad_field(self):
         rules = self.write("r.route", RULES)
         lead = self.write("lead.json", '{"id": "x", "attributes": {}}')
