@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+
 namespace leadroute {
 
 std::string ClosestMatch(absl::string_view word,
@@ -27,6 +29,20 @@ std::string ClosestMatch(absl::string_view word,
     }
   }
   return best;
+}
+
+std::string ClosestMatchIgnoringCase(
+    absl::string_view word, const std::vector<std::string>& candidates) {
+  std::vector<std::string> lower;
+  lower.reserve(candidates.size());
+  for (const std::string& c : candidates) {
+    lower.push_back(absl::AsciiStrToLower(c));
+  }
+  const std::string best = ClosestMatch(absl::AsciiStrToLower(word), lower);
+  for (size_t i = 0; i < lower.size() && !best.empty(); ++i) {
+    if (lower[i] == best) return candidates[i];
+  }
+  return "";
 }
 
 }  // namespace leadroute

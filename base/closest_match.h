@@ -16,6 +16,11 @@ namespace leadroute {
 std::string ClosestMatch(absl::string_view word,
                          const std::vector<std::string>& candidates);
 
+// The same, comparing without regard to ASCII case; returns the candidate
+// as written ("europe/pariss" → "Europe/Paris").
+std::string ClosestMatchIgnoringCase(
+    absl::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace leadroute
 
 #endif  // LEADROUTE_BASE_CLOSEST_MATCH_H_

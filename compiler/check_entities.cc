@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <fstream>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -35,19 +34,6 @@ const std::vector<std::string>& ZoneNames() {
     return out;
   }();
   return *names;
-}
-
-// The zone name closest to `name`, ignoring case, or "".
-std::string ClosestZone(absl::string_view name) {
-  std::vector<std::string> lower;
-  for (const std::string& z : ZoneNames()) {
-    lower.push_back(absl::AsciiStrToLower(z));
-  }
-  const std::string best = ClosestMatch(absl::AsciiStrToLower(name), lower);
-  for (size_t i = 0; i < lower.size() && !best.empty(); ++i) {
-    if (lower[i] == best) return ZoneNames()[i];
-  }
-  return "";
 }
 
 using Kind = ast::Literal::Kind;
@@ -180,7 +166,8 @@ class EntityChecker {
         }
         absl::TimeZone tz;
         if (!absl::LoadTimeZone(lit->text, &tz)) {
-          const std::string best = ClosestZone(lit->text);
+          const std::string best =
+              ClosestMatchIgnoringCase(lit->text, ZoneNames());
           d_->Error(lit->span,
                     absl::StrCat("unknown time zone \"", lit->text, "\""))
               .hint = best.empty()

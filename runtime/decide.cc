@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -85,18 +84,9 @@ absl::Status EnumValue(absl::string_view name, const Attribute& a,
     absl::StrAppend(&allowed, ", … (", a.enum_values.size() - kListedValues,
                     " more)");
   }
-  std::vector<std::string> lower;
-  for (const std::string& v : a.enum_values) {
-    lower.push_back(absl::AsciiStrToLower(v));
-  }
-  const std::string best = ClosestMatch(absl::AsciiStrToLower(*s), lower);
-  std::string suggestion;
-  for (size_t i = 0; i < lower.size() && !best.empty(); ++i) {
-    if (lower[i] == best) {
-      suggestion = absl::StrCat(" (did you mean ", a.enum_values[i], "?)");
-      break;
-    }
-  }
+  const std::string best = ClosestMatchIgnoringCase(*s, a.enum_values);
+  const std::string suggestion =
+      best.empty() ? "" : absl::StrCat(" (did you mean ", best, "?)");
   return InvalidAttribute(
       name, absl::StrCat("\"", *s, "\" is not one of the enum's values: ",
                          allowed, suggestion));
