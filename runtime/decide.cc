@@ -102,17 +102,19 @@ absl::StatusOr<NamedRule> FindNamedRule(const Program& p,
     rule_name = name.substr(slash + 1);
   }
   std::vector<NamedRule> found;
-  std::vector<std::string> names;  // every rule, for a suggestion
   for (int s = 0; s < kStageCount; ++s) {
     const StageId stage = static_cast<StageId>(s);
+    if (!stage_name.empty() && stage_name != StageIdName(stage)) continue;
     for (const Rule& r : p.stages[s]) {
-      names.push_back(r.name);
-      if (!stage_name.empty() && stage_name != StageIdName(stage)) continue;
       if (r.name == rule_name) found.push_back({stage, &r});
     }
   }
   if (found.size() == 1) return found.front();
   if (found.empty()) {
+    std::vector<std::string> names;  // every rule, for a suggestion
+    for (const std::vector<Rule>& stage : p.stages) {
+      for (const Rule& r : stage) names.push_back(r.name);
+    }
     const std::string best = ClosestMatch(rule_name, names);
     return absl::NotFoundError(absl::StrCat(
         "no rule named `", name, "`",

@@ -29,7 +29,9 @@ struct Compiled {
   }
 };
 
-Compiled CompileRules(const std::string& path) {
+// With `only_rulesets`, a file without a `ruleset` declaration (a part
+// others include) gives no rules (`checked` null) and prints nothing.
+Compiled CompileRules(const std::string& path, bool only_rulesets = false) {
   Compiled out;
   absl::StatusOr<compiler::CheckResult> r = compiler::Check(path);
   if (!r.ok()) {
@@ -37,6 +39,7 @@ Compiled CompileRules(const std::string& path) {
     out.exit_code = kExitUsageOrIo;
     return out;
   }
+  if (only_rulesets && r->module->header == nullptr) return out;
   out.checked = std::make_unique<compiler::CheckResult>(*std::move(r));
   for (const compiler::Diagnostic& d : out.checked->diagnostics.all()) {
     std::cerr << compiler::RenderText(out.checked->module->sources, d);
@@ -121,26 +124,21 @@ int EvalCommand(const EvalFlags& flags) {
 int TestCommand(const TestFlags& flags) {
   // A folder stands for the rulesets in it: its files with a `ruleset`
   // declaration (the others are parts they include).
-  std::vector<std::string> paths;
+  std::vector<std::pair<std::string, bool>> paths;  // (file, from a folder)
   for (const std::string& p : flags.rules) {
     std::vector<std::string> files;
     if (!ExpandRuleFiles(p, &files)) {
       std::cerr << "leadroute test: " << p << ": no such file or folder\n";
       return kExitUsageOrIo;
     }
-    if (files.size() == 1 && files.front() == p) {
-      paths.push_back(p);
-      continue;
-    }
-    for (const std::string& f : files) {
-      absl::StatusOr<compiler::CheckResult> r = compiler::Check(f);
-      if (!r.ok() || r->module->header != nullptr) paths.push_back(f);
-    }
+    const bool folder = !(files.size() == 1 && files.front() == p);
+    for (const std::string& f : files) paths.emplace_back(f, folder);
   }
   int passed = 0, failed = 0;
-  for (const std::string& path : paths) {
-    Compiled c = CompileRules(path);
+  for (const auto& [path, folder] : paths) {
+    Compiled c = CompileRules(path, /*only_rulesets=*/folder);
     if (c.exit_code != kExitOk) return c.exit_code;
+    if (c.checked == nullptr) continue;  // a part of a ruleset
     runtime::TreePolicy policy(c.program());
     std::set<std::pair<std::string, std::string>> reached;
     for (const compiler::TestCase& t :
