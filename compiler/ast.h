@@ -216,11 +216,21 @@ struct Target {
   Span span;
 };
 
+// `sticky 30d`, `sticky off` or `sticky 90d anywhere` on an assign rule.
+struct Sticky {
+  bool off = false;
+  absl::Duration window;  // unless off
+  bool anywhere = false;
+  std::string text;  // one space between its words, e.g. "sticky 30d"
+  Span span;
+};
+
 struct Rule {
   Name name;  // "otherwise" for the default
   bool is_otherwise = false;
   std::unique_ptr<Expr> when;   // null for otherwise
   std::vector<Target> outcome;  // first choice, then fallbacks
+  std::optional<Sticky> sticky;
   Span span;
 };
 

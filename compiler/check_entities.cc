@@ -49,6 +49,7 @@ enum class PropType {
   kStrategy,
   kDays,
   kRep,
+  kSticky,
 };
 
 struct PropSpec {
@@ -68,6 +69,7 @@ constexpr PropSpec kTeamProps[] = {
     {"members", PropType::kNameList},
     {"strategy", PropType::kStrategy},
     {"manager", PropType::kRep},
+    {"sticky", PropType::kSticky},
 };
 
 using runtime::kSeniorities;
@@ -177,6 +179,17 @@ class EntityChecker {
         }
         return;
       }
+      case PropType::kSticky:
+        if (lit->kind == Kind::kName && lit->text == "off") return;
+        if (lit->kind != Kind::kDuration) {
+          d_->Error(lit->span, "`sticky` takes a duration or off").hint =
+              "e.g. sticky = 30d, or sticky = off to route repeat leads by "
+              "the rules alone";
+        } else if (lit->duration <= absl::ZeroDuration()) {
+          d_->Error(lit->span, "a sticky window must be longer than zero")
+              .hint = "write sticky = off";
+        }
+        return;
       case PropType::kCount:
         if (Expect(*lit, Kind::kInt, p, "a whole number") &&
             lit->int_value < 0) {

@@ -122,6 +122,45 @@ class StageChecker {
           break;
       }
     }
+    if (r.sticky) Sticky(s, r);
+  }
+
+  // `sticky D`, `sticky off`, `sticky D anywhere`: assign rules only.
+  void Sticky(const ast::Stage& s, const ast::Rule& r) {
+    const ast::Sticky& sticky = *r.sticky;
+    if (s.kind != StageKind::kAssign) {
+      d_->Error(sticky.span, "only assign rules say whether repeat leads stick")
+          .hint = "move `" + sticky.text + "` to a rule of the assign stage";
+      return;
+    }
+    if (sticky.off && sticky.anywhere) {
+      d_->Error(sticky.span, "`sticky off anywhere` says two things").hint =
+          "write `sticky off`, or a window such as `sticky 30d anywhere`";
+      return;
+    }
+    if (!sticky.off && sticky.window <= absl::ZeroDuration()) {
+      d_->Error(sticky.span, "a sticky window must be longer than zero").hint =
+          "write `sticky off` to route repeat leads by the rules alone";
+      return;
+    }
+    // Stickiness picks a member of a team the rule names; a rule of reps
+    // and queues only has nobody to stick to, unless it says anywhere.
+    const bool team = std::any_of(
+        r.outcome.begin(), r.outcome.end(), [&](const ast::Target& t) {
+          if (t.kind == TK::kTeam) return true;
+          if (t.kind != TK::kCall) return false;
+          auto it = m_.tables.find(t.call.name.text);
+          return it != m_.tables.end() &&
+                 it->second->value_type == ast::Type::kTeam;
+        });
+    if (!sticky.off && !sticky.anywhere && !team) {
+      d_->Warning(sticky.span,
+                  absl::StrCat("`", sticky.text, "` does nothing: rule `",
+                               r.name.text, "` names no team"))
+          .hint =
+          "a repeat lead sticks to a member of a team the rule names; add "
+          "`anywhere` to send it to the last rep whoever they are";
+    }
   }
 
   void Assign(const ast::Target& t) {

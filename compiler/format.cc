@@ -477,6 +477,8 @@ class Printer {
     for (size_t i = 0; i < r.outcome.size(); ++i) {
       absl::StrAppend(&outcome, i ? " else " : "", Target(r.outcome[i]));
     }
+    const std::string sticky = r.sticky ? " " + r.sticky->text : "";
+    outcome += sticky;
     std::string line;
     if (r.is_otherwise) {
       line = "otherwise " + outcome;
@@ -491,6 +493,7 @@ class Printer {
             absl::StrAppend(&outcome, i ? "\n    else " : "",
                             Target(r.outcome[i]));
           }
+          outcome += sticky;
         }
         line = absl::StrCat("rule ", r.name.text, " when ", Expr(*r.when),
                             "\n    then ", outcome);

@@ -202,6 +202,13 @@ class Lowerer {
         auto rep = p_->rep_index.find(lit->text);
         if (rep != p_->rep_index.end()) t.manager = rep->second;
       }
+      if (prop.name.text == "sticky") {
+        t.sticky = runtime::Sticky{
+            lit->kind == ast::Literal::Kind::kDuration ? lit->duration
+                                                       : absl::ZeroDuration(),
+            false, LocationOf(m_.sources, prop.name.span),
+            absl::StrCat("sticky = ", lit->text)};
+      }
       if (prop.name.text == "strategy") {
         if (lit->text == "weighted") t.strategy = runtime::Strategy::kWeighted;
         if (lit->text == "least_loaded") {
@@ -489,6 +496,12 @@ class Lowerer {
             out.escalation = p_->escalation_index.at(t.name.text);
             break;
         }
+      }
+      if (r.sticky && s.kind == ast::StageKind::kAssign) {
+        out.sticky = runtime::Sticky{
+            r.sticky->off ? absl::ZeroDuration() : r.sticky->window,
+            r.sticky->anywhere, LocationOf(m_.sources, r.sticky->span),
+            r.sticky->text};
       }
       p_->stages[id].push_back(std::move(out));
     }

@@ -563,8 +563,23 @@ class Builder {
       r.name = NameOf(*n.children[i++]);
       r.when = ExprOf(*n.children[i++]);
     }
-    for (; i < n.children.size(); ++i)
-      r.outcome.push_back(TargetOf(*n.children[i]));
+    for (; i < n.children.size(); ++i) {
+      const Node& c = *n.children[i];
+      if (!c.is_type<g::sticky_clause>()) {
+        r.outcome.push_back(TargetOf(c));
+        continue;
+      }
+      ast::Sticky& sticky = r.sticky.emplace();
+      sticky.span = SpanOf(c);
+      const Node& window = *c.children[0];
+      sticky.off = window.children.empty() ||
+                   !window.children[0]->is_type<g::duration_lit>();
+      if (!sticky.off) sticky.window = DurationOf(*window.children[0]);
+      sticky.anywhere = c.children.size() > 1;
+      // Rebuilt from its parts: a comment inside the clause is not kept.
+      sticky.text = absl::StrCat("sticky ", std::string(window.string_view()),
+                                 sticky.anywhere ? " anywhere" : "");
+    }
     return r;
   }
 
@@ -691,7 +706,8 @@ using Selector = pegtl::parse_tree::selector<
         g::duration_lit, g::number_lit, g::bool_lit, g::list_lit, g::value,
         g::target, g::target_rep, g::target_team, g::target_queue,
         g::member_test, g::member_property, g::member_value, g::score_delta,
-        g::fallback, g::escalation_decl, g::escalation_step, g::percent,
+        g::fallback, g::sticky_clause, g::sticky_window, g::sticky_off,
+        g::sticky_anywhere, g::escalation_decl, g::escalation_step, g::percent,
         g::notify_step, g::notify_whom, g::reassign_step, g::test_decl,
         g::test_name, g::test_at, g::test_lead, g::test_expect, g::expect_item,
         g::expect_name>>;

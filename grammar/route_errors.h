@@ -64,6 +64,7 @@ template<> inline constexpr const char* error_message< rule_when > = "expected `
 template<> inline constexpr const char* error_message< condition_expr > = "expected a condition after `when`";
 template<> inline constexpr const char* error_message< rule_then > = "expected `then` and an outcome after the condition (or `and`/`or` to continue it)";
 template<> inline constexpr const char* error_message< outcome > = "expected an outcome";
+template<> inline constexpr const char* error_message< sticky_window > = "expected how long repeat leads stick after `sticky`, e.g. sticky 30d, sticky 90d anywhere or sticky off";
 template<> inline constexpr const char* error_message< label > = "expected a priority label, e.g. labels urgent > high > normal > low";
 template<> inline constexpr const char* error_message< stage_item > = "expected `rule NAME when ... then ...`, `otherwise ...`, `labels ...` or `}`";
 template<> inline constexpr const char* error_message< stage_body > = "expected `{` to open the stage";

@@ -13,6 +13,7 @@
 //   score { rule big when employees >= 1000 then +30 }
 //   assign { rule x when ... then team a else queue q  otherwise queue q }
 //   assign { rule y when ... then team a where seniority >= senior ... }
+//   assign { rule z when ... then team a sticky 30d }
 //   priority { labels urgent > high > normal  rule ... otherwise normal }
 //   sla { ... }  channel { ... }
 //   escalation standard { at 80% notify  at 100% reassign to next_rep else queue q }
@@ -275,8 +276,17 @@ struct rule_name : name {};
 struct condition_expr : expr {};
 struct rule_then : kw_then {};
 struct rule_when : kw_when {};
-struct rule_decl : if_must< kw_rule, ws, rule_name, ws, rule_when, ws, condition_expr, ws, rule_then, ws, outcome > {};
-struct otherwise_decl : if_must< kw_otherwise, ws, outcome > {};
+// `sticky 30d`, `sticky off` or `sticky 90d anywhere` after an assign
+// rule's outcome: whether a repeat lead from the same email goes to the rep
+// who had the last one.
+struct kw_sticky : key< TAO_PEGTL_STRING( "sticky" ) > {};
+struct sticky_off : key< TAO_PEGTL_STRING( "off" ) > {};
+struct sticky_anywhere : key< TAO_PEGTL_STRING( "anywhere" ) > {};
+struct sticky_window : sor< duration_lit, sticky_off > {};
+struct sticky_clause : if_must< kw_sticky, ws, sticky_window, opt< star< blank >, sticky_anywhere > > {};
+struct rule_decl : if_must< kw_rule, ws, rule_name, ws, rule_when, ws, condition_expr, ws, rule_then, ws, outcome,
+                            opt< ws, sticky_clause > > {};
+struct otherwise_decl : if_must< kw_otherwise, ws, outcome, opt< ws, sticky_clause > > {};
 struct label : name {};
 struct labels_decl : if_must< kw_labels, ws, list< label, seq< ws, one< '>' >, ws > > > {};
 struct stage_item : sor< labels_decl, rule_decl, otherwise_decl > {};

@@ -100,6 +100,42 @@ absl::StatusOr<absl::Time> WhenReported(std::optional<absl::Time> at,
   return std::max(t, a.routed_at);
 }
 
+// Says in `d` (decided_by, the explanation) and in `a`'s rules that the
+// lead stuck to the rep of the person's last lead, as `stuck` tells.
+void SayStuck(const Assigner::Stuck& stuck, absl::Time now, Assignment* a,
+              Decision* d) {
+  const Assignment& prior = *stuck.prior;
+  RuleRef ref{"sticky", stuck.said_by, stuck.location};
+  absl::StrAppend(&a->rules, a->rules.empty() ? "" : ";", "sticky/",
+                  stuck.said_by);
+  auto after_assign = [](auto& list, auto stage_of) {
+    auto at = list.begin();
+    for (auto it = list.begin(); it != list.end(); ++it) {
+      if (stage_of(*it) == "assign") at = std::next(it);
+    }
+    return at;
+  };
+  if (d->explanation) {
+    std::vector<StageExplanation>& stages = d->explanation->stages;
+    stages.insert(
+        after_assign(stages, [](const StageExplanation& e) { return e.stage; }),
+        StageExplanation{
+            "sticky",
+            ref,
+            {absl::StrCat(
+                "the same email as lead \"", prior.lead_id, "\", which ",
+                prior.owner, " got ", ShortDuration(now - prior.decided_at),
+                " ago: repeat leads stick for ", ShortDuration(stuck.window),
+                stuck.location.empty()
+                    ? absl::StrCat(" (serve --repeat-window; ", stuck.said_by,
+                                   " says no sticky)")
+                    : absl::StrCat(" (", stuck.location, ")"))}});
+  }
+  d->decided_by.insert(
+      after_assign(d->decided_by, [](const RuleRef& r) { return r.stage; }),
+      std::move(ref));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Start(
@@ -137,34 +173,67 @@ absl::StatusOr<std::unique_lock<std::mutex>> Assigner::LockForChange() const {
   return lock;
 }
 
-int Assigner::RepeatOwner(const Program& p, Assignment& a, absl::Time now,
-                          std::vector<std::string>* skipped) const {
-  if (a.email_key.empty() || options_.repeat_window <= absl::ZeroDuration()) {
-    return -1;
-  }
+const Assignment* Assigner::LastLeadOf(const Program& p,
+                                       const Assignment& a) const {
+  if (a.email_key.empty()) return nullptr;
   auto prior_id = by_email_.find(a.email_key);
-  if (prior_id == by_email_.end() || prior_id->second == a.lead_id) return -1;
+  if (prior_id == by_email_.end() || prior_id->second == a.lead_id) {
+    return nullptr;
+  }
   const Assignment& prior = leads_.at(prior_id->second);
-  auto index = p.rep_index.find(prior.owner);
   if (prior.owner_kind != OwnerKind::kRep ||
-      now - prior.decided_at > options_.repeat_window ||
-      index == p.rep_index.end()) {
-    return -1;
+      !p.rep_index.contains(prior.owner)) {
+    return nullptr;
   }
-  if (std::string why = picker_.Unavailable(p, index->second, now);
-      !why.empty()) {
-    skipped->push_back(
-        absl::StrCat("repeat of ", prior.lead_id, ": ", prior.owner, " ", why));
-    return -1;
-  }
-  a.team = prior.team;
-  a.repeat_of = prior.lead_id;
-  return index->second;
+  return &prior;
 }
+
+namespace {
+
+// The assign rule that decided `d`, if it came from a Program.
+const RuleRef* AssignRule(const Decision& d) {
+  for (const RuleRef& r : d.decided_by) {
+    if (r.stage_id == static_cast<int>(StageId::kAssign) && r.index >= 0) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
                              absl::Time now, const Candidate** queue,
-                             std::vector<std::string>* skipped) {
+                             std::vector<std::string>* skipped, Stuck* stuck) {
+  // A repeat lead sticks to the rep who had the person's last one, if the
+  // rules say so for where it is tried and that rep can take it.
+  const Assignment* prior = LastLeadOf(p, a);
+  const RuleRef* ref = AssignRule(d);
+  const Sticky* rule = nullptr;
+  if (ref != nullptr && p.stages[ref->stage_id][ref->index].sticky) {
+    rule = &*p.stages[ref->stage_id][ref->index].sticky;
+  }
+  const int prior_rep = prior ? p.rep_index.at(prior->owner) : -1;
+  auto sticks = [&](absl::Duration window) {
+    return prior != nullptr && window > absl::ZeroDuration() &&
+           now - prior->decided_at <= window;
+  };
+  // `said_by` the rule or a team, `location` where (empty: the default).
+  auto stick = [&](const std::string& team, std::string said_by,
+                   std::string location, absl::Duration window) {
+    a.team = team;
+    a.repeat_of = prior->lead_id;
+    *stuck = Stuck{prior, std::move(said_by), std::move(location), window};
+    return prior_rep;
+  };
+  if (rule && rule->anywhere && sticks(rule->window)) {
+    const std::string why = picker_.Unavailable(p, prior_rep, now);
+    if (why.empty()) {
+      return stick(prior->team, ref->rule, rule->location, rule->window);
+    }
+    skipped->push_back(absl::StrCat("sticky: ", prior->owner, " (lead ",
+                                    prior->lead_id, ") ", why));
+  }
   for (const Candidate& c : d.candidates) {
     switch (c.kind) {
       case OwnerKind::kQueue:
@@ -182,6 +251,23 @@ int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
           skipped->push_back(absl::StrCat("team ", c.name,
                                           ": not a team of the live ruleset"));
           continue;
+        }
+        const Team& team = p.teams[c.index];
+        const Sticky* by = rule ? rule : team.sticky ? &*team.sticky : nullptr;
+        const absl::Duration window = by ? by->window : options_.repeat_window;
+        if (sticks(window) &&
+            std::find(team.members.begin(), team.members.end(), prior_rep) !=
+                team.members.end()) {
+          const std::string why =
+              picker_.CannotTake(p, prior_rep, c.where, now);
+          if (why.empty()) {
+            return stick(c.name,
+                         rule ? ref->rule : absl::StrCat("team ", c.name),
+                         by ? by->location : "", window);
+          }
+          skipped->push_back(absl::StrCat("team ", c.name, ": sticky to ",
+                                          prior->owner, " (lead ",
+                                          prior->lead_id, ") ", why));
         }
         const int rep = picker_.PickFromTeam(p, c.index, c.where, now, skipped);
         if (rep >= 0) {
@@ -220,10 +306,10 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
   Assignment a = Decided(p, lead, input, *d, before, now);
   std::vector<std::string>& skipped = d->skipped;
   skipped.clear();
-  // A repeat from the same person goes to the rep who has their last lead.
   const Candidate* queue = nullptr;
-  int rep = RepeatOwner(p, a, now, &skipped);
-  if (rep < 0) rep = FromCandidates(p, *d, a, now, &queue, &skipped);
+  Stuck stuck;
+  const int rep = FromCandidates(p, *d, a, now, &queue, &skipped, &stuck);
+  if (stuck.prior != nullptr) SayStuck(stuck, now, &a, d);
   if (rep >= 0) {
     a.owner = p.reps[rep].id;
     a.owner_kind = OwnerKind::kRep;

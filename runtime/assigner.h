@@ -3,11 +3,12 @@
 // carries each lead on from there: released, closed, reassigned by a
 // manager, contacted, qualified ... won or lost, and swept when an SLA
 // deadline or escalation step comes due. Repeat submissions (the same email
-// within a window goes to the same rep, if they can take it) and idempotent
-// retries (a known lead id answers with its stored assignment) are decided
-// here; candidates are tried in order (the rule's first choice, then
-// `else`), a queue always takes the lead, and when none can the lead is
-// recorded as unassigned with the reasons, never dropped.
+// sticks to the rep who had the last lead, where the rules say so: see
+// FromCandidates) and idempotent retries (a known lead id answers with its
+// stored assignment) are decided here; candidates are tried in order (the
+// rule's first choice, then `else`), a queue always takes the lead, and
+// when none can the lead is recorded as unassigned with the reasons, never
+// dropped.
 //
 // It is made of three parts, each a class of its own:
 // - RepPicker (rep_picker.h): who can take a lead now, and who takes the
@@ -60,8 +61,9 @@
 namespace leadroute::runtime {
 
 struct AssignerOptions {
-  // A lead from the same email within this window goes to the same rep, if
-  // that rep can take it. Zero turns repeat matching off.
+  // How long a repeat lead (the same email) sticks to the rep who had the
+  // last one, for a team that does not say (`sticky = ...`) picked by a
+  // rule that does not say either. Zero: such teams do not stick.
   absl::Duration repeat_window = absl::Hours(24 * 7);
 };
 
@@ -152,6 +154,14 @@ class Assigner {
   // What is committed, for reads from any thread beside the writer.
   StateReader& committed() const { return *store_; }
 
+  // Why a repeat lead went to the rep who had the person's last lead.
+  struct Stuck {
+    const Assignment* prior = nullptr;  // that lead; null: it did not stick
+    std::string said_by;   // the assign rule's name, or "team NAME"
+    std::string location;  // where the window is said; empty: the default
+    absl::Duration window;
+  };
+
  private:
   // `last`: the last change number the store holds.
   Assigner(std::unique_ptr<StateStore> store, const Clock* clock,
@@ -163,17 +173,17 @@ class Assigner {
   absl::StatusOr<std::unique_lock<std::mutex>> LockForChange() const;
 
   // All below run with mu_ held.
-  // The rep who had the last lead from `a`'s email, when it was within the
-  // repeat window and they can take this one (`a` then gets their team and
-  // repeat_of); -1 otherwise, with why in `skipped`.
-  int RepeatOwner(const Program& p, Assignment& a, absl::Time now,
-                  std::vector<std::string>* skipped) const;
+  // The last lead from `a`'s email before it, when a rep of `p` got it.
+  const Assignment* LastLeadOf(const Program& p, const Assignment& a) const;
   // Tries `d`'s candidates in order: the rep who takes the lead (`a` gets
   // the team they came from), or -1 with `*queue` set when a queue takes
-  // it, or -1 and no queue when nobody can (why, in `skipped`).
+  // it, or -1 and no queue when nobody can (why, in `skipped`). A repeat
+  // lead goes to the rep who had the person's last one where the rules say
+  // it sticks (a team candidate that includes them, or anywhere), if they
+  // can take it: `*stuck` says so, and `a` gets repeat_of.
   int FromCandidates(const Program& p, const Decision& d, Assignment& a,
                      absl::Time now, const Candidate** queue,
-                     std::vector<std::string>* skipped);
+                     std::vector<std::string>* skipped, Stuck* stuck);
   // Lead `lead_id`, unless it was never routed (NOT_FOUND) or is released
   // or closed (FAILED_PRECONDITION).
   absl::StatusOr<Assignment*> Unended(const std::string& lead_id);

@@ -132,11 +132,24 @@ inline constexpr const char* kSeniorities[] = {"junior", "mid", "senior",
 enum class Strategy { kRoundRobin, kWeighted, kLeastLoaded };
 const char* StrategyName(Strategy s);
 
+// Whether a repeat lead (the same email as an earlier one) goes to the rep
+// who had the last one: said by a team (`sticky = 30d`) or an assign rule
+// (`sticky 30d`, `sticky 90d anywhere`, `sticky off`).
+struct Sticky {
+  absl::Duration window;  // how recent the last lead must be; zero: off
+  // Rules only: to that rep even when no owner of the rule includes them.
+  bool anywhere = false;
+  std::string location;  // "file:line" where it is said
+  std::string text;      // as written, e.g. "sticky 30d" or "sticky = off"
+};
+
 struct Team {
   std::string name;
   std::vector<int> members;  // indexes into Program::reps, as listed
   Strategy strategy = Strategy::kRoundRobin;
   int manager = -1;  // index into Program::reps; -1 when none
+  // Unset: the server's default (serve --repeat-window).
+  std::optional<Sticky> sticky;
 };
 
 // Where an escalation moves a lead: tried in order until one can take it.
@@ -210,6 +223,8 @@ struct Rule {
   absl::Duration sla;
   std::string channel;
   int escalation = -1;  // index into Program::escalations
+  // Assign rules: overrides every team's own stickiness for this rule.
+  std::optional<Sticky> sticky;
 };
 
 struct Table {

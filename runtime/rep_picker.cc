@@ -139,6 +139,13 @@ std::string RepPicker::Unavailable(const Program& p, int index,
   return "";
 }
 
+std::string RepPicker::CannotTake(const Program& p, int index,
+                                  const std::vector<MemberCheck>& where,
+                                  absl::Time now) const {
+  std::string why = Ineligible(p.reps[index], where);
+  return why.empty() ? Unavailable(p, index, now) : why;
+}
+
 int RepPicker::PickFromTeam(const Program& p, int index,
                             const std::vector<MemberCheck>& where,
                             absl::Time now, std::vector<std::string>* skipped,

@@ -66,6 +66,12 @@ class RepPicker {
   // Empty when rep `index` of `p` can take a lead at `now`, else why not.
   std::string Unavailable(const Program& p, int index, absl::Time now) const;
 
+  // Empty when rep `index` of `p` passes `where` and can take a lead at
+  // `now`, else why not.
+  std::string CannotTake(const Program& p, int index,
+                         const std::vector<MemberCheck>& where,
+                         absl::Time now) const;
+
   // The rep of team `index` who takes the next lead among the members who
   // pass `where` and are not in `exclude`, or -1; the reasons members were
   // passed over are added to `skipped`. Advances the team's rotation.

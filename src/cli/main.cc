@@ -71,8 +71,9 @@ int Main(int argc, char** argv) {
       "missing) and pick a rep of each team; without it no state is kept");
   serve_cmd
       ->add_option("--repeat-window", serve.repeat_window,
-                   "A lead from the same email within this long goes to the "
-                   "same rep (e.g. 168h, 30m; 0 turns it off)")
+                   "How long a repeat lead (the same email) sticks to the "
+                   "rep who had the last one, for teams and rules that do "
+                   "not say `sticky` (e.g. 168h, 30m; 0: they do not stick)")
       ->capture_default_str();
 
   serve_cmd

@@ -143,6 +143,20 @@ TEST(FormatTest, LongRulesBreakBeforeThen) {
                                      "queue q\n")));
 }
 
+TEST(FormatTest, KeepsWhetherRepeatLeadsStick) {
+  std::optional<std::string> out = FormatText(
+      "assign {\n  rule r when a == 1 then team t  sticky   30d # why\n"
+      "  rule s when a == 2 then queue q sticky 90d  anywhere\n"
+      "  otherwise team t sticky\toff\n}\n");
+  ASSERT_TRUE(out.has_value());
+  EXPECT_THAT(*out,
+              testing::HasSubstr(
+                  "  rule r when a == 1 then team t sticky 30d  # why\n"
+                  "  rule s when a == 2 then queue q sticky 90d anywhere\n"
+                  "  otherwise team t sticky off\n"));
+  EXPECT_EQ(FormatText(*out), out);
+}
+
 TEST(FormatTest, StringsAreReEscaped) {
   std::optional<std::string> out =
       FormatText("ruleset \"a\\u0041\\\"\\t\\u0001\" version \"1\"\n");

@@ -72,6 +72,8 @@ team smalls { members = [small1, small2] }
 team spares { members = [spare] }
 team emea { members = [paris1, paris2] }
 team us { members = [nyc] }
+team rr_off { members = [a, b, c] sticky = off }
+team rr_short { members = [a, b, c] sticky = 1h }
 queue overflow
 assign {
   rule to_rr when region == "rr" then team rr
@@ -92,6 +94,11 @@ assign {
   rule payments when region == "payments" then team mixed where skills contains "payments"
   rule junior when region == "junior" then team mixed where seniority < mid
   rule speaks when region == "speaks" then team mixed where languages contains language
+  rule rr_off when region == "rr_off" then team rr_off
+  rule rr_short when region == "rr_short" then team rr_short
+  rule rule_off when region == "rule_off" then team rr sticky off
+  rule rule_long when region == "rule_long" then team rr sticky 30d
+  rule any_rep when region == "any" then queue overflow sticky 7d anywhere
   otherwise queue overflow
 }
 )";
@@ -516,6 +523,120 @@ TEST_F(AssignerTest, RepeatFromTheSamePersonGoesToTheSameRep) {
   Decision later = Route("L4", "rr", "pat@example.com");
   EXPECT_EQ(later.owner, "c");
   EXPECT_EQ(later.repeat_of, "");
+}
+
+// Where the decision says stickiness decided: its decided_by entry (right
+// after the assign rule's) as "stage/rule@location".
+std::vector<std::string> Refs(const Decision& d) {
+  std::vector<std::string> out;
+  for (const RuleRef& r : d.decided_by) {
+    out.push_back(absl::StrCat(r.stage, "/", r.rule, "@", r.location));
+  }
+  return out;
+}
+
+TEST_F(AssignerTest, ARepeatSticksOnlyWhereTheRuleCanSendIt) {
+  // The first lead from pat goes to a (team rr); the repeat matches a rule
+  // whose team does not include a, so the rules decide, not the history.
+  EXPECT_EQ(Route("L1", "rr", "pat@example.com").owner, "a");
+  Decision elsewhere = Route("L2", "capped", "pat@example.com");
+  EXPECT_EQ(elsewhere.owner, "small1");
+  EXPECT_EQ(elsewhere.repeat_of, "");
+  EXPECT_EQ(Refs(elsewhere),
+            (std::vector<std::string>{"assign/capped@t.route:53"}));
+  // A rule that names a rep gives that rep, whoever had the last lead.
+  EXPECT_EQ(Route("L3", "direct", "pat@example.com").owner, "nyc");
+}
+
+TEST_F(AssignerTest, AStickyRepeatSaysSoInDecidedByAndTheExplanation) {
+  EXPECT_EQ(Route("L1", "rr", "pat@example.com").owner, "a");
+  EXPECT_EQ(Owner("L2", "rr"), "b");
+  clock_.Advance(absl::Hours(3));
+  Lead lead{"L3",
+            {{"region", Value("rr")}, {"email", Value("Pat@Example.com")}}};
+  DecideOptions o = Options();
+  o.explain = true;
+  absl::StatusOr<Decision> d = Decide(lead, o);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(Assign({"decision-L3", "t 1", false}, &*d).ok());
+  EXPECT_EQ(d->owner, "a");
+  EXPECT_EQ(d->team, "rr");
+  EXPECT_EQ(d->repeat_of, "L1");
+  // Team rr says nothing: the server's default window (a week) decided.
+  EXPECT_EQ(Refs(*d), (std::vector<std::string>{"assign/to_rr@t.route:49",
+                                                "sticky/team rr@"}));
+  ASSERT_TRUE(d->explanation.has_value());
+  std::vector<std::string> stages;
+  std::string why;
+  for (const StageExplanation& e : d->explanation->stages) {
+    stages.push_back(e.stage);
+    if (e.stage == "sticky") why = e.conditions.at(0);
+  }
+  EXPECT_EQ(stages, (std::vector<std::string>{"assign", "sticky"}));
+  EXPECT_EQ(why,
+            "the same email as lead \"L1\", which a got 3h ago: repeat leads "
+            "stick for 7d (serve --repeat-window; team rr says no sticky)");
+  // The rotation did not spend a turn on it: c is next.
+  EXPECT_EQ(Owner("L4", "rr"), "c");
+  // What is stored names it too, for KPIs by rule.
+  EXPECT_EQ(assigner_->Get("L3")->rules, "assign/to_rr;sticky/team rr");
+}
+
+TEST_F(AssignerTest, ATeamOrARuleSaysWhetherAndHowLongRepeatsStick) {
+  // sticky = off on the team.
+  EXPECT_EQ(Route("T1", "rr_off", "off@example.com").owner, "a");
+  EXPECT_EQ(Route("T2", "rr_off", "off@example.com").owner, "b");
+  // sticky off on the rule, over team rr's default.
+  EXPECT_EQ(Route("R1", "rr", "rule@example.com").owner, "a");
+  Decision off = Route("R2", "rule_off", "rule@example.com");
+  EXPECT_EQ(off.owner, "b");
+  EXPECT_EQ(off.repeat_of, "");
+  // sticky = 1h on the team: two hours later the rotation decides.
+  EXPECT_EQ(Route("S1", "rr_short", "short@example.com").owner, "a");
+  clock_.Advance(absl::Minutes(50));
+  Decision soon = Route("S2", "rr_short", "short@example.com");
+  EXPECT_EQ(soon.owner, "a");
+  EXPECT_EQ(Refs(soon).back(), "sticky/team rr_short@t.route:46");
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(Route("S3", "rr_short", "short@example.com").repeat_of, "");
+  // sticky 30d on the rule outlasts the default week.
+  EXPECT_EQ(Route("W1", "rr", "long@example.com").owner, "c");
+  clock_.Advance(absl::Hours(24 * 20));
+  Decision long_after = Route("W2", "rule_long", "long@example.com");
+  EXPECT_EQ(long_after.owner, "c");
+  EXPECT_EQ(Refs(long_after).back(), "sticky/rule_long@t.route:70");
+}
+
+TEST_F(AssignerTest, AStickyRepMustPassTheTeamsWhereAndBeAvailable) {
+  // jr_fr had pat's last lead, but this rule wants a senior.
+  EXPECT_EQ(Route("L1", "speaks", "pat@example.com", false, "fr").owner,
+            "jr_fr");
+  Decision senior = Route("L2", "senior_lang", "pat@example.com", false, "fr");
+  EXPECT_EQ(senior.owner, "sr_fr");
+  EXPECT_EQ(senior.repeat_of, "");
+  EXPECT_EQ(senior.skipped.at(0),
+            "team mixed: sticky to jr_fr (lead L1) not eligible (where "
+            "seniority >= senior)");
+  // a had sam's last lead but is away: the team's strategy decides.
+  EXPECT_EQ(Route("M1", "rr", "sam@example.com").owner, "a");
+  ASSERT_TRUE(
+      assigner_->SetRepStatus(Status("a", Availability::kAway, std::nullopt))
+          .ok());
+  Decision away = Route("M2", "rr", "sam@example.com");
+  EXPECT_EQ(away.owner, "b");
+  EXPECT_EQ(away.skipped.at(0), "team rr: sticky to a (lead M1) away");
+}
+
+TEST_F(AssignerTest, StickyAnywhereFollowsTheLastRepOutsideTheRulesOwners) {
+  EXPECT_EQ(Route("L1", "rr", "pat@example.com").owner, "a");
+  Decision any = Route("L2", "any", "pat@example.com");
+  EXPECT_EQ(any.owner, "a");
+  EXPECT_EQ(any.owner_kind, OwnerKind::kRep);
+  EXPECT_EQ(any.team, "rr");
+  EXPECT_EQ(any.repeat_of, "L1");
+  EXPECT_EQ(Refs(any).back(), "sticky/any_rep@t.route:71");
+  // Without history it goes where the rule says.
+  EXPECT_EQ(Route("L3", "any", "new@example.com").owner, "overflow");
 }
 
 TEST_F(AssignerTest, ReassignMovesTheLeadAndKeepsItsHistory) {
