@@ -53,8 +53,10 @@ Assignment Decided(const Program& p, const BoundLead& lead,
     a.outcome = before->outcome;
     a.contact_channel = before->contact_channel;
     a.contacted_by = before->contacted_by;
+    a.missed_by = before->missed_by;
     if (before->reached[static_cast<int>(Outcome::kContacted)]) {
       a.sla_status = before->sla_status;
+      a.clock_status = before->clock_status;
     }
   }
   a.lead_id = d.lead_id;
@@ -490,10 +492,18 @@ bool Assigner::Contacted(Assignment& a, absl::Time at,
   a.contact_channel = channel;
   a.contacted_by = a.owner;
   if (a.outcome < Outcome::kContacted) a.outcome = Outcome::kContacted;
-  if (a.sla_status == SlaStatus::kPending) {
-    a.sla_status = a.respond_by && at <= *a.respond_by ? SlaStatus::kMet
-                                                       : SlaStatus::kMissed;
+  // The contacting owner's own clock, then the lead's: a lead whose first
+  // owner missed stays missed, and its new owner is credited with meeting
+  // (or missing) their own deadline.
+  if (a.clock_status == SlaStatus::kPending) {
+    a.clock_status = a.respond_by && at <= *a.respond_by ? SlaStatus::kMet
+                                                         : SlaStatus::kMissed;
+    if (a.clock_status == SlaStatus::kMissed &&
+        a.owner_kind == OwnerKind::kRep) {
+      a.missed_by.push_back(a.owner);
+    }
   }
+  if (a.sla_status == SlaStatus::kPending) a.sla_status = a.clock_status;
   escalator_.Disarm(a);
   events->push_back(EventOf(
       a, at, "contacted", "",

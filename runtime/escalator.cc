@@ -44,6 +44,7 @@ absl::Time Escalator::ClockAt(const Program& p, const Assignment& a,
 
 void Escalator::StartClock(const Program& p, Assignment& a, absl::Time start) {
   a.clock_start = start;
+  a.clock_status = SlaStatus::kPending;
   a.escalation_step = 0;
   a.respond_by = ClockAt(p, a, PolicyOf(p, a), 100);
 }
@@ -60,7 +61,7 @@ void Escalator::Arm(const Program& p, Assignment& a) {
     return;
   }
   std::optional<absl::Time> due;
-  if (a.sla_status == SlaStatus::kPending) due = a.respond_by;
+  if (a.clock_status == SlaStatus::kPending) due = a.respond_by;
   const Escalation* e = PolicyOf(p, a);
   if (e != nullptr && a.escalation_step < static_cast<int>(e->steps.size())) {
     const absl::Time step =
@@ -120,14 +121,17 @@ Escalator::Place Escalator::FindPlace(const Program& p, const Assignment& a,
 
 void Escalator::Escalate(const Program& p, Assignment& a, absl::Time now,
                          std::vector<LeadEvent>* events) {
-  // The deadline's breach, in its place among the steps: after those
-  // before 100%, before those from 100% on.
+  // The owner's deadline's breach, in its place among the steps: after
+  // those before 100%, before those from 100% on. It counts against the
+  // owner who held the lead; the lead's own status is missed from the first.
   auto breach = [&] {
-    if (a.sla_status != SlaStatus::kPending || !a.respond_by ||
+    if (a.clock_status != SlaStatus::kPending || !a.respond_by ||
         *a.respond_by > now) {
       return;
     }
-    a.sla_status = SlaStatus::kMissed;
+    a.clock_status = SlaStatus::kMissed;
+    if (a.owner_kind == OwnerKind::kRep) a.missed_by.push_back(a.owner);
+    if (a.sla_status == SlaStatus::kPending) a.sla_status = SlaStatus::kMissed;
     events->push_back(EventOf(
         a, now, "sla_missed", "",
         absl::StrCat("no first contact within the ", ShortDuration(*a.sla),

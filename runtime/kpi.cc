@@ -81,12 +81,52 @@ void KpiBuilder::Count(const Assignment& a, Group& g) {
     case SlaStatus::kNone:
       break;
   }
+  if (!a.had_by.empty()) {
+    ++r.reassigned_to;
+    ++r.reassigned_away;
+  }
+  CountOutcomes(a, r);
+}
+
+void KpiBuilder::CountOutcomes(const Assignment& a, KpiRow& r) {
   const bool won = Reached(a, Outcome::kWon);
   const bool opportunity = won || Reached(a, Outcome::kOpportunity);
   if (opportunity || Reached(a, Outcome::kQualified)) ++r.sql;
   if (opportunity) ++r.opportunities;
   if (won) ++r.won;
   if (Reached(a, Outcome::kLost)) ++r.lost;
+}
+
+void KpiBuilder::CountForRep(const Assignment& a, const std::string& rep,
+                             Group& g) {
+  auto in = [&](const std::vector<std::string>& list) {
+    return std::find(list.begin(), list.end(), rep) != list.end();
+  };
+  const bool owns = a.owner_kind == OwnerKind::kRep && a.owner == rep;
+  KpiRow& r = g.row;
+  ++r.routed;
+  ++r.to_rep;
+  ++g.per_rep[rep];
+  // Who had it first: the first rep it moved from, else its owner.
+  const std::string& first = a.had_by.empty() ? a.owner : a.had_by.front();
+  if (rep != first) ++r.reassigned_to;
+  if (in(a.had_by)) ++r.reassigned_away;
+  const auto& contacted = a.reached[static_cast<int>(Outcome::kContacted)];
+  if (contacted.has_value() && a.contacted_by == rep) {
+    ++r.contacted;
+    if (*contacted >= a.routed_at) {
+      g.response_us.push_back(
+          absl::ToInt64Microseconds(*contacted - a.routed_at));
+    }
+    if (a.clock_status == SlaStatus::kMet) ++r.sla_met;
+  }
+  if (in(a.missed_by)) {
+    ++r.sla_missed;
+  } else if (owns && a.clock_status == SlaStatus::kPending) {
+    ++r.sla_pending;
+  }
+  // What became of the lead is its current owner's.
+  if (owns) CountOutcomes(a, r);
 }
 
 void KpiBuilder::Add(const Assignment& a) {
@@ -103,9 +143,25 @@ void KpiBuilder::Add(const Assignment& a) {
           a,
           groups_[OrNone(a.owner_kind == OwnerKind::kTeam ? a.owner : a.team)]);
       return;
-    case KpiDimension::kRep:
-      Count(a, groups_[OrNone(a.owner_kind == OwnerKind::kRep ? a.owner : "")]);
+    case KpiDimension::kRep: {
+      // Each rep who held the lead (whoever made first contact or missed a
+      // deadline held it), for what they did; a lead no rep held, under
+      // "(none)".
+      std::vector<const std::string*> reps;
+      auto add = [&](const std::string& rep) {
+        if (rep.empty()) return;
+        for (const std::string* r : reps) {
+          if (*r == rep) return;
+        }
+        reps.push_back(&rep);
+      };
+      for (const std::string& rep : a.had_by) add(rep);
+      if (a.owner_kind == OwnerKind::kRep) add(a.owner);
+      for (const std::string& rep : a.missed_by) add(rep);
+      if (reps.empty()) Count(a, groups_[kNoKey]);
+      for (const std::string* rep : reps) CountForRep(a, *rep, groups_[*rep]);
       return;
+    }
     case KpiDimension::kSource:
       Count(a, groups_[OrNone(a.source)]);
       return;

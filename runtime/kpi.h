@@ -15,6 +15,13 @@
 //   group: 1 when they got equal numbers, 1/n when one rep got them all.
 // - by rule, a lead counts once under each rule that decided one of its
 //   outputs ("assign/na_fast_lane", "sla/hot", ...), so rows overlap.
+// - by rep, a lead counts in the row of every rep who held it (rows
+//   overlap), for what that rep did: first contact and its response time
+//   for the rep who made it; SLA met for that rep when it came within their
+//   own deadline; SLA missed for each rep whose own deadline passed while
+//   they held it (an escalation does not move the miss to the next owner);
+//   pending for the owner whose clock runs; SQL and beyond for the current
+//   owner. Leads no rep ever held count under "(none)".
 #ifndef LEADROUTE_RUNTIME_KPI_H_
 #define LEADROUTE_RUNTIME_KPI_H_
 
@@ -37,7 +44,7 @@ enum class KpiDimension {
   kRuleset,  // "name version" of the ruleset that routed it
   kRule,     // each rule that decided an output
   kTeam,     // the team its rep was chosen from ("(none)" without)
-  kRep,      // its current owner when a rep ("(none)" otherwise)
+  kRep,      // each rep who held it (see "by rep" above)
   kSource,   // its `source` attribute ("(none)" without)
 };
 const char* KpiDimensionName(KpiDimension d);
@@ -66,6 +73,11 @@ struct KpiRow {
   int64_t lost = 0;
   std::optional<double> lead_to_sql;
   std::optional<double> sql_to_opportunity;
+  // Moves by reassignment or escalation. In a row by rep: leads the rep got
+  // from someone else, and leads taken from them. In other rows both count
+  // the leads that changed owner at least once.
+  int64_t reassigned_to = 0;
+  int64_t reassigned_away = 0;
   double share = 0;  // of the window's leads
   int64_t reps = 0;  // reps who got leads in the group
   std::optional<double> fairness;
@@ -94,6 +106,10 @@ class KpiBuilder {
     absl::flat_hash_map<std::string, int64_t> per_rep;
   };
   static void Count(const Assignment& a, Group& g);
+  // `a` in rep `rep`'s row, for what that rep did with it.
+  static void CountForRep(const Assignment& a, const std::string& rep,
+                          Group& g);
+  static void CountOutcomes(const Assignment& a, KpiRow& r);
   static KpiRow Summarize(const Group& g, int64_t all);
 
   KpiDimension by_;

@@ -120,6 +120,26 @@ CREATE TABLE meta (
   value INTEGER NOT NULL
 );
 )sql",
+    // 6: SLA per rep. Per assignment: the current owner's own SLA clock
+    // (clock_status, as SlaStatus) and each owner whose clock ran out while
+    // they held the lead (missed_by, ';'-joined). Older leads get the
+    // owners their sla_missed events name; a late first contact with no
+    // such event names whoever made it; a miss with neither (its events
+    // pruned) stays with the current owner, as before v6.
+    R"sql(
+ALTER TABLE assignments ADD COLUMN clock_status INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments ADD COLUMN missed_by TEXT NOT NULL DEFAULT '';
+UPDATE assignments SET clock_status = sla_status;
+UPDATE assignments SET missed_by = COALESCE((
+  SELECT group_concat(e.to_owner, ';') FROM lead_events e
+  WHERE e.lead_id = assignments.lead_id AND e.kind = 'sla_missed'
+    AND e.to_owner != ''), '')
+WHERE sla_status = 3;
+UPDATE assignments SET missed_by = contacted_by
+WHERE sla_status = 3 AND missed_by = '' AND contacted_by != '';
+UPDATE assignments SET missed_by = owner
+WHERE sla_status = 3 AND missed_by = '' AND owner_kind = 1;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -130,7 +150,7 @@ constexpr const char* kAssignmentColumns =
     "sla_status, contact_channel, contacted_by, contacted_at_us, "
     "qualified_at_us, opportunity_at_us, won_at_us, lost_at_us, outcome, "
     "escalation, escalation_step, hops, had_by, next_due_us, clock_start_us, "
-    "source, rules";
+    "source, rules, clock_status, missed_by";
 
 constexpr const char* kEventColumns =
     "lead_id, at_us, kind, from_owner, to_owner, reason, id, owner_kind, "
@@ -217,6 +237,11 @@ Assignment ReadAssignment(sqlite3_stmt* s) {
   a.clock_start = Time(s, 33);
   a.source = Text(s, 34);
   a.rules = Text(s, 35);
+  a.clock_status = static_cast<SlaStatus>(sqlite3_column_int(s, 36));
+  for (absl::string_view rep :
+       absl::StrSplit(Text(s, 37), ';', absl::SkipEmpty())) {
+    a.missed_by.emplace_back(rep);
+  }
   return a;
 }
 
@@ -378,7 +403,7 @@ absl::Status SqliteStore::Migrate() {
 absl::Status SqliteStore::Prepare() {
   const std::string put_assignment =
       absl::StrCat("INSERT OR REPLACE INTO assignments (", kAssignmentColumns,
-                   ") VALUES (", Placeholders(36), ")");
+                   ") VALUES (", Placeholders(38), ")");
   const std::string add_event =
       absl::StrCat("INSERT INTO lead_events (", kEventColumns, ") VALUES (",
                    Placeholders(13), ")");
@@ -519,6 +544,8 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindTime(p, 34, a->clock_start);
       BindText(p, 35, a->source);
       BindText(p, 36, a->rules);
+      sqlite3_bind_int(p, 37, static_cast<int>(a->clock_status));
+      BindText(p, 38, absl::StrJoin(a->missed_by, ";"));
       status = Step(p, "writing an assignment");
     } else if (const auto* r = std::get_if<RepStatus>(&change)) {
       BindText(put_rep_, 1, r->rep);

@@ -107,6 +107,13 @@ struct Assignment {
   // When the current owner's SLA clock started: the lead's received time
   // when routed, the move's time after a reassignment.
   std::optional<absl::Time> clock_start;
+  // SLA per rep (schema v6). sla_status is the lead's: was it contacted
+  // within the SLA of its routing. clock_status is the current owner's own
+  // clock (each new owner gets one): pending, then met or missed by them;
+  // after first contact, the contacting owner's. missed_by lists, in
+  // order, each rep whose own clock ran out while they held the lead.
+  SlaStatus clock_status = SlaStatus::kNone;
+  std::vector<std::string> missed_by;
 
   // For KPIs (schema v5): the lead's `source` attribute (empty when it had
   // none) and the rules that decided it, "stage/rule" in stage order,

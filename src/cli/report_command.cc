@@ -83,7 +83,9 @@ nlohmann::json Json(const KpiRow& r) {
           {"sql_to_opportunity", optional(r.sql_to_opportunity)},
           {"share", r.share},
           {"reps", r.reps},
-          {"fairness", optional(r.fairness)}};
+          {"fairness", optional(r.fairness)},
+          {"reassigned_to", r.reassigned_to},
+          {"reassigned_away", r.reassigned_away}};
 }
 
 // CSV quoting (RFC 4180) for keys, which are names people chose.
@@ -102,7 +104,7 @@ void PrintCsv(const runtime::KpiReport& report) {
       "%s,routed,to_rep,queued,unassigned,contacted,avg_first_response_s,"
       "p90_first_response_s,sla_met,sla_missed,sla_pending,sla_met_rate,sql,"
       "opportunities,won,lost,lead_to_sql,sql_to_opportunity,share,reps,"
-      "fairness\n",
+      "fairness,reassigned_to,reassigned_away\n",
       runtime::KpiDimensionName(report.by));
   auto line = [](const std::string& key, const KpiRow& r) {
     std::printf("%s\n", absl::StrJoin({Csv(key),
@@ -125,7 +127,9 @@ void PrintCsv(const runtime::KpiReport& report) {
                                        Fraction(r.sql_to_opportunity),
                                        absl::StrFormat("%.4f", r.share),
                                        absl::StrCat(r.reps),
-                                       Fraction(r.fairness)},
+                                       Fraction(r.fairness),
+                                       absl::StrCat(r.reassigned_to),
+                                       absl::StrCat(r.reassigned_away)},
                                       ",")
                             .c_str());
   };
@@ -142,24 +146,27 @@ void PrintTable(const runtime::KpiReport& report) {
   for (const KpiRow& r : report.rows) width = std::max(width, r.key.size());
   const int w = static_cast<int>(std::min<size_t>(width, 40));
   std::printf(
-      "%-*s %7s %6s %6s %6s %9s %8s %8s %7s %7s %8s %6s %8s\n", w,
+      "%-*s %7s %6s %6s %6s %9s %8s %8s %7s %8s %7s %8s %6s %8s %9s\n", w,
       runtime::KpiDimensionName(report.by) == std::string_view("total")
           ? ""
           : absl::AsciiStrToUpper(runtime::KpiDimensionName(report.by)).c_str(),
       "ROUTED", "QUEUED", "UNASG", "SHARE", "CONTACTED", "AVG 1ST", "P90 1ST",
-      "SLA MET", "TO SQL", "SQL>OPP", "REPS", "FAIRNESS");
+      "SLA MET", "SLA MISS", "TO SQL", "SQL>OPP", "REPS", "FAIRNESS",
+      "MOVED IN/OUT");
   auto line = [w](const std::string& key, const KpiRow& r) {
     std::printf(
-        "%-*s %7lld %6lld %6lld %6s %9lld %8s %8s %7s %7s %8s %6lld %8s\n", w,
-        key.c_str(), static_cast<long long>(r.routed),
+        "%-*s %7lld %6lld %6lld %6s %9lld %8s %8s %7s %8lld %7s %8s %6lld %8s "
+        "%9s\n",
+        w, key.c_str(), static_cast<long long>(r.routed),
         static_cast<long long>(r.queued), static_cast<long long>(r.unassigned),
         absl::StrFormat("%.1f%%", r.share * 100).c_str(),
         static_cast<long long>(r.contacted),
         Readable(r.avg_first_response).c_str(),
         Readable(r.p90_first_response).c_str(), Percent(r.sla_met_rate).c_str(),
-        Percent(r.lead_to_sql).c_str(), Percent(r.sql_to_opportunity).c_str(),
-        static_cast<long long>(r.reps),
-        r.fairness ? absl::StrFormat("%.3f", *r.fairness).c_str() : "-");
+        static_cast<long long>(r.sla_missed), Percent(r.lead_to_sql).c_str(),
+        Percent(r.sql_to_opportunity).c_str(), static_cast<long long>(r.reps),
+        r.fairness ? absl::StrFormat("%.3f", *r.fairness).c_str() : "-",
+        absl::StrCat(r.reassigned_to, "/", r.reassigned_away).c_str());
   };
   for (const KpiRow& r : report.rows) line(r.key, r);
   line("(total)", report.total);

@@ -69,7 +69,11 @@ int StateCommand(const StateFlags& flags) {
                {"decided_at", runtime::Rfc3339Seconds(a.decided_at)},
                {"respond_by", Optional(a.respond_by)},
                {"ended_at", Optional(a.ended_at)},
-               {"repeat_of", a.repeat_of}});
+               {"repeat_of", a.repeat_of},
+               {"sla_status", runtime::SlaStatusName(a.sla_status)},
+               {"owner_sla_status", runtime::SlaStatusName(a.clock_status)},
+               {"sla_missed_by", a.missed_by},
+               {"had_by", a.had_by}});
       } else {
         std::printf("%-24s %-12s %-6s %-16s %-10s %-20s %-20s\n",
                     a.lead_id.c_str(), a.owner.c_str(),

@@ -137,6 +137,8 @@ void AssignmentToProto(const runtime::Assignment& a, v1::Assignment* out) {
   out->set_escalation(a.escalation);
   out->set_escalation_hops(a.hops);
   for (const std::string& rep : a.had_by) out->add_had_by(rep);
+  out->set_owner_sla_status(static_cast<v1::SlaStatus>(a.clock_status));
+  for (const std::string& rep : a.missed_by) out->add_sla_missed_by(rep);
   if (a.next_due) TimeToProto(*a.next_due, out->mutable_next_escalation_at());
 }
 
@@ -235,6 +237,8 @@ void RowToProto(const runtime::KpiRow& r, v1::LeadStats* out) {
   out->set_share(r.share);
   out->set_reps(r.reps);
   if (r.fairness) out->mutable_fairness()->set_value(*r.fairness);
+  out->set_reassigned_to(r.reassigned_to);
+  out->set_reassigned_away(r.reassigned_away);
 }
 
 }  // namespace

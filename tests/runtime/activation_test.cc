@@ -292,13 +292,19 @@ TEST_F(ActivationTest, StepsRunOnTimeAndReassignToTheNextRep) {
             "contact after 100% of the 1h SLA); passed over: team rr: a had "
             "it already");
 
-  // b's clock: warned at 50%, then max_hops stops a second move.
+  EXPECT_EQ(a.missed_by, Strings{"a"});
+  EXPECT_EQ(a.clock_status, SlaStatus::kPending);  // b's clock runs
+
+  // b's clock: warned at 50%, missed by b too, then max_hops stops a
+  // second move.
   clock_.Set(t0 + absl::Hours(2));
   EXPECT_EQ(Sweep(), 1);
   EXPECT_EQ(Get("L1").owner, "b");
   EXPECT_EQ(Kinds("L1"),
             (Strings{"assigned", "sla_warning", "sla_missed", "escalated",
-                     "sla_warning", "escalation_failed"}));
+                     "sla_warning", "sla_missed", "escalation_failed"}));
+  EXPECT_EQ(Events("L1", "sla_missed").at(1).to, "b");
+  EXPECT_EQ(Get("L1").missed_by, (Strings{"a", "b"}));
   EXPECT_NE(Events("L1", "escalation_failed")[0].reason.find("at most 1 hops"),
             std::string::npos);
   EXPECT_FALSE(Get("L1").next_due.has_value());

@@ -742,5 +742,63 @@ TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
   std::filesystem::remove(path);
 }
 
+// Schema 6 credits an SLA miss to the rep who missed it: leads stored
+// before it get the reps their sla_missed events name, else whoever made a
+// late first contact, else (events pruned) the current owner.
+TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
+  const std::string path =
+      (testing_util::FreshTestDir("schema6") / "state.db").string();
+  {
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto lead = [](const std::string& id, const std::string& owner) {
+      Assignment a;
+      a.lead_id = id;
+      a.owner = owner;
+      a.owner_kind = OwnerKind::kRep;
+      a.sla_status = SlaStatus::kMissed;
+      a.decided_at = a.routed_at = absl::FromUnixSeconds(1000);
+      return a;
+    };
+    Assignment escalated = lead("L1", "b");  // a missed it, then b had it
+    Assignment late = lead("L2", "c");       // c called after the deadline
+    late.contacted_by = "c";
+    Assignment pruned = lead("L3", "d");  // its events are gone
+    LeadEvent missed;
+    missed.lead_id = "L1";
+    missed.kind = "sla_missed";
+    missed.to = "a";
+    missed.id = 1;
+    missed.at = absl::FromUnixSeconds(2000);
+    ASSERT_TRUE((*store)->Apply({escalated, late, pruned, missed}).ok());
+  }
+  {
+    // Back to how schema 5 stored them.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "ALTER TABLE assignments DROP COLUMN clock_status;"
+                           "ALTER TABLE assignments DROP COLUMN missed_by;"
+                           "PRAGMA user_version=5;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<StateSnapshot> s = (*store)->Load();
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::map<std::string, std::vector<std::string>> missed_by;
+  for (const Assignment& a : s->assignments) {
+    missed_by[a.lead_id] = a.missed_by;
+    EXPECT_EQ(a.clock_status, SlaStatus::kMissed) << a.lead_id;
+  }
+  using Reps = std::vector<std::string>;
+  EXPECT_EQ(missed_by["L1"], Reps{"a"});
+  EXPECT_EQ(missed_by["L2"], Reps{"c"});
+  EXPECT_EQ(missed_by["L3"], Reps{"d"});
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
 }  // namespace
 }  // namespace leadroute::runtime

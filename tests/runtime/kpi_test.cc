@@ -143,6 +143,59 @@ TEST(KpiTest, GroupsByTeamRepSourceRulesetAndRule) {
             (Rows{{"(none)", 1}, {"assign/na", 3}, {"sla/hot", 1}}));
 }
 
+TEST(KpiTest, RepRowsCreditEachRepWithWhatTheyDid) {
+  KpiBuilder b(KpiDimension::kRep, kT0, kT0 + absl::Hours(1));
+  // ann missed L1's deadline; it was escalated to bob, who contacted it
+  // within his own deadline and qualified it.
+  Assignment l1 = Lead("L1", 0, "bob");
+  l1.had_by = {"ann"};
+  l1.missed_by = {"ann"};
+  Contact(l1, absl::Minutes(70), SlaStatus::kMissed);
+  l1.contacted_by = "bob";
+  l1.clock_status = SlaStatus::kMet;
+  l1.reached[static_cast<int>(Outcome::kQualified)] = kT0 + absl::Hours(2);
+  b.Add(l1);
+  // ann's clock on L2 still runs.
+  Assignment l2 = Lead("L2", 1, "ann");
+  l2.sla_status = l2.clock_status = SlaStatus::kPending;
+  b.Add(l2);
+  // bob contacted L3 after his deadline.
+  Assignment l3 = Lead("L3", 2, "bob");
+  Contact(l3, absl::Minutes(90), SlaStatus::kMissed);
+  l3.contacted_by = "bob";
+  l3.clock_status = SlaStatus::kMissed;
+  l3.missed_by = {"bob"};
+  b.Add(l3);
+  const KpiReport r = b.Finish();
+  ASSERT_EQ(r.rows.size(), 2u);
+  const KpiRow& ann = r.rows[0];
+  EXPECT_EQ(ann.key, "ann");
+  EXPECT_EQ(ann.routed, 2);
+  EXPECT_EQ(ann.contacted, 0);
+  EXPECT_EQ(ann.sla_met, 0);
+  EXPECT_EQ(ann.sla_missed, 1);
+  EXPECT_EQ(ann.sla_pending, 1);
+  EXPECT_EQ(ann.reassigned_to, 0);
+  EXPECT_EQ(ann.reassigned_away, 1);
+  EXPECT_EQ(ann.sql, 0);
+  const KpiRow& bob = r.rows[1];
+  EXPECT_EQ(bob.key, "bob");
+  EXPECT_EQ(bob.routed, 2);
+  EXPECT_EQ(bob.contacted, 2);
+  EXPECT_EQ(*bob.avg_first_response, absl::Minutes(80));
+  EXPECT_EQ(bob.sla_met, 1);
+  EXPECT_EQ(bob.sla_missed, 1);
+  EXPECT_DOUBLE_EQ(*bob.sla_met_rate, 0.5);
+  EXPECT_EQ(bob.reassigned_to, 1);
+  EXPECT_EQ(bob.reassigned_away, 0);
+  EXPECT_EQ(bob.sql, 1);
+  // The total is the leads': L1 and L3 missed the SLA of their routing.
+  EXPECT_EQ(r.total.routed, 3);
+  EXPECT_EQ(r.total.sla_missed, 2);
+  EXPECT_EQ(r.total.sla_pending, 1);
+  EXPECT_EQ(r.total.reassigned_to, 1);
+}
+
 TEST(KpiTest, AContactBeforeAReroutIsNotAResponseTime) {
   KpiBuilder b(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1));
   Assignment a = Lead("L1", 10, "ann");

@@ -426,9 +426,10 @@ TEST_F(ActivationServiceTest, GetStatsReportAndMetricsAgree) {
             "team,routed,to_rep,queued,unassigned,contacted,"
             "avg_first_response_s,p90_first_response_s,sla_met,sla_missed,"
             "sla_pending,sla_met_rate,sql,opportunities,won,lost,lead_to_sql,"
-            "sql_to_opportunity,share,reps,fairness");
+            "sql_to_opportunity,share,reps,fairness,reassigned_to,"
+            "reassigned_away");
   EXPECT_NE(csv.find("\npool,4,4,0,0,2,1800.000,2400.000,2,0,2,1.0000,2,1,0,"
-                     "0,0.5000,0.5000,1.0000,2,1.0000\n"),
+                     "0,0.5000,0.5000,1.0000,2,1.0000,0,0\n"),
             std::string::npos)
       << csv;
   auto [table_code, table] = RunLeadroute(report);
@@ -450,6 +451,61 @@ TEST_F(ActivationServiceTest, GetStatsReportAndMetricsAgree) {
         "leadroute_calls_total{method=\"GetStats\",code=\"OK\"} 3\n"}) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line;
   }
+}
+
+TEST_F(ActivationServiceTest, AMissedSlaCountsAgainstTheRepWhoMissedIt) {
+  const absl::Time t0 = clock_.Now();
+  Route("L1");  // r1, 1h, escalated to the next rep at 100%
+  clock_.Set(t0 + absl::Hours(1) + absl::Seconds(1));
+  v1::Assignment a;
+  for (int i = 0; i < 1000; ++i) {
+    a = Get("L1");
+    if (a.owner() != "r1") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(a.owner(), "r2");
+  EXPECT_EQ(a.owner_sla_status(), v1::SLA_STATUS_PENDING);
+  // r2 calls within their own hour.
+  clock_.Advance(absl::Minutes(20));
+  v1::RecordContactResponse contact;
+  ASSERT_TRUE(Contact("L1", "phone", std::nullopt, &contact).ok());
+  a = Get("L1");
+  EXPECT_EQ(a.sla_status(), v1::SLA_STATUS_MISSED);     // the lead's
+  EXPECT_EQ(a.owner_sla_status(), v1::SLA_STATUS_MET);  // r2's own
+  ASSERT_EQ(a.sla_missed_by_size(), 1);
+  EXPECT_EQ(a.sla_missed_by(0), "r1");
+
+  v1::GetStatsResponse by_rep;
+  ASSERT_TRUE(
+      Stats(v1::STATS_DIMENSION_REP, std::nullopt, std::nullopt, &by_rep).ok());
+  ASSERT_EQ(by_rep.rows_size(), 2);
+  const v1::LeadStats& r1 = by_rep.rows(0);
+  EXPECT_EQ(r1.key(), "r1");
+  EXPECT_EQ(r1.routed(), 1);
+  EXPECT_EQ(r1.sla_missed(), 1);
+  EXPECT_EQ(r1.sla_met(), 0);
+  EXPECT_EQ(r1.contacted(), 0);
+  EXPECT_EQ(r1.reassigned_away(), 1);
+  const v1::LeadStats& r2 = by_rep.rows(1);
+  EXPECT_EQ(r2.key(), "r2");
+  EXPECT_EQ(r2.sla_missed(), 0);
+  EXPECT_EQ(r2.sla_met(), 1);
+  EXPECT_EQ(r2.contacted(), 1);
+  EXPECT_EQ(r2.avg_first_response().seconds(), 3600 + 1 + 20 * 60);
+  EXPECT_EQ(r2.reassigned_to(), 1);
+  EXPECT_EQ(by_rep.total().sla_missed(), 1);
+
+  // `leadroute report --by rep` says the same from the data dir.
+  auto [code, json_text] =
+      RunLeadroute(absl::StrCat("report --data-dir ", (dir_ / "data").string(),
+                                " --last 30d --by rep --format json"));
+  ASSERT_EQ(code, 0) << json_text;
+  const nlohmann::json json = nlohmann::json::parse(json_text);
+  ASSERT_EQ(json["rows"].size(), 2u);
+  EXPECT_EQ(json["rows"][0]["key"], "r1");
+  EXPECT_EQ(json["rows"][0]["sla_missed"], 1);
+  EXPECT_EQ(json["rows"][0]["reassigned_away"], 1);
+  EXPECT_EQ(json["rows"][1]["sla_met"], 1);
 }
 
 TEST_F(ActivationServiceTest, BadStatsRequestsNameTheirField) {
