@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "base/closest_match.h"
 #include "base/field_error.h"
 #include "base/status_macros.h"
@@ -142,8 +143,27 @@ absl::Status LeadBinder::Bind(absl::string_view name, Value value) {
   if (slot == program_.slots.end()) return absl::OkStatus();  // not read
   const Attribute& a = program_.attributes[slot->second];
   const ValueType given = TypeOf(value);
+  // What plain JSON cannot say, the schema does: a whole number for a
+  // `number`, a number without a fraction for an `int`, RFC 3339 text for a
+  // `time`.
   if (a.type == ValueType::kNumber && given == ValueType::kInt) {
     value = static_cast<double>(std::get<int64_t>(value));
+  } else if (a.type == ValueType::kInt && given == ValueType::kNumber) {
+    const double d = std::get<double>(value);
+    if (std::isfinite(d) && d == std::trunc(d) && d >= -9.2e18 && d <= 9.2e18) {
+      value = static_cast<int64_t>(d);
+    }
+  } else if (a.type == ValueType::kTime && given == ValueType::kString) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, std::get<std::string>(value), &t,
+                         &err)) {
+      return InvalidAttribute(
+          name, absl::StrCat("expected a time, got \"",
+                             std::get<std::string>(value),
+                             "\" (write RFC 3339, e.g. 2026-11-30T09:15:00Z)"));
+    }
+    value = t;
   }
   if (TypeOf(value) != a.type) {
     return InvalidAttribute(

@@ -77,10 +77,13 @@ int TestCommand(const TestFlags& flags);
 
 struct RouteFlags {
   std::string server = "127.0.0.1:50051";
-  std::string
-      lead_path;  // a Lead, or an array of Leads, as proto JSON; "-" is stdin
+  // A lead, or an array of leads, as plain or proto JSON (lead_json.h);
+  // "-" is stdin.
+  std::string lead_path;
   bool explain = false;
   std::vector<std::string> why_not;
+  bool reroute = false;
+  std::string received_at;  // RFC 3339; empty: the server's now
   double timeout_seconds = 10;
 };
 // A thin client: sends the lead(s) to a running server and prints the

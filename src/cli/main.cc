@@ -199,6 +199,11 @@ int Main(int argc, char** argv) {
   route_cmd->add_option("--server", route.server, "host:port of the server")
       ->capture_default_str();
   route_cmd->add_flag("--explain", route.explain, "Ask for the explanation");
+  route_cmd->add_flag("--reroute", route.reroute,
+                      "Route a lead id routed before again, by the rules now");
+  route_cmd->add_option("--received-at", route.received_at,
+                        "When the lead came in (RFC 3339); the SLA clock "
+                        "starts there (default: now)");
   route_cmd->add_option("--why-not", route.why_not,
                         "Explain why RULE did not decide; implies --explain");
   route_cmd

@@ -1,5 +1,6 @@
 // `leadroute route`: a thin gRPC client for trying a running server from a
 // terminal. A JSON object is one Route call; a JSON array is one RouteBatch.
+// Leads are plain or proto JSON (lead_json.h).
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -12,12 +13,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "absl/time/time.h"
 #include "src/cli/commands.h"
+#include "src/cli/lead_json.h"
 
 namespace leadroute {
 namespace {
 
-using google::protobuf::util::JsonParseOptions;
 using google::protobuf::util::JsonPrintOptions;
 
 bool ReadInput(const std::string& path, std::string* out) {
@@ -60,12 +62,13 @@ int RouteCommand(const RouteFlags& flags) {
     std::cerr << "leadroute route: cannot read " << flags.lead_path << "\n";
     return kExitUsageOrIo;
   }
-  // A batch is written as a JSON array; the proto JSON mapping has no
-  // top-level arrays, so wrap it into the request's `leads` field.
-  const bool batch =
-      absl::StartsWith(absl::StripLeadingAsciiWhitespace(text), "[");
-  JsonParseOptions parse;
-  parse.ignore_unknown_fields = false;
+  absl::StatusOr<nlohmann::json> json = ParseJson(text);
+  if (!json.ok()) {
+    std::cerr << "leadroute route: " << flags.lead_path << ": "
+              << json.status().message() << "\n";
+    return kExitRulesOrInput;
+  }
+  const bool batch = json->is_array();
 
   auto stub = v1::LeadRouter::NewStub(
       grpc::CreateChannel(flags.server, grpc::InsecureChannelCredentials()));
@@ -76,15 +79,31 @@ int RouteCommand(const RouteFlags& flags) {
   v1::RouteOptions options;
   options.set_explain(flags.explain || !flags.why_not.empty());
   for (const std::string& name : flags.why_not) options.add_why_not(name);
+  options.set_reroute(flags.reroute);
+  if (!flags.received_at.empty()) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, flags.received_at, &t, &err)) {
+      std::cerr << "leadroute route: --received-at: \"" << flags.received_at
+                << "\" is not an RFC 3339 time (e.g. 2026-11-30T09:15:00Z)\n";
+      return kExitUsageOrIo;
+    }
+    options.mutable_received_at()->set_seconds(absl::ToUnixSeconds(t));
+    options.mutable_received_at()->set_nanos(static_cast<int32_t>(
+        (t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
+        absl::Nanoseconds(1)));
+  }
 
   if (batch) {
     v1::RouteBatchRequest request;
-    auto parsed = google::protobuf::util::JsonStringToMessage(
-        absl::StrCat("{\"leads\":", text, "}"), &request, parse);
-    if (!parsed.ok()) {
-      std::cerr << "leadroute route: " << flags.lead_path << ": "
-                << parsed.message() << "\n";
-      return kExitRulesOrInput;
+    for (size_t i = 0; i < json->size(); ++i) {
+      absl::StatusOr<v1::Lead> lead = LeadFromJson((*json)[i]);
+      if (!lead.ok()) {
+        std::cerr << "leadroute route: " << flags.lead_path << ": [" << i
+                  << "] " << lead.status().message() << "\n";
+        return kExitRulesOrInput;
+      }
+      *request.add_leads() = *std::move(lead);
     }
     *request.mutable_options() = options;
     v1::RouteBatchResponse response;
@@ -98,13 +117,13 @@ int RouteCommand(const RouteFlags& flags) {
   }
 
   v1::RouteRequest request;
-  auto parsed = google::protobuf::util::JsonStringToMessage(
-      text, request.mutable_lead(), parse);
-  if (!parsed.ok()) {
+  absl::StatusOr<v1::Lead> lead = LeadFromJson(*json);
+  if (!lead.ok()) {
     std::cerr << "leadroute route: " << flags.lead_path << ": "
-              << parsed.message() << "\n";
+              << lead.status().message() << "\n";
     return kExitRulesOrInput;
   }
+  *request.mutable_lead() = *std::move(lead);
   *request.mutable_options() = options;
   v1::RouteResponse response;
   grpc::Status status = stub->Route(&context, request, &response);

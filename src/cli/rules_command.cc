@@ -14,6 +14,7 @@
 #include "compiler/lower_program.h"
 #include "runtime/tree_policy.h"
 #include "src/cli/commands.h"
+#include "src/cli/lead_json.h"
 #include "src/service/rule_files.h"
 #include "src/wire/convert.h"
 
@@ -83,14 +84,13 @@ int EvalCommand(const EvalFlags& flags) {
     std::cerr << "leadroute eval: " << s.message() << "\n";
     return kExitUsageOrIo;
   }
-  v1::Lead proto;
-  if (auto s = google::protobuf::util::JsonStringToMessage(json, &proto);
-      !s.ok()) {
-    std::cerr << "leadroute eval: " << flags.lead_path << ": " << s.message()
-              << "\n";
+  absl::StatusOr<v1::Lead> proto = LeadFromJson(json);
+  if (!proto.ok()) {
+    std::cerr << "leadroute eval: " << flags.lead_path << ": "
+              << proto.status().message() << "\n";
     return kExitRulesOrInput;
   }
-  absl::StatusOr<runtime::Lead> lead = LeadFromProto(proto);
+  absl::StatusOr<runtime::Lead> lead = LeadFromProto(*proto);
   runtime::DecideOptions options;
   options.received_at = absl::Now();
   options.explain = flags.explain || !flags.why_not.empty();

@@ -84,6 +84,34 @@ class RulesCliTest(TempDirCase):
         r = run("eval", rules, lead, "--why-not", "assign/large")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_eval_reads_a_plain_json_lead_typed_by_the_schema(self):
+        # The demo request of examples/leads, written as a person would.
+        plain = json.dumps({
+            "id": "lead-1001", "email": "maria.lopez@northwind.example",
+            "country": "US", "state": "CA", "employees": 1200.0,
+            "industry": "Software", "source": "demo_request", "score": 82,
+            "products": ["cpq", "billing"],
+            "last_pricing_visit": "2026-11-22T15:04:05Z", "phone": None})
+        r = leadroute("eval", os.path.join(EXAMPLES, "acme.route"), "-",
+                      "--at", "2026-11-23T10:00:00Z", stdin=plain)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        proto = run("eval", os.path.join(EXAMPLES, "acme.route"),
+                    os.path.join(EXAMPLES, "leads", "demo_request.json"),
+                    "--at", "2026-11-23T10:00:00Z")
+        self.assertEqual(json.loads(r.stdout), json.loads(proto.stdout))
+        for lead, error in [
+                ('{"id": "x", "n": "many"}', "attributes.n: expected int, got "
+                                             "string"),
+                ('{"id": "x", "n": 1.5}', "attributes.n: expected int, got "
+                                          "number"),
+                ('{"id": "x", "n": {"pets": 1}}', "n: not a value"),
+                ('{"id": "x",\n "n": }', "not JSON: parse error at line 2, "
+                                         "column 7")]:
+            r = leadroute("eval", self.write("r.route", RULES), "-",
+                          stdin=lead)
+            self.assertEqual(r.returncode, 1, lead)
+            self.assertIn(error, r.stderr)
+
     def test_eval_names_the_bad_field(self):
         rules = self.write("r.route", RULES)
         lead = self.write("lead.json", '{"id": "x", "attributes": {}}')

@@ -2,6 +2,7 @@
 """The `leadroute` binary as a user runs it: help, exit codes, the listening
 line, `route` against a running server, and a graceful stop on SIGTERM and
 SIGINT with exit code 0."""
+import datetime
 import json
 import os
 import signal
@@ -103,6 +104,57 @@ class ServeCliTest(unittest.TestCase):
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+    def test_route_takes_plain_json_a_reroute_and_a_received_time(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc, line = start_server(
+                "--rules", os.path.join(EXAMPLES, "acme.route"),
+                "--data-dir", tmp)
+            try:
+                addr = line.split("addr=")[1].strip()
+                lead = json.dumps({
+                    "id": "p-1", "email": "kim@plain.example",
+                    "country": "US", "employees": 40, "source": "Webinar",
+                    "products": ["cpq"],
+                    "last_pricing_visit": "2026-11-29T10:00:00Z"})
+                r = run("route", "--server", addr, "-",
+                        "--received-at", "2026-11-30T09:00:00Z", stdin=lead)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                first = json.loads(r.stdout)
+                self.assertEqual(first["lead_id"], "p-1")
+                self.assertNotIn("replayed", first)
+                # The SLA counts from when the lead came in, not from now.
+                received = datetime.datetime(2026, 11, 30, 9, 0, 0,
+                                             tzinfo=datetime.timezone.utc)
+                sla = datetime.timedelta(seconds=int(first["sla"][:-1]))
+                self.assertEqual(first["respond_by"],
+                                 (received + sla).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+                r = run("route", "--server", addr, "-", stdin=lead)
+                self.assertTrue(json.loads(r.stdout)["replayed"])
+                r = run("route", "--server", addr, "-", "--reroute",
+                        stdin=lead)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                again = json.loads(r.stdout)
+                self.assertNotIn("replayed", again)
+                self.assertNotEqual(again["decision_id"], first["decision_id"])
+
+                # A batch of plain leads, each checked where it stands.
+                r = run("route", "--server", addr, "-", stdin=json.dumps(
+                    [{"id": "p-2", "email": "a@b.example", "country": "DE",
+                      "source": "ebook"},
+                     {"id": "p-3", "country": "DE", "products": ["x", 3]}]))
+                self.assertEqual(r.returncode, 1)
+                self.assertIn("[1] products[1]: a list holds strings",
+                              r.stderr)
+
+                r = run("route", "--server", addr, "-", "--received-at",
+                        "yesterday", stdin=lead)
+                self.assertEqual(r.returncode, 2)
+                self.assertIn("--received-at", r.stderr)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
 
     def test_route_to_no_server_is_an_io_error(self):
         with socket.socket() as s:
