@@ -159,9 +159,9 @@ absl::Status LeadBinder::Bind(absl::string_view name, Value value) {
     if (!absl::ParseTime(absl::RFC3339_full, std::get<std::string>(value), &t,
                          &err)) {
       return InvalidAttribute(
-          name, absl::StrCat("expected a time, got \"",
-                             std::get<std::string>(value),
-                             "\" (write RFC 3339, e.g. 2026-11-30T09:15:00Z)"));
+          name,
+          absl::StrCat("expected a time, got \"", std::get<std::string>(value),
+                       "\" (write RFC 3339, e.g. 2026-11-30T09:15:00Z)"));
     }
     value = t;
   }

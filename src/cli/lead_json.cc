@@ -49,8 +49,8 @@ absl::Status PlainValue(const std::string& where, const nlohmann::json& j,
       auto s =
           google::protobuf::util::JsonStringToMessage(j.dump(), out, options);
       if (!s.ok()) {
-        return Invalid(where, absl::StrCat("not a value: ",
-                                           std::string(s.message())));
+        return Invalid(where,
+                       absl::StrCat("not a value: ", std::string(s.message())));
       }
       return absl::OkStatus();
     }
@@ -82,9 +82,8 @@ absl::StatusOr<v1::Lead> LeadFromJson(const nlohmann::json& j) {
       continue;
     }
     if (it->is_null()) continue;
-    const std::string where = attributes == &j
-                                  ? it.key()
-                                  : absl::StrCat("attributes.", it.key());
+    const std::string where =
+        attributes == &j ? it.key() : absl::StrCat("attributes.", it.key());
     if (absl::Status s = PlainValue(where, *it, &out[it.key()]); !s.ok()) {
       return s;
     }

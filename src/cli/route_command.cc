@@ -12,8 +12,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "leadroute/v1/leadroute.grpc.pb.h"
 #include "absl/time/time.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
 #include "src/cli/commands.h"
 #include "src/cli/lead_json.h"
 
