@@ -65,6 +65,11 @@ class NullStore final : public rt::StateStore {
       const std::function<void(const rt::Assignment&)>&) override {
     return absl::OkStatus();
   }
+  absl::StatusOr<std::vector<rt::Assignment>> ListAssignments(
+      const std::string&, std::optional<rt::LeadStatus>, const std::string&,
+      int) override {
+    return std::vector<rt::Assignment>{};
+  }
   absl::StatusOr<uint64_t> PrunedThrough() override { return 0; }
   absl::StatusOr<std::optional<uint64_t>> CursorValue(
       const std::string&) override {

@@ -740,6 +740,38 @@ absl::Status SqliteStore::ScanAssignments(
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(
+    const std::string& owner, std::optional<LeadStatus> status,
+    const std::string& after_lead_id, int limit) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
+  // Walks the primary key in order from the page's start: no index to
+  // keep on every commit, and a page costs the rows up to its last match.
+  const std::string sql = absl::StrCat(
+      "SELECT ", kAssignmentColumns,
+      " FROM assignments WHERE lead_id > ?1 AND (?2 = '' OR owner = ?2)"
+      " AND (?3 < 0 OR status = ?3) ORDER BY lead_id LIMIT ?4");
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(*db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    return absl::InternalError(
+        absl::StrCat("listing assignments: ", sqlite3_errmsg(*db)));
+  }
+  BindText(s, 1, after_lead_id);
+  BindText(s, 2, owner);
+  sqlite3_bind_int(s, 3, status ? static_cast<int>(*status) : -1);
+  sqlite3_bind_int(s, 4, limit);
+  std::vector<Assignment> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadAssignment(s));
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    return absl::InternalError(
+        absl::StrCat("listing assignments: ", sqlite3_errmsg(*db)));
+  }
+  return out;
+}
+
 absl::StatusOr<std::optional<uint64_t>> SqliteStore::Meta(
     const std::string& key) {
   std::lock_guard<std::mutex> lock(reader_mu_);

@@ -43,6 +43,9 @@ class SqliteStore final : public StateStore {
   absl::Status Apply(absl::Span<const StateChange> changes) override;
   absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                      int limit) override;
+  absl::StatusOr<std::vector<Assignment>> ListAssignments(
+      const std::string& owner, std::optional<LeadStatus> status,
+      const std::string& after_lead_id, int limit) override;
   absl::Status ScanAssignments(
       absl::Time from, absl::Time to,
       const std::function<void(const Assignment&)>& visit) override;

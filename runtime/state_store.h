@@ -1,13 +1,14 @@
 // StateStore: what rep selection remembers between leads and across
 // restarts — assignments, rep status, team rotation, lead events, cursors.
 // The embedded SQLite store (sqlite_store.h) is the one implementation
-// today; another backend implements the six calls below, with the
+// today; another backend implements the seven calls below, with the
 // guarantees each states, without reading the SQLite code or touching the
 // strategies:
 // - StateStore::Load: the whole state, once, at start.
 // - StateStore::Apply: a batch of changes, in order, all or none, durable on
 //   return; only ever from one thread at a time (the CommitLog's writer).
-// - StateReader (EventsAfter, ScanAssignments, PrunedThrough, CursorValue):
+// - StateReader (EventsAfter, ScanAssignments, ListAssignments,
+//   PrunedThrough, CursorValue):
 //   reads of what is committed, from any thread, concurrently with Apply.
 //
 // The Assigner (assigner.h) keeps the working copy in memory: it loads a
@@ -222,6 +223,13 @@ class StateReader {
   virtual absl::Status ScanAssignments(
       absl::Time from, absl::Time to,
       const std::function<void(const Assignment&)>& visit) = 0;
+
+  // Committed assignments owned by `owner` (any owner when empty) in
+  // `status` (any when unset), with lead ids after `after_lead_id`, in lead
+  // id order, at most `limit`: a page of a list.
+  virtual absl::StatusOr<std::vector<Assignment>> ListAssignments(
+      const std::string& owner, std::optional<LeadStatus> status,
+      const std::string& after_lead_id, int limit) = 0;
 
   // The highest event id an EventPrune deleted (0: none).
   virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;

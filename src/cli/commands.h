@@ -86,6 +86,23 @@ struct RouteFlags {
   std::string received_at;  // RFC 3339; empty: the server's now
   double timeout_seconds = 10;
 };
+// `leadroute leads ACTION` and `leadroute reps ACTION` against a server.
+struct OpsFlags {
+  std::string server = "127.0.0.1:50051";
+  double timeout_seconds = 10;
+  std::string format = "text";  // text | json
+  std::string action;  // leads: get contact outcome reassign release close
+                       // list; reps: list status
+  std::string lead_id;
+  std::string channel, at, outcome, reason;
+  std::string to;  // rep:NAME, team:NAME or queue:NAME
+  std::string owner, status;
+  int limit = 100;
+  std::string rep, availability, until, note;
+};
+int LeadsCommand(const OpsFlags& flags);
+int RepsCommand(const OpsFlags& flags);
+
 // A thin client: sends the lead(s) to a running server and prints the
 // answer as JSON on stdout.
 int RouteCommand(const RouteFlags& flags);

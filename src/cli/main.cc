@@ -211,6 +211,91 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
+  OpsFlags ops;
+  auto client_flags = [&ops](CLI::App* sub) {
+    sub->add_option("--server", ops.server, "host:port of the server")
+        ->capture_default_str();
+    sub->add_option("--timeout", ops.timeout_seconds, "Deadline in seconds")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    sub->add_option("--format", ops.format, "text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+  };
+  auto action = [&ops](CLI::App* sub, const char* name) {
+    sub->final_callback([&ops, name] { ops.action = name; });
+  };
+  CLI::App* leads_cmd = app.add_subcommand(
+      "leads", "Look up, list and work leads on a running server");
+  leads_cmd->require_subcommand(1);
+  {
+    CLI::App* get = leads_cmd->add_subcommand("get", "One lead as it stands");
+    get->add_option("lead_id", ops.lead_id, "The lead's id")->required();
+    action(get, "get");
+    CLI::App* list = leads_cmd->add_subcommand(
+        "list", "Leads by owner (a rep, team or queue) and status");
+    list->add_option("--owner", ops.owner,
+                     "Only this rep's, team's or queue's");
+    list->add_option("--queue", ops.owner, "Only this queue's (as --owner)");
+    list->add_option("--status", ops.status,
+                     "open, released, closed or unassigned");
+    list->add_option("--limit", ops.limit, "At most this many")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    action(list, "list");
+    CLI::App* contact =
+        leads_cmd->add_subcommand("contact", "Record first contact");
+    contact->add_option("lead_id", ops.lead_id, "The lead's id")->required();
+    contact->add_option("--channel", ops.channel, "e.g. phone, email");
+    contact->add_option("--at", ops.at, "When (RFC 3339; default now)");
+    action(contact, "contact");
+    CLI::App* outcome =
+        leads_cmd->add_subcommand("outcome", "Record how far the lead got");
+    outcome->add_option("lead_id", ops.lead_id, "The lead's id")->required();
+    outcome
+        ->add_option("outcome", ops.outcome,
+                     "contacted, qualified, opportunity, won or lost")
+        ->required();
+    outcome->add_option("--at", ops.at, "When (RFC 3339; default now)");
+    action(outcome, "outcome");
+    CLI::App* reassign =
+        leads_cmd->add_subcommand("reassign", "Move the lead to a new owner");
+    reassign->add_option("lead_id", ops.lead_id, "The lead's id")->required();
+    reassign->add_option("--to", ops.to, "rep:NAME, team:NAME or queue:NAME")
+        ->required();
+    reassign->add_option("--reason", ops.reason, "Why, for its history");
+    action(reassign, "reassign");
+    for (const char* end : {"release", "close"}) {
+      CLI::App* sub = leads_cmd->add_subcommand(
+          end, std::string(end) == "release"
+                   ? "Hand the lead back (frees the rep's capacity)"
+                   : "Close the lead, worked to an end");
+      sub->add_option("lead_id", ops.lead_id, "The lead's id")->required();
+      sub->add_option("--reason", ops.reason, "Why, for its history");
+      action(sub, end);
+    }
+    for (CLI::App* sub : leads_cmd->get_subcommands({})) client_flags(sub);
+  }
+  CLI::App* reps_cmd = app.add_subcommand(
+      "reps", "See reps' status and load, set them away, on a running server");
+  reps_cmd->require_subcommand(1);
+  {
+    CLI::App* list =
+        reps_cmd->add_subcommand("list", "Every rep: status, load, why not");
+    action(list, "list");
+    CLI::App* status = reps_cmd->add_subcommand(
+        "status", "Set a rep available, away or out of office (ooo)");
+    status->add_option("rep", ops.rep, "The rep's id")->required();
+    status
+        ->add_option("availability", ops.availability, "available, away or ooo")
+        ->required();
+    status->add_option("--until", ops.until,
+                       "Back at (RFC 3339, or a span from now: 4h, 3d)");
+    status->add_option("--note", ops.note, "e.g. parental leave");
+    action(status, "status");
+    for (CLI::App* sub : reps_cmd->get_subcommands({})) client_flags(sub);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -225,6 +310,8 @@ int Main(int argc, char** argv) {
   if (state_cmd->parsed()) return StateCommand(state);
   if (report_cmd->parsed()) return ReportCommand(report);
   if (route_cmd->parsed()) return RouteCommand(route);
+  if (leads_cmd->parsed()) return LeadsCommand(ops);
+  if (reps_cmd->parsed()) return RepsCommand(ops);
   if (check_cmd->parsed()) return CheckCommand(check);
   if (fmt_cmd->parsed()) return FmtCommand(fmt);
   if (eval_cmd->parsed()) return EvalCommand(eval);

@@ -14,13 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "src/cli/client.h"
 #include "src/cli/commands.h"
 #include "src/cli/lead_json.h"
 
 namespace leadroute {
 namespace {
-
-using google::protobuf::util::JsonPrintOptions;
 
 bool ReadInput(const std::string& path, std::string* out) {
   if (path == "-") {
@@ -35,23 +34,6 @@ bool ReadInput(const std::string& path, std::string* out) {
   buf << in.rdbuf();
   *out = buf.str();
   return !in.bad();
-}
-
-void PrintJson(const google::protobuf::Message& message) {
-  JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::cout << json;
-}
-
-int ExitFor(const grpc::Status& status) {
-  std::cerr << "leadroute route: " << status.error_code() << ": "
-            << status.error_message() << "\n";
-  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT
-             ? kExitRulesOrInput
-             : kExitUsageOrIo;
 }
 
 }  // namespace
@@ -70,12 +52,9 @@ int RouteCommand(const RouteFlags& flags) {
   }
   const bool batch = json->is_array();
 
-  auto stub = v1::LeadRouter::NewStub(
-      grpc::CreateChannel(flags.server, grpc::InsecureChannelCredentials()));
+  auto stub = v1::LeadRouter::NewStub(ClientChannel(flags.server));
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(
-                           static_cast<int64_t>(flags.timeout_seconds * 1000)));
+  SetDeadline(&context, flags.timeout_seconds);
   v1::RouteOptions options;
   options.set_explain(flags.explain || !flags.why_not.empty());
   for (const std::string& name : flags.why_not) options.add_why_not(name);
@@ -108,7 +87,7 @@ int RouteCommand(const RouteFlags& flags) {
     *request.mutable_options() = options;
     v1::RouteBatchResponse response;
     grpc::Status status = stub->RouteBatch(&context, request, &response);
-    if (!status.ok()) return ExitFor(status);
+    if (!status.ok()) return FailedCall("route", status);
     PrintJson(response);
     for (const v1::RouteResult& r : response.results()) {
       if (r.has_error()) return kExitRulesOrInput;
@@ -127,7 +106,7 @@ int RouteCommand(const RouteFlags& flags) {
   *request.mutable_options() = options;
   v1::RouteResponse response;
   grpc::Status status = stub->Route(&context, request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return FailedCall("route", status);
   PrintJson(response.decision());
   return kExitOk;
 }

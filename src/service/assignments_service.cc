@@ -1,6 +1,7 @@
 // The Assignments handlers; see the header.
 #include "src/service/assignments_service.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/field_error.h"
 #include "runtime/clock.h"
@@ -61,6 +62,61 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
     }
   }
   return Finish(context, ServerMetrics::kGetAssignment, start, status);
+}
+
+grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
+    grpc::CallbackServerContext* context, const v1::ListLeadsRequest* request,
+    v1::ListLeadsResponse* response) {
+  constexpr int kDefaultPage = 100;
+  constexpr int kMaxPage = 1000;
+  constexpr size_t kMaxToken = 1024;
+  const int64_t start = MonotonicNanos();
+  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  const int size =
+      request->page_size() == 0 ? kDefaultPage : request->page_size();
+  if (status.ok() && (size < 0 || size > kMaxPage)) {
+    status = InvalidFieldError(
+        "page_size", absl::StrCat(request->page_size(), " is not in 1..",
+                                  kMaxPage, " (0 means ", kDefaultPage, ")"));
+  }
+  // The token is the last lead id of the page before, prefixed so that a
+  // token from another call is told apart.
+  std::string after;
+  if (status.ok() && !request->page_token().empty()) {
+    if (request->page_token().size() > kMaxToken ||
+        !absl::StartsWith(request->page_token(), "after:")) {
+      status = InvalidFieldError("page_token",
+                                 "not a next_page_token from ListLeads");
+    } else {
+      after = request->page_token().substr(6);
+    }
+  }
+  std::optional<runtime::LeadStatus> wanted;
+  if (status.ok() && request->status() != v1::LEAD_STATUS_UNSPECIFIED) {
+    if (!v1::LeadStatus_IsValid(request->status())) {
+      status = InvalidFieldError("status", "not a LeadStatus");
+    } else {
+      wanted = static_cast<runtime::LeadStatus>(request->status() - 1);
+    }
+  }
+  if (status.ok()) {
+    absl::StatusOr<std::vector<runtime::Assignment>> page =
+        assigner_->committed().ListAssignments(request->owner(), wanted, after,
+                                               size + 1);
+    status = page.status();
+    if (page.ok()) {
+      const bool more = static_cast<int>(page->size()) > size;
+      if (more) page->pop_back();
+      for (const runtime::Assignment& a : *page) {
+        AssignmentToProto(a, response->add_leads());
+      }
+      if (more) {
+        response->set_next_page_token(
+            absl::StrCat("after:", page->back().lead_id));
+      }
+    }
+  }
+  return Finish(context, ServerMetrics::kListLeads, start, status);
 }
 
 grpc::ServerUnaryReactor* AssignmentsService::EndLead(

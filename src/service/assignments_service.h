@@ -58,6 +58,9 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::WatchAssignmentsRequest* request) override;
 
+  grpc::ServerUnaryReactor* ListLeads(grpc::CallbackServerContext* context,
+                                      const v1::ListLeadsRequest* request,
+                                      v1::ListLeadsResponse* response) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
                                      const v1::GetStatsRequest* request,
                                      v1::GetStatsResponse* response) override;

@@ -127,7 +127,8 @@ const char* ServerMetrics::MethodName(int method) {
       "Route",         "RouteBatch",    "ValidateRules",    "PublishRules",
       "Rollback",      "GetStatus",     "GetAssignment",    "ReleaseLead",
       "CloseLead",     "Reassign",      "SetRepStatus",     "ListReps",
-      "RecordContact", "RecordOutcome", "WatchAssignments", "GetStats"};
+      "RecordContact", "RecordOutcome", "WatchAssignments", "GetStats",
+      "ListLeads"};
   static_assert(std::size(kNames) == kMethodCount);
   return kNames[method];
 }

@@ -96,6 +96,7 @@ class ServerMetrics {
     kRecordOutcome,
     kWatchAssignments,
     kGetStats,
+    kListLeads,
     kMethodCount
   };
   static const char* MethodName(int method);

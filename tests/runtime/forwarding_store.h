@@ -32,6 +32,11 @@ class ForwardingStore : public StateStore {
       const std::function<void(const Assignment&)>& visit) override {
     return real_->ScanAssignments(from, to, visit);
   }
+  absl::StatusOr<std::vector<Assignment>> ListAssignments(
+      const std::string& owner, std::optional<LeadStatus> status,
+      const std::string& after_lead_id, int limit) override {
+    return real_->ListAssignments(owner, status, after_lead_id, limit);
+  }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     return real_->PrunedThrough();
   }

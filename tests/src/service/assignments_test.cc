@@ -303,6 +303,69 @@ TEST_F(AssignmentsTest, LifecycleCallsChangeLoadAndAreRecorded) {
   Start();
 }
 
+TEST_F(AssignmentsTest, ListLeadsPagesByOwnerAndStatus) {
+  for (const char* id : {"P5", "P1", "P4", "P2", "P3"}) {
+    Route(Lead(id, "pool"));  // r1 r2 r3 r1 r2 by arrival
+  }
+  Route(Lead("Q1", "elsewhere"));  // queue later
+  auto list = [&](const std::string& owner, v1::LeadStatus status, int size,
+                  const std::string& token, v1::ListLeadsResponse* out) {
+    grpc::ClientContext context;
+    v1::ListLeadsRequest request;
+    request.set_owner(owner);
+    request.set_status(status);
+    request.set_page_size(size);
+    request.set_page_token(token);
+    return assignments_->ListLeads(&context, request, out);
+  };
+  // Every lead, two a page, in lead id order, each page going on from the
+  // last.
+  std::vector<std::string> ids;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListLeadsResponse page;
+    ASSERT_TRUE(list("", v1::LEAD_STATUS_UNSPECIFIED, 2, token, &page).ok());
+    for (const v1::Assignment& a : page.leads()) ids.push_back(a.lead_id());
+    token = page.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(ids, (std::vector<std::string>{"P1", "P2", "P3", "P4", "P5",
+                                           "Q1"}));
+  EXPECT_EQ(pages, 3);
+  // One rep's, then their open ones after a release.
+  v1::ListLeadsResponse r1;
+  ASSERT_TRUE(list("r1", v1::LEAD_STATUS_UNSPECIFIED, 0, "", &r1).ok());
+  ASSERT_EQ(r1.leads_size(), 2);
+  EXPECT_EQ(r1.leads(0).lead_id(), "P2");
+  EXPECT_EQ(r1.leads(1).lead_id(), "P5");
+  EXPECT_TRUE(r1.next_page_token().empty());
+  {
+    grpc::ClientContext context;
+    v1::ReleaseLeadRequest request;
+    request.set_lead_id("P2");
+    v1::ReleaseLeadResponse response;
+    ASSERT_TRUE(assignments_->ReleaseLead(&context, request, &response).ok());
+  }
+  v1::ListLeadsResponse open;
+  ASSERT_TRUE(list("r1", v1::LEAD_STATUS_OPEN, 0, "", &open).ok());
+  ASSERT_EQ(open.leads_size(), 1);
+  EXPECT_EQ(open.leads(0).lead_id(), "P5");
+  v1::ListLeadsResponse queue;
+  ASSERT_TRUE(list("later", v1::LEAD_STATUS_OPEN, 0, "", &queue).ok());
+  ASSERT_EQ(queue.leads_size(), 1);
+  EXPECT_EQ(queue.leads(0).owner_kind(), v1::OWNER_KIND_QUEUE);
+
+  v1::ListLeadsResponse bad;
+  grpc::Status s = list("", v1::LEAD_STATUS_UNSPECIFIED, 1001, "", &bad);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(tests::Violations(s).at(0).first, "page_size");
+  s = list("", v1::LEAD_STATUS_UNSPECIFIED, 0, "P3", &bad);
+  EXPECT_EQ(tests::Violations(s).at(0).first, "page_token");
+  s = list("", static_cast<v1::LeadStatus>(9), 0, "", &bad);
+  EXPECT_EQ(tests::Violations(s).at(0).first, "status");
+}
+
 TEST_F(AssignmentsTest, WithoutStateTheAssignmentsServiceSaysSo) {
   server_.reset();
   Start(/*with_state=*/false);

@@ -1,0 +1,293 @@
+// `leadroute leads ...` and `leadroute reps ...`: the day-to-day operations
+// of the Assignments service from a terminal, against a running server.
+// Each prints a short line per lead or rep, or the answer as JSON with
+// `--format json`.
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "src/cli/client.h"
+#include "src/cli/commands.h"
+
+namespace leadroute {
+namespace {
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t ns = absl::ToUnixNanos(t);
+  int64_t seconds = ns / 1000000000;
+  int64_t nanos = ns % 1000000000;
+  if (nanos < 0) {
+    --seconds;
+    nanos += 1000000000;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(nanos));
+}
+
+std::string Time(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(t.seconds()),
+                          absl::UTCTimeZone());
+}
+
+// `--flag`'s time: RFC 3339, or a span from now ("4h", "3d").
+bool ParseWhenFlag(const char* flag, const std::string& text,
+                   google::protobuf::Timestamp* out) {
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    SetTime(t, out);
+    return true;
+  }
+  if (std::optional<absl::Duration> span = ParseSpan(text)) {
+    SetTime(absl::Now() + *span, out);
+    return true;
+  }
+  std::cerr << "leadroute: " << flag << ": \"" << text
+            << "\" is neither an RFC 3339 time (2026-12-01T09:00:00Z) nor a "
+               "span from now (4h, 3d)\n";
+  return false;
+}
+
+// The part of an enum value's name after its type's prefix, lower case:
+// LEAD_STATUS_OPEN -> open.
+std::string Short(const std::string& name, const char* prefix) {
+  return absl::AsciiStrToLower(absl::StripPrefix(name, prefix));
+}
+
+void PrintLead(const v1::Assignment& a) {
+  std::string owner = a.owner().empty() ? "(nobody)" : a.owner();
+  const std::string kind =
+      Short(v1::OwnerKind_Name(a.owner_kind()), "OWNER_KIND_");
+  std::string line =
+      absl::StrCat(a.lead_id(), "  ", owner, " (", kind,
+                   a.team().empty() ? "" : ", team " + a.team(), ")  ",
+                   Short(v1::LeadStatus_Name(a.status()), "LEAD_STATUS_"));
+  if (a.sla_status() != v1::SLA_STATUS_UNSPECIFIED) {
+    absl::StrAppend(&line, "  SLA ",
+                    Short(v1::SlaStatus_Name(a.sla_status()), "SLA_STATUS_"));
+  }
+  if (a.has_respond_by() && a.sla_status() == v1::SLA_STATUS_PENDING) {
+    absl::StrAppend(&line, ", respond by ", Time(a.respond_by()));
+  }
+  if (a.sla_missed_by_size() > 0) {
+    absl::StrAppend(&line, ", missed by ",
+                    absl::StrJoin(a.sla_missed_by(), ", "));
+  }
+  if (a.outcome() != v1::OUTCOME_UNSPECIFIED) {
+    absl::StrAppend(&line, "  ",
+                    Short(v1::Outcome_Name(a.outcome()), "OUTCOME_"));
+  }
+  std::printf("%s\n", line.c_str());
+}
+
+void PrintRep(const v1::RepState& r) {
+  std::string line = absl::StrCat(
+      r.rep(), "  ",
+      Short(v1::RepAvailability_Name(r.availability()), "REP_AVAILABILITY_"),
+      r.has_until() ? " until " + Time(r.until()) : "",
+      r.note().empty() ? "" : " (" + r.note() + ")", "  open ", r.open_leads(),
+      ", today ", r.assigned_today(), ", this week ", r.assigned_this_week(),
+      "  ", r.can_take_leads() ? "takes leads" : "takes none: " + r.reason());
+  std::printf("%s\n", line.c_str());
+}
+
+// Prints one changed lead; the exit code. Call it after the call returned:
+// `a` must be read from the response then.
+int Answer(const OpsFlags& flags, const grpc::Status& status,
+           const v1::Assignment& a) {
+  if (!status.ok()) return FailedCall("leads", status);
+  if (flags.format == "json") {
+    PrintJson(a);
+  } else {
+    PrintLead(a);
+  }
+  return kExitOk;
+}
+
+int List(const OpsFlags& flags, v1::Assignments::Stub& stub) {
+  v1::ListLeadsRequest request;
+  request.set_owner(flags.owner);
+  if (!flags.status.empty()) {
+    v1::LeadStatus s;
+    if (!v1::LeadStatus_Parse(
+            "LEAD_STATUS_" + absl::AsciiStrToUpper(flags.status), &s) ||
+        s == v1::LEAD_STATUS_UNSPECIFIED) {
+      std::cerr << "leadroute leads list: --status: \"" << flags.status
+                << "\" is not one of open, released, closed, unassigned\n";
+      return kExitUsageOrIo;
+    }
+    request.set_status(s);
+  }
+  v1::ListLeadsResponse all;
+  int left = flags.limit;
+  while (left > 0) {
+    request.set_page_size(std::min(left, 1000));
+    grpc::ClientContext context;
+    SetDeadline(&context, flags.timeout_seconds);
+    v1::ListLeadsResponse page;
+    grpc::Status status = stub.ListLeads(&context, request, &page);
+    if (!status.ok()) return FailedCall("leads list", status);
+    left -= page.leads_size();
+    for (v1::Assignment& a : *page.mutable_leads()) {
+      *all.add_leads() = std::move(a);
+    }
+    all.set_next_page_token(page.next_page_token());
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  if (flags.format == "json") {
+    PrintJson(all);
+    return kExitOk;
+  }
+  for (const v1::Assignment& a : all.leads()) PrintLead(a);
+  if (!all.next_page_token().empty()) {
+    std::fprintf(stderr, "(more than %d: raise --limit)\n", flags.limit);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int LeadsCommand(const OpsFlags& flags) {
+  auto stub = v1::Assignments::NewStub(ClientChannel(flags.server));
+  if (flags.action == "list") return List(flags, *stub);
+  grpc::ClientContext context;
+  SetDeadline(&context, flags.timeout_seconds);
+  if (flags.action == "get") {
+    v1::GetAssignmentRequest request;
+    request.set_lead_id(flags.lead_id);
+    v1::GetAssignmentResponse response;
+    const grpc::Status status =
+        stub->GetAssignment(&context, request, &response);
+    return Answer(flags, status, response.assignment());
+  }
+  if (flags.action == "contact") {
+    v1::RecordContactRequest request;
+    request.set_lead_id(flags.lead_id);
+    request.set_channel(flags.channel);
+    if (!flags.at.empty() &&
+        !ParseWhenFlag("--at", flags.at, request.mutable_at())) {
+      return kExitUsageOrIo;
+    }
+    v1::RecordContactResponse response;
+    const grpc::Status status =
+        stub->RecordContact(&context, request, &response);
+    return Answer(flags, status, response.assignment());
+  }
+  if (flags.action == "outcome") {
+    v1::Outcome outcome;
+    if (!v1::Outcome_Parse("OUTCOME_" + absl::AsciiStrToUpper(flags.outcome),
+                           &outcome) ||
+        outcome == v1::OUTCOME_UNSPECIFIED) {
+      std::cerr << "leadroute leads outcome: \"" << flags.outcome
+                << "\" is not one of contacted, qualified, opportunity, won, "
+                   "lost\n";
+      return kExitUsageOrIo;
+    }
+    v1::RecordOutcomeRequest request;
+    request.set_lead_id(flags.lead_id);
+    request.set_outcome(outcome);
+    if (!flags.at.empty() &&
+        !ParseWhenFlag("--at", flags.at, request.mutable_at())) {
+      return kExitUsageOrIo;
+    }
+    v1::RecordOutcomeResponse response;
+    const grpc::Status status =
+        stub->RecordOutcome(&context, request, &response);
+    return Answer(flags, status, response.assignment());
+  }
+  if (flags.action == "reassign") {
+    v1::ReassignRequest request;
+    request.set_lead_id(flags.lead_id);
+    request.set_reason(flags.reason);
+    const std::pair<std::string, std::string> to =
+        absl::StrSplit(flags.to, absl::MaxSplits(':', 1));
+    if (to.first == "rep") {
+      request.set_rep(to.second);
+    } else if (to.first == "team") {
+      request.set_team(to.second);
+    } else if (to.first == "queue") {
+      request.set_queue(to.second);
+    } else {
+      std::cerr << "leadroute leads reassign: --to: \"" << flags.to
+                << "\" is not rep:NAME, team:NAME or queue:NAME\n";
+      return kExitUsageOrIo;
+    }
+    v1::ReassignResponse response;
+    const grpc::Status status = stub->Reassign(&context, request, &response);
+    return Answer(flags, status, response.assignment());
+  }
+  if (flags.action == "release") {
+    v1::ReleaseLeadRequest request;
+    request.set_lead_id(flags.lead_id);
+    request.set_reason(flags.reason);
+    v1::ReleaseLeadResponse response;
+    const grpc::Status status = stub->ReleaseLead(&context, request, &response);
+    return Answer(flags, status, response.assignment());
+  }
+  if (flags.action == "close") {
+    v1::CloseLeadRequest request;
+    request.set_lead_id(flags.lead_id);
+    request.set_reason(flags.reason);
+    v1::CloseLeadResponse response;
+    const grpc::Status status = stub->CloseLead(&context, request, &response);
+    return Answer(flags, status, response.assignment());
+  }
+  return kExitUsageOrIo;
+}
+
+int RepsCommand(const OpsFlags& flags) {
+  auto stub = v1::Assignments::NewStub(ClientChannel(flags.server));
+  grpc::ClientContext context;
+  SetDeadline(&context, flags.timeout_seconds);
+  if (flags.action == "list") {
+    v1::ListRepsResponse response;
+    grpc::Status status =
+        stub->ListReps(&context, v1::ListRepsRequest(), &response);
+    if (!status.ok()) return FailedCall("reps list", status);
+    if (flags.format == "json") {
+      PrintJson(response);
+    } else {
+      for (const v1::RepState& r : response.reps()) PrintRep(r);
+    }
+    return kExitOk;
+  }
+  // status REP available|away|ooo
+  v1::SetRepStatusRequest request;
+  request.set_rep(flags.rep);
+  const std::string a = absl::AsciiStrToLower(flags.availability);
+  if (a == "available") {
+    request.set_availability(v1::REP_AVAILABILITY_AVAILABLE);
+  } else if (a == "away") {
+    request.set_availability(v1::REP_AVAILABILITY_AWAY);
+  } else if (a == "ooo" || a == "out_of_office") {
+    request.set_availability(v1::REP_AVAILABILITY_OUT_OF_OFFICE);
+  } else {
+    std::cerr << "leadroute reps status: \"" << flags.availability
+              << "\" is not one of available, away, ooo\n";
+    return kExitUsageOrIo;
+  }
+  if (!flags.until.empty() &&
+      !ParseWhenFlag("--until", flags.until, request.mutable_until())) {
+    return kExitUsageOrIo;
+  }
+  request.set_note(flags.note);
+  v1::SetRepStatusResponse response;
+  grpc::Status status = stub->SetRepStatus(&context, request, &response);
+  if (!status.ok()) return FailedCall("reps status", status);
+  if (flags.format == "json") {
+    PrintJson(response.rep());
+  } else {
+    PrintRep(response.rep());
+  }
+  return kExitOk;
+}
+
+}  // namespace leadroute
