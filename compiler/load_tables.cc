@@ -2,6 +2,7 @@
 // SourceSet, so a bad cell is reported as file.csv:line:col like rule text.
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -245,6 +246,9 @@ class TableLoader {
       csv_cache_[key] = std::nullopt;
       return nullptr;
     }
+    // Excel's "CSV UTF-8" starts with a byte-order mark: not part of the
+    // first column's name.
+    if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.erase(0, 3);
     const int file = m_->sources.Add(path, std::move(text));
     return &*(csv_cache_[key] = ParseCsv(m_->sources, file, d_));
   }

@@ -112,6 +112,25 @@ class RulesCliTest(TempDirCase):
             self.assertEqual(r.returncode, 1, lead)
             self.assertIn(error, r.stderr)
 
+    def test_a_csv_saved_by_excel_with_a_byte_order_mark_loads(self):
+        with open(os.path.join(self.tmp, "owners.csv"), "wb") as f:
+            f.write(b"\xef\xbb\xbfdomain,owner\r\nacme.example,maya\r\n")
+        rules = self.write("r.route", '''ruleset "csv" version "1"
+schema { email: string required }
+rep maya { }
+queue q
+table owner: string -> rep from csv "owners.csv" key "domain" value "owner"
+assign {
+  rule known when domain(email) in owner then owner(domain(email))
+  otherwise queue q
+}
+''')
+        self.assertEqual(run("check", rules).returncode, 0)
+        r = leadroute("eval", rules, "-",
+                      stdin='{"id": "x", "email": "kim@acme.example"}')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["owner"], "maya")
+
     def test_eval_names_the_bad_field(self):
         rules = self.write("r.route", RULES)
         lead = self.write("lead.json", '{"id": "x", "attributes": {}}')
