@@ -613,7 +613,7 @@ absl::Status SqliteStore::Prune(const EventPrune& prune) {
   return PutMeta(kPrunedThrough, static_cast<uint64_t>(highest));
 }
 
-absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(
+absl::StatusOr<std::vector<Assignment>> SqliteStore::NewestAssignments(
     const std::string& owner, bool include_ended, int limit) {
   std::string sql =
       absl::StrCat("SELECT ", kAssignmentColumns, " FROM assignments WHERE 1");
@@ -714,61 +714,59 @@ absl::StatusOr<std::vector<LeadEvent>> SqliteStore::EventsAfter(uint64_t after,
   return out;
 }
 
-absl::Status SqliteStore::ScanAssignments(
-    absl::Time from, absl::Time to,
+absl::Status SqliteStore::ReadAssignments(
+    const char* what, const std::string& where,
+    const std::function<void(sqlite3_stmt*)>& bind,
     const std::function<void(const Assignment&)>& visit) {
   std::lock_guard<std::mutex> lock(reader_mu_);
   absl::StatusOr<sqlite3*> db = Reader();
   if (!db.ok()) return db.status();
-  const std::string sql = absl::StrCat(
-      "SELECT ", kAssignmentColumns,
-      " FROM assignments WHERE routed_at_us >= ?1 AND routed_at_us < ?2");
+  const std::string sql =
+      absl::StrCat("SELECT ", kAssignmentColumns, " FROM assignments ", where);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(*db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-    return absl::InternalError(
-        absl::StrCat("reading assignments: ", sqlite3_errmsg(*db)));
+    return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(*db)));
   }
-  sqlite3_bind_int64(s, 1, Micros(from));
-  sqlite3_bind_int64(s, 2, Micros(to));
+  bind(s);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) visit(ReadAssignment(s));
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) {
-    return absl::InternalError(
-        absl::StrCat("reading assignments: ", sqlite3_errmsg(*db)));
+    return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(*db)));
   }
   return absl::OkStatus();
+}
+
+absl::Status SqliteStore::ScanAssignments(
+    absl::Time from, absl::Time to,
+    const std::function<void(const Assignment&)>& visit) {
+  return ReadAssignments(
+      "reading assignments", "WHERE routed_at_us >= ?1 AND routed_at_us < ?2",
+      [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, Micros(from));
+        sqlite3_bind_int64(s, 2, Micros(to));
+      },
+      visit);
 }
 
 absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(
     const std::string& owner, std::optional<LeadStatus> status,
     const std::string& after_lead_id, int limit) {
-  std::lock_guard<std::mutex> lock(reader_mu_);
-  absl::StatusOr<sqlite3*> db = Reader();
-  if (!db.ok()) return db.status();
   // Walks the primary key in order from the page's start: no index to
   // keep on every commit, and a page costs the rows up to its last match.
-  const std::string sql = absl::StrCat(
-      "SELECT ", kAssignmentColumns,
-      " FROM assignments WHERE lead_id > ?1 AND (?2 = '' OR owner = ?2)"
-      " AND (?3 < 0 OR status = ?3) ORDER BY lead_id LIMIT ?4");
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(*db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-    return absl::InternalError(
-        absl::StrCat("listing assignments: ", sqlite3_errmsg(*db)));
-  }
-  BindText(s, 1, after_lead_id);
-  BindText(s, 2, owner);
-  sqlite3_bind_int(s, 3, status ? static_cast<int>(*status) : -1);
-  sqlite3_bind_int(s, 4, limit);
   std::vector<Assignment> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadAssignment(s));
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) {
-    return absl::InternalError(
-        absl::StrCat("listing assignments: ", sqlite3_errmsg(*db)));
-  }
+  absl::Status s = ReadAssignments(
+      "listing assignments",
+      "WHERE lead_id > ?1 AND (?2 = '' OR owner = ?2)"
+      " AND (?3 < 0 OR status = ?3) ORDER BY lead_id LIMIT ?4",
+      [&](sqlite3_stmt* q) {
+        BindText(q, 1, after_lead_id);
+        BindText(q, 2, owner);
+        sqlite3_bind_int(q, 3, status ? static_cast<int>(*status) : -1);
+        sqlite3_bind_int(q, 4, limit);
+      },
+      [&](const Assignment& a) { out.push_back(a); });
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -56,7 +56,7 @@ class SqliteStore final : public StateStore {
   // For `leadroute state`: assignments whose owner is `owner` (all when
   // empty) and, unless `include_ended`, only open or unassigned ones; newest
   // first, at most `limit`.
-  absl::StatusOr<std::vector<Assignment>> ListAssignments(
+  absl::StatusOr<std::vector<Assignment>> NewestAssignments(
       const std::string& owner, bool include_ended, int limit);
   // Per owner: open leads, all leads, the latest assignment.
   struct OwnerCount {
@@ -73,6 +73,13 @@ class SqliteStore final : public StateStore {
   int schema_version() const { return schema_version_; }
 
  private:
+  // Each assignment of `SELECT ... FROM assignments WHERE ...` (`where`,
+  // its parameters bound by `bind`), read on the reader connection;
+  // `what` names the query in errors.
+  absl::Status ReadAssignments(
+      const char* what, const std::string& where,
+      const std::function<void(sqlite3_stmt*)>& bind,
+      const std::function<void(const Assignment&)>& visit);
   SqliteStore(sqlite3* db, std::string path, bool read_only)
       : db_(db), path_(std::move(path)), read_only_(read_only) {}
   absl::Status Exec(const char* sql);

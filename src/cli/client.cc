@@ -6,6 +6,8 @@
 #include <chrono>
 #include <iostream>
 
+#include "absl/status/status.h"
+
 namespace leadroute {
 
 std::shared_ptr<grpc::Channel> ClientChannel(const std::string& server) {
@@ -28,27 +30,11 @@ void PrintJson(const google::protobuf::Message& message) {
 }
 
 int FailedCall(const char* command, const grpc::Status& status) {
-  static constexpr const char* kCodes[] = {"OK",
-                                           "CANCELLED",
-                                           "UNKNOWN",
-                                           "INVALID_ARGUMENT",
-                                           "DEADLINE_EXCEEDED",
-                                           "NOT_FOUND",
-                                           "ALREADY_EXISTS",
-                                           "PERMISSION_DENIED",
-                                           "RESOURCE_EXHAUSTED",
-                                           "FAILED_PRECONDITION",
-                                           "ABORTED",
-                                           "OUT_OF_RANGE",
-                                           "UNIMPLEMENTED",
-                                           "INTERNAL",
-                                           "UNAVAILABLE",
-                                           "DATA_LOSS",
-                                           "UNAUTHENTICATED"};
-  const int code = static_cast<int>(status.error_code());
+  // gRPC's codes are absl's, number for number.
   std::cerr << "leadroute " << command << ": "
-            << (code >= 0 && code < 17 ? kCodes[code] : "UNKNOWN") << ": "
-            << status.error_message() << "\n";
+            << absl::StatusCodeToString(
+                   static_cast<absl::StatusCode>(status.error_code()))
+            << ": " << status.error_message() << "\n";
   switch (status.error_code()) {
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::NOT_FOUND:

@@ -1,6 +1,7 @@
 // What the client subcommands (`route`, `leads`, `reps`) share: a channel
-// to a running server with the call's deadline, the answer printed as JSON,
-// and the exit code a failed call gives.
+// to a running server with the call's deadline, the answer printed as JSON
+// (as `eval` prints its decision too), and the exit code a failed call
+// gives.
 #ifndef LEADROUTE_SRC_CLI_CLIENT_H_
 #define LEADROUTE_SRC_CLI_CLIENT_H_
 

@@ -40,6 +40,8 @@ struct ServeFlags {
 int ServeCommand(const ServeFlags& flags);
 // A non-negative duration: "90d" (days), or Go-style "36h", "90m", "0".
 std::optional<absl::Duration> ParseSpan(const std::string& text);
+// `--flag`'s RFC 3339 time; INVALID_ARGUMENT naming the flag otherwise.
+absl::StatusOr<absl::Time> ParseWhen(const char* flag, const std::string& text);
 
 struct CheckFlags {
   std::vector<std::string> paths;  // files or folders

@@ -12,41 +12,27 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "runtime/clock.h"
 #include "src/cli/client.h"
 #include "src/cli/commands.h"
+#include "src/wire/proto_time.h"
 
 namespace leadroute {
 namespace {
 
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t ns = absl::ToUnixNanos(t);
-  int64_t seconds = ns / 1000000000;
-  int64_t nanos = ns % 1000000000;
-  if (nanos < 0) {
-    --seconds;
-    nanos += 1000000000;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(nanos));
-}
-
 std::string Time(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(t.seconds()),
-                          absl::UTCTimeZone());
+  return runtime::Rfc3339Seconds(absl::FromUnixSeconds(t.seconds()));
 }
 
 // `--flag`'s time: RFC 3339, or a span from now ("4h", "3d").
 bool ParseWhenFlag(const char* flag, const std::string& text,
                    google::protobuf::Timestamp* out) {
-  absl::Time t;
-  std::string err;
-  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-    SetTime(t, out);
+  if (absl::StatusOr<absl::Time> t = ParseWhen(flag, text); t.ok()) {
+    TimeToProto(*t, out);
     return true;
   }
   if (std::optional<absl::Duration> span = ParseSpan(text)) {
-    SetTime(absl::Now() + *span, out);
+    TimeToProto(absl::Now() + *span, out);
     return true;
   }
   std::cerr << "leadroute: " << flag << ": \"" << text
@@ -98,15 +84,23 @@ void PrintRep(const v1::RepState& r) {
   std::printf("%s\n", line.c_str());
 }
 
-// Prints one changed lead; the exit code. Call it after the call returned:
-// `a` must be read from the response then.
-int Answer(const OpsFlags& flags, const grpc::Status& status,
-           const v1::Assignment& a) {
+// Makes one call that answers with a lead, then prints the lead; the exit
+// code.
+template <typename Request, typename Response>
+int Send(const OpsFlags& flags, v1::Assignments::Stub& stub,
+         grpc::Status (v1::Assignments::Stub::*method)(grpc::ClientContext*,
+                                                       const Request&,
+                                                       Response*),
+         const Request& request) {
+  grpc::ClientContext context;
+  SetDeadline(&context, flags.timeout_seconds);
+  Response response;
+  const grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return FailedCall("leads", status);
   if (flags.format == "json") {
-    PrintJson(a);
+    PrintJson(response.assignment());
   } else {
-    PrintLead(a);
+    PrintLead(response.assignment());
   }
   return kExitOk;
 }
@@ -158,15 +152,10 @@ int List(const OpsFlags& flags, v1::Assignments::Stub& stub) {
 int LeadsCommand(const OpsFlags& flags) {
   auto stub = v1::Assignments::NewStub(ClientChannel(flags.server));
   if (flags.action == "list") return List(flags, *stub);
-  grpc::ClientContext context;
-  SetDeadline(&context, flags.timeout_seconds);
   if (flags.action == "get") {
     v1::GetAssignmentRequest request;
     request.set_lead_id(flags.lead_id);
-    v1::GetAssignmentResponse response;
-    const grpc::Status status =
-        stub->GetAssignment(&context, request, &response);
-    return Answer(flags, status, response.assignment());
+    return Send(flags, *stub, &v1::Assignments::Stub::GetAssignment, request);
   }
   if (flags.action == "contact") {
     v1::RecordContactRequest request;
@@ -176,10 +165,7 @@ int LeadsCommand(const OpsFlags& flags) {
         !ParseWhenFlag("--at", flags.at, request.mutable_at())) {
       return kExitUsageOrIo;
     }
-    v1::RecordContactResponse response;
-    const grpc::Status status =
-        stub->RecordContact(&context, request, &response);
-    return Answer(flags, status, response.assignment());
+    return Send(flags, *stub, &v1::Assignments::Stub::RecordContact, request);
   }
   if (flags.action == "outcome") {
     v1::Outcome outcome;
@@ -198,10 +184,7 @@ int LeadsCommand(const OpsFlags& flags) {
         !ParseWhenFlag("--at", flags.at, request.mutable_at())) {
       return kExitUsageOrIo;
     }
-    v1::RecordOutcomeResponse response;
-    const grpc::Status status =
-        stub->RecordOutcome(&context, request, &response);
-    return Answer(flags, status, response.assignment());
+    return Send(flags, *stub, &v1::Assignments::Stub::RecordOutcome, request);
   }
   if (flags.action == "reassign") {
     v1::ReassignRequest request;
@@ -220,25 +203,19 @@ int LeadsCommand(const OpsFlags& flags) {
                 << "\" is not rep:NAME, team:NAME or queue:NAME\n";
       return kExitUsageOrIo;
     }
-    v1::ReassignResponse response;
-    const grpc::Status status = stub->Reassign(&context, request, &response);
-    return Answer(flags, status, response.assignment());
+    return Send(flags, *stub, &v1::Assignments::Stub::Reassign, request);
   }
   if (flags.action == "release") {
     v1::ReleaseLeadRequest request;
     request.set_lead_id(flags.lead_id);
     request.set_reason(flags.reason);
-    v1::ReleaseLeadResponse response;
-    const grpc::Status status = stub->ReleaseLead(&context, request, &response);
-    return Answer(flags, status, response.assignment());
+    return Send(flags, *stub, &v1::Assignments::Stub::ReleaseLead, request);
   }
   if (flags.action == "close") {
     v1::CloseLeadRequest request;
     request.set_lead_id(flags.lead_id);
     request.set_reason(flags.reason);
-    v1::CloseLeadResponse response;
-    const grpc::Status status = stub->CloseLead(&context, request, &response);
-    return Answer(flags, status, response.assignment());
+    return Send(flags, *stub, &v1::Assignments::Stub::CloseLead, request);
   }
   return kExitUsageOrIo;
 }

@@ -234,9 +234,10 @@ int Main(int argc, char** argv) {
     action(get, "get");
     CLI::App* list = leads_cmd->add_subcommand(
         "list", "Leads by owner (a rep, team or queue) and status");
-    list->add_option("--owner", ops.owner,
-                     "Only this rep's, team's or queue's");
-    list->add_option("--queue", ops.owner, "Only this queue's (as --owner)");
+    CLI::Option* owner = list->add_option("--owner", ops.owner,
+                                          "Only this rep's, team's or queue's");
+    list->add_option("--queue", ops.owner, "Only this queue's (as --owner)")
+        ->excludes(owner);
     list->add_option("--status", ops.status,
                      "open, released, closed or unassigned");
     list->add_option("--limit", ops.limit, "At most this many")

@@ -21,16 +21,6 @@ namespace {
 
 using runtime::KpiRow;
 
-absl::StatusOr<absl::Time> ParseWhen(const char* flag,
-                                     const std::string& text) {
-  absl::Time t;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return t;
-  return absl::InvalidArgumentError(
-      absl::StrCat(flag, ": \"", text,
-                   "\" is not an RFC 3339 time (e.g. 2026-11-01T00:00:00Z)"));
-}
-
 // A ratio as a percentage, or "-".
 std::string Percent(const std::optional<double>& r) {
   return r ? absl::StrFormat("%.1f%%", *r * 100) : "-";

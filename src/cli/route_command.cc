@@ -17,6 +17,7 @@
 #include "src/cli/client.h"
 #include "src/cli/commands.h"
 #include "src/cli/lead_json.h"
+#include "src/wire/proto_time.h"
 
 namespace leadroute {
 namespace {
@@ -60,17 +61,13 @@ int RouteCommand(const RouteFlags& flags) {
   for (const std::string& name : flags.why_not) options.add_why_not(name);
   options.set_reroute(flags.reroute);
   if (!flags.received_at.empty()) {
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, flags.received_at, &t, &err)) {
-      std::cerr << "leadroute route: --received-at: \"" << flags.received_at
-                << "\" is not an RFC 3339 time (e.g. 2026-11-30T09:15:00Z)\n";
+    absl::StatusOr<absl::Time> t =
+        ParseWhen("--received-at", flags.received_at);
+    if (!t.ok()) {
+      std::cerr << "leadroute route: " << t.status().message() << "\n";
       return kExitUsageOrIo;
     }
-    options.mutable_received_at()->set_seconds(absl::ToUnixSeconds(t));
-    options.mutable_received_at()->set_nanos(static_cast<int32_t>(
-        (t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
-        absl::Nanoseconds(1)));
+    TimeToProto(*t, options.mutable_received_at());
   }
 
   if (batch) {

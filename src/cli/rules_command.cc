@@ -13,6 +13,7 @@
 #include "compiler/load_files.h"
 #include "compiler/lower_program.h"
 #include "runtime/tree_policy.h"
+#include "src/cli/client.h"
 #include "src/cli/commands.h"
 #include "src/cli/lead_json.h"
 #include "src/service/rule_files.h"
@@ -112,12 +113,7 @@ int EvalCommand(const EvalFlags& flags) {
   }
   v1::Decision out;
   DecisionToProto(*d, &out);
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  print.preserve_proto_field_names = true;
-  std::string text;
-  (void)google::protobuf::util::MessageToJsonString(out, &text, print);
-  std::cout << text;
+  PrintJson(out);
   return kExitOk;
 }
 

@@ -27,6 +27,16 @@ std::optional<absl::Duration> ParseSpan(const std::string& text) {
   return std::nullopt;
 }
 
+absl::StatusOr<absl::Time> ParseWhen(const char* flag,
+                                     const std::string& text) {
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return t;
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": \"", text,
+                   "\" is not an RFC 3339 time (e.g. 2026-11-01T00:00:00Z)"));
+}
+
 int ServeCommand(const ServeFlags& flags) {
   ServerOptions options;
   options.listen = flags.listen;

@@ -45,7 +45,7 @@ int StateCommand(const StateFlags& flags) {
   }
   if (flags.what == "assignments") {
     absl::StatusOr<std::vector<runtime::Assignment>> rows =
-        (*store)->ListAssignments(flags.owner, flags.all, flags.limit);
+        (*store)->NewestAssignments(flags.owner, flags.all, flags.limit);
     if (!rows.ok()) {
       std::fprintf(stderr, "leadroute state: %s\n",
                    std::string(rows.status().message()).c_str());

@@ -70,8 +70,14 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
   constexpr int kDefaultPage = 100;
   constexpr int kMaxPage = 1000;
   constexpr size_t kMaxToken = 1024;
+  constexpr size_t kMaxOwner = 256;  // longer than any rule name people write
   const int64_t start = MonotonicNanos();
   absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  if (status.ok() && request->owner().size() > kMaxOwner) {
+    status = InvalidFieldError(
+        "owner",
+        absl::StrCat(request->owner().size(), " bytes; at most ", kMaxOwner));
+  }
   const int size =
       request->page_size() == 0 ? kDefaultPage : request->page_size();
   if (status.ok() && (size < 0 || size > kMaxPage)) {

@@ -87,7 +87,7 @@ class OpsCliTest(TempDirCase):
         r = self.cli("leads", "list", "--queue", "triage", "--format", "json")
         self.assertEqual([l["lead_id"] for l in json.loads(r.stdout)["leads"]],
                          ["L3"])
-        # Paging: one lead a page, all of them in order.
+        # --limit stops early and says there are more.
         r = self.cli("leads", "list", "--limit", "3")
         self.assertEqual(len(r.stdout.splitlines()), 3)
         self.assertIn("raise --limit", r.stderr)
@@ -131,6 +131,9 @@ class OpsCliTest(TempDirCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--until", r.stderr)
         r = self.cli("leads", "list", "--status", "lost")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("open, released, closed, unassigned", r.stderr)
+        r = self.cli("leads", "list", "--owner", "maya", "--queue", "triage")
         self.assertEqual(r.returncode, 2)
         r = self.cli("leads", "release", "L1")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -114,6 +114,17 @@ class ActivationServiceTest : public testing_util::StateServerFixture {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response.assignment();
   }
+  // Lead `id` once it no longer belongs to `owner`: the sweeper runs on its
+  // own, so this waits for it (up to 10 s; no timing is asserted).
+  v1::Assignment MovedFrom(const std::string& id, const std::string& owner) {
+    v1::Assignment a;
+    for (int i = 0; i < 1000; ++i) {
+      a = Get(id);
+      if (a.owner() != owner) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return a;
+  }
   grpc::Status Contact(const std::string& id, const std::string& channel,
                        std::optional<absl::Time> at,
                        v1::RecordContactResponse* response) {
@@ -239,13 +250,7 @@ TEST_F(ActivationServiceTest, TheSweeperEscalatesOnTheServersClock) {
   Route("L1");          // r1, 1h
   Route("L2", "slow");  // r2, 1d, no escalation
   clock_.Set(t0 + absl::Hours(1) + absl::Seconds(1));
-  // The sweeper runs on its own; wait for it (no timing is asserted).
-  v1::Assignment a;
-  for (int i = 0; i < 1000; ++i) {
-    a = Get("L1");
-    if (a.owner() != "r1") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  v1::Assignment a = MovedFrom("L1", "r1");
   EXPECT_EQ(a.owner(), "r2");
   EXPECT_EQ(a.sla_status(), v1::SLA_STATUS_MISSED);
   EXPECT_EQ(a.escalation_hops(), 1);
@@ -457,12 +462,7 @@ TEST_F(ActivationServiceTest, AMissedSlaCountsAgainstTheRepWhoMissedIt) {
   const absl::Time t0 = clock_.Now();
   Route("L1");  // r1, 1h, escalated to the next rep at 100%
   clock_.Set(t0 + absl::Hours(1) + absl::Seconds(1));
-  v1::Assignment a;
-  for (int i = 0; i < 1000; ++i) {
-    a = Get("L1");
-    if (a.owner() != "r1") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  v1::Assignment a = MovedFrom("L1", "r1");
   ASSERT_EQ(a.owner(), "r2");
   EXPECT_EQ(a.owner_sla_status(), v1::SLA_STATUS_PENDING);
   // r2 calls within their own hour.

@@ -330,8 +330,8 @@ TEST_F(AssignmentsTest, ListLeadsPagesByOwnerAndStatus) {
     token = page.next_page_token();
     ++pages;
   } while (!token.empty() && pages < 10);
-  EXPECT_EQ(ids, (std::vector<std::string>{"P1", "P2", "P3", "P4", "P5",
-                                           "Q1"}));
+  EXPECT_EQ(ids,
+            (std::vector<std::string>{"P1", "P2", "P3", "P4", "P5", "Q1"}));
   EXPECT_EQ(pages, 3);
   // One rep's, then their open ones after a release.
   v1::ListLeadsResponse r1;
@@ -364,6 +364,8 @@ TEST_F(AssignmentsTest, ListLeadsPagesByOwnerAndStatus) {
   EXPECT_EQ(tests::Violations(s).at(0).first, "page_token");
   s = list("", static_cast<v1::LeadStatus>(9), 0, "", &bad);
   EXPECT_EQ(tests::Violations(s).at(0).first, "status");
+  s = list(std::string(257, 'x'), v1::LEAD_STATUS_UNSPECIFIED, 0, "", &bad);
+  EXPECT_EQ(tests::Violations(s).at(0).first, "owner");
 }
 
 TEST_F(AssignmentsTest, WithoutStateTheAssignmentsServiceSaysSo) {
