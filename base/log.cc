@@ -53,6 +53,10 @@ void LogInfo(absl::string_view msg, std::initializer_list<LogField> fields) {
   Emit("info", msg, fields);
 }
 
+void LogWarn(absl::string_view msg, std::initializer_list<LogField> fields) {
+  Emit("warn", msg, fields);
+}
+
 void LogError(absl::string_view msg, std::initializer_list<LogField> fields) {
   Emit("error", msg, fields);
 }

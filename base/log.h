@@ -16,6 +16,8 @@ using LogField = std::pair<absl::string_view, std::string>;
 
 void LogInfo(absl::string_view msg,
              std::initializer_list<LogField> fields = {});
+void LogWarn(absl::string_view msg,
+             std::initializer_list<LogField> fields = {});
 void LogError(absl::string_view msg,
               std::initializer_list<LogField> fields = {});
 

@@ -31,11 +31,11 @@ void AnalyzeRules(const Module& module,
         Diagnostic& d =
             rule->is_otherwise
                 ? diagnostics->Warning(
-                      rule->name.span,
+                      rule->name.span, "never_fires",
                       "`otherwise` is never used: the rules above it take "
                       "every lead")
                 : diagnostics->Warning(
-                      rule->name.span,
+                      rule->name.span, "never_fires",
                       absl::StrCat(RuleName(*rule),
                                    " can never fire: earlier rules take "
                                    "every lead it matches"));
@@ -52,7 +52,7 @@ void AnalyzeRules(const Module& module,
       }
       case TreeFinding::Kind::kNeverMatches:
         diagnostics->Warning(
-            rule->name.span,
+            rule->name.span, "never_matches",
             f.detail.empty()
                 ? absl::StrCat(RuleName(*rule),
                                " can never match: its conditions contradict "
@@ -62,21 +62,25 @@ void AnalyzeRules(const Module& module,
                                "` satisfies its conditions"));
         break;
       case TreeFinding::Kind::kOverlap: {
-        if (overlaps[f.stage]++ >= kMaxOverlaps) {
+        // An accepted overlap is recorded, and does not count towards the
+        // ones shown.
+        if (!diagnostics->IsAllowed(rule->name.span, "overlap") &&
+            overlaps[f.stage]++ >= kMaxOverlaps) {
           ++hidden[f.stage];
           break;
         }
         const ast::Rule& first = stage.rules[f.others[0]];
         Diagnostic& d = diagnostics->Warning(
-            rule->name.span,
+            rule->name.span, "overlap",
             absl::StrCat(RuleName(*rule), " overlaps `", first.name.text,
                          "` with a different outcome, and order decides: `",
                          first.name.text, "` takes leads like ", f.example));
         d.notes.push_back(
             {first.name.span, absl::StrCat("`", first.name.text, "` is here")});
-        d.hint = absl::StrCat(
+        d.hint =
             "if that is intended, make one rule exclude the other's leads, "
-            "or put the more specific rule first");
+            "put the more specific rule first, or accept it with `allow "
+            "overlap \"why\"` after the rule (or at the top of the stage)";
         break;
       }
       case TreeFinding::Kind::kFallThrough: {
@@ -87,7 +91,8 @@ void AnalyzeRules(const Module& module,
                          " stage, e.g. ", f.example);
         if (!f.detail.empty())
           absl::StrAppend(&message, " when ", f.detail, " fail");
-        Diagnostic& d = diagnostics->Warning(stage.kind_span, message);
+        Diagnostic& d =
+            diagnostics->Warning(stage.kind_span, "fall_through", message);
         d.hint = absl::StrCat(
             "such leads get no ",
             stage.kind == ast::StageKind::kAssign ? "owner" : stage_name,
@@ -96,7 +101,7 @@ void AnalyzeRules(const Module& module,
       }
       case TreeFinding::Kind::kOverBudget:
         diagnostics
-            ->Warning(stage.kind_span,
+            ->Warning(stage.kind_span, "tree_budget",
                       absl::StrCat("the ", stage_name,
                                    " stage's decision tree reached its size "
                                    "budget (",
@@ -113,7 +118,7 @@ void AnalyzeRules(const Module& module,
   for (int s = 0; s < runtime::kStageCount; ++s) {
     if (hidden[s] == 0) continue;
     const ast::Stage& stage = *module.stages.at(static_cast<ast::StageKind>(s));
-    diagnostics->Warning(stage.kind_span,
+    diagnostics->Warning(stage.kind_span, "overlap",
                          absl::StrCat(hidden[s],
                                       " more overlapping rule pairs in this "
                                       "stage are not shown"));

@@ -225,12 +225,21 @@ struct Sticky {
   Span span;
 };
 
+// `allow overlap, never_fires "reason"`: findings of `check` the rule
+// author accepts, after a rule (for it) or at the top of a stage (for all).
+struct Allow {
+  std::vector<Name> codes;
+  Literal reason;
+  Span span;
+};
+
 struct Rule {
   Name name;  // "otherwise" for the default
   bool is_otherwise = false;
   std::unique_ptr<Expr> when;   // null for otherwise
   std::vector<Target> outcome;  // first choice, then fallbacks
   std::optional<Sticky> sticky;
+  std::optional<Allow> allow;
   Span span;
 };
 
@@ -241,7 +250,8 @@ struct Stage {
   Span kind_span;
   std::vector<Name> labels;  // priority only: most urgent first
   Span labels_span;
-  std::vector<Rule> rules;  // in order; `otherwise` included where written
+  std::vector<Allow> allows;  // for the whole stage
+  std::vector<Rule> rules;    // in order; `otherwise` included where written
   Span span;
 };
 

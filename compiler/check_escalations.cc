@@ -33,7 +33,7 @@ class EscalationChecker {
       }
     }
     if (!used) {
-      d_->Warning(e.name.span,
+      d_->Warning(e.name.span, "unused_escalation",
                   absl::StrCat("escalation `", e.name.text, "` is never used"))
           .hint = absl::StrCat("name it in an escalate rule: escalate { ",
                                "otherwise ", e.name.text, " }");

@@ -154,7 +154,7 @@ class StageChecker {
                  it->second->value_type == ast::Type::kTeam;
         });
     if (!sticky.off && !sticky.anywhere && !team) {
-      d_->Warning(sticky.span,
+      d_->Warning(sticky.span, "sticky_no_team",
                   absl::StrCat("`", sticky.text, "` does nothing: rule `",
                                r.name.text, "` names no team"))
           .hint =

@@ -243,12 +243,13 @@ class TypeChecker {
     auto it = m_.attributes.find(e.lhs.name.text);
     if (it == m_.attributes.end()) return;
     if (it->second->required) {
-      d_->Warning(e.lhs.span, absl::StrCat("`has ", e.lhs.name.text,
-                                           "` is always true: the attribute "
-                                           "is required"))
+      d_->Warning(e.lhs.span, "always_true",
+                  absl::StrCat("`has ", e.lhs.name.text,
+                               "` is always true: the attribute "
+                               "is required"))
           .notes.push_back({it->second->required_span, "required here"});
     } else if (it->second->default_value.has_value()) {
-      d_->Warning(e.lhs.span,
+      d_->Warning(e.lhs.span, "always_true",
                   absl::StrCat("`has ", e.lhs.name.text,
                                "` is always true: the attribute has a "
                                "default"))

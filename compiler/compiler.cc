@@ -1,4 +1,5 @@
-// The pipeline: load (parse every file) -> resolve_names -> load_tables ->
+// The pipeline: load (parse every file) -> collect_allowances ->
+// resolve_names -> load_tables ->
 // check_entities -> check_escalations -> check_types -> check_stages ->
 // check_tests, then, for rules without errors, lower_program ->
 // lower_to_tree -> analyze_rules.
@@ -15,6 +16,7 @@ namespace {
 void RunPasses(CheckResult* result, const TreeOptions& options) {
   Module* m = result->module.get();
   Diagnostics* d = &result->diagnostics;
+  CollectAllowances(*m, d);
   ResolveNames(m, d);
   LoadTables(m, d);
   CheckEntities(*m, d);
@@ -26,6 +28,8 @@ void RunPasses(CheckResult* result, const TreeOptions& options) {
     Lowered lowered = LowerModule(*m, options);
     AnalyzeRules(*m, lowered.findings, d);
     result->program = std::move(lowered.program);
+    // Only now has every pass spoken: with errors, the analysis never ran.
+    d->ReportUnusedAllowances();
   }
   d->Sort();
 }

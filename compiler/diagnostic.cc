@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
 
@@ -60,9 +61,57 @@ Diagnostic& Diagnostics::Error(Span span, std::string message) {
   return all_.back();
 }
 
-Diagnostic& Diagnostics::Warning(Span span, std::string message) {
-  all_.push_back({Severity::kWarning, span, std::move(message), {}, {}});
+const FindingKind* FindFinding(absl::string_view code) {
+  for (const FindingKind& k : kFindings) {
+    if (code == k.code) return &k;
+  }
+  return nullptr;
+}
+
+Allowance* Diagnostics::Covering(Span span, absl::string_view code) {
+  for (Allowance& a : allowances_) {
+    if (a.scope.file != span.file || span.begin < a.scope.begin ||
+        span.end > a.scope.end) {
+      continue;
+    }
+    for (const std::string& c : a.codes) {
+      if (c == code) return &a;
+    }
+  }
+  return nullptr;
+}
+
+bool Diagnostics::IsAllowed(Span span, absl::string_view code) const {
+  return const_cast<Diagnostics*>(this)->Covering(span, code) != nullptr;
+}
+
+void Diagnostics::Allow(Allowance allowance) {
+  allowances_.push_back(std::move(allowance));
+}
+
+Diagnostic& Diagnostics::Warning(Span span, absl::string_view code,
+                                 std::string message) {
+  Diagnostic d{Severity::kWarning, span, std::move(message), {}, {}};
+  d.code = std::string(code);
+  if (Allowance* a = Covering(span, code); a != nullptr) {
+    ++a->uses;
+    d.allowed_because = a->reason;
+    d.allowed_at = a->clause;
+    allowed_.push_back(std::move(d));
+    return allowed_.back();
+  }
+  all_.push_back(std::move(d));
   return all_.back();
+}
+
+void Diagnostics::ReportUnusedAllowances() {
+  for (const Allowance& a : allowances_) {
+    if (a.uses > 0) continue;
+    Warning(a.clause, "unused_allow",
+            absl::StrCat("`allow ", absl::StrJoin(a.codes, ", "),
+                         "` accepts nothing here: no such finding"))
+        .hint = "the rules changed since; delete the `allow`";
+  }
 }
 
 int Diagnostics::error_count() const {
@@ -76,24 +125,28 @@ int Diagnostics::warning_count() const {
 }
 
 void Diagnostics::Sort() {
-  std::stable_sort(all_.begin(), all_.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     if (a.span.file != b.span.file) {
-                       return a.span.file < b.span.file;
-                     }
-                     return a.span.begin < b.span.begin;
-                   });
+  auto by_place = [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.span.file != b.span.file) return a.span.file < b.span.file;
+    return a.span.begin < b.span.begin;
+  };
+  std::stable_sort(all_.begin(), all_.end(), by_place);
+  std::stable_sort(allowed_.begin(), allowed_.end(), by_place);
 }
 
 std::string RenderText(const SourceSet& sources, const Diagnostic& d) {
   std::string out =
       absl::StrCat(Location(sources, d.span), ": ", SeverityName(d.severity),
-                   ": ", d.message, "\n");
+                   ": ", d.message, d.code.empty() ? "" : " [", d.code,
+                   d.code.empty() ? "" : "]", "\n");
   AppendExcerpt(sources, d.span, &out);
   for (const Note& note : d.notes) {
     absl::StrAppend(&out, Location(sources, note.span),
                     ": note: ", note.message, "\n");
     AppendExcerpt(sources, note.span, &out);
+  }
+  if (!d.allowed_because.empty()) {
+    absl::StrAppend(&out, Location(sources, d.allowed_at),
+                    ": note: allowed: ", d.allowed_because, "\n");
   }
   if (!d.hint.empty()) absl::StrAppend(&out, "  hint: ", d.hint, "\n");
   return out;
@@ -126,6 +179,12 @@ std::string RenderJson(const SourceSet& sources,
     }
     j["notes"] = std::move(notes);
     if (!d.hint.empty()) j["hint"] = d.hint;
+    if (!d.code.empty()) j["code"] = d.code;
+    if (!d.allowed_because.empty()) {
+      nlohmann::json allowed = located(d.allowed_at);
+      allowed["reason"] = d.allowed_because;
+      j["allowed"] = std::move(allowed);
+    }
     out.push_back(std::move(j));
   }
   // Replace invalid UTF-8 (binary input) instead of throwing.
@@ -134,18 +193,24 @@ std::string RenderJson(const SourceSet& sources,
 
 std::string RenderGithub(const SourceSet& sources, const Diagnostic& d) {
   std::string message = d.message;
+  if (!d.code.empty()) absl::StrAppend(&message, " [", d.code, "]");
   if (!d.hint.empty()) absl::StrAppend(&message, " (hint: ", d.hint, ")");
+  if (!d.allowed_because.empty()) {
+    absl::StrAppend(&message, " (allowed: ", d.allowed_because, ")");
+  }
+  // An accepted warning is a notice: visible in the run, not an annotation
+  // that asks for a fix.
+  const absl::string_view level =
+      d.allowed_because.empty() ? SeverityName(d.severity) : "notice";
   if (d.span.file < 0) {
-    return absl::StrCat("::", SeverityName(d.severity),
-                        "::", GithubEscape(message), "\n");
+    return absl::StrCat("::", level, "::", GithubEscape(message), "\n");
   }
   LineCol at = sources.Position(d.span);
   std::string file =
       absl::StrReplaceAll(sources.file(d.span.file).path(),
                           {{"%", "%25"}, {",", "%2C"}, {":", "%3A"}});
-  return absl::StrCat("::", SeverityName(d.severity), " file=", file,
-                      ",line=", at.line, ",col=", at.column,
-                      "::", GithubEscape(message), "\n");
+  return absl::StrCat("::", level, " file=", file, ",line=", at.line,
+                      ",col=", at.column, "::", GithubEscape(message), "\n");
 }
 
 }  // namespace leadroute::compiler

@@ -4,6 +4,8 @@
 // of that item's line.
 #include "compiler/format.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "compiler/ast.h"
@@ -462,15 +464,31 @@ class Printer {
   }
   void Decl(const ast::Stage& s) {
     Block(s.span, std::string(ast::StageName(s.kind)), 0, [&] {
+      // Labels and stage-wide allows come before the first rule; they are
+      // printed in the order written, then the rules.
+      std::vector<std::pair<Span, std::string>> head;
       if (!s.labels.empty()) {
         std::string line = "labels ";
         for (size_t i = 0; i < s.labels.size(); ++i) {
           absl::StrAppend(&line, i ? " > " : "", s.labels[i].text);
         }
-        Line(s.labels_span, line, 1);
+        head.push_back({s.labels_span, line});
       }
+      for (const ast::Allow& a : s.allows) head.push_back({a.span, Allow(a)});
+      std::stable_sort(head.begin(), head.end(),
+                       [](const auto& a, const auto& b) {
+                         return a.first.begin < b.first.begin;
+                       });
+      for (const auto& [span, line] : head) Line(span, line, 1);
       for (const ast::Rule& r : s.rules) Rule(r);
     });
+  }
+  std::string Allow(const ast::Allow& a) {
+    std::string line = "allow ";
+    for (size_t i = 0; i < a.codes.size(); ++i) {
+      absl::StrAppend(&line, i ? ", " : "", a.codes[i].text);
+    }
+    return absl::StrCat(line, " ", Lit(a.reason));
   }
   void Rule(const ast::Rule& r) {
     std::string outcome;
@@ -499,6 +517,8 @@ class Printer {
                             "\n    then ", outcome);
       }
     }
+    // An accepted finding reads as a note under the rule.
+    if (r.allow) absl::StrAppend(&line, "\n    ", Allow(*r.allow));
     Line(r.span, line, 1);
   }
   void Decl(const ast::Test& t) {

@@ -565,6 +565,10 @@ class Builder {
     }
     for (; i < n.children.size(); ++i) {
       const Node& c = *n.children[i];
+      if (c.is_type<g::allow_clause>()) {
+        r.allow = AllowOf(c);
+        continue;
+      }
       if (!c.is_type<g::sticky_clause>()) {
         r.outcome.push_back(TargetOf(c));
         continue;
@@ -581,6 +585,20 @@ class Builder {
                                  sticky.anywhere ? " anywhere" : "");
     }
     return r;
+  }
+
+  ast::Allow AllowOf(const Node& n) {
+    // n is allow_clause: allow_codes' allow_code nodes, then allow_reason.
+    ast::Allow a;
+    a.span = SpanOf(n);
+    for (const auto& c : n.children) {
+      if (c->is_type<g::allow_code>()) {
+        a.codes.push_back(NameOf(*c));
+      } else {
+        a.reason = Lit(*c);
+      }
+    }
+    return a;
   }
 
   ast::Stage StageOf(const Node& n) {
@@ -600,6 +618,8 @@ class Builder {
       if (item.is_type<g::labels_decl>()) {
         s.labels_span = SpanOf(item);
         for (const auto& l : item.children) s.labels.push_back(NameOf(*l));
+      } else if (item.is_type<g::allow_clause>()) {
+        s.allows.push_back(AllowOf(item));
       } else if (auto it = folded_.find(item.begin().byte);
                  it != folded_.end()) {
         s.rules.push_back(std::move(it->second));
@@ -706,10 +726,11 @@ using Selector = pegtl::parse_tree::selector<
         g::duration_lit, g::number_lit, g::bool_lit, g::list_lit, g::value,
         g::target, g::target_rep, g::target_team, g::target_queue,
         g::member_test, g::member_property, g::member_value, g::score_delta,
-        g::fallback, g::sticky_clause, g::sticky_window, g::sticky_off,
-        g::sticky_anywhere, g::escalation_decl, g::escalation_step, g::percent,
-        g::notify_step, g::notify_whom, g::reassign_step, g::test_decl,
-        g::test_name, g::test_at, g::test_lead, g::test_expect, g::expect_item,
+        g::fallback, g::allow_clause, g::allow_code, g::allow_reason,
+        g::sticky_clause, g::sticky_window, g::sticky_off, g::sticky_anywhere,
+        g::escalation_decl, g::escalation_step, g::percent, g::notify_step,
+        g::notify_whom, g::reassign_step, g::test_decl, g::test_name,
+        g::test_at, g::test_lead, g::test_expect, g::expect_item,
         g::expect_name>>;
 
 }  // namespace

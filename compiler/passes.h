@@ -13,6 +13,11 @@
 
 namespace leadroute::compiler {
 
+// Every `allow CODE "reason"`, checked (a known finding, one that can be
+// accepted at that level, a reason) and given to `diagnostics`, so that the
+// findings it accepts are recorded as allowed rather than shown.
+void CollectAllowances(const Module& module, Diagnostics* diagnostics);
+
 // Symbol tables; duplicates; the ruleset header; undefined reps, teams,
 // queues, tables, attributes and functions (with "did you mean" hints).
 void ResolveNames(Module* module, Diagnostics* diagnostics);

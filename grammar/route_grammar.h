@@ -14,11 +14,12 @@
 //   assign { rule x when ... then team a else queue q  otherwise queue q }
 //   assign { rule y when ... then team a where seniority >= senior ... }
 //   assign { rule z when ... then team a sticky 30d }
+//   priority { allow overlap "a ladder"  rule ... allow never_fires "..." }
 //   priority { labels urgent > high > normal  rule ... otherwise normal }
 //   sla { ... }  channel { ... }
-//   escalation standard { at 80% notify  at 100% reassign to next_rep else queue q }
-//   escalate { rule hot when priority == urgent then fast  otherwise standard }
-//   test "name" { lead { ... } expect { ... } }
+//   escalation standard { at 80% notify  at 100% reassign to next_rep else
+//   queue q } escalate { rule hot when priority == urgent then fast  otherwise
+//   standard } test "name" { lead { ... } expect { ... } }
 // Recovery: a declaration, or a rule inside a stage, that fails at a `must`
 // point is abandoned (try_catch) and the input is skipped to the next line
 // that can start one, so one file yields all of its errors.
@@ -284,15 +285,23 @@ struct sticky_off : key< TAO_PEGTL_STRING( "off" ) > {};
 struct sticky_anywhere : key< TAO_PEGTL_STRING( "anywhere" ) > {};
 struct sticky_window : sor< duration_lit, sticky_off > {};
 struct sticky_clause : if_must< kw_sticky, ws, sticky_window, opt< star< blank >, sticky_anywhere > > {};
+// `allow overlap "a priority ladder: first match wins"`: accepts a finding
+// of `check` with a reason. After a rule, for that rule; at the top of a
+// stage (before its first rule), for the whole stage.
+struct kw_allow : key< TAO_PEGTL_STRING( "allow" ) > {};
+struct allow_code : name {};
+struct allow_codes : list< allow_code, seq< ws, one< ',' >, ws > > {};
+struct allow_reason : string_lit {};
+struct allow_clause : if_must< kw_allow, ws, allow_codes, ws, allow_reason > {};
 struct rule_decl : if_must< kw_rule, ws, rule_name, ws, rule_when, ws, condition_expr, ws, rule_then, ws, outcome,
-                            opt< ws, sticky_clause > > {};
-struct otherwise_decl : if_must< kw_otherwise, ws, outcome, opt< ws, sticky_clause > > {};
+                            opt< ws, sticky_clause >, opt< ws, allow_clause > > {};
+struct otherwise_decl : if_must< kw_otherwise, ws, outcome, opt< ws, sticky_clause >, opt< ws, allow_clause > > {};
 struct label : name {};
 struct labels_decl : if_must< kw_labels, ws, list< label, seq< ws, one< '>' >, ws > > > {};
-struct stage_item : sor< labels_decl, rule_decl, otherwise_decl > {};
+struct stage_item : sor< labels_decl, rule_decl, otherwise_decl, allow_clause > {};
 // After a broken rule: skip to the next line that starts a stage item, closes
 // the stage, or starts a declaration.
-struct item_start : sor< kw_rule, kw_otherwise, kw_labels, close_brace > {};
+struct item_start : sor< kw_rule, kw_otherwise, kw_labels, kw_allow, close_brace > {};
 struct skip_item : seq< skip_line, star< not_at< star< blank >, item_start >, not_at< top_sync >, skip_line > > {};
 struct recovered_item : seq< not_at< close_brace >, not_at< top_sync >, skip_item > {};
 // Text in a stage that starts no item: raises its own error, then recovers.

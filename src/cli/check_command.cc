@@ -2,8 +2,10 @@
 // .route files; those with a `ruleset` declaration are checked as roots
 // (with everything they include), and a file that no root includes is
 // checked on its own, so nothing in the folder goes unchecked.
+#include <algorithm>
 #include <iostream>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -84,11 +86,22 @@ int CheckCommand(const CheckFlags& flags) {
 
   int errors = 0;
   int warnings = 0;
+  int allowed = 0;
   std::string json_items;
   for (const compiler::CheckResult* r : reported) {
     errors += r->diagnostics.error_count();
     warnings += r->diagnostics.warning_count();
-    const auto& all = r->diagnostics.all();
+    allowed += static_cast<int>(r->diagnostics.allowed().size());
+    std::vector<compiler::Diagnostic> all = r->diagnostics.all();
+    if (flags.show_allowed) {
+      const auto& more = r->diagnostics.allowed();
+      all.insert(all.end(), more.begin(), more.end());
+      std::stable_sort(all.begin(), all.end(),
+                       [](const auto& a, const auto& b) {
+                         return std::tie(a.span.file, a.span.begin) <
+                                std::tie(b.span.file, b.span.begin);
+                       });
+    }
     if (flags.format == "json") {
       std::string items = compiler::RenderJson(r->module->sources, all);
       // Splice the per-ruleset arrays into one.
@@ -111,7 +124,12 @@ int CheckCommand(const CheckFlags& flags) {
         "checked ", reported.size(),
         reported.size() == 1 ? " ruleset: " : " rulesets: ", errors,
         errors == 1 ? " error, " : " errors, ", warnings,
-        warnings == 1 ? " warning\n" : " warnings\n");
+        warnings == 1 ? " warning" : " warnings",
+        allowed == 0
+            ? ""
+            : absl::StrCat(" (", allowed, " more allowed by the rules",
+                           flags.show_allowed ? ")" : "; --show-allowed)"),
+        "\n");
   }
   if (flags.stats || flags.dump_trees) {
     for (const compiler::CheckResult* r : reported) {

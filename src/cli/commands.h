@@ -47,6 +47,7 @@ struct CheckFlags {
   std::vector<std::string> paths;  // files or folders
   std::string format = "text";     // text | json | github
   bool strict = false;             // warnings fail too
+  bool show_allowed = false;       // also the warnings `allow` accepts
   bool stats = false;              // decision tree sizes per stage
   bool dump_trees = false;         // the decision trees themselves
 };
@@ -67,6 +68,7 @@ struct EvalFlags {
   std::string at;         // RFC 3339; default now
   bool explain = false;
   std::vector<std::string> why_not;  // rules to explain as alternatives
+  bool warnings = false;             // print the rules' warnings too
 };
 // Decides one lead with the rules and prints the decision as JSON.
 int EvalCommand(const EvalFlags& flags);

@@ -151,6 +151,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "github"}))
       ->capture_default_str();
   check_cmd->add_flag("--strict", check.strict, "Fail on warnings too");
+  check_cmd->add_flag("--show-allowed", check.show_allowed,
+                      "Show the warnings the rules accept with `allow`, and "
+                      "why");
   check_cmd->add_flag("--stats", check.stats,
                       "Print each stage's decision tree size and worst-case "
                       "tests per lead");
@@ -181,6 +184,9 @@ int Main(int argc, char** argv) {
       "--why-not", eval.why_not,
       "Explain why RULE (or stage/RULE) did not decide; implies "
       "--explain");
+  eval_cmd->add_flag("--warnings", eval.warnings,
+                     "Print the rules' warnings too (as `check` does); "
+                     "errors are always printed");
 
   TestFlags test;
   CLI::App* test_cmd = app.add_subcommand(

@@ -33,7 +33,8 @@ struct Compiled {
 
 // With `only_rulesets`, a file without a `ruleset` declaration (a part
 // others include) gives no rules (`checked` null) and prints nothing.
-Compiled CompileRules(const std::string& path, bool only_rulesets = false) {
+Compiled CompileRules(const std::string& path, bool only_rulesets = false,
+                      bool show_warnings = true) {
   Compiled out;
   absl::StatusOr<compiler::CheckResult> r = compiler::Check(path);
   if (!r.ok()) {
@@ -44,6 +45,7 @@ Compiled CompileRules(const std::string& path, bool only_rulesets = false) {
   if (only_rulesets && r->module->header == nullptr) return out;
   out.checked = std::make_unique<compiler::CheckResult>(*std::move(r));
   for (const compiler::Diagnostic& d : out.checked->diagnostics.all()) {
+    if (d.severity == compiler::Severity::kWarning && !show_warnings) continue;
     std::cerr << compiler::RenderText(out.checked->module->sources, d);
   }
   if (!out.checked->ok()) out.exit_code = kExitRulesOrInput;
@@ -65,7 +67,9 @@ std::string Collapse(absl::string_view s) {
 }  // namespace
 
 int EvalCommand(const EvalFlags& flags) {
-  Compiled c = CompileRules(flags.rules);
+  // Quiet about warnings unless asked: `check` is where they are read.
+  Compiled c = CompileRules(flags.rules, /*only_rulesets=*/false,
+                            /*show_warnings=*/flags.warnings);
   if (c.exit_code != kExitOk) return c.exit_code;
   for (const std::string& name : flags.why_not) {
     if (absl::StatusOr<runtime::NamedRule> r =

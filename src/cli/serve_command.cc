@@ -89,11 +89,8 @@ int ServeCommand(const ServeFlags& flags) {
                             "builtin");
   } else {
     CompileOutcome first = registry->LoadPath(flags.rules);
-    // Warnings too, as `leadroute check` would show them.
-    for (const RuleDiagnostic& d : first.diagnostics) {
-      std::fputs(d.rendered.c_str(), stderr);
-    }
     if (!first.status.ok()) {
+      LogDiagnostics(first);
       const bool unreadable =
           first.status.code() != absl::StatusCode::kInvalidArgument;
       LogError(

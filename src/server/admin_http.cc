@@ -122,7 +122,8 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
                              {"file", d.file},
                              {"line", d.line},
                              {"column", d.column},
-                             {"message", d.message}});
+                             {"message", d.message},
+                             {"code", d.code}});
     }
     j["last_reload_error"] = {{"at", Rfc3339Micros(s.last_failure->at)},
                               {"origin", s.last_failure->origin},

@@ -22,7 +22,37 @@ void StampOne(const fs::path& p, std::string* out) {
 
 }  // namespace
 
+void LogDiagnostics(const CompileOutcome& outcome) {
+  constexpr int kMaxLogged = 20;  // `leadroute check` shows them all
+  int logged = 0;
+  for (const RuleDiagnostic& d : outcome.diagnostics) {
+    if (++logged > kMaxLogged) continue;
+    const std::string at =
+        d.file.empty() ? "" : absl::StrCat(d.file, ":", d.line, ":", d.column);
+    if (d.error && d.hint.empty()) {
+      LogError("rule error", {{"at", at}, {"message", d.message}});
+    } else if (d.error) {
+      LogError("rule error",
+               {{"at", at}, {"message", d.message}, {"hint", d.hint}});
+    } else if (d.hint.empty()) {
+      LogWarn("rule warning",
+              {{"at", at}, {"code", d.code}, {"message", d.message}});
+    } else {
+      LogWarn("rule warning", {{"at", at},
+                               {"code", d.code},
+                               {"message", d.message},
+                               {"hint", d.hint}});
+    }
+  }
+  if (logged > kMaxLogged) {
+    LogWarn("more rule diagnostics",
+            {{"not_logged", absl::StrCat(logged - kMaxLogged)},
+             {"see", "leadroute check"}});
+  }
+}
+
 void LogReload(const CompileOutcome& outcome, const std::string& path) {
+  LogDiagnostics(outcome);
   if (outcome.status.ok()) {
     LogInfo("rules loaded",
             {{"path", path},
@@ -38,9 +68,6 @@ void LogReload(const CompileOutcome& outcome, const std::string& path) {
     if (!d.error || ++shown > 3) continue;
     absl::StrAppend(&errors, errors.empty() ? "" : "; ", d.file, ":", d.line,
                     ":", d.column, ": ", d.message);
-  }
-  for (const RuleDiagnostic& d : outcome.diagnostics) {
-    if (d.error) std::fputs(d.rendered.c_str(), stderr);
   }
   LogError("reload failed; still serving the previous rules",
            {{"path", path},

@@ -18,9 +18,11 @@
 
 namespace leadroute {
 
-// Logs a reload's outcome: the new revision, or why it failed (the errors
-// rendered on stderr).
+// Logs a reload's outcome: its errors and warnings (LogDiagnostics), then
+// the new revision or why it failed.
 void LogReload(const CompileOutcome& outcome, const std::string& path);
+// One logfmt line per error and warning of `outcome` (at most 20).
+void LogDiagnostics(const CompileOutcome& outcome);
 
 // What the files look like now: each path with its size and mtime.
 std::string FilesStamp(const std::string& path,

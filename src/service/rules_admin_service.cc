@@ -75,6 +75,7 @@ void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out) {
   out->set_column(d.column);
   out->set_message(d.message);
   out->set_rendered(d.rendered);
+  out->set_code(d.code);
 }
 
 void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out) {

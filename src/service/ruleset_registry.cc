@@ -84,6 +84,8 @@ CompileOutcome FromCheck(compiler::CheckResult r) {
       rd.column = at.column;
     }
     rd.message = d.message;
+    rd.hint = d.hint;
+    rd.code = d.code;
     rd.rendered = compiler::RenderText(sources, d);
     out.diagnostics.push_back(std::move(rd));
   }

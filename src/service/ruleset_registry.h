@@ -33,6 +33,8 @@ struct RuleDiagnostic {
   int line = 0;       // 1-based; 0 when there is no position
   int column = 0;
   std::string message;
+  std::string hint;
+  std::string code;      // warnings: the finding's code (`allow` names it)
   std::string rendered;  // as `leadroute check` prints it
 };
 

@@ -1,6 +1,7 @@
 // Golden diagnostics: every tests/compiler/corpus/NAME.route is checked and
 // its diagnostics (file:line:col, severity, message, notes, hints) must be
-// exactly those in NAME.expected. Files with no .expected are fragments
+// exactly those in NAME.expected, then the warnings its `allow` clauses
+// accept (code, message and the reason). Files with no .expected are fragments
 // checked through the files that include them.
 #include <filesystem>
 #include <fstream>
@@ -31,6 +32,12 @@ std::string Render(const CheckResult& r) {
       absl::StrAppend(&out, where(n.span), ": note: ", n.message, "\n");
     }
     if (!d.hint.empty()) absl::StrAppend(&out, "  hint: ", d.hint, "\n");
+  }
+  // Warnings the rules accept with `allow`: the finding and the reason.
+  for (const Diagnostic& d : r.diagnostics.allowed()) {
+    absl::StrAppend(&out, where(d.span), ": allowed ", d.code, ": ", d.message,
+                    "\n", where(d.allowed_at), ": because: ", d.allowed_because,
+                    "\n");
   }
   return out;
 }

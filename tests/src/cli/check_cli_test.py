@@ -33,6 +33,24 @@ queue sw
 '''
 
 
+# A first-match priority ladder: each rung overlaps the ones above it.
+LADDER = '''ruleset "l" version "1"
+schema {
+  fit: int required
+  source: enum { demo, ebook } required
+}
+queue q
+assign { otherwise queue q }
+priority {
+  labels urgent > high > low
+%s
+  rule hot when fit >= 80 then urgent
+  rule demo when source == demo then high
+  otherwise low
+}
+'''
+
+
 def check(*args, cwd=None):
     return leadroute("check", *args, cwd=cwd)
 
@@ -87,12 +105,64 @@ class CheckCliTest(TempDirCase):
         self.assertIn("warning: `has country` is always true", r.stdout)
         self.assertEqual(check("--strict", path).returncode, 1)
 
+    def test_an_allowed_finding_passes_strict_and_stays_visible_on_request(self):
+        plain = self.write("plain.route", LADDER % "")
+        r = check("--strict", plain)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("rule `demo` overlaps `hot`", r.stdout)
+        self.assertIn("[overlap]", r.stdout)
+        self.assertIn('accept it with `allow overlap "why"`', r.stdout)
+
+        # The stage accepts it, with a reason: strict CI passes.
+        stage = self.write("stage.route", LADDER %
+                           '  allow overlap "a priority ladder: first match wins"')
+        r = check("--strict", stage)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertEqual(r.stdout, "checked 1 ruleset: 0 errors, 0 warnings "
+                         "(1 more allowed by the rules; --show-allowed)\n")
+        self.assertEqual(json.loads(check("--format=json", stage).stdout), [])
+        shown = check("--show-allowed", "--format=json", stage)
+        [item] = json.loads(shown.stdout)
+        self.assertEqual(item["code"], "overlap")
+        self.assertEqual(item["allowed"]["reason"],
+                         "a priority ladder: first match wins")
+        self.assertEqual(item["allowed"]["line"], 10)
+        gh = check("--show-allowed", "--format=github", stage).stdout
+        self.assertRegex(gh, r"^::notice file=[^,]*stage.route,line=12,col=8::"
+                             "rule `demo` overlaps")
+        self.assertIn("(allowed: a priority ladder: first match wins)", gh)
+
+        # Or the one rule accepts it.
+        rule = self.write("rule.route", (LADDER % "").replace(
+            "then high\n", "then high\n    allow overlap \"demo requests "
+            "outrank fit\"\n"))
+        self.assertEqual(check("--strict", rule).returncode, 0)
+
+    def test_a_stale_or_wrong_allow_is_reported(self):
+        stale = self.write("stale.route", (LADDER % "").replace(
+            "otherwise low", "otherwise low\n  allow never_fires \"old\""))
+        r = check(stale)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("warning: `allow never_fires` accepts nothing here: no "
+                      "such finding [unused_allow]", r.stdout)
+        typo = self.write("typo.route", LADDER % '  allow overlaps "ladder"')
+        r = check(typo)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("typo.route:10:9: error: `overlaps` is not a finding of "
+                      "check", r.stdout)
+        self.assertIn("hint: did you mean `overlap`?", r.stdout)
+        noreason = self.write("noreason.route", LADDER % "  allow overlap")
+        r = check(noreason)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("error: expected the reason as a quoted string", r.stdout)
+
     def test_shadowed_rule_names_the_rule_that_takes_its_leads(self):
         path = self.write("s.route", SHADOWED)
         r = check(path)
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertIn("s.route:8:8: warning: rule `us_big` can never fire: "
-                      "earlier rules take every lead it matches\n", r.stdout)
+                      "earlier rules take every lead it matches "
+                      "[never_fires]\n", r.stdout)
         self.assertIn("s.route:7:8: note: `us` takes some of them", r.stdout)
         self.assertEqual(check("--strict", path).returncode, 1)
 

@@ -149,6 +149,12 @@ priority {
 }
 ''')
         c = leadroute("check", rules)
+        # eval keeps quiet about warnings unless asked; check is for them.
+        quiet = run("eval", rules, self.write("l.json", '{"id": "x", "attributes": {"n": 1}}'))
+        self.assertEqual(quiet.returncode, 0, quiet.stderr)
+        self.assertEqual(quiet.stderr, "")
+        loud = run("eval", "--warnings", rules, self.write("l.json", '{"id": "x", "attributes": {"n": 1}}'))
+        self.assertIn("warning: some leads match no rule of the assign stage", loud.stderr)
         self.assertIn("some leads match no rule of the assign stage, e.g. "
                       "n = 0", c.stdout)
         self.assertIn("some leads match no rule of the priority stage, e.g. "

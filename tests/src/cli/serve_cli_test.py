@@ -59,9 +59,38 @@ class ServeCliTest(unittest.TestCase):
                         '  rule r when nope == 1 then queue q\n}\n')
             r = run("serve", "--listen", "127.0.0.1:0", "--rules", path)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("bad.route:3:15: error: undefined attribute `nope`",
+        self.assertIn('level=error msg="rule error" at=', r.stderr)
+        self.assertIn("bad.route:3:15 message=\"undefined attribute `nope`\"",
                       r.stderr)
         self.assertIn("rules have errors; not serving", r.stderr)
+        self.assertTrue(all(l.startswith("ts=") for l in r.stderr.splitlines()),
+                        r.stderr)
+
+    def test_rule_warnings_are_logged_one_logfmt_line_each(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "warn.route")
+            with open(path, "w") as f:
+                f.write('ruleset "w" version "1"\nschema { n: int required }\n'
+                        'queue q\nassign {\n'
+                        '  rule r when n > 1 then queue q\n}\n')
+            proc = subprocess.Popen(
+                [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
+                 "--rules", path], stderr=subprocess.PIPE, text=True)
+            err = ""
+            while "msg=listening" not in err:
+                line = proc.stderr.readline()
+                if not line:
+                    break
+                err += line
+            proc.terminate()
+            err += proc.stderr.read()
+            self.assertEqual(proc.wait(timeout=30), 0)
+        warnings = [l for l in err.splitlines() if "level=warn" in l]
+        self.assertEqual(len(warnings), 1, err)
+        self.assertIn('msg="rule warning" at=', warnings[0])
+        self.assertIn("warn.route:4:1 code=fall_through message=\"some leads "
+                      "match no rule of the assign stage", warnings[0])
+        self.assertTrue(all(l.startswith("ts=") for l in err.splitlines()), err)
 
     def test_serves_the_example_rules(self):
         proc, line = start_server(
@@ -203,8 +232,8 @@ class ServeCliTest(unittest.TestCase):
                             '  rule r when nope == 1 then queue q\n}\n')
                 proc.send_signal(signal.SIGHUP)
                 before = wait_for(proc, "reload failed")
-                self.assertIn("r.route:3:15: error: undefined attribute "
-                              "`nope`", before)
+                self.assertIn("r.route:3:15 message=\"undefined attribute "
+                              "`nope`\"", before)
                 self.assertEqual(decide(addr), ("1", "first"))
 
                 with open(path, "w") as f:
