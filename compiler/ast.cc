@@ -1,6 +1,9 @@
 // Names of AST enums, as the rule author writes them.
 #include "compiler/ast.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
 namespace leadroute::compiler::ast {
 
 absl::string_view StageName(StageKind kind) {
@@ -19,6 +22,18 @@ absl::string_view StageName(StageKind kind) {
       return "escalate";
   }
   return "?";
+}
+
+bool KeysIgnoreCase(const Table& table) {
+  if (table.key_type != Type::kString) return false;
+  if (table.ignore_case.has_value()) return *table.ignore_case;
+  auto mentions = [](absl::string_view s) {
+    const std::string lower = absl::AsciiStrToLower(s);
+    return absl::StrContains(lower, "domain") ||
+           absl::StrContains(lower, "email");
+  };
+  return mentions(table.name.text) ||
+         (table.csv.has_value() && mentions(table.csv->key_column.text));
 }
 
 absl::string_view TypeName(Type type) {

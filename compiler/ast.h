@@ -127,8 +127,16 @@ struct Table {
   Span value_type_span;
   std::vector<TableEntry> entries;
   std::optional<CsvSource> csv;
+  // `ignoring case` (true) or `matching case` (false), when written.
+  std::optional<bool> ignore_case;
+  Span case_span;
   Span span;
 };
+
+// Whether a table's string keys are compared ignoring ASCII case: as it
+// says, else when its name or CSV key column mentions a domain or an email
+// (domain() lower-cases, and people type emails in any case).
+bool KeysIgnoreCase(const Table& table);
 
 // A value inside a condition: an attribute, a literal, or a call such as
 // region(country) or domain(email).

@@ -416,6 +416,10 @@ class Printer {
     std::string head =
         absl::StrCat("table ", t.name.text, ": ", ast::TypeName(t.key_type),
                      " -> ", ast::TypeName(t.value_type));
+    if (t.ignore_case.has_value()) {
+      absl::StrAppend(&head,
+                      *t.ignore_case ? " ignoring case" : " matching case");
+    }
     if (t.csv.has_value()) {
       Line(t.span,
            absl::StrCat(head, " from csv ", Lit(t.csv->path), " key ",

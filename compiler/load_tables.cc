@@ -2,6 +2,7 @@
 // SourceSet, so a bad cell is reported as file.csv:line:col like rule text.
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -97,6 +98,15 @@ class TableLoader {
       d_->Error(t.value_type_span, absl::StrCat("a table value cannot be ",
                                                 ast::TypeName(t.value_type)));
       return;
+    }
+    if (t.ignore_case.has_value() && t.key_type != ast::Type::kString) {
+      d_->Error(t.case_span,
+                absl::StrCat("only string keys have a case; this table's "
+                             "keys are ",
+                             ast::TypeName(t.key_type)))
+          .hint = absl::StrCat("delete `",
+                               *t.ignore_case ? "ignoring" : "matching",
+                               " case`");
     }
     TableRows& rows = m_->table_rows[t.name.text];
     if (t.csv.has_value()) {
@@ -255,15 +265,26 @@ class TableLoader {
 
   void CheckDuplicates(const ast::Table& t, const TableRows& rows) {
     absl::flat_hash_map<std::string, const ast::Literal*> seen;
+    const bool ignore_case = ast::KeysIgnoreCase(t);
     for (const auto& [key, value] : rows.rows) {
       std::string k = key.kind == Kind::kString
                           ? key.text
                           : std::string(m_->sources.Text(key.span));
-      auto [it, inserted] = seen.emplace(k, &key);
+      auto [it, inserted] =
+          seen.emplace(ignore_case ? absl::AsciiStrToLower(k) : k, &key);
       if (!inserted) {
-        d_->Error(key.span, absl::StrCat("duplicate key ", k, " in table `",
-                                         t.name.text, "`"))
-            .notes.push_back({it->second->span, "first defined here"});
+        Diagnostic& d = d_->Error(
+            key.span,
+            absl::StrCat("duplicate key ", k, " in table `", t.name.text, "`",
+                         ignore_case && it->second->text != key.text
+                             ? " (its keys ignore case)"
+                             : ""));
+        d.notes.push_back({it->second->span, "first defined here"});
+        if (ignore_case && it->second->text != key.text &&
+            !t.ignore_case.has_value()) {
+          d.hint = absl::StrCat("if case matters here, declare `table ",
+                                t.name.text, ": ... matching case`");
+        }
       }
     }
   }

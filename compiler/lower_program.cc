@@ -287,12 +287,12 @@ class Lowerer {
     if (table_ids_.contains(t.name.text)) return;
     runtime::Table out;
     out.name = t.name.text;
+    out.ignore_case = ast::KeysIgnoreCase(t);
     auto rows = m_.table_rows.find(t.name.text);
     if (rows != m_.table_rows.end()) {
       for (const auto& [key, value] : rows->second.rows) {
-        out.rows.emplace(
-            runtime::KeyText(ValueOf(key, RuntimeType(t.key_type))),
-            ValueOf(value, RuntimeType(t.value_type)));
+        out.rows.emplace(out.RowKey(ValueOf(key, RuntimeType(t.key_type))),
+                         ValueOf(value, RuntimeType(t.value_type)));
       }
     }
     table_ids_[t.name.text] = static_cast<int>(p_->tables.size());

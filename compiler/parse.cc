@@ -384,6 +384,10 @@ class Builder {
       } else if (part->is_type<g::table_entry>()) {
         t.entries.push_back(
             {Lit(*part->children[0]), Lit(*part->children[1]), SpanOf(*part)});
+      } else if (part->is_type<g::case_ignoring>() ||
+                 part->is_type<g::case_matching>()) {
+        t.ignore_case = part->is_type<g::case_ignoring>();
+        t.case_span = SpanOf(*part);
       } else if (part->is_type<g::table_csv>()) {
         t.csv = ast::CsvSource{Lit(*part->children[0]), Lit(*part->children[1]),
                                Lit(*part->children[2]), SpanOf(*part)};
@@ -714,7 +718,7 @@ using Selector = pegtl::parse_tree::selector<
         g::default_value, g::unknown_value, g::rep_decl, g::team_decl,
         g::queue_decl, g::entity_name, g::property, g::prop_name, g::prop_value,
         g::hours_spec, g::hours_span, g::day, g::clock, g::table_decl,
-        g::table_name, g::key_type, g::value_type, g::table_entry, g::entry_key,
+        g::table_name, g::case_ignoring, g::case_matching, g::key_type, g::value_type, g::table_entry, g::entry_key,
         g::entry_value, g::table_csv, g::csv_path, g::csv_key_column,
         g::csv_value_column, g::stage_decl, g::stage_kind, g::labels_decl,
         g::label, g::rule_name, g::otherwise_decl, g::or_expr, g::expr,

@@ -36,6 +36,7 @@ template<> inline constexpr const char* error_message< key_type > = "expected th
 template<> inline constexpr const char* error_message< arrow > = "expected `->` between the key and value types";
 template<> inline constexpr const char* error_message< value_type > = "expected the value type: string, int, number, bool, rep or team";
 template<> inline constexpr const char* error_message< table_source > = "expected the entries in { ... } or `from csv \"file.csv\" key \"column\" value \"column\"`";
+template<> inline constexpr const char* error_message< kw_case > = "expected `case`, as in `ignoring case` or `matching case`";
 template<> inline constexpr const char* error_message< entry_colon > = "expected `:` between the entry's key and value";
 template<> inline constexpr const char* error_message< entry_value > = "expected the entry's value";
 template<> inline constexpr const char* error_message< kw_csv > = "expected `csv` after `from`";

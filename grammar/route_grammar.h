@@ -209,7 +209,14 @@ struct csv_value_column : string_lit {};
 struct table_csv : if_must< kw_from, ws, kw_csv, ws, csv_path, ws, kw_key, ws, csv_key_column,
                             ws, kw_value, ws, csv_value_column > {};
 struct table_source : sor< table_entries, table_csv > {};
-struct table_decl : if_must< kw_table, ws, table_name, ws, table_signature, ws, table_source > {};
+// `ignoring case` / `matching case` after the signature: how string keys
+// are compared (the default: ignoring case for domains and emails).
+struct kw_case : key< TAO_PEGTL_STRING( "case" ) > {};
+struct case_ignoring : if_must< key< TAO_PEGTL_STRING( "ignoring" ) >, ws, kw_case > {};
+struct case_matching : if_must< key< TAO_PEGTL_STRING( "matching" ) >, ws, kw_case > {};
+struct table_case : sor< case_ignoring, case_matching > {};
+struct table_decl : if_must< kw_table, ws, table_name, ws, table_signature, ws, opt< table_case, ws >,
+                             table_source > {};
 
 // ---- conditions ---------------------------------------------------------
 struct expr;

@@ -81,10 +81,9 @@ std::optional<Value> Eval(const Operand& o, const EvalContext& c) {
     case Operand::Kind::kLookup: {
       std::optional<Value> key = Eval(*o.arg, c);
       if (!key) return std::nullopt;
-      const Table& t = c.program.tables[o.table];
-      auto it = t.rows.find(KeyText(*key));
-      if (it == t.rows.end()) return std::nullopt;
-      return it->second;
+      const Value* value = c.program.tables[o.table].Find(*key);
+      if (value == nullptr) return std::nullopt;
+      return *value;
     }
   }
   return std::nullopt;
@@ -165,7 +164,7 @@ bool Test(const Cond& cond, const EvalContext& c) {
       return found != cond.negated;
     }
     case Cond::Kind::kInTable: {
-      bool found = c.program.tables[cond.table].rows.contains(KeyText(*lhs));
+      bool found = c.program.tables[cond.table].Find(*lhs) != nullptr;
       return found != cond.negated;
     }
     case Cond::Kind::kBetween: {
@@ -255,10 +254,9 @@ bool ChooseOwner(const Rule& r, const EvalContext& c, Decision* d) {
       case Owner::Kind::kLookup: {
         std::optional<Value> key = Eval(o.key, c);
         if (!key) continue;
-        const Table& t = c.program.tables[o.table];
-        auto it = t.rows.find(KeyText(*key));
-        if (it == t.rows.end()) continue;
-        const std::string& name = std::get<std::string>(it->second);
+        const Value* value = c.program.tables[o.table].Find(*key);
+        if (value == nullptr) continue;
+        const std::string& name = std::get<std::string>(*value);
         const auto& index =
             o.lookup_gives_team ? c.program.team_index : c.program.rep_index;
         auto found = index.find(name);

@@ -1,6 +1,8 @@
 // Names and key forms for runtime programs; see program.h.
 #include "runtime/program.h"
 
+#include "absl/strings/ascii.h"
+
 namespace leadroute::runtime {
 
 const char* StageIdName(StageId id) {
@@ -42,6 +44,17 @@ std::optional<std::pair<absl::CivilDay, absl::CivilDay>> ParseDayRange(
 std::string KeyText(const Value& v) {
   return TypeOf(v) == ValueType::kString ? std::get<std::string>(v)
                                          : DebugString(v);
+}
+
+std::string Table::RowKey(const Value& key) const {
+  std::string text = KeyText(key);
+  if (ignore_case) absl::AsciiStrToLower(&text);
+  return text;
+}
+
+const Value* Table::Find(const Value& key) const {
+  auto it = rows.find(RowKey(key));
+  return it == rows.end() ? nullptr : &it->second;
 }
 
 }  // namespace leadroute::runtime

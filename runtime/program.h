@@ -229,7 +229,14 @@ struct Rule {
 
 struct Table {
   std::string name;
-  absl::flat_hash_map<std::string, Value> rows;  // key's text form -> value
+  // Keys' text forms (lower-cased when ignore_case) -> values.
+  absl::flat_hash_map<std::string, Value> rows;
+  bool ignore_case = false;  // string keys compared ignoring ASCII case
+
+  // The value under `key`, or null.
+  const Value* Find(const Value& key) const;
+  // The text form `key` is stored under in this table.
+  std::string RowKey(const Value& key) const;
 };
 
 struct Program {

@@ -131,6 +131,43 @@ assign {
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["owner"], "maya")
 
+    def test_domain_and_email_tables_ignore_case_unless_told(self):
+        with open(os.path.join(self.tmp, "owners.csv"), "w") as f:
+            f.write("Domain,owner\nAcme.Example,maya\n")
+        table = ('table owner: string -> rep%s from csv "owners.csv" '
+                 'key "Domain" value "owner"')
+        rules = '''ruleset "csv" version "1"
+schema { email: string required }
+rep maya { }
+rep li { }
+queue q
+%s
+table vip_email: string -> rep { "CEO@Globex.example": li }
+assign {
+  rule vip when email in vip_email then vip_email(email)
+  rule known when domain(email) in owner then owner(domain(email))
+  otherwise queue q
+}
+'''
+        def owner(path, email):
+            r = leadroute("eval", path, "-",
+                          stdin='{"id": "x", "email": "%s"}' % email)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return json.loads(r.stdout).get("owner")
+
+        default = self.write("default.route", rules % (table % ""))
+        self.assertEqual(run("check", "--strict", default).returncode, 0)
+        # domain() lower-cases; the CSV's key is mixed case: still a match.
+        self.assertEqual(owner(default, "kim@ACME.example"), "maya")
+        self.assertEqual(owner(default, "ceo@globex.EXAMPLE"), "li")
+        self.assertEqual(owner(default, "kim@other.example"), "q")
+        matching = self.write("matching.route",
+                              rules % (table % " matching case"))
+        self.assertEqual(owner(matching, "kim@acme.example"), "q")
+        # fmt keeps the declaration.
+        self.assertIn("table owner: string -> rep matching case from csv",
+                      leadroute("fmt", matching).stdout)
+
     def test_eval_names_the_bad_field(self):
         rules = self.write("r.route", RULES)
         lead = self.write("lead.json", '{"id": "x", "attributes": {}}')
