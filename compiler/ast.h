@@ -49,9 +49,12 @@ enum class Type {
   kDuration
 };
 
+struct Property;
+
 struct RulesetHeader {
   Literal name;
   Literal version;
+  std::vector<Property> properties;  // settings: removed_reps
   Span span;
 };
 

@@ -369,8 +369,15 @@ class Printer {
   // ---- declarations ------------------------------------------------------
 
   void Decl(const ast::RulesetHeader& h) {
-    Line(h.span,
-         absl::StrCat("ruleset ", Lit(h.name), " version ", Lit(h.version)), 0);
+    const std::string head =
+        absl::StrCat("ruleset ", Lit(h.name), " version ", Lit(h.version));
+    if (h.properties.empty()) {
+      Line(h.span, head, 0);
+      return;
+    }
+    Block(h.span, head, 0, [&] {
+      for (const ast::Property& p : h.properties) Property(p, 1);
+    });
   }
   void Decl(const ast::Include& i) {
     Line(i.span, "include " + Lit(i.path), 0);

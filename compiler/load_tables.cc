@@ -104,9 +104,8 @@ class TableLoader {
                 absl::StrCat("only string keys have a case; this table's "
                              "keys are ",
                              ast::TypeName(t.key_type)))
-          .hint = absl::StrCat("delete `",
-                               *t.ignore_case ? "ignoring" : "matching",
-                               " case`");
+          .hint = absl::StrCat(
+          "delete `", *t.ignore_case ? "ignoring" : "matching", " case`");
     }
     TableRows& rows = m_->table_rows[t.name.text];
     if (t.csv.has_value()) {

@@ -78,6 +78,12 @@ class Lowerer {
   void Run() {
     p_->name = m_.header->name.text;
     p_->version = m_.header->version.text;
+    for (const ast::Property& s : m_.header->properties) {
+      if (s.name.text == "removed_reps") {
+        p_->removed_reps =
+            runtime::ParseRemovedReps(std::get<ast::Literal>(s.value).text);
+      }
+    }
     m_.ForEach<ast::Schema>([&](const ast::Schema& s) {
       for (const ast::AttrDecl& a : s.attributes) Attribute(a);
     });

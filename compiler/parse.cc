@@ -129,7 +129,14 @@ class Builder {
   }
 
   ast::RulesetHeader Header(const Node& n) {
-    return {Lit(*n.children[0]), Lit(*n.children[1]), SpanOf(n)};
+    ast::RulesetHeader h;
+    h.name = Lit(*n.children[0]);
+    h.version = Lit(*n.children[1]);
+    for (size_t i = 2; i < n.children.size(); ++i) {
+      h.properties.push_back(PropertyOf(*n.children[i]));
+    }
+    h.span = SpanOf(n);
+    return h;
   }
 
   // Decodes a string literal's escapes; the grammar has checked its shape.
@@ -718,24 +725,24 @@ using Selector = pegtl::parse_tree::selector<
         g::default_value, g::unknown_value, g::rep_decl, g::team_decl,
         g::queue_decl, g::entity_name, g::property, g::prop_name, g::prop_value,
         g::hours_spec, g::hours_span, g::day, g::clock, g::table_decl,
-        g::table_name, g::case_ignoring, g::case_matching, g::key_type, g::value_type, g::table_entry, g::entry_key,
-        g::entry_value, g::table_csv, g::csv_path, g::csv_key_column,
-        g::csv_value_column, g::stage_decl, g::stage_kind, g::labels_decl,
-        g::label, g::rule_name, g::otherwise_decl, g::or_expr, g::expr,
-        g::condition_expr, g::and_expr, g::negation, g::has_test, g::comparison,
-        g::in_test, g::op_in, g::op_not_in, g::set_ref, g::between_test,
-        g::within_test, g::binary_test, g::op_eq, g::op_ne, g::op_lt, g::op_le,
-        g::op_gt, g::op_ge, g::op_starts_with, g::op_ends_with, g::op_contains,
-        g::rhs, g::operand, g::call, g::attr_ref, g::string_lit,
-        g::duration_lit, g::number_lit, g::bool_lit, g::list_lit, g::value,
-        g::target, g::target_rep, g::target_team, g::target_queue,
-        g::member_test, g::member_property, g::member_value, g::score_delta,
-        g::fallback, g::allow_clause, g::allow_code, g::allow_reason,
-        g::sticky_clause, g::sticky_window, g::sticky_off, g::sticky_anywhere,
-        g::escalation_decl, g::escalation_step, g::percent, g::notify_step,
-        g::notify_whom, g::reassign_step, g::test_decl, g::test_name,
-        g::test_at, g::test_lead, g::test_expect, g::expect_item,
-        g::expect_name>>;
+        g::table_name, g::case_ignoring, g::case_matching, g::key_type,
+        g::value_type, g::table_entry, g::entry_key, g::entry_value,
+        g::table_csv, g::csv_path, g::csv_key_column, g::csv_value_column,
+        g::stage_decl, g::stage_kind, g::labels_decl, g::label, g::rule_name,
+        g::otherwise_decl, g::or_expr, g::expr, g::condition_expr, g::and_expr,
+        g::negation, g::has_test, g::comparison, g::in_test, g::op_in,
+        g::op_not_in, g::set_ref, g::between_test, g::within_test,
+        g::binary_test, g::op_eq, g::op_ne, g::op_lt, g::op_le, g::op_gt,
+        g::op_ge, g::op_starts_with, g::op_ends_with, g::op_contains, g::rhs,
+        g::operand, g::call, g::attr_ref, g::string_lit, g::duration_lit,
+        g::number_lit, g::bool_lit, g::list_lit, g::value, g::target,
+        g::target_rep, g::target_team, g::target_queue, g::member_test,
+        g::member_property, g::member_value, g::score_delta, g::fallback,
+        g::allow_clause, g::allow_code, g::allow_reason, g::sticky_clause,
+        g::sticky_window, g::sticky_off, g::sticky_anywhere, g::escalation_decl,
+        g::escalation_step, g::percent, g::notify_step, g::notify_whom,
+        g::reassign_step, g::test_decl, g::test_name, g::test_at, g::test_lead,
+        g::test_expect, g::expect_item, g::expect_name>>;
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "base/closest_match.h"
 #include "compiler/pass_helpers.h"
 #include "compiler/passes.h"
 
@@ -137,11 +138,39 @@ class Resolver {
       if (m_->header->version.text.empty()) {
         d_->Error(m_->header->version.span, "the ruleset's version is empty");
       }
+      Settings(*m_->header);
     }
     if (!m_->files.empty() && !m_->stages.contains(ast::StageKind::kAssign) &&
         m_->header != nullptr) {
       d_->Error(m_->header->span, "no `assign` stage").hint =
           "every ruleset must say who gets the lead: add assign { ... }";
+    }
+  }
+
+  // The ruleset's settings: removed_reps = keep | release | reassign.
+  void Settings(const ast::RulesetHeader& h) {
+    ErrorOnPropertiesSetTwice(h.properties, d_);
+    for (const ast::Property& p : h.properties) {
+      if (p.name.text != "removed_reps") {
+        d_->Error(p.name.span,
+                  absl::StrCat("unknown ruleset setting `", p.name.text, "`"))
+            .hint = "a ruleset has one setting: removed_reps";
+        continue;
+      }
+      const auto* v = std::get_if<ast::Literal>(&p.value);
+      if (v == nullptr || v->kind != ast::Literal::Kind::kName ||
+          !runtime::ParseRemovedReps(v->text)) {
+        const std::string close =
+            v == nullptr
+                ? ""
+                : ClosestMatch(v->text, {"keep", "release", "reassign"});
+        d_->Error(p.value_span, "`removed_reps` is keep, release or reassign")
+            .hint = close.empty()
+                        ? "what a reload does with the open leads of reps it "
+                          "removes: keep them, release them, or reassign "
+                          "them within their teams"
+                        : absl::StrCat("did you mean `", close, "`?");
+      }
     }
   }
 

@@ -143,7 +143,9 @@ struct value : sor< string_lit, duration_lit, number_lit, bool_lit, list_lit, na
 struct ruleset_name : string_lit {};
 struct ruleset_version : string_lit {};
 struct version_clause : if_must< kw_version, ws, ruleset_version > {};
-struct ruleset_decl : if_must< kw_ruleset, ws, ruleset_name, ws, version_clause > {};
+struct entity_body;
+// Optional settings after the version: ruleset "x" version "1" { removed_reps = reassign }
+struct ruleset_decl : if_must< kw_ruleset, ws, ruleset_name, ws, version_clause, opt< ws, entity_body > > {};
 
 struct include_path : string_lit {};
 struct include_decl : if_must< kw_include, ws, include_path > {};

@@ -373,15 +373,86 @@ absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
   ASSIGN_OR_RETURN(Assignment * found, Unended(lead_id));
-  Assignment& a = *found;
+  const uint64_t seq = EndLocked(*found, status, kind, reason, now);
+  return Changed{*found, seq};
+}
+
+uint64_t Assigner::EndLocked(Assignment& a, LeadStatus status, const char* kind,
+                             const std::string& reason, absl::Time now) {
   picker_.Freed(a);
   escalator_.Disarm(a);
   a.status = status;
   a.ended_at = now;
   LeadEvent e = EventOf(a, now, kind, a.owner, reason);
   e.to.clear();
-  const uint64_t seq = Record(a, {std::move(e)});
-  return Changed{a, seq};
+  return Record(a, {std::move(e)});
+}
+
+Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
+                                                 RemovedReps policy,
+                                                 const std::string& reason) {
+  HandOver out;
+  const absl::Time now = clock_->Now();
+  absl::StatusOr<std::unique_lock<std::mutex>> lock = LockForChange();
+  if (!lock.ok()) return out;
+  // One pass over the leads; a reload is rare, and this runs off the
+  // routing path.
+  std::vector<Assignment*> orphaned;
+  for (auto& [id, a] : leads_) {
+    if (a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kRep &&
+        !next.rep_index.contains(a.owner)) {
+      orphaned.push_back(&a);
+    }
+  }
+  std::sort(
+      orphaned.begin(), orphaned.end(),
+      [](const Assignment* x, const Assignment* y) { return x->seq < y->seq; });
+  absl::flat_hash_map<std::string, size_t> row;  // rep -> index in out.reps
+  for (Assignment* a : orphaned) {
+    auto [it, added] = row.try_emplace(a->owner, out.reps.size());
+    if (added) out.reps.push_back({a->owner});
+    RemovedRep& r = out.reps[it->second];
+    ++r.open;
+    if (policy == RemovedReps::kKeep) continue;
+    if (policy == RemovedReps::kReassign) {
+      auto team = next.team_index.find(a->team);
+      std::vector<std::string> skipped;
+      const int rep =
+          team == next.team_index.end()
+              ? -1
+              : picker_.PickFromTeam(next, team->second, {}, now, &skipped);
+      if (rep >= 0) {
+        const std::string from = picker_.MoveTo(*a, next.reps[rep].id,
+                                                OwnerKind::kRep, a->team, now);
+        if (a->sla && !a->reached[static_cast<int>(Outcome::kContacted)]) {
+          escalator_.StartClock(next, *a, now);
+        }
+        escalator_.Arm(next, *a);
+        out.seq = Record(*a, {EventOf(*a, now, "reassigned", from, reason)});
+        ++r.reassigned;
+        continue;
+      }
+    }
+    out.seq = EndLocked(*a, LeadStatus::kReleased, "released",
+                        policy == RemovedReps::kRelease
+                            ? reason
+                            : absl::StrCat(reason, "; nobody in its team (",
+                                           a->team.empty() ? "none" : a->team,
+                                           ") can take it now"),
+                        now);
+    ++r.released;
+  }
+  return out;
+}
+
+int Assigner::OpenLeadsOf(const std::string& rep) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int n = 0;
+  for (const auto& [id, a] : leads_) {
+    n += a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kRep &&
+         a.owner == rep;
+  }
+  return n;
 }
 
 absl::StatusOr<Assigner::Changed> Assigner::Release(const std::string& lead_id,

@@ -114,6 +114,25 @@ class Assigner {
                                    const Candidate& target,
                                    const std::string& reason);
 
+  // After `next` became live: the open leads of reps `next` does not have,
+  // per rep in the order they were assigned, and what `policy` did with
+  // them (`reason` goes on each event). Reps with no open leads are not
+  // listed.
+  struct RemovedRep {
+    std::string rep;
+    int open = 0;        // open leads it held
+    int reassigned = 0;  // to a member of the lead's team
+    int released = 0;    // by policy, or for want of anyone to take them
+  };
+  struct HandOver {
+    std::vector<RemovedRep> reps;
+    uint64_t seq = 0;  // the last change to wait for; 0: none
+  };
+  HandOver HandOverRemovedReps(const Program& next, RemovedReps policy,
+                               const std::string& reason);
+  // Open leads owned by `rep`, for a rep the rules no longer have.
+  int OpenLeadsOf(const std::string& rep) const;
+
   // Sets a rep's live status. Returns the change number to wait for.
   absl::StatusOr<uint64_t> SetRepStatus(const RepStatus& status);
 
@@ -189,6 +208,9 @@ class Assigner {
   absl::StatusOr<Assignment*> Unended(const std::string& lead_id);
   absl::StatusOr<Changed> End(const std::string& lead_id, LeadStatus status,
                               const char* kind, const std::string& reason);
+  // End's change to `a`; returns the change number.
+  uint64_t EndLocked(Assignment& a, LeadStatus status, const char* kind,
+                     const std::string& reason, absl::Time now);
   // RecordContact and RecordOutcome.
   absl::StatusOr<Changed> Report(const std::string& lead_id, Outcome outcome,
                                  std::optional<absl::Time> at,

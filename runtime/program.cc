@@ -41,6 +41,26 @@ std::optional<std::pair<absl::CivilDay, absl::CivilDay>> ParseDayRange(
   return std::make_pair(*first, *last);
 }
 
+const char* RemovedRepsName(RemovedReps r) {
+  switch (r) {
+    case RemovedReps::kKeep:
+      return "keep";
+    case RemovedReps::kRelease:
+      return "release";
+    case RemovedReps::kReassign:
+      return "reassign";
+  }
+  return "?";
+}
+
+std::optional<RemovedReps> ParseRemovedReps(absl::string_view name) {
+  for (RemovedReps r :
+       {RemovedReps::kKeep, RemovedReps::kRelease, RemovedReps::kReassign}) {
+    if (name == RemovedRepsName(r)) return r;
+  }
+  return std::nullopt;
+}
+
 std::string KeyText(const Value& v) {
   return TypeOf(v) == ValueType::kString ? std::get<std::string>(v)
                                          : DebugString(v);

@@ -130,6 +130,15 @@ inline constexpr const char* kSeniorities[] = {"junior", "mid", "senior",
                                                "lead"};
 
 enum class Strategy { kRoundRobin, kWeighted, kLeastLoaded };
+
+// What a newly live ruleset does with the open leads of reps it no longer
+// has: leave them (keep), end their assignment with a `released` event so
+// the backend routes them again (release), or give each to a member of the
+// team it came from by that team's strategy, releasing it when there is
+// none (reassign).
+enum class RemovedReps { kKeep, kRelease, kReassign };
+const char* RemovedRepsName(RemovedReps r);
+std::optional<RemovedReps> ParseRemovedReps(absl::string_view name);
 const char* StrategyName(Strategy s);
 
 // Whether a repeat lead (the same email as an earlier one) goes to the rep
@@ -242,6 +251,9 @@ struct Table {
 struct Program {
   std::string name;
   std::string version;
+  // `ruleset ... { removed_reps = ... }`; unset: as the reload says, else
+  // keep.
+  std::optional<RemovedReps> removed_reps;
   std::vector<Attribute> attributes;
   absl::flat_hash_map<std::string, int> slots;  // used to bind leads only
   // The attributes rep selection reads, bound by the compiler: `email`

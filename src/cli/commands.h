@@ -33,6 +33,7 @@ struct ServeFlags {
   std::vector<std::string> mask;  // attributes the decision log masks
   std::string data_dir;           // state; empty: none
   std::string repeat_window = "168h";
+  std::string removed_reps = "keep";    // keep | release | reassign
   std::string event_retention = "90d";  // 0: keep every event
   std::string webhook_url;              // empty: no webhook
   std::string webhook_secret_file;

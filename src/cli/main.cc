@@ -77,6 +77,14 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
 
   serve_cmd
+      ->add_option("--removed-reps", serve.removed_reps,
+                   "What a reload does with the open leads of reps the new "
+                   "rules no longer have, unless the ruleset says "
+                   "(removed_reps = ...): keep, release or reassign (to a "
+                   "member of the lead's team)")
+      ->check(CLI::IsMember({"keep", "release", "reassign"}))
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--event-retention", serve.event_retention,
                    "Delete lead events (WatchAssignments replay, state "
                    "history) older than this (e.g. 90d, 720h; 0 keeps all)")

@@ -48,6 +48,7 @@ int ServeCommand(const ServeFlags& flags) {
   options.decision_log.path = flags.decision_log;
   options.decision_log.mask = flags.mask;
   options.data_dir = flags.data_dir;
+  options.removed_reps = *runtime::ParseRemovedReps(flags.removed_reps);
   if (!absl::ParseDuration(flags.repeat_window,
                            &options.assigner.repeat_window) ||
       options.assigner.repeat_window < absl::ZeroDuration()) {

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "runtime/sqlite_store.h"
 #include "src/server/rules_watcher.h"
+#include "src/service/rep_handover.h"
 
 namespace leadroute {
 namespace {
@@ -78,6 +79,12 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!assigner.ok()) return assigner.status();
     server->assigner_ = *std::move(assigner);
     RulesetRegistry* registry = server->registry_.get();
+    registry->SetOnLive(
+        [assigner = server->assigner_.get(), fallback = options.removed_reps](
+            const Ruleset& before, const Ruleset& now,
+            std::optional<runtime::RemovedReps> choice) {
+          return HandOverRemovedReps(assigner, before, now, choice, fallback);
+        });
     server->sweeper_ = std::make_unique<runtime::Sweeper>(
         server->assigner_.get(), clock,
         [registry]() -> std::shared_ptr<const runtime::Program> {
@@ -142,7 +149,12 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   return server;
 }
 
-RouterServer::~RouterServer() { Shutdown(absl::ZeroDuration()); }
+RouterServer::~RouterServer() {
+  Shutdown(absl::ZeroDuration());
+  // The registry may outlive this server; its hook must not outlive the
+  // Assigner.
+  if (registry_ != nullptr) registry_->SetOnLive(nullptr);
+}
 
 void RouterServer::Shutdown(absl::Duration grace) {
   if (stopped_ || server_ == nullptr) return;

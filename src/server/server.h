@@ -51,6 +51,9 @@ struct ServerOptions {
   // team and no rep is picked.
   std::string data_dir;
   runtime::AssignerOptions assigner;
+  // What a new ruleset does with the open leads of reps it no longer has,
+  // when neither the ruleset nor the PublishRules call says.
+  runtime::RemovedReps removed_reps = runtime::RemovedReps::kKeep;
   // When set, wraps the store opened in data_dir before the Assigner takes
   // it: tests hold or fail commits of the real store through it.
   std::function<std::unique_ptr<runtime::StateStore>(

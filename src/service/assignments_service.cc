@@ -1,8 +1,11 @@
 // The Assignments handlers; see the header.
 #include "src/service/assignments_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/closest_match.h"
 #include "base/field_error.h"
 #include "runtime/clock.h"
 #include "runtime/kpi.h"
@@ -11,6 +14,42 @@
 
 namespace leadroute {
 namespace {
+
+// Why `rep` is not a rep of `live`: a rep an earlier ruleset had (and the
+// open leads they still hold), or a name never seen (with a did-you-mean).
+std::string NotARep(const RulesetRegistry& registry,
+                    const runtime::Assigner& assigner, const Ruleset& live,
+                    const std::string& rep) {
+  std::string out = absl::StrCat(
+      "\"", rep, "\" is not a rep of the live ruleset (\"", live.name, "\" ",
+      live.version, ", revision ", live.revision, ")");
+  int64_t had_by = 0;
+  for (const auto& r : registry.snapshot().retained) {
+    if (r->program != nullptr && r->program->rep_index.contains(rep)) {
+      had_by = std::max(had_by, r->revision);
+    }
+  }
+  const int open = assigner.OpenLeadsOf(rep);
+  if (had_by > 0) {
+    absl::StrAppend(&out, ": revision ", had_by,
+                    " had them; they were removed from the rules, so there "
+                    "is no status to set");
+  } else if (open == 0) {
+    std::vector<std::string> reps;
+    for (const runtime::Rep& r : live.program->reps) reps.push_back(r.id);
+    if (std::string close = ClosestMatch(rep, reps); !close.empty()) {
+      absl::StrAppend(&out, "; did you mean \"", close, "\"?");
+    }
+  }
+  if (open > 0) {
+    absl::StrAppend(&out, "; they still hold ", open,
+                    open == 1 ? " open lead" : " open leads",
+                    " (leads list --owner ", rep,
+                    "; move them with leads reassign, or publish with "
+                    "removed_reps = reassign)");
+  }
+  return out;
+}
 
 absl::Status NoState() {
   return absl::FailedPreconditionError(
@@ -238,9 +277,7 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
   if (status.ok() && !(*live)->program->rep_index.contains(s.rep)) {
     status = InvalidFieldError(
         "rep", s.rep.empty() ? "required"
-                             : absl::StrCat("\"", s.rep,
-                                            "\" is not a rep of the live "
-                                            "ruleset"));
+                             : NotARep(*registry_, *assigner_, **live, s.rep));
   }
   if (status.ok()) {
     switch (request->availability()) {

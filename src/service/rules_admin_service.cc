@@ -145,8 +145,22 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
       context, ServerMetrics::kPublishRules, request->files(), request->root(),
       [this, request, response](const std::map<std::string, std::string>& files,
                                 const std::string& root) {
-        const CompileOutcome outcome =
-            registry_->Publish(files, root, request->expected_revision());
+        std::optional<runtime::RemovedReps> removed_reps;
+        switch (request->removed_reps()) {
+          case v1::REMOVED_REPS_KEEP:
+            removed_reps = runtime::RemovedReps::kKeep;
+            break;
+          case v1::REMOVED_REPS_RELEASE:
+            removed_reps = runtime::RemovedReps::kRelease;
+            break;
+          case v1::REMOVED_REPS_REASSIGN:
+            removed_reps = runtime::RemovedReps::kReassign;
+            break;
+          default:
+            break;
+        }
+        const CompileOutcome outcome = registry_->Publish(
+            files, root, request->expected_revision(), removed_reps);
         if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
           return RejectedStatus(outcome);
         }
@@ -164,10 +178,14 @@ grpc::ServerUnaryReactor* RulesAdminService::Rollback(
     v1::RollbackResponse* response) {
   const int64_t start = MonotonicNanos();
   grpc::Status status;
+  std::vector<RuleDiagnostic> warnings;
   absl::StatusOr<std::shared_ptr<const Ruleset>> r =
-      registry_->Rollback(request->revision());
+      registry_->Rollback(request->revision(), &warnings);
   if (r.ok()) {
     RulesetInfoToProto(**r, true, response->mutable_ruleset());
+    for (const RuleDiagnostic& d : warnings) {
+      DiagnosticToProto(d, response->add_diagnostics());
+    }
   } else {
     status = ToGrpcStatus(r.status());
   }

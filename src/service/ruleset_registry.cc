@@ -167,16 +167,36 @@ void RulesetRegistry::RecordFailure(const std::string& origin,
                     outcome.diagnostics});
 }
 
-CompileOutcome RulesetRegistry::Install(CompileOutcome outcome,
-                                        const std::string& origin) {
-  std::lock_guard<std::mutex> lock(state_mu_);
-  if (!outcome.status.ok()) {
-    RecordFailure(origin, outcome);
-    return outcome;
+CompileOutcome RulesetRegistry::Install(
+    CompileOutcome outcome, const std::string& origin,
+    std::optional<runtime::RemovedReps> removed_reps) {
+  std::shared_ptr<const Ruleset> before;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (!outcome.status.ok()) {
+      RecordFailure(origin, outcome);
+      return outcome;
+    }
+    before = live_.load();
+    outcome.ruleset->origin = origin;
+    MakeLive(outcome.ruleset);
   }
-  outcome.ruleset->origin = origin;
-  MakeLive(outcome.ruleset);
+  for (RuleDiagnostic& d : Replaced(before, *outcome.ruleset, removed_reps)) {
+    outcome.diagnostics.push_back(std::move(d));
+  }
   return outcome;
+}
+
+void RulesetRegistry::SetOnLive(OnLive on_live) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  on_live_ = std::move(on_live);
+}
+
+std::vector<RuleDiagnostic> RulesetRegistry::Replaced(
+    const std::shared_ptr<const Ruleset>& before, const Ruleset& now,
+    std::optional<runtime::RemovedReps> choice) const {
+  if (!on_live_ || before == nullptr || before.get() == &now) return {};
+  return on_live_(*before, now, choice);
 }
 
 std::shared_ptr<const Ruleset> RulesetRegistry::InstallPolicy(
@@ -195,12 +215,13 @@ std::shared_ptr<const Ruleset> RulesetRegistry::InstallPolicy(
 
 CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
   std::lock_guard<std::mutex> reload(reload_mu_);
-  return Install(CompilePath(path), absl::StrCat("file ", path));
+  return Install(CompilePath(path), absl::StrCat("file ", path), std::nullopt);
 }
 
 CompileOutcome RulesetRegistry::Publish(
     const std::map<std::string, std::string>& files, std::string root,
-    int64_t expected_revision) {
+    int64_t expected_revision,
+    std::optional<runtime::RemovedReps> removed_reps) {
   std::lock_guard<std::mutex> reload(reload_mu_);
   if (expected_revision != 0) {
     const std::shared_ptr<const Ruleset> live = live_.load();
@@ -213,12 +234,23 @@ CompileOutcome RulesetRegistry::Publish(
       return out;
     }
   }
-  return Install(CompileFiles(files, std::move(root)), "publish");
+  return Install(CompileFiles(files, std::move(root)), "publish", removed_reps);
 }
 
 absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::Rollback(
-    int64_t revision) {
+    int64_t revision, std::vector<RuleDiagnostic>* warnings) {
   std::lock_guard<std::mutex> reload(reload_mu_);
+  const std::shared_ptr<const Ruleset> before = live_.load();
+  absl::StatusOr<std::shared_ptr<const Ruleset>> now = RollbackTo(revision);
+  if (now.ok()) {
+    std::vector<RuleDiagnostic> said = Replaced(before, **now, std::nullopt);
+    if (warnings != nullptr) *warnings = std::move(said);
+  }
+  return now;
+}
+
+absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::RollbackTo(
+    int64_t revision) {
   std::lock_guard<std::mutex> lock(state_mu_);
   const std::shared_ptr<const Ruleset> live = live_.load();
   if (revision == 0) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -92,18 +93,31 @@ class RulesetRegistry {
       std::shared_ptr<const runtime::Policy> policy, std::string name,
       std::string origin);
 
+  // Told of each ruleset made live by a reload, a publish or a rollback,
+  // with the one it replaced and the caller's removed_reps choice (none:
+  // the ruleset's, else the server's). What it returns joins the
+  // outcome's diagnostics. Set before serving.
+  using OnLive = std::function<std::vector<RuleDiagnostic>(
+      const Ruleset& before, const Ruleset& now,
+      std::optional<runtime::RemovedReps> choice)>;
+  void SetOnLive(OnLive on_live);
+
   // Compiles the rules at `path` and makes them live, or records why not.
   CompileOutcome LoadPath(const std::string& path);
 
   // Compiles `files` and makes them live, or records why not. With a
   // non-zero `expected_revision` that is not live, changes nothing and
   // returns FAILED_PRECONDITION.
-  CompileOutcome Publish(const std::map<std::string, std::string>& files,
-                         std::string root, int64_t expected_revision = 0);
+  CompileOutcome Publish(
+      const std::map<std::string, std::string>& files, std::string root,
+      int64_t expected_revision = 0,
+      std::optional<runtime::RemovedReps> removed_reps = std::nullopt);
 
   // Makes retained `revision` live again (0: the one live before the
-  // current one); NOT_FOUND when it is not retained.
-  absl::StatusOr<std::shared_ptr<const Ruleset>> Rollback(int64_t revision);
+  // current one); NOT_FOUND when it is not retained. `warnings` gets what
+  // OnLive said.
+  absl::StatusOr<std::shared_ptr<const Ruleset>> Rollback(
+      int64_t revision, std::vector<RuleDiagnostic>* warnings = nullptr);
 
   struct Snapshot {
     std::shared_ptr<const Ruleset> live;
@@ -123,7 +137,16 @@ class RulesetRegistry {
   // Under state_mu_: records a failed reload.
   void RecordFailure(const std::string& origin, const CompileOutcome& outcome);
   // Under reload_mu_: makes a compiled ruleset live, or records its failure.
-  CompileOutcome Install(CompileOutcome outcome, const std::string& origin);
+  CompileOutcome Install(CompileOutcome outcome, const std::string& origin,
+                         std::optional<runtime::RemovedReps> removed_reps);
+  // Under reload_mu_: makes retained `revision` live.
+  absl::StatusOr<std::shared_ptr<const Ruleset>> RollbackTo(int64_t revision);
+  // Under reload_mu_, after `now` replaced `before`: OnLive's warnings.
+  std::vector<RuleDiagnostic> Replaced(
+      const std::shared_ptr<const Ruleset>& before, const Ruleset& now,
+      std::optional<runtime::RemovedReps> choice) const;
+
+  OnLive on_live_;
 
   const size_t keep_;
   const absl::Time started_at_;
