@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -236,7 +237,30 @@ int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
     skipped->push_back(absl::StrCat("sticky: ", prior->owner, " (lead ",
                                     prior->lead_id, ") ", why));
   }
-  for (const Candidate& c : d.candidates) {
+  // With fallbacks (`team a else team b else queue q`), each reason says
+  // which choice it belongs to: "choice 2 of 3: team b: bo away".
+  // (A queue always takes the lead: `rep a else queue q` has one choice
+  // that can be passed over, and needs no numbers.)
+  const size_t choices = d.candidates.size();
+  const bool numbered = std::count_if(d.candidates.begin(), d.candidates.end(),
+                                      [](const Candidate& c) {
+                                        return c.kind != OwnerKind::kQueue;
+                                      }) > 1;
+  std::vector<size_t> starts;  // where each choice's reasons start
+  absl::Cleanup label = [&] {
+    if (!numbered) return;
+    for (size_t j = 0; j < starts.size(); ++j) {
+      const size_t end =
+          j + 1 < starts.size() ? starts[j + 1] : skipped->size();
+      for (size_t k = starts[j]; k < end; ++k) {
+        (*skipped)[k] = absl::StrCat("choice ", j + 1, " of ", choices, ": ",
+                                     (*skipped)[k]);
+      }
+    }
+  };
+  for (size_t i = 0; i < choices; ++i) {
+    starts.push_back(skipped->size());
+    const Candidate& c = d.candidates[i];
     switch (c.kind) {
       case OwnerKind::kQueue:
         *queue = &c;

@@ -1,9 +1,12 @@
 // The meaning of a condition; see conditions.h.
 #include "runtime/conditions.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -202,6 +205,27 @@ void Decisive(const Cond& cond, const EvalContext& c,
   }
 }
 
+namespace {
+
+// The values `cond` read, each once: `country is "DE"`, `email has no value`.
+void ValuesRead(const Cond& cond, const EvalContext& c,
+                std::vector<std::string>* out) {
+  if (cond.kind == Cond::Kind::kAnd || cond.kind == Cond::Kind::kOr ||
+      cond.kind == Cond::Kind::kNot) {
+    for (const auto& child : cond.children) ValuesRead(*child, c, out);
+    return;
+  }
+  std::optional<Value> lhs = Eval(cond.lhs, c);
+  std::string note =
+      !lhs ? absl::StrCat(cond.lhs_text, " has no value")
+           : absl::StrCat(cond.lhs_text, " is ", DebugString(*lhs));
+  if (std::find(out->begin(), out->end(), note) == out->end()) {
+    out->push_back(std::move(note));
+  }
+}
+
+}  // namespace
+
 std::pair<std::string, std::string> FirstFailure(const Cond& cond,
                                                  const EvalContext& c) {
   if (cond.kind == Cond::Kind::kAnd) {
@@ -209,15 +233,12 @@ std::pair<std::string, std::string> FirstFailure(const Cond& cond,
       if (!Test(*child, c)) return FirstFailure(*child, c);
     }
   }
+  // An `or` (every branch false) or a `not`: every value it read.
+  std::vector<std::string> values;
+  ValuesRead(cond, c, &values);
   std::string reason = absl::StrCat(cond.text, " is false");
-  if (cond.kind != Cond::Kind::kAnd && cond.kind != Cond::Kind::kOr &&
-      cond.kind != Cond::Kind::kNot) {
-    std::optional<Value> lhs = Eval(cond.lhs, c);
-    if (cond.kind == Cond::Kind::kHas || !lhs) {
-      absl::StrAppend(&reason, ": ", cond.lhs_text, " has no value");
-    } else {
-      absl::StrAppend(&reason, ": ", cond.lhs_text, " is ", DebugString(*lhs));
-    }
+  if (!values.empty()) {
+    absl::StrAppend(&reason, ": ", absl::StrJoin(values, ", "));
   }
   return {cond.text, reason};
 }

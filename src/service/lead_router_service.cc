@@ -18,6 +18,22 @@
 namespace leadroute {
 namespace {
 
+// Every why_not name is a rule of the live ruleset: a typo is the caller's
+// mistake, not an explanation of a rule that does not exist.
+absl::Status CheckWhyNot(const Ruleset& ruleset,
+                         const runtime::DecideOptions& options) {
+  if (ruleset.program == nullptr) return absl::OkStatus();
+  for (size_t i = 0; i < options.why_not.size(); ++i) {
+    absl::StatusOr<runtime::NamedRule> found =
+        runtime::FindNamedRule(*ruleset.program, options.why_not[i]);
+    if (!found.ok()) {
+      return InvalidFieldError(absl::StrCat("options.why_not[", i, "]"),
+                               found.status().message());
+    }
+  }
+  return absl::OkStatus();
+}
+
 // How many leads of a batch are routed between checks for cancellation and
 // the deadline.
 constexpr int kCheckEvery = 128;
@@ -162,6 +178,12 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
   absl::StatusOr<runtime::DecideOptions> opts =
       status.ok() ? OptionsFromProto(split.options, call.now)
                   : absl::StatusOr<runtime::DecideOptions>(status);
+  if (opts.ok()) {
+    if (absl::Status why_not = CheckWhyNot(*call.ruleset, *opts);
+        !why_not.ok()) {
+      opts = why_not;
+    }
+  }
   if (!opts.ok()) {
     status = opts.status();
   } else {
@@ -204,6 +226,12 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   absl::StatusOr<runtime::DecideOptions> opts =
       status.ok() ? OptionsFromProto(batch.options, call.now)
                   : absl::StatusOr<runtime::DecideOptions>(status);
+  if (opts.ok()) {
+    if (absl::Status why_not = CheckWhyNot(*call.ruleset, *opts);
+        !why_not.ok()) {
+      opts = why_not;
+    }
+  }
   const int leads = static_cast<int>(batch.leads.size());
   // The answer, a serialised RouteBatchResponse, written as it goes.
   auto answer = std::make_unique<std::string>();

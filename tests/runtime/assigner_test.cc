@@ -304,10 +304,15 @@ TEST_F(AssignerTest, FallbackChainEndsInQueueOrIsRecordedUnassigned) {
   Decision d = Route("L3", "capped");
   EXPECT_EQ(d.owner, "spare");
   EXPECT_EQ(d.team, "spares");
-  EXPECT_EQ(d.skipped, (std::vector<std::string>{
-                           "team smalls: small1 at capacity (1 open of 1)",
-                           "team smalls: small2 at capacity (1 open of 1)"}));
+  // Each reason names the fallback step it belongs to.
+  EXPECT_EQ(
+      d.skipped,
+      (std::vector<std::string>{
+          "choice 1 of 3: team smalls: small1 at capacity (1 open of 1)",
+          "choice 1 of 3: team smalls: small2 at capacity (1 open of 1)"}));
   d = Route("L4", "capped");
+  EXPECT_EQ(d.skipped.back().rfind("choice 2 of 3: team spares: ", 0), 0u)
+      << d.skipped.back();
   EXPECT_EQ(d.owner, "overflow");
   EXPECT_EQ(d.owner_kind, OwnerKind::kQueue);
   d = Route("L5", "noqueue");

@@ -84,6 +84,24 @@ class RulesCliTest(TempDirCase):
         r = run("eval", rules, lead, "--why-not", "assign/large")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_why_not_on_an_or_shows_every_value_it_read(self):
+        rules = self.write("o.route", '''ruleset "o" version "1"
+schema {
+  visits: int default 0
+  last_visit: time
+}
+queue q
+score { rule intent when visits >= 2 or last_visit within 48h then +20 }
+assign { otherwise queue q }
+''')
+        r = leadroute("eval", rules, "-", "--why-not", "intent",
+                      stdin='{"id": "x", "visits": 1}')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [alt] = json.loads(r.stdout)["explanation"]["alternatives"]
+        self.assertEqual(alt["reason"],
+                         "visits >= 2 or last_visit within 48h is false: "
+                         "visits is 1, last_visit has no value")
+
     def test_eval_reads_a_plain_json_lead_typed_by_the_schema(self):
         # The demo request of examples/leads, written as a person would.
         plain = json.dumps({

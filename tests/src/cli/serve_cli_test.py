@@ -134,6 +134,22 @@ class ServeCliTest(unittest.TestCase):
             proc.terminate()
             proc.wait(timeout=30)
 
+    def test_route_refuses_a_why_not_rule_the_rules_do_not_have(self):
+        proc, line = start_server(
+            "--rules", os.path.join(EXAMPLES, "acme.route"))
+        try:
+            addr = line.split("addr=")[1].strip()
+            lead = os.path.join(EXAMPLES, "leads", "demo_request.json")
+            r = run("route", "--server", addr, lead, "--why-not", "pricing_intnt")
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("options.why_not[0]: no rule named `pricing_intnt` "
+                          "(did you mean `pricing_intent`?)", r.stderr)
+            r = run("route", "--server", addr, lead, "--why-not", "pricing_intent")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
     def test_route_takes_plain_json_a_reroute_and_a_received_time(self):
         with tempfile.TemporaryDirectory() as tmp:
             proc, line = start_server(

@@ -172,7 +172,8 @@ TEST_F(AssignmentsTest, RouteNamesARepOfTheTeamAndReplaysRetries) {
   EXPECT_EQ(late.team(), "us");
   ASSERT_EQ(late.skipped_size(), 2);
   EXPECT_EQ(late.skipped(0),
-            "team emea: ana outside working hours (Mon 22:00 Europe/Paris)");
+            "choice 1 of 3: team emea: ana outside working hours (Mon 22:00 "
+            "Europe/Paris)");
   // A restart keeps all of it.
   Restart();
   v1::Decision after = Route(Lead("L2", "emea"));
