@@ -26,7 +26,7 @@ void AppendValue(std::string* out, absl::string_view v) {
 }
 
 void Emit(absl::string_view level, absl::string_view msg,
-          std::initializer_list<LogField> fields) {
+          absl::Span<const LogField> fields) {
   std::string line = FormatLogLine(level, msg, fields);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);
@@ -36,7 +36,7 @@ void Emit(absl::string_view level, absl::string_view msg,
 }  // namespace
 
 std::string FormatLogLine(absl::string_view level, absl::string_view msg,
-                          std::initializer_list<LogField> fields) {
+                          absl::Span<const LogField> fields) {
   std::string line = absl::StrCat(
       "ts=",
       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
@@ -49,15 +49,15 @@ std::string FormatLogLine(absl::string_view level, absl::string_view msg,
   return line;
 }
 
-void LogInfo(absl::string_view msg, std::initializer_list<LogField> fields) {
+void LogInfo(absl::string_view msg, absl::Span<const LogField> fields) {
   Emit("info", msg, fields);
 }
 
-void LogWarn(absl::string_view msg, std::initializer_list<LogField> fields) {
+void LogWarn(absl::string_view msg, absl::Span<const LogField> fields) {
   Emit("warn", msg, fields);
 }
 
-void LogError(absl::string_view msg, std::initializer_list<LogField> fields) {
+void LogError(absl::string_view msg, absl::Span<const LogField> fields) {
   Emit("error", msg, fields);
 }
 

@@ -11,6 +11,12 @@
 namespace leadroute::compiler {
 namespace {
 
+// Report order: by file, then position; ties keep insertion order.
+bool ByPlace(const Diagnostic& a, const Diagnostic& b) {
+  if (a.span.file != b.span.file) return a.span.file < b.span.file;
+  return a.span.begin < b.span.begin;
+}
+
 absl::string_view SeverityName(Severity s) {
   return s == Severity::kError ? "error" : "warning";
 }
@@ -68,21 +74,20 @@ const FindingKind* FindFinding(absl::string_view code) {
   return nullptr;
 }
 
-Allowance* Diagnostics::Covering(Span span, absl::string_view code) {
-  for (Allowance& a : allowances_) {
-    if (a.scope.file != span.file || span.begin < a.scope.begin ||
-        span.end > a.scope.end) {
-      continue;
-    }
-    for (const std::string& c : a.codes) {
-      if (c == code) return &a;
+int Diagnostics::Covering(Span span, absl::string_view code) const {
+  for (size_t i = 0; i < allowances_.size(); ++i) {
+    const Allowance& a = allowances_[i];
+    if (a.scope.file == span.file && a.scope.begin <= span.begin &&
+        span.end <= a.scope.end &&
+        std::find(a.codes.begin(), a.codes.end(), code) != a.codes.end()) {
+      return static_cast<int>(i);
     }
   }
-  return nullptr;
+  return -1;
 }
 
 bool Diagnostics::IsAllowed(Span span, absl::string_view code) const {
-  return const_cast<Diagnostics*>(this)->Covering(span, code) != nullptr;
+  return Covering(span, code) >= 0;
 }
 
 void Diagnostics::Allow(Allowance allowance) {
@@ -93,10 +98,11 @@ Diagnostic& Diagnostics::Warning(Span span, absl::string_view code,
                                  std::string message) {
   Diagnostic d{Severity::kWarning, span, std::move(message), {}, {}};
   d.code = std::string(code);
-  if (Allowance* a = Covering(span, code); a != nullptr) {
-    ++a->uses;
-    d.allowed_because = a->reason;
-    d.allowed_at = a->clause;
+  if (const int i = Covering(span, code); i >= 0) {
+    Allowance& a = allowances_[i];
+    ++a.uses;
+    d.allowed_because = a.reason;
+    d.allowed_at = a.clause;
     allowed_.push_back(std::move(d));
     return allowed_.back();
   }
@@ -125,12 +131,15 @@ int Diagnostics::warning_count() const {
 }
 
 void Diagnostics::Sort() {
-  auto by_place = [](const Diagnostic& a, const Diagnostic& b) {
-    if (a.span.file != b.span.file) return a.span.file < b.span.file;
-    return a.span.begin < b.span.begin;
-  };
-  std::stable_sort(all_.begin(), all_.end(), by_place);
-  std::stable_sort(allowed_.begin(), allowed_.end(), by_place);
+  std::stable_sort(all_.begin(), all_.end(), ByPlace);
+  std::stable_sort(allowed_.begin(), allowed_.end(), ByPlace);
+}
+
+std::vector<Diagnostic> Diagnostics::WithAllowed() const {
+  std::vector<Diagnostic> out = all_;
+  out.insert(out.end(), allowed_.begin(), allowed_.end());
+  std::stable_sort(out.begin(), out.end(), ByPlace);
+  return out;
 }
 
 std::string RenderText(const SourceSet& sources, const Diagnostic& d) {

@@ -76,6 +76,8 @@ class Diagnostics {
   const std::vector<Diagnostic>& all() const { return all_; }
   // The warnings the rules accepted with `allow`.
   const std::vector<Diagnostic>& allowed() const { return allowed_; }
+  // all() and allowed() together, in report order.
+  std::vector<Diagnostic> WithAllowed() const;
   int error_count() const;
   int warning_count() const;  // shown ones only
   bool has_errors() const { return error_count() > 0; }
@@ -83,7 +85,8 @@ class Diagnostics {
   void Sort();
 
  private:
-  Allowance* Covering(Span span, absl::string_view code);
+  // The index of the allowance for `code` whose scope holds `span`, or -1.
+  int Covering(Span span, absl::string_view code) const;
 
   std::vector<Diagnostic> all_;
   std::vector<Diagnostic> allowed_;

@@ -446,13 +446,8 @@ Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
               ? -1
               : picker_.PickFromTeam(next, team->second, {}, now, &skipped);
       if (rep >= 0) {
-        const std::string from = picker_.MoveTo(*a, next.reps[rep].id,
-                                                OwnerKind::kRep, a->team, now);
-        if (a->sla && !a->reached[static_cast<int>(Outcome::kContacted)]) {
-          escalator_.StartClock(next, *a, now);
-        }
-        escalator_.Arm(next, *a);
-        out.seq = Record(*a, {EventOf(*a, now, "reassigned", from, reason)});
+        out.seq = MoveLocked(next, *a, next.reps[rep].id, OwnerKind::kRep,
+                             a->team, reason, now);
         ++r.reassigned;
         continue;
       }
@@ -469,14 +464,9 @@ Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
   return out;
 }
 
-int Assigner::OpenLeadsOf(const std::string& rep) const {
+int64_t Assigner::OpenLeadsOf(const std::string& rep) const {
   std::lock_guard<std::mutex> lock(mu_);
-  int n = 0;
-  for (const auto& [id, a] : leads_) {
-    n += a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kRep &&
-         a.owner == rep;
-  }
-  return n;
+  return picker_.OpenOf(rep);
 }
 
 absl::StatusOr<Assigner::Changed> Assigner::Release(const std::string& lead_id,
@@ -530,6 +520,14 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
     case OwnerKind::kNone:
       return absl::InvalidArgumentError("to: name a rep, a team or a queue");
   }
+  const uint64_t seq = MoveLocked(p, a, owner, kind, team, reason, now);
+  return Changed{a, seq};
+}
+
+uint64_t Assigner::MoveLocked(const Program& p, Assignment& a,
+                              const std::string& owner, OwnerKind kind,
+                              const std::string& team,
+                              const std::string& reason, absl::Time now) {
   const std::string from = picker_.MoveTo(a, owner, kind, team, now);
   // The new owner gets the whole SLA on their own clock, as after an
   // escalation's move, even when an earlier owner missed it: the lead's
@@ -538,8 +536,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
     escalator_.StartClock(p, a, now);
   }
   escalator_.Arm(p, a);
-  const uint64_t seq = Record(a, {EventOf(a, now, "reassigned", from, reason)});
-  return Changed{a, seq};
+  return Record(a, {EventOf(a, now, "reassigned", from, reason)});
 }
 
 absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status) {

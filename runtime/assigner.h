@@ -130,8 +130,8 @@ class Assigner {
   };
   HandOver HandOverRemovedReps(const Program& next, RemovedReps policy,
                                const std::string& reason);
-  // Open leads owned by `rep`, for a rep the rules no longer have.
-  int OpenLeadsOf(const std::string& rep) const;
+  // Open leads owned by `rep`, also for a rep the rules no longer have.
+  int64_t OpenLeadsOf(const std::string& rep) const;
 
   // Sets a rep's live status. Returns the change number to wait for.
   absl::StatusOr<uint64_t> SetRepStatus(const RepStatus& status);
@@ -208,6 +208,12 @@ class Assigner {
   absl::StatusOr<Assignment*> Unended(const std::string& lead_id);
   absl::StatusOr<Changed> End(const std::string& lead_id, LeadStatus status,
                               const char* kind, const std::string& reason);
+  // Moves `a` to `owner` (Reassign, and a removed rep's hand-over): a new
+  // SLA clock unless contacted, escalation re-armed, a `reassigned` event.
+  // Returns the change number.
+  uint64_t MoveLocked(const Program& p, Assignment& a, const std::string& owner,
+                      OwnerKind kind, const std::string& team,
+                      const std::string& reason, absl::Time now);
   // End's change to `a`; returns the change number.
   uint64_t EndLocked(Assignment& a, LeadStatus status, const char* kind,
                      const std::string& reason, absl::Time now);

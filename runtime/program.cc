@@ -73,7 +73,10 @@ std::string Table::RowKey(const Value& key) const {
 }
 
 const Value* Table::Find(const Value& key) const {
-  auto it = rows.find(RowKey(key));
+  // A string key matched by case is looked up as it is, without a copy.
+  const std::string* text = std::get_if<std::string>(&key);
+  auto it = text != nullptr && !ignore_case ? rows.find(*text)
+                                            : rows.find(RowKey(key));
   return it == rows.end() ? nullptr : &it->second;
 }
 

@@ -93,6 +93,8 @@ class RepPicker {
 
   // Sets a rep's live status (stamped `now`); returns its change number.
   uint64_t SetStatus(RepStatus status, absl::Time now);
+  // Open leads held by rep `id` (of any ruleset, live or not).
+  int64_t OpenOf(const std::string& id) const { return StateOf(id).open; }
   // Rep `index` of `p`'s load at `now`.
   RepLoad Load(const Program& p, int index, absl::Time now) const;
 

@@ -92,16 +92,10 @@ int CheckCommand(const CheckFlags& flags) {
     errors += r->diagnostics.error_count();
     warnings += r->diagnostics.warning_count();
     allowed += static_cast<int>(r->diagnostics.allowed().size());
-    std::vector<compiler::Diagnostic> all = r->diagnostics.all();
-    if (flags.show_allowed) {
-      const auto& more = r->diagnostics.allowed();
-      all.insert(all.end(), more.begin(), more.end());
-      std::stable_sort(all.begin(), all.end(),
-                       [](const auto& a, const auto& b) {
-                         return std::tie(a.span.file, a.span.begin) <
-                                std::tie(b.span.file, b.span.begin);
-                       });
-    }
+    std::vector<compiler::Diagnostic> with_allowed;
+    if (flags.show_allowed) with_allowed = r->diagnostics.WithAllowed();
+    const std::vector<compiler::Diagnostic>& all =
+        flags.show_allowed ? with_allowed : r->diagnostics.all();
     if (flags.format == "json") {
       std::string items = compiler::RenderJson(r->module->sources, all);
       // Splice the per-ruleset arrays into one.

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
@@ -29,19 +30,14 @@ void LogDiagnostics(const CompileOutcome& outcome) {
     if (++logged > kMaxLogged) continue;
     const std::string at =
         d.file.empty() ? "" : absl::StrCat(d.file, ":", d.line, ":", d.column);
-    if (d.error && d.hint.empty()) {
-      LogError("rule error", {{"at", at}, {"message", d.message}});
-    } else if (d.error) {
-      LogError("rule error",
-               {{"at", at}, {"message", d.message}, {"hint", d.hint}});
-    } else if (d.hint.empty()) {
-      LogWarn("rule warning",
-              {{"at", at}, {"code", d.code}, {"message", d.message}});
+    std::vector<LogField> fields = {{"at", at}};
+    if (!d.error) fields.push_back({"code", d.code});
+    fields.push_back({"message", d.message});
+    if (!d.hint.empty()) fields.push_back({"hint", d.hint});
+    if (d.error) {
+      LogError("rule error", fields);
     } else {
-      LogWarn("rule warning", {{"at", at},
-                               {"code", d.code},
-                               {"message", d.message},
-                               {"hint", d.hint}});
+      LogWarn("rule warning", fields);
     }
   }
   if (logged > kMaxLogged) {

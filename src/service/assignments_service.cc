@@ -29,7 +29,7 @@ std::string NotARep(const RulesetRegistry& registry,
       had_by = std::max(had_by, r->revision);
     }
   }
-  const int open = assigner.OpenLeadsOf(rep);
+  const int64_t open = assigner.OpenLeadsOf(rep);
   if (had_by > 0) {
     absl::StrAppend(&out, ": revision ", had_by,
                     " had them; they were removed from the rules, so there "

@@ -45,6 +45,12 @@ class ServeCliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("no-such-flag", r.stderr)
 
+    def test_a_removed_reps_policy_it_does_not_know_is_a_usage_error(self):
+        r = run("serve", "--removed-reps", "drop")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--removed-reps", r.stderr)
+        self.assertIn("keep", r.stderr)
+
     def test_missing_rules_path_is_an_io_error(self):
         r = run("serve", "--rules", "/nonexistent/rules.route")
         self.assertEqual(r.returncode, 2)
