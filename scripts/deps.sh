@@ -14,7 +14,7 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-grpcio python3-grpc-tools python3-protobuf
-    clang libclang-rt-dev
+    clang libclang-rt-dev openssl
   )
 fi
 

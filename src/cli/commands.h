@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "runtime/policy.h"
 #include "runtime/sqlite_store.h"
+#include "src/cli/client.h"
 
 namespace leadroute {
 
@@ -37,12 +38,29 @@ struct ServeFlags {
   std::string event_retention = "90d";  // 0: keep every event
   std::string webhook_url;              // empty: no webhook
   std::string webhook_secret_file;
+  std::string auth_file;  // principals; empty: open, loopback only
+  std::string tls_cert, tls_key, tls_client_ca;
+  bool insecure = false;            // non-loopback without auth or TLS
+  std::string reflection = "auto";  // on | off | auto (on without --auth)
 };
 int ServeCommand(const ServeFlags& flags);
 // A non-negative duration: "90d" (days), or Go-style "36h", "90m", "0".
 std::optional<absl::Duration> ParseSpan(const std::string& text);
 // `--flag`'s RFC 3339 time; INVALID_ARGUMENT naming the flag otherwise.
 absl::StatusOr<absl::Time> ParseWhen(const char* flag, const std::string& text);
+
+// `leadroute auth add|list|remove`: the --auth file, edited in place.
+struct AuthFlags {
+  std::string action;  // add | list | remove
+  std::string file;
+  std::string name;
+  std::string roles;    // add: route,activity,...
+  std::string cert;     // add: a client certificate identity, not a token
+  std::string comment;  // add: kept after '#'
+  std::string id;       // remove: only this credential (auth list's id)
+  std::string format = "text";  // list: text | json
+};
+int AuthCommand(const AuthFlags& flags);
 
 struct CheckFlags {
   std::vector<std::string> paths;  // files or folders
@@ -81,7 +99,7 @@ struct TestFlags {
 int TestCommand(const TestFlags& flags);
 
 struct RouteFlags {
-  std::string server = "127.0.0.1:50051";
+  ClientFlags client;
   // A lead, or an array of leads, as plain or proto JSON (lead_json.h);
   // "-" is stdin.
   std::string lead_path;
@@ -89,12 +107,10 @@ struct RouteFlags {
   std::vector<std::string> why_not;
   bool reroute = false;
   std::string received_at;  // RFC 3339; empty: the server's now
-  double timeout_seconds = 10;
 };
 // `leadroute leads ACTION` and `leadroute reps ACTION` against a server.
 struct OpsFlags {
-  std::string server = "127.0.0.1:50051";
-  double timeout_seconds = 10;
+  ClientFlags client;
   std::string format = "text";  // text | json
   std::string action;  // leads: get contact outcome reassign release close
                        // list; reps: list status

@@ -87,13 +87,14 @@ void PrintRep(const v1::RepState& r) {
 // Makes one call that answers with a lead, then prints the lead; the exit
 // code.
 template <typename Request, typename Response>
-int Send(const OpsFlags& flags, v1::Assignments::Stub& stub,
+int Send(const OpsFlags& flags, const Client& client,
+         v1::Assignments::Stub& stub,
          grpc::Status (v1::Assignments::Stub::*method)(grpc::ClientContext*,
                                                        const Request&,
                                                        Response*),
          const Request& request) {
   grpc::ClientContext context;
-  SetDeadline(&context, flags.timeout_seconds);
+  client.Prepare(&context);
   Response response;
   const grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return FailedCall("leads", status);
@@ -105,7 +106,8 @@ int Send(const OpsFlags& flags, v1::Assignments::Stub& stub,
   return kExitOk;
 }
 
-int List(const OpsFlags& flags, v1::Assignments::Stub& stub) {
+int List(const OpsFlags& flags, const Client& client,
+         v1::Assignments::Stub& stub) {
   v1::ListLeadsRequest request;
   request.set_owner(flags.owner);
   if (!flags.status.empty()) {
@@ -124,7 +126,7 @@ int List(const OpsFlags& flags, v1::Assignments::Stub& stub) {
   while (left > 0) {
     request.set_page_size(std::min(left, 1000));
     grpc::ClientContext context;
-    SetDeadline(&context, flags.timeout_seconds);
+    client.Prepare(&context);
     v1::ListLeadsResponse page;
     grpc::Status status = stub.ListLeads(&context, request, &page);
     if (!status.ok()) return FailedCall("leads list", status);
@@ -150,12 +152,18 @@ int List(const OpsFlags& flags, v1::Assignments::Stub& stub) {
 }  // namespace
 
 int LeadsCommand(const OpsFlags& flags) {
-  auto stub = v1::Assignments::NewStub(ClientChannel(flags.server));
-  if (flags.action == "list") return List(flags, *stub);
+  absl::StatusOr<Client> client = Client::Connect(flags.client);
+  if (!client.ok()) {
+    std::cerr << "leadroute leads: " << client.status().message() << "\n";
+    return kExitUsageOrIo;
+  }
+  auto stub = v1::Assignments::NewStub(client->shared_channel());
+  if (flags.action == "list") return List(flags, *client, *stub);
   if (flags.action == "get") {
     v1::GetAssignmentRequest request;
     request.set_lead_id(flags.lead_id);
-    return Send(flags, *stub, &v1::Assignments::Stub::GetAssignment, request);
+    return Send(flags, *client, *stub, &v1::Assignments::Stub::GetAssignment,
+                request);
   }
   if (flags.action == "contact") {
     v1::RecordContactRequest request;
@@ -165,7 +173,8 @@ int LeadsCommand(const OpsFlags& flags) {
         !ParseWhenFlag("--at", flags.at, request.mutable_at())) {
       return kExitUsageOrIo;
     }
-    return Send(flags, *stub, &v1::Assignments::Stub::RecordContact, request);
+    return Send(flags, *client, *stub, &v1::Assignments::Stub::RecordContact,
+                request);
   }
   if (flags.action == "outcome") {
     v1::Outcome outcome;
@@ -184,7 +193,8 @@ int LeadsCommand(const OpsFlags& flags) {
         !ParseWhenFlag("--at", flags.at, request.mutable_at())) {
       return kExitUsageOrIo;
     }
-    return Send(flags, *stub, &v1::Assignments::Stub::RecordOutcome, request);
+    return Send(flags, *client, *stub, &v1::Assignments::Stub::RecordOutcome,
+                request);
   }
   if (flags.action == "reassign") {
     v1::ReassignRequest request;
@@ -203,27 +213,35 @@ int LeadsCommand(const OpsFlags& flags) {
                 << "\" is not rep:NAME, team:NAME or queue:NAME\n";
       return kExitUsageOrIo;
     }
-    return Send(flags, *stub, &v1::Assignments::Stub::Reassign, request);
+    return Send(flags, *client, *stub, &v1::Assignments::Stub::Reassign,
+                request);
   }
   if (flags.action == "release") {
     v1::ReleaseLeadRequest request;
     request.set_lead_id(flags.lead_id);
     request.set_reason(flags.reason);
-    return Send(flags, *stub, &v1::Assignments::Stub::ReleaseLead, request);
+    return Send(flags, *client, *stub, &v1::Assignments::Stub::ReleaseLead,
+                request);
   }
   if (flags.action == "close") {
     v1::CloseLeadRequest request;
     request.set_lead_id(flags.lead_id);
     request.set_reason(flags.reason);
-    return Send(flags, *stub, &v1::Assignments::Stub::CloseLead, request);
+    return Send(flags, *client, *stub, &v1::Assignments::Stub::CloseLead,
+                request);
   }
   return kExitUsageOrIo;
 }
 
 int RepsCommand(const OpsFlags& flags) {
-  auto stub = v1::Assignments::NewStub(ClientChannel(flags.server));
+  absl::StatusOr<Client> client = Client::Connect(flags.client);
+  if (!client.ok()) {
+    std::cerr << "leadroute reps: " << client.status().message() << "\n";
+    return kExitUsageOrIo;
+  }
+  auto stub = v1::Assignments::NewStub(client->shared_channel());
   grpc::ClientContext context;
-  SetDeadline(&context, flags.timeout_seconds);
+  client->Prepare(&context);
   if (flags.action == "list") {
     v1::ListRepsResponse response;
     grpc::Status status =

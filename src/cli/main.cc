@@ -1,6 +1,7 @@
 // The `leadroute` binary: subcommands in the style of git or opa. This file
 // only declares flags and dispatches; each command lives in its own file.
 #include "CLI/CLI.hpp"
+#include "src/cli/client.h"
 #include "src/cli/commands.h"
 
 namespace leadroute {
@@ -90,6 +91,27 @@ int Main(int argc, char** argv) {
                    "history) older than this (e.g. 90d, 720h; 0 keeps all)")
       ->capture_default_str();
 
+  serve_cmd->add_option("--auth", serve.auth_file,
+                        "File of principals allowed in, with their token "
+                        "hashes and roles (leadroute auth add); without it "
+                        "only loopback addresses are served");
+  serve_cmd->add_option("--tls-cert", serve.tls_cert,
+                        "TLS: the server's certificate chain (PEM); "
+                        "reloaded when it changes");
+  serve_cmd->add_option("--tls-key", serve.tls_key,
+                        "TLS: the certificate's private key (PEM)");
+  serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca,
+                        "Mutual TLS: require client certificates signed by "
+                        "these CAs (PEM)");
+  serve_cmd->add_flag("--insecure", serve.insecure,
+                      "Allow a non-loopback --listen/--admin-listen without "
+                      "--auth or TLS (e.g. behind a TLS-terminating proxy)");
+  serve_cmd
+      ->add_option("--reflection", serve.reflection,
+                   "gRPC server reflection: on, off, or auto (on without "
+                   "--auth)")
+      ->check(CLI::IsMember({"on", "off", "auto"}))
+      ->capture_default_str();
   serve_cmd->add_option(
       "--webhook-url", serve.webhook_url,
       "POST every lead event (JSON, signed) here too; needs --data-dir");
@@ -147,6 +169,37 @@ int Main(int argc, char** argv) {
   report_cmd->add_option("--format", report.format, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
+
+  AuthFlags auth;
+  CLI::App* auth_cmd = app.add_subcommand(
+      "auth", "Add, list and remove the principals of an --auth file");
+  auth_cmd->require_subcommand(1);
+  {
+    CLI::App* add = auth_cmd->add_subcommand(
+        "add", "Add a principal: prints a new token once, keeps its hash");
+    add->add_option("name", auth.name, "Who: a service or person")->required();
+    add->add_option("--roles", auth.roles,
+                    "route, activity, manage, rules, read (comma-separated), "
+                    "or all")
+        ->required();
+    add->add_option("--cert", auth.cert,
+                    "Instead of a token: the identity (CN or SAN) of a "
+                    "client certificate");
+    add->add_option("--comment", auth.comment, "Kept beside the line");
+    CLI::App* list = auth_cmd->add_subcommand("list", "List the principals");
+    list->add_option("--format", auth.format, "text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    CLI::App* remove = auth_cmd->add_subcommand(
+        "remove", "Remove a principal's credentials (all, or --id)");
+    remove->add_option("name", auth.name, "Whose")->required();
+    remove->add_option("--id", auth.id,
+                       "Only this credential (the id auth list shows)");
+    for (CLI::App* sub : auth_cmd->get_subcommands({})) {
+      sub->add_option("--file", auth.file, "The --auth file")->required();
+      sub->final_callback([&auth, sub] { auth.action = sub->get_name(); });
+    }
+  }
 
   CheckFlags check;
   CLI::App* check_cmd = app.add_subcommand(
@@ -210,8 +263,7 @@ int Main(int argc, char** argv) {
   route_cmd
       ->add_option("lead", route.lead_path, "Lead JSON file, or - for stdin")
       ->required();
-  route_cmd->add_option("--server", route.server, "host:port of the server")
-      ->capture_default_str();
+  AddClientFlags(route_cmd, &route.client);
   route_cmd->add_flag("--explain", route.explain, "Ask for the explanation");
   route_cmd->add_flag("--reroute", route.reroute,
                       "Route a lead id routed before again, by the rules now");
@@ -220,18 +272,10 @@ int Main(int argc, char** argv) {
                         "starts there (default: now)");
   route_cmd->add_option("--why-not", route.why_not,
                         "Explain why RULE did not decide; implies --explain");
-  route_cmd
-      ->add_option("--timeout", route.timeout_seconds, "Deadline in seconds")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
 
   OpsFlags ops;
   auto client_flags = [&ops](CLI::App* sub) {
-    sub->add_option("--server", ops.server, "host:port of the server")
-        ->capture_default_str();
-    sub->add_option("--timeout", ops.timeout_seconds, "Deadline in seconds")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+    AddClientFlags(sub, &ops.client);
     sub->add_option("--format", ops.format, "text or json")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
@@ -328,6 +372,7 @@ int Main(int argc, char** argv) {
   if (leads_cmd->parsed()) return LeadsCommand(ops);
   if (reps_cmd->parsed()) return RepsCommand(ops);
   if (check_cmd->parsed()) return CheckCommand(check);
+  if (auth_cmd->parsed()) return AuthCommand(auth);
   if (fmt_cmd->parsed()) return FmtCommand(fmt);
   if (eval_cmd->parsed()) return EvalCommand(eval);
   if (test_cmd->parsed()) return TestCommand(test);

@@ -53,9 +53,14 @@ int RouteCommand(const RouteFlags& flags) {
   }
   const bool batch = json->is_array();
 
-  auto stub = v1::LeadRouter::NewStub(ClientChannel(flags.server));
+  absl::StatusOr<Client> client = Client::Connect(flags.client);
+  if (!client.ok()) {
+    std::cerr << "leadroute route: " << client.status().message() << "\n";
+    return kExitUsageOrIo;
+  }
+  auto stub = v1::LeadRouter::NewStub(client->shared_channel());
   grpc::ClientContext context;
-  SetDeadline(&context, flags.timeout_seconds);
+  client->Prepare(&context);
   v1::RouteOptions options;
   options.set_explain(flags.explain || !flags.why_not.empty());
   for (const std::string& name : flags.why_not) options.add_why_not(name);

@@ -78,6 +78,12 @@ int ServeCommand(const ServeFlags& flags) {
       return kExitUsageOrIo;
     }
   }
+  options.auth_file = flags.auth_file;
+  options.tls.cert = flags.tls_cert;
+  options.tls.key = flags.tls_key;
+  options.tls.client_ca = flags.tls_client_ca;
+  options.insecure = flags.insecure;
+  if (flags.reflection != "auto") options.reflection = flags.reflection == "on";
   RunOptions run;
   run.rules = flags.rules;
   run.watch_interval = absl::Seconds(flags.watch_seconds);

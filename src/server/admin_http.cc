@@ -137,10 +137,11 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
 
 absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
     const std::string& listen, const RulesetRegistry* registry,
-    const ServerMetrics* metrics, ExtraMetrics extra) {
+    const ServerMetrics* metrics, const auth::Authorizer* auth,
+    ExtraMetrics extra) {
   mg_init_library(0);
   std::unique_ptr<AdminHttp> http(
-      new AdminHttp(registry, metrics, std::move(extra)));
+      new AdminHttp(registry, metrics, auth, std::move(extra)));
   const char* options[] = {"listening_ports", listen.c_str(), "num_threads",
                            "2", nullptr};
   mg_callbacks callbacks{};
@@ -175,6 +176,25 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
   if (method != "GET" && method != "HEAD") {
     Send(conn, 405, "text/plain", "only GET\n");
     return 405;
+  }
+  if (uri == "/metrics" || uri == "/status") {
+    const char* header = mg_get_header(conn, "Authorization");
+    absl::Status allowed = self->auth_->CheckRequest(
+        header == nullptr ? "" : header, {}, auth::kAdminHttp, nullptr);
+    if (!allowed.ok()) {
+      const bool unknown = allowed.code() == absl::StatusCode::kUnauthenticated;
+      const int code = unknown ? 401 : 403;
+      const std::string body = absl::StrCat(allowed.message(), "\n");
+      mg_printf(
+          conn,
+          "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+          "Content-Length: %zu\r\n%sCache-Control: no-store\r\n"
+          "Connection: close\r\n\r\n",
+          code, mg_get_response_code_text(conn, code), body.size(),
+          unknown ? "WWW-Authenticate: Bearer realm=\"leadroute\"\r\n" : "");
+      mg_write(conn, body.data(), body.size());
+      return code;
+    }
   }
   const RulesetRegistry::Snapshot s = self->registry_->snapshot();
   if (uri == "/metrics") {

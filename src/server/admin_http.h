@@ -10,6 +10,9 @@
 //   GET /status   JSON: the live ruleset (name, version, revision,
 //                 fingerprint, origin, loaded_at), the retained ones, and
 //                 the last reload error.
+// With --auth, /metrics and /status need a bearer token (an Authorization
+// header) of a principal with role read: 401 without one, 403 with another
+// role. /healthz stays open, for load balancers.
 #ifndef LEADROUTE_SRC_SERVER_ADMIN_HTTP_H_
 #define LEADROUTE_SRC_SERVER_ADMIN_HTTP_H_
 
@@ -18,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "src/auth/authorizer.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
 
@@ -39,22 +43,27 @@ class AdminHttp {
   using ExtraMetrics = std::function<void(std::string* out)>;
 
   // Listens on `listen` (host:port; port 0 picks one). `registry`,
-  // `metrics` and what `extra` reads must outlive the server.
+  // `metrics`, `auth` and what `extra` reads must outlive the server.
   static absl::StatusOr<std::unique_ptr<AdminHttp>> Start(
       const std::string& listen, const RulesetRegistry* registry,
-      const ServerMetrics* metrics, ExtraMetrics extra = nullptr);
+      const ServerMetrics* metrics, const auth::Authorizer* auth,
+      ExtraMetrics extra = nullptr);
   ~AdminHttp();
 
   const std::string& address() const { return address_; }
 
  private:
   AdminHttp(const RulesetRegistry* registry, const ServerMetrics* metrics,
-            ExtraMetrics extra)
-      : registry_(registry), metrics_(metrics), extra_(std::move(extra)) {}
+            const auth::Authorizer* auth, ExtraMetrics extra)
+      : registry_(registry),
+        metrics_(metrics),
+        auth_(auth),
+        extra_(std::move(extra)) {}
   static int Handle(::mg_connection* conn, void* self);
 
   const RulesetRegistry* registry_;
   const ServerMetrics* metrics_;
+  const auth::Authorizer* auth_;
   const ExtraMetrics extra_;
   mg_context* context_ = nullptr;
   std::string address_;

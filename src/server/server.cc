@@ -3,16 +3,22 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "base/log.h"
 #include "runtime/sqlite_store.h"
+#include "src/server/exposure.h"
+#include "src/server/file_watcher.h"
 #include "src/server/rules_watcher.h"
 #include "src/service/rep_handover.h"
 
@@ -21,12 +27,67 @@ namespace {
 
 constexpr char kRouterServiceName[] = "leadroute.v1.LeadRouter";
 
+// Drops the reflection service gRPC adds to every server once
+// InitProtoReflectionServerBuilderPlugin has run.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(),
+                       [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                         return p->name() == "proto_server_reflection";
+                       }),
+        plugins->end());
+  }
+};
+
 // "host:port" with the port replaced by the one actually bound.
 std::string BoundAddress(const std::string& listen, int port) {
   size_t colon = listen.rfind(':');
   std::string host =
       colon == std::string::npos ? listen : listen.substr(0, colon);
   return absl::StrCat(host, ":", port);
+}
+
+void LogAuthReload(const auth::Authorizer& auth, const absl::Status& status) {
+  if (!status.ok()) {
+    LogError("auth reload failed; keeping the previous principals",
+             {{"path", auth.path()}, {"error", std::string(status.message())}});
+    return;
+  }
+  std::shared_ptr<const auth::PrincipalSet> set = auth.principals();
+  absl::flat_hash_set<std::string> names;
+  for (const auth::Principal& p : set->entries()) names.insert(p.name);
+  LogInfo("auth loaded",
+          {{"path", auth.path()},
+           {"principals", absl::StrCat(names.size())},
+           {"credentials", absl::StrCat(set->entries().size())}});
+}
+
+void LogTls(const TlsFiles& files, const char* what) {
+  absl::StatusOr<TlsSummary> tls = CheckTlsFiles(files);
+  if (!tls.ok()) {
+    LogError(
+        "tls files are not a usable pair; new connections keep the "
+        "previous certificate",
+        {{"error", std::string(tls.status().message())}});
+    return;
+  }
+  std::vector<LogField> fields = {{"cert", files.cert},
+                                  {"subject", tls->subject},
+                                  {"not_after", Rfc3339Micros(tls->not_after)}};
+  if (!files.client_ca.empty()) {
+    fields.push_back({"client_ca", files.client_ca});
+    fields.push_back({"client_cas", absl::StrCat(tls->client_cas)});
+  }
+  LogInfo(what, fields);
+  if (tls->not_after < absl::Now() + absl::Hours(24 * 14)) {
+    LogWarn(
+        "tls certificate expires soon",
+        {{"cert", files.cert}, {"not_after", Rfc3339Micros(tls->not_after)}});
+  }
 }
 
 }  // namespace
@@ -47,8 +108,43 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  const Exposure exposure{.auth = !options.auth_file.empty(),
+                          .tls = options.tls.enabled(),
+                          .insecure = options.insecure};
+  for (const auto& [flag, listen] :
+       {std::pair<const char*, const std::string&>{"--listen", options.listen},
+        {"--admin-listen", options.admin_listen}}) {
+    if (listen.empty()) continue;
+    std::string warning;
+    if (absl::Status s = CheckExposure(flag, listen, exposure, &warning);
+        !s.ok()) {
+      return s;
+    }
+    if (!warning.empty()) LogWarn("insecure", {{"warning", warning}});
+  }
   std::unique_ptr<RouterServer> server(new RouterServer);
   server->registry_ = std::move(registry);
+  if (options.auth_file.empty()) {
+    server->auth_ = std::make_unique<auth::Authorizer>();
+  } else {
+    absl::StatusOr<std::unique_ptr<auth::Authorizer>> auth =
+        auth::Authorizer::FromFile(options.auth_file);
+    if (!auth.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth: ", auth.status().message()));
+    }
+    server->auth_ = *std::move(auth);
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (options.tls.enabled()) {
+    absl::StatusOr<TlsSummary> tls = CheckTlsFiles(options.tls);
+    if (!tls.ok()) return tls.status();
+    credentials = WatchedTlsCredentials(options.tls);
+  } else if (!options.tls.client_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS");
+  }
   server->metrics_ = std::make_unique<ServerMetrics>();
   if (!options.decision_log.path.empty()) {
     absl::StatusOr<std::unique_ptr<DecisionLog>> log =
@@ -106,19 +202,22 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   }
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
-      options.limits, server->assigner_.get());
+      options.limits, server->assigner_.get(), server->auth_.get());
   server->assignments_service_ = std::make_unique<AssignmentsService>(
-      server->registry_.get(), server->assigner_.get(), server->metrics_.get());
+      server->registry_.get(), server->assigner_.get(), server->metrics_.get(),
+      server->auth_.get());
   server->admin_service_ = std::make_unique<RulesAdminService>(
-      server->registry_.get(), server->metrics_.get());
+      server->registry_.get(), server->metrics_.get(), server->auth_.get());
 
   grpc::ServerBuilder builder;
   // gRPC turns on SO_REUSEPORT by default; a second server on a busy port
   // must fail loudly instead of silently sharing its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
+  if (!options.reflection.value_or(options.auth_file.empty())) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   builder.RegisterService(server->router_.get());
   builder.RegisterService(server->admin_service_.get());
   builder.RegisterService(server->assignments_service_.get());
@@ -136,13 +235,12 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       server->kpis_ = std::make_unique<KpiGauges>(server->assigner_.get());
     }
     RouterServer* s = server.get();
-    absl::StatusOr<std::unique_ptr<AdminHttp>> admin =
-        AdminHttp::Start(options.admin_listen, server->registry_.get(),
-                         server->metrics_.get(), [s](std::string* out) {
-                           if (s->kpis_ != nullptr) s->kpis_->Render(out);
-                           if (s->webhook_ != nullptr)
-                             s->webhook_->RenderMetrics(out);
-                         });
+    absl::StatusOr<std::unique_ptr<AdminHttp>> admin = AdminHttp::Start(
+        options.admin_listen, server->registry_.get(), server->metrics_.get(),
+        server->auth_.get(), [s](std::string* out) {
+          if (s->kpis_ != nullptr) s->kpis_->Render(out);
+          if (s->webhook_ != nullptr) s->webhook_->RenderMetrics(out);
+        });
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);
   }
@@ -186,22 +284,50 @@ int RunServer(const ServerOptions& options, const RunOptions& run,
              {{"error", std::string(server.status().message())}});
     return 2;
   }
-  LogInfo("listening", {{"addr", (*server)->address()}});
+  auth::Authorizer& auth = (*server)->authorizer();
+  LogInfo("listening",
+          {{"addr", (*server)->address()},
+           {"tls", options.tls.enabled()
+                       ? (options.tls.client_ca.empty() ? "on" : "mutual")
+                       : "off"},
+           {"auth", auth.enabled() ? auth.path() : "off (loopback only)"}});
+  if (auth.enabled()) LogAuthReload(auth, absl::OkStatus());
+  if (options.tls.enabled()) LogTls(options.tls, "tls certificate");
   if (!(*server)->admin_address().empty()) {
     LogInfo("admin http listening", {{"addr", (*server)->admin_address()},
                                      {"paths", "/metrics /healthz /status"}});
   }
 
   std::unique_ptr<RulesWatcher> watcher;
-  if (!run.rules.empty() && run.watch_interval > absl::ZeroDuration()) {
-    watcher = std::make_unique<RulesWatcher>(reg, run.rules, run.files,
-                                             run.watch_interval);
+  std::unique_ptr<FileWatcher> auth_watcher, tls_watcher;
+  if (run.watch_interval > absl::ZeroDuration()) {
+    if (!run.rules.empty()) {
+      watcher = std::make_unique<RulesWatcher>(reg, run.rules, run.files,
+                                               run.watch_interval);
+    }
+    if (auth.enabled()) {
+      auth_watcher = std::make_unique<FileWatcher>(
+          std::vector<std::string>{auth.path()}, run.watch_interval,
+          [&auth] { LogAuthReload(auth, auth.Reload()); });
+    }
+    if (options.tls.enabled()) {
+      // gRPC swaps the pair in itself (TlsFiles::refresh); this says so.
+      tls_watcher = std::make_unique<FileWatcher>(
+          std::vector<std::string>{options.tls.cert, options.tls.key,
+                                   options.tls.client_ca},
+          run.watch_interval,
+          [&options] { LogTls(options.tls, "tls files changed"); });
+    }
   }
 
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    if (auth.enabled()) LogAuthReload(auth, auth.Reload());
+    if (options.tls.enabled()) LogTls(options.tls, "tls files checked");
     if (run.rules.empty()) {
-      LogInfo("reload ignored", {{"reason", "no --rules to reload"}});
+      if (!auth.enabled()) {
+        LogInfo("reload ignored", {{"reason", "no --rules to reload"}});
+      }
       continue;
     }
     // Compiled here, in the signal thread: calls keep being answered by the
@@ -211,6 +337,8 @@ int RunServer(const ServerOptions& options, const RunOptions& run,
   LogInfo("stopping", {{"signal", strsignal(signal_number)},
                        {"grace", absl::FormatDuration(options.grace)}});
   watcher.reset();
+  auth_watcher.reset();
+  tls_watcher.reset();
   (*server)->Shutdown(options.grace);
   LogInfo("stopped");
   return 0;

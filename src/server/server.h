@@ -1,10 +1,12 @@
 // RouterServer: a running gRPC server with the LeadRouter, RulesAdmin and
-// Assignments services, rep selection over a durable store (--data-dir) with
-// its SLA sweeper (and event retention) and an optional webhook, the
-// standard health service and reflection, an optional admin HTTP port (metrics,
-// health, status) and an optional decision log. RunServer() is what `leadroute
-// serve` calls: start, reload on SIGHUP and on changes of the rule files, drain
-// on SIGTERM/SIGINT, return.
+// Assignments services (each call let in by the Authorizer of --auth, over
+// TLS when given certificates), rep selection over a durable store (--data-dir)
+// with its SLA sweeper (and event retention) and an optional webhook, the
+// standard health service (open to all) and reflection (a flag), an optional
+// admin HTTP port (metrics, health, status) and an optional decision log.
+// RunServer() is what `leadroute serve` calls: start, reload rules and the
+// --auth file on SIGHUP and when their files change, drain on
+// SIGTERM/SIGINT, return.
 #ifndef LEADROUTE_SRC_SERVER_SERVER_H_
 #define LEADROUTE_SRC_SERVER_SERVER_H_
 
@@ -12,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,8 +25,10 @@
 #include "runtime/policy.h"
 #include "runtime/state_store.h"
 #include "runtime/sweeper.h"
+#include "src/auth/authorizer.h"
 #include "src/server/admin_http.h"
 #include "src/server/kpi_metrics.h"
+#include "src/server/tls_files.h"
 #include "src/server/webhook.h"
 #include "src/service/assignments_service.h"
 #include "src/service/decision_log.h"
@@ -71,6 +76,15 @@ struct ServerOptions {
   // Lead events POSTed to a URL as well (needs data_dir); an empty url:
   // none.
   WebhookOptions webhook;
+  // The principals allowed in (auth/principals.h); empty: everyone, as
+  // "anonymous", and then only loopback addresses may be listened on.
+  std::string auth_file;
+  // TLS on the gRPC port; none when its files are empty.
+  TlsFiles tls;
+  // Listen on non-loopback addresses without --auth or TLS, with a warning.
+  bool insecure = false;
+  // Serve gRPC server reflection; unset: only without --auth.
+  std::optional<bool> reflection;
 };
 
 class RouterServer {
@@ -94,6 +108,7 @@ class RouterServer {
   }
 
   RulesetRegistry& registry() { return *registry_; }
+  auth::Authorizer& authorizer() { return *auth_; }
   // Null without a data dir.
   runtime::Assigner* assigner() { return assigner_.get(); }
   // Null without a webhook.
@@ -110,6 +125,7 @@ class RouterServer {
 
   // Declared in the order they are built; destroyed in reverse.
   std::shared_ptr<RulesetRegistry> registry_;
+  std::unique_ptr<auth::Authorizer> auth_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
   // Destroyed after the server has stopped: its commit log answers the calls
@@ -134,7 +150,8 @@ struct RunOptions {
   std::string rules;
   // The files the live ruleset was read from (CompileOutcome::files).
   std::vector<std::string> files;
-  // How often the rule files are checked for changes; zero: never.
+  // How often the rule files (and the --auth and TLS files) are checked for
+  // changes; zero: never.
   absl::Duration watch_interval = absl::Seconds(1);
 };
 

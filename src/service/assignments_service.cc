@@ -89,8 +89,11 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
     const v1::GetAssignmentRequest* request,
     v1::GetAssignmentResponse* response) {
   const int64_t start = MonotonicNanos();
-  absl::Status status =
-      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  absl::Status status = auth_->Check(*context, auth::kGetAssignment, nullptr);
+  if (status.ok()) {
+    status =
+        assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  }
   if (status.ok()) {
     std::optional<runtime::Assignment> a = assigner_->Get(request->lead_id());
     if (a) {
@@ -111,7 +114,8 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
   constexpr size_t kMaxToken = 1024;
   constexpr size_t kMaxOwner = 256;  // longer than any rule name people write
   const int64_t start = MonotonicNanos();
-  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::Status status = auth_->Check(*context, auth::kListLeads, nullptr);
+  if (status.ok() && assigner_ == nullptr) status = NoState();
   if (status.ok() && request->owner().size() > kMaxOwner) {
     status = InvalidFieldError(
         "owner",
@@ -166,11 +170,13 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
 
 grpc::ServerUnaryReactor* AssignmentsService::EndLead(
     grpc::CallbackServerContext* context, ServerMetrics::Method method,
-    const std::string& lead_id, const std::string& reason, bool close,
-    v1::Assignment* out) {
+    const auth::MethodRole& role, const std::string& lead_id,
+    const std::string& reason, bool close, v1::Assignment* out) {
   const int64_t start = MonotonicNanos();
-  absl::Status status =
-      assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+  absl::Status status = auth_->Check(*context, role, nullptr);
+  if (status.ok()) {
+    status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+  }
   uint64_t seq = 0;
   if (status.ok()) {
     absl::StatusOr<runtime::Assigner::Changed> changed =
@@ -188,16 +194,16 @@ grpc::ServerUnaryReactor* AssignmentsService::EndLead(
 grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
     grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
     v1::ReleaseLeadResponse* response) {
-  return EndLead(context, ServerMetrics::kReleaseLead, request->lead_id(),
-                 request->reason(), /*close=*/false,
+  return EndLead(context, ServerMetrics::kReleaseLead, auth::kReleaseLead,
+                 request->lead_id(), request->reason(), /*close=*/false,
                  response->mutable_assignment());
 }
 
 grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
     grpc::CallbackServerContext* context, const v1::CloseLeadRequest* request,
     v1::CloseLeadResponse* response) {
-  return EndLead(context, ServerMetrics::kCloseLead, request->lead_id(),
-                 request->reason(), /*close=*/true,
+  return EndLead(context, ServerMetrics::kCloseLead, auth::kCloseLead,
+                 request->lead_id(), request->reason(), /*close=*/true,
                  response->mutable_assignment());
 }
 
@@ -205,8 +211,11 @@ grpc::ServerUnaryReactor* AssignmentsService::Reassign(
     grpc::CallbackServerContext* context, const v1::ReassignRequest* request,
     v1::ReassignResponse* response) {
   const int64_t start = MonotonicNanos();
-  absl::Status status =
-      assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  absl::Status status = auth_->Check(*context, auth::kReassign, nullptr);
+  if (status.ok()) {
+    status =
+        assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+  }
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
   uint64_t seq = 0;
@@ -268,7 +277,8 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
     const v1::SetRepStatusRequest* request,
     v1::SetRepStatusResponse* response) {
   const int64_t start = MonotonicNanos();
-  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::Status status = auth_->Check(*context, auth::kSetRepStatus, nullptr);
+  if (status.ok() && assigner_ == nullptr) status = NoState();
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
   runtime::RepStatus s;
@@ -334,7 +344,8 @@ grpc::ServerUnaryReactor* AssignmentsService::ListReps(
     grpc::CallbackServerContext* context, const v1::ListRepsRequest*,
     v1::ListRepsResponse* response) {
   const int64_t start = MonotonicNanos();
-  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::Status status = auth_->Check(*context, auth::kListReps, nullptr);
+  if (status.ok() && assigner_ == nullptr) status = NoState();
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
   if (status.ok()) {
@@ -351,12 +362,14 @@ namespace leadroute {
 
 grpc::ServerUnaryReactor* AssignmentsService::Report(
     grpc::CallbackServerContext* context, ServerMetrics::Method method,
-    const std::string& lead_id, runtime::Outcome outcome,
-    const std::string& channel, const google::protobuf::Timestamp* at,
-    v1::Assignment* out) {
+    const auth::MethodRole& role, const std::string& lead_id,
+    runtime::Outcome outcome, const std::string& channel,
+    const google::protobuf::Timestamp* at, v1::Assignment* out) {
   const int64_t start = MonotonicNanos();
-  absl::Status status =
-      assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+  absl::Status status = auth_->Check(*context, role, nullptr);
+  if (status.ok()) {
+    status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+  }
   std::optional<absl::Time> when;
   if (status.ok() && at != nullptr) {
     absl::StatusOr<absl::Time> t = TimeFromProto(*at);
@@ -385,8 +398,9 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordContact(
     grpc::CallbackServerContext* context,
     const v1::RecordContactRequest* request,
     v1::RecordContactResponse* response) {
-  return Report(context, ServerMetrics::kRecordContact, request->lead_id(),
-                runtime::Outcome::kContacted, request->channel(),
+  return Report(context, ServerMetrics::kRecordContact, auth::kRecordContact,
+                request->lead_id(), runtime::Outcome::kContacted,
+                request->channel(),
                 request->has_at() ? &request->at() : nullptr,
                 response->mutable_assignment());
 }
@@ -397,24 +411,29 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordOutcome(
     v1::RecordOutcomeResponse* response) {
   const int outcome = request->outcome();
   if (outcome <= 0 || outcome >= runtime::kOutcomeCount) {
-    return Finish(
-        context, ServerMetrics::kRecordOutcome, MonotonicNanos(),
-        InvalidFieldError("outcome",
-                          "required: CONTACTED, QUALIFIED, OPPORTUNITY, WON or "
-                          "LOST"));
+    absl::Status status = auth_->Check(*context, auth::kRecordOutcome, nullptr);
+    if (status.ok()) {
+      status = InvalidFieldError(
+          "outcome",
+          "required: CONTACTED, QUALIFIED, OPPORTUNITY, WON or LOST");
+    }
+    return Finish(context, ServerMetrics::kRecordOutcome, MonotonicNanos(),
+                  status);
   }
-  return Report(context, ServerMetrics::kRecordOutcome, request->lead_id(),
-                static_cast<runtime::Outcome>(outcome), "",
+  return Report(context, ServerMetrics::kRecordOutcome, auth::kRecordOutcome,
+                request->lead_id(), static_cast<runtime::Outcome>(outcome), "",
                 request->has_at() ? &request->at() : nullptr,
                 response->mutable_assignment());
 }
 
 grpc::ServerWriteReactor<v1::AssignmentEvent>*
 AssignmentsService::WatchAssignments(
-    grpc::CallbackServerContext* /*context*/,
+    grpc::CallbackServerContext* context,
     const v1::WatchAssignmentsRequest* request) {
   const int64_t start = MonotonicNanos();
-  absl::Status refused = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::Status refused =
+      auth_->Check(*context, auth::kWatchAssignments, nullptr);
+  if (refused.ok() && assigner_ == nullptr) refused = NoState();
   if (refused.ok() && request->after_event_id() > 0) {
     // Resuming inside what retention deleted would skip events silently.
     absl::StatusOr<uint64_t> pruned = assigner_->committed().PrunedThrough();
@@ -458,7 +477,8 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
     grpc::CallbackServerContext* context, const v1::GetStatsRequest* request,
     v1::GetStatsResponse* response) {
   const int64_t start = MonotonicNanos();
-  absl::Status status = assigner_ == nullptr ? NoState() : absl::OkStatus();
+  absl::Status status = auth_->Check(*context, auth::kGetStats, nullptr);
+  if (status.ok() && assigner_ == nullptr) status = NoState();
   absl::Time to, from;
   // A request's time `field`, or `fallback` when unset.
   auto when = [&](const char* field, bool set,

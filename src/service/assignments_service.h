@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/assigner.h"
+#include "src/auth/authorizer.h"
 #include "src/service/event_stream.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
@@ -20,10 +21,14 @@ namespace leadroute {
 class AssignmentsService final : public v1::Assignments::CallbackService {
  public:
   // All must outlive the service; `assigner` is null on a server without
-  // state, where every call is FAILED_PRECONDITION.
+  // state, where every call is FAILED_PRECONDITION. `auth` lets calls in.
   AssignmentsService(const RulesetRegistry* registry,
-                     runtime::Assigner* assigner, ServerMetrics* metrics)
-      : registry_(registry), assigner_(assigner), metrics_(metrics) {}
+                     runtime::Assigner* assigner, ServerMetrics* metrics,
+                     const auth::Authorizer* auth)
+      : registry_(registry),
+        assigner_(assigner),
+        metrics_(metrics),
+        auth_(auth) {}
 
   grpc::ServerUnaryReactor* GetAssignment(
       grpc::CallbackServerContext* context,
@@ -82,6 +87,7 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   // assignment.
   grpc::ServerUnaryReactor* EndLead(grpc::CallbackServerContext* context,
                                     ServerMetrics::Method method,
+                                    const auth::MethodRole& role,
                                     const std::string& lead_id,
                                     const std::string& reason, bool close,
                                     v1::Assignment* out);
@@ -89,17 +95,16 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   absl::StatusOr<std::shared_ptr<const Ruleset>> LiveProgram() const;
 
   // RecordContact (outcome kContacted) and RecordOutcome.
-  grpc::ServerUnaryReactor* Report(grpc::CallbackServerContext* context,
-                                   ServerMetrics::Method method,
-                                   const std::string& lead_id,
-                                   runtime::Outcome outcome,
-                                   const std::string& channel,
-                                   const google::protobuf::Timestamp* at,
-                                   v1::Assignment* out);
+  grpc::ServerUnaryReactor* Report(
+      grpc::CallbackServerContext* context, ServerMetrics::Method method,
+      const auth::MethodRole& role, const std::string& lead_id,
+      runtime::Outcome outcome, const std::string& channel,
+      const google::protobuf::Timestamp* at, v1::Assignment* out);
 
   const RulesetRegistry* registry_;
   runtime::Assigner* assigner_;
   ServerMetrics* metrics_;
+  const auth::Authorizer* auth_;
 
   // Open streams. Recursive: a stream finished by StopStreams may be done
   // (and remove itself) on the same thread.

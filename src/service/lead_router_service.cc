@@ -169,7 +169,8 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
   grpc::Slice slice;
-  absl::Status status = OneSlice(*request, &slice);
+  absl::Status status = auth_->Check(*context, auth::kRoute, nullptr);
+  if (status.ok()) status = OneSlice(*request, &slice);
   RouteRequestBytes split;
   if (status.ok()) status = SplitRouteRequest(View(slice), &split);
   if (status.ok() && !split.has_lead) {
@@ -220,7 +221,8 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   absl::Status status;
   uint64_t durable = 0;  // the last change to wait for, if any
   grpc::Slice slice;
-  status = OneSlice(*request, &slice);
+  status = auth_->Check(*context, auth::kRouteBatch, nullptr);
+  if (status.ok()) status = OneSlice(*request, &slice);
   BatchRequestBytes batch;
   if (status.ok()) status = SplitBatchRequest(View(slice), &batch);
   absl::StatusOr<runtime::DecideOptions> opts =

@@ -14,6 +14,7 @@
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/assigner.h"
+#include "src/auth/authorizer.h"
 #include "src/service/decision_ids.h"
 #include "src/service/decision_log.h"
 #include "src/service/metrics.h"
@@ -41,14 +42,16 @@ class LeadRouterService final : public LeadRouterBase {
   // (no decision log) or must outlive it too, and so may `assigner` (null:
   // no state, a team is the owner; else a rep is picked and every call is
   // answered once its assignments are durable).
+  // `auth` lets calls in and must outlive the service too.
   LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
                     DecisionLog* log, ServiceLimits limits,
-                    runtime::Assigner* assigner = nullptr)
+                    runtime::Assigner* assigner, const auth::Authorizer* auth)
       : registry_(registry),
         metrics_(metrics),
         log_(log),
         limits_(limits),
-        assigner_(assigner) {}
+        assigner_(assigner),
+        auth_(auth) {}
 
   // A serialised leadroute.v1.RouteRequest in, a serialised RouteResponse
   // out.
@@ -90,6 +93,7 @@ class LeadRouterService final : public LeadRouterBase {
   DecisionLog* log_;
   const ServiceLimits limits_;
   runtime::Assigner* const assigner_;
+  const auth::Authorizer* const auth_;
   DecisionIds ids_;
 };
 

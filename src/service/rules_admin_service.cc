@@ -92,12 +92,19 @@ void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out) {
 
 grpc::ServerUnaryReactor* RulesAdminService::OffThread(
     grpc::CallbackServerContext* context, ServerMetrics::Method method,
+    const auth::MethodRole& role,
     const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
     std::string root,
     std::function<grpc::Status(const std::map<std::string, std::string>&,
                                const std::string&)>
         compile) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status refused = auth_->Check(*context, role, nullptr);
+      !refused.ok()) {
+    metrics_->CountCall(method, static_cast<int>(refused.code()), 0);
+    reactor->Finish(ToGrpcStatus(refused));
+    return reactor;
+  }
   std::thread([this, reactor, method, &files, root = std::move(root),
                compile = std::move(compile),
                start = MonotonicNanos()]() mutable {
@@ -116,7 +123,8 @@ grpc::ServerUnaryReactor* RulesAdminService::ValidateRules(
     const v1::ValidateRulesRequest* request,
     v1::ValidateRulesResponse* response) {
   return OffThread(
-      context, ServerMetrics::kValidateRules, request->files(), request->root(),
+      context, ServerMetrics::kValidateRules, auth::kValidateRules,
+      request->files(), request->root(),
       [response](const std::map<std::string, std::string>& files,
                  const std::string& root) {
         const CompileOutcome outcome = CompileFiles(files, root);
@@ -142,7 +150,8 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
     const v1::PublishRulesRequest* request,
     v1::PublishRulesResponse* response) {
   return OffThread(
-      context, ServerMetrics::kPublishRules, request->files(), request->root(),
+      context, ServerMetrics::kPublishRules, auth::kPublishRules,
+      request->files(), request->root(),
       [this, request, response](const std::map<std::string, std::string>& files,
                                 const std::string& root) {
         std::optional<runtime::RemovedReps> removed_reps;
@@ -179,8 +188,10 @@ grpc::ServerUnaryReactor* RulesAdminService::Rollback(
   const int64_t start = MonotonicNanos();
   grpc::Status status;
   std::vector<RuleDiagnostic> warnings;
+  absl::Status refused = auth_->Check(*context, auth::kRollback, nullptr);
   absl::StatusOr<std::shared_ptr<const Ruleset>> r =
-      registry_->Rollback(request->revision(), &warnings);
+      refused.ok() ? registry_->Rollback(request->revision(), &warnings)
+                   : absl::StatusOr<std::shared_ptr<const Ruleset>>(refused);
   if (r.ok()) {
     RulesetInfoToProto(**r, true, response->mutable_ruleset());
     for (const RuleDiagnostic& d : warnings) {
@@ -200,6 +211,15 @@ grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
     grpc::CallbackServerContext* context, const v1::GetStatusRequest*,
     v1::GetStatusResponse* response) {
   const int64_t start = MonotonicNanos();
+  if (absl::Status refused = auth_->Check(*context, auth::kGetStatus, nullptr);
+      !refused.ok()) {
+    metrics_->CountCall(ServerMetrics::kGetStatus,
+                        static_cast<int>(refused.code()),
+                        MonotonicNanos() - start);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(refused));
+    return reactor;
+  }
   const RulesetRegistry::Snapshot s = registry_->snapshot();
   if (s.live != nullptr) {
     RulesetInfoToProto(*s.live, true, response->mutable_live());

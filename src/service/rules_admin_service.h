@@ -10,6 +10,7 @@
 #include <string>
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "src/auth/authorizer.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
 
@@ -21,9 +22,10 @@ void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out);
 
 class RulesAdminService final : public v1::RulesAdmin::CallbackService {
  public:
-  // Both must outlive the service.
-  RulesAdminService(RulesetRegistry* registry, ServerMetrics* metrics)
-      : registry_(registry), metrics_(metrics) {}
+  // All must outlive the service; `auth` lets calls in.
+  RulesAdminService(RulesetRegistry* registry, ServerMetrics* metrics,
+                    const auth::Authorizer* auth)
+      : registry_(registry), metrics_(metrics), auth_(auth) {}
 
   grpc::ServerUnaryReactor* ValidateRules(
       grpc::CallbackServerContext* context,
@@ -41,10 +43,12 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
                                       v1::GetStatusResponse* response) override;
 
  private:
-  // Runs `compile` on the request's files on a thread of its own, then
-  // counts and finishes the call with the status it returns.
+  // Lets the call in (`role`), runs `compile` on the request's files on a
+  // thread of its own, then counts and finishes the call with the status it
+  // returns.
   grpc::ServerUnaryReactor* OffThread(
       grpc::CallbackServerContext* context, ServerMetrics::Method method,
+      const auth::MethodRole& role,
       const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
       std::string root,
       std::function<grpc::Status(const std::map<std::string, std::string>&,
@@ -53,6 +57,7 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
 
   RulesetRegistry* registry_;
   ServerMetrics* metrics_;
+  const auth::Authorizer* auth_;
 };
 
 }  // namespace leadroute

@@ -36,10 +36,12 @@ inline std::vector<std::pair<std::string, std::string>> Violations(
   return out;
 }
 
-// GET http://`address``path` (address "127.0.0.1:port"): the status code
-// and the body, or {-1, why} when the server cannot be reached.
+// GET http://`address``path` (address "127.0.0.1:port") with `headers`
+// (each line ending in \r\n): the status code and the body, or {-1, why}
+// when the server cannot be reached.
 inline std::pair<int, std::string> HttpGet(const std::string& address,
-                                           const std::string& path) {
+                                           const std::string& path,
+                                           const std::string& headers = "") {
   const size_t colon = address.rfind(':');
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -52,7 +54,8 @@ inline std::pair<int, std::string> HttpGet(const std::string& address,
     return {-1, "cannot connect"};
   }
   const std::string request =
-      "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+      "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n" +
+      headers + "\r\n";
   (void)!write(fd, request.data(), request.size());
   std::string response;
   char buf[65536];
