@@ -2,9 +2,12 @@
 // keeps N calls in flight against a server process it starts itself, first
 // the empty-handler floor (bench/empty_server), then `leadroute serve` with
 // a 10k-rule territory plan, stateless and with --data-dir (every lead
-// assigned to a rep and committed to SQLite before the answer), and prints
-// calls/s, leads/s and p50/p99 latency for each, with ratios: leadroute to
-// the floor, durable to stateless.
+// assigned to a rep and committed to SQLite before the answer), and
+// stateless over TLS with --auth (a bearer token on every call; the CA and
+// certificate made by the openssl command line, the token by `leadroute
+// auth add`), and prints calls/s, leads/s and p50/p99 latency for each,
+// with ratios: leadroute to the floor, durable to stateless, TLS + token to
+// plaintext without auth.
 //
 //   load_gen --leadroute build/release/leadroute
 //            --empty-server build/release/bench/empty_server
@@ -28,7 +31,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -137,14 +142,16 @@ class ClosedLoop {
  public:
   // Requests are taken from `requests` starting at `*offset`, which is
   // advanced past those issued, so consecutive runs send new lead ids.
+  // `authorization`: the metadata each call sends; "" for none.
   ClosedLoop(grpc::GenericStub* stub, std::string method,
              const std::vector<grpc::ByteBuffer>& requests, int in_flight,
-             size_t* offset)
+             size_t* offset, std::string authorization)
       : stub_(stub),
         method_(std::move(method)),
         requests_(requests),
         slots_(in_flight),
-        offset_(offset) {}
+        offset_(offset),
+        authorization_(std::move(authorization)) {}
 
   Result Run(Clock::duration warmup, Clock::duration measure) {
     measure_from_ = Clock::now() + warmup;
@@ -185,6 +192,9 @@ class ClosedLoop {
   void Issue(size_t i) {
     Slot& s = slots_[i];
     s.context = std::make_unique<grpc::ClientContext>();
+    if (!authorization_.empty()) {
+      s.context->AddMetadata("authorization", authorization_);
+    }
     s.request =
         requests_[(*offset_ + s.next++ * slots_.size() + i) % requests_.size()];
     s.start = Clock::now();
@@ -218,6 +228,7 @@ class ClosedLoop {
   const std::vector<grpc::ByteBuffer>& requests_;
   std::vector<Slot> slots_;
   size_t* offset_;
+  const std::string authorization_;
   Clock::time_point measure_from_, measure_to_;
   std::mutex mu_;
   std::condition_variable done_;
@@ -230,6 +241,49 @@ struct Scenario {
   int batch = 0;  // leads per call; 0 for Route
   int in_flight = 1;
 };
+
+// Makes `dir`/ca.crt, server.crt and server.key (for 127.0.0.1) with the
+// openssl command line; false when it is missing or fails.
+bool MakeCertificates(const std::string& dir) {
+  const std::string ec =
+      "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::ofstream(dir + "/server.ext")
+      << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+  const std::string commands[] = {
+      absl::StrCat("openssl req -x509 ", ec, " -days 2 -subj /CN=bench-ca",
+                   " -keyout ", dir, "/ca.key -out ", dir, "/ca.crt"),
+      absl::StrCat("openssl req ", ec, " -subj /CN=localhost -keyout ", dir,
+                   "/server.key -out ", dir, "/server.csr"),
+      absl::StrCat("openssl x509 -req -days 2 -in ", dir, "/server.csr -CA ",
+                   dir, "/ca.crt -CAkey ", dir, "/ca.key -CAcreateserial -out ",
+                   dir, "/server.crt -extfile ", dir, "/server.ext")};
+  for (const std::string& c : commands) {
+    if (std::system((c + " >/dev/null 2>&1").c_str()) != 0) return false;
+  }
+  return true;
+}
+
+// The token `leadroute auth add` printed for a new principal of role route
+// in `auth_file`; "" on failure.
+std::string AddPrincipal(const std::string& leadroute_bin,
+                         const std::string& auth_file) {
+  const std::string command =
+      absl::StrCat(leadroute_bin, " auth add bench --roles route --file ",
+                   auth_file, " 2>/dev/null");
+  std::FILE* out = popen(command.c_str(), "r");
+  if (out == nullptr) return "";
+  char line[256] = {};
+  const bool read = std::fgets(line, sizeof line, out) != nullptr;
+  pclose(out);
+  std::string token = read ? line : "";
+  token.erase(token.find_last_not_of(" \n") + 1);
+  return token;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 double Percentile(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -300,29 +354,52 @@ int Main(int argc, char** argv) {
       {"RouteBatch 1000, 4 in flight", "/leadroute.v1.LeadRouter/RouteBatch",
        1000, 4},
   };
-  const std::vector<std::pair<std::string, std::vector<std::string>>> servers =
-      {{"empty handler", {empty_bin, "--listen", "127.0.0.1:0"}},
-       {absl::StrCat("leadroute, ", rules, " rules"),
-        {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-         rules_path, "--watch", "0"}},
-       {"leadroute, --data-dir",
-        {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-         rules_path, "--watch", "0", "--data-dir", dir + "/data"}}};
+  if (!MakeCertificates(dir)) {
+    std::fprintf(stderr, "load_gen: the openssl command line is needed\n");
+    return 1;
+  }
+  const std::string token = AddPrincipal(leadroute_bin, dir + "/auth.txt");
+  if (token.empty()) {
+    std::fprintf(stderr, "load_gen: leadroute auth add failed\n");
+    return 1;
+  }
+  struct Server {
+    std::string name;
+    std::vector<std::string> argv;
+    bool secure = false;  // TLS, and a bearer token on every call
+  };
+  const std::vector<Server> servers = {
+      {"empty handler", {empty_bin, "--listen", "127.0.0.1:0"}},
+      {absl::StrCat("leadroute, ", rules, " rules"),
+       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
+        rules_path, "--watch", "0"}},
+      {"leadroute, --data-dir",
+       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
+        rules_path, "--watch", "0", "--data-dir", dir + "/data"}},
+      {"leadroute, TLS + token",
+       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
+        rules_path, "--watch", "0", "--auth", dir + "/auth.txt", "--tls-cert",
+        dir + "/server.crt", "--tls-key", dir + "/server.key"},
+       true}};
 
   // Both servers run at once (an idle one costs nothing); each scenario
   // alternates between them `rounds` times and reports the median round, so
   // both see the same machine and the ratio is fair on a noisy host.
   std::vector<Child> children;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
-  for (const auto& [name, argv] : servers) {
-    children.push_back(Spawn(argv));
+  for (const Server& server : servers) {
+    children.push_back(Spawn(server.argv));
     if (children.back().address.empty()) {
-      std::fprintf(stderr, "load_gen: %s did not start\n", name.c_str());
+      std::fprintf(stderr, "load_gen: %s did not start\n", server.name.c_str());
       for (const Child& c : children) Stop(c);
       return 1;
     }
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadFile(dir + "/ca.crt");
     stubs.push_back(std::make_unique<grpc::GenericStub>(grpc::CreateChannel(
-        children.back().address, grpc::InsecureChannelCredentials())));
+        children.back().address, server.secure
+                                     ? grpc::SslCredentials(tls)
+                                     : grpc::InsecureChannelCredentials())));
   }
   std::printf("%d rounds of %.1f s each, median round shown\n\n", rounds,
               seconds);
@@ -342,7 +419,8 @@ int Main(int argc, char** argv) {
     for (int round = 0; round < rounds; ++round) {
       for (size_t s = 0; s < servers.size(); ++s) {
         ClosedLoop loop(stubs[s].get(), sc.method, requests, sc.in_flight,
-                        &offsets[s]);
+                        &offsets[s],
+                        servers[s].secure ? "Bearer " + token : "");
         runs[s].push_back(loop.Run(
             std::chrono::milliseconds(300),
             std::chrono::milliseconds(static_cast<int>(seconds * 1000))));
@@ -357,7 +435,7 @@ int Main(int argc, char** argv) {
       const double leads = calls * std::max(sc.batch, 1);
       rates[s].push_back(calls);
       std::printf("%-22s %-30s %10.0f %10.0f %9.1f %9.1f %6lld %10lld\n",
-                  servers[s].first.c_str(), sc.name.c_str(), calls, leads,
+                  servers[s].name.c_str(), sc.name.c_str(), calls, leads,
                   Percentile(r.latencies_ns, 0.5),
                   Percentile(r.latencies_ns, 0.99),
                   static_cast<long long>(r.errors),
@@ -375,6 +453,11 @@ int Main(int argc, char** argv) {
   for (size_t i = 0; i < ran.size(); ++i) {
     std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
                 rates[2][i] / rates[1][i]);
+  }
+  std::printf("\nTLS + token / plaintext without auth, calls/s:\n");
+  for (size_t i = 0; i < ran.size(); ++i) {
+    std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
+                rates[3][i] / rates[1][i]);
   }
   std::filesystem::remove_all(dir);
   return 0;

@@ -70,6 +70,8 @@ struct AttrDecl {
   std::vector<Name> enum_values;  // kEnum
   bool required = false;
   Span required_span;
+  // `pii`: personal data, masked in the decision log.
+  bool pii = false;
   std::optional<Literal> default_value;
   // kEnum: the value a lead's unknown one becomes (`on unknown NAME`);
   // without it, an unknown value fails the lead.

@@ -388,6 +388,7 @@ class Printer {
         std::string line =
             absl::StrCat(a.name.text, ": ", TypeText(a.type, a.enum_values));
         if (a.required) line += " required";
+        if (a.pii) line += " pii";
         if (a.default_value)
           absl::StrAppend(&line, " default ", Lit(*a.default_value));
         if (a.on_unknown)

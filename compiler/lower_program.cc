@@ -128,6 +128,7 @@ class Lowerer {
     for (const ast::Name& v : a.enum_values) out.enum_values.push_back(v.text);
     if (a.on_unknown) out.on_unknown = a.on_unknown->text;
     out.required = a.required;
+    out.pii = a.pii;
     if (a.default_value)
       out.default_value = ValueOf(*a.default_value, out.type);
     const int slot = static_cast<int>(p_->attributes.size());

@@ -303,6 +303,8 @@ class Builder {
         } else if (part->is_type<g::required_mod>()) {
           attr.required = true;
           attr.required_span = SpanOf(*part);
+        } else if (part->is_type<g::pii_mod>()) {
+          attr.pii = true;
         } else if (part->is_type<g::default_value>()) {
           attr.default_value = Lit(*part);
         } else if (part->is_type<g::unknown_value>()) {
@@ -721,7 +723,7 @@ using Selector = pegtl::parse_tree::selector<
     pegtl::parse_tree::store_content::on<
         g::ruleset_decl, g::ruleset_name, g::ruleset_version, g::include_decl,
         g::include_path, g::schema_decl, g::attr_decl, g::attr_name,
-        g::enum_type, g::enum_value, g::type_name, g::required_mod,
+        g::enum_type, g::enum_value, g::type_name, g::required_mod, g::pii_mod,
         g::default_value, g::unknown_value, g::rep_decl, g::team_decl,
         g::queue_decl, g::entity_name, g::property, g::prop_name, g::prop_value,
         g::hours_spec, g::hours_span, g::day, g::clock, g::table_decl,

@@ -88,6 +88,7 @@ struct kw_rep : key< TAO_PEGTL_STRING( "rep" ) > {};
 struct kw_team : key< TAO_PEGTL_STRING( "team" ) > {};
 struct kw_queue : key< TAO_PEGTL_STRING( "queue" ) > {};
 struct kw_required : key< TAO_PEGTL_STRING( "required" ) > {};
+struct kw_pii : key< TAO_PEGTL_STRING( "pii" ) > {};
 struct kw_default : key< TAO_PEGTL_STRING( "default" ) > {};
 struct kw_enum : key< TAO_PEGTL_STRING( "enum" ) > {};
 struct kw_on : key< TAO_PEGTL_STRING( "on" ) > {};
@@ -162,6 +163,9 @@ struct enum_values : list< enum_value, seq< ws, one< ',' >, ws > > {};
 struct enum_type : if_must< kw_enum, ws, open_brace, ws, enum_values, ws, opt< one< ',' >, ws >, close_brace > {};
 struct attr_type : sor< enum_type, type_name > {};
 struct required_mod : kw_required {};
+// Personal data: masked wherever leadroute writes the lead (`pii:` starts
+// the next attribute, named pii).
+struct pii_mod : seq< kw_pii, not_at< ws, one< ':' > > > {};
 struct default_value : value {};
 struct default_mod : if_must< kw_default, ws, default_value > {};
 // `on unknown VALUE`: an enum value the lead gives that the enum lacks
@@ -169,7 +173,7 @@ struct default_mod : if_must< kw_default, ws, default_value > {};
 struct unknown_value : name {};
 // (`on:` starts the next attribute, named on.)
 struct on_unknown_mod : seq< kw_on, ws, not_at< one< ':' > >, must< kw_unknown >, ws, must< unknown_value > > {};
-struct attr_modifier : sor< required_mod, default_mod, on_unknown_mod > {};
+struct attr_modifier : sor< required_mod, pii_mod, default_mod, on_unknown_mod > {};
 struct attr_name : name {};
 struct attr_colon : one< ':' > {};
 struct attr_decl : if_must< attr_name, ws, attr_colon, ws, attr_type, star< ws, attr_modifier > > {};

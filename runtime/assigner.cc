@@ -14,6 +14,15 @@
 namespace leadroute::runtime {
 namespace {
 
+// A rep's status for the audit trail: "available", "away until T".
+std::string DescribeStatus(const std::optional<RepStatus>& status) {
+  if (!status) return "available";
+  std::string out = AvailabilityName(status->availability);
+  if (status->until)
+    absl::StrAppend(&out, " until ", Rfc3339Seconds(*status->until));
+  return out;
+}
+
 // The string bound at `slot`, or "" for no slot or no value.
 absl::string_view StringAt(const BoundLead& lead, int slot) {
   if (slot < 0 || static_cast<size_t>(slot) >= lead.values.size() ||
@@ -393,28 +402,31 @@ absl::StatusOr<Assignment*> Assigner::Unended(const std::string& lead_id) {
 absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
                                                 LeadStatus status,
                                                 const char* kind,
-                                                const std::string& reason) {
+                                                const std::string& reason,
+                                                const Actor& by) {
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
   ASSIGN_OR_RETURN(Assignment * found, Unended(lead_id));
-  const uint64_t seq = EndLocked(*found, status, kind, reason, now);
+  const uint64_t seq = EndLocked(*found, status, kind, reason, now, by);
   return Changed{*found, seq};
 }
 
 uint64_t Assigner::EndLocked(Assignment& a, LeadStatus status, const char* kind,
-                             const std::string& reason, absl::Time now) {
+                             const std::string& reason, absl::Time now,
+                             const Actor& by) {
   picker_.Freed(a);
   escalator_.Disarm(a);
   a.status = status;
   a.ended_at = now;
   LeadEvent e = EventOf(a, now, kind, a.owner, reason);
   e.to.clear();
-  return Record(a, {std::move(e)});
+  return Record(a, {std::move(e)}, by);
 }
 
 Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
                                                  RemovedReps policy,
-                                                 const std::string& reason) {
+                                                 const std::string& reason,
+                                                 const Actor& by) {
   HandOver out;
   const absl::Time now = clock_->Now();
   absl::StatusOr<std::unique_lock<std::mutex>> lock = LockForChange();
@@ -447,7 +459,7 @@ Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
               : picker_.PickFromTeam(next, team->second, {}, now, &skipped);
       if (rep >= 0) {
         out.seq = MoveLocked(next, *a, next.reps[rep].id, OwnerKind::kRep,
-                             a->team, reason, now);
+                             a->team, reason, now, by);
         ++r.reassigned;
         continue;
       }
@@ -458,7 +470,7 @@ Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
                             : absl::StrCat(reason, "; nobody in its team (",
                                            a->team.empty() ? "none" : a->team,
                                            ") can take it now"),
-                        now);
+                        now, by);
     ++r.released;
   }
   return out;
@@ -470,18 +482,22 @@ int64_t Assigner::OpenLeadsOf(const std::string& rep) const {
 }
 
 absl::StatusOr<Assigner::Changed> Assigner::Release(const std::string& lead_id,
-                                                    const std::string& reason) {
-  return End(lead_id, LeadStatus::kReleased, "released", reason);
+                                                    const std::string& reason,
+                                                    const Actor& by) {
+  return End(lead_id, LeadStatus::kReleased, "released", reason, by);
 }
 
 absl::StatusOr<Assigner::Changed> Assigner::Close(const std::string& lead_id,
-                                                  const std::string& reason) {
-  return End(lead_id, LeadStatus::kClosed, "closed", reason);
+                                                  const std::string& reason,
+                                                  const Actor& by) {
+  return End(lead_id, LeadStatus::kClosed, "closed", reason, by);
 }
 
-absl::StatusOr<Assigner::Changed> Assigner::Reassign(
-    const Program& p, const std::string& lead_id, const Candidate& target,
-    const std::string& reason) {
+absl::StatusOr<Assigner::Changed> Assigner::Reassign(const Program& p,
+                                                     const std::string& lead_id,
+                                                     const Candidate& target,
+                                                     const std::string& reason,
+                                                     const Actor& by) {
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
   ASSIGN_OR_RETURN(Assignment * found, Unended(lead_id));
@@ -520,14 +536,15 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(
     case OwnerKind::kNone:
       return absl::InvalidArgumentError("to: name a rep, a team or a queue");
   }
-  const uint64_t seq = MoveLocked(p, a, owner, kind, team, reason, now);
+  const uint64_t seq = MoveLocked(p, a, owner, kind, team, reason, now, by);
   return Changed{a, seq};
 }
 
 uint64_t Assigner::MoveLocked(const Program& p, Assignment& a,
                               const std::string& owner, OwnerKind kind,
                               const std::string& team,
-                              const std::string& reason, absl::Time now) {
+                              const std::string& reason, absl::Time now,
+                              const Actor& by) {
   const std::string from = picker_.MoveTo(a, owner, kind, team, now);
   // The new owner gets the whole SLA on their own clock, as after an
   // escalation's move, even when an earlier owner missed it: the lead's
@@ -536,19 +553,54 @@ uint64_t Assigner::MoveLocked(const Program& p, Assignment& a,
     escalator_.StartClock(p, a, now);
   }
   escalator_.Arm(p, a);
-  return Record(a, {EventOf(a, now, "reassigned", from, reason)});
+  return Record(a, {EventOf(a, now, "reassigned", from, reason)}, by);
 }
 
-absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status) {
+absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status,
+                                                const Actor& by) {
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
-  return picker_.SetStatus(status, now);
+  const std::optional<RepStatus> before = picker_.StatusOf(status.rep);
+  uint64_t seq = picker_.SetStatus(status, now);
+  if (!by.empty()) {
+    seq = log_.Append(AuditRecord{.at = now,
+                                  .principal = by.principal,
+                                  .peer = by.peer,
+                                  .action = "rep.status",
+                                  .target = status.rep,
+                                  .before = DescribeStatus(before),
+                                  .after = DescribeStatus(status),
+                                  .reason = status.note});
+  }
+  return seq;
 }
 
-uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events) {
+absl::StatusOr<uint64_t> Assigner::RecordAudit(AuditRecord record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_.AppendIfUsable(std::move(record));
+}
+
+uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,
+                          const Actor& by) {
   a.seq = log_.Append(a);
   uint64_t seq = a.seq;
-  for (LeadEvent& e : events) seq = log_.Append(std::move(e));
+  for (LeadEvent& e : events) {
+    if (by.empty()) {
+      seq = log_.Append(std::move(e));
+      continue;
+    }
+    e.actor = by.principal;
+    AuditRecord audit{.at = e.at,
+                      .principal = by.principal,
+                      .peer = by.peer,
+                      .action = absl::StrCat("lead.", e.kind),
+                      .target = e.lead_id,
+                      .before = e.from,
+                      .after = e.kind == "reassigned" ? e.to : e.kind,
+                      .reason = e.reason};
+    log_.Append(std::move(e));
+    seq = log_.Append(std::move(audit));
+  }
   return seq;
 }
 
@@ -610,19 +662,21 @@ bool Assigner::Contacted(Assignment& a, absl::Time at,
 
 absl::StatusOr<Assigner::Changed> Assigner::RecordContact(
     const std::string& lead_id, const std::string& channel,
-    std::optional<absl::Time> at) {
-  return Report(lead_id, Outcome::kContacted, at, channel);
+    std::optional<absl::Time> at, const Actor& by) {
+  return Report(lead_id, Outcome::kContacted, at, channel, by);
 }
 
 absl::StatusOr<Assigner::Changed> Assigner::RecordOutcome(
-    const std::string& lead_id, Outcome outcome, std::optional<absl::Time> at) {
-  return Report(lead_id, outcome, at, "");
+    const std::string& lead_id, Outcome outcome, std::optional<absl::Time> at,
+    const Actor& by) {
+  return Report(lead_id, outcome, at, "", by);
 }
 
 absl::StatusOr<Assigner::Changed> Assigner::Report(const std::string& lead_id,
                                                    Outcome outcome,
                                                    std::optional<absl::Time> at,
-                                                   const std::string& channel) {
+                                                   const std::string& channel,
+                                                   const Actor& by) {
   if (outcome == Outcome::kNone) {
     return InvalidFieldError(
         "outcome", "required: contacted, qualified, opportunity, won or lost");
@@ -664,7 +718,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Report(const std::string& lead_id,
     }
     events.push_back(EventOf(a, *when, OutcomeName(outcome), "", ""));
   }
-  const uint64_t seq = Record(a, std::move(events));
+  const uint64_t seq = Record(a, std::move(events), by);
   return Changed{a, seq};
 }
 

@@ -96,15 +96,20 @@ class Assigner {
 
   // Lead lifecycle. Each returns the lead's assignment afterwards and the
   // change number to wait for. NOT_FOUND for a lead id never routed;
-  // FAILED_PRECONDITION for a lead already released or closed.
+  // FAILED_PRECONDITION for a lead already released or closed. A change
+  // made `by` someone (a caller of the API) names them on its events and
+  // adds an AuditRecord per event, committed after the change: the number
+  // returned covers both.
   struct Changed {
     Assignment assignment;
     uint64_t seq = 0;
   };
   absl::StatusOr<Changed> Release(const std::string& lead_id,
-                                  const std::string& reason);
+                                  const std::string& reason,
+                                  const Actor& by = {});
   absl::StatusOr<Changed> Close(const std::string& lead_id,
-                                const std::string& reason);
+                                const std::string& reason,
+                                const Actor& by = {});
   // Moves the lead to `target`: a rep takes it as told (a manager's call
   // overrides hours and caps), a team picks a rep by its strategy among
   // those who can take it, a queue holds it. A lead not contacted yet
@@ -112,7 +117,8 @@ class Assigner {
   // over), even after a breach.
   absl::StatusOr<Changed> Reassign(const Program& p, const std::string& lead_id,
                                    const Candidate& target,
-                                   const std::string& reason);
+                                   const std::string& reason,
+                                   const Actor& by = {});
 
   // After `next` became live: the open leads of reps `next` does not have,
   // per rep in the order they were assigned, and what `policy` did with
@@ -129,12 +135,18 @@ class Assigner {
     uint64_t seq = 0;  // the last change to wait for; 0: none
   };
   HandOver HandOverRemovedReps(const Program& next, RemovedReps policy,
-                               const std::string& reason);
+                               const std::string& reason, const Actor& by = {});
   // Open leads owned by `rep`, also for a rep the rules no longer have.
   int64_t OpenLeadsOf(const std::string& rep) const;
 
-  // Sets a rep's live status. Returns the change number to wait for.
-  absl::StatusOr<uint64_t> SetRepStatus(const RepStatus& status);
+  // Sets a rep's live status (with an audit record when made `by` someone).
+  // Returns the change number to wait for.
+  absl::StatusOr<uint64_t> SetRepStatus(const RepStatus& status,
+                                        const Actor& by = {});
+  // An audit record of a change the Assigner does not make (a ruleset made
+  // live): committed in order with the rest. The change number to wait for,
+  // or UNAVAILABLE once the log failed.
+  absl::StatusOr<uint64_t> RecordAudit(AuditRecord record);
 
   // First contact with the lead at `at` (now when unset) over `channel`:
   // stops its SLA clock and escalation. A second call changes nothing and
@@ -142,13 +154,15 @@ class Assigner {
   // or before the lead was routed.
   absl::StatusOr<Changed> RecordContact(const std::string& lead_id,
                                         const std::string& channel,
-                                        std::optional<absl::Time> at);
+                                        std::optional<absl::Time> at,
+                                        const Actor& by = {});
   // A stage the lead reached (kContacted .. kLost) at `at` (now when
   // unset); each is recorded once. Any of them implies first contact;
   // won and lost close the lead.
   absl::StatusOr<Changed> RecordOutcome(const std::string& lead_id,
                                         Outcome outcome,
-                                        std::optional<absl::Time> at);
+                                        std::optional<absl::Time> at,
+                                        const Actor& by = {});
 
   // Applies every SLA deadline and escalation step due at `now`, under `p`
   // (the live rules: an escalation policy no longer in them only has its
@@ -207,25 +221,31 @@ class Assigner {
   // or closed (FAILED_PRECONDITION).
   absl::StatusOr<Assignment*> Unended(const std::string& lead_id);
   absl::StatusOr<Changed> End(const std::string& lead_id, LeadStatus status,
-                              const char* kind, const std::string& reason);
+                              const char* kind, const std::string& reason,
+                              const Actor& by);
   // Moves `a` to `owner` (Reassign, and a removed rep's hand-over): a new
   // SLA clock unless contacted, escalation re-armed, a `reassigned` event.
   // Returns the change number.
   uint64_t MoveLocked(const Program& p, Assignment& a, const std::string& owner,
                       OwnerKind kind, const std::string& team,
-                      const std::string& reason, absl::Time now);
+                      const std::string& reason, absl::Time now,
+                      const Actor& by);
   // End's change to `a`; returns the change number.
   uint64_t EndLocked(Assignment& a, LeadStatus status, const char* kind,
-                     const std::string& reason, absl::Time now);
+                     const std::string& reason, absl::Time now,
+                     const Actor& by);
   // RecordContact and RecordOutcome.
   absl::StatusOr<Changed> Report(const std::string& lead_id, Outcome outcome,
                                  std::optional<absl::Time> at,
-                                 const std::string& channel);
+                                 const std::string& channel, const Actor& by);
   // Marks first contact; false when there already was one.
   bool Contacted(Assignment& a, absl::Time at, const std::string& channel,
                  std::vector<LeadEvent>* events);
-  // Appends `a` then `events` (the log numbers them); returns the last seq.
-  uint64_t Record(Assignment& a, std::vector<LeadEvent> events);
+  // Appends `a` then `events` (the log numbers them), each named `by` and
+  // followed by its audit record when `by` is someone; returns the last
+  // seq.
+  uint64_t Record(Assignment& a, std::vector<LeadEvent> events,
+                  const Actor& by = {});
 
   const std::unique_ptr<StateStore> store_;
   // Destroyed before the store: it commits what is queued, then stops.

@@ -56,6 +56,8 @@ struct Attribute {
   std::optional<std::string> on_unknown;
   bool required = false;
   std::optional<Value> default_value;
+  // Personal data (`pii`): the decision log writes "***" for it.
+  bool pii = false;
 };
 
 // Where a value in a condition comes from.

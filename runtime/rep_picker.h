@@ -93,6 +93,10 @@ class RepPicker {
 
   // Sets a rep's live status (stamped `now`); returns its change number.
   uint64_t SetStatus(RepStatus status, absl::Time now);
+  // Rep `id`'s live status, if one was ever set.
+  const std::optional<RepStatus>& StatusOf(const std::string& id) const {
+    return StateOf(id).status;
+  }
   // Open leads held by rep `id` (of any ruleset, live or not).
   int64_t OpenOf(const std::string& id) const { return StateOf(id).open; }
   // Rep `index` of `p`'s load at `now`.

@@ -1,7 +1,9 @@
 // The SQLite StateStore; see sqlite_store.h.
 #include "runtime/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -140,6 +142,24 @@ WHERE sla_status = 3 AND missed_by = '' AND contacted_by != '';
 UPDATE assignments SET missed_by = owner
 WHERE sla_status = 3 AND missed_by = '' AND owner_kind = 1;
 )sql",
+    // 7: the audit trail. Per event: who made it through the API (`actor`,
+    // the principal; '' for the server's own). `audit`: every change made
+    // through the API and every ruleset made live, with who, from where,
+    // what before and after; never pruned by --event-retention.
+    R"sql(
+ALTER TABLE lead_events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  principal TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  before TEXT NOT NULL,
+  after TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -154,7 +174,10 @@ constexpr const char* kAssignmentColumns =
 
 constexpr const char* kEventColumns =
     "lead_id, at_us, kind, from_owner, to_owner, reason, id, owner_kind, "
-    "team, channel, priority, sla_ms, respond_by_us";
+    "team, channel, priority, sla_ms, respond_by_us, actor";
+
+constexpr const char* kAuditColumns =
+    "id, at_us, principal, peer, action, target, before, after, reason";
 
 constexpr const char* kPrunedThrough = "events_pruned_through";
 constexpr const char* kCursorPrefix = "cursor:";
@@ -260,7 +283,22 @@ LeadEvent ReadEvent(sqlite3_stmt* s) {
   e.priority = Text(s, 10);
   e.sla = Duration(s, 11);
   e.respond_by = Time(s, 12);
+  e.actor = Text(s, 13);
   return e;
+}
+
+AuditRecord ReadAudit(sqlite3_stmt* s) {
+  AuditRecord r;
+  r.id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  r.at = *Time(s, 1);
+  r.principal = Text(s, 2);
+  r.peer = Text(s, 3);
+  r.action = Text(s, 4);
+  r.target = Text(s, 5);
+  r.before = Text(s, 6);
+  r.after = Text(s, 7);
+  r.reason = Text(s, 8);
+  return r;
 }
 
 // "?1, ?2, ..., ?n".
@@ -296,6 +334,12 @@ std::vector<std::pair<std::string, int64_t>> DecodeRunning(
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path) {
+  // Created 0600: it holds leads and emails. SQLite gives its -wal and
+  // -shm files the database file's mode.
+  if (const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      fd >= 0) {
+    close(fd);
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db,
@@ -344,8 +388,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
 }
 
 SqliteStore::~SqliteStore() {
-  for (sqlite3_stmt* s : {begin_, commit_, rollback_, put_assignment_, put_rep_,
-                          put_team_, add_event_, prune_events_, put_meta_}) {
+  for (sqlite3_stmt* s :
+       {begin_, commit_, rollback_, put_assignment_, put_rep_, put_team_,
+        add_event_, prune_events_, put_meta_, add_audit_}) {
     sqlite3_finalize(s);
   }
   sqlite3_close(reader_);
@@ -406,7 +451,7 @@ absl::Status SqliteStore::Prepare() {
                    ") VALUES (", Placeholders(38), ")");
   const std::string add_event =
       absl::StrCat("INSERT INTO lead_events (", kEventColumns, ") VALUES (",
-                   Placeholders(13), ")");
+                   Placeholders(14), ")");
   const std::pair<sqlite3_stmt**, const char*> statements[] = {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
@@ -423,6 +468,9 @@ absl::Status SqliteStore::Prepare() {
        "DELETE FROM lead_events WHERE id IN (SELECT id FROM lead_events "
        "WHERE at_us < ?1 ORDER BY id LIMIT ?2) RETURNING id"},
       {&put_meta_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"},
+      {&add_audit_,
+       "INSERT INTO audit (at_us, principal, peer, action, target, before, "
+       "after, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
   };
   for (const auto& [stmt, sql] : statements) {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
@@ -577,7 +625,18 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindText(add_event_, 11, e->priority);
       BindDuration(add_event_, 12, e->sla);
       BindTime(add_event_, 13, e->respond_by);
+      BindText(add_event_, 14, e->actor);
       status = Step(add_event_, "writing a lead's history");
+    } else if (const auto* r = std::get_if<AuditRecord>(&change)) {
+      sqlite3_bind_int64(add_audit_, 1, Micros(r->at));
+      BindText(add_audit_, 2, r->principal);
+      BindText(add_audit_, 3, r->peer);
+      BindText(add_audit_, 4, r->action);
+      BindText(add_audit_, 5, r->target);
+      BindText(add_audit_, 6, r->before);
+      BindText(add_audit_, 7, r->after);
+      BindText(add_audit_, 8, r->reason);
+      status = Step(add_audit_, "writing the audit trail");
     } else if (const auto* prune = std::get_if<EventPrune>(&change)) {
       status = Prune(*prune);
     } else if (const auto* c = std::get_if<Cursor>(&change)) {
@@ -665,6 +724,31 @@ absl::StatusOr<std::vector<LeadEvent>> SqliteStore::History(
   std::vector<LeadEvent> out;
   while (sqlite3_step(s) == SQLITE_ROW) out.push_back(ReadEvent(s));
   sqlite3_finalize(s);
+  return out;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteStore::Audit(
+    const AuditQuery& query) {
+  std::string sql =
+      absl::StrCat("SELECT ", kAuditColumns, " FROM audit WHERE id > ?1");
+  if (!query.principal.empty()) absl::StrAppend(&sql, " AND principal = ?2");
+  if (!query.target.empty()) absl::StrAppend(&sql, " AND target = ?3");
+  // The newest `limit`, shown oldest first.
+  sql = absl::StrCat("SELECT * FROM (", sql, " ORDER BY id DESC LIMIT ?4) ",
+                     "ORDER BY id");
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    return Error("reading the audit trail");
+  }
+  sqlite3_bind_int64(s, 1, static_cast<int64_t>(query.after_id));
+  if (!query.principal.empty()) BindText(s, 2, query.principal);
+  if (!query.target.empty()) BindText(s, 3, query.target);
+  sqlite3_bind_int(s, 4, query.limit);
+  std::vector<AuditRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadAudit(s));
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return Error("reading the audit trail");
   return out;
 }
 

@@ -26,7 +26,7 @@ namespace leadroute::runtime {
 class SqliteStore final : public StateStore {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
   // The file's name inside a data dir.
   static constexpr const char* kFileName = "leadroute.db";
 
@@ -69,6 +69,15 @@ class SqliteStore final : public StateStore {
   absl::StatusOr<std::vector<OwnerCount>> CountByOwner();
   // One lead's history, oldest first.
   absl::StatusOr<std::vector<LeadEvent>> History(const std::string& lead_id);
+  // The audit trail: the newest `limit` entries after `after_id` (by
+  // `principal`, about `target`, when set), oldest first.
+  struct AuditQuery {
+    uint64_t after_id = 0;
+    std::string principal;
+    std::string target;
+    int limit = 50;
+  };
+  absl::StatusOr<std::vector<AuditRecord>> Audit(const AuditQuery& query);
 
   int schema_version() const { return schema_version_; }
 
@@ -111,6 +120,7 @@ class SqliteStore final : public StateStore {
   sqlite3_stmt* add_event_ = nullptr;
   sqlite3_stmt* prune_events_ = nullptr;
   sqlite3_stmt* put_meta_ = nullptr;
+  sqlite3_stmt* add_audit_ = nullptr;
 };
 
 }  // namespace leadroute::runtime

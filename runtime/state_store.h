@@ -169,6 +169,36 @@ struct LeadEvent {
   std::string priority;
   std::optional<absl::Duration> sla;
   std::optional<absl::Time> respond_by;
+  // Who made the change through the API (schema v7): the principal; empty
+  // for what the server did itself (routing, the sweeper, a reload's
+  // hand-over of a removed rep's leads made by nobody in particular).
+  std::string actor;
+};
+
+// Who asked for a change: the caller's principal (or "anonymous" on a
+// server without --auth, "file" for rules read from disk) and where from
+// (the gRPC peer, e.g. "ipv4:10.0.0.7:51234", or the rules' path).
+struct Actor {
+  std::string principal;
+  std::string peer;
+  bool empty() const { return principal.empty(); }
+};
+
+// One entry of the audit trail (schema v7): a change made through the API
+// or a ruleset made live. `id` is the store's, in commit order.
+struct AuditRecord {
+  uint64_t id = 0;
+  absl::Time at;
+  std::string principal;
+  std::string peer;
+  // rules.load, rules.publish, rules.rollback, rep.status, and lead.KIND for
+  // each lead event an API call made (lead.reassigned, lead.released,
+  // lead.closed, lead.contacted, lead.qualified, ...).
+  std::string action;
+  std::string target;  // the lead id, rep id or ruleset name
+  std::string before;  // as it was, where that applies
+  std::string after;   // as it is now
+  std::string reason;
 };
 
 // Events with `at` before `before` are deleted, at most `limit` of them
@@ -186,7 +216,7 @@ struct Cursor {
 };
 
 using StateChange = std::variant<Assignment, RepStatus, TeamCursor, LeadEvent,
-                                 EventPrune, Cursor>;
+                                 EventPrune, Cursor, AuditRecord>;
 
 // An event about `a` as it stands, with its owner, team, channel, priority
 // and SLA.

@@ -129,11 +129,13 @@ int RepsCommand(const OpsFlags& flags);
 int RouteCommand(const RouteFlags& flags);
 
 struct StateFlags {
-  std::string what;      // assignments | owners | history
-  std::string data_dir;  // the server's --data-dir
-  std::string owner;     // assignments: only this owner's
-  std::string lead_id;   // history: this lead's
-  bool all = false;      // assignments: released and closed ones too
+  std::string what;       // assignments | owners | history | audit
+  std::string data_dir;   // the server's --data-dir
+  std::string owner;      // assignments: only this owner's
+  std::string lead_id;    // history: this lead's
+  std::string principal;  // audit: only this caller's
+  std::string target;     // audit: only about this lead, rep or ruleset
+  bool all = false;       // assignments: released and closed ones too
   int limit = 50;
   bool json = false;
 };

@@ -125,12 +125,16 @@ int Main(int argc, char** argv) {
   CLI::App* state_cmd = app.add_subcommand(
       "state", "Inspect a server's state store (--data-dir), read-only");
   state_cmd->require_subcommand(1);
-  for (const char* what : {"assignments", "owners", "history"}) {
+  for (const char* what : {"assignments", "owners", "history", "audit"}) {
     const char* help = std::string(what) == "assignments"
                            ? "Open and unassigned leads, newest first"
                        : std::string(what) == "owners"
                            ? "Leads per owner: open, all, the latest"
-                           : "One lead's history";
+                       : std::string(what) == "history"
+                           ? "One lead's history"
+                           : "Who changed what through the API, and which "
+                             "rulesets went live (newest --limit, oldest "
+                             "first)";
     CLI::App* sub = state_cmd->add_subcommand(what, help);
     sub->add_option("--data-dir", state.data_dir, "The server's --data-dir")
         ->required();
@@ -144,6 +148,13 @@ int Main(int argc, char** argv) {
     }
     if (std::string(what) == "history") {
       sub->add_option("lead_id", state.lead_id, "The lead's id")->required();
+    }
+    if (std::string(what) == "audit") {
+      sub->add_option("--principal", state.principal, "Only this caller's");
+      sub->add_option("--target", state.target,
+                      "Only about this lead id, rep or ruleset name");
+      sub->add_option("--limit", state.limit, "At most this many")
+          ->capture_default_str();
     }
   }
 

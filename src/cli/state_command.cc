@@ -115,6 +115,40 @@ int StateCommand(const StateFlags& flags) {
     }
     return kExitOk;
   }
+  if (flags.what == "audit") {
+    absl::StatusOr<std::vector<runtime::AuditRecord>> rows =
+        (*store)->Audit({.principal = flags.principal,
+                         .target = flags.target,
+                         .limit = flags.limit});
+    if (!rows.ok()) {
+      std::fprintf(stderr, "leadroute state: %s\n",
+                   std::string(rows.status().message()).c_str());
+      return kExitUsageOrIo;
+    }
+    for (const runtime::AuditRecord& r : *rows) {
+      if (flags.json) {
+        Print({{"id", r.id},
+               {"at", runtime::Rfc3339Seconds(r.at)},
+               {"principal", r.principal},
+               {"peer", r.peer},
+               {"action", r.action},
+               {"target", r.target},
+               {"before", r.before},
+               {"after", r.after},
+               {"reason", r.reason}});
+      } else {
+        std::printf(
+            "%s  %-16s %-16s %-24s %s -> %s%s  [%s]\n",
+            runtime::Rfc3339Seconds(r.at).c_str(), r.principal.c_str(),
+            r.action.c_str(), r.target.c_str(),
+            r.before.empty() ? "-" : r.before.c_str(),
+            r.after.empty() ? "-" : r.after.c_str(),
+            r.reason.empty() ? "" : absl::StrCat("  (", r.reason, ")").c_str(),
+            r.peer.c_str());
+      }
+    }
+    return kExitOk;
+  }
   absl::StatusOr<std::vector<runtime::LeadEvent>> events =
       (*store)->History(flags.lead_id);
   if (!events.ok()) {
@@ -133,13 +167,15 @@ int StateCommand(const StateFlags& flags) {
              {"kind", e.kind},
              {"from", e.from},
              {"to", e.to},
-             {"reason", e.reason}});
+             {"reason", e.reason},
+             {"actor", e.actor}});
     } else {
       std::printf(
-          "%s  %-10s %s -> %s%s\n", runtime::Rfc3339Seconds(e.at).c_str(),
+          "%s  %-10s %s -> %s%s%s\n", runtime::Rfc3339Seconds(e.at).c_str(),
           e.kind.c_str(), e.from.empty() ? "-" : e.from.c_str(),
           e.to.empty() ? "-" : e.to.c_str(),
-          e.reason.empty() ? "" : absl::StrCat("  (", e.reason, ")").c_str());
+          e.reason.empty() ? "" : absl::StrCat("  (", e.reason, ")").c_str(),
+          e.actor.empty() ? "" : absl::StrCat("  by ", e.actor).c_str());
     }
   }
   return kExitOk;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,7 @@
 #include "src/server/file_watcher.h"
 #include "src/server/rules_watcher.h"
 #include "src/service/rep_handover.h"
+#include "src/service/ruleset_audit.h"
 
 namespace leadroute {
 namespace {
@@ -111,13 +113,17 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   const Exposure exposure{.auth = !options.auth_file.empty(),
                           .tls = options.tls.enabled(),
                           .insecure = options.insecure};
-  for (const auto& [flag, listen] :
-       {std::pair<const char*, const std::string&>{"--listen", options.listen},
-        {"--admin-listen", options.admin_listen}}) {
+  // The admin port is plain HTTP whatever the gRPC port has (Debian's
+  // civetweb crashes on its first HTTPS request; see docs/deployment.md).
+  Exposure admin = exposure;
+  admin.tls = false;
+  for (const auto& [flag, listen, e] :
+       {std::tuple<const char*, const std::string&, const Exposure&>{
+            "--listen", options.listen, exposure},
+        {"--admin-listen", options.admin_listen, admin}}) {
     if (listen.empty()) continue;
     std::string warning;
-    if (absl::Status s = CheckExposure(flag, listen, exposure, &warning);
-        !s.ok()) {
+    if (absl::Status s = CheckExposure(flag, listen, e, &warning); !s.ok()) {
       return s;
     }
     if (!warning.empty()) LogWarn("insecure", {{"warning", warning}});
@@ -175,12 +181,6 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!assigner.ok()) return assigner.status();
     server->assigner_ = *std::move(assigner);
     RulesetRegistry* registry = server->registry_.get();
-    registry->SetOnLive(
-        [assigner = server->assigner_.get(), fallback = options.removed_reps](
-            const Ruleset& before, const Ruleset& now,
-            std::optional<runtime::RemovedReps> choice) {
-          return HandOverRemovedReps(assigner, before, now, choice, fallback);
-        });
     server->sweeper_ = std::make_unique<runtime::Sweeper>(
         server->assigner_.get(), clock,
         [registry]() -> std::shared_ptr<const runtime::Program> {
@@ -200,6 +200,20 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         "--webhook-url needs --data-dir: webhooks deliver the stored lead "
         "events");
   }
+  // Every ruleset made live from now on is audited, and its removed reps'
+  // leads handed over; the one live at start is audited here.
+  if (std::shared_ptr<const Ruleset> live = server->registry_->Live()) {
+    AuditRulesetLive(server->assigner_.get(), nullptr, *live,
+                     {live->published_by, live->published_from});
+  }
+  server->registry_->SetOnLive(
+      [assigner = server->assigner_.get(), fallback = options.removed_reps](
+          const Ruleset& before, const Ruleset& now,
+          std::optional<runtime::RemovedReps> choice,
+          const runtime::Actor& by) {
+        AuditRulesetLive(assigner, &before, now, by);
+        return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
+      });
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
       options.limits, server->assigner_.get(), server->auth_.get());
@@ -295,6 +309,7 @@ int RunServer(const ServerOptions& options, const RunOptions& run,
   if (options.tls.enabled()) LogTls(options.tls, "tls certificate");
   if (!(*server)->admin_address().empty()) {
     LogInfo("admin http listening", {{"addr", (*server)->admin_address()},
+                                     {"scheme", "http"},
                                      {"paths", "/metrics /healthz /status"}});
   }
 

@@ -9,6 +9,7 @@
 #include "base/field_error.h"
 #include "runtime/clock.h"
 #include "runtime/kpi.h"
+#include "src/service/actor.h"
 #include "src/service/answer.h"
 #include "src/wire/convert.h"
 
@@ -173,15 +174,17 @@ grpc::ServerUnaryReactor* AssignmentsService::EndLead(
     const auth::MethodRole& role, const std::string& lead_id,
     const std::string& reason, bool close, v1::Assignment* out) {
   const int64_t start = MonotonicNanos();
-  absl::Status status = auth_->Check(*context, role, nullptr);
+  auth::Caller caller;
+  absl::Status status = auth_->Check(*context, role, &caller);
   if (status.ok()) {
     status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
   }
   uint64_t seq = 0;
   if (status.ok()) {
+    const runtime::Actor by = ActorOf(caller, *context);
     absl::StatusOr<runtime::Assigner::Changed> changed =
-        close ? assigner_->Close(lead_id, reason)
-              : assigner_->Release(lead_id, reason);
+        close ? assigner_->Close(lead_id, reason, by)
+              : assigner_->Release(lead_id, reason, by);
     status = changed.status();
     if (changed.ok()) {
       AssignmentToProto(changed->assignment, out);
@@ -211,7 +214,8 @@ grpc::ServerUnaryReactor* AssignmentsService::Reassign(
     grpc::CallbackServerContext* context, const v1::ReassignRequest* request,
     v1::ReassignResponse* response) {
   const int64_t start = MonotonicNanos();
-  absl::Status status = auth_->Check(*context, auth::kReassign, nullptr);
+  auth::Caller caller;
+  absl::Status status = auth_->Check(*context, auth::kReassign, &caller);
   if (status.ok()) {
     status =
         assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
@@ -261,7 +265,8 @@ grpc::ServerUnaryReactor* AssignmentsService::Reassign(
     }
     if (status.ok()) {
       absl::StatusOr<runtime::Assigner::Changed> changed =
-          assigner_->Reassign(p, request->lead_id(), to, request->reason());
+          assigner_->Reassign(p, request->lead_id(), to, request->reason(),
+                              ActorOf(caller, *context));
       status = changed.status();
       if (changed.ok()) {
         AssignmentToProto(changed->assignment, response->mutable_assignment());
@@ -277,7 +282,8 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
     const v1::SetRepStatusRequest* request,
     v1::SetRepStatusResponse* response) {
   const int64_t start = MonotonicNanos();
-  absl::Status status = auth_->Check(*context, auth::kSetRepStatus, nullptr);
+  auth::Caller caller;
+  absl::Status status = auth_->Check(*context, auth::kSetRepStatus, &caller);
   if (status.ok() && assigner_ == nullptr) status = NoState();
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
@@ -328,7 +334,8 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
   }
   uint64_t seq = 0;
   if (status.ok()) {
-    absl::StatusOr<uint64_t> changed = assigner_->SetRepStatus(s);
+    absl::StatusOr<uint64_t> changed =
+        assigner_->SetRepStatus(s, ActorOf(caller, *context));
     status = changed.status();
     if (changed.ok()) {
       seq = *changed;
@@ -366,7 +373,8 @@ grpc::ServerUnaryReactor* AssignmentsService::Report(
     runtime::Outcome outcome, const std::string& channel,
     const google::protobuf::Timestamp* at, v1::Assignment* out) {
   const int64_t start = MonotonicNanos();
-  absl::Status status = auth_->Check(*context, role, nullptr);
+  auth::Caller caller;
+  absl::Status status = auth_->Check(*context, role, &caller);
   if (status.ok()) {
     status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
   }
@@ -383,8 +391,10 @@ grpc::ServerUnaryReactor* AssignmentsService::Report(
   if (status.ok()) {
     absl::StatusOr<runtime::Assigner::Changed> changed =
         outcome == runtime::Outcome::kContacted
-            ? assigner_->RecordContact(lead_id, channel, when)
-            : assigner_->RecordOutcome(lead_id, outcome, when);
+            ? assigner_->RecordContact(lead_id, channel, when,
+                                       ActorOf(caller, *context))
+            : assigner_->RecordOutcome(lead_id, outcome, when,
+                                       ActorOf(caller, *context));
     status = changed.status();
     if (changed.ok()) {
       AssignmentToProto(changed->assignment, out);

@@ -1,6 +1,9 @@
 // The decision log's formatting and writer thread; see decision_log.h.
 #include "src/service/decision_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -8,6 +11,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
 #include "src/service/ruleset_registry.h"
@@ -37,16 +41,22 @@ absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(
   std::FILE* out = stdout;
   const bool owned = options.path != "-";
   if (owned) {
-    out = std::fopen(options.path.c_str(), "a");
+    // 0600: the log holds leads, and only the server's user reads it.
+    const int fd = open(options.path.c_str(),
+                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    out = fd < 0 ? nullptr : fdopen(fd, "a");
     if (out == nullptr) {
+      if (fd >= 0) close(fd);
       return absl::InvalidArgumentError(absl::StrCat(
           "--decision-log ", options.path, ": ", std::strerror(errno)));
     }
   }
+  absl::flat_hash_set<std::string> mask;
+  for (const std::string& name : options.mask) {
+    mask.insert(absl::AsciiStrToLower(name));
+  }
   return std::unique_ptr<DecisionLog>(
-      new DecisionLog(out, owned,
-                      absl::flat_hash_set<std::string>(options.mask.begin(),
-                                                       options.mask.end())));
+      new DecisionLog(out, owned, std::move(mask)));
 }
 
 DecisionLog::DecisionLog(std::FILE* out, bool owned,
@@ -66,11 +76,18 @@ DecisionLog::~DecisionLog() {
 }
 
 std::string DecisionLog::Attributes(
-    const std::vector<LeadReader::Attribute>& attributes) const {
+    const std::vector<LeadReader::Attribute>& attributes,
+    const runtime::Program* program) const {
   // In name order, so equal leads give equal lines.
   std::vector<const LeadReader::Attribute*> sorted;
   sorted.reserve(attributes.size());
-  for (const LeadReader::Attribute& a : attributes) sorted.push_back(&a);
+  for (const LeadReader::Attribute& a : attributes) {
+    // What the schema does not declare is not the rules' business, and
+    // could be anything a form sends: it is not written.
+    if (program != nullptr && program->slots.contains(a.name)) {
+      sorted.push_back(&a);
+    }
+  }
   std::sort(sorted.begin(), sorted.end(),
             [](const LeadReader::Attribute* a, const LeadReader::Attribute* b) {
               return a->name < b->name;
@@ -78,7 +95,9 @@ std::string DecisionLog::Attributes(
   Json out = Json::object();
   for (const LeadReader::Attribute* a : sorted) {
     const std::string name(a->name);
-    out[name] = mask_.contains(name) ? Json("***") : ValueJson(a->value);
+    const bool masked = program->attributes[program->slots.at(name)].pii ||
+                        mask_.contains(absl::AsciiStrToLower(name));
+    out[name] = masked ? Json("***") : ValueJson(a->value);
   }
   // Invalid UTF-8 from a client is replaced, never a reason to lose a line.
   return out.dump(-1, ' ', false, Json::error_handler_t::replace);

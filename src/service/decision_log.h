@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "runtime/decision.h"
+#include "runtime/program.h"
 #include "src/wire/lead_reader.h"
 
 namespace leadroute {
@@ -38,19 +39,22 @@ struct Ruleset;
 class DecisionLog {
  public:
   struct Options {
-    std::string path;               // a file to append to, or "-" (stdout)
-    std::vector<std::string> mask;  // attribute names to write as "***"
+    std::string path;  // a file to append to, or "-" (stdout)
+    // Attribute names to write as "***" (in any case), besides those the
+    // schema marks `pii`.
+    std::vector<std::string> mask;
   };
   static absl::StatusOr<std::unique_ptr<DecisionLog>> Open(
       const Options& options);
   ~DecisionLog();
 
   // A lead's attributes as the reader read them (src/wire/lead_reader.h),
-  // as a line holds them: a JSON object in name order, the masked ones
-  // "***". Taken before binding moves the values out of the reader, so the
-  // log writes what was sent without reading the lead's bytes again.
-  std::string Attributes(
-      const std::vector<LeadReader::Attribute>& attributes) const;
+  // as a line holds them: a JSON object in name order of those `program`'s
+  // schema declares (none without a program), the masked ones and its `pii`
+  // ones "***". Taken before binding moves the values out of the reader,
+  // so the log writes what was sent without reading the lead's bytes again.
+  std::string Attributes(const std::vector<LeadReader::Attribute>& attributes,
+                         const runtime::Program* program) const;
 
   // One routed lead: `attributes` from Attributes().
   void Record(const Ruleset& ruleset, std::string attributes,

@@ -34,6 +34,21 @@ absl::Status CheckWhyNot(const Ruleset& ruleset,
   return absl::OkStatus();
 }
 
+// For a caller who may not know it: which earlier lead this one repeats
+// (and who had it, and when) leaves the answer. That the rules made it
+// stick to a rep stays, as the `sticky` entry says; not to whom or why.
+void HideRepeat(runtime::Decision* d) {
+  d->repeat_of.clear();
+  if (!d->explanation) return;
+  for (runtime::StageExplanation& e : d->explanation->stages) {
+    if (e.stage == "sticky") {
+      e.conditions = {
+          "a repeat of an earlier lead of the same person (which one needs "
+          "role activity)"};
+    }
+  }
+}
+
 // How many leads of a batch are routed between checks for cancellation and
 // the deadline.
 constexpr int kCheckEvery = 128;
@@ -99,6 +114,10 @@ struct LeadRouterService::CallState {
   const absl::Time now;
   runtime::DecideOptions options;
   bool reroute = false;
+  // Whether the caller may learn that a lead repeats an earlier one of the
+  // same person, and which: callers with role activity (a CRM), not those
+  // with route alone (a web form's backend).
+  bool sees_repeats = true;
   DecisionIds::Block ids{};
   RulesetCounters::Tally tally;
   LeadReader reader;
@@ -127,7 +146,9 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
   // The log's copy of the attributes as read, before binding moves them.
   std::string logged;
   if (read.ok() && log_ != nullptr)
-    logged = log_->Attributes(reader.attributes());
+    logged = log_->Attributes(
+        reader.attributes(),
+        call.matching == nullptr ? nullptr : &call.matching->program());
   absl::StatusOr<runtime::Decision> decision =
       read.ok() ? call.DecideRead() : absl::StatusOr<runtime::Decision>(read);
   if (decision.ok() && assigner_ != nullptr && call.binder) {
@@ -146,6 +167,9 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
   if (!decision.ok()) {
     ruleset.counters->CountRejected(&call.tally);
     return decision;
+  }
+  if (!call.sees_repeats && !decision->repeat_of.empty()) {
+    HideRepeat(&*decision);
   }
   ruleset.counters->Count(*decision, &call.tally);
   if (decision->decision_id.empty()) {
@@ -169,7 +193,9 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
   grpc::Slice slice;
-  absl::Status status = auth_->Check(*context, auth::kRoute, nullptr);
+  auth::Caller caller;
+  absl::Status status = auth_->Check(*context, auth::kRoute, &caller);
+  call.sees_repeats = auth::Has(caller.roles, auth::Role::kActivity);
   if (status.ok()) status = OneSlice(*request, &slice);
   RouteRequestBytes split;
   if (status.ok()) status = SplitRouteRequest(View(slice), &split);
@@ -221,7 +247,9 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   absl::Status status;
   uint64_t durable = 0;  // the last change to wait for, if any
   grpc::Slice slice;
-  status = auth_->Check(*context, auth::kRouteBatch, nullptr);
+  auth::Caller caller;
+  status = auth_->Check(*context, auth::kRouteBatch, &caller);
+  call.sees_repeats = auth::Has(caller.roles, auth::Role::kActivity);
   if (status.ok()) status = OneSlice(*request, &slice);
   BatchRequestBytes batch;
   if (status.ok()) status = SplitBatchRequest(View(slice), &batch);

@@ -9,7 +9,7 @@ namespace leadroute {
 std::vector<RuleDiagnostic> HandOverRemovedReps(
     runtime::Assigner* assigner, const Ruleset& before, const Ruleset& now,
     std::optional<runtime::RemovedReps> choice,
-    runtime::RemovedReps server_default) {
+    runtime::RemovedReps server_default, const runtime::Actor& by) {
   if (assigner == nullptr || now.program == nullptr) return {};
   const runtime::RemovedReps policy = choice.has_value() ? *choice
                                       : now.program->removed_reps.has_value()
@@ -19,7 +19,7 @@ std::vector<RuleDiagnostic> HandOverRemovedReps(
       absl::StrCat("rep removed from the rules (revision ", now.revision,
                    ", removed_reps = ", runtime::RemovedRepsName(policy), ")");
   const runtime::Assigner::HandOver done =
-      assigner->HandOverRemovedReps(*now.program, policy, reason);
+      assigner->HandOverRemovedReps(*now.program, policy, reason, by);
   std::vector<RuleDiagnostic> out;
   for (const runtime::Assigner::RemovedRep& r : done.reps) {
     RuleDiagnostic d;

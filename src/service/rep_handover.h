@@ -15,11 +15,12 @@ namespace leadroute {
 // Applies the removed_reps policy — `choice`, else `now`'s own setting,
 // else `server_default` — to the open leads of reps `before` had and `now`
 // has not, and returns (and logs) one warning per such rep: its open
-// leads and what became of them.
+// leads and what became of them. The moves are made `by` whoever made
+// `now` live.
 std::vector<RuleDiagnostic> HandOverRemovedReps(
     runtime::Assigner* assigner, const Ruleset& before, const Ruleset& now,
     std::optional<runtime::RemovedReps> choice,
-    runtime::RemovedReps server_default);
+    runtime::RemovedReps server_default, const runtime::Actor& by = {});
 
 }  // namespace leadroute
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "src/service/actor.h"
 #include "src/wire/convert.h"
 
 namespace leadroute {
@@ -88,6 +89,8 @@ void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out) {
   TimeToProto(r.loaded_at, out->mutable_loaded_at());
   out->set_rule_count(r.rule_count);
   out->set_live(live);
+  out->set_published_by(r.published_by);
+  out->set_published_from(r.published_from);
 }
 
 grpc::ServerUnaryReactor* RulesAdminService::OffThread(
@@ -96,22 +99,23 @@ grpc::ServerUnaryReactor* RulesAdminService::OffThread(
     const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
     std::string root,
     std::function<grpc::Status(const std::map<std::string, std::string>&,
-                               const std::string&)>
+                               const std::string&, const runtime::Actor&)>
         compile) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status refused = auth_->Check(*context, role, nullptr);
+  auth::Caller caller;
+  if (absl::Status refused = auth_->Check(*context, role, &caller);
       !refused.ok()) {
     metrics_->CountCall(method, static_cast<int>(refused.code()), 0);
     reactor->Finish(ToGrpcStatus(refused));
     return reactor;
   }
   std::thread([this, reactor, method, &files, root = std::move(root),
-               compile = std::move(compile),
+               compile = std::move(compile), by = ActorOf(caller, *context),
                start = MonotonicNanos()]() mutable {
     absl::StatusOr<std::map<std::string, std::string>> by_path =
         FilesFromProto(files, &root);
-    const grpc::Status status =
-        by_path.ok() ? compile(*by_path, root) : ToGrpcStatus(by_path.status());
+    const grpc::Status status = by_path.ok() ? compile(*by_path, root, by)
+                                             : ToGrpcStatus(by_path.status());
     metrics_->CountCall(method, status.error_code(), MonotonicNanos() - start);
     reactor->Finish(status);  // the last touch of the call
   }).detach();
@@ -126,7 +130,7 @@ grpc::ServerUnaryReactor* RulesAdminService::ValidateRules(
       context, ServerMetrics::kValidateRules, auth::kValidateRules,
       request->files(), request->root(),
       [response](const std::map<std::string, std::string>& files,
-                 const std::string& root) {
+                 const std::string& root, const runtime::Actor&) {
         const CompileOutcome outcome = CompileFiles(files, root);
         response->set_ok(outcome.status.ok());
         for (const RuleDiagnostic& d : outcome.diagnostics) {
@@ -153,7 +157,8 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
       context, ServerMetrics::kPublishRules, auth::kPublishRules,
       request->files(), request->root(),
       [this, request, response](const std::map<std::string, std::string>& files,
-                                const std::string& root) {
+                                const std::string& root,
+                                const runtime::Actor& by) {
         std::optional<runtime::RemovedReps> removed_reps;
         switch (request->removed_reps()) {
           case v1::REMOVED_REPS_KEEP:
@@ -169,7 +174,7 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
             break;
         }
         const CompileOutcome outcome = registry_->Publish(
-            files, root, request->expected_revision(), removed_reps);
+            files, root, request->expected_revision(), removed_reps, by);
         if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
           return RejectedStatus(outcome);
         }
@@ -188,9 +193,11 @@ grpc::ServerUnaryReactor* RulesAdminService::Rollback(
   const int64_t start = MonotonicNanos();
   grpc::Status status;
   std::vector<RuleDiagnostic> warnings;
-  absl::Status refused = auth_->Check(*context, auth::kRollback, nullptr);
+  auth::Caller caller;
+  absl::Status refused = auth_->Check(*context, auth::kRollback, &caller);
   absl::StatusOr<std::shared_ptr<const Ruleset>> r =
-      refused.ok() ? registry_->Rollback(request->revision(), &warnings)
+      refused.ok() ? registry_->Rollback(request->revision(), &warnings,
+                                         ActorOf(caller, *context))
                    : absl::StatusOr<std::shared_ptr<const Ruleset>>(refused);
   if (r.ok()) {
     RulesetInfoToProto(**r, true, response->mutable_ruleset());
@@ -239,6 +246,9 @@ grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
   response->set_reloads_succeeded(s.reloads_succeeded);
   response->set_reloads_failed(s.reloads_failed);
   TimeToProto(s.started_at, response->mutable_started_at());
+  response->set_live_by(s.live_by);
+  if (s.live != nullptr)
+    TimeToProto(s.live_since, response->mutable_live_since());
   metrics_->CountCall(ServerMetrics::kGetStatus, 0, MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);

@@ -43,16 +43,16 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
                                       v1::GetStatusResponse* response) override;
 
  private:
-  // Lets the call in (`role`), runs `compile` on the request's files on a
-  // thread of its own, then counts and finishes the call with the status it
-  // returns.
+  // Lets the call in (`role`), runs `compile` on the request's files (and
+  // who asked) on a thread of its own, then counts and finishes the call
+  // with the status it returns.
   grpc::ServerUnaryReactor* OffThread(
       grpc::CallbackServerContext* context, ServerMetrics::Method method,
       const auth::MethodRole& role,
       const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
       std::string root,
       std::function<grpc::Status(const std::map<std::string, std::string>&,
-                                 const std::string&)>
+                                 const std::string&, const runtime::Actor&)>
           compile);
 
   RulesetRegistry* registry_;

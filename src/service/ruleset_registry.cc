@@ -150,6 +150,8 @@ std::shared_ptr<const Ruleset> RulesetRegistry::MakeLive(
     std::shared_ptr<Ruleset> next) {
   next->revision = ++last_revision_;
   next->loaded_at = absl::Now();
+  live_by_ = next->published_by;
+  live_since_ = next->loaded_at;
   std::shared_ptr<const Ruleset> live = std::move(next);
   retained_.push_front(live);
   while (retained_.size() > keep_) retained_.pop_back();
@@ -169,7 +171,8 @@ void RulesetRegistry::RecordFailure(const std::string& origin,
 
 CompileOutcome RulesetRegistry::Install(
     CompileOutcome outcome, const std::string& origin,
-    std::optional<runtime::RemovedReps> removed_reps) {
+    std::optional<runtime::RemovedReps> removed_reps,
+    const runtime::Actor& by) {
   std::shared_ptr<const Ruleset> before;
   {
     std::lock_guard<std::mutex> lock(state_mu_);
@@ -179,9 +182,12 @@ CompileOutcome RulesetRegistry::Install(
     }
     before = live_.load();
     outcome.ruleset->origin = origin;
+    outcome.ruleset->published_by = by.principal;
+    outcome.ruleset->published_from = by.peer;
     MakeLive(outcome.ruleset);
   }
-  for (RuleDiagnostic& d : Replaced(before, *outcome.ruleset, removed_reps)) {
+  for (RuleDiagnostic& d :
+       Replaced(before, *outcome.ruleset, removed_reps, by)) {
     outcome.diagnostics.push_back(std::move(d));
   }
   return outcome;
@@ -194,9 +200,10 @@ void RulesetRegistry::SetOnLive(OnLive on_live) {
 
 std::vector<RuleDiagnostic> RulesetRegistry::Replaced(
     const std::shared_ptr<const Ruleset>& before, const Ruleset& now,
-    std::optional<runtime::RemovedReps> choice) const {
+    std::optional<runtime::RemovedReps> choice,
+    const runtime::Actor& by) const {
   if (!on_live_ || before == nullptr || before.get() == &now) return {};
-  return on_live_(*before, now, choice);
+  return on_live_(*before, now, choice, by);
 }
 
 std::shared_ptr<const Ruleset> RulesetRegistry::InstallPolicy(
@@ -207,6 +214,7 @@ std::shared_ptr<const Ruleset> RulesetRegistry::InstallPolicy(
   rs->origin = std::move(origin);
   rs->fingerprint = std::string(16, '0');
   rs->policy = std::move(policy);
+  rs->published_by = "builtin";
   rs->counters = std::make_unique<RulesetCounters>(nullptr);
   std::lock_guard<std::mutex> reload(reload_mu_);
   std::lock_guard<std::mutex> lock(state_mu_);
@@ -215,13 +223,14 @@ std::shared_ptr<const Ruleset> RulesetRegistry::InstallPolicy(
 
 CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
   std::lock_guard<std::mutex> reload(reload_mu_);
-  return Install(CompilePath(path), absl::StrCat("file ", path), std::nullopt);
+  return Install(CompilePath(path), absl::StrCat("file ", path), std::nullopt,
+                 runtime::Actor{"file", path});
 }
 
 CompileOutcome RulesetRegistry::Publish(
     const std::map<std::string, std::string>& files, std::string root,
-    int64_t expected_revision,
-    std::optional<runtime::RemovedReps> removed_reps) {
+    int64_t expected_revision, std::optional<runtime::RemovedReps> removed_reps,
+    const runtime::Actor& by) {
   std::lock_guard<std::mutex> reload(reload_mu_);
   if (expected_revision != 0) {
     const std::shared_ptr<const Ruleset> live = live_.load();
@@ -234,16 +243,24 @@ CompileOutcome RulesetRegistry::Publish(
       return out;
     }
   }
-  return Install(CompileFiles(files, std::move(root)), "publish", removed_reps);
+  return Install(CompileFiles(files, std::move(root)), "publish", removed_reps,
+                 by);
 }
 
 absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::Rollback(
-    int64_t revision, std::vector<RuleDiagnostic>* warnings) {
+    int64_t revision, std::vector<RuleDiagnostic>* warnings,
+    const runtime::Actor& by) {
   std::lock_guard<std::mutex> reload(reload_mu_);
   const std::shared_ptr<const Ruleset> before = live_.load();
   absl::StatusOr<std::shared_ptr<const Ruleset>> now = RollbackTo(revision);
+  if (now.ok() && now->get() != before.get()) {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    live_by_ = by.principal;
+    live_since_ = absl::Now();
+  }
   if (now.ok()) {
-    std::vector<RuleDiagnostic> said = Replaced(before, **now, std::nullopt);
+    std::vector<RuleDiagnostic> said =
+        Replaced(before, **now, std::nullopt, by);
     if (warnings != nullptr) *warnings = std::move(said);
   }
   return now;
@@ -292,6 +309,8 @@ RulesetRegistry::Snapshot RulesetRegistry::snapshot() const {
   s.reloads_succeeded = succeeded_;
   s.reloads_failed = failed_;
   s.started_at = started_at_;
+  s.live_by = live_by_;
+  s.live_since = live_since_;
   return s;
 }
 

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "runtime/policy.h"
 #include "runtime/program.h"
+#include "runtime/state_store.h"
 #include "src/service/metrics.h"
 
 namespace leadroute {
@@ -46,7 +47,11 @@ struct Ruleset {
   std::string version;      // declared
   std::string fingerprint;  // 16 hex digits of the rules' text
   std::string origin;       // "file PATH", "publish", "builtin"
-  absl::Time loaded_at;
+  absl::Time loaded_at;     // when it was published (made live first)
+  // Who published it: the caller's principal, "file" (read from --rules),
+  // "builtin"; and from where (the gRPC peer, or the rules' path).
+  std::string published_by;
+  std::string published_from;
   int rule_count = 0;
   std::shared_ptr<const runtime::Policy> policy;
   std::shared_ptr<const runtime::Program> program;  // null for a builtin
@@ -94,30 +99,32 @@ class RulesetRegistry {
       std::string origin);
 
   // Told of each ruleset made live by a reload, a publish or a rollback,
-  // with the one it replaced and the caller's removed_reps choice (none:
-  // the ruleset's, else the server's). What it returns joins the
-  // outcome's diagnostics. Set before serving.
+  // with the one it replaced, the caller's removed_reps choice (none: the
+  // ruleset's, else the server's) and who made it live. What it returns
+  // joins the outcome's diagnostics. Set before serving.
   using OnLive = std::function<std::vector<RuleDiagnostic>(
       const Ruleset& before, const Ruleset& now,
-      std::optional<runtime::RemovedReps> choice)>;
+      std::optional<runtime::RemovedReps> choice, const runtime::Actor& by)>;
   void SetOnLive(OnLive on_live);
 
   // Compiles the rules at `path` and makes them live, or records why not.
   CompileOutcome LoadPath(const std::string& path);
 
-  // Compiles `files` and makes them live, or records why not. With a
-  // non-zero `expected_revision` that is not live, changes nothing and
-  // returns FAILED_PRECONDITION.
+  // Compiles `files` and makes them live, published `by` a caller, or
+  // records why not. With a non-zero `expected_revision` that is not live,
+  // changes nothing and returns FAILED_PRECONDITION.
   CompileOutcome Publish(
       const std::map<std::string, std::string>& files, std::string root,
       int64_t expected_revision = 0,
-      std::optional<runtime::RemovedReps> removed_reps = std::nullopt);
+      std::optional<runtime::RemovedReps> removed_reps = std::nullopt,
+      const runtime::Actor& by = {});
 
   // Makes retained `revision` live again (0: the one live before the
-  // current one); NOT_FOUND when it is not retained. `warnings` gets what
-  // OnLive said.
+  // current one) `by` a caller; NOT_FOUND when it is not retained.
+  // `warnings` gets what OnLive said.
   absl::StatusOr<std::shared_ptr<const Ruleset>> Rollback(
-      int64_t revision, std::vector<RuleDiagnostic>* warnings = nullptr);
+      int64_t revision, std::vector<RuleDiagnostic>* warnings = nullptr,
+      const runtime::Actor& by = {});
 
   struct Snapshot {
     std::shared_ptr<const Ruleset> live;
@@ -128,6 +135,9 @@ class RulesetRegistry {
     int64_t reloads_succeeded = 0;
     int64_t reloads_failed = 0;
     absl::Time started_at;
+    // Who made `live` live, and when: its publisher, or a rollback's caller.
+    std::string live_by;
+    absl::Time live_since;
   };
   Snapshot snapshot() const;
 
@@ -138,13 +148,15 @@ class RulesetRegistry {
   void RecordFailure(const std::string& origin, const CompileOutcome& outcome);
   // Under reload_mu_: makes a compiled ruleset live, or records its failure.
   CompileOutcome Install(CompileOutcome outcome, const std::string& origin,
-                         std::optional<runtime::RemovedReps> removed_reps);
+                         std::optional<runtime::RemovedReps> removed_reps,
+                         const runtime::Actor& by);
   // Under reload_mu_: makes retained `revision` live.
   absl::StatusOr<std::shared_ptr<const Ruleset>> RollbackTo(int64_t revision);
   // Under reload_mu_, after `now` replaced `before`: OnLive's warnings.
   std::vector<RuleDiagnostic> Replaced(
       const std::shared_ptr<const Ruleset>& before, const Ruleset& now,
-      std::optional<runtime::RemovedReps> choice) const;
+      std::optional<runtime::RemovedReps> choice,
+      const runtime::Actor& by) const;
 
   OnLive on_live_;
 
@@ -163,6 +175,8 @@ class RulesetRegistry {
   std::shared_ptr<const ReloadFailure> last_failure_;
   int64_t succeeded_ = 0;
   int64_t failed_ = 0;
+  std::string live_by_;
+  absl::Time live_since_;
 };
 
 }  // namespace leadroute

@@ -156,6 +156,7 @@ void EventToProto(const runtime::LeadEvent& e, v1::AssignmentEvent* out) {
   if (e.sla) DurationToProto(*e.sla, out->mutable_sla());
   if (e.respond_by) TimeToProto(*e.respond_by, out->mutable_respond_by());
   out->set_reason(e.reason);
+  out->set_actor(e.actor);
 }
 
 void RepLoadToProto(const runtime::RepLoad& load, v1::RepState* out) {

@@ -2,9 +2,12 @@
 """Cross-language contract test.
 
 Generates a Python client from proto/leadroute/v1/leadroute.proto alone (with
-Debian's grpc_tools), starts the real `leadroute serve` on an ephemeral port,
-routes leads through it and checks the decisions, and lists the server's
-services through the standard reflection protocol. Exits non-zero on failure.
+Debian's grpc_tools), starts the real `leadroute serve` on an ephemeral port
+over TLS with --auth (a CA and certificate made now by the openssl command
+line, a token by `leadroute auth add`), routes leads through it as a client
+with the CA and a bearer token and checks the decisions, and lists the
+server's services through the standard reflection protocol. Exits non-zero
+on failure.
 """
 import argparse
 import os
@@ -12,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import unittest
 
 ARGS = None
@@ -43,9 +47,36 @@ def generate_clients(proto_dir, out_dir):
     sys.path.insert(0, out_dir)
 
 
-def start_server(binary):
+def make_credentials(binary, folder):
+    """A CA, a server certificate for 127.0.0.1 signed by it, and an --auth
+    file with one principal; returns (ca, cert, key, auth file, token)."""
+    def sh(*args):
+        subprocess.run(args, check=True, capture_output=True)
+
+    ca, ca_key = (os.path.join(folder, n) for n in ("ca.crt", "ca.key"))
+    cert, key, csr, ext = (os.path.join(folder, n) for n in
+                           ("server.crt", "server.key", "server.csr",
+                            "server.ext"))
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes"]
+    sh("openssl", "req", "-x509", *ec, "-days", "2", "-subj", "/CN=test-ca",
+       "-keyout", ca_key, "-out", ca)
+    sh("openssl", "req", *ec, "-subj", "/CN=localhost", "-keyout", key,
+       "-out", csr)
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    sh("openssl", "x509", "-req", "-days", "2", "-in", csr, "-CA", ca,
+       "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-extfile", ext)
+    auth = os.path.join(folder, "auth.txt")
+    added = subprocess.run([binary, "auth", "add", "contract", "--roles",
+                            "route,read", "--file", auth],
+                           check=True, capture_output=True, text=True)
+    return ca, cert, key, auth, added.stdout.strip()
+
+
+def start_server(binary, *flags):
     proc = subprocess.Popen(
-        [binary, "serve", "--listen", "127.0.0.1:0", "--grace", "5"],
+        [binary, "serve", "--listen", "127.0.0.1:0", "--grace", "5", *flags],
         stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
         m = re.search(r"msg=listening addr=(\S+)", line)
@@ -61,8 +92,17 @@ class ContractTest(unittest.TestCase):
         from leadroute.v1 import leadroute_pb2, leadroute_pb2_grpc
 
         cls.pb = leadroute_pb2
-        cls.proc, address = start_server(ARGS.leadroute)
-        cls.channel = grpc.insecure_channel(address)
+        cls.folder = tempfile.TemporaryDirectory()
+        ca, cert, key, auth, cls.token = make_credentials(
+            ARGS.leadroute, cls.folder.name)
+        cls.proc, cls.address = start_server(
+            ARGS.leadroute, "--tls-cert", cert, "--tls-key", key, "--auth",
+            auth, "--reflection", "on")
+        with open(ca, "rb") as f:
+            cls.tls = grpc.ssl_channel_credentials(root_certificates=f.read())
+        cls.channel = grpc.secure_channel(
+            cls.address, grpc.composite_channel_credentials(
+                cls.tls, grpc.access_token_call_credentials(cls.token)))
         grpc.channel_ready_future(cls.channel).result(timeout=30)
         cls.stub = leadroute_pb2_grpc.LeadRouterStub(cls.channel)
 
@@ -71,6 +111,35 @@ class ContractTest(unittest.TestCase):
         cls.channel.close()
         cls.proc.send_signal(signal.SIGTERM)
         cls.proc.wait(timeout=30)
+        cls.folder.cleanup()
+
+    def test_tls_and_a_token_are_required(self):
+        import grpc
+        from leadroute.v1 import leadroute_pb2_grpc
+
+        request = self.pb.RouteRequest(lead=self.lead("py-0", "ebook"))
+        with grpc.insecure_channel(self.address) as plain:
+            with self.assertRaises(grpc.RpcError) as caught:
+                leadroute_pb2_grpc.LeadRouterStub(plain).Route(request,
+                                                               timeout=10)
+            self.assertEqual(caught.exception.code(),
+                             grpc.StatusCode.UNAVAILABLE)
+        with grpc.secure_channel(self.address, self.tls) as no_token:
+            stub = leadroute_pb2_grpc.LeadRouterStub(no_token)
+            with self.assertRaises(grpc.RpcError) as caught:
+                stub.Route(request, timeout=10)
+            self.assertEqual(caught.exception.code(),
+                             grpc.StatusCode.UNAUTHENTICATED)
+            # The same token as plain metadata, as any client can send it.
+            d = stub.Route(request, timeout=10, metadata=[
+                ("authorization", "Bearer " + self.token)]).decision
+            self.assertEqual(d.lead_id, "py-0")
+        admin = leadroute_pb2_grpc.RulesAdminStub(self.channel)
+        with self.assertRaises(grpc.RpcError) as caught:
+            admin.Rollback(self.pb.RollbackRequest(), timeout=10)
+        self.assertEqual(caught.exception.code(),
+                         grpc.StatusCode.PERMISSION_DENIED)
+        self.assertIn('needs role "rules"', caught.exception.details())
 
     def lead(self, lead_id, source):
         lead = self.pb.Lead(id=lead_id)

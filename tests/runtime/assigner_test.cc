@@ -778,12 +778,14 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
     ASSERT_TRUE((*store)->Apply({escalated, late, pruned, missed}).ok());
   }
   {
-    // Back to how schema 5 stored them.
+    // Back to how schema 5 stored them (without what 6 and 7 added).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "ALTER TABLE assignments DROP COLUMN clock_status;"
                            "ALTER TABLE assignments DROP COLUMN missed_by;"
+                           "ALTER TABLE lead_events DROP COLUMN actor;"
+                           "DROP TABLE audit;"
                            "PRAGMA user_version=5;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);

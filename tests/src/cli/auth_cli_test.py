@@ -162,6 +162,13 @@ class AuthCliTest(TempDirCase):
                     break
                 time.sleep(0.2)
             self.assertEqual(r.returncode, 0, r.stderr)
+            rep = json.loads(leadroute("reps", "list", "--server", addr,
+                                       "--token-file", ops_file, "--format",
+                                       "json").stdout)["reps"][0]["rep"]
+            r = leadroute("reps", "status", rep, "away", "--until", "4h",
+                          "--note", "training", "--server", addr,
+                          "--token-file", ops_file)
+            self.assertEqual(r.returncode, 0, r.stderr)
             # A broken edit keeps the principals in force and says why.
             with open(self.path, "a") as f:
                 f.write("oops\n")
@@ -187,6 +194,28 @@ class AuthCliTest(TempDirCase):
             self.assertIn("matches no principal", r.stderr)
         finally:
             self.assertEqual(server.stop(), 0)
+        # Who did what, from the data dir.
+        data = os.path.join(self.tmp, "data")
+        r = leadroute("state", "audit", "--data-dir", data, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = [json.loads(l) for l in r.stdout.splitlines()]
+        # The start's load, the status, and the SIGHUP's reload of the rules.
+        self.assertEqual([(x["principal"], x["action"]) for x in rows],
+                         [("file", "rules.load"), ("ops", "rep.status"),
+                          ("file", "rules.load")])
+        self.assertTrue(rows[2]["before"].startswith("revision 1 "), rows[2])
+        self.assertTrue(rows[2]["after"].startswith("revision 2 "), rows[2])
+        self.assertEqual(rows[0]["peer"], os.path.join(EXAMPLES, "acme.route"))
+        self.assertTrue(rows[1]["peer"].startswith("ipv4:127.0.0.1:"), rows[1])
+        self.assertEqual(rows[1]["target"], rep)
+        self.assertEqual(rows[1]["before"], "available")
+        self.assertRegex(rows[1]["after"], r"^away until \d{4}-")
+        self.assertEqual(rows[1]["reason"], "training")
+        text = leadroute("state", "audit", "--data-dir", data,
+                         "--principal", "ops").stdout
+        self.assertEqual(len(text.splitlines()), 1, text)
+        self.assertIn("ops", text)
+        self.assertIn("rep.status", text)
 
     def test_public_address_needs_auth_and_tls_or_insecure(self):
         r = leadroute("serve", "--listen", "0.0.0.0:0")

@@ -23,14 +23,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "runtime/fixed_policy.h"
+#include "runtime/sqlite_store.h"
 #include "src/auth/roles.h"
 #include "src/auth/token.h"
 #include "src/server/exposure.h"
 #include "src/server/server.h"
+#include "tests/child_process.h"
 #include "tests/src/server/grpc_test_util.h"
 #include "tests/src/server/state_server_fixture.h"
 #include "tests/src/server/test_certs.h"
@@ -43,10 +46,11 @@ constexpr const char* kRules = R"(
 ruleset "auth-test" version "1"
 schema {
   region: string required
+  email: string pii
 }
 rep r1 { }
 rep r2 { }
-team pool { members = [r1, r2] strategy = round_robin }
+team pool { members = [r1, r2] strategy = round_robin sticky = 30d }
 queue later
 assign {
   rule pool when region == "pool" then team pool
@@ -104,6 +108,8 @@ class AuthServerTest : public testing_util::StateServerFixture {
   void Configure(ServerOptions* options) override {
     options->auth_file = (dir_ / "auth.txt").string();
     options->admin_listen = "127.0.0.1:0";
+    options->decision_log.path = (dir_ / "decisions.jsonl").string();
+    options->decision_log.mask = {"REGION"};
   }
 
   // Routes `id` to the pool as admin.
@@ -240,6 +246,153 @@ TEST_F(AuthServerTest, EveryRpcNeedsItsRole) {
   EXPECT_EQ(checked, static_cast<int>(auth::AllMethods().size()));
 }
 
+// Who changed what: PublishRules, Rollback, SetRepStatus and a lead's
+// changes by different principals are each one audit record naming them
+// and their address, the lead's events name them, and GetStatus says who
+// published each ruleset and who made the live one live.
+TEST_F(AuthServerTest, AuditNamesWhoChangedWhat) {
+  RoutePool("audited");
+  auto call = [&](const std::string& method, const std::string& text,
+                  const std::string& principal) {
+    const google::protobuf::MethodDescriptor* m =
+        google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+            "leadroute.v1." + method);
+    EXPECT_NE(m, nullptr) << method;
+    std::unique_ptr<google::protobuf::Message> request(
+        google::protobuf::MessageFactory::generated_factory()
+            ->GetPrototype(m->input_type())
+            ->New());
+    EXPECT_TRUE(
+        google::protobuf::TextFormat::ParseFromString(text, request.get()));
+    return CallUnary(
+        channel_, absl::StrCat("/", m->service()->full_name(), "/", m->name()),
+        request->SerializeAsString(), Token(principal));
+  };
+  ASSERT_TRUE(
+      call("RulesAdmin.PublishRules", RequestText("PublishRules"), "only-rules")
+          .ok());
+  ASSERT_TRUE(call("RulesAdmin.Rollback", "revision: 1", "admin").ok());
+  ASSERT_TRUE(call("Assignments.SetRepStatus",
+                   R"(rep: "r1" availability: REP_AVAILABILITY_AWAY
+                      note: "dentist")",
+                   "only-manage")
+                  .ok());
+  ASSERT_TRUE(call("Assignments.Reassign",
+                   R"(lead_id: "audited" rep: "r2" reason: "knows them")",
+                   "only-manage")
+                  .ok());
+  ASSERT_TRUE(call("Assignments.RecordContact",
+                   R"(lead_id: "audited" channel: "phone")", "only-activity")
+                  .ok());
+
+  auto admin = v1::RulesAdmin::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + Token("only-read"));
+  v1::GetStatusResponse status;
+  ASSERT_TRUE(admin->GetStatus(&context, v1::GetStatusRequest(), &status).ok());
+  EXPECT_EQ(status.live().ruleset().revision(), 1);
+  EXPECT_EQ(status.live_by(), "admin");
+  ASSERT_EQ(status.retained_size(), 2);
+  EXPECT_EQ(status.retained(0).published_by(), "only-rules");
+  EXPECT_TRUE(
+      absl::StartsWith(status.retained(0).published_from(), "ipv4:127.0.0.1:"))
+      << status.retained(0).published_from();
+  EXPECT_EQ(status.retained(1).published_by(), "file");
+
+  absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
+      runtime::SqliteStore::OpenReadOnly(
+          (dir_ / "data" / runtime::SqliteStore::kFileName).string());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::vector<runtime::AuditRecord>> audit =
+      (*store)->Audit({.limit = 100});
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  std::vector<std::string> seen;
+  for (const runtime::AuditRecord& r : *audit) {
+    seen.push_back(absl::StrCat(r.principal, " ", r.action, " ", r.target, ": ",
+                                r.before, " -> ", r.after));
+    if (r.principal != "file") {
+      EXPECT_TRUE(absl::StartsWith(r.peer, "ipv4:127.0.0.1:")) << r.peer;
+    }
+  }
+  const std::string fp1 = status.retained(1).ruleset().fingerprint();
+  const std::string fp2 = status.retained(0).ruleset().fingerprint();
+  EXPECT_THAT(
+      seen,
+      testing::ElementsAre(
+          absl::StrCat("file rules.load auth-test:  -> revision 1 fingerprint ",
+                       fp1, " (auth-test 1)"),
+          absl::StrCat("only-rules rules.publish auth-test: revision 1 "
+                       "fingerprint ",
+                       fp1, " (auth-test 1) -> revision 2 fingerprint ", fp2,
+                       " (auth-test 2)"),
+          absl::StrCat("admin rules.rollback auth-test: revision 2 "
+                       "fingerprint ",
+                       fp2, " (auth-test 2) -> revision 1 fingerprint ", fp1,
+                       " (auth-test 1)"),
+          testing::StartsWith("only-manage rep.status r1: available -> away"),
+          "only-manage lead.reassigned audited: r1 -> r2",
+          "only-activity lead.contacted audited:  -> contacted"))
+      << testing::PrintToString(seen);
+  absl::StatusOr<std::vector<runtime::LeadEvent>> history =
+      (*store)->History("audited");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].actor, "");  // routed: the server's own
+  EXPECT_EQ((*history)[1].actor, "only-manage");
+  EXPECT_EQ((*history)[2].actor, "only-activity");
+}
+
+// A caller with route alone does not learn that an email sent a lead
+// before, nor which; one with activity does. The decision log writes only
+// what the schema declares, masks `pii` attributes and --mask names in any
+// case, and like the state store is readable by the server's user alone.
+TEST_F(AuthServerTest, RepeatLinksAndLoggedLeadsStayPrivate) {
+  auto route = [&](const std::string& id, const std::string& principal) {
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    auto& attrs = *request.mutable_lead()->mutable_attributes();
+    attrs["region"].set_string_value("pool");
+    attrs["email"].set_string_value("ada@example.com");
+    attrs["secret"].set_string_value("not in the schema");
+    request.mutable_options()->set_explain(true);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + Token(principal));
+    v1::RouteResponse response;
+    grpc::Status s = router_->Route(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.decision();
+  };
+  route("first", "admin");
+  const v1::Decision hidden = route("second", "only-route");
+  EXPECT_EQ(hidden.repeat_of(), "");
+  std::string said = hidden.explanation().ShortDebugString();
+  EXPECT_FALSE(absl::StrContains(said, "first")) << said;
+  EXPECT_TRUE(absl::StrContains(said, "which one needs role activity")) << said;
+  bool sticky = false;
+  for (const auto& r : hidden.decided_by()) sticky |= r.stage() == "sticky";
+  EXPECT_TRUE(sticky) << "that it stuck is a flag the caller may see";
+  const v1::Decision shown = route("third", "but-manage");
+  EXPECT_EQ(shown.repeat_of(), "second");
+
+  server_->Shutdown(absl::ZeroDuration());  // writes the log out
+  const std::string log = tests::ReadAll(dir_ / "decisions.jsonl");
+  ASSERT_FALSE(log.empty());
+  EXPECT_FALSE(absl::StrContains(log, "ada@example.com")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "secret")) << log;
+  EXPECT_TRUE(
+      absl::StrContains(log, R"("attributes":{"email":"***","region":"***"})"))
+      << log;
+  for (const std::filesystem::path& file :
+       {dir_ / "decisions.jsonl",
+        dir_ / "data" / runtime::SqliteStore::kFileName}) {
+    EXPECT_EQ(std::filesystem::status(file).permissions() &
+                  (std::filesystem::perms::group_all |
+                   std::filesystem::perms::others_all),
+              std::filesystem::perms::none)
+        << file;
+  }
+}
+
 TEST_F(AuthServerTest, HealthStaysOpen) {
   auto health = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext context;
@@ -346,6 +499,93 @@ TEST_F(AuthServerTest, TokenRotationUnderLoadDropsNoCall) {
   load.join();
   EXPECT_EQ(failed_before_removal, 0);
   EXPECT_GT(ok_calls, 40);
+}
+
+// The audit trail is durable: three principals' changes survive kill -9 of
+// a `leadroute serve` child, and the restart adds its own load of the rule
+// files.
+TEST(AuditDurabilityTest, AuditSurvivesKillNine) {
+  const std::filesystem::path dir = testing_util::FreshTestDir("audit_kill9");
+  std::ofstream(dir / "rules.route") << kRules;
+  std::ofstream(dir / "auth.txt") << AuthFile();
+  const std::string address = absl::StrCat("127.0.0.1:", tests::FreePort());
+  const std::vector<std::string> serve = {
+      LEADROUTE_BINARY, "serve",
+      "--rules",        (dir / "rules.route").string(),
+      "--listen",       address,
+      "--data-dir",     (dir / "data").string(),
+      "--auth",         (dir / "auth.txt").string(),
+      "--watch",        "0"};
+  testing_util::ChildProcess child(serve);
+  ASSERT_TRUE(child.running());
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto status = [&] {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(300));
+    c.AddMetadata("authorization", "Bearer " + Token("admin"));
+    v1::GetStatusResponse r;
+    grpc::Status s = v1::RulesAdmin::NewStub(channel)->GetStatus(&c, {}, &r);
+    return s.ok() ? std::optional<v1::GetStatusResponse>(r) : std::nullopt;
+  };
+  auto wait_ready = [&] {
+    for (int i = 0; i < 200; ++i) {
+      if (status()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_ready());
+  v1::PublishRulesRequest publish;
+  v1::RuleFile* file = publish.add_files();
+  file->set_path("r.route");
+  file->set_content(absl::StrReplaceAll(kRules, {{"\"1\"", "\"2\""}}));
+  v1::RollbackRequest rollback;
+  v1::SetRepStatusRequest away;
+  away.set_rep("r2");
+  away.set_availability(v1::REP_AVAILABILITY_AWAY);
+  EXPECT_TRUE(CallUnary(channel, std::string(auth::kPublishRules.method),
+                        publish.SerializeAsString(), Token("only-rules"))
+                  .ok());
+  EXPECT_TRUE(CallUnary(channel, std::string(auth::kRollback.method),
+                        rollback.SerializeAsString(), Token("but-route"))
+                  .ok());
+  EXPECT_TRUE(CallUnary(channel, std::string(auth::kSetRepStatus.method),
+                        away.SerializeAsString(), Token("only-manage"))
+                  .ok());
+  const int killed = child.KillAndWait(SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(killed));
+
+  auto audit = [&] {
+    std::vector<std::string> out;
+    absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
+        runtime::SqliteStore::OpenReadOnly(
+            (dir / "data" / runtime::SqliteStore::kFileName).string());
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return out;
+    absl::StatusOr<std::vector<runtime::AuditRecord>> rows =
+        (*store)->Audit({.limit = 100});
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    for (const runtime::AuditRecord& r : *rows) {
+      out.push_back(absl::StrCat(r.principal, " ", r.action));
+    }
+    return out;
+  };
+  EXPECT_THAT(audit(), testing::ElementsAre("file rules.load",
+                                            "only-rules rules.publish",
+                                            "but-route rules.rollback",
+                                            "only-manage rep.status"));
+  child = testing_util::ChildProcess(serve);
+  ASSERT_TRUE(child.running());
+  ASSERT_TRUE(wait_ready());
+  std::optional<v1::GetStatusResponse> after = status();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->live().published_by(), "file");
+  EXPECT_EQ(after->live().published_from(), (dir / "rules.route").string());
+  EXPECT_EQ(audit().size(), 5u);
+  child.KillAndWait(SIGTERM);
+  std::filesystem::remove_all(dir);
 }
 
 // Without --auth only loopback addresses are served; a public address needs

@@ -1,6 +1,6 @@
 // Helpers for tests that talk to the real server: the field violations a
-// client finds in a failed call's details, and a plain HTTP GET for the
-// admin port.
+// client finds in a failed call's details, a plain HTTP GET for the admin
+// port, and a free port for a server started as a child process.
 #ifndef LEADROUTE_TESTS_SRC_SERVER_GRPC_TEST_UTIL_H_
 #define LEADROUTE_TESTS_SRC_SERVER_GRPC_TEST_UTIL_H_
 
@@ -64,6 +64,19 @@ inline std::pair<int, std::string> HttpGet(const std::string& address,
   const size_t body = response.find("\r\n\r\n");
   if (response.size() < 12 || body == std::string::npos) return {-1, response};
   return {std::stoi(response.substr(9, 3)), response.substr(body + 4)};
+}
+
+// A loopback port free a moment ago, for a child process to listen on.
+inline int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  close(fd);
+  return ntohs(sa.sin_port);
 }
 
 }  // namespace leadroute::tests

@@ -477,18 +477,6 @@ TEST_F(AssignmentsTest, CallsAreAnsweredOnlyOnceTheirChangeIsDurable) {
 
 // ---- SIGKILL in the middle of a load --------------------------------------
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
 // Waits until the server at `address` answers.
 bool WaitReady(v1::Assignments::Stub* stub) {
   for (int i = 0; i < 200; ++i) {
@@ -505,7 +493,7 @@ bool WaitReady(v1::Assignments::Stub* stub) {
 TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
   const std::filesystem::path dir = testing_util::FreshTestDir("kill9");
   std::ofstream(dir / "rules.route") << kRules;
-  const std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  const std::string address = absl::StrCat("127.0.0.1:", tests::FreePort());
   const std::vector<std::string> serve = {
       LEADROUTE_BINARY, "serve", "--rules",    (dir / "rules.route").string(),
       "--listen",       address, "--data-dir", (dir / "data").string(),

@@ -1,0 +1,24 @@
+// The audit trail of rulesets: every ruleset made live (loaded from the
+// --rules files, published, rolled back to) is one entry, with who made it
+// live, from where, and the revision and fingerprint before and after.
+#ifndef LEADROUTE_SRC_SERVICE_RULESET_AUDIT_H_
+#define LEADROUTE_SRC_SERVICE_RULESET_AUDIT_H_
+
+#include "runtime/assigner.h"
+#include "src/service/ruleset_registry.h"
+
+namespace leadroute {
+
+// "revision 2 fingerprint 4e9575bc10fd32c9 (acme-inbound 2026.11.1)".
+std::string DescribeRuleset(const Ruleset& r);
+
+// Records that `now` replaced `before` (null at start): a log line always
+// (`msg=audit`), and with state (`assigner` not null) an AuditRecord,
+// durable before this returns. rules.rollback when `now` is an older
+// revision, rules.publish for a published one, rules.load for the files.
+void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
+                      const Ruleset& now, const runtime::Actor& by);
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_RULESET_AUDIT_H_
