@@ -5,9 +5,9 @@
 // assigned to a rep and committed to SQLite before the answer), and
 // stateless over TLS with --auth (a bearer token on every call; the CA and
 // certificate made by the openssl command line, the token by `leadroute
-// auth add`), and prints calls/s, leads/s and p50/p99 latency for each,
-// with ratios: leadroute to the floor, durable to stateless, TLS + token to
-// plaintext without auth.
+// auth add`), and each of the two alone, and prints calls/s, leads/s and
+// p50/p99 latency for each, with ratios: leadroute to the floor, durable
+// to stateless, TLS and tokens to plaintext without auth.
 //
 //   load_gen --leadroute build/release/leadroute
 //            --empty-server build/release/bench/empty_server
@@ -33,9 +33,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iterator>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <string>
@@ -366,7 +366,8 @@ int Main(int argc, char** argv) {
   struct Server {
     std::string name;
     std::vector<std::string> argv;
-    bool secure = false;  // TLS, and a bearer token on every call
+    bool tls = false;    // a TLS channel
+    bool token = false;  // a bearer token on every call
   };
   const std::vector<Server> servers = {
       {"empty handler", {empty_bin, "--listen", "127.0.0.1:0"}},
@@ -380,7 +381,20 @@ int Main(int argc, char** argv) {
        {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
         rules_path, "--watch", "0", "--auth", dir + "/auth.txt", "--tls-cert",
         dir + "/server.crt", "--tls-key", dir + "/server.key"},
-       true}};
+       true,
+       true},
+      // Each half alone, to tell what the pair costs.
+      {"leadroute, token only",
+       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
+        rules_path, "--watch", "0", "--auth", dir + "/auth.txt"},
+       false,
+       true},
+      {"leadroute, TLS only",
+       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
+        rules_path, "--watch", "0", "--tls-cert", dir + "/server.crt",
+        "--tls-key", dir + "/server.key"},
+       true,
+       false}};
 
   // Both servers run at once (an idle one costs nothing); each scenario
   // alternates between them `rounds` times and reports the median round, so
@@ -397,7 +411,7 @@ int Main(int argc, char** argv) {
     grpc::SslCredentialsOptions tls;
     tls.pem_root_certs = ReadFile(dir + "/ca.crt");
     stubs.push_back(std::make_unique<grpc::GenericStub>(grpc::CreateChannel(
-        children.back().address, server.secure
+        children.back().address, server.tls
                                      ? grpc::SslCredentials(tls)
                                      : grpc::InsecureChannelCredentials())));
   }
@@ -419,8 +433,7 @@ int Main(int argc, char** argv) {
     for (int round = 0; round < rounds; ++round) {
       for (size_t s = 0; s < servers.size(); ++s) {
         ClosedLoop loop(stubs[s].get(), sc.method, requests, sc.in_flight,
-                        &offsets[s],
-                        servers[s].secure ? "Bearer " + token : "");
+                        &offsets[s], servers[s].token ? "Bearer " + token : "");
         runs[s].push_back(loop.Run(
             std::chrono::milliseconds(300),
             std::chrono::milliseconds(static_cast<int>(seconds * 1000))));
@@ -454,10 +467,13 @@ int Main(int argc, char** argv) {
     std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
                 rates[2][i] / rates[1][i]);
   }
-  std::printf("\nTLS + token / plaintext without auth, calls/s:\n");
-  for (size_t i = 0; i < ran.size(); ++i) {
-    std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
-                rates[3][i] / rates[1][i]);
+  for (size_t s = 3; s < servers.size(); ++s) {
+    std::printf("\n%s / plaintext without auth, calls/s:\n",
+                servers[s].name.substr(11).c_str());
+    for (size_t i = 0; i < ran.size(); ++i) {
+      std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
+                  rates[s][i] / rates[1][i]);
+    }
   }
   std::filesystem::remove_all(dir);
   return 0;
