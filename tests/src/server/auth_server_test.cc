@@ -18,6 +18,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -78,6 +79,18 @@ std::string AuthFile() {
                 auth::RolesText(auth::kAllRoles & ~auth::Bit(role)));
   }
   return out;
+}
+
+// Waits until `count` reaches `at_least`, for at most 30 s; false when it
+// did not (the load got stuck: the test fails instead of hanging).
+bool WaitFor(const std::atomic<int>& count, int at_least) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (count < at_least) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 grpc::Status CallUnary(const std::shared_ptr<grpc::Channel>& channel,
@@ -460,6 +473,11 @@ TEST_F(AuthServerTest, TokenRotationUnderLoadDropsNoCall) {
       }
     }
   });
+  // Whatever fails below, the load stops before the test returns.
+  absl::Cleanup join = [&] {
+    stop = true;
+    if (load.joinable()) load.join();
+  };
   auto route_as = [&](const std::string& name) {
     v1::RouteRequest request;
     request.mutable_lead()->set_id("probe-" + name);
@@ -470,7 +488,7 @@ TEST_F(AuthServerTest, TokenRotationUnderLoadDropsNoCall) {
     v1::RouteResponse response;
     return router_->Route(&context, request, &response).error_code();
   };
-  while (ok_calls < 20) std::this_thread::yield();
+  ASSERT_TRUE(WaitFor(ok_calls, 20)) << "the load makes no progress";
   EXPECT_EQ(route_as("new-route"), grpc::StatusCode::UNAUTHENTICATED);
   // The new token beside the old one, as `leadroute auth add` appends it.
   std::ofstream(path, std::ios::app) << Line("new-route", "route");
@@ -483,7 +501,7 @@ TEST_F(AuthServerTest, TokenRotationUnderLoadDropsNoCall) {
   EXPECT_TRUE(absl::StrContains(bad.message(), "auth.txt:")) << bad.message();
   EXPECT_EQ(route_as("new-route"), grpc::StatusCode::OK);
   const int before = ok_calls;
-  while (ok_calls < before + 20) std::this_thread::yield();
+  ASSERT_TRUE(WaitFor(ok_calls, before + 20));
   // Now the old one goes.
   std::string without;
   for (absl::string_view l : absl::StrSplit(good, '\n')) {
@@ -495,8 +513,7 @@ TEST_F(AuthServerTest, TokenRotationUnderLoadDropsNoCall) {
   removed = true;
   ASSERT_TRUE(server_->authorizer().Reload().ok());
   EXPECT_EQ(route_as("only-route"), grpc::StatusCode::UNAUTHENTICATED);
-  stop = true;
-  load.join();
+  std::move(join).Invoke();
   EXPECT_EQ(failed_before_removal, 0);
   EXPECT_GT(ok_calls, 40);
 }
@@ -747,7 +764,12 @@ TEST_F(TlsServerTest, CertificateRotationUnderLoadDropsNoCall) {
       (s.ok() ? ok_calls : failed)++;
     }
   });
-  while (ok_calls < 10) std::this_thread::yield();
+  // Whatever fails below, the load stops before the test returns.
+  absl::Cleanup join = [&] {
+    stop = true;
+    if (load.joinable()) load.join();
+  };
+  ASSERT_TRUE(WaitFor(ok_calls, 10)) << "the load makes no progress";
   EXPECT_EQ(Route(Channel({"ca2"})).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   // As an operator rotates: new files renamed over the old ones.
@@ -763,9 +785,8 @@ TEST_F(TlsServerTest, CertificateRotationUnderLoadDropsNoCall) {
   EXPECT_TRUE(rotated) << "the new certificate was not served within 10 s";
   EXPECT_EQ(Route(Channel({"ca"})).error_code(), grpc::StatusCode::UNAVAILABLE);
   const int before = ok_calls;
-  while (ok_calls < before + 10) std::this_thread::yield();
-  stop = true;
-  load.join();
+  ASSERT_TRUE(WaitFor(ok_calls, before + 10));
+  std::move(join).Invoke();
   EXPECT_EQ(failed, 0);
 }
 
