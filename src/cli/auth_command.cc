@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -44,6 +45,26 @@ absl::StatusOr<std::string> ReadText(const std::string& path, bool missing_ok) {
   return text;
 }
 
+// The file as it stands: its text (kept, comments and all, when it is
+// rewritten) and its principals.
+struct AuthFile {
+  std::string text;
+  auth::PrincipalSet set;
+};
+
+// Reads and parses `flags.file` into `*out`; else says why and returns the
+// exit code (2: unreadable, 1: not a valid --auth file).
+std::optional<int> ReadAuthFile(const AuthFlags& flags, bool missing_ok,
+                                AuthFile* out) {
+  absl::StatusOr<std::string> text = ReadText(flags.file, missing_ok);
+  if (!text.ok()) return Fail(text.status().message());
+  absl::StatusOr<auth::PrincipalSet> set =
+      auth::PrincipalSet::Parse(*text, flags.file);
+  if (!set.ok()) return Fail(set.status().message(), kExitRulesOrInput);
+  *out = {*std::move(text), *std::move(set)};
+  return std::nullopt;
+}
+
 absl::Status WriteWhole(const std::string& path, const std::string& text) {
   const std::string temp = absl::StrCat(path, ".tmp.", getpid());
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -63,11 +84,10 @@ absl::Status WriteWhole(const std::string& path, const std::string& text) {
 }
 
 int Add(const AuthFlags& flags) {
-  absl::StatusOr<std::string> text = ReadText(flags.file, true);
-  if (!text.ok()) return Fail(text.status().message());
-  absl::StatusOr<auth::PrincipalSet> set =
-      auth::PrincipalSet::Parse(*text, flags.file);
-  if (!set.ok()) return Fail(set.status().message(), kExitRulesOrInput);
+  AuthFile file;
+  if (std::optional<int> failed = ReadAuthFile(flags, true, &file)) {
+    return *failed;
+  }
   auth::Principal p;
   p.name = flags.name;
   absl::StatusOr<auth::Roles> roles = auth::ParseRoles(flags.roles);
@@ -75,7 +95,7 @@ int Add(const AuthFlags& flags) {
     return Fail(absl::StrCat("--roles: ", roles.status().message()));
   }
   p.roles = *roles;
-  for (const auth::Principal& other : set->entries()) {
+  for (const auth::Principal& other : file.set.entries()) {
     if (other.name == p.name && other.roles != p.roles) {
       return Fail(absl::StrCat(
           "\"", p.name, "\" already has roles ", auth::RolesText(other.roles),
@@ -97,7 +117,7 @@ int Add(const AuthFlags& flags) {
       "added ",
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()),
       flags.comment.empty() ? "" : " ", flags.comment);
-  std::string out = text->empty() ? kHeader : *text;
+  std::string out = file.text.empty() ? kHeader : file.text;
   if (!out.empty() && out.back() != '\n') out += '\n';
   absl::StrAppend(&out, auth::FormatEntry(p), "\n");
   // The new line must read back as the principal it is meant to be.
@@ -120,14 +140,13 @@ int Add(const AuthFlags& flags) {
 }
 
 int List(const AuthFlags& flags) {
-  absl::StatusOr<std::string> text = ReadText(flags.file, false);
-  if (!text.ok()) return Fail(text.status().message());
-  absl::StatusOr<auth::PrincipalSet> set =
-      auth::PrincipalSet::Parse(*text, flags.file);
-  if (!set.ok()) return Fail(set.status().message(), kExitRulesOrInput);
+  AuthFile file;
+  if (std::optional<int> failed = ReadAuthFile(flags, false, &file)) {
+    return *failed;
+  }
   if (flags.format == "json") {
     nlohmann::json out = nlohmann::json::array();
-    for (const auth::Principal& p : set->entries()) {
+    for (const auth::Principal& p : file.set.entries()) {
       nlohmann::json roles = nlohmann::json::array();
       for (auth::Role role : auth::AllRoles()) {
         if (auth::Has(p.roles, role)) roles.push_back(auth::RoleName(role));
@@ -142,7 +161,7 @@ int List(const AuthFlags& flags) {
     return kExitOk;
   }
   std::printf("%-20s %-34s %-26s %s\n", "NAME", "ROLES", "ID", "COMMENT");
-  for (const auth::Principal& p : set->entries()) {
+  for (const auth::Principal& p : file.set.entries()) {
     std::printf("%-20s %-34s %-26s %s\n", p.name.c_str(),
                 auth::RolesText(p.roles).c_str(), p.Id().c_str(),
                 p.comment.c_str());
@@ -151,15 +170,12 @@ int List(const AuthFlags& flags) {
 }
 
 int Remove(const AuthFlags& flags) {
-  absl::StatusOr<std::string> text = ReadText(flags.file, false);
-  if (!text.ok()) return Fail(text.status().message());
-  absl::StatusOr<auth::PrincipalSet> set =
-      auth::PrincipalSet::Parse(*text, flags.file);
-  if (!set.ok()) return Fail(set.status().message(), kExitRulesOrInput);
+  AuthFile file;
+  if (std::optional<int> failed = ReadAuthFile(flags, false, &file)) {
+    return *failed;
+  }
   std::vector<int> drop;  // line numbers
-  std::vector<std::string> names;
-  for (const auth::Principal& p : set->entries()) {
-    names.push_back(p.name);
+  for (const auth::Principal& p : file.set.entries()) {
     if (p.name == flags.name && (flags.id.empty() || p.Id() == flags.id)) {
       drop.push_back(p.line);
     }
@@ -174,7 +190,7 @@ int Remove(const AuthFlags& flags) {
   }
   std::string out;
   int number = 0;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+  for (absl::string_view line : absl::StrSplit(file.text, '\n')) {
     ++number;
     if (std::find(drop.begin(), drop.end(), number) != drop.end()) continue;
     absl::StrAppend(&out, line, "\n");

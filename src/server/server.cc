@@ -309,7 +309,6 @@ int RunServer(const ServerOptions& options, const RunOptions& run,
   if (options.tls.enabled()) LogTls(options.tls, "tls certificate");
   if (!(*server)->admin_address().empty()) {
     LogInfo("admin http listening", {{"addr", (*server)->admin_address()},
-                                     {"scheme", "http"},
                                      {"paths", "/metrics /healthz /status"}});
   }
 

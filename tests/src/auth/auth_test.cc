@@ -4,6 +4,8 @@
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -134,12 +136,56 @@ TEST(PrincipalsTest, ErrorsNameTheLineAndColumn) {
       PrincipalSet::Parse(std::string(kMaxAuthFileBytes + 1, '#'), "a").ok());
 }
 
-TEST(AuthorizerTest, DecidesByTokenThenRole) {
+TEST(AuthorizerTest, OpenLetsEveryoneInAsAnonymous) {
   Authorizer open;
   Caller caller;
   ASSERT_TRUE(open.CheckRequest("", {}, kPublishRules, &caller).ok());
   EXPECT_EQ(caller.name, kAnonymous);
   EXPECT_EQ(caller.roles, kAllRoles);
+}
+
+// The decision without a server: a token decides, then the method's role;
+// anything but "Bearer TOKEN" names nobody.
+TEST(AuthorizerTest, DecidesByTokenThenRole) {
+  const std::string path = testing::TempDir() + "/authorizer_test.txt";
+  std::ofstream(path) << "crm route,activity "
+                      << HashText(HashToken("crm-token")) << "\n"
+                      << "ci rules cert:ci.example.com\n";
+  absl::StatusOr<std::unique_ptr<Authorizer>> auth = Authorizer::FromFile(path);
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  Caller caller;
+  ASSERT_TRUE(
+      (*auth)->CheckRequest("bearer  crm-token ", {}, kRoute, &caller).ok());
+  EXPECT_EQ(caller.name, "crm");
+  EXPECT_EQ(caller.roles, Bit(Role::kRoute) | Bit(Role::kActivity));
+  absl::Status denied =
+      (*auth)->CheckRequest("Bearer crm-token", {}, kPublishRules, nullptr);
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(),
+            "RulesAdmin/PublishRules needs role \"rules\"; principal \"crm\" "
+            "has route,activity");
+  for (const char* header : {"", "Basic crm-token", "Bearer", "Bearer nope"}) {
+    EXPECT_EQ((*auth)->CheckRequest(header, {}, kRoute, nullptr).code(),
+              absl::StatusCode::kUnauthenticated)
+        << header;
+  }
+  EXPECT_EQ((*auth)
+                ->CheckRequest("Bearer " + std::string(kMaxTokenBytes + 1, 'x'),
+                               {}, kRoute, nullptr)
+                .code(),
+            absl::StatusCode::kUnauthenticated);
+  // A certificate names its principal when no token is sent.
+  const std::vector<std::string> cert = {"ci.example.com"};
+  ASSERT_TRUE((*auth)->CheckRequest("", cert, kRollback, &caller).ok());
+  EXPECT_EQ(caller.name, "ci");
+  EXPECT_EQ((*auth)->CheckRequest("", cert, kRoute, nullptr).code(),
+            absl::StatusCode::kPermissionDenied);
+  // A broken file keeps what was in force.
+  std::ofstream(path) << "oops\n";
+  EXPECT_FALSE((*auth)->Reload().ok());
+  EXPECT_TRUE(
+      (*auth)->CheckRequest("Bearer crm-token", {}, kRoute, nullptr).ok());
+  std::remove(path.c_str());
 }
 
 }  // namespace
