@@ -12,7 +12,12 @@
 //   load_gen --leadroute build/release/leadroute
 //            --empty-server build/release/bench/empty_server
 //            [--rules 10000] [--seconds 2] [--rounds 3] [--only TEXT]
+//            [--split-cores]
 //   (one command line)
+//
+// --split-cores pins every server to CPU 0 (taskset) and the load
+// generator to the others, so the client's own work (its TLS above all)
+// does not take the server's core.
 //
 // Requests are serialised once, up front, and sent through a generic stub
 // as raw bytes, and responses are not parsed: the client's share of the
@@ -21,6 +26,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -38,6 +44,7 @@
 #include <iterator>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -133,7 +140,24 @@ struct Result {
   int64_t errors = 0;
   int64_t response_bytes = 0;         // of the last measured response
   std::vector<int64_t> latencies_ns;  // of measured calls, sorted
+  double server_cpu_seconds = 0;      // the server's, in the measured window
 };
+
+// User + system CPU seconds process `pid` has used, from /proc.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may hold
+  // spaces: state is field 3, utime 14 and stime 15.
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 // Keeps `in_flight` calls of `method` going for warm-up + `measure`,
 // cycling through `requests`; counts only calls that start and end within
@@ -153,14 +177,20 @@ class ClosedLoop {
         offset_(offset),
         authorization_(std::move(authorization)) {}
 
-  Result Run(Clock::duration warmup, Clock::duration measure) {
+  // `server`: the process whose CPU time the window is charged with.
+  Result Run(Clock::duration warmup, Clock::duration measure, pid_t server) {
     measure_from_ = Clock::now() + warmup;
     measure_to_ = measure_from_ + measure;
     active_ = static_cast<int>(slots_.size());
     for (size_t i = 0; i < slots_.size(); ++i) Issue(i);
+    std::this_thread::sleep_until(measure_from_);
+    const double cpu_from = CpuSeconds(server);
+    std::this_thread::sleep_until(measure_to_);
+    const double cpu_to = CpuSeconds(server);
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [this] { return active_ == 0; });
     Result r;
+    r.server_cpu_seconds = cpu_to - cpu_from;
     r.seconds = std::chrono::duration<double>(measure).count();
     for (Slot& s : slots_) {
       r.calls += s.calls;
@@ -298,19 +328,39 @@ int Main(int argc, char** argv) {
   double seconds = 2;
   int rounds = 3;
   std::string only;  // run only the scenarios whose name contains this
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool split_cores = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--leadroute") leadroute_bin = argv[i + 1];
-    if (flag == "--empty-server") empty_bin = argv[i + 1];
-    if (flag == "--rules") rules = std::stoi(argv[i + 1]);
-    if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
-    if (flag == "--rounds") rounds = std::max(1, std::stoi(argv[i + 1]));
-    if (flag == "--only") only = argv[i + 1];
+    if (flag == "--split-cores") {
+      split_cores = true;
+      continue;
+    }
+    if (i + 1 == argc) break;
+    const char* value = argv[++i];
+    if (flag == "--leadroute") leadroute_bin = value;
+    if (flag == "--empty-server") empty_bin = value;
+    if (flag == "--rules") rules = std::stoi(value);
+    if (flag == "--seconds") seconds = std::stod(value);
+    if (flag == "--rounds") rounds = std::max(1, std::stoi(value));
+    if (flag == "--only") only = value;
+  }
+  if (split_cores) {
+    // Before any thread starts: every thread made later inherits it.
+    cpu_set_t client_cpus;
+    CPU_ZERO(&client_cpus);
+    for (int cpu = 1; cpu < CPU_SETSIZE && cpu < 1024; ++cpu) {
+      CPU_SET(cpu, &client_cpus);
+    }
+    if (sched_setaffinity(0, sizeof client_cpus, &client_cpus) != 0) {
+      std::fprintf(stderr, "load_gen: --split-cores needs two CPUs\n");
+      return 2;
+    }
   }
   if (leadroute_bin.empty() || empty_bin.empty()) {
     std::fprintf(stderr,
                  "usage: load_gen --leadroute PATH --empty-server PATH "
-                 "[--rules N] [--seconds S] [--rounds R] [--only SCENARIO]\n");
+                 "[--rules N] [--seconds S] [--rounds R] [--only SCENARIO] "
+                 "[--split-cores]\n");
     return 2;
   }
   char dir_template[] = "/tmp/leadroute-load-XXXXXX";
@@ -402,7 +452,9 @@ int Main(int argc, char** argv) {
   std::vector<Child> children;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   for (const Server& server : servers) {
-    children.push_back(Spawn(server.argv));
+    std::vector<std::string> argv = server.argv;
+    if (split_cores) argv.insert(argv.begin(), {"/usr/bin/taskset", "-c", "0"});
+    children.push_back(Spawn(argv));
     if (children.back().address.empty()) {
       std::fprintf(stderr, "load_gen: %s did not start\n", server.name.c_str());
       for (const Child& c : children) Stop(c);
@@ -417,9 +469,13 @@ int Main(int argc, char** argv) {
   }
   std::printf("%d rounds of %.1f s each, median round shown\n\n", rounds,
               seconds);
-  std::printf("%-22s %-30s %10s %10s %9s %9s %6s %10s\n", "server", "scenario",
-              "calls/s", "leads/s", "p50 us", "p99 us", "errors", "resp bytes");
+  std::printf("%-22s %-30s %10s %10s %9s %9s %6s %10s %11s\n", "server",
+              "scenario", "calls/s", "leads/s", "p50 us", "p99 us", "errors",
+              "resp bytes", "srv cpu us");
   std::vector<std::vector<double>> rates(servers.size());
+  // The server's CPU microseconds per call: its own cost, whoever is the
+  // bottleneck (on two cores the client's TLS competes for the same CPUs).
+  std::vector<std::vector<double>> cpu_per_call(servers.size());
   std::vector<Scenario> ran;
   for (const Scenario& sc : scenarios) {
     if (sc.name.find(only) == std::string::npos) continue;
@@ -436,7 +492,8 @@ int Main(int argc, char** argv) {
                         &offsets[s], servers[s].token ? "Bearer " + token : "");
         runs[s].push_back(loop.Run(
             std::chrono::milliseconds(300),
-            std::chrono::milliseconds(static_cast<int>(seconds * 1000))));
+            std::chrono::milliseconds(static_cast<int>(seconds * 1000)),
+            children[s].pid));
       }
     }
     for (size_t s = 0; s < servers.size(); ++s) {
@@ -447,12 +504,15 @@ int Main(int argc, char** argv) {
       const double calls = r.calls / r.seconds;
       const double leads = calls * std::max(sc.batch, 1);
       rates[s].push_back(calls);
-      std::printf("%-22s %-30s %10.0f %10.0f %9.1f %9.1f %6lld %10lld\n",
+      const double cpu_us =
+          r.calls == 0 ? 0 : r.server_cpu_seconds * 1e6 / r.calls;
+      cpu_per_call[s].push_back(cpu_us);
+      std::printf("%-22s %-30s %10.0f %10.0f %9.1f %9.1f %6lld %10lld %11.1f\n",
                   servers[s].name.c_str(), sc.name.c_str(), calls, leads,
                   Percentile(r.latencies_ns, 0.5),
                   Percentile(r.latencies_ns, 0.99),
                   static_cast<long long>(r.errors),
-                  static_cast<long long>(r.response_bytes));
+                  static_cast<long long>(r.response_bytes), cpu_us);
       std::fflush(stdout);
     }
   }
@@ -473,6 +533,15 @@ int Main(int argc, char** argv) {
     for (size_t i = 0; i < ran.size(); ++i) {
       std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
                   rates[s][i] / rates[1][i]);
+    }
+  }
+  for (size_t s = 3; s < servers.size(); ++s) {
+    std::printf(
+        "\nserver CPU per call, plaintext without auth / %s (1.00x: free):\n",
+        servers[s].name.substr(11).c_str());
+    for (size_t i = 0; i < ran.size(); ++i) {
+      std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
+                  cpu_per_call[1][i] / cpu_per_call[s][i]);
     }
   }
   std::filesystem::remove_all(dir);

@@ -30,7 +30,8 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option(
       "--admin-listen", serve.admin_listen,
-      "host:port for HTTP /metrics (Prometheus), /healthz and /status");
+      "host:port for /metrics (Prometheus), /healthz and /status; HTTPS "
+      "with --tls-cert/--tls-key, else HTTP");
   serve_cmd
       ->add_option("--watch", serve.watch_seconds,
                    "Seconds between checks of the --rules files for changes "

@@ -1,5 +1,6 @@
-// AdminHttp: the admin port, plain HTTP (civetweb), for what operators'
-// tools expect to scrape or probe:
+// AdminHttp: the admin port (civetweb; with --tls-cert it listens on
+// loopback behind a TlsFront, tls_front.h, that serves HTTPS), for what
+// operators' tools expect to scrape or probe:
 //   GET /metrics  Prometheus text: calls by method and code, latency
 //                 histograms, leads by ruleset revision and outcome,
 //                 decisions by ruleset revision, stage and rule, reloads,

@@ -113,10 +113,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   const Exposure exposure{.auth = !options.auth_file.empty(),
                           .tls = options.tls.enabled(),
                           .insecure = options.insecure};
-  // The admin port is plain HTTP whatever the gRPC port has (Debian's
-  // civetweb crashes on its first HTTPS request; see docs/deployment.md).
-  Exposure admin = exposure;
-  admin.tls = false;
+  // The admin port serves HTTPS with the gRPC port's files (TlsFront).
+  const Exposure& admin = exposure;
   for (const auto& [flag, listen, e] :
        {std::tuple<const char*, const std::string&, const Exposure&>{
             "--listen", options.listen, exposure},
@@ -249,14 +247,25 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       server->kpis_ = std::make_unique<KpiGauges>(server->assigner_.get());
     }
     RouterServer* s = server.get();
+    // With TLS, civetweb listens on loopback behind a TlsFront.
+    const bool tls = options.tls.enabled();
     absl::StatusOr<std::unique_ptr<AdminHttp>> admin = AdminHttp::Start(
-        options.admin_listen, server->registry_.get(), server->metrics_.get(),
-        server->auth_.get(), [s](std::string* out) {
+        tls ? "127.0.0.1:0" : options.admin_listen, server->registry_.get(),
+        server->metrics_.get(), server->auth_.get(),
+        [s](std::string* out) {
           if (s->kpis_ != nullptr) s->kpis_->Render(out);
           if (s->webhook_ != nullptr) s->webhook_->RenderMetrics(out);
         });
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);
+    if (tls) {
+      const std::string& inner = server->admin_->address();
+      absl::StatusOr<std::unique_ptr<TlsFront>> front =
+          TlsFront::Start(options.admin_listen, options.tls,
+                          std::stoi(inner.substr(inner.rfind(':') + 1)));
+      if (!front.ok()) return front.status();
+      server->admin_tls_ = *std::move(front);
+    }
   }
   return server;
 }
@@ -308,8 +317,10 @@ int RunServer(const ServerOptions& options, const RunOptions& run,
   if (auth.enabled()) LogAuthReload(auth, absl::OkStatus());
   if (options.tls.enabled()) LogTls(options.tls, "tls certificate");
   if (!(*server)->admin_address().empty()) {
-    LogInfo("admin http listening", {{"addr", (*server)->admin_address()},
-                                     {"paths", "/metrics /healthz /status"}});
+    LogInfo("admin http listening",
+            {{"addr", (*server)->admin_address()},
+             {"tls", options.tls.enabled() ? "on" : "off"},
+             {"paths", "/metrics /healthz /status"}});
   }
 
   std::unique_ptr<RulesWatcher> watcher;

@@ -3,7 +3,8 @@
 // TLS when given certificates), rep selection over a durable store (--data-dir)
 // with its SLA sweeper (and event retention) and an optional webhook, the
 // standard health service (open to all) and reflection (a flag), an optional
-// admin HTTP port (metrics, health, status) and an optional decision log.
+// admin port (metrics, health, status; HTTPS with TLS) and an optional
+// decision log.
 // RunServer() is what `leadroute serve` calls: start, reload rules and the
 // --auth file on SIGHUP and when their files change, drain on
 // SIGTERM/SIGINT, return.
@@ -29,6 +30,7 @@
 #include "src/server/admin_http.h"
 #include "src/server/kpi_metrics.h"
 #include "src/server/tls_files.h"
+#include "src/server/tls_front.h"
 #include "src/server/webhook.h"
 #include "src/service/assignments_service.h"
 #include "src/service/decision_log.h"
@@ -104,6 +106,7 @@ class RouterServer {
   int port() const { return port_; }
   // The admin HTTP address, or "" without one.
   std::string admin_address() const {
+    if (admin_tls_ != nullptr) return admin_tls_->address();
     return admin_ == nullptr ? "" : admin_->address();
   }
 
@@ -140,6 +143,7 @@ class RouterServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<KpiGauges> kpis_;
   std::unique_ptr<AdminHttp> admin_;
+  std::unique_ptr<TlsFront> admin_tls_;  // in front of admin_, with TLS
   std::string address_;
   int port_ = 0;
   bool stopped_ = false;
