@@ -28,7 +28,8 @@
 // saw is never lost, and what survives a crash is always a prefix of what
 // was decided: rotation resumes where the last acknowledged lead left it.
 // If the store fails, the Assigner refuses further changes (UNAVAILABLE)
-// rather than run on state it cannot keep.
+// rather than run further ahead of what it can keep, until the CommitLog's
+// retry of the failed commit succeeds (see commit_log.h).
 //
 // Every change to a lead appends the lead's assignment and an event whose
 // id is its change number; committed events go to subscribers

@@ -37,10 +37,18 @@ void DropSuperseded(std::vector<StateChange>* batch) {
   batch->resize(kept);
 }
 
+// About what an event holds in memory.
+size_t ApproxBytes(const LeadEvent& e) {
+  return sizeof e + e.lead_id.size() + e.kind.size() + e.from.size() +
+         e.to.size() + e.reason.size() + e.team.size() + e.channel.size() +
+         e.priority.size() + e.actor.size();
+}
+
 }  // namespace
 
-CommitLog::CommitLog(StateStore* store, uint64_t last)
-    : store_(store), seq_(last), committed_(last) {
+CommitLog::CommitLog(StateStore* store, uint64_t last,
+                     absl::Duration retry_every)
+    : store_(store), retry_every_(retry_every), seq_(last), committed_(last) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -83,55 +91,88 @@ uint64_t CommitLog::Committed() const {
   return committed_;
 }
 
+void CommitLog::OnHealthChange(
+    std::function<void(const absl::Status&)> changed) {
+  std::lock_guard<std::mutex> lock(done_mu_);
+  health_changed_ = std::move(changed);
+}
+
 void CommitLog::WriterLoop() {
   std::vector<StateChange> batch;
+  uint64_t last = 0;     // the batch's last change number
+  bool failing = false;  // `batch` is a failed one, waiting for its retry
   for (;;) {
-    uint64_t last = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // stopping, and everything committed
-      batch.swap(pending_);
-      last = seq_;
-    }
-    // After a failed commit nothing more is written, even if the store
-    // would take it now: a later change on disk without the lost one
-    // before it would break "the store holds a prefix".
-    absl::Status status = Usable();
-    if (status.ok()) {
-      DropSuperseded(&batch);
-      status = store_->Apply(batch);
-    }
-    if (status.ok() && sink_count_.load(std::memory_order_relaxed) > 0) {
-      std::vector<LeadEvent> events;
-      for (StateChange& c : batch) {
-        if (auto* e = std::get_if<LeadEvent>(&c))
-          events.push_back(std::move(*e));
+      if (failing) {
+        // On stop, a failed batch is given up: none of it was acknowledged.
+        if (work_.wait_for(lock, absl::ToChronoNanoseconds(retry_every_),
+                           [&] { return stopping_; })) {
+          return;
+        }
+      } else {
+        work_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+        if (pending_.empty()) return;  // stopping, and everything committed
+        batch.swap(pending_);
+        last = seq_;
+        DropSuperseded(&batch);
       }
-      std::lock_guard<std::mutex> lock(sinks_mu_);
-      for (auto& [handle, sink] : sinks_) sink(events);
     }
-    batch.clear();
+    const absl::Status status = store_->Apply(batch);
+    if (!status.ok()) {
+      failed_commits_.fetch_add(1);
+      std::vector<std::function<void(absl::Status)>> failed;
+      absl::Status told;
+      std::function<void(const absl::Status&)> tell;
+      {
+        std::lock_guard<std::mutex> lock(done_mu_);
+        if (failed_.ok()) tell = health_changed_;
+        failed_ = absl::UnavailableError(absl::StrCat(
+            "the state store is failing; changes are refused until a retry "
+            "(every ",
+            absl::FormatDuration(retry_every_),
+            ") commits: ", status.message()));
+        told = failed_;
+        for (auto& [seq, done] : waiters_) failed.push_back(std::move(done));
+        waiters_.clear();
+      }
+      if (tell != nullptr) tell(told);
+      for (auto& done : failed) done(told);
+      failing = true;
+      continue;
+    }
     std::vector<std::function<void(absl::Status)>> ready;
+    std::function<void(const absl::Status&)> tell;
     {
       std::lock_guard<std::mutex> lock(done_mu_);
-      if (status.ok()) {
-        committed_ = last;
-      } else if (failed_.ok()) {
-        failed_ = absl::UnavailableError(absl::StrCat(
-            "the state store failed; no further assignments until the "
-            "server is restarted: ",
-            status.message()));
-      }
-      auto end =
-          failed_.ok() ? waiters_.upper_bound(committed_) : waiters_.end();
+      if (failing) tell = health_changed_;
+      committed_ = last;
+      failed_ = absl::OkStatus();
+      auto end = waiters_.upper_bound(committed_);
       for (auto it = waiters_.begin(); it != end; ++it) {
         ready.push_back(std::move(it->second));
       }
       waiters_.erase(waiters_.begin(), end);
-      status = failed_;
     }
-    for (auto& done : ready) done(status);
+    failing = false;
+    if (tell != nullptr) tell(absl::OkStatus());
+    for (auto& done : ready) done(absl::OkStatus());
+    // Callers first, subscribers after: a stream never delays an answer.
+    if (sink_count_.load(std::memory_order_relaxed) > 0) {
+      auto events = std::make_shared<EventBatch>();
+      for (StateChange& c : batch) {
+        if (auto* e = std::get_if<LeadEvent>(&c)) {
+          events->bytes += ApproxBytes(*e);
+          events->events.push_back(std::move(*e));
+        }
+      }
+      if (!events->events.empty()) {
+        const std::shared_ptr<const EventBatch> shared = std::move(events);
+        std::lock_guard<std::mutex> lock(sinks_mu_);
+        for (auto& [handle, sink] : sinks_) sink(shared);
+      }
+    }
+    batch.clear();
   }
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -301,6 +302,22 @@ AuditRecord ReadAudit(sqlite3_stmt* s) {
   return r;
 }
 
+// Steps `s` to its end, handing each row to `row`, and finalizes it. A scan
+// that stops early (an I/O error, a corrupt page) is an error naming
+// `what`, never a short answer.
+template <typename Row>
+absl::Status ScanAll(sqlite3* db, sqlite3_stmt* s, absl::string_view what,
+                     Row row) {
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) row(s);
+  absl::Status out =
+      rc == SQLITE_DONE
+          ? absl::OkStatus()
+          : absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(db)));
+  sqlite3_finalize(s);
+  return out;
+}
+
 // "?1, ?2, ..., ?n".
 std::string Placeholders(int n) {
   std::string out;
@@ -350,8 +367,25 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   sqlite3_busy_timeout(db, 5000);
   // WAL: readers (`leadroute state`) never block the writer. FULL: each
   // commit is synced, so what a client was told survives a power cut too.
-  if (absl::Status s = store->Exec("PRAGMA journal_mode=WAL;"
-                                   "PRAGMA synchronous=FULL;"
+  // SQLite answers with the mode it ended up in: a file system without the
+  // shared memory WAL needs keeps the old one, and says so only here.
+  std::string mode;
+  sqlite3_stmt* wal = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &wal, nullptr) !=
+      SQLITE_OK) {
+    return store->Error(absl::StrCat("setting WAL mode on ", path));
+  }
+  absl::Status set =
+      ScanAll(db, wal, absl::StrCat("setting WAL mode on ", path),
+              [&](sqlite3_stmt* row) { mode = Text(row, 0); });
+  if (!set.ok()) return set;
+  if (!absl::EqualsIgnoreCase(mode, "wal")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": SQLite kept journal_mode=", mode,
+        " instead of wal (its file system lacks the shared memory WAL needs, "
+        "e.g. some network file systems); give --data-dir a local disk"));
+  }
+  if (absl::Status s = store->Exec("PRAGMA synchronous=FULL;"
                                    "PRAGMA foreign_keys=ON;");
       !s.ok()) {
     return s;
@@ -498,10 +532,14 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
       SQLITE_OK) {
     return Error("loading assignments");
   }
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    out.assignments.push_back(ReadAssignment(s));
+  if (absl::Status st =
+          ScanAll(db_, s, "loading assignments",
+                  [&](sqlite3_stmt* row) {
+                    out.assignments.push_back(ReadAssignment(row));
+                  });
+      !st.ok()) {
+    return st;
   }
-  sqlite3_finalize(s);
   std::sort(
       out.assignments.begin(), out.assignments.end(),
       [](const Assignment& a, const Assignment& b) { return a.seq < b.seq; });
@@ -511,43 +549,60 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
                          -1, &s, nullptr) != SQLITE_OK) {
     return Error("loading rep status");
   }
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    RepStatus r;
-    r.rep = Text(s, 0);
-    r.availability = static_cast<Availability>(sqlite3_column_int(s, 1));
-    r.until = Time(s, 2);
-    r.note = Text(s, 3);
-    r.set_at = *Time(s, 4);
-    out.reps.push_back(std::move(r));
+  if (absl::Status st = ScanAll(db_, s, "loading rep status",
+                                [&](sqlite3_stmt* row) {
+                                  RepStatus r;
+                                  r.rep = Text(row, 0);
+                                  r.availability = static_cast<Availability>(
+                                      sqlite3_column_int(row, 1));
+                                  r.until = Time(row, 2);
+                                  r.note = Text(row, 3);
+                                  r.set_at = *Time(row, 4);
+                                  out.reps.push_back(std::move(r));
+                                });
+      !st.ok()) {
+    return st;
   }
-  sqlite3_finalize(s);
   if (sqlite3_prepare_v2(db_,
                          "SELECT team, last_rep, running FROM team_cursors", -1,
                          &s, nullptr) != SQLITE_OK) {
     return Error("loading team rotation");
   }
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    out.teams.push_back({Text(s, 0), Text(s, 1), DecodeRunning(Text(s, 2))});
+  if (absl::Status st =
+          ScanAll(db_, s, "loading team rotation",
+                  [&](sqlite3_stmt* row) {
+                    out.teams.push_back({Text(row, 0), Text(row, 1),
+                                         DecodeRunning(Text(row, 2))});
+                  });
+      !st.ok()) {
+    return st;
   }
-  sqlite3_finalize(s);
   if (sqlite3_prepare_v2(db_, "SELECT MAX(id) FROM lead_events", -1, &s,
                          nullptr) != SQLITE_OK) {
     return Error("loading the last event id");
   }
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    out.last_event_id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  if (absl::Status st = ScanAll(db_, s, "loading the last event id",
+                                [&](sqlite3_stmt* row) {
+                                  out.last_event_id = static_cast<uint64_t>(
+                                      sqlite3_column_int64(row, 0));
+                                });
+      !st.ok()) {
+    return st;
   }
-  sqlite3_finalize(s);
   if (sqlite3_prepare_v2(db_, "SELECT key, value FROM meta", -1, &s, nullptr) !=
       SQLITE_OK) {
     return Error("loading meta");
   }
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    const std::string key = Text(s, 0);
-    const auto value = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
-    if (key == kPrunedThrough) out.pruned_through = value;
+  if (absl::Status st = ScanAll(db_, s, "loading meta",
+                                [&](sqlite3_stmt* row) {
+                                  const auto value = static_cast<uint64_t>(
+                                      sqlite3_column_int64(row, 1));
+                                  if (Text(row, 0) == kPrunedThrough)
+                                    out.pruned_through = value;
+                                });
+      !st.ok()) {
+    return st;
   }
-  sqlite3_finalize(s);
   // The last id ever handed out, even when its event was pruned since.
   out.last_event_id = std::max(out.last_event_id, out.pruned_through);
   return out;
@@ -685,8 +740,12 @@ absl::StatusOr<std::vector<Assignment>> SqliteStore::NewestAssignments(
   }
   if (!owner.empty()) BindText(s, 1, owner);
   std::vector<Assignment> out;
-  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(ReadAssignment(s));
-  sqlite3_finalize(s);
+  if (absl::Status st = ScanAll(
+          db_, s, "listing assignments",
+          [&](sqlite3_stmt* row) { out.push_back(ReadAssignment(row)); });
+      !st.ok()) {
+    return st;
+  }
   return out;
 }
 
@@ -702,12 +761,17 @@ SqliteStore::CountByOwner() {
     return Error("counting assignments");
   }
   std::vector<OwnerCount> out;
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    out.push_back({Text(s, 0), static_cast<OwnerKind>(sqlite3_column_int(s, 1)),
-                   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
-                   *Time(s, 4)});
+  if (absl::Status st = ScanAll(
+          db_, s, "counting assignments",
+          [&](sqlite3_stmt* row) {
+            out.push_back({Text(row, 0),
+                           static_cast<OwnerKind>(sqlite3_column_int(row, 1)),
+                           sqlite3_column_int64(row, 2),
+                           sqlite3_column_int64(row, 3), *Time(row, 4)});
+          });
+      !st.ok()) {
+    return st;
   }
-  sqlite3_finalize(s);
   return out;
 }
 
@@ -722,8 +786,12 @@ absl::StatusOr<std::vector<LeadEvent>> SqliteStore::History(
   }
   BindText(s, 1, lead_id);
   std::vector<LeadEvent> out;
-  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(ReadEvent(s));
-  sqlite3_finalize(s);
+  if (absl::Status st =
+          ScanAll(db_, s, "reading a lead's history",
+                  [&](sqlite3_stmt* row) { out.push_back(ReadEvent(row)); });
+      !st.ok()) {
+    return st;
+  }
   return out;
 }
 

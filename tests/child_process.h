@@ -44,6 +44,7 @@ class ChildProcess {
   ~ChildProcess() { Stop(); }
 
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   // Sends `signal` and waits for the child to end; its wait status, or -1
   // when there was no child.

@@ -55,6 +55,29 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve_cmd
+      ->add_option("--max-explained-leads", serve.max_explained_leads,
+                   "Most leads in a RouteBatch that asks for explain or "
+                   "why_not (more: INVALID_ARGUMENT)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-watchers", serve.max_watchers,
+                   "WatchAssignments streams open at once (more: "
+                   "RESOURCE_EXHAUSTED)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-watchers-per-peer", serve.max_watchers_per_peer,
+                   "WatchAssignments streams open at once from one host")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-compiles", serve.max_compiles,
+                   "ValidateRules/PublishRules compiling at once; twice as "
+                   "many more wait, beyond that RESOURCE_EXHAUSTED")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--max-message-bytes", serve.max_message_bytes,
                    "Largest request message (more: RESOURCE_EXHAUSTED)")
       ->check(CLI::PositiveNumber)

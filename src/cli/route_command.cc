@@ -52,6 +52,11 @@ int RouteCommand(const RouteFlags& flags) {
     return kExitRulesOrInput;
   }
   const bool batch = json->is_array();
+  if (batch && json->empty()) {
+    std::cerr << "leadroute route: " << flags.lead_path
+              << ": an empty array, no lead to route\n";
+    return kExitRulesOrInput;
+  }
 
   absl::StatusOr<Client> client = Client::Connect(flags.client);
   if (!client.ok()) {

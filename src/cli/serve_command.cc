@@ -45,6 +45,10 @@ int ServeCommand(const ServeFlags& flags) {
   options.max_message_bytes = flags.max_message_bytes;
   options.limits.max_batch_leads = flags.max_batch;
   options.limits.max_lead_bytes = static_cast<size_t>(flags.max_lead_bytes);
+  options.max_compiles = flags.max_compiles;
+  options.limits.max_explained_leads = flags.max_explained_leads;
+  options.stream_limits.max_streams = flags.max_watchers;
+  options.stream_limits.max_per_peer = flags.max_watchers_per_peer;
   options.decision_log.path = flags.decision_log;
   options.decision_log.mask = flags.mask;
   options.data_dir = flags.data_dir;

@@ -138,12 +138,15 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
 absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
     const std::string& listen, const RulesetRegistry* registry,
     const ServerMetrics* metrics, const auth::Authorizer* auth,
-    ExtraMetrics extra) {
+    ExtraMetrics extra, Health health) {
   mg_init_library(0);
-  std::unique_ptr<AdminHttp> http(
-      new AdminHttp(registry, metrics, auth, std::move(extra)));
-  const char* options[] = {"listening_ports", listen.c_str(), "num_threads",
-                           "2", nullptr};
+  std::unique_ptr<AdminHttp> http(new AdminHttp(
+      registry, metrics, auth, std::move(extra), std::move(health)));
+  // Enough workers that a few slow or stuck clients do not hold up the
+  // probes, and a request must arrive whole within 5 s.
+  const char* options[] = {
+      "listening_ports",    listen.c_str(), "num_threads", "32",
+      "request_timeout_ms", "5000",         nullptr};
   mg_callbacks callbacks{};
   // civetweb prints its own errors to stderr; keep them in our log format.
   callbacks.log_message = [](const ::mg_connection*, const char*) { return 1; };
@@ -204,11 +207,20 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
     return 200;
   }
   if (uri == "/healthz") {
-    const bool serving = s.live != nullptr;
-    Send(conn, serving ? 200 : 503, "text/plain",
-         serving ? absl::StrCat("serving revision ", s.live->revision, "\n")
-                 : "not serving\n");
-    return serving ? 200 : 503;
+    if (s.live == nullptr) {
+      Send(conn, 503, "text/plain", "not serving: no ruleset\n");
+      return 503;
+    }
+    if (self->health_ != nullptr) {
+      if (absl::Status h = self->health_(); !h.ok()) {
+        Send(conn, 503, "text/plain",
+             absl::StrCat("not serving: ", h.message(), "\n"));
+        return 503;
+      }
+    }
+    Send(conn, 200, "text/plain",
+         absl::StrCat("serving revision ", s.live->revision, "\n"));
+    return 200;
   }
   if (uri == "/status") {
     Send(conn, 200, "application/json", RenderStatusJson(s));

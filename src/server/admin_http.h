@@ -7,7 +7,8 @@
 //                 the live revision, and whatever the server adds (with
 //                 state: the routing KPIs, kpi_metrics.h; the webhook's
 //                 progress).
-//   GET /healthz  200 "serving" with a live ruleset, 503 otherwise.
+//   GET /healthz  200 "serving" with a live ruleset and a working state
+//                 store, 503 and the reason otherwise.
 //   GET /status   JSON: the live ruleset (name, version, revision,
 //                 fingerprint, origin, loaded_at), the retained ones, and
 //                 the last reload error.
@@ -42,30 +43,35 @@ class AdminHttp {
   // More /metrics text, appended to `out` on each scrape (from civetweb's
   // threads).
   using ExtraMetrics = std::function<void(std::string* out)>;
+  // Whether the server can do its work beyond having rules (its state
+  // store takes commits): /healthz says 503 with the reason when not.
+  using Health = std::function<absl::Status()>;
 
   // Listens on `listen` (host:port; port 0 picks one). `registry`,
   // `metrics`, `auth` and what `extra` reads must outlive the server.
   static absl::StatusOr<std::unique_ptr<AdminHttp>> Start(
       const std::string& listen, const RulesetRegistry* registry,
       const ServerMetrics* metrics, const auth::Authorizer* auth,
-      ExtraMetrics extra = nullptr);
+      ExtraMetrics extra = nullptr, Health health = nullptr);
   ~AdminHttp();
 
   const std::string& address() const { return address_; }
 
  private:
   AdminHttp(const RulesetRegistry* registry, const ServerMetrics* metrics,
-            const auth::Authorizer* auth, ExtraMetrics extra)
+            const auth::Authorizer* auth, ExtraMetrics extra, Health health)
       : registry_(registry),
         metrics_(metrics),
         auth_(auth),
-        extra_(std::move(extra)) {}
+        extra_(std::move(extra)),
+        health_(std::move(health)) {}
   static int Handle(::mg_connection* conn, void* self);
 
   const RulesetRegistry* registry_;
   const ServerMetrics* metrics_;
   const auth::Authorizer* auth_;
   const ExtraMetrics extra_;
+  const Health health_;
   mg_context* context_ = nullptr;
   std::string address_;
 };

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/log.h"
 #include "runtime/sqlite_store.h"
+#include "src/server/data_dir_lock.h"
 #include "src/server/exposure.h"
 #include "src/server/file_watcher.h"
 #include "src/server/rules_watcher.h"
@@ -163,6 +164,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       return absl::FailedPreconditionError(
           absl::StrCat("--data-dir ", options.data_dir, ": ", error.message()));
     }
+    absl::StatusOr<std::unique_ptr<DataDirLock>> lock =
+        DataDirLock::Acquire(options.data_dir);
+    if (!lock.ok()) return lock.status();
+    server->data_dir_lock_ = *std::move(lock);
     const std::string path = (std::filesystem::path(options.data_dir) /
                               runtime::SqliteStore::kFileName)
                                  .string();
@@ -178,6 +183,9 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         runtime::Assigner::Start(std::move(state), clock, options.assigner);
     if (!assigner.ok()) return assigner.status();
     server->assigner_ = *std::move(assigner);
+    RouterServer* self = server.get();
+    server->assigner_->log().OnHealthChange(
+        [self](const absl::Status& s) { self->StoreHealthChanged(s); });
     RulesetRegistry* registry = server->registry_.get();
     server->sweeper_ = std::make_unique<runtime::Sweeper>(
         server->assigner_.get(), clock,
@@ -217,9 +225,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       options.limits, server->assigner_.get(), server->auth_.get());
   server->assignments_service_ = std::make_unique<AssignmentsService>(
       server->registry_.get(), server->assigner_.get(), server->metrics_.get(),
-      server->auth_.get());
+      server->auth_.get(), options.stream_limits);
   server->admin_service_ = std::make_unique<RulesAdminService>(
-      server->registry_.get(), server->metrics_.get(), server->auth_.get());
+      server->registry_.get(), server->metrics_.get(), server->auth_.get(),
+      options.max_compiles);
 
   grpc::ServerBuilder builder;
   // gRPC turns on SO_REUSEPORT by default; a second server on a busy port
@@ -242,6 +251,14 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->address_ = BoundAddress(options.listen, server->port_);
   server->server_->GetHealthCheckService()->SetServingStatus(kRouterServiceName,
                                                              true);
+  {
+    // From here on the store's health moves the health service's.
+    std::lock_guard<std::mutex> lock(server->health_mu_);
+    server->health_ready_ = true;
+    if (!server->store_ok_) {
+      server->server_->GetHealthCheckService()->SetServingStatus(false);
+    }
+  }
   if (!options.admin_listen.empty()) {
     if (server->assigner_ != nullptr) {
       server->kpis_ = std::make_unique<KpiGauges>(server->assigner_.get());
@@ -255,7 +272,9 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         [s](std::string* out) {
           if (s->kpis_ != nullptr) s->kpis_->Render(out);
           if (s->webhook_ != nullptr) s->webhook_->RenderMetrics(out);
-        });
+          if (s->assigner_ != nullptr) s->RenderStoreMetrics(out);
+        },
+        [s] { return s->Health(); });
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);
     if (tls) {
@@ -270,6 +289,43 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   return server;
 }
 
+void RouterServer::StoreHealthChanged(const absl::Status& status) {
+  if (status.ok()) {
+    LogInfo(
+        "state store recovered; assignments resume",
+        {{"failed_commits", absl::StrCat(assigner_->log().FailedCommits())}});
+  } else {
+    LogError(
+        "state store failing; assignments are refused until a retry "
+        "commits",
+        {{"error", std::string(status.message())}});
+  }
+  std::lock_guard<std::mutex> lock(health_mu_);
+  store_ok_ = status.ok();
+  if (health_ready_ && !stopped_) {
+    server_->GetHealthCheckService()->SetServingStatus(status.ok());
+  }
+}
+
+absl::Status RouterServer::Health() const {
+  if (assigner_ == nullptr) return absl::OkStatus();
+  return assigner_->log().Usable();
+}
+
+void RouterServer::RenderStoreMetrics(std::string* out) const {
+  absl::StrAppend(
+      out,
+      "# HELP leadroute_store_up Whether the state store takes commits (0 "
+      "while a failed commit waits for its retry).\n"
+      "# TYPE leadroute_store_up gauge\nleadroute_store_up ",
+      Health().ok() ? 1 : 0,
+      "\n# HELP leadroute_store_failed_commits_total Commits the state store "
+      "refused (a full disk, an I/O error), retries included.\n"
+      "# TYPE leadroute_store_failed_commits_total counter\n"
+      "leadroute_store_failed_commits_total ",
+      assigner_->log().FailedCommits(), "\n");
+}
+
 RouterServer::~RouterServer() {
   Shutdown(absl::ZeroDuration());
   // The registry may outlive this server; its hook must not outlive the
@@ -278,9 +334,12 @@ RouterServer::~RouterServer() {
 }
 
 void RouterServer::Shutdown(absl::Duration grace) {
-  if (stopped_ || server_ == nullptr) return;
-  stopped_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    if (stopped_ || server_ == nullptr) return;
+    stopped_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(false);
+  }
   assignments_service_->StopStreams();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

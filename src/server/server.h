@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "runtime/sweeper.h"
 #include "src/auth/authorizer.h"
 #include "src/server/admin_http.h"
+#include "src/server/data_dir_lock.h"
 #include "src/server/kpi_metrics.h"
 #include "src/server/tls_files.h"
 #include "src/server/tls_front.h"
@@ -51,6 +53,11 @@ struct ServerOptions {
   // Requests larger than this are refused by gRPC with RESOURCE_EXHAUSTED.
   int max_message_bytes = 16 << 20;
   ServiceLimits limits;
+  // ValidateRules/PublishRules compiling at once; twice as many more wait,
+  // beyond that RESOURCE_EXHAUSTED (CompileGate).
+  int max_compiles = 2;
+  // WatchAssignments streams at once, in all and from one host.
+  WatchLimits stream_limits;
   // The decision log; an empty path: none.
   DecisionLog::Options decision_log;
   // Where assignments, rep status and rotation are kept (a SQLite file in
@@ -118,6 +125,10 @@ class RouterServer {
   const WebhookSender* webhook() const { return webhook_.get(); }
   const ServerMetrics& metrics() const { return *metrics_; }
 
+  // OK, or why the server cannot assign leads now (its store is failing):
+  // what /healthz and the health service say.
+  absl::Status Health() const;
+
   // Stops accepting calls, reports NOT_SERVING, lets in-flight calls finish
   // until `grace` has passed, then cancels what is left, and writes out the
   // decision log. Idempotent.
@@ -125,12 +136,24 @@ class RouterServer {
 
  private:
   RouterServer() = default;
+  // From the CommitLog's writer: log it and move the health service.
+  void StoreHealthChanged(const absl::Status& status);
+  void RenderStoreMetrics(std::string* out) const;
 
   // Declared in the order they are built; destroyed in reverse.
   std::shared_ptr<RulesetRegistry> registry_;
   std::unique_ptr<auth::Authorizer> auth_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
+  // The health service's state: stopped, or the store failing, is
+  // NOT_SERVING. Before the Assigner, whose writer thread reports to it
+  // until it is gone.
+  std::mutex health_mu_;
+  bool stopped_ = false;
+  bool health_ready_ = false;  // server_ built
+  bool store_ok_ = true;
+  // Held while the store is open: one server per --data-dir.
+  std::unique_ptr<DataDirLock> data_dir_lock_;
   // Destroyed after the server has stopped: its commit log answers the calls
   // waiting for their assignments to be durable.
   std::unique_ptr<runtime::Assigner> assigner_;
@@ -146,7 +169,6 @@ class RouterServer {
   std::unique_ptr<TlsFront> admin_tls_;  // in front of admin_, with TLS
   std::string address_;
   int port_ = 0;
-  bool stopped_ = false;
 };
 
 struct RunOptions {

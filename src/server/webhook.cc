@@ -41,6 +41,28 @@ std::string Body(const std::vector<runtime::LeadEvent>& events) {
 
 }  // namespace
 
+std::string RedactUrl(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t host_from = scheme == absl::string_view::npos ? 0 : scheme + 3;
+  const size_t path_from = url.find_first_of("/?#", host_from);
+  absl::string_view authority = url.substr(
+      host_from, path_from == absl::string_view::npos ? absl::string_view::npos
+                                                      : path_from - host_from);
+  std::string out(url.substr(0, host_from));
+  const size_t at = authority.rfind('@');
+  if (at != absl::string_view::npos) {
+    absl::StrAppend(&out, "***@", authority.substr(at + 1));
+  } else {
+    absl::StrAppend(&out, authority);
+  }
+  if (path_from == absl::string_view::npos) return out;
+  absl::string_view rest = url.substr(path_from);
+  const size_t query = rest.find_first_of("?#");
+  absl::StrAppend(&out, rest.substr(0, query));
+  if (query != absl::string_view::npos) absl::StrAppend(&out, "?***");
+  return out;
+}
+
 std::string WebhookSignature(absl::string_view secret,
                              absl::string_view timestamp,
                              absl::string_view body) {
@@ -85,12 +107,11 @@ absl::StatusOr<std::unique_ptr<WebhookSender>> WebhookSender::Start(
   }
   sender->delivered_ = **cursor;
   WebhookSender* self = sender.get();
-  sender->subscription_ =
-      assigner->log().Subscribe([self](const std::vector<runtime::LeadEvent>&) {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        self->wake_ = true;
-        self->cv_.notify_one();
-      });
+  sender->subscription_ = assigner->log().Subscribe([self](const auto&) {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->wake_ = true;
+    self->cv_.notify_one();
+  });
   sender->thread_ = std::thread([self] { self->Loop(); });
   return sender;
 }
@@ -213,7 +234,7 @@ void WebhookSender::Loop() {
       retrying_.store(true);
       LogError(
           "webhook delivery failed; retrying",
-          {{"url", options_.url},
+          {{"url", RedactUrl(options_.url)},
            {"events", absl::StrCat(events->front().id, "-", events->back().id)},
            {"error", std::string(sent.message())},
            {"retry_in", absl::FormatDuration(backoff)}});

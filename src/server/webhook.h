@@ -52,6 +52,10 @@ std::string WebhookSignature(absl::string_view secret,
                              absl::string_view timestamp,
                              absl::string_view body);
 
+// `url` fit for a log: user:password@ and the query (which often carries a
+// token) written as "***".
+std::string RedactUrl(absl::string_view url);
+
 class WebhookSender {
  public:
   // Starts delivering. `assigner` must outlive the sender.

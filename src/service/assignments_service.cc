@@ -11,6 +11,7 @@
 #include "runtime/kpi.h"
 #include "src/service/actor.h"
 #include "src/service/answer.h"
+#include "src/service/request_strings.h"
 #include "src/wire/convert.h"
 
 namespace leadroute {
@@ -57,6 +58,14 @@ absl::Status NoState() {
       "this server keeps no state: start it with --data-dir");
 }
 
+// A WatchAssignments stream that ends at once with an error.
+class RefusedStream final
+    : public grpc::ServerWriteReactor<v1::AssignmentEvent> {
+ public:
+  explicit RefusedStream(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+  void OnDone() override { delete this; }
+};
+
 absl::Status RequireLeadId(const std::string& id) {
   return id.empty() ? InvalidFieldError("lead_id", "required")
                     : absl::OkStatus();
@@ -91,6 +100,7 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
     v1::GetAssignmentResponse* response) {
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kGetAssignment, nullptr);
+  if (status.ok()) status = CheckRequestStrings(*request);
   if (status.ok()) {
     status =
         assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
@@ -116,6 +126,7 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
   constexpr size_t kMaxOwner = 256;  // longer than any rule name people write
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kListLeads, nullptr);
+  if (status.ok()) status = CheckRequestStrings(*request);
   if (status.ok() && assigner_ == nullptr) status = NoState();
   if (status.ok() && request->owner().size() > kMaxOwner) {
     status = InvalidFieldError(
@@ -171,11 +182,13 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
 
 grpc::ServerUnaryReactor* AssignmentsService::EndLead(
     grpc::CallbackServerContext* context, ServerMetrics::Method method,
-    const auth::MethodRole& role, const std::string& lead_id,
-    const std::string& reason, bool close, v1::Assignment* out) {
+    const auth::MethodRole& role, const google::protobuf::Message& request,
+    const std::string& lead_id, const std::string& reason, bool close,
+    v1::Assignment* out) {
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
   absl::Status status = auth_->Check(*context, role, &caller);
+  if (status.ok()) status = CheckRequestStrings(request);
   if (status.ok()) {
     status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
   }
@@ -198,14 +211,14 @@ grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
     grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
     v1::ReleaseLeadResponse* response) {
   return EndLead(context, ServerMetrics::kReleaseLead, auth::kReleaseLead,
-                 request->lead_id(), request->reason(), /*close=*/false,
-                 response->mutable_assignment());
+                 *request, request->lead_id(), request->reason(),
+                 /*close=*/false, response->mutable_assignment());
 }
 
 grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
     grpc::CallbackServerContext* context, const v1::CloseLeadRequest* request,
     v1::CloseLeadResponse* response) {
-  return EndLead(context, ServerMetrics::kCloseLead, auth::kCloseLead,
+  return EndLead(context, ServerMetrics::kCloseLead, auth::kCloseLead, *request,
                  request->lead_id(), request->reason(), /*close=*/true,
                  response->mutable_assignment());
 }
@@ -216,6 +229,7 @@ grpc::ServerUnaryReactor* AssignmentsService::Reassign(
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
   absl::Status status = auth_->Check(*context, auth::kReassign, &caller);
+  if (status.ok()) status = CheckRequestStrings(*request);
   if (status.ok()) {
     status =
         assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
@@ -284,6 +298,7 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
   absl::Status status = auth_->Check(*context, auth::kSetRepStatus, &caller);
+  if (status.ok()) status = CheckRequestStrings(*request);
   if (status.ok() && assigner_ == nullptr) status = NoState();
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
@@ -369,12 +384,14 @@ namespace leadroute {
 
 grpc::ServerUnaryReactor* AssignmentsService::Report(
     grpc::CallbackServerContext* context, ServerMetrics::Method method,
-    const auth::MethodRole& role, const std::string& lead_id,
-    runtime::Outcome outcome, const std::string& channel,
-    const google::protobuf::Timestamp* at, v1::Assignment* out) {
+    const auth::MethodRole& role, const google::protobuf::Message& request,
+    const std::string& lead_id, runtime::Outcome outcome,
+    const std::string& channel, const google::protobuf::Timestamp* at,
+    v1::Assignment* out) {
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
   absl::Status status = auth_->Check(*context, role, &caller);
+  if (status.ok()) status = CheckRequestStrings(request);
   if (status.ok()) {
     status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
   }
@@ -409,7 +426,7 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordContact(
     const v1::RecordContactRequest* request,
     v1::RecordContactResponse* response) {
   return Report(context, ServerMetrics::kRecordContact, auth::kRecordContact,
-                request->lead_id(), runtime::Outcome::kContacted,
+                *request, request->lead_id(), runtime::Outcome::kContacted,
                 request->channel(),
                 request->has_at() ? &request->at() : nullptr,
                 response->mutable_assignment());
@@ -431,7 +448,8 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordOutcome(
                   status);
   }
   return Report(context, ServerMetrics::kRecordOutcome, auth::kRecordOutcome,
-                request->lead_id(), static_cast<runtime::Outcome>(outcome), "",
+                *request, request->lead_id(),
+                static_cast<runtime::Outcome>(outcome), "",
                 request->has_at() ? &request->at() : nullptr,
                 response->mutable_assignment());
 }
@@ -460,26 +478,48 @@ AssignmentsService::WatchAssignments(
     }
   }
   if (!refused.ok()) {
-    // A stream that ends at once with the error.
-    class Refused final : public grpc::ServerWriteReactor<v1::AssignmentEvent> {
-     public:
-      explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-      void OnDone() override { delete this; }
-    };
     metrics_->CountCall(ServerMetrics::kWatchAssignments,
                         static_cast<int>(refused.code()),
                         MonotonicNanos() - start);
-    return new Refused(refused);
+    return new RefusedStream(refused);
   }
   std::lock_guard<std::recursive_mutex> lock(streams_mu_);
+  // The peer without its port ("ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7").
+  std::string host = context->peer();
+  if (const size_t colon = host.rfind(':');
+      colon != std::string::npos && colon > host.find(':')) {
+    host.resize(colon);
+  }
+  int from_host = 0;
+  for (const auto& [open, open_host] : streams_) from_host += open_host == host;
+  absl::Status full;
+  if (static_cast<int>(streams_.size()) >= stream_limits_.max_streams) {
+    full = absl::ResourceExhaustedError(absl::StrCat(
+        streams_.size(),
+        " WatchAssignments streams are open, the most this server takes "
+        "(--max-watchers ",
+        stream_limits_.max_streams, ")"));
+  } else if (from_host >= stream_limits_.max_per_peer) {
+    full = absl::ResourceExhaustedError(absl::StrCat(
+        from_host, " WatchAssignments streams are open from ", host,
+        ", the most one host may hold (--max-watchers-per-peer ",
+        stream_limits_.max_per_peer, ")"));
+  }
+  if (!full.ok()) {
+    metrics_->CountCall(ServerMetrics::kWatchAssignments,
+                        static_cast<int>(full.code()),
+                        MonotonicNanos() - start);
+    return new RefusedStream(full);
+  }
   auto* stream = new EventStream(
-      assigner_, request->after_event_id(), [this, start](EventStream* done) {
+      assigner_, request->after_event_id(), stream_limits_.max_buffered_bytes,
+      [this, start](EventStream* done) {
         metrics_->CountCall(ServerMetrics::kWatchAssignments, 0,
                             MonotonicNanos() - start);
         std::lock_guard<std::recursive_mutex> lock(streams_mu_);
         streams_.erase(done);
       });
-  streams_.insert(stream);
+  streams_.emplace(stream, std::move(host));
   return stream;
 }
 
@@ -509,6 +549,15 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
           "from", absl::StrCat("must be before `to` (",
                                runtime::Rfc3339Seconds(to), ")"));
     }
+    // The scan reads every lead of the window: a year is the most a call
+    // may ask for (a longer view is several calls).
+    if (status.ok() && to - from > kMaxStatsWindow) {
+      status = InvalidFieldError(
+          "from",
+          absl::StrCat("a window of ", absl::ToInt64Hours(to - from) / 24,
+                       " days; at most ",
+                       absl::ToInt64Hours(kMaxStatsWindow) / 24));
+    }
   }
   if (status.ok()) {
     absl::StatusOr<runtime::KpiReport> report =
@@ -522,7 +571,8 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
 
 void AssignmentsService::StopStreams() {
   std::lock_guard<std::recursive_mutex> lock(streams_mu_);
-  const std::vector<EventStream*> open(streams_.begin(), streams_.end());
+  std::vector<EventStream*> open;
+  for (const auto& [stream, host] : streams_) open.push_back(stream);
   for (EventStream* s : open) {
     if (streams_.contains(s)) s->Stop();
   }

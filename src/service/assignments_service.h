@@ -18,17 +18,30 @@
 
 namespace leadroute {
 
+// WatchAssignments streams open at once: in all, and from one host (the
+// peer's address without its port). More: RESOURCE_EXHAUSTED naming the
+// flag.
+struct WatchLimits {
+  int max_streams = 64;   // --max-watchers
+  int max_per_peer = 16;  // --max-watchers-per-peer
+  // Unsent live events a stream holds before it drops them and reads on
+  // from the store (EventStream).
+  size_t max_buffered_bytes = 8 << 20;
+};
+
 class AssignmentsService final : public v1::Assignments::CallbackService {
  public:
   // All must outlive the service; `assigner` is null on a server without
   // state, where every call is FAILED_PRECONDITION. `auth` lets calls in.
   AssignmentsService(const RulesetRegistry* registry,
                      runtime::Assigner* assigner, ServerMetrics* metrics,
-                     const auth::Authorizer* auth)
+                     const auth::Authorizer* auth,
+                     WatchLimits stream_limits = {})
       : registry_(registry),
         assigner_(assigner),
         metrics_(metrics),
-        auth_(auth) {}
+        auth_(auth),
+        stream_limits_(stream_limits) {}
 
   grpc::ServerUnaryReactor* GetAssignment(
       grpc::CallbackServerContext* context,
@@ -72,6 +85,8 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
 
   // GetStats' window when the request gives no `from`.
   static constexpr absl::Duration kDefaultStatsWindow = absl::Hours(24 * 7);
+  // The longest GetStats window (more: INVALID_ARGUMENT naming `from`).
+  static constexpr absl::Duration kMaxStatsWindow = absl::Hours(24 * 366);
 
   // Ends every open WatchAssignments stream (UNAVAILABLE: reconnect), so a
   // stopping server need not wait out its grace period for them.
@@ -88,6 +103,7 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   grpc::ServerUnaryReactor* EndLead(grpc::CallbackServerContext* context,
                                     ServerMetrics::Method method,
                                     const auth::MethodRole& role,
+                                    const google::protobuf::Message& request,
                                     const std::string& lead_id,
                                     const std::string& reason, bool close,
                                     v1::Assignment* out);
@@ -97,9 +113,10 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   // RecordContact (outcome kContacted) and RecordOutcome.
   grpc::ServerUnaryReactor* Report(
       grpc::CallbackServerContext* context, ServerMetrics::Method method,
-      const auth::MethodRole& role, const std::string& lead_id,
-      runtime::Outcome outcome, const std::string& channel,
-      const google::protobuf::Timestamp* at, v1::Assignment* out);
+      const auth::MethodRole& role, const google::protobuf::Message& request,
+      const std::string& lead_id, runtime::Outcome outcome,
+      const std::string& channel, const google::protobuf::Timestamp* at,
+      v1::Assignment* out);
 
   const RulesetRegistry* registry_;
   runtime::Assigner* assigner_;
@@ -109,7 +126,8 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   // Open streams. Recursive: a stream finished by StopStreams may be done
   // (and remove itself) on the same thread.
   std::recursive_mutex streams_mu_;
-  absl::flat_hash_set<EventStream*> streams_;
+  absl::flat_hash_map<EventStream*, std::string> streams_;  // to its host
+  const WatchLimits stream_limits_;
 };
 
 }  // namespace leadroute

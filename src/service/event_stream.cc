@@ -7,25 +7,48 @@
 namespace leadroute {
 
 EventStream::EventStream(runtime::Assigner* assigner, uint64_t after,
+                         size_t max_buffered_bytes,
                          std::function<void(EventStream*)> on_done)
-    : assigner_(assigner), on_done_(std::move(on_done)), last_sent_(after) {
+    : assigner_(assigner),
+      max_buffered_bytes_(max_buffered_bytes),
+      on_done_(std::move(on_done)),
+      last_sent_(after) {
   handle_ = assigner_->log().Subscribe(
-      [this](const std::vector<runtime::LeadEvent>& events) {
+      [this](const std::shared_ptr<const runtime::CommitLog::EventBatch>& b) {
         std::lock_guard<std::mutex> lock(mu_);
         if (finished_) return;
-        for (const runtime::LeadEvent& e : events) live_.push_back(e);
-        bool behind = false;
-        if (live_.size() > kMaxBuffered) {
-          // Too far behind: the store has all of these.
+        live_.push_back(b);
+        live_bytes_ += b->bytes;
+        if (live_bytes_ > max_buffered_bytes_ && writing_) {
+          // Too far behind: drop them and read on from the store, which has
+          // every one, when the write in flight completes (on gRPC's
+          // thread, never this one).
           live_.clear();
-          replaying_ = behind = true;
+          live_pos_ = 0;
+          live_bytes_ = 0;
+          replaying_ = true;
+          return;
         }
         // While replaying, a write is in flight and its completion reads
-        // on; the writer thread only reads the store after an overflow.
-        if (!replaying_ || behind) Pump();
+        // on.
+        if (!replaying_) Pump();
       });
   std::lock_guard<std::mutex> lock(mu_);
   Pump();
+}
+
+const runtime::LeadEvent* EventStream::NextLive() {
+  while (!live_.empty()) {
+    const std::vector<runtime::LeadEvent>& events = live_.front()->events;
+    while (live_pos_ < events.size() && events[live_pos_].id <= last_sent_) {
+      ++live_pos_;
+    }
+    if (live_pos_ < events.size()) return &events[live_pos_];
+    live_bytes_ -= live_.front()->bytes;
+    live_.pop_front();
+    live_pos_ = 0;
+  }
+  return nullptr;
 }
 
 void EventStream::Pump() {
@@ -42,13 +65,14 @@ void EventStream::Pump() {
     if (read->size() < static_cast<size_t>(kReadBatch)) replaying_ = false;
     if (!read->empty()) break;
   }
-  std::deque<runtime::LeadEvent>& from = ready_.empty() ? live_ : ready_;
-  while (!from.empty() && from.front().id <= last_sent_) from.pop_front();
-  if (from.empty()) return;  // the subscription will call again
+  while (!ready_.empty() && ready_.front().id <= last_sent_) ready_.pop_front();
+  const runtime::LeadEvent* next =
+      !ready_.empty() ? &ready_.front() : NextLive();
+  if (next == nullptr) return;  // the subscription will call again
   message_.Clear();
-  EventToProto(from.front(), &message_);
-  last_sent_ = from.front().id;
-  from.pop_front();
+  EventToProto(*next, &message_);
+  last_sent_ = next->id;
+  if (!ready_.empty()) ready_.pop_front();
   writing_ = true;
   StartWrite(&message_);
 }

@@ -19,9 +19,24 @@ namespace leadroute {
 namespace {
 
 // Every why_not name is a rule of the live ruleset: a typo is the caller's
-// mistake, not an explanation of a rule that does not exist.
+// mistake, not an explanation of a rule that does not exist. Checked once a
+// call, however many leads it has; at most kMaxWhyNot names.
 absl::Status CheckWhyNot(const Ruleset& ruleset,
                          const runtime::DecideOptions& options) {
+  if (options.why_not.size() > ServiceLimits::kMaxWhyNot) {
+    return InvalidFieldError(
+        "options.why_not",
+        absl::StrCat(options.why_not.size(), " names; at most ",
+                     ServiceLimits::kMaxWhyNot, " a call"));
+  }
+  for (size_t i = 0; i < options.why_not.size(); ++i) {
+    if (options.why_not[i].size() > ServiceLimits::kMaxRuleNameBytes) {
+      return InvalidFieldError(absl::StrCat("options.why_not[", i, "]"),
+                               absl::StrCat(options.why_not[i].size(),
+                                            " bytes; a rule name has at most ",
+                                            ServiceLimits::kMaxRuleNameBytes));
+    }
+  }
   if (ruleset.program == nullptr) return absl::OkStatus();
   for (size_t i = 0; i < options.why_not.size(); ++i) {
     absl::StatusOr<runtime::NamedRule> found =
@@ -270,7 +285,15 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   } else if (leads > limits_.max_batch_leads) {
     status = InvalidFieldError(
         "leads", absl::StrCat(leads, " leads; a batch may have at most ",
-                              limits_.max_batch_leads));
+                              limits_.max_batch_leads, " (--max-batch)"));
+  } else if ((opts->explain || !opts->why_not.empty()) &&
+             leads > limits_.max_explained_leads) {
+    status = InvalidFieldError(
+        opts->explain ? "options.explain" : "options.why_not",
+        absl::StrCat(leads,
+                     " leads to explain; a batch that asks for explanations "
+                     "may have at most ",
+                     limits_.max_explained_leads, " (--max-explained-leads)"));
   } else {
     call.options = *std::move(opts);
     call.reroute = batch.options.reroute();
@@ -283,6 +306,12 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
       result.clear();
       absl::StatusOr<runtime::Decision> decision =
           RouteOne(call, batch.leads[i], i, &durable);
+      if (decision.status().code() == absl::StatusCode::kUnavailable) {
+        // The store, not the lead: the whole call fails, to be retried
+        // (leads assigned before it answer the retry with their owner).
+        status = decision.status();
+        break;
+      }
       if (decision.ok()) {
         AppendDecision(*decision,
                        {call.decision_id, call.ruleset->revision,

@@ -25,6 +25,13 @@ namespace leadroute {
 struct ServiceLimits {
   int max_batch_leads = 10000;       // more: INVALID_ARGUMENT, "leads"
   size_t max_lead_bytes = 64 << 10;  // per lead; see LeadFromProto
+  // Leads of one RouteBatch that ask for explain or why_not: each carries
+  // its explanation back, many times the lead's own size.
+  int max_explained_leads = 1000;
+  // Names in options.why_not, and the bytes of each (fixed: a rule's name
+  // is never longer).
+  static constexpr int kMaxWhyNot = 16;
+  static constexpr size_t kMaxRuleNameBytes = 256;
 };
 
 // Route and RouteBatch are raw methods: they read the request's bytes with

@@ -109,13 +109,20 @@ grpc::ServerUnaryReactor* RulesAdminService::OffThread(
     reactor->Finish(ToGrpcStatus(refused));
     return reactor;
   }
+  if (absl::Status full = gate_.Admit(); !full.ok()) {
+    metrics_->CountCall(method, static_cast<int>(full.code()), 0);
+    reactor->Finish(ToGrpcStatus(full));
+    return reactor;
+  }
   std::thread([this, reactor, method, &files, root = std::move(root),
                compile = std::move(compile), by = ActorOf(caller, *context),
                start = MonotonicNanos()]() mutable {
+    gate_.Run();
     absl::StatusOr<std::map<std::string, std::string>> by_path =
         FilesFromProto(files, &root);
     const grpc::Status status = by_path.ok() ? compile(*by_path, root, by)
                                              : ToGrpcStatus(by_path.status());
+    gate_.Done();
     metrics_->CountCall(method, status.error_code(), MonotonicNanos() - start);
     reactor->Finish(status);  // the last touch of the call
   }).detach();

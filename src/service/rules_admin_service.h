@@ -1,7 +1,8 @@
 // RulesAdminService: the gRPC adapter for leadroute.v1.RulesAdmin
 // (ValidateRules, PublishRules, Rollback, GetStatus) over a
 // RulesetRegistry. Compiling can take a while, so Validate and Publish run
-// on a thread of their own, never on gRPC's callback threads.
+// on a thread of their own, never on gRPC's callback threads, and only a
+// few at once (CompileGate).
 #ifndef LEADROUTE_SRC_SERVICE_RULES_ADMIN_SERVICE_H_
 #define LEADROUTE_SRC_SERVICE_RULES_ADMIN_SERVICE_H_
 
@@ -11,6 +12,7 @@
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "src/auth/authorizer.h"
+#include "src/service/compile_gate.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
 
@@ -23,9 +25,14 @@ void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out);
 class RulesAdminService final : public v1::RulesAdmin::CallbackService {
  public:
   // All must outlive the service; `auth` lets calls in.
+  // `max_compiles`: ValidateRules/PublishRules compiling at once (see
+  // CompileGate).
   RulesAdminService(RulesetRegistry* registry, ServerMetrics* metrics,
-                    const auth::Authorizer* auth)
-      : registry_(registry), metrics_(metrics), auth_(auth) {}
+                    const auth::Authorizer* auth, int max_compiles = 2)
+      : registry_(registry),
+        metrics_(metrics),
+        auth_(auth),
+        gate_(max_compiles) {}
 
   grpc::ServerUnaryReactor* ValidateRules(
       grpc::CallbackServerContext* context,
@@ -58,6 +65,7 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
   RulesetRegistry* registry_;
   ServerMetrics* metrics_;
   const auth::Authorizer* auth_;
+  CompileGate gate_;
 };
 
 }  // namespace leadroute

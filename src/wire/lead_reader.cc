@@ -328,6 +328,17 @@ absl::Status LeadReader::ParseEntry(absl::string_view bytes) {
             if (ok && !IsValidUtf8(item)) {
               return runtime::InvalidAttribute(e.name, kNotUtf8);
             }
+            // Bounded while reading: list items cost memory before the
+            // lead's size is known, so a list cannot outgrow the limit.
+            list_bytes_ += item.size() + 1;
+            if (list_bytes_ > max_bytes_) {
+              return InvalidFieldError(
+                  absl::StrCat("attributes.", e.name),
+                  absl::StrCat("the lead's lists pass ", max_bytes_,
+                               " bytes, the limit for a whole lead, at this "
+                               "one's item ",
+                               v.list.size() + 1));
+            }
             v.list.push_back(item);
           } else if (ok) {
             ok = list.Skip(field, wire_type, 5);
@@ -368,6 +379,8 @@ void LeadReader::Commit() {
 
 absl::Status LeadReader::Read(absl::string_view bytes, size_t max_bytes) {
   attributes_.clear();
+  max_bytes_ = max_bytes;
+  list_bytes_ = 0;
   RETURN_IF_ERROR(Parse(bytes));
   // One pass sizes and converts; a size error comes before a value error.
   size_t total = id_.size();

@@ -110,6 +110,8 @@ class LeadReader {
   // one with the same name.
   void Commit();
 
+  size_t max_bytes_ = 0;   // Read's limit
+  size_t list_bytes_ = 0;  // of the list items read so far, each 1 more
   absl::string_view id_;
   std::vector<Entry> entries_;  // entries_[0, count_) are this lead's
   size_t count_ = 0;

@@ -27,15 +27,12 @@ absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
 }
 
 void TimeToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t nanos = absl::ToUnixNanos(t);
-  int64_t seconds = nanos / 1000000000;
-  int64_t rem = nanos % 1000000000;
-  if (rem < 0) {
-    rem += 1000000000;
-    --seconds;
-  }
+  // Seconds and what is left, not nanoseconds since 1970: an int64 of those
+  // ends in 2262, and an `until` of 9999-12-31 must come back as sent.
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
   out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rem));
+  out->set_nanos(static_cast<int32_t>(
+      (t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
 }
 
 void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {

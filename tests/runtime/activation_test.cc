@@ -5,7 +5,10 @@
 // WatchAssignments streams.
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "base/field_error.h"
@@ -491,12 +494,20 @@ TEST_F(ActivationTest, OverdueLeadsAreHandledAfterARestartExactlyOnce) {
 TEST_F(ActivationTest, EventsHaveIncreasingIdsAndReachSubscribersOnce) {
   std::mutex mu;
   std::vector<uint64_t> seen;
-  const uint64_t handle =
-      assigner_->log().Subscribe([&](const std::vector<LeadEvent>& events) {
+  const uint64_t handle = assigner_->log().Subscribe(
+      [&](const std::shared_ptr<const CommitLog::EventBatch>& b) {
         std::lock_guard<std::mutex> lock(mu);
-        for (const LeadEvent& e : events) seen.push_back(e.id);
+        for (const LeadEvent& e : b->events) seen.push_back(e.id);
       });
   for (int i = 0; i < 20; ++i) Route(absl::StrCat("L", i));
+  // Subscribers hear of a commit just after its caller is answered.
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (seen.size() >= 20) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   assigner_->log().Unsubscribe(handle);
   Route("after");
   absl::StatusOr<std::vector<LeadEvent>> stored =

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -672,7 +674,7 @@ TEST_F(AssignerTest, ReassignMovesTheLeadAndKeepsItsHistory) {
   Open();
 }
 
-TEST_F(AssignerTest, AFailedStoreStopsAssignmentsInsteadOfLosingThem) {
+TEST_F(AssignerTest, AFailedStoreStopsAssignmentsUntilItWorksAgain) {
   assigner_.reset();
   auto real = SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
   ASSERT_TRUE(real.ok());
@@ -691,6 +693,21 @@ TEST_F(AssignerTest, AFailedStoreStopsAssignmentsInsteadOfLosingThem) {
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(Assign({"y", "t 1", false}, &*d).status().code(),
             absl::StatusCode::kUnavailable);
+  // The disk is back: the failed batch commits on its retry (L2 keeps the
+  // rep it was given; a client retrying L2 is answered with it) and
+  // assignments go on from there.
+  store->fail = false;
+  for (int i = 0; i < 1000 && !assigner_->log().Usable().ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(assigner_->log().Usable().ok()) << "no recovery within 10 s";
+  const std::string l2 = Owner("L2", "rr");
+  EXPECT_EQ(l2, d->owner);
+  const std::string l3 = Owner("L3", "rr");
+  EXPECT_NE(l3, l2);
+  Reopen();  // a restart reads the same
+  EXPECT_EQ(Owner("L2", "rr"), l2);
+  EXPECT_EQ(Owner("L3", "rr"), l3);
 }
 
 TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
@@ -745,6 +762,53 @@ TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
   EXPECT_NE(newer.status().message().find("schema version 99"),
             std::string::npos);
   std::filesystem::remove(path);
+}
+
+// A page that cannot be read mid-scan fails the load: a server must not
+// start with part of its assignments and hand their leads out again.
+TEST(SqliteStoreTest, ACorruptPageFailsTheLoadInsteadOfShorteningIt) {
+  const std::string path =
+      (testing_util::FreshTestDir("corrupt") / "state.db").string();
+  {
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<StateChange> changes;
+    for (int i = 0; i < 3000; ++i) {
+      Assignment a;
+      a.lead_id = absl::StrCat("lead-", i);
+      a.owner = "rep";
+      a.owner_kind = OwnerKind::kRep;
+      a.decided_at = a.routed_at = absl::FromUnixSeconds(1000);
+      changes.push_back(a);
+    }
+    ASSERT_TRUE((*store)->Apply(changes).ok());
+    ASSERT_EQ((*store)->Load()->assignments.size(), 3000u);
+  }  // closed: the WAL is checkpointed into the file
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Every page holding lead-2500 (its table leaf, its index leaf) gets a
+  // b-tree page type SQLite does not know.
+  const size_t page = 4096;
+  int broken = 0;
+  for (size_t at = bytes.find("lead-2500"); at != std::string::npos;
+       at = bytes.find("lead-2500", at + 1)) {
+    if (at / page == 0) continue;
+    bytes[(at / page) * page] = static_cast<char>(0xff);
+    ++broken;
+  }
+  ASSERT_GT(broken, 0);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto store = SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<StateSnapshot> loaded = (*store)->Load();
+  ASSERT_FALSE(loaded.ok()) << loaded->assignments.size() << " loaded";
+  EXPECT_NE(loaded.status().message().find("loading assignments"),
+            std::string::npos)
+      << loaded.status();
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 // Schema 6 credits an SLA miss to the rep who missed it: leads stored

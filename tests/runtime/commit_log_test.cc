@@ -2,9 +2,10 @@
 // follow the order of appends from many threads, callers hear of their
 // change only once it is committed, subscribers see every committed event
 // once and in order, a restart resumes the numbering, and a failed commit
-// refuses every later change.
+// refuses changes until its retry commits.
 #include "runtime/commit_log.h"
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -53,9 +54,9 @@ TEST_F(CommitLogTest, ChangesAreDurableInOrderAndSeenOnceBySubscribers) {
   std::mutex appends;
   {
     CommitLog log(store.get(), 0);
-    log.Subscribe([&](const std::vector<LeadEvent>& events) {
+    log.Subscribe([&](const std::shared_ptr<const CommitLog::EventBatch>& b) {
       std::lock_guard<std::mutex> lock(seen_mu);
-      for (const LeadEvent& e : events) seen.push_back(e.id);
+      for (const LeadEvent& e : b->events) seen.push_back(e.id);
     });
     constexpr int kThreads = 4, kEach = 50;
     std::vector<std::thread> threads;
@@ -92,27 +93,71 @@ TEST_F(CommitLogTest, ChangesAreDurableInOrderAndSeenOnceBySubscribers) {
   EXPECT_EQ(log.Next(), 201u);
 }
 
-TEST_F(CommitLogTest, AFailedCommitFailsItsWaitersAndEveryLaterChange) {
+// A failed commit fails its waiters at once and refuses changes while it
+// is retried; once the store takes it (disk space freed) the log goes on
+// where it stopped: the failed batch first, in order, nothing twice.
+TEST_F(CommitLogTest, AFailedCommitIsRetriedUntilTheStoreTakesIt) {
   FailingStore store(OpenStore());
   ASSERT_TRUE(store.Load().ok());
   std::mutex appends;
-  CommitLog log(&store, 0);
+  CommitLog log(&store, 0, absl::Milliseconds(10));
+  std::mutex health_mu;
+  std::vector<absl::Status> health;
+  log.OnHealthChange([&](const absl::Status& s) {
+    std::lock_guard<std::mutex> lock(health_mu);
+    health.push_back(s);
+  });
+  std::vector<std::string> delivered;
+  std::mutex delivered_mu;
+  log.Subscribe([&](const std::shared_ptr<const CommitLog::EventBatch>& b) {
+    std::lock_guard<std::mutex> lock(delivered_mu);
+    for (const LeadEvent& e : b->events) delivered.push_back(e.lead_id);
+  });
   EXPECT_TRUE(log.WaitDurable(AppendEvent(log, appends, "L1")).ok());
   store.fail = true;
-  const uint64_t lost = AppendEvent(log, appends, "L2");
-  absl::Status waited = log.WaitDurable(lost);
+  absl::Status waited = log.WaitDurable(AppendEvent(log, appends, "L2"));
   EXPECT_EQ(waited.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(waited.message().find("disk full"), std::string::npos) << waited;
+  EXPECT_NE(waited.message().find("until a retry"), std::string::npos)
+      << waited;
   EXPECT_EQ(log.Usable().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(log.Committed(), 1u);
-  // Nothing after the failure is written, even once the disk is back.
+  // Retries keep failing: counted each time, reported once.
+  while (log.FailedCommits() < 5) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    std::lock_guard<std::mutex> lock(health_mu);
+    ASSERT_EQ(health.size(), 1u);
+    EXPECT_EQ(health[0].code(), absl::StatusCode::kUnavailable);
+  }
   store.fail = false;
-  EXPECT_EQ(log.WaitDurable(AppendEvent(log, appends, "L3")).code(),
-            absl::StatusCode::kUnavailable);
+  for (int i = 0; i < 1000 && !log.Usable().ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(log.Usable().ok()) << "no recovery within 10 s";
+  EXPECT_EQ(log.Committed(), 2u);
+  EXPECT_TRUE(log.WaitDurable(AppendEvent(log, appends, "L3")).ok());
+  {
+    std::lock_guard<std::mutex> lock(health_mu);
+    ASSERT_EQ(health.size(), 2u);
+    EXPECT_TRUE(health[1].ok());
+  }
   absl::StatusOr<std::vector<LeadEvent>> stored = store.EventsAfter(0, 10);
   ASSERT_TRUE(stored.ok());
-  ASSERT_EQ(stored->size(), 1u);
-  EXPECT_EQ(stored->front().lead_id, "L1");
+  std::vector<std::string> ids;
+  for (const LeadEvent& e : *stored) ids.push_back(e.lead_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"L1", "L2", "L3"}));
+  // Subscribers hear of a commit after its callers are answered.
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(delivered_mu);
+      if (delivered.size() >= 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> lock(delivered_mu);
+  EXPECT_EQ(delivered, ids);
 }
 
 }  // namespace

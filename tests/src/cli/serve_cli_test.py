@@ -136,6 +136,14 @@ class ServeCliTest(unittest.TestCase):
             r = run("route", "--server", addr, "-", stdin='{"id": 5')
             self.assertEqual(r.returncode, 1)
             self.assertIn("leadroute route:", r.stderr)
+
+            for empty in ("[]", "[[]]"):
+                r = run("route", "--server", addr, "-", stdin=empty)
+                self.assertEqual(r.returncode, 1, empty)
+                self.assertEqual(r.stdout, "", empty)
+            self.assertIn("an empty array, no lead to route",
+                          run("route", "--server", addr, "-",
+                              stdin="[]").stderr)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -38,10 +38,11 @@ inline std::vector<std::pair<std::string, std::string>> Violations(
 
 // GET http://`address``path` (address "127.0.0.1:port") with `headers`
 // (each line ending in \r\n): the status code and the body, or {-1, why}
-// when the server cannot be reached.
+// when the server cannot be reached or says nothing for `timeout_seconds`.
 inline std::pair<int, std::string> HttpGet(const std::string& address,
                                            const std::string& path,
-                                           const std::string& headers = "") {
+                                           const std::string& headers = "",
+                                           int timeout_seconds = 10) {
   const size_t colon = address.rfind(':');
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -53,6 +54,8 @@ inline std::pair<int, std::string> HttpGet(const std::string& address,
     if (fd >= 0) close(fd);
     return {-1, "cannot connect"};
   }
+  const timeval timeout{timeout_seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   const std::string request =
       "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n" +
       headers + "\r\n";

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -68,10 +69,54 @@ TEST_F(LimitsTest, ABatchOverTheLimitIsRejectedNamingLeads) {
   response.Clear();
   grpc::Status s = Batch(request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(
+      tests::Violations(s),
+      testing::ElementsAre(Violation(
+          "leads", "4 leads; a batch may have at most 3 (--max-batch)")));
+  EXPECT_EQ(response.results_size(), 0);
+}
+
+// An explanation is many times its lead's size: a batch that asks for them
+// is bounded apart, and so are the why_not names each lead is explained
+// against (checked once a call, before any lead is routed).
+TEST_F(LimitsTest, ExplanationsAreBoundedPerBatchAndWhyNotNamesPerCall) {
+  ServerOptions options;
+  options.limits.max_explained_leads = 2;
+  Start(options);
+  v1::RouteBatchRequest request;
+  for (int i = 0; i < 3; ++i) {
+    *request.add_leads() = MakeLead(absl::StrCat("E", i), "ebook");
+  }
+  v1::RouteBatchResponse response;
+  ASSERT_TRUE(Batch(request, &response).ok());
+  request.mutable_options()->set_explain(true);
+  grpc::Status s = Batch(request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(tests::Violations(s),
+              testing::ElementsAre(Violation(
+                  "options.explain",
+                  "3 leads to explain; a batch that asks for explanations may "
+                  "have at most 2 (--max-explained-leads)")));
+  request.mutable_leads()->RemoveLast();
+  EXPECT_TRUE(Batch(request, &response).ok());
+
+  v1::RouteRequest one;
+  *one.mutable_lead() = MakeLead("W", "ebook");
+  for (int i = 0; i < 17; ++i) one.mutable_options()->add_why_not("r");
+  v1::RouteResponse answer;
+  grpc::ClientContext context;
+  s = stub_->Route(&context, one, &answer);
   EXPECT_THAT(tests::Violations(s),
               testing::ElementsAre(
-                  Violation("leads", "4 leads; a batch may have at most 3")));
-  EXPECT_EQ(response.results_size(), 0);
+                  Violation("options.why_not", "17 names; at most 16 a call")));
+  one.mutable_options()->clear_why_not();
+  one.mutable_options()->add_why_not(std::string(300, 'r'));
+  grpc::ClientContext again;
+  s = stub_->Route(&again, one, &answer);
+  EXPECT_THAT(
+      tests::Violations(s),
+      testing::ElementsAre(Violation(
+          "options.why_not[0]", "300 bytes; a rule name has at most 256")));
 }
 
 TEST_F(LimitsTest, AMessageOverTheLimitIsResourceExhausted) {
@@ -189,6 +234,35 @@ TEST_F(LimitsTest, AdminHttpServesMetricsHealthAndStatus) {
   EXPECT_EQ(j["live"]["origin"], "builtin");
   EXPECT_TRUE(j["last_reload_error"].is_null());
   EXPECT_EQ(tests::HttpGet(http, "/nope").first, 404);
+}
+
+// Requests that never finish arriving hold a worker each until civetweb's
+// request timeout; /healthz is answered meanwhile (with two workers, as
+// before, it waited for them).
+TEST_F(LimitsTest, AdminHttpAnswersHealthWhileRequestsHang) {
+  ServerOptions options;
+  options.admin_listen = "127.0.0.1:0";
+  Start(options);
+  const std::string http = server_->admin_address();
+  const int port = std::stoi(http.substr(http.rfind(':') + 1));
+  std::vector<int> hanging;
+  absl::Cleanup close_all = [&] {
+    for (int fd : hanging) close(fd);
+  };
+  for (int i = 0; i < 8; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    hanging.push_back(fd);
+    const std::string half = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+    ASSERT_EQ(write(fd, half.data(), half.size()),
+              static_cast<ssize_t>(half.size()));
+  }
+  EXPECT_EQ(tests::HttpGet(http, "/healthz", "", /*timeout_seconds=*/3).first,
+            200);
 }
 
 TEST_F(LimitsTest, TheDecisionLogRecordsEachRoutedLead) {

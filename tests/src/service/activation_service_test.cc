@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -90,6 +91,7 @@ class ActivationServiceTest : public testing_util::StateServerFixture {
     options->webhook = webhook_;
     // Only when asked: stopping civetweb takes about two seconds.
     if (admin_) options->admin_listen = "127.0.0.1:0";
+    options->stream_limits = stream_limits_;
   }
 
   v1::Decision Route(const std::string& id, const std::string& region = "x",
@@ -173,6 +175,7 @@ class ActivationServiceTest : public testing_util::StateServerFixture {
   }
 
   // Set before Start.
+  WatchLimits stream_limits_;
   WebhookOptions webhook_;
   bool admin_ = false;
   absl::Duration retention_ = absl::ZeroDuration();
@@ -516,6 +519,16 @@ TEST_F(ActivationServiceTest, BadStatsRequestsNameTheirField) {
   EXPECT_EQ(BadField(s), "from");
   s = Stats(v1::STATS_DIMENSION_TEAM, now + absl::Hours(1), now, &response);
   EXPECT_EQ(BadField(s), "from");
+  // A year and a day at most: the call scans every lead of its window.
+  s = Stats(v1::STATS_DIMENSION_TEAM, now - absl::Hours(24 * 367), now,
+            &response);
+  EXPECT_EQ(BadField(s), "from");
+  EXPECT_NE(s.error_message().find("a window of 367 days; at most 366"),
+            std::string::npos)
+      << s.error_message();
+  EXPECT_TRUE(Stats(v1::STATS_DIMENSION_TEAM, now - absl::Hours(24 * 366), now,
+                    &response)
+                  .ok());
   {
     grpc::ClientContext context;
     v1::GetStatsRequest request;
@@ -670,6 +683,124 @@ TEST(WebhookSignatureTest, IsHmacSha256OfTimestampDotBody) {
   EXPECT_EQ(WebhookSignature("Jefe", "1700000000", "{\"events\":[]}"),
             "sha256=a110c986da302c5f37accf36f899e479e3fefc1bf8e4d6b0c91b30f38"
             "38ed197");
+}
+
+// A stream that is open: its first event read.
+struct OpenStream {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::AssignmentEvent>> reader;
+};
+
+TEST_F(ActivationServiceTest, WatchersAreBoundedInAllAndPerHost) {
+  stream_limits_.max_streams = 3;
+  stream_limits_.max_per_peer = 2;
+  Restart();
+  Route("W1");
+  auto open = [&](OpenStream* s) {
+    s->context.set_deadline(std::chrono::system_clock::now() +
+                            std::chrono::seconds(30));
+    s->reader = assignments_->WatchAssignments(&s->context,
+                                               v1::WatchAssignmentsRequest());
+    v1::AssignmentEvent e;
+    return s->reader->Read(&e);
+  };
+  auto refused = [&](const std::string& flag) {
+    OpenStream s;
+    EXPECT_FALSE(open(&s));
+    grpc::Status status = s.reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_NE(status.error_message().find(flag), std::string::npos)
+        << status.error_message();
+  };
+  {
+    OpenStream a, b;
+    ASSERT_TRUE(open(&a) && open(&b));
+    refused("(--max-watchers-per-peer 2)");
+    a.context.TryCancel();
+    a.reader->Finish().IgnoreError();
+    // Its place is free once the server has seen it go.
+    bool reopened = false;
+    for (int i = 0; i < 100 && !reopened; ++i) {
+      OpenStream c;
+      reopened = open(&c);
+      c.context.TryCancel();
+      c.reader->Finish().IgnoreError();
+      if (!reopened)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(reopened);
+    b.context.TryCancel();
+    b.reader->Finish().IgnoreError();
+  }
+  stream_limits_.max_streams = 2;
+  stream_limits_.max_per_peer = 16;
+  Restart();
+  OpenStream a, b;
+  ASSERT_TRUE(open(&a) && open(&b));
+  refused("(--max-watchers 2)");
+  a.context.TryCancel();
+  b.context.TryCancel();
+  a.reader->Finish().IgnoreError();
+  b.reader->Finish().IgnoreError();
+}
+
+// A subscriber that stops reading holds at most its buffer of live events
+// (16 KiB here); past that the stream drops them and reads on from the
+// store, so when the subscriber reads again it gets every event, in order,
+// once.
+TEST_F(ActivationServiceTest, ASubscriberThatStopsReadingMissesNothing) {
+  stream_limits_.max_buffered_bytes = 16 << 10;
+  Restart();
+  // A small, fixed flow-control window, so the server's writes to this
+  // stream stall soon after it stops reading.
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.http2.bdp_probe", 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel = grpc::CreateCustomChannel(
+      server_->address(), grpc::InsecureChannelCredentials(), args);
+  auto stub = v1::Assignments::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(60));
+  auto reader = stub->WatchAssignments(&context, v1::WatchAssignmentsRequest());
+  Route("first");
+  v1::AssignmentEvent e;
+  ASSERT_TRUE(reader->Read(&e));
+  // It stops reading while 4,000 leads are routed.
+  std::set<std::string> routed = {"first"};
+  for (int b = 0; b < 4; ++b) {
+    v1::RouteBatchRequest request;
+    for (int i = 0; i < 1000; ++i) {
+      v1::Lead* lead = request.add_leads();
+      lead->set_id(absl::StrCat("S", b, "-", i));
+      (*lead->mutable_attributes())["region"].set_string_value("x");
+      routed.insert(lead->id());
+    }
+    grpc::ClientContext c;
+    v1::RouteBatchResponse response;
+    ASSERT_TRUE(router_->RouteBatch(&c, request, &response).ok());
+  }
+  std::set<std::string> seen = {e.lead_id()};
+  uint64_t last = e.id();
+  while (seen.size() < routed.size() && reader->Read(&e)) {
+    ASSERT_GT(e.id(), last) << "out of order or twice";
+    last = e.id();
+    if (e.kind() == "assigned") seen.insert(e.lead_id());
+  }
+  EXPECT_EQ(seen, routed);
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+TEST(WebhookUrlTest, LogsItWithoutCredentials) {
+  EXPECT_EQ(
+      RedactUrl("https://crm:hunter2@hooks.example.com:8443/in?token=abc"),
+      "https://***@hooks.example.com:8443/in?***");
+  EXPECT_EQ(RedactUrl("http://127.0.0.1:9/hook"), "http://127.0.0.1:9/hook");
+  EXPECT_EQ(RedactUrl("https://h.example.com?key=1#x"),
+            "https://h.example.com?***");
+  EXPECT_EQ(RedactUrl("https://u@h"), "https://***@h");
 }
 
 TEST_F(ActivationServiceTest, WebhooksAreSignedOrderedRetriedAndResumed) {

@@ -304,6 +304,79 @@ TEST_F(AssignmentsTest, LifecycleCallsChangeLoadAndAreRecorded) {
   Start();
 }
 
+// A reason, a note or a name goes into the lead's history, the audit trail
+// and every event stream: over its bound it is refused, naming the field,
+// and nothing is stored.
+TEST_F(AssignmentsTest, OversizedStringsAreRefusedNamingTheField) {
+  ASSERT_EQ(Route(Lead("L1", "pool")).owner(), "r1");
+  {
+    grpc::ClientContext c;
+    v1::ReleaseLeadRequest req;
+    req.set_lead_id("L1");
+    req.set_reason(std::string(15 << 20, 'r'));
+    v1::ReleaseLeadResponse resp;
+    grpc::Status s = assignments_->ReleaseLead(&c, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(tests::Violations(s),
+                testing::ElementsAre(std::make_pair(
+                    std::string("reason"),
+                    std::string("15728640 bytes; at most 1024"))));
+  }
+  {
+    grpc::ClientContext c;
+    v1::SetRepStatusRequest req;
+    req.set_rep("r2");
+    req.set_availability(v1::REP_AVAILABILITY_AWAY);
+    req.set_note(std::string(1025, 'n'));
+    v1::SetRepStatusResponse resp;
+    grpc::Status s = assignments_->SetRepStatus(&c, req, &resp);
+    EXPECT_EQ(tests::Violations(s).at(0).first, "note");
+  }
+  {
+    grpc::ClientContext c;
+    v1::ReassignRequest req;
+    req.set_lead_id("L1");
+    req.set_rep(std::string(300, 'x'));
+    v1::ReassignResponse resp;
+    grpc::Status s = assignments_->Reassign(&c, req, &resp);
+    EXPECT_THAT(
+        tests::Violations(s),
+        testing::ElementsAre(std::make_pair(
+            std::string("rep"), std::string("300 bytes; at most 256"))));
+  }
+  {
+    grpc::ClientContext c;
+    v1::RecordContactRequest req;
+    req.set_lead_id("L1");
+    req.set_channel(std::string(257, 'c'));
+    v1::RecordContactResponse resp;
+    grpc::Status s = assignments_->RecordContact(&c, req, &resp);
+    EXPECT_EQ(tests::Violations(s).at(0).first, "channel");
+  }
+  {
+    grpc::ClientContext c;
+    v1::GetAssignmentRequest req;
+    req.set_lead_id(std::string(257, 'L'));
+    v1::GetAssignmentResponse resp;
+    grpc::Status s = assignments_->GetAssignment(&c, req, &resp);
+    EXPECT_EQ(tests::Violations(s).at(0).first, "lead_id");
+  }
+  // At the bounds, all is taken; the lead is as it was before.
+  grpc::ClientContext c;
+  v1::GetAssignmentRequest req;
+  req.set_lead_id("L1");
+  v1::GetAssignmentResponse resp;
+  ASSERT_TRUE(assignments_->GetAssignment(&c, req, &resp).ok());
+  EXPECT_EQ(resp.assignment().status(), v1::LEAD_STATUS_OPEN);
+  EXPECT_EQ(resp.assignment().owner(), "r1");
+  grpc::ClientContext release;
+  v1::ReleaseLeadRequest ok;
+  ok.set_lead_id("L1");
+  ok.set_reason(std::string(1024, 'r'));
+  v1::ReleaseLeadResponse released;
+  EXPECT_TRUE(assignments_->ReleaseLead(&release, ok, &released).ok());
+}
+
 TEST_F(AssignmentsTest, ListLeadsPagesByOwnerAndStatus) {
   for (const char* id : {"P5", "P1", "P4", "P2", "P3"}) {
     Route(Lead(id, "pool"));  // r1 r2 r3 r1 r2 by arrival
@@ -595,6 +668,69 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(after[i], before[i] + 2) << i;
   status = child.KillAndWait(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::filesystem::remove_all(dir);
+}
+
+// A second server on a --data-dir in use is refused, naming the first, and
+// leaves the store alone; once the first is gone (kill -9 too: the lock
+// dies with its process) the dir is free again.
+TEST(DurabilityTest, SecondServerOnOneDataDirIsRefusedNamingTheFirst) {
+  const std::filesystem::path dir = testing_util::FreshTestDir("dir_lock");
+  std::ofstream(dir / "rules.route") << kRules;
+  auto serve = [&](const std::string& address) {
+    return std::vector<std::string>{
+        LEADROUTE_BINARY, "serve", "--rules",    (dir / "rules.route").string(),
+        "--listen",       address, "--data-dir", (dir / "data").string(),
+        "--watch",        "0"};
+  };
+  const std::string first_address =
+      absl::StrCat("127.0.0.1:", tests::FreePort());
+  testing_util::ChildProcess first(serve(first_address));
+  ASSERT_TRUE(first.running());
+  auto channel =
+      grpc::CreateChannel(first_address, grpc::InsecureChannelCredentials());
+  auto router = v1::LeadRouter::NewStub(channel);
+  ASSERT_TRUE(WaitReady(v1::Assignments::NewStub(channel).get()));
+  auto route = [&](const std::string& id) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    v1::RouteRequest request;
+    *request.mutable_lead() = Lead(id, "pool");
+    v1::RouteResponse response;
+    return router->Route(&context, request, &response);
+  };
+  ASSERT_TRUE(route("before").ok());
+
+  std::string command;
+  for (const std::string& arg :
+       serve(absl::StrCat("127.0.0.1:", tests::FreePort()))) {
+    absl::StrAppend(&command, "'", arg, "' ");
+  }
+  FILE* second = popen((command + "2>&1").c_str(), "r");
+  ASSERT_NE(second, nullptr);
+  std::string output;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, second)) > 0;) {
+    output.append(buffer, n);
+  }
+  const int status = pclose(second);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_THAT(output,
+              testing::HasSubstr(absl::StrCat("is in use by another leadroute "
+                                              "serve (pid ",
+                                              first.pid())));
+  EXPECT_THAT(output, testing::HasSubstr("--data-dir"));
+  // The first goes on committing as before.
+  EXPECT_TRUE(route("after").ok());
+
+  ASSERT_TRUE(WIFSIGNALED(first.KillAndWait(SIGKILL)));
+  const std::string third_address =
+      absl::StrCat("127.0.0.1:", tests::FreePort());
+  testing_util::ChildProcess third(serve(third_address));
+  auto third_channel =
+      grpc::CreateChannel(third_address, grpc::InsecureChannelCredentials());
+  EXPECT_TRUE(WaitReady(v1::Assignments::NewStub(third_channel).get()));
   std::filesystem::remove_all(dir);
 }
 

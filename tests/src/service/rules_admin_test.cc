@@ -6,6 +6,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/territory_plan.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
@@ -332,8 +334,59 @@ TEST_F(RulesAdminTest, HotReloadUnderLoadDropsNoCall) {
 
 // A RouteBatch whose deadline passes mid-batch stops routing: the server
 // answers DEADLINE_EXCEEDED or CANCELLED rather than finishing the work.
+// Compiles take memory in proportion to their ruleset: two run at once
+// (--max-compiles 2 by default), four more wait, the rest are refused at
+// once naming the flag; none of it disturbs the live ruleset.
+TEST_F(RulesAdminTest, CompilesBeyondTheLineAreRefusedNamingTheFlag) {
+  v1::ValidateRulesRequest request;
+  v1::RuleFile* file = request.add_files();
+  file->set_path("plan.route");
+  file->set_content(bench::TerritoryPlan(4000));
+  constexpr int kCalls = 16;
+  std::mutex mu;
+  std::condition_variable done;
+  int finished = 0;
+  std::vector<grpc::Status> statuses(kCalls);
+  std::vector<v1::ValidateRulesResponse> responses(kCalls);
+  std::vector<grpc::ClientContext> contexts(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    admin_->async()->ValidateRules(&contexts[i], &request, &responses[i],
+                                   [&, i](grpc::Status s) {
+                                     std::lock_guard<std::mutex> lock(mu);
+                                     statuses[i] = std::move(s);
+                                     ++finished;
+                                     done.notify_all();
+                                   });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    done.wait(lock, [&] { return finished == kCalls; });
+  }
+  int ok = 0, refused = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    if (statuses[i].ok()) {
+      ++ok;
+      EXPECT_TRUE(responses[i].ok());
+    } else {
+      ++refused;
+      EXPECT_EQ(statuses[i].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+      EXPECT_THAT(statuses[i].error_message(),
+                  HasSubstr("2 rule compiles are running and 4 waiting"));
+      EXPECT_THAT(statuses[i].error_message(), HasSubstr("--max-compiles 2"));
+    }
+  }
+  EXPECT_GE(ok, 6);
+  EXPECT_GE(refused, 1);
+  EXPECT_EQ(Status().live().ruleset().version(), "0");
+  // The line empties: a compile is taken again.
+  grpc::ClientContext again;
+  v1::ValidateRulesResponse response;
+  EXPECT_TRUE(admin_->ValidateRules(&again, request, &response).ok());
+}
+
 TEST(DeadlineTest, ALongBatchStopsAtItsDeadline) {
-  // 2,000 rules and 200 why_not names make each lead cost ~1 ms to explain.
+  // 2,000 rules and 16 why_not names make each of 10,000 leads slow to
+  // explain (the server lets this batch ask for that many explanations).
   std::string text = "ruleset \"slow\" version \"1\"\nqueue q\nassign {\n";
   for (int i = 0; i < 2000; ++i) {
     absl::StrAppend(&text, "  rule r", i, " when n == ", i, " then queue q\n");
@@ -344,6 +397,7 @@ TEST(DeadlineTest, ALongBatchStopsAtItsDeadline) {
   ASSERT_TRUE(loaded.status.ok()) << loaded.status;
   ServerOptions options;
   options.listen = "127.0.0.1:0";
+  options.limits.max_explained_leads = 10000;
   absl::StatusOr<std::unique_ptr<RouterServer>> server =
       RouterServer::Start(options, std::move(registry));
   ASSERT_TRUE(server.ok()) << server.status();
@@ -352,10 +406,10 @@ TEST(DeadlineTest, ALongBatchStopsAtItsDeadline) {
 
   v1::RouteBatchRequest request;
   request.mutable_options()->set_explain(true);
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 16; ++i) {
     request.mutable_options()->add_why_not(absl::StrCat("r", 1999 - i));
   }
-  for (int i = 0; i < 5000; ++i) {
+  for (int i = 0; i < 10000; ++i) {
     v1::Lead* lead = request.add_leads();
     lead->set_id(absl::StrCat("L-", i));
     (*lead->mutable_attributes())["n"].set_int_value(i);

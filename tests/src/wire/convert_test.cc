@@ -83,6 +83,22 @@ TEST(ConvertTest, TimesBeforeTheEpochRoundTrip) {
   EXPECT_EQ(*TimeFromProto(ts), t);
 }
 
+// Timestamp's whole range, not an int64 of nanoseconds (which ends in
+// 2262): an out-of-office `until` of 9999-12-31 comes back as sent.
+TEST(ConvertTest, TimesAtTheEndsOfTimestampsRangeRoundTrip) {
+  for (const auto& [seconds, nanos] :
+       std::vector<std::pair<int64_t, int32_t>>{{253402300799, 999999999},
+                                                {-62135596800, 0},
+                                                {9224000000, 5}}) {
+    absl::StatusOr<absl::Time> t = TimeFromParts(seconds, nanos);
+    ASSERT_TRUE(t.ok()) << seconds;
+    google::protobuf::Timestamp ts;
+    TimeToProto(*t, &ts);
+    EXPECT_EQ(ts.seconds(), seconds);
+    EXPECT_EQ(ts.nanos(), nanos);
+  }
+}
+
 TEST(ConvertTest, DecisionToProtoFillsEveryField) {
   runtime::Decision d;
   d.lead_id = "L-1";

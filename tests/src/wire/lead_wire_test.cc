@@ -375,6 +375,31 @@ TEST_F(LeadWireTest, OversizedLeadNamesItsLargestField) {
                                  "100; its largest field is this one, 505"));
 }
 
+// A list's items cost memory as they are read, before the lead's size is
+// known: 7 million empty items used to take most of a GiB. They stop at the
+// limit, with the list named.
+TEST_F(LeadWireTest, AHugeListStopsAtTheLimitWhileBeingRead) {
+  v1::Lead lead;
+  lead.set_id("L-1");
+  auto* tags = (*lead.mutable_attributes())["tags"].mutable_list_value();
+  for (int i = 0; i < 200000; ++i) tags->add_values("");
+  LeadReader reader;
+  const absl::Status s = reader.Read(lead.SerializeAsString(), 65536);
+  EXPECT_EQ(ErrorField(s), "attributes.tags");
+  EXPECT_THAT(std::string(s.message()),
+              testing::HasSubstr("the lead's lists pass 65536 bytes, the limit "
+                                 "for a whole lead, at this one's item 65537"));
+  // Within the limit the same reader reads a list as before.
+  tags->Clear();
+  for (int i = 0; i < 100; ++i) tags->add_values("x");
+  const std::string bytes = lead.SerializeAsString();  // the reader's views
+  ASSERT_TRUE(reader.Read(bytes, 65536).ok());
+  EXPECT_EQ(std::get<std::vector<std::string>>(
+                reader.TakeLead().attributes.at("tags"))
+                .size(),
+            100u);
+}
+
 TEST_F(LeadWireTest, InvalidUtf8NamesTheField) {
   std::string lead, entry, value;
   Len(1, "L-\xff", &lead);
