@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -500,7 +501,7 @@ absl::Status SqliteStore::Prepare() {
       {&add_event_, add_event.c_str()},
       {&prune_events_,
        "DELETE FROM lead_events WHERE id IN (SELECT id FROM lead_events "
-       "WHERE at_us < ?1 ORDER BY id LIMIT ?2) RETURNING id"},
+       "WHERE at_us < ?1 AND id <= ?3 ORDER BY id LIMIT ?2) RETURNING id"},
       {&put_meta_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"},
       {&add_audit_,
        "INSERT INTO audit (at_us, principal, peer, action, target, before, "
@@ -714,6 +715,9 @@ absl::Status SqliteStore::Prune(const EventPrune& prune) {
   sqlite3_stmt* p = prune_events_;
   sqlite3_bind_int64(p, 1, Micros(prune.before));
   sqlite3_bind_int(p, 2, prune.limit);
+  sqlite3_bind_int64(p, 3,
+                     static_cast<int64_t>(std::min<uint64_t>(
+                         prune.max_id, std::numeric_limits<int64_t>::max())));
   int64_t highest = 0;
   int rc;
   while ((rc = sqlite3_step(p)) == SQLITE_ROW) {

@@ -206,6 +206,9 @@ struct AuditRecord {
 struct EventPrune {
   absl::Time before;
   int limit = 10000;
+  // Events with a higher id are kept whatever their age (a consumer has
+  // not read them yet).
+  uint64_t max_id = UINT64_MAX;
 };
 
 // A named position a consumer keeps in the store, e.g. a webhook's last

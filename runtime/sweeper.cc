@@ -1,6 +1,9 @@
 // The SLA sweeper thread; see sweeper.h.
 #include "runtime/sweeper.h"
 
+#include "absl/strings/str_cat.h"
+#include "base/log.h"
+
 namespace leadroute::runtime {
 
 Sweeper::Sweeper(Assigner* assigner, const Clock* clock, LiveProgram live,
@@ -20,6 +23,36 @@ Sweeper::~Sweeper() {
   thread_.join();
 }
 
+bool Sweeper::Prune(absl::Time now) {
+  EventPrune prune{now - options_.event_retention, options_.prune_batch};
+  if (options_.keep_after != nullptr) {
+    if (std::optional<uint64_t> kept = options_.keep_after()) {
+      const uint64_t waiting = assigner_->log().Committed() - *kept;
+      if (waiting <= static_cast<uint64_t>(options_.max_kept_for_consumer)) {
+        prune.max_id = *kept;
+      } else if (!over_kept_) {
+        // Past the bound, age wins; the consumer reports the gap.
+        LogWarn(
+            "retention: the webhook is too far behind; its oldest "
+            "undelivered events are pruned by age",
+            {{"waiting", absl::StrCat(waiting)}});
+      }
+      over_kept_ =
+          waiting > static_cast<uint64_t>(options_.max_kept_for_consumer);
+    }
+  }
+  absl::StatusOr<uint64_t> before = assigner_->committed().PrunedThrough();
+  // A failed store refuses the prune; the next Route says why.
+  absl::StatusOr<uint64_t> seq = assigner_->log().AppendIfUsable(prune);
+  if (!seq.ok() || !before.ok() || !assigner_->log().WaitDurable(*seq).ok()) {
+    return true;
+  }
+  absl::StatusOr<uint64_t> after = assigner_->committed().PrunedThrough();
+  // A full batch (ids are at least that far apart) leaves more to do.
+  return !after.ok() ||
+         *after - *before < static_cast<uint64_t>(options_.prune_batch);
+}
+
 void Sweeper::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.interval),
@@ -34,12 +67,7 @@ void Sweeper::Loop() {
     }
     if (options_.event_retention > absl::ZeroDuration() &&
         now - last_prune_ >= options_.prune_every) {
-      // A failed store refuses the prune; the next Route says why.
-      assigner_->log()
-          .AppendIfUsable(
-              EventPrune{now - options_.event_retention, options_.prune_batch})
-          .IgnoreError();
-      last_prune_ = now;
+      if (Prune(now)) last_prune_ = now;  // else again at the next tick
     }
     lock.lock();
   }

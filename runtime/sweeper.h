@@ -4,7 +4,11 @@
 // (the clock may be a FakeClock in tests: advance it, and the next tick
 // sees it). It also enforces event retention: once per `prune_every` of
 // clock time it deletes events older than `event_retention`, a bounded
-// batch at a time so a long backlog never stalls the writer.
+// batch at a time so a long backlog never stalls the writer, and again at
+// the next tick while batches come back full, so it keeps up with any
+// sustained rate. Events a consumer has not read yet (`keep_after`: the
+// webhook's last delivered id) are kept, unless more than
+// `max_kept_for_consumer` events wait for it.
 #ifndef LEADROUTE_RUNTIME_SWEEPER_H_
 #define LEADROUTE_RUNTIME_SWEEPER_H_
 
@@ -12,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/time/time.h"
@@ -27,6 +32,9 @@ struct SweeperOptions {
   absl::Duration event_retention = absl::ZeroDuration();
   absl::Duration prune_every = absl::Minutes(1);
   int prune_batch = 10000;
+  // The id after which events are kept for a consumer; null: none.
+  std::function<std::optional<uint64_t>()> keep_after;
+  int64_t max_kept_for_consumer = 1000000;
 };
 
 class Sweeper {
@@ -46,12 +54,15 @@ class Sweeper {
 
  private:
   void Loop();
+  // One bounded prune; false when it came back full (prune again soon).
+  bool Prune(absl::Time now);
 
   Assigner* const assigner_;
   const Clock* const clock_;
   const LiveProgram live_;
   const SweeperOptions options_;
   absl::Time last_prune_ = absl::InfinitePast();
+  bool over_kept_ = false;  // the consumer's bound passed (logged once)
   std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

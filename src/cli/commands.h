@@ -42,6 +42,8 @@ struct ServeFlags {
   std::string event_retention = "90d";  // 0: keep every event
   std::string webhook_url;              // empty: no webhook
   std::string webhook_secret_file;
+  int webhook_dead_letter_after = 5;      // refusals of one batch
+  int64_t webhook_keep_events = 1000000;  // kept from retention for it
   std::string auth_file;  // principals; empty: open, loopback only
   std::string tls_cert, tls_key, tls_client_ca;
   bool insecure = false;            // non-loopback without auth or TLS

@@ -144,6 +144,19 @@ int Main(int argc, char** argv) {
                    "File holding the webhook's HMAC-SHA256 key (trailing "
                    "newline ignored)")
       ->check(CLI::ExistingFile);
+  serve_cmd
+      ->add_option("--webhook-dead-letter-after",
+                   serve.webhook_dead_letter_after,
+                   "Refusals (4xx) of one batch before it goes to "
+                   "DATA_DIR/webhook-dead-letter.jsonl and delivery goes on")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--webhook-keep-events", serve.webhook_keep_events,
+                   "Undelivered webhook events --event-retention keeps past "
+                   "their age, at most (beyond: pruned, and the gap logged)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   StateFlags state;
   CLI::App* state_cmd = app.add_subcommand(

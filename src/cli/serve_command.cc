@@ -72,6 +72,8 @@ int ServeCommand(const ServeFlags& flags) {
   }
   if (!flags.webhook_url.empty()) {
     options.webhook.url = flags.webhook_url;
+    options.webhook.dead_letter_after = flags.webhook_dead_letter_after;
+    options.webhook_keeps_events = flags.webhook_keep_events;
     std::ifstream in(flags.webhook_secret_file);
     std::getline(in, options.webhook.secret);
     if (flags.webhook_secret_file.empty() || options.webhook.secret.empty()) {

@@ -186,21 +186,36 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     RouterServer* self = server.get();
     server->assigner_->log().OnHealthChange(
         [self](const absl::Status& s) { self->StoreHealthChanged(s); });
+    if (!options.webhook.url.empty()) {
+      WebhookOptions webhook_options = options.webhook;
+      if (webhook_options.dead_letter_path.empty()) {
+        webhook_options.dead_letter_path =
+            (std::filesystem::path(options.data_dir) /
+             "webhook-dead-letter.jsonl")
+                .string();
+      }
+      absl::StatusOr<std::unique_ptr<WebhookSender>> webhook =
+          WebhookSender::Start(server->assigner_.get(), webhook_options);
+      if (!webhook.ok()) return webhook.status();
+      server->webhook_ = *std::move(webhook);
+    }
     RulesetRegistry* registry = server->registry_.get();
+    runtime::SweeperOptions sweep{.interval = options.sweep_interval,
+                                  .event_retention = options.event_retention};
+    if (WebhookSender* webhook = server->webhook_.get()) {
+      // Retention keeps what the webhook has not delivered (up to a bound).
+      sweep.keep_after = [webhook]() -> std::optional<uint64_t> {
+        return webhook->delivered_through();
+      };
+      sweep.max_kept_for_consumer = options.webhook_keeps_events;
+    }
     server->sweeper_ = std::make_unique<runtime::Sweeper>(
         server->assigner_.get(), clock,
         [registry]() -> std::shared_ptr<const runtime::Program> {
           std::shared_ptr<const Ruleset> live = registry->Live();
           return live == nullptr ? nullptr : live->program;
         },
-        runtime::SweeperOptions{.interval = options.sweep_interval,
-                                .event_retention = options.event_retention});
-    if (!options.webhook.url.empty()) {
-      absl::StatusOr<std::unique_ptr<WebhookSender>> webhook =
-          WebhookSender::Start(server->assigner_.get(), options.webhook);
-      if (!webhook.ok()) return webhook.status();
-      server->webhook_ = *std::move(webhook);
-    }
+        std::move(sweep));
   } else if (!options.webhook.url.empty()) {
     return absl::InvalidArgumentError(
         "--webhook-url needs --data-dir: webhooks deliver the stored lead "

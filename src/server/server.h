@@ -85,6 +85,9 @@ struct ServerOptions {
   // Lead events POSTed to a URL as well (needs data_dir); an empty url:
   // none.
   WebhookOptions webhook;
+  // Undelivered webhook events retention keeps past their age, at most;
+  // beyond, they are pruned and the webhook reports the gap.
+  int64_t webhook_keeps_events = 1000000;
   // The principals allowed in (auth/principals.h); empty: everyone, as
   // "anonymous", and then only loopback addresses may be listened on.
   std::string auth_file;
@@ -157,9 +160,10 @@ class RouterServer {
   // Destroyed after the server has stopped: its commit log answers the calls
   // waiting for their assignments to be durable.
   std::unique_ptr<runtime::Assigner> assigner_;
-  // Stopped before the Assigner goes.
-  std::unique_ptr<runtime::Sweeper> sweeper_;
+  // Stopped before the Assigner goes; the sweeper, which asks the webhook
+  // what it has delivered, before the webhook.
   std::unique_ptr<WebhookSender> webhook_;
+  std::unique_ptr<runtime::Sweeper> sweeper_;
   std::unique_ptr<LeadRouterService> router_;
   std::unique_ptr<AssignmentsService> assignments_service_;
   std::unique_ptr<RulesAdminService> admin_service_;

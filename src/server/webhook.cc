@@ -2,11 +2,15 @@
 #include "src/server/webhook.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <random>
 
@@ -175,8 +179,40 @@ absl::Status WebhookSender::Post(
   if (rc != CURLE_OK) {
     return absl::UnavailableError(curl_easy_strerror(rc));
   }
+  if (code >= 400 && code < 500 && code != 408 && code != 429) {
+    return absl::FailedPreconditionError(absl::StrCat("HTTP ", code));
+  }
   if (code < 200 || code >= 300) {
     return absl::UnavailableError(absl::StrCat("HTTP ", code));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WebhookSender::DeadLetter(
+    const std::vector<runtime::LeadEvent>& events, const absl::Status& why,
+    int attempts) {
+  if (options_.dead_letter_path.empty()) {
+    return absl::FailedPreconditionError("no dead-letter file");
+  }
+  const int fd = open(options_.dead_letter_path.c_str(),
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat(options_.dead_letter_path, ": ", strerror(errno)));
+  }
+  const std::string line =
+      absl::StrCat("{\"at\":\"", Rfc3339Micros(absl::Now()), "\",\"error\":\"",
+                   why.message(), "\",\"attempts\":", attempts,
+                   ",\"event_ids\":\"", events.front().id, "-",
+                   events.back().id, "\",\"batch\":", Body(events), "}\n");
+  const bool written = write(fd, line.data(), line.size()) ==
+                           static_cast<ssize_t>(line.size()) &&
+                       fsync(fd) == 0;
+  const int error = errno;
+  close(fd);
+  if (!written) {
+    return absl::UnavailableError(
+        absl::StrCat(options_.dead_letter_path, ": ", strerror(error)));
   }
   return absl::OkStatus();
 }
@@ -198,7 +234,18 @@ void WebhookSender::RenderMetrics(std::string* out) const {
       "events wait for a retry.\n"
       "# TYPE leadroute_webhook_retrying gauge\n"
       "leadroute_webhook_retrying ",
-      retrying() ? 1 : 0, "\n");
+      retrying() ? 1 : 0,
+      "\n# HELP leadroute_webhook_dead_lettered_events_total Events of "
+      "batches the receiver refused (4xx) too often, written to the "
+      "dead-letter file instead.\n"
+      "# TYPE leadroute_webhook_dead_lettered_events_total counter\n"
+      "leadroute_webhook_dead_lettered_events_total ",
+      dead_lettered(),
+      "\n# HELP leadroute_webhook_gaps_total Times events were deleted by "
+      "--event-retention before the webhook delivered them.\n"
+      "# TYPE leadroute_webhook_gaps_total counter\n"
+      "leadroute_webhook_gaps_total ",
+      gaps(), "\n");
 }
 
 void WebhookSender::Loop() {
@@ -214,7 +261,20 @@ void WebhookSender::Loop() {
     backoff = std::min(backoff * 2, options_.max_backoff);
     return Wait(d, /*wake_on_events=*/false);
   };
+  uint64_t refused_first = 0;  // the batch refused in a row, and how often
+  int refused = 0;
   while (!stopping_.load()) {
+    // Events after `last` that retention deleted are gone: say so.
+    if (absl::StatusOr<uint64_t> pruned =
+            assigner_->committed().PrunedThrough();
+        pruned.ok() && *pruned > last) {
+      gaps_.fetch_add(1);
+      LogError(
+          "webhook: events were deleted by --event-retention before they "
+          "were delivered",
+          {{"after", absl::StrCat(last)}, {"through", absl::StrCat(*pruned)}});
+      last = *pruned;
+    }
     absl::StatusOr<std::vector<runtime::LeadEvent>> events =
         assigner_->committed().EventsAfter(last, options_.max_batch);
     if (!events.ok()) {
@@ -228,6 +288,26 @@ void WebhookSender::Loop() {
       continue;
     }
     absl::Status sent = Post(*events);
+    if (sent.code() == absl::StatusCode::kFailedPrecondition) {
+      refused = events->front().id == refused_first ? refused + 1 : 1;
+      refused_first = events->front().id;
+      if (refused >= options_.dead_letter_after) {
+        if (absl::Status s = DeadLetter(*events, sent, refused); s.ok()) {
+          dead_lettered_.fetch_add(events->size());
+          LogError(
+              "webhook: a batch the receiver keeps refusing went to the "
+              "dead-letter file; delivery goes on after it",
+              {{"events",
+                absl::StrCat(events->front().id, "-", events->back().id)},
+               {"error", std::string(sent.message())},
+               {"file", options_.dead_letter_path}});
+          sent = absl::OkStatus();  // as if delivered
+        } else {
+          LogError("webhook: cannot write the dead-letter file",
+                   {{"error", std::string(s.message())}});
+        }
+      }
+    }
     if (!sent.ok()) {
       if (stopping_.load()) return;
       failures_.fetch_add(1);

@@ -12,7 +12,13 @@
 // A 2xx answer delivers the batch; anything else (or no answer within the
 // timeout) is retried with exponential backoff and jitter from the same
 // first event (the batch may have grown meanwhile), for as long as it
-// takes: later events wait, so order holds. The
+// takes: later events wait, so order holds. Except a batch the receiver
+// refuses (a 4xx answer other than 408 and 429) `dead_letter_after` times
+// in a row: it is appended to the dead-letter file (one JSON line, 0600),
+// logged as an error, counted, and delivery goes on after it. Events that
+// --event-retention deleted before they were delivered (only possible past
+// the sweeper's bound on what it keeps for the webhook) are a gap: logged
+// as an error and counted, never skipped silently. The
 // last delivered id is kept in the state store (a Cursor), so a restart
 // resumes where delivery stopped. Delivery is at least once: a crash
 // between the endpoint's 2xx and the cursor's commit sends that batch again,
@@ -44,6 +50,11 @@ struct WebhookOptions {
   absl::Duration timeout = absl::Seconds(10);  // per POST
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Minutes(1);
+  // Refusals (4xx) of one batch before it goes to the dead-letter file.
+  int dead_letter_after = 5;
+  // Where refused batches go; set by the server (DATA_DIR/
+  // webhook-dead-letter.jsonl).
+  std::string dead_letter_path;
 };
 
 // "sha256=" and the hex HMAC-SHA256 of `timestamp + "." + body` under
@@ -71,14 +82,21 @@ class WebhookSender {
   // Whether the oldest undelivered events have failed at least once and
   // are waiting for a retry: what to alert on.
   bool retrying() const { return retrying_.load(); }
+  // Events written to the dead-letter file, and gaps retention made.
+  uint64_t dead_lettered() const { return dead_lettered_.load(); }
+  uint64_t gaps() const { return gaps_.load(); }
   // Appends the leadroute_webhook_* lines.
   void RenderMetrics(std::string* out) const;
 
  private:
   WebhookSender(runtime::Assigner* assigner, WebhookOptions options);
   void Loop();
-  // POSTs `events`; OK on a 2xx answer.
+  // POSTs `events`; OK on a 2xx answer, FAILED_PRECONDITION when the
+  // receiver refused them (4xx but 408 and 429), else UNAVAILABLE.
   absl::Status Post(const std::vector<runtime::LeadEvent>& events);
+  // Appends `events` to the dead-letter file with why they were refused.
+  absl::Status DeadLetter(const std::vector<runtime::LeadEvent>& events,
+                          const absl::Status& why, int attempts);
   // Waits up to `d`, or until the sender stops, or (when `wake_on_events`)
   // new events are committed; false when stopping.
   bool Wait(absl::Duration d, bool wake_on_events);
@@ -91,6 +109,8 @@ class WebhookSender {
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failures_{0};
   std::atomic<bool> retrying_{false};
+  std::atomic<uint64_t> dead_lettered_{0};
+  std::atomic<uint64_t> gaps_{0};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::condition_variable cv_;

@@ -5,6 +5,7 @@
 // WatchAssignments streams.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "runtime/kpi.h"
 #include "runtime/sla_clock.h"
 #include "runtime/sqlite_store.h"
+#include "runtime/sweeper.h"
 #include "runtime/tree_policy.h"
 #include "tests/runtime/state_fixture.h"
 
@@ -644,6 +646,56 @@ TEST_F(ActivationTest, RetentionDeletesOldEventsAndRemembersHowFar) {
   EXPECT_EQ(*assigner_->committed().PrunedThrough(), last);
   Route("after");
   EXPECT_GT(Events("after", "assigned").at(0).id, last);
+}
+
+// The sweeper prunes again at its next tick while a prune comes back full,
+// so a backlog goes at once, not a batch a minute; it keeps the events a
+// consumer (the webhook) has not read, up to a bound.
+TEST_F(ActivationTest, TheSweeperKeepsUpAndKeepsWhatAConsumerHasNotRead) {
+  for (int i = 0; i < 30; ++i) Route(absl::StrCat("k", i));
+  const uint64_t delivered = Events("k19", "assigned").at(0).id;
+  clock_.Advance(absl::Hours(48));
+  Route("new");
+  std::atomic<uint64_t> consumer{delivered};
+  auto pruned_through = [&](uint64_t want) {
+    for (int i = 0; i < 1000; ++i) {
+      if (assigner_->committed().PrunedThrough().value_or(0) >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return assigner_->committed().PrunedThrough().value_or(0);
+  };
+  {
+    Sweeper sweeper(
+        assigner_.get(), &clock_, [] { return nullptr; },
+        SweeperOptions{.interval = absl::Milliseconds(5),
+                       .event_retention = absl::Hours(24),
+                       .prune_every = absl::Hours(1),
+                       .prune_batch = 5,
+                       .keep_after = [&]() -> std::optional<uint64_t> {
+                         return consumer.load();
+                       },
+                       .max_kept_for_consumer = 1000});
+    // Batches of 5, and the clock stands still: only the full batches'
+    // follow-ups get this far.
+    EXPECT_EQ(pruned_through(delivered), delivered);
+    EXPECT_EQ(Kinds("k19"), Strings{});
+    EXPECT_EQ(Kinds("k20"), Strings{"assigned"});
+    EXPECT_EQ(Kinds("new"), Strings{"assigned"});
+  }
+  // Past the bound, age wins: the consumer is left to report the gap.
+  Sweeper sweeper(
+      assigner_.get(), &clock_, [] { return nullptr; },
+      SweeperOptions{.interval = absl::Milliseconds(5),
+                     .event_retention = absl::Hours(24),
+                     .prune_batch = 5,
+                     .keep_after = [&]() -> std::optional<uint64_t> {
+                       return consumer.load();
+                     },
+                     .max_kept_for_consumer = 3});
+  const uint64_t last_old = Events("k29", "assigned").at(0).id;
+  EXPECT_GE(pruned_through(last_old), last_old);
+  EXPECT_EQ(Kinds("k29"), Strings{});
+  EXPECT_EQ(Kinds("new"), Strings{"assigned"});
 }
 
 TEST_F(ActivationTest, CursorsSurviveARestart) {

@@ -92,6 +92,7 @@ class ActivationServiceTest : public testing_util::StateServerFixture {
     // Only when asked: stopping civetweb takes about two seconds.
     if (admin_) options->admin_listen = "127.0.0.1:0";
     options->stream_limits = stream_limits_;
+    options->webhook_keeps_events = webhook_keeps_;
   }
 
   v1::Decision Route(const std::string& id, const std::string& region = "x",
@@ -176,6 +177,7 @@ class ActivationServiceTest : public testing_util::StateServerFixture {
 
   // Set before Start.
   WatchLimits stream_limits_;
+  int64_t webhook_keeps_ = 1000000;
   WebhookOptions webhook_;
   bool admin_ = false;
   absl::Duration retention_ = absl::ZeroDuration();
@@ -880,6 +882,113 @@ TEST_F(ActivationServiceTest, WebhooksAreSignedOrderedRetriedAndResumed) {
   for (size_t i = before; i < requests.size(); ++i) {
     EXPECT_EQ(requests[i].body.find("\"W"), std::string::npos);
   }
+}
+
+// A batch the receiver keeps refusing (4xx) goes to the dead-letter file
+// in the data dir, with an alert, and delivery goes on after it.
+TEST_F(ActivationServiceTest, ARefusedBatchIsDeadLetteredAndDeliveryGoesOn) {
+  Receiver receiver;
+  receiver.Script({400, 422, 400});
+  server_.reset();
+  webhook_.url = receiver.url();
+  webhook_.secret = "k";
+  webhook_.max_batch = 1;
+  webhook_.dead_letter_after = 3;
+  webhook_.initial_backoff = absl::Milliseconds(20);
+  webhook_.max_backoff = absl::Milliseconds(100);
+  admin_ = true;
+  Start();
+  Route("D0", "slow");
+  Route("D1", "slow");
+  EXPECT_EQ(receiver.Delivered(1), std::vector<std::string>{"D1"});
+  const std::filesystem::path file =
+      dir_ / "data" / "webhook-dead-letter.jsonl";
+  std::ifstream in(file);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const nlohmann::json j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["error"], "HTTP 400");
+  EXPECT_EQ(j["attempts"], 3);
+  EXPECT_EQ(j["batch"]["events"][0]["leadId"], "D0");
+  EXPECT_FALSE(std::getline(in, line));
+  EXPECT_EQ(
+      std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(server_->webhook()->dead_lettered(), 1u);
+  EXPECT_NE(
+      tests::HttpGet(server_->admin_address(), "/metrics")
+          .second.find("leadroute_webhook_dead_lettered_events_total 1\n"),
+      std::string::npos);
+  // A 503 is the receiver's trouble, not a refusal: retried, never
+  // dead-lettered.
+  receiver.Script(std::vector<int>(6, 503));
+  Route("D2", "slow");
+  EXPECT_EQ(receiver.Delivered(2), (std::vector<std::string>{"D1", "D2"}));
+  EXPECT_EQ(server_->webhook()->dead_lettered(), 1u);
+}
+
+// Retention keeps events the webhook has not delivered: a receiver down
+// past --event-retention still gets every event once it is back.
+TEST_F(ActivationServiceTest, RetentionKeepsWhatTheWebhookHasNotDelivered) {
+  Receiver receiver;
+  receiver.Script(std::vector<int>(100000, 503));
+  server_.reset();
+  retention_ = absl::Hours(1);
+  webhook_.url = receiver.url();
+  webhook_.secret = "k";
+  webhook_.initial_backoff = absl::Milliseconds(10);
+  webhook_.max_backoff = absl::Milliseconds(20);
+  Start();
+  Route("R0", "slow");
+  Route("R1", "slow");
+  clock_.Advance(absl::Hours(2));
+  Route("R2", "slow");
+  // Sweeper ticks (20 ms) while the receiver keeps failing.
+  const uint64_t failed = server_->webhook()->failures();
+  for (int i = 0; i < 1000 && server_->webhook()->failures() < failed + 10;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->assigner()->committed().PrunedThrough().value_or(0), 0u);
+  receiver.Script({});
+  EXPECT_EQ(receiver.Delivered(3),
+            (std::vector<std::string>{"R0", "R1", "R2"}));
+  EXPECT_EQ(server_->webhook()->gaps(), 0u);
+}
+
+// Past the bound (--webhook-keep-events), age wins: the old undelivered
+// events are pruned and the webhook reports the gap instead of skipping it
+// silently.
+TEST_F(ActivationServiceTest, PastItsBoundTheWebhookReportsTheGap) {
+  Receiver receiver;
+  receiver.Script(std::vector<int>(100000, 503));
+  server_.reset();
+  retention_ = absl::Hours(1);
+  webhook_keeps_ = 1;
+  webhook_.url = receiver.url();
+  webhook_.secret = "k";
+  webhook_.initial_backoff = absl::Milliseconds(10);
+  webhook_.max_backoff = absl::Milliseconds(20);
+  Start();
+  Route("G0", "slow");
+  Route("G1", "slow");
+  clock_.Advance(absl::Hours(2));
+  Route("G2", "slow");
+  uint64_t pruned = 0;
+  for (int i = 0; i < 1000 && pruned == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pruned = server_->assigner()->committed().PrunedThrough().value_or(0);
+  }
+  ASSERT_GT(pruned, 0u);
+  // Back once the sender has seen the gap (a POST read before the prune
+  // could still carry G0 and G1).
+  for (int i = 0; i < 1000 && server_->webhook()->gaps() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->webhook()->gaps(), 1u);
+  receiver.Script({});
+  EXPECT_EQ(receiver.Delivered(1), std::vector<std::string>{"G2"});
+  EXPECT_EQ(server_->webhook()->gaps(), 1u);
 }
 
 TEST_F(ActivationServiceTest, AWebhookStartsAfterTheEventsAlreadyStored) {
