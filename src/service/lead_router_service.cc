@@ -30,17 +30,16 @@ absl::Status CheckWhyNot(const Ruleset& ruleset,
                      ServiceLimits::kMaxWhyNot, " a call"));
   }
   for (size_t i = 0; i < options.why_not.size(); ++i) {
-    if (options.why_not[i].size() > ServiceLimits::kMaxRuleNameBytes) {
-      return InvalidFieldError(absl::StrCat("options.why_not[", i, "]"),
-                               absl::StrCat(options.why_not[i].size(),
-                                            " bytes; a rule name has at most ",
-                                            ServiceLimits::kMaxRuleNameBytes));
+    const std::string& name = options.why_not[i];
+    if (name.size() > ServiceLimits::kMaxRuleNameBytes) {
+      return InvalidFieldError(
+          absl::StrCat("options.why_not[", i, "]"),
+          absl::StrCat(name.size(), " bytes; a rule name has at most ",
+                       ServiceLimits::kMaxRuleNameBytes));
     }
-  }
-  if (ruleset.program == nullptr) return absl::OkStatus();
-  for (size_t i = 0; i < options.why_not.size(); ++i) {
+    if (ruleset.program == nullptr) continue;
     absl::StatusOr<runtime::NamedRule> found =
-        runtime::FindNamedRule(*ruleset.program, options.why_not[i]);
+        runtime::FindNamedRule(*ruleset.program, name);
     if (!found.ok()) {
       return InvalidFieldError(absl::StrCat("options.why_not[", i, "]"),
                                found.status().message());

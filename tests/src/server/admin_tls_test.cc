@@ -59,10 +59,10 @@ class AdminTlsTest : public testing::Test {
     return files;
   }
 
-  void StartServer() {
+  void StartServer(const std::string& admin_listen = "127.0.0.1:0") {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
-    options.admin_listen = "127.0.0.1:0";
+    options.admin_listen = admin_listen;
     options.tls = Files();
     options.auth_file = (dir_ / "auth.txt").string();
     absl::StatusOr<std::unique_ptr<RouterServer>> server =
@@ -114,6 +114,17 @@ TEST_F(AdminTlsTest, AdminPortServesHttpsWithTheGrpcPortsFiles) {
   EXPECT_EQ(status.code, 200);
   EXPECT_TRUE(absl::StrContains(status.body, "\"serving\": true"))
       << status.body;
+}
+
+// With --auth and TLS the admin port counts as exposed safely: a public
+// address needs no --insecure (it did while the port was plain HTTP).
+TEST_F(AdminTlsTest, APublicAdminAddressNeedsOnlyAuthAndTls) {
+  StartServer("0.0.0.0:0");
+  const std::string admin = server_->admin_address();
+  ASSERT_TRUE(absl::StartsWith(admin, "0.0.0.0:")) << admin;
+  const std::string local =
+      absl::StrCat("127.0.0.1:", admin.substr(admin.rfind(':') + 1));
+  EXPECT_EQ(tests::HttpsGet(local, "/healthz", Ca("ca")).code, 200);
 }
 
 // Scrapes go on while the pair is renamed over; new connections get the new
