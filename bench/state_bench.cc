@@ -50,8 +50,21 @@ std::shared_ptr<const rt::Program> TeamPlan() {
 // Keeps nothing: the Assigner's own cost.
 class NullStore final : public rt::StateStore {
  public:
-  absl::StatusOr<rt::StateSnapshot> Load() override {
+  absl::StatusOr<rt::StateSnapshot> Load(absl::Time) override {
     return rt::StateSnapshot{};
+  }
+  absl::StatusOr<std::optional<rt::Assignment>> FindAssignment(
+      const std::string&) override {
+    return std::nullopt;
+  }
+  absl::StatusOr<std::optional<rt::Assignment>> LastByEmail(
+      const std::string&) override {
+    return std::nullopt;
+  }
+  absl::StatusOr<std::vector<rt::Assignment>> OpenLeadsOfRep(const std::string&,
+                                                             const std::string&,
+                                                             int) override {
+    return std::vector<rt::Assignment>{};
   }
   absl::Status Apply(absl::Span<const rt::StateChange>) override {
     return absl::OkStatus();
@@ -71,6 +84,7 @@ class NullStore final : public rt::StateStore {
     return std::vector<rt::Assignment>{};
   }
   absl::StatusOr<uint64_t> PrunedThrough() override { return 0; }
+  absl::StatusOr<uint64_t> PrunedAssignments() override { return 0; }
   absl::StatusOr<std::optional<uint64_t>> CursorValue(
       const std::string&) override {
     return std::nullopt;
@@ -147,6 +161,14 @@ BENCHMARK(BM_Decide);
 BENCHMARK(BM_DecideAssign_NullStore);
 BENCHMARK(BM_DecideAssign_Sqlite)->UseRealTime();
 
+// splitmix64: a bijection of n that looks random.
+uint64_t Mix(uint64_t n) {
+  n += 0x9e3779b97f4a7c15ULL;
+  n = (n ^ (n >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  n = (n ^ (n >> 27)) * 0x94d049bb133111ebULL;
+  return n ^ (n >> 31);
+}
+
 // One transaction of range(0) leads, each an assignment, its team's
 // rotation and its history event, as the writer commits them.
 void BM_SqliteApply(benchmark::State& state) {
@@ -160,11 +182,14 @@ void BM_SqliteApply(benchmark::State& state) {
     batch.clear();
     for (int i = 0; i < per_commit; ++i, ++n) {
       rt::Assignment a;
-      a.lead_id = absl::StrCat("lead-", n);
+      // Ids and emails as they come: in no order (a CRM's ids, people's
+      // addresses), so every index on them takes random inserts.
+      const uint64_t key = Mix(n);
+      a.lead_id = absl::StrCat("lead-", absl::Hex(key));
       a.owner = absl::StrCat("r", n % 80);
       a.owner_kind = rt::OwnerKind::kRep;
       a.team = absl::StrCat("t", n % 8);
-      a.email_key = absl::StrCat("person", n, "@example.com");
+      a.email_key = absl::StrCat("p", absl::Hex(Mix(key)), "@example.com");
       a.decision_id = "0193a1b2c3d4e5f60718293a4b5c6d7e";
       a.ruleset = "plan 1";
       a.decided_at = now;

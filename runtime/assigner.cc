@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -153,7 +154,8 @@ void SayStuck(const Assigner::Stuck& stuck, absl::Time now, Assignment* a,
 absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Start(
     std::unique_ptr<StateStore> store, const Clock* clock,
     AssignerOptions options) {
-  ASSIGN_OR_RETURN(const StateSnapshot snapshot, store->Load());
+  ASSIGN_OR_RETURN(const StateSnapshot snapshot,
+                   store->Load(RepPicker::RecentSince(clock->Now())));
   std::unique_ptr<Assigner> a(
       new Assigner(std::move(store), clock, options, LastChange(snapshot)));
   a->Restore(snapshot);
@@ -171,12 +173,8 @@ Assigner::~Assigner() = default;
 
 void Assigner::Restore(const StateSnapshot& snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
-  picker_.Restore(snapshot, clock_->Now());
-  for (const Assignment& a : snapshot.assignments) {
-    if (!a.email_key.empty()) by_email_[a.email_key] = a.lead_id;
-    escalator_.Restore(a);
-    leads_[a.lead_id] = a;
-  }
+  picker_.Restore(snapshot);
+  escalator_.Restore(snapshot.due);
 }
 
 absl::StatusOr<std::unique_lock<std::mutex>> Assigner::LockForChange() const {
@@ -185,19 +183,122 @@ absl::StatusOr<std::unique_lock<std::mutex>> Assigner::LockForChange() const {
   return lock;
 }
 
-const Assignment* Assigner::LastLeadOf(const Program& p,
-                                       const Assignment& a) const {
+absl::StatusOr<Assigner::Prefetched> Assigner::Prefetch(
+    const std::string& lead_id, const std::string& email_key) const {
+  Prefetched out;
+  bool need_lead = true, need_email = !email_key.empty();
+  {
+    // What the working set answers needs no read: a retry or a reroute of
+    // a lead it holds, a repeat of a lead routed lately.
+    std::lock_guard<std::mutex> lock(mu_);
+    need_lead = !leads_.contains(lead_id);
+    need_email = need_email && !by_email_.contains(email_key);
+  }
+  if (!need_lead && !need_email) return out;
+  out.committed = log_.Committed();
+  if (need_lead) {
+    ASSIGN_OR_RETURN(out.lead, store_->FindAssignment(lead_id));
+    out.lead_read = true;
+  }
+  if (need_email) {
+    ASSIGN_OR_RETURN(out.by_email, store_->LastByEmail(email_key));
+    out.email_read = true;
+  }
+  return out;
+}
+
+absl::StatusOr<Assignment*> Assigner::FindLocked(const std::string& lead_id,
+                                                 const Prefetched* fetched) {
+  if (auto it = leads_.find(lead_id); it != leads_.end()) return &it->second;
+  std::optional<Assignment> stored;
+  if (fetched != nullptr && fetched->lead_read &&
+      max_evicted_seq_ <= fetched->committed) {
+    stored = fetched->lead;
+  } else {
+    ASSIGN_OR_RETURN(stored, store_->FindAssignment(lead_id));
+  }
+  if (!stored) return nullptr;
+  return Admit(*std::move(stored));
+}
+
+Assignment* Assigner::Admit(Assignment a) {
+  const std::string id = a.lead_id;
+  auto [it, added] = leads_.try_emplace(id, std::move(a));
+  if (added) by_seq_[it->second.seq] = &it->second;
+  return &it->second;
+}
+
+void Assigner::Trim() {
+  if (leads_.size() <= options_.lead_cache) return;
+  const uint64_t committed = log_.Committed();
+  while (leads_.size() > options_.lead_cache && !by_seq_.empty()) {
+    auto oldest = by_seq_.begin();
+    // A lead whose latest change is not durable stays: the store's copy is
+    // behind it.
+    if (oldest->first > committed) break;
+    Evict(oldest->second);
+  }
+}
+
+void Assigner::Evict(Assignment* a) {
+  if (!a->email_key.empty()) {
+    auto last = by_email_.find(a->email_key);
+    if (last != by_email_.end() && last->second == a->lead_id) {
+      by_email_.erase(last);
+    }
+  }
+  max_evicted_seq_ = std::max(max_evicted_seq_, a->seq);
+  by_seq_.erase(a->seq);
+  leads_.erase(leads_.find(a->lead_id));
+}
+
+absl::StatusOr<uint64_t> Assigner::PruneEnded(absl::Time before, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(const uint64_t seq,
+                   log_.AppendIfUsable(AssignmentPrune{before, limit}));
+  // What the prune may delete leaves memory too (a lead it leaves in the
+  // store is read back when asked about); a lead whose latest change is not
+  // committed stays, as in Trim.
+  const uint64_t committed = log_.Committed();
+  std::vector<Assignment*> ended;
+  for (auto& [id, a] : leads_) {
+    if ((a.status == LeadStatus::kReleased ||
+         a.status == LeadStatus::kClosed) &&
+        a.ended_at && *a.ended_at < before && a.seq <= committed) {
+      ended.push_back(&a);
+    }
+  }
+  for (Assignment* a : ended) Evict(a);
+  Trim();
+  return seq;
+}
+
+absl::StatusOr<const Assignment*> Assigner::LastLeadOf(
+    const Program& p, const Assignment& a, const Prefetched& fetched) {
   if (a.email_key.empty()) return nullptr;
-  auto prior_id = by_email_.find(a.email_key);
-  if (prior_id == by_email_.end() || prior_id->second == a.lead_id) {
+  const Assignment* prior = nullptr;
+  if (auto id = by_email_.find(a.email_key); id != by_email_.end()) {
+    prior = &leads_.at(id->second);
+  } else {
+    // Not routed since it left the working set (or since the start): the
+    // store has the email's last lead as it stands.
+    std::optional<Assignment> stored;
+    if (fetched.email_read && max_evicted_seq_ <= fetched.committed) {
+      stored = fetched.by_email;
+    } else {
+      ASSIGN_OR_RETURN(stored, store_->LastByEmail(a.email_key));
+    }
+    if (!stored) return nullptr;
+    // The working set's copy, when it has one, is the newer.
+    auto held = leads_.find(stored->lead_id);
+    prior = held != leads_.end() ? &held->second : Admit(*std::move(stored));
+    by_email_[a.email_key] = prior->lead_id;
+  }
+  if (prior->lead_id == a.lead_id || prior->owner_kind != OwnerKind::kRep ||
+      !p.rep_index.contains(prior->owner)) {
     return nullptr;
   }
-  const Assignment& prior = leads_.at(prior_id->second);
-  if (prior.owner_kind != OwnerKind::kRep ||
-      !p.rep_index.contains(prior.owner)) {
-    return nullptr;
-  }
-  return &prior;
+  return prior;
 }
 
 namespace {
@@ -215,11 +316,11 @@ const RuleRef* AssignRule(const Decision& d) {
 }  // namespace
 
 int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
-                             absl::Time now, const Candidate** queue,
+                             const Assignment* prior, absl::Time now,
+                             const Candidate** queue,
                              std::vector<std::string>* skipped, Stuck* stuck) {
   // A repeat lead sticks to the rep who had the person's last one, if the
   // rules say so for where it is tried and that rep can take it.
-  const Assignment* prior = LastLeadOf(p, a);
   const RuleRef* ref = AssignRule(d);
   const Sticky* rule = nullptr;
   if (ref != nullptr && p.stages[ref->stage_id][ref->index].sticky) {
@@ -323,27 +424,34 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
                                           const AssignInput& input,
                                           Decision* d) {
   const absl::Time now = clock_->Now();
+  // Whether the lead id is known, and the email's last lead, as the store
+  // has them, read before the lock.
+  ASSIGN_OR_RETURN(const Prefetched fetched,
+                   Prefetch(d->lead_id, absl::AsciiStrToLower(
+                                            StringAt(lead, p.email_slot))));
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
+  absl::Cleanup trim = [this] { Trim(); };
 
   std::string previous_owner;
-  Assignment* before = nullptr;  // the lead's assignment, when rerouted
-  if (auto known = leads_.find(d->lead_id); known != leads_.end()) {
+  ASSIGN_OR_RETURN(Assignment * before, FindLocked(d->lead_id, &fetched));
+  if (before != nullptr) {
     if (!input.reroute) {
-      Replay(known->second, d);
-      return known->second.seq;  // durable once the original is
+      Replay(*before, d);
+      return before->seq;  // durable once the original is
     }
-    before = &known->second;
     picker_.Freed(*before);
     escalator_.Disarm(*before);
     previous_owner = before->owner;
   }
 
   Assignment a = Decided(p, lead, input, *d, before, now);
+  ASSIGN_OR_RETURN(const Assignment* prior, LastLeadOf(p, a, fetched));
   std::vector<std::string>& skipped = d->skipped;
   skipped.clear();
   const Candidate* queue = nullptr;
   Stuck stuck;
-  const int rep = FromCandidates(p, *d, a, now, &queue, &skipped, &stuck);
+  const int rep =
+      FromCandidates(p, *d, a, prior, now, &queue, &skipped, &stuck);
   if (stuck.prior != nullptr) SayStuck(stuck, now, &a, d);
   if (rep >= 0) {
     a.owner = p.reps[rep].id;
@@ -364,6 +472,7 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
     escalator_.StartClock(p, a, *d->respond_by - *a.sla);
     d->respond_by = a.respond_by;
   }
+  if (before != nullptr) by_seq_.erase(before->seq);
   Assignment& stored = leads_[a.lead_id];
   stored = std::move(a);
   escalator_.Arm(p, stored);
@@ -385,12 +494,12 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
 }
 
 absl::StatusOr<Assignment*> Assigner::Unended(const std::string& lead_id) {
-  auto it = leads_.find(lead_id);
-  if (it == leads_.end()) {
+  ASSIGN_OR_RETURN(Assignment * found, FindLocked(lead_id));
+  if (found == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("lead_id: no lead \"", lead_id, "\" was routed"));
   }
-  Assignment& a = it->second;
+  Assignment& a = *found;
   if (a.status == LeadStatus::kReleased || a.status == LeadStatus::kClosed) {
     return absl::FailedPreconditionError(absl::StrCat(
         "lead_id: lead \"", lead_id, "\" is already ", LeadStatusName(a.status),
@@ -406,6 +515,7 @@ absl::StatusOr<Assigner::Changed> Assigner::End(const std::string& lead_id,
                                                 const Actor& by) {
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
+  absl::Cleanup trim = [this] { Trim(); };
   ASSIGN_OR_RETURN(Assignment * found, Unended(lead_id));
   const uint64_t seq = EndLocked(*found, status, kind, reason, now, by);
   return Changed{*found, seq};
@@ -431,15 +541,36 @@ Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
   const absl::Time now = clock_->Now();
   absl::StatusOr<std::unique_lock<std::mutex>> lock = LockForChange();
   if (!lock.ok()) return out;
-  // One pass over the leads; a reload is rare, and this runs off the
-  // routing path.
-  std::vector<Assignment*> orphaned;
-  for (auto& [id, a] : leads_) {
-    if (a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kRep &&
-        !next.rep_index.contains(a.owner)) {
-      orphaned.push_back(&a);
+  absl::Cleanup trim = [this] { Trim(); };
+  // The removed reps' open leads: those the store has, as the working set
+  // has them when it holds them, and those only the working set has yet. A
+  // reload is rare; the reads go through the store's index of reps' open
+  // leads.
+  auto orphan = [&](const Assignment& a) {
+    return a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kRep &&
+           !next.rep_index.contains(a.owner);
+  };
+  absl::flat_hash_set<Assignment*> found;
+  for (const std::string& rep : picker_.RepsWithOpenLeads()) {
+    if (next.rep_index.contains(rep)) continue;
+    std::string after;
+    while (true) {
+      absl::StatusOr<std::vector<Assignment>> page =
+          store_->OpenLeadsOfRep(rep, after, 1000);
+      if (!page.ok()) return out;  // the store fails: nothing handed over
+      for (const Assignment& stored : *page) {
+        absl::StatusOr<Assignment*> a = FindLocked(stored.lead_id);
+        if (!a.ok()) return out;
+        if (*a != nullptr && orphan(**a)) found.insert(*a);
+      }
+      if (page->size() < 1000) break;
+      after = page->back().lead_id;
     }
   }
+  for (auto& [id, a] : leads_) {
+    if (orphan(a)) found.insert(&a);
+  }
+  std::vector<Assignment*> orphaned(found.begin(), found.end());
   std::sort(
       orphaned.begin(), orphaned.end(),
       [](const Assignment* x, const Assignment* y) { return x->seq < y->seq; });
@@ -500,6 +631,7 @@ absl::StatusOr<Assigner::Changed> Assigner::Reassign(const Program& p,
                                                      const Actor& by) {
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
+  absl::Cleanup trim = [this] { Trim(); };
   ASSIGN_OR_RETURN(Assignment * found, Unended(lead_id));
   Assignment& a = *found;
   std::string owner, team;
@@ -582,7 +714,9 @@ absl::StatusOr<uint64_t> Assigner::RecordAudit(AuditRecord record) {
 
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,
                           const Actor& by) {
+  by_seq_.erase(a.seq);
   a.seq = log_.Append(a);
+  by_seq_[a.seq] = &a;
   uint64_t seq = a.seq;
   for (LeadEvent& e : events) {
     if (by.empty()) {
@@ -608,10 +742,16 @@ int Assigner::Sweep(const Program& p, absl::Time now) {
   absl::StatusOr<std::unique_lock<std::mutex>> lock = LockForChange();
   if (!lock.ok()) return 0;
   int changed = 0;
+  absl::Cleanup trim = [this] { Trim(); };
   for (const auto& [when, id] : escalator_.TakeDue(now)) {
-    auto it = leads_.find(id);
-    if (it == leads_.end() || it->second.next_due != when) continue;
-    Assignment& a = it->second;
+    absl::StatusOr<Assignment*> found = FindLocked(id);
+    if (!found.ok()) {
+      // The store cannot be read: try again at the next sweep.
+      escalator_.Refile(when, id);
+      continue;
+    }
+    if (*found == nullptr || (*found)->next_due != when) continue;
+    Assignment& a = **found;
     a.next_due.reset();
     std::vector<LeadEvent> events;
     escalator_.Escalate(p, a, now, &events);
@@ -683,12 +823,13 @@ absl::StatusOr<Assigner::Changed> Assigner::Report(const std::string& lead_id,
   }
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
-  auto it = leads_.find(lead_id);
-  if (it == leads_.end()) {
+  absl::Cleanup trim = [this] { Trim(); };
+  ASSIGN_OR_RETURN(Assignment * found, FindLocked(lead_id));
+  if (found == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("lead_id: no lead \"", lead_id, "\" was routed"));
   }
-  Assignment& a = it->second;
+  Assignment& a = *found;
   // Recorded before: a retry, answered as the lead stands.
   if (a.reached[static_cast<int>(outcome)]) return Changed{a, a.seq};
   if (a.outcome == Outcome::kWon || a.outcome == Outcome::kLost) {
@@ -722,11 +863,27 @@ absl::StatusOr<Assigner::Changed> Assigner::Report(const std::string& lead_id,
   return Changed{a, seq};
 }
 
-std::optional<Assignment> Assigner::Get(const std::string& lead_id) const {
+absl::StatusOr<Assignment> Assigner::Get(const std::string& lead_id) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = leads_.find(lead_id);
+    if (it != leads_.end()) return it->second;
+  }
+  // Not in the working set: what the store has is the lead as it stands
+  // (or as it stood when a change made meanwhile was not committed yet).
+  // Read without the lock, and not added to the working set.
+  ASSIGN_OR_RETURN(std::optional<Assignment> stored,
+                   store_->FindAssignment(lead_id));
+  if (!stored) {
+    return absl::NotFoundError(
+        absl::StrCat("lead_id: no lead \"", lead_id, "\" was routed"));
+  }
+  return *std::move(stored);
+}
+
+size_t Assigner::WorkingSetSize() const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = leads_.find(lead_id);
-  if (it == leads_.end()) return std::nullopt;
-  return it->second;
+  return leads_.size();
 }
 
 std::vector<RepLoad> Assigner::Loads(const Program& p) const {

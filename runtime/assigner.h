@@ -36,6 +36,18 @@
 // (WatchAssignments, webhooks) in id order. Reads of what is committed
 // (event history, KPIs, cursors) go to the store's read side, committed(),
 // without the lock.
+//
+// Memory does not grow with history. The Assigner holds a working set: the
+// leads changed or asked about most recently, at most
+// AssignerOptions::lead_cache of them once their latest change is
+// committed (Trim evicts the oldest). Any other lead is read from the store
+// when asked about — an idempotent retry, a repeat's last lead by email, a
+// change through the API, a sweep — and joins the working set. For Route
+// the reads happen before the lock is taken (Prefetch), so routing never
+// waits on the disk under mu_; a lead evicted meanwhile with a change the
+// read could not have seen (max_evicted_seq_ above what was committed
+// before the read) is read again under the lock. At start it loads the
+// live state alone: reps' open leads and recent assignments, what is due.
 #ifndef LEADROUTE_RUNTIME_ASSIGNER_H_
 #define LEADROUTE_RUNTIME_ASSIGNER_H_
 
@@ -46,6 +58,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
@@ -66,6 +79,10 @@ struct AssignerOptions {
   // last one, for a team that does not say (`sticky = ...`) picked by a
   // rule that does not say either. Zero: such teams do not stick.
   absl::Duration repeat_window = absl::Hours(24 * 7);
+  // How many leads the working set holds (serve --lead-cache) beside those
+  // whose latest change is not committed yet; any other lead is read from
+  // the store when asked about.
+  size_t lead_cache = 50000;
 };
 
 // What the caller passes along with a decision.
@@ -172,8 +189,18 @@ class Assigner {
   // The earliest time something is due, if anything is.
   std::optional<absl::Time> NextDue() const;
 
-  // The lead's assignment as it stands, if it was ever routed.
-  std::optional<Assignment> Get(const std::string& lead_id) const;
+  // Lead retention: deletes from the store released and closed leads that
+  // ended before `before`, at most `limit` of them (the oldest), and drops
+  // such leads from the working set. The change number to wait for, or
+  // UNAVAILABLE once the log failed.
+  absl::StatusOr<uint64_t> PruneEnded(absl::Time before, int limit);
+
+  // The lead's assignment as it stands: from the working set, else from
+  // the store. NOT_FOUND for a lead id never routed (or pruned by
+  // --lead-retention); UNAVAILABLE when the store cannot be read.
+  absl::StatusOr<Assignment> Get(const std::string& lead_id) const;
+  // How many leads the working set holds now.
+  size_t WorkingSetSize() const;
   // The clock it reads: the server's time for everything stateful.
   const Clock& clock() const { return *clock_; }
   // Every rep of `p`, in declaration order.
@@ -206,9 +233,38 @@ class Assigner {
   // mu_, held, for a change; UNAVAILABLE once the log failed.
   absl::StatusOr<std::unique_lock<std::mutex>> LockForChange() const;
 
+  // What the store has for a lead id and an email, read before mu_ is
+  // taken so that routing never waits on the disk under the lock.
+  // `committed` is how far the log had committed before the reads: a lead
+  // evicted from the working set since with a later change (see Trim) may
+  // have been missed, and is read again under the lock.
+  struct Prefetched {
+    uint64_t committed = 0;
+    bool lead_read = false;          // whether `lead` was read (else: held)
+    std::optional<Assignment> lead;  // by lead id
+    bool email_read = false;
+    std::optional<Assignment> by_email;  // the email's last routed lead
+  };
+  absl::StatusOr<Prefetched> Prefetch(const std::string& lead_id,
+                                      const std::string& email_key) const;
+
   // All below run with mu_ held.
+  // Lead `lead_id` in the working set, brought in from the store (or from
+  // `fetched`, when still current) when it is not there; null when it was
+  // never routed.
+  absl::StatusOr<Assignment*> FindLocked(const std::string& lead_id,
+                                         const Prefetched* fetched = nullptr);
+  // Puts a lead read from the store into the working set.
+  Assignment* Admit(Assignment a);
+  // Evicts the leads changed longest ago, whose latest change is
+  // committed, until the working set is within options_.lead_cache.
+  void Trim();
+  // Takes `a` out of the working set (its latest change is committed).
+  void Evict(Assignment* a);
   // The last lead from `a`'s email before it, when a rep of `p` got it.
-  const Assignment* LastLeadOf(const Program& p, const Assignment& a) const;
+  absl::StatusOr<const Assignment*> LastLeadOf(const Program& p,
+                                               const Assignment& a,
+                                               const Prefetched& fetched);
   // Tries `d`'s candidates in order: the rep who takes the lead (`a` gets
   // the team they came from), or -1 with `*queue` set when a queue takes
   // it, or -1 and no queue when nobody can (why, in `skipped`). A repeat
@@ -216,8 +272,9 @@ class Assigner {
   // it sticks (a team candidate that includes them, or anywhere), if they
   // can take it: `*stuck` says so, and `a` gets repeat_of.
   int FromCandidates(const Program& p, const Decision& d, Assignment& a,
-                     absl::Time now, const Candidate** queue,
-                     std::vector<std::string>* skipped, Stuck* stuck);
+                     const Assignment* prior, absl::Time now,
+                     const Candidate** queue, std::vector<std::string>* skipped,
+                     Stuck* stuck);
   // Lead `lead_id`, unless it was never routed (NOT_FOUND) or is released
   // or closed (FAILED_PRECONDITION).
   absl::StatusOr<Assignment*> Unended(const std::string& lead_id);
@@ -257,10 +314,18 @@ class Assigner {
   mutable std::mutex mu_;
   RepPicker picker_{&log_};
   Escalator escalator_{&picker_};
-  // Node-based: growing the map moves pointers, not assignments, so a resize
-  // under mu_ stays cheap at millions of leads.
+  // The working set: leads changed or asked about lately, at most
+  // options_.lead_cache of them once their changes are committed.
+  // Node-based: pointers into it stay valid until Trim evicts the lead.
   absl::node_hash_map<std::string, Assignment> leads_;
-  absl::flat_hash_map<std::string, std::string> by_email_;  // -> lead id
+  // The working set by each lead's latest change number: Trim evicts from
+  // the front.
+  absl::btree_map<uint64_t, Assignment*> by_seq_;
+  // Email -> the lead id last routed with it, while that lead is in the
+  // working set; otherwise the store knows (StateReader::LastByEmail).
+  absl::flat_hash_map<std::string, std::string> by_email_;
+  // The highest change number of a lead Trim evicted.
+  uint64_t max_evicted_seq_ = 0;
 };
 
 }  // namespace leadroute::runtime

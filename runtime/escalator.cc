@@ -26,8 +26,9 @@ const Escalation* PolicyOf(const Program& p, const Assignment& a) {
 
 }  // namespace
 
-void Escalator::Restore(const Assignment& a) {
-  if (a.next_due) due_.emplace(*a.next_due, a.lead_id);
+void Escalator::Restore(
+    const std::vector<std::pair<absl::Time, std::string>>& due) {
+  due_.insert(due.begin(), due.end());
 }
 
 absl::Time Escalator::ClockAt(const Program& p, const Assignment& a,

@@ -35,8 +35,8 @@ class Escalator {
   Escalator(const Escalator&) = delete;
   Escalator& operator=(const Escalator&) = delete;
 
-  // Files a lead loaded from the store by its next_due.
-  void Restore(const Assignment& a);
+  // Files the leads the store says are due (next_due, lead id).
+  void Restore(const std::vector<std::pair<absl::Time, std::string>>& due);
 
   // Starts the current owner's SLA clock at `start`: respond_by is when the
   // whole SLA has passed on it, and the policy's steps start over.
@@ -51,6 +51,10 @@ class Escalator {
   // The leads due at or before `now`, unfiled: (when, lead id), earliest
   // first. A lead re-armed for `now` or earlier waits for the next call.
   std::vector<std::pair<absl::Time, std::string>> TakeDue(absl::Time now);
+  // Files a lead TakeDue handed out again, as it was (its run failed).
+  void Refile(absl::Time when, const std::string& lead_id) {
+    due_.emplace(when, lead_id);
+  }
   // The earliest time something is due, if anything is.
   std::optional<absl::Time> NextDue() const;
 

@@ -62,20 +62,28 @@ std::string Ineligible(const Rep& rep, const std::vector<MemberCheck>& where) {
 
 }  // namespace
 
-void RepPicker::Restore(const StateSnapshot& snapshot, absl::Time now) {
-  const absl::Time since = now - kRecentWindow;
-  for (const Assignment& a : snapshot.assignments) {
-    if (a.owner_kind != OwnerKind::kRep) continue;
-    RepState& r = reps_[a.owner];
-    if (a.status == LeadStatus::kOpen) ++r.open;
-    if (a.decided_at >= since) r.recent.push_back(a.decided_at);
-    r.last_turn = std::max(r.last_turn, a.seq);
-  }
-  for (auto& [rep, state] : reps_) {
-    std::sort(state.recent.begin(), state.recent.end());
+absl::Time RepPicker::RecentSince(absl::Time now) {
+  return now - kRecentWindow;
+}
+
+void RepPicker::Restore(const StateSnapshot& snapshot) {
+  for (const RepHistory& h : snapshot.rep_history) {
+    RepState& r = reps_[h.rep];
+    r.open = h.open;
+    r.recent = h.recent;
+    std::sort(r.recent.begin(), r.recent.end());
+    r.last_turn = h.last_turn;
   }
   for (const RepStatus& s : snapshot.reps) reps_[s.rep].status = s;
   for (const TeamCursor& t : snapshot.teams) teams_[t.team] = t;
+}
+
+std::vector<std::string> RepPicker::RepsWithOpenLeads() const {
+  std::vector<std::string> out;
+  for (const auto& [rep, state] : reps_) {
+    if (state.open > 0) out.push_back(rep);
+  }
+  return out;
 }
 
 const RepPicker::RepState& RepPicker::StateOf(const std::string& id) const {

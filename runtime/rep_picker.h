@@ -59,9 +59,12 @@ class RepPicker {
   RepPicker(const RepPicker&) = delete;
   RepPicker& operator=(const RepPicker&) = delete;
 
+  // How far back from `now` the times of reps' assignments matter (the
+  // daily and weekly caps): what the store's snapshot must hold.
+  static absl::Time RecentSince(absl::Time now);
   // Rebuilds the reps' loads, statuses and the teams' rotations from what
-  // the store kept; `now` bounds how far back assignment times matter.
-  void Restore(const StateSnapshot& snapshot, absl::Time now);
+  // the store kept.
+  void Restore(const StateSnapshot& snapshot);
 
   // Empty when rep `index` of `p` can take a lead at `now`, else why not.
   std::string Unavailable(const Program& p, int index, absl::Time now) const;
@@ -97,6 +100,8 @@ class RepPicker {
   const std::optional<RepStatus>& StatusOf(const std::string& id) const {
     return StateOf(id).status;
   }
+  // Every rep holding open leads (of any ruleset, live or not).
+  std::vector<std::string> RepsWithOpenLeads() const;
   // Open leads held by rep `id` (of any ruleset, live or not).
   int64_t OpenOf(const std::string& id) const { return StateOf(id).open; }
   // Rep `index` of `p`'s load at `now`.

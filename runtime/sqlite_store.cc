@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -162,6 +163,29 @@ CREATE TABLE audit (
   reason TEXT NOT NULL
 );
 )sql",
+    // 8: a working set that does not grow with history. The server no
+    // longer loads every lead at start: it reads a lead from the store when
+    // it is asked about one it does not hold (by lead id, the primary key,
+    // and by email for repeats), and resumes from the live part alone —
+    // reps' open leads and recent assignments, what is due — each read
+    // through an index of its own. Partial indexes hold only the rows that
+    // matter (a rep's open leads, leads with something due, ended leads for
+    // --lead-retention), and `meta` keeps the highest assignment seq so
+    // numbering resumes without a scan.
+    R"sql(
+CREATE INDEX assignments_by_email ON assignments (email_key, routed_at_us)
+  WHERE email_key != '';
+CREATE INDEX assignments_due ON assignments (next_due_us, lead_id)
+  WHERE next_due_us IS NOT NULL;
+CREATE INDEX assignments_open_by_rep ON assignments (owner, seq)
+  WHERE owner_kind = 1 AND status = 0;
+CREATE INDEX assignments_rep_recent ON assignments (decided_at_us, owner, seq)
+  WHERE owner_kind = 1;
+CREATE INDEX assignments_ended ON assignments (ended_at_us)
+  WHERE status IN (1, 2);
+INSERT OR REPLACE INTO meta (key, value)
+  SELECT 'last_assignment_seq', COALESCE(MAX(seq), 0) FROM assignments;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -182,6 +206,8 @@ constexpr const char* kAuditColumns =
     "id, at_us, principal, peer, action, target, before, after, reason";
 
 constexpr const char* kPrunedThrough = "events_pruned_through";
+constexpr const char* kLastAssignmentSeq = "last_assignment_seq";
+constexpr const char* kPrunedAssignments = "assignments_pruned";
 constexpr const char* kCursorPrefix = "cursor:";
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
@@ -348,10 +374,22 @@ std::vector<std::pair<std::string, int64_t>> DecodeRunning(
   return out;
 }
 
+// SQLite's memory statistics take one process-wide mutex on every
+// allocation: with the writer committing on one thread while routing reads
+// leads on others, that mutex was among the costliest things in a routed
+// lead (perf on bench/state_bench). Nothing here reads the statistics.
+void ConfigureSqliteOnce() {
+  static const bool configured = [] {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  }();
+  (void)configured;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path) {
+  ConfigureSqliteOnce();
   // Created 0600: it holds leads and emails. SQLite gives its -wal and
   // -shm files the database file's mode.
   if (const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -398,6 +436,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
     const std::string& path) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -423,9 +462,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
 }
 
 SqliteStore::~SqliteStore() {
-  for (sqlite3_stmt* s :
-       {begin_, commit_, rollback_, put_assignment_, put_rep_, put_team_,
-        add_event_, prune_events_, put_meta_, add_audit_}) {
+  for (sqlite3_stmt* s : {begin_, commit_, rollback_, put_assignment_, put_rep_,
+                          put_team_, add_event_, prune_events_, put_meta_,
+                          add_audit_, prune_assignments_, find_, by_email_}) {
     sqlite3_finalize(s);
   }
   sqlite3_close(reader_);
@@ -503,6 +542,10 @@ absl::Status SqliteStore::Prepare() {
        "DELETE FROM lead_events WHERE id IN (SELECT id FROM lead_events "
        "WHERE at_us < ?1 AND id <= ?3 ORDER BY id LIMIT ?2) RETURNING id"},
       {&put_meta_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"},
+      {&prune_assignments_,
+       "DELETE FROM assignments WHERE rowid IN (SELECT rowid FROM "
+       "assignments WHERE status IN (1, 2) AND ended_at_us < ?1 "
+       "ORDER BY ended_at_us LIMIT ?2)"},
       {&add_audit_,
        "INSERT INTO audit (at_us, principal, peer, action, target, before, "
        "after, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
@@ -524,26 +567,66 @@ absl::Status SqliteStore::Step(sqlite3_stmt* stmt, absl::string_view what) {
   return Error(absl::StrCat("state store: ", what));
 }
 
-absl::StatusOr<StateSnapshot> SqliteStore::Load() {
+absl::StatusOr<StateSnapshot> SqliteStore::Load(absl::Time recent_since) {
   StateSnapshot out;
-  const std::string assignments =
-      absl::StrCat("SELECT ", kAssignmentColumns, " FROM assignments");
+  absl::flat_hash_map<std::string, RepHistory> reps;
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, assignments.c_str(), -1, &s, nullptr) !=
-      SQLITE_OK) {
-    return Error("loading assignments");
+  // Each read below goes through its own index (migration 8): the time it
+  // takes follows the live state, not the history.
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT owner, COUNT(*), MAX(seq) FROM assignments "
+                         "WHERE owner_kind = 1 AND status = 0 GROUP BY owner",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("loading reps' open leads");
   }
+  if (absl::Status st = ScanAll(db_, s, "loading reps' open leads",
+                                [&](sqlite3_stmt* row) {
+                                  RepHistory& r = reps[Text(row, 0)];
+                                  r.open = sqlite3_column_int64(row, 1);
+                                  r.last_turn = static_cast<uint64_t>(
+                                      sqlite3_column_int64(row, 2));
+                                });
+      !st.ok()) {
+    return st;
+  }
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT owner, decided_at_us, seq FROM assignments "
+                         "WHERE owner_kind = 1 AND decided_at_us >= ?1 "
+                         "ORDER BY decided_at_us",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("loading reps' recent assignments");
+  }
+  sqlite3_bind_int64(s, 1, Micros(recent_since));
   if (absl::Status st =
-          ScanAll(db_, s, "loading assignments",
+          ScanAll(db_, s, "loading reps' recent assignments",
                   [&](sqlite3_stmt* row) {
-                    out.assignments.push_back(ReadAssignment(row));
+                    RepHistory& r = reps[Text(row, 0)];
+                    r.recent.push_back(*Time(row, 1));
+                    r.last_turn = std::max(
+                        r.last_turn,
+                        static_cast<uint64_t>(sqlite3_column_int64(row, 2)));
                   });
       !st.ok()) {
     return st;
   }
-  std::sort(
-      out.assignments.begin(), out.assignments.end(),
-      [](const Assignment& a, const Assignment& b) { return a.seq < b.seq; });
+  for (auto& [rep, history] : reps) {
+    history.rep = rep;
+    out.rep_history.push_back(std::move(history));
+  }
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT next_due_us, lead_id FROM assignments "
+                         "WHERE next_due_us IS NOT NULL",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("loading what is due");
+  }
+  if (absl::Status st = ScanAll(db_, s, "loading what is due",
+                                [&](sqlite3_stmt* row) {
+                                  out.due.emplace_back(*Time(row, 0),
+                                                       Text(row, 1));
+                                });
+      !st.ok()) {
+    return st;
+  }
   if (sqlite3_prepare_v2(db_,
                          "SELECT rep, availability, until_us, note, set_at_us "
                          "FROM rep_status",
@@ -598,8 +681,12 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
                                 [&](sqlite3_stmt* row) {
                                   const auto value = static_cast<uint64_t>(
                                       sqlite3_column_int64(row, 1));
-                                  if (Text(row, 0) == kPrunedThrough)
+                                  const std::string key = Text(row, 0);
+                                  if (key == kPrunedThrough) {
                                     out.pruned_through = value;
+                                  } else if (key == kLastAssignmentSeq) {
+                                    out.last_assignment_seq = value;
+                                  }
                                 });
       !st.ok()) {
     return st;
@@ -612,8 +699,10 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load() {
 absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
   if (absl::Status s = Step(begin_, "begin"); !s.ok()) return s;
   absl::Status status;
+  uint64_t last_seq = 0;
   for (const StateChange& change : changes) {
     if (const auto* a = std::get_if<Assignment>(&change)) {
+      last_seq = std::max(last_seq, a->seq);
       sqlite3_stmt* p = put_assignment_;
       BindText(p, 1, a->lead_id);
       BindText(p, 2, a->owner);
@@ -697,8 +786,15 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       status = Prune(*prune);
     } else if (const auto* c = std::get_if<Cursor>(&change)) {
       status = PutMeta(absl::StrCat(kCursorPrefix, c->name), c->value);
+    } else if (const auto* prune = std::get_if<AssignmentPrune>(&change)) {
+      status = PruneAssignments(*prune);
     }
     if (!status.ok()) break;
+  }
+  // Numbering resumes after the highest seq ever kept, even when retention
+  // deleted its row since.
+  if (status.ok() && last_seq > 0) {
+    status = PutMeta(kLastAssignmentSeq, last_seq);
   }
   if (status.ok()) status = Step(commit_, "commit");
   if (!status.ok()) Step(rollback_, "rollback").IgnoreError();
@@ -729,6 +825,35 @@ absl::Status SqliteStore::Prune(const EventPrune& prune) {
   if (highest == 0) return absl::OkStatus();
   // Ids increase, so everything up to the highest one deleted is gone.
   return PutMeta(kPrunedThrough, static_cast<uint64_t>(highest));
+}
+
+absl::Status SqliteStore::PruneAssignments(const AssignmentPrune& prune) {
+  sqlite3_bind_int64(prune_assignments_, 1, Micros(prune.before));
+  sqlite3_bind_int(prune_assignments_, 2, prune.limit);
+  if (absl::Status s = Step(prune_assignments_, "pruning ended assignments");
+      !s.ok()) {
+    return s;
+  }
+  const int deleted = sqlite3_changes(db_);
+  if (deleted == 0) return absl::OkStatus();
+  // The running total, read on the writer's own connection (this
+  // transaction's view).
+  sqlite3_stmt* q = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE key = ?1", -1, &q,
+                         nullptr) != SQLITE_OK) {
+    return Error("state store: counting pruned assignments");
+  }
+  BindText(q, 1, kPrunedAssignments);
+  uint64_t total = 0;
+  if (absl::Status st =
+          ScanAll(db_, q, "counting pruned assignments",
+                  [&](sqlite3_stmt* row) {
+                    total = static_cast<uint64_t>(sqlite3_column_int64(row, 0));
+                  });
+      !st.ok()) {
+    return st;
+  }
+  return PutMeta(kPrunedAssignments, total + deleted);
 }
 
 absl::StatusOr<std::vector<Assignment>> SqliteStore::NewestAssignments(
@@ -893,6 +1018,49 @@ absl::Status SqliteStore::ReadAssignments(
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<Assignment>> SqliteStore::ReadOne(
+    sqlite3_stmt** stmt, const char* sql, const std::string& key,
+    const char* what) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
+  // Prepared once on the reader connection: these run for every lead the
+  // working set does not hold.
+  if (*stmt == nullptr &&
+      sqlite3_prepare_v3(*db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
+                         nullptr) != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(*db)));
+  }
+  BindText(*stmt, 1, key);
+  std::optional<Assignment> out;
+  const int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_ROW) out = ReadAssignment(*stmt);
+  sqlite3_reset(*stmt);
+  sqlite3_clear_bindings(*stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(*db)));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<Assignment>> SqliteStore::FindAssignment(
+    const std::string& lead_id) {
+  static const std::string sql = absl::StrCat(
+      "SELECT ", kAssignmentColumns, " FROM assignments WHERE lead_id = ?1");
+  return ReadOne(&find_, sql.c_str(), lead_id, "reading a lead");
+}
+
+absl::StatusOr<std::optional<Assignment>> SqliteStore::LastByEmail(
+    const std::string& email_key) {
+  // `email_key != ''` lets SQLite use the partial index.
+  static const std::string sql =
+      absl::StrCat("SELECT ", kAssignmentColumns,
+                   " FROM assignments WHERE email_key = ?1 AND email_key != ''"
+                   " ORDER BY routed_at_us DESC, seq DESC LIMIT 1");
+  return ReadOne(&by_email_, sql.c_str(), email_key,
+                 "reading a person's last lead");
+}
+
 absl::Status SqliteStore::ScanAssignments(
     absl::Time from, absl::Time to,
     const std::function<void(const Assignment&)>& visit) {
@@ -926,6 +1094,24 @@ absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(
   return out;
 }
 
+absl::StatusOr<std::vector<Assignment>> SqliteStore::OpenLeadsOfRep(
+    const std::string& rep, const std::string& after_lead_id, int limit) {
+  // The literal owner_kind and status let SQLite use the partial index.
+  std::vector<Assignment> out;
+  absl::Status s = ReadAssignments(
+      "listing a rep's open leads",
+      "WHERE owner_kind = 1 AND status = 0 AND owner = ?1 AND lead_id > ?2"
+      " ORDER BY lead_id LIMIT ?3",
+      [&](sqlite3_stmt* q) {
+        BindText(q, 1, rep);
+        BindText(q, 2, after_lead_id);
+        sqlite3_bind_int(q, 3, limit);
+      },
+      [&](const Assignment& a) { out.push_back(a); });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<std::optional<uint64_t>> SqliteStore::Meta(
     const std::string& key) {
   std::lock_guard<std::mutex> lock(reader_mu_);
@@ -953,6 +1139,12 @@ absl::StatusOr<std::optional<uint64_t>> SqliteStore::Meta(
 
 absl::StatusOr<uint64_t> SqliteStore::PrunedThrough() {
   absl::StatusOr<std::optional<uint64_t>> value = Meta(kPrunedThrough);
+  if (!value.ok()) return value.status();
+  return value->value_or(0);
+}
+
+absl::StatusOr<uint64_t> SqliteStore::PrunedAssignments() {
+  absl::StatusOr<std::optional<uint64_t>> value = Meta(kPrunedAssignments);
   if (!value.ok()) return value.status();
   return value->value_or(0);
 }

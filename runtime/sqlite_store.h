@@ -26,7 +26,7 @@ namespace leadroute::runtime {
 class SqliteStore final : public StateStore {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
   // The file's name inside a data dir.
   static constexpr const char* kFileName = "leadroute.db";
 
@@ -39,8 +39,12 @@ class SqliteStore final : public StateStore {
 
   ~SqliteStore() override;
 
-  absl::StatusOr<StateSnapshot> Load() override;
+  absl::StatusOr<StateSnapshot> Load(absl::Time recent_since) override;
   absl::Status Apply(absl::Span<const StateChange> changes) override;
+  absl::StatusOr<std::optional<Assignment>> FindAssignment(
+      const std::string& lead_id) override;
+  absl::StatusOr<std::optional<Assignment>> LastByEmail(
+      const std::string& email_key) override;
   absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                      int limit) override;
   absl::StatusOr<std::vector<Assignment>> ListAssignments(
@@ -49,7 +53,11 @@ class SqliteStore final : public StateStore {
   absl::Status ScanAssignments(
       absl::Time from, absl::Time to,
       const std::function<void(const Assignment&)>& visit) override;
+  absl::StatusOr<std::vector<Assignment>> OpenLeadsOfRep(
+      const std::string& rep, const std::string& after_lead_id,
+      int limit) override;
   absl::StatusOr<uint64_t> PrunedThrough() override;
+  absl::StatusOr<uint64_t> PrunedAssignments() override;
   absl::StatusOr<std::optional<uint64_t>> CursorValue(
       const std::string& name) override;
 
@@ -100,6 +108,13 @@ class SqliteStore final : public StateStore {
   // A meta key's value as committed (reader_mu_ taken); none when unset.
   absl::StatusOr<std::optional<uint64_t>> Meta(const std::string& key);
   absl::Status Prune(const EventPrune& prune);
+  absl::Status PruneAssignments(const AssignmentPrune& prune);
+  // The one assignment `sql` (prepared once into `*stmt` on the reader
+  // connection) finds for `key`; `what` names it in errors.
+  absl::StatusOr<std::optional<Assignment>> ReadOne(sqlite3_stmt** stmt,
+                                                    const char* sql,
+                                                    const std::string& key,
+                                                    const char* what);
   // The connection reads from any thread go through (reader_mu_ held).
   absl::StatusOr<sqlite3*> Reader();
 
@@ -121,6 +136,10 @@ class SqliteStore final : public StateStore {
   sqlite3_stmt* prune_events_ = nullptr;
   sqlite3_stmt* put_meta_ = nullptr;
   sqlite3_stmt* add_audit_ = nullptr;
+  sqlite3_stmt* prune_assignments_ = nullptr;
+  // On the reader connection (reader_mu_).
+  sqlite3_stmt* find_ = nullptr;
+  sqlite3_stmt* by_email_ = nullptr;
 };
 
 }  // namespace leadroute::runtime

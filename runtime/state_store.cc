@@ -47,9 +47,7 @@ LeadEvent EventOf(const Assignment& a, absl::Time at, std::string kind,
 }
 
 uint64_t LastChange(const StateSnapshot& snapshot) {
-  uint64_t last = snapshot.last_event_id;
-  for (const Assignment& a : snapshot.assignments) last = std::max(last, a.seq);
-  return last;
+  return std::max(snapshot.last_event_id, snapshot.last_assignment_seq);
 }
 
 }  // namespace leadroute::runtime

@@ -1,24 +1,25 @@
 // StateStore: what rep selection remembers between leads and across
 // restarts — assignments, rep status, team rotation, lead events, cursors.
 // The embedded SQLite store (sqlite_store.h) is the one implementation
-// today; another backend implements the seven calls below, with the
-// guarantees each states, without reading the SQLite code or touching the
-// strategies:
-// - StateStore::Load: the whole state, once, at start.
+// today; another backend implements the calls below, with the guarantees
+// each states, without reading the SQLite code or touching the strategies:
+// - StateStore::Load: what the Assigner resumes from, once, at start — the
+//   live part of the state (reps' loads, what is due), never every lead.
 // - StateStore::Apply: a batch of changes, in order, all or none, durable on
 //   return; only ever from one thread at a time (the CommitLog's writer).
-// - StateReader (EventsAfter, ScanAssignments, ListAssignments,
-//   PrunedThrough, CursorValue):
-//   reads of what is committed, from any thread, concurrently with Apply.
+// - StateReader (FindAssignment, LastByEmail, EventsAfter, ScanAssignments,
+//   ListAssignments, PrunedThrough, CursorValue): reads of what is
+//   committed, from any thread, concurrently with Apply.
 //
-// The Assigner (assigner.h) keeps the working copy in memory: it loads a
-// snapshot once at start, then every change goes through its CommitLog
-// (commit_log.h), the store's only writer, in the order it was made and in
-// batches (group commit). A store applies each batch atomically and durably
-// before Apply returns, so whatever a client was told is on disk and what
-// is on disk is always a prefix of what was decided. Everything else
-// (the event stream, webhooks, KPIs, retention's progress) reads the
-// committed state through the StateReader side alone.
+// The Assigner (assigner.h) keeps a bounded working set of leads in memory
+// and reads any other lead from the store on demand (FindAssignment,
+// LastByEmail); every change goes through its CommitLog (commit_log.h), the
+// store's only writer, in the order it was made and in batches (group
+// commit). A store applies each batch atomically and durably before Apply
+// returns, so whatever a client was told is on disk and what is on disk is
+// always a prefix of what was decided. Everything else (the event stream,
+// webhooks, KPIs, retention's progress) reads the committed state through
+// the StateReader side alone.
 #ifndef LEADROUTE_RUNTIME_STATE_STORE_H_
 #define LEADROUTE_RUNTIME_STATE_STORE_H_
 
@@ -211,6 +212,13 @@ struct EventPrune {
   uint64_t max_id = UINT64_MAX;
 };
 
+// Released and closed assignments that ended before `before` are deleted,
+// at most `limit` of them (the oldest): --lead-retention.
+struct AssignmentPrune {
+  absl::Time before;
+  int limit = 10000;
+};
+
 // A named position a consumer keeps in the store, e.g. a webhook's last
 // delivered event id.
 struct Cursor {
@@ -218,20 +226,37 @@ struct Cursor {
   uint64_t value = 0;
 };
 
-using StateChange = std::variant<Assignment, RepStatus, TeamCursor, LeadEvent,
-                                 EventPrune, Cursor, AuditRecord>;
+using StateChange =
+    std::variant<Assignment, RepStatus, TeamCursor, LeadEvent, EventPrune,
+                 Cursor, AuditRecord, AssignmentPrune>;
 
 // An event about `a` as it stands, with its owner, team, channel, priority
 // and SLA.
 LeadEvent EventOf(const Assignment& a, absl::Time at, std::string kind,
                   std::string from, std::string reason);
 
-// What the Assigner resumes from. Cursors are not in it: their consumers
-// read them (StateReader::CursorValue).
+// A rep's part of the stored assignments, for rep selection to resume: open
+// leads, and when each lead they were assigned since the snapshot's
+// `recent_since` was (ascending), and the change number of the latest of
+// those or of their open leads (their last turn, for least_loaded).
+struct RepHistory {
+  std::string rep;
+  int64_t open = 0;
+  std::vector<absl::Time> recent;
+  uint64_t last_turn = 0;
+};
+
+// What the Assigner resumes from: the live part of the state, whose size
+// follows the reps, teams and pending deadlines, not the leads ever routed.
+// Cursors are not in it: their consumers read them
+// (StateReader::CursorValue).
 struct StateSnapshot {
-  std::vector<Assignment> assignments;  // ascending seq
+  std::vector<RepHistory> rep_history;  // reps owning leads, any order
+  // Every lead with something due (Assignment::next_due): when, lead id.
+  std::vector<std::pair<absl::Time, std::string>> due;
   std::vector<RepStatus> reps;
   std::vector<TeamCursor> teams;
+  uint64_t last_assignment_seq = 0;  // the highest Assignment::seq kept
   uint64_t last_event_id = 0;
   // Events with an id up to this one were pruned (0: none).
   uint64_t pruned_through = 0;
@@ -246,6 +271,16 @@ uint64_t LastChange(const StateSnapshot& snapshot);
 class StateReader {
  public:
   virtual ~StateReader() = default;
+
+  // The lead's committed assignment; none for a lead id never routed (or
+  // pruned by --lead-retention).
+  virtual absl::StatusOr<std::optional<Assignment>> FindAssignment(
+      const std::string& lead_id) = 0;
+
+  // Of the committed assignments with `email_key`, the one (re)routed last
+  // (the latest routed_at, then the highest seq); none when no lead has it.
+  virtual absl::StatusOr<std::optional<Assignment>> LastByEmail(
+      const std::string& email_key) = 0;
 
   // Events with id > `after`, oldest first, at most `limit`.
   virtual absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
@@ -264,8 +299,17 @@ class StateReader {
       const std::string& owner, std::optional<LeadStatus> status,
       const std::string& after_lead_id, int limit) = 0;
 
+  // The open leads of rep `rep`, with lead ids after `after_lead_id`, in
+  // lead id order, at most `limit`: through an index of reps' open leads,
+  // whatever the size of the history.
+  virtual absl::StatusOr<std::vector<Assignment>> OpenLeadsOfRep(
+      const std::string& rep, const std::string& after_lead_id, int limit) = 0;
+
   // The highest event id an EventPrune deleted (0: none).
   virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;
+
+  // How many assignments AssignmentPrunes deleted, ever.
+  virtual absl::StatusOr<uint64_t> PrunedAssignments() = 0;
 
   // Cursor `name`'s value; none until one was first committed.
   virtual absl::StatusOr<std::optional<uint64_t>> CursorValue(
@@ -274,8 +318,9 @@ class StateReader {
 
 class StateStore : public StateReader {
  public:
-  // Everything needed to resume: called once, before any Apply.
-  virtual absl::StatusOr<StateSnapshot> Load() = 0;
+  // What the Assigner resumes from (see StateSnapshot), with the times of
+  // reps' assignments since `recent_since`: called once, before any Apply.
+  virtual absl::StatusOr<StateSnapshot> Load(absl::Time recent_since) = 0;
 
   // Applies `changes` in order, all or none, and returns once they are
   // durable. Called from one thread at a time.

@@ -53,6 +53,18 @@ bool Sweeper::Prune(absl::Time now) {
          *after - *before < static_cast<uint64_t>(options_.prune_batch);
 }
 
+bool Sweeper::PruneLeads(absl::Time now) {
+  absl::StatusOr<uint64_t> before = assigner_->committed().PrunedAssignments();
+  absl::StatusOr<uint64_t> seq = assigner_->PruneEnded(
+      now - options_.lead_retention, options_.prune_batch);
+  if (!seq.ok() || !before.ok() || !assigner_->log().WaitDurable(*seq).ok()) {
+    return true;
+  }
+  absl::StatusOr<uint64_t> after = assigner_->committed().PrunedAssignments();
+  return !after.ok() ||
+         *after - *before < static_cast<uint64_t>(options_.prune_batch);
+}
+
 void Sweeper::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.interval),
@@ -68,6 +80,10 @@ void Sweeper::Loop() {
     if (options_.event_retention > absl::ZeroDuration() &&
         now - last_prune_ >= options_.prune_every) {
       if (Prune(now)) last_prune_ = now;  // else again at the next tick
+    }
+    if (options_.lead_retention > absl::ZeroDuration() &&
+        now - last_lead_prune_ >= options_.prune_every) {
+      if (PruneLeads(now)) last_lead_prune_ = now;
     }
     lock.lock();
   }

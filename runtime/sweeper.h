@@ -8,7 +8,8 @@
 // the next tick while batches come back full, so it keeps up with any
 // sustained rate. Events a consumer has not read yet (`keep_after`: the
 // webhook's last delivered id) are kept, unless more than
-// `max_kept_for_consumer` events wait for it.
+// `max_kept_for_consumer` events wait for it. Lead retention works the same
+// way on released and closed assignments that ended `lead_retention` ago.
 #ifndef LEADROUTE_RUNTIME_SWEEPER_H_
 #define LEADROUTE_RUNTIME_SWEEPER_H_
 
@@ -35,6 +36,9 @@ struct SweeperOptions {
   // The id after which events are kept for a consumer; null: none.
   std::function<std::optional<uint64_t>()> keep_after;
   int64_t max_kept_for_consumer = 1000000;
+  // Released and closed assignments that ended longer ago than this are
+  // deleted; zero keeps them all.
+  absl::Duration lead_retention = absl::ZeroDuration();
 };
 
 class Sweeper {
@@ -56,12 +60,15 @@ class Sweeper {
   void Loop();
   // One bounded prune; false when it came back full (prune again soon).
   bool Prune(absl::Time now);
+  // The same for ended assignments.
+  bool PruneLeads(absl::Time now);
 
   Assigner* const assigner_;
   const Clock* const clock_;
   const LiveProgram live_;
   const SweeperOptions options_;
   absl::Time last_prune_ = absl::InfinitePast();
+  absl::Time last_lead_prune_ = absl::InfinitePast();
   bool over_kept_ = false;  // the consumer's bound passed (logged once)
   std::mutex mu_;
   std::condition_variable stop_cv_;

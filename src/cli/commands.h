@@ -40,7 +40,9 @@ struct ServeFlags {
   std::string repeat_window = "168h";
   std::string removed_reps = "keep";    // keep | release | reassign
   std::string event_retention = "90d";  // 0: keep every event
-  std::string webhook_url;              // empty: no webhook
+  std::string lead_retention = "0";     // 0: keep every lead
+  int64_t lead_cache = 50000;
+  std::string webhook_url;  // empty: no webhook
   std::string webhook_secret_file;
   int webhook_dead_letter_after = 5;      // refusals of one batch
   int64_t webhook_keep_events = 1000000;  // kept from retention for it

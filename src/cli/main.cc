@@ -114,6 +114,19 @@ int Main(int argc, char** argv) {
                    "Delete lead events (WatchAssignments replay, state "
                    "history) older than this (e.g. 90d, 720h; 0 keeps all)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--lead-retention", serve.lead_retention,
+                   "Delete released and closed leads that ended longer ago "
+                   "than this, with what they answer (idempotent retries, "
+                   "repeats, GetAssignment, KPIs); at least 1d (e.g. 365d; "
+                   "0 keeps all)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--lead-cache", serve.lead_cache,
+                   "Leads kept in memory, the most recently changed; any "
+                   "other is read from the store when asked about")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
+      ->capture_default_str();
 
   serve_cmd->add_option("--auth", serve.auth_file,
                         "File of principals allowed in, with their token "

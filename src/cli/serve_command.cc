@@ -70,6 +70,18 @@ int ServeCommand(const ServeFlags& flags) {
                           {"expected", "a duration such as 90d or 720h"}});
     return kExitUsageOrIo;
   }
+  std::optional<absl::Duration> lead_retention =
+      ParseSpan(flags.lead_retention);
+  if (!lead_retention || (*lead_retention > absl::ZeroDuration() &&
+                          *lead_retention < absl::Hours(24))) {
+    LogError("bad flag",
+             {{"flag", "--lead-retention"},
+              {"value", flags.lead_retention},
+              {"expected", "0 (keep all) or a duration of at least 1d"}});
+    return kExitUsageOrIo;
+  }
+  options.lead_retention = *lead_retention;
+  options.assigner.lead_cache = static_cast<size_t>(flags.lead_cache);
   if (!flags.webhook_url.empty()) {
     options.webhook.url = flags.webhook_url;
     options.webhook.dead_letter_after = flags.webhook_dead_letter_after;

@@ -202,6 +202,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     RulesetRegistry* registry = server->registry_.get();
     runtime::SweeperOptions sweep{.interval = options.sweep_interval,
                                   .event_retention = options.event_retention};
+    sweep.lead_retention = options.lead_retention;
     if (WebhookSender* webhook = server->webhook_.get()) {
       // Retention keeps what the webhook has not delivered (up to a bound).
       sweep.keep_after = [webhook]() -> std::optional<uint64_t> {
@@ -338,7 +339,11 @@ void RouterServer::RenderStoreMetrics(std::string* out) const {
       "refused (a full disk, an I/O error), retries included.\n"
       "# TYPE leadroute_store_failed_commits_total counter\n"
       "leadroute_store_failed_commits_total ",
-      assigner_->log().FailedCommits(), "\n");
+      assigner_->log().FailedCommits(),
+      "\n# HELP leadroute_working_set_leads Leads held in memory (at most "
+      "--lead-cache once committed); any other is read from the store.\n"
+      "# TYPE leadroute_working_set_leads gauge\nleadroute_working_set_leads ",
+      assigner_->WorkingSetSize(), "\n");
 }
 
 RouterServer::~RouterServer() {

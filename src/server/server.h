@@ -82,6 +82,9 @@ struct ServerOptions {
   // Lead events (WatchAssignments' replay, `leadroute state history`) older
   // than this are deleted; zero keeps them all.
   absl::Duration event_retention = absl::ZeroDuration();
+  // Released and closed leads that ended longer ago than this are deleted;
+  // zero keeps them all.
+  absl::Duration lead_retention = absl::ZeroDuration();
   // Lead events POSTed to a URL as well (needs data_dir); an empty url:
   // none.
   WebhookOptions webhook;

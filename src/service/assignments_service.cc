@@ -106,12 +106,11 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
         assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
   }
   if (status.ok()) {
-    std::optional<runtime::Assignment> a = assigner_->Get(request->lead_id());
-    if (a) {
+    absl::StatusOr<runtime::Assignment> a = assigner_->Get(request->lead_id());
+    if (a.ok()) {
       AssignmentToProto(*a, response->mutable_assignment());
     } else {
-      status = absl::NotFoundError(absl::StrCat(
-          "lead_id: no lead \"", request->lead_id(), "\" was routed"));
+      status = a.status();
     }
   }
   return Finish(context, ServerMetrics::kGetAssignment, start, status);

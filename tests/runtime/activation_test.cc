@@ -107,8 +107,8 @@ class ActivationTest : public StateFixture {
     return *d;
   }
   Assignment Get(const std::string& id) {
-    std::optional<Assignment> a = assigner_->Get(id);
-    EXPECT_TRUE(a.has_value()) << id;
+    absl::StatusOr<Assignment> a = assigner_->Get(id);
+    EXPECT_TRUE(a.ok()) << id << ": " << a.status();
     return a.value_or(Assignment{});
   }
   // Sweeps at the clock's time and waits until the result is durable.

@@ -194,7 +194,7 @@ TEST_F(AssignerTest, NobodyEligibleFallsThroughWithReasons) {
   // With no fallback the lead is kept, unassigned.
   d = Route("N3", "speaks", "", false, "ja");
   EXPECT_EQ(d.owner_kind, OwnerKind::kNone);
-  ASSERT_TRUE(assigner_->Get("N3").has_value());
+  ASSERT_TRUE(assigner_->Get("N3").ok());
   EXPECT_EQ(assigner_->Get("N3")->status, LeadStatus::kUnassigned);
 }
 
@@ -321,8 +321,8 @@ TEST_F(AssignerTest, FallbackChainEndsInQueueOrIsRecordedUnassigned) {
   EXPECT_EQ(d.owner_kind, OwnerKind::kNone);
   EXPECT_EQ(d.owner, "");
   EXPECT_EQ(d.skipped.size(), 2u);
-  std::optional<Assignment> kept = assigner_->Get("L5");
-  ASSERT_TRUE(kept.has_value());
+  absl::StatusOr<Assignment> kept = assigner_->Get("L5");
+  ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->status, LeadStatus::kUnassigned);
   // Freeing capacity lets the team take leads again.
   ASSERT_TRUE(assigner_->Close("L1", "lost").ok());
@@ -742,11 +742,17 @@ TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
     auto store = SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     EXPECT_EQ((*store)->schema_version(), SqliteStore::kSchemaVersion);
-    absl::StatusOr<StateSnapshot> s = (*store)->Load();
+    absl::StatusOr<StateSnapshot> s = (*store)->Load(absl::InfinitePast());
     ASSERT_TRUE(s.ok());
-    ASSERT_EQ(s->assignments.size(), 1u);
-    EXPECT_EQ(s->assignments[0].owner, "a");
-    EXPECT_EQ(s->assignments[0].seq, 7u);
+    ASSERT_EQ(s->rep_history.size(), 1u);
+    EXPECT_EQ(s->rep_history[0].rep, "a");
+    EXPECT_EQ(s->rep_history[0].open, 1);
+    EXPECT_EQ(s->last_assignment_seq, 7u);  // schema 8 found it
+    absl::StatusOr<std::optional<Assignment>> l1 =
+        (*store)->FindAssignment("L1");
+    ASSERT_TRUE(l1.ok() && l1->has_value());
+    EXPECT_EQ((*l1)->owner, "a");
+    EXPECT_EQ((*l1)->seq, 7u);
     EXPECT_TRUE((*store)->History("L1").ok());  // the table schema 2 added
   }
   {
@@ -764,8 +770,10 @@ TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
   std::filesystem::remove(path);
 }
 
-// A page that cannot be read mid-scan fails the load: a server must not
-// start with part of its assignments and hand their leads out again.
+// A page that cannot be read fails the load, and a lead on it cannot be
+// read: an error, never "not found" — a server must not start with part of
+// what is due, nor take a lead it cannot read for a new one and hand it out
+// again.
 TEST(SqliteStoreTest, ACorruptPageFailsTheLoadInsteadOfShorteningIt) {
   const std::string path =
       (testing_util::FreshTestDir("corrupt") / "state.db").string();
@@ -779,18 +787,21 @@ TEST(SqliteStoreTest, ACorruptPageFailsTheLoadInsteadOfShorteningIt) {
       a.owner = "rep";
       a.owner_kind = OwnerKind::kRep;
       a.decided_at = a.routed_at = absl::FromUnixSeconds(1000);
+      a.next_due = absl::FromUnixSeconds(5000);
+      a.seq = i + 1;
       changes.push_back(a);
     }
     ASSERT_TRUE((*store)->Apply(changes).ok());
-    ASSERT_EQ((*store)->Load()->assignments.size(), 3000u);
+    ASSERT_EQ((*store)->Load(absl::InfinitePast())->due.size(), 3000u);
   }  // closed: the WAL is checkpointed into the file
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
-  // Every page holding lead-2500 (its table leaf, its index leaf) gets a
-  // b-tree page type SQLite does not know.
+  // Every page holding lead-2500 (its table leaf, its primary key's leaf,
+  // the leaf of the index of what is due) gets a b-tree page type SQLite
+  // does not know.
   const size_t page = 4096;
   int broken = 0;
   for (size_t at = bytes.find("lead-2500"); at != std::string::npos;
@@ -803,11 +814,16 @@ TEST(SqliteStoreTest, ACorruptPageFailsTheLoadInsteadOfShorteningIt) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   auto store = SqliteStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
-  absl::StatusOr<StateSnapshot> loaded = (*store)->Load();
-  ASSERT_FALSE(loaded.ok()) << loaded->assignments.size() << " loaded";
-  EXPECT_NE(loaded.status().message().find("loading assignments"),
+  absl::StatusOr<StateSnapshot> loaded = (*store)->Load(absl::InfinitePast());
+  ASSERT_FALSE(loaded.ok()) << loaded->due.size() << " due leads loaded";
+  EXPECT_NE(loaded.status().message().find("loading what is due"),
             std::string::npos)
       << loaded.status();
+  absl::StatusOr<std::optional<Assignment>> lead =
+      (*store)->FindAssignment("lead-2500");
+  EXPECT_FALSE(lead.ok()) << "read as "
+                          << (lead->has_value() ? "found" : "not found");
+  EXPECT_TRUE((*store)->FindAssignment("lead-1").ok());
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
@@ -850,6 +866,11 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
                            "ALTER TABLE assignments DROP COLUMN missed_by;"
                            "ALTER TABLE lead_events DROP COLUMN actor;"
                            "DROP TABLE audit;"
+                           "DROP INDEX assignments_by_email;"
+                           "DROP INDEX assignments_due;"
+                           "DROP INDEX assignments_open_by_rep;"
+                           "DROP INDEX assignments_rep_recent;"
+                           "DROP INDEX assignments_ended;"
                            "PRAGMA user_version=5;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
@@ -857,12 +878,12 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
   }
   auto store = SqliteStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
-  absl::StatusOr<StateSnapshot> s = (*store)->Load();
-  ASSERT_TRUE(s.ok()) << s.status();
   std::map<std::string, std::vector<std::string>> missed_by;
-  for (const Assignment& a : s->assignments) {
-    missed_by[a.lead_id] = a.missed_by;
-    EXPECT_EQ(a.clock_status, SlaStatus::kMissed) << a.lead_id;
+  for (const char* id : {"L1", "L2", "L3"}) {
+    absl::StatusOr<std::optional<Assignment>> a = (*store)->FindAssignment(id);
+    ASSERT_TRUE(a.ok() && a->has_value()) << id;
+    missed_by[id] = (*a)->missed_by;
+    EXPECT_EQ((*a)->clock_status, SlaStatus::kMissed) << id;
   }
   using Reps = std::vector<std::string>;
   EXPECT_EQ(missed_by["L1"], Reps{"a"});

@@ -48,7 +48,7 @@ class CommitLogTest : public testing::Test {
 
 TEST_F(CommitLogTest, ChangesAreDurableInOrderAndSeenOnceBySubscribers) {
   std::unique_ptr<StateStore> store = OpenStore();
-  ASSERT_TRUE(store->Load().ok());
+  ASSERT_TRUE(store->Load(absl::InfinitePast()).ok());
   std::vector<uint64_t> seen;  // event ids, as delivered
   std::mutex seen_mu;
   std::mutex appends;
@@ -86,7 +86,7 @@ TEST_F(CommitLogTest, ChangesAreDurableInOrderAndSeenOnceBySubscribers) {
 
   // A restart numbers on from what the store holds.
   store = OpenStore();
-  absl::StatusOr<StateSnapshot> snapshot = store->Load();
+  absl::StatusOr<StateSnapshot> snapshot = store->Load(absl::InfinitePast());
   ASSERT_TRUE(snapshot.ok());
   CommitLog log(store.get(), snapshot->last_event_id);
   EXPECT_EQ(log.Committed(), 200u);
@@ -98,7 +98,7 @@ TEST_F(CommitLogTest, ChangesAreDurableInOrderAndSeenOnceBySubscribers) {
 // where it stopped: the failed batch first, in order, nothing twice.
 TEST_F(CommitLogTest, AFailedCommitIsRetriedUntilTheStoreTakesIt) {
   FailingStore store(OpenStore());
-  ASSERT_TRUE(store.Load().ok());
+  ASSERT_TRUE(store.Load(absl::InfinitePast()).ok());
   std::mutex appends;
   CommitLog log(&store, 0, absl::Milliseconds(10));
   std::mutex health_mu;

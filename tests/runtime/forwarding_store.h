@@ -19,7 +19,22 @@ class ForwardingStore : public StateStore {
   explicit ForwardingStore(std::unique_ptr<StateStore> real)
       : real_(std::move(real)) {}
 
-  absl::StatusOr<StateSnapshot> Load() override { return real_->Load(); }
+  absl::StatusOr<StateSnapshot> Load(absl::Time recent_since) override {
+    return real_->Load(recent_since);
+  }
+  absl::StatusOr<std::optional<Assignment>> FindAssignment(
+      const std::string& lead_id) override {
+    return real_->FindAssignment(lead_id);
+  }
+  absl::StatusOr<std::optional<Assignment>> LastByEmail(
+      const std::string& email_key) override {
+    return real_->LastByEmail(email_key);
+  }
+  absl::StatusOr<std::vector<Assignment>> OpenLeadsOfRep(
+      const std::string& rep, const std::string& after_lead_id,
+      int limit) override {
+    return real_->OpenLeadsOfRep(rep, after_lead_id, limit);
+  }
   absl::Status Apply(absl::Span<const StateChange> changes) override {
     return real_->Apply(changes);
   }
@@ -39,6 +54,9 @@ class ForwardingStore : public StateStore {
   }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     return real_->PrunedThrough();
+  }
+  absl::StatusOr<uint64_t> PrunedAssignments() override {
+    return real_->PrunedAssignments();
   }
   absl::StatusOr<std::optional<uint64_t>> CursorValue(
       const std::string& name) override {

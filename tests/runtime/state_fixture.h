@@ -1,7 +1,8 @@
 // The state tests' shared set-up: rules checked into a TreePolicy (any
 // diagnostic fails the test) and an Assigner over a real SQLite file in a
 // fresh temporary folder, on a FakeClock starting Monday 2026-11-23 15:00
-// UTC.
+// UTC. Built twice: as is, and with LEADROUTE_TEST_LEAD_CACHE set to a
+// working set of that many leads.
 #ifndef LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 #define LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 
@@ -85,7 +86,13 @@ class StateFixture : public testing::Test {
   std::filesystem::path dir_;
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 23, 15, 0, 0),
                                    absl::UTCTimeZone())};  // a Monday
+#ifdef LEADROUTE_TEST_LEAD_CACHE
+  // state_small_cache_test: the same tests with a working set this small,
+  // so nearly every lead they touch again is read back from the store.
+  AssignerOptions options_{.lead_cache = LEADROUTE_TEST_LEAD_CACHE};
+#else
   AssignerOptions options_;
+#endif
   std::unique_ptr<TreePolicy> policy_;
   std::unique_ptr<Assigner> assigner_;
 };

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -130,6 +132,10 @@ class AssignmentsTest : public testing_util::StateServerFixture {
  protected:
   void SetUp() override { SetUpServer("assignments", kRules); }
   void Configure(ServerOptions* options) override {
+    if (lead_cache_ > 0) {
+      options->assigner.lead_cache = lead_cache_;
+      options->admin_listen = "127.0.0.1:0";
+    }
     if (held_ != nullptr) {
       options->wrap_store = [held = held_](auto real) {
         return std::make_unique<HeldStore>(std::move(real), held);
@@ -150,7 +156,64 @@ class AssignmentsTest : public testing_util::StateServerFixture {
 
   // Set before Start: commits go through a HeldStore it controls.
   std::shared_ptr<HeldStore::Control> held_;
+  // Set before Start: the working set's size (serve --lead-cache), and an
+  // admin port for /metrics.
+  size_t lead_cache_ = 0;
 };
+
+// With a working set of 4 leads, every lead routed is still answered
+// through the API — retries, lookups, repeats, changes — from the store,
+// before and after a restart, and /metrics shows the set stays small.
+TEST_F(AssignmentsTest, ASmallWorkingSetStillAnswersEveryLead) {
+  lead_cache_ = 4;
+  Restart();
+  std::map<std::string, std::string> owners;
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = absl::StrCat("W", i);
+    owners[id] =
+        Route(Lead(id, "pool", absl::StrCat("p", i, "@example.com"))).owner();
+  }
+  auto working_set = [&] {
+    const std::string metrics =
+        tests::HttpGet(server_->admin_address(), "/metrics").second;
+    const size_t at = metrics.find("\nleadroute_working_set_leads ");
+    EXPECT_NE(at, std::string::npos) << metrics;
+    return at == std::string::npos
+               ? -1
+               : std::atoi(metrics.c_str() + at +
+                           std::strlen("\nleadroute_working_set_leads "));
+  };
+  EXPECT_LE(working_set(), 5);
+  auto check = [&] {
+    for (const auto& [id, owner] : owners) {
+      grpc::ClientContext c;
+      v1::GetAssignmentRequest req;
+      req.set_lead_id(id);
+      v1::GetAssignmentResponse resp;
+      ASSERT_TRUE(assignments_->GetAssignment(&c, req, &resp).ok()) << id;
+      EXPECT_EQ(resp.assignment().owner(), owner) << id;
+      v1::Decision retry = Route(Lead(id, "pool"));
+      EXPECT_TRUE(retry.replayed()) << id;
+      EXPECT_EQ(retry.owner(), owner) << id;
+    }
+  };
+  check();
+  EXPECT_LE(working_set(), 5);
+  v1::Decision repeat = Route(Lead("again", "pool", "P0@example.com"));
+  EXPECT_EQ(repeat.owner(), owners["W0"]);
+  EXPECT_EQ(repeat.repeat_of(), "W0");
+  owners["again"] = repeat.owner();
+  {
+    grpc::ClientContext c;
+    v1::CloseLeadRequest req;
+    req.set_lead_id("W1");
+    v1::CloseLeadResponse resp;
+    ASSERT_TRUE(assignments_->CloseLead(&c, req, &resp).ok());
+    EXPECT_EQ(resp.assignment().status(), v1::LEAD_STATUS_CLOSED);
+  }
+  Restart();
+  check();
+}
 
 TEST_F(AssignmentsTest, RouteNamesARepOfTheTeamAndReplaysRetries) {
   v1::Decision d = Route(Lead("L1", "emea"));
