@@ -94,9 +94,11 @@ absl::StatusOr<v1::Lead> LeadFromJson(const nlohmann::json& j) {
 absl::StatusOr<nlohmann::json> ParseJson(const std::string& text) {
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     // "[json.exception.parse_error.101] parse error at line 1, column 9:
-    // ..." without its bracketed prefix.
+    // ..." without its bracketed prefix. Not only parse errors: a number
+    // too big for a double is out_of_range (found by lead_json_fuzzer; it
+    // ended `leadroute route` with std::terminate).
     std::string what = e.what();
     if (size_t end = what.find("] "); end != std::string::npos) {
       what = what.substr(end + 2);

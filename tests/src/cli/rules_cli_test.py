@@ -124,7 +124,11 @@ assign { otherwise queue q }
                                           "number"),
                 ('{"id": "x", "n": {"pets": 1}}', "n: not a value"),
                 ('{"id": "x",\n "n": }', "not JSON: parse error at line 2, "
-                                         "column 7")]:
+                                         "column 7"),
+                # Beyond a double: an error, not std::terminate (found by
+                # tests/fuzz/lead_json_fuzzer).
+                ('{"id": "x", "n": 1e999999}',
+                 "not JSON: number overflow parsing '1e999999'")]:
             r = leadroute("eval", self.write("r.route", RULES), "-",
                           stdin=lead)
             self.assertEqual(r.returncode, 1, lead)
