@@ -44,7 +44,8 @@ struct ServeFlags {
   int64_t lead_cache = 50000;
   std::string webhook_url;  // empty: no webhook
   std::string webhook_secret_file;
-  int webhook_dead_letter_after = 5;      // refusals of one batch
+  int webhook_dead_letter_after = 5;  // refusals of one batch
+  int64_t webhook_dead_letter_max_bytes = int64_t{64} << 20;
   int64_t webhook_keep_events = 1000000;  // kept from retention for it
   std::string auth_file;  // principals; empty: open, loopback only
   std::string tls_cert, tls_key, tls_client_ca;

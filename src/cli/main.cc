@@ -165,6 +165,13 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve_cmd
+      ->add_option("--webhook-dead-letter-max-bytes",
+                   serve.webhook_dead_letter_max_bytes,
+                   "The dead-letter file's size limit; past it, refused "
+                   "batches are retried (delivery waits) until it is emptied")
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 40))
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--webhook-keep-events", serve.webhook_keep_events,
                    "Undelivered webhook events --event-retention keeps past "
                    "their age, at most (beyond: pruned, and the gap logged)")

@@ -85,6 +85,7 @@ int ServeCommand(const ServeFlags& flags) {
   if (!flags.webhook_url.empty()) {
     options.webhook.url = flags.webhook_url;
     options.webhook.dead_letter_after = flags.webhook_dead_letter_after;
+    options.webhook.dead_letter_max_bytes = flags.webhook_dead_letter_max_bytes;
     options.webhook_keeps_events = flags.webhook_keep_events;
     std::ifstream in(flags.webhook_secret_file);
     std::getline(in, options.webhook.secret);

@@ -6,6 +6,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -205,6 +206,17 @@ absl::Status WebhookSender::DeadLetter(
                    why.message(), "\",\"attempts\":", attempts,
                    ",\"event_ids\":\"", events.front().id, "-",
                    events.back().id, "\",\"batch\":", Body(events), "}\n");
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size + static_cast<int64_t>(line.size()) >
+                                 options_.dead_letter_max_bytes) {
+    close(fd);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        options_.dead_letter_path, " is full (", st.st_size, " bytes; ",
+        line.size(), " more would pass --webhook-dead-letter-max-bytes ",
+        options_.dead_letter_max_bytes,
+        "): empty it (the batches in it are kept nowhere else) and delivery "
+        "goes on"));
+  }
   const bool written = write(fd, line.data(), line.size()) ==
                            static_cast<ssize_t>(line.size()) &&
                        fsync(fd) == 0;

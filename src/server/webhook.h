@@ -55,6 +55,10 @@ struct WebhookOptions {
   // Where refused batches go; set by the server (DATA_DIR/
   // webhook-dead-letter.jsonl).
   std::string dead_letter_path;
+  // The file's size limit: a batch that would take it past this is not
+  // written (logged, counted as a failed dead-lettering) and is retried as
+  // any failed batch, so delivery waits until someone empties the file.
+  int64_t dead_letter_max_bytes = int64_t{64} << 20;
 };
 
 // "sha256=" and the hex HMAC-SHA256 of `timestamp + "." + body` under

@@ -163,13 +163,27 @@ class StoreFaultTest : public testing_util::StateServerFixture {
     ASSERT_TRUE(Batch("before", 50, &acked).ok());
     ASSERT_EQ(Health(), HealthCheckResponse::SERVING);
     Break();
-    // Until a commit fails: at once with the switch; on a full tmpfs once
-    // SQLite's WAL needs a page the disk does not have.
+    // Until a commit fails and stays failed: at once with the switch; on a
+    // full tmpfs once SQLite's WAL needs a page the disk does not have. A
+    // failure can heal by itself at the next retry when a checkpoint lets
+    // the WAL reuse its own pages; routing goes on until one does not.
     grpc::Status failed;
     std::string failed_prefix;
-    for (int b = 0; b < 400 && failed.ok(); ++b) {
+    // Refused batches, (prefix, size), retried by the client below.
+    std::vector<std::pair<std::string, int>> refused_batches;
+    for (int b = 0; b < 400; ++b) {
       failed_prefix = absl::StrCat("during", b);
       failed = Batch(failed_prefix, 50, &acked);
+      if (failed.ok()) continue;
+      refused_batches.emplace_back(failed_prefix, 50);
+      if (Health() == HealthCheckResponse::NOT_SERVING) break;
+      // Healed already: wait until changes are taken again.
+      for (int i = 0; i < 50; ++i) {
+        const std::string probe = absl::StrCat(failed_prefix, "-again", i);
+        if (Batch(probe, 1, &acked).ok()) break;
+        refused_batches.emplace_back(probe, 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
     }
     ASSERT_FALSE(failed.ok()) << "the disk never filled";
     EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -199,10 +213,12 @@ class StoreFaultTest : public testing_util::StateServerFixture {
     EXPECT_EQ(tests::HttpGet(admin, "/healthz").first, 200);
     EXPECT_TRUE(absl::StrContains(tests::HttpGet(admin, "/metrics").second,
                                   "leadroute_store_up 1\n"));
-    // The client retries the batch it was refused: the leads committed on
+    // The client retries the batches it was refused: the leads committed on
     // recovery answer with the owner they were given, the rest are routed.
     std::map<std::string, std::string> retried;
-    ASSERT_TRUE(Batch(failed_prefix, 50, &retried).ok());
+    for (const auto& [prefix, n] : refused_batches) {
+      ASSERT_TRUE(Batch(prefix, n, &retried).ok()) << prefix;
+    }
     ASSERT_TRUE(Batch("after", 50, &acked).ok());
 
     auto check = [&] {

@@ -927,6 +927,50 @@ TEST_F(ActivationServiceTest, ARefusedBatchIsDeadLetteredAndDeliveryGoesOn) {
   EXPECT_EQ(server_->webhook()->dead_lettered(), 1u);
 }
 
+// A full dead-letter file takes nothing more: the refused batch is retried
+// (delivery waits, visibly) until the file is emptied, then goes there.
+TEST_F(ActivationServiceTest, AFullDeadLetterFileHoldsDeliveryInsteadOfLosing) {
+  Receiver receiver;
+  receiver.Script(std::vector<int>(1000, 400));
+  server_.reset();
+  webhook_.url = receiver.url();
+  webhook_.secret = "k";
+  webhook_.max_batch = 1;
+  webhook_.dead_letter_after = 2;
+  webhook_.dead_letter_max_bytes = 1024;
+  webhook_.initial_backoff = absl::Milliseconds(20);
+  webhook_.max_backoff = absl::Milliseconds(50);
+  Start();
+  const std::filesystem::path file =
+      dir_ / "data" / "webhook-dead-letter.jsonl";
+  std::ofstream(file) << std::string(1000, 'x') << "\n";  // nearly full
+  Route("F0", "slow");
+  for (int i = 0; i < 500 && receiver.requests().size() < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Refused again and again, never written, never skipped.
+  EXPECT_GE(receiver.requests().size(), 8u);
+  EXPECT_EQ(server_->webhook()->dead_lettered(), 0u);
+  EXPECT_EQ(std::filesystem::file_size(file), 1001u);
+  for (const auto& r : receiver.requests()) {
+    EXPECT_NE(r.body.find("\"F0\""), std::string::npos);
+  }
+  // Emptied: F0 goes to the file at its next refusal, and delivery goes
+  // on.
+  std::filesystem::resize_file(file, 0);
+  for (int i = 0; i < 500 && server_->webhook()->dead_lettered() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->webhook()->dead_lettered(), 1u);
+  receiver.Script({});
+  Route("F1", "slow");
+  EXPECT_EQ(receiver.Delivered(1), std::vector<std::string>{"F1"});
+  std::ifstream in(file);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["batch"]["events"][0]["leadId"], "F0");
+}
+
 // Retention keeps events the webhook has not delivered: a receiver down
 // past --event-retention still gets every event once it is back.
 TEST_F(ActivationServiceTest, RetentionKeepsWhatTheWebhookHasNotDelivered) {
