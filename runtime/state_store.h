@@ -7,9 +7,10 @@
 //   live part of the state (reps' loads, what is due), never every lead.
 // - StateStore::Apply: a batch of changes, in order, all or none, durable on
 //   return; only ever from one thread at a time (the CommitLog's writer).
-// - StateReader (FindAssignment, LastByEmail, EventsAfter, ScanAssignments,
-//   ListAssignments, PrunedThrough, CursorValue): reads of what is
-//   committed, from any thread, concurrently with Apply.
+// - StateReader (FindAssignment, LastByEmail, OpenLeadsOfRep, EventsAfter,
+//   ScanAssignments, ListAssignments, PrunedThrough, PrunedAssignments,
+//   CursorValue): reads of what is committed, from any thread,
+//   concurrently with Apply.
 //
 // The Assigner (assigner.h) keeps a bounded working set of leads in memory
 // and reads any other lead from the store on demand (FindAssignment,
