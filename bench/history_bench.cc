@@ -270,18 +270,13 @@ std::vector<std::pair<std::string, std::string>> Sample(
       rt::SqliteStore::OpenReadOnly(dir + "/" + rt::SqliteStore::kFileName);
   if (!store.ok()) return out;
   const int64_t every = std::max<int64_t>(1, flags.leads / flags.sample);
-  std::map<std::string, std::string> wanted;
   for (int64_t i = 0; i < flags.leads; i += every) {
-    wanted.emplace(absl::StrCat("lead-", i), "");
+    const std::string id = absl::StrCat("lead-", i);
+    absl::StatusOr<std::optional<rt::Assignment>> a =
+        (*store)->FindAssignment(id);
+    // A lead the store cannot show still counts: asked, and answered wrong.
+    out.emplace_back(id, a.ok() && a->has_value() ? (*a)->owner : "");
   }
-  (void)(*store)->ScanAssignments(absl::InfinitePast(), absl::InfiniteFuture(),
-                                  [&](const rt::Assignment& a) {
-                                    if (auto it = wanted.find(a.lead_id);
-                                        it != wanted.end()) {
-                                      it->second = a.owner;
-                                    }
-                                  });
-  for (auto& [id, owner] : wanted) out.emplace_back(id, owner);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/field_error.h"
+#include "base/log.h"
 #include "base/status_macros.h"
 #include "runtime/sla_clock.h"
 
@@ -52,12 +53,14 @@ void Replay(const Assignment& a, Decision* d) {
   d->skipped.clear();
 }
 
-// The assignment `d` decides for `lead` at `now`, before an owner is
-// picked. A reroute (`before`, the lead's assignment until now) is a new
-// decision, but what the lead went through stays.
+// The assignment `d` decides for `lead` (whose lower-cased email is
+// `email_key`) at `now`, before an owner is picked. A reroute (`before`, the
+// lead's assignment until now) is a new decision, but what the lead went
+// through stays.
 Assignment Decided(const Program& p, const BoundLead& lead,
-                   const AssignInput& input, const Decision& d,
-                   const Assignment* before, absl::Time now) {
+                   std::string email_key, const AssignInput& input,
+                   const Decision& d, const Assignment* before,
+                   absl::Time now) {
   Assignment a;
   if (before != nullptr) {
     a.reached = before->reached;
@@ -71,7 +74,7 @@ Assignment Decided(const Program& p, const BoundLead& lead,
     }
   }
   a.lead_id = d.lead_id;
-  a.email_key = absl::AsciiStrToLower(StringAt(lead, p.email_slot));
+  a.email_key = std::move(email_key);
   a.decision_id = input.decision_id;
   a.ruleset = input.ruleset;
   a.source = std::string(StringAt(lead, p.source_slot));
@@ -426,9 +429,8 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
   const absl::Time now = clock_->Now();
   // Whether the lead id is known, and the email's last lead, as the store
   // has them, read before the lock.
-  ASSIGN_OR_RETURN(const Prefetched fetched,
-                   Prefetch(d->lead_id, absl::AsciiStrToLower(
-                                            StringAt(lead, p.email_slot))));
+  std::string email_key = absl::AsciiStrToLower(StringAt(lead, p.email_slot));
+  ASSIGN_OR_RETURN(const Prefetched fetched, Prefetch(d->lead_id, email_key));
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
   absl::Cleanup trim = [this] { Trim(); };
 
@@ -444,7 +446,7 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
     previous_owner = before->owner;
   }
 
-  Assignment a = Decided(p, lead, input, *d, before, now);
+  Assignment a = Decided(p, lead, std::move(email_key), input, *d, before, now);
   ASSIGN_OR_RETURN(const Assignment* prior, LastLeadOf(p, a, fetched));
   std::vector<std::string>& skipped = d->skipped;
   skipped.clear();
@@ -550,6 +552,13 @@ Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
     return a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kRep &&
            !next.rep_index.contains(a.owner);
   };
+  // The store cannot be read: nothing is handed over, and the leads stay
+  // with the removed rep (as `keep` would) until the next reload.
+  auto unread = [&](const std::string& rep, const absl::Status& why) {
+    LogError("reload: cannot read a removed rep's open leads; none handed over",
+             {{"rep", rep}, {"error", std::string(why.message())}});
+    return out;
+  };
   absl::flat_hash_set<Assignment*> found;
   for (const std::string& rep : picker_.RepsWithOpenLeads()) {
     if (next.rep_index.contains(rep)) continue;
@@ -557,10 +566,10 @@ Assigner::HandOver Assigner::HandOverRemovedReps(const Program& next,
     while (true) {
       absl::StatusOr<std::vector<Assignment>> page =
           store_->OpenLeadsOfRep(rep, after, 1000);
-      if (!page.ok()) return out;  // the store fails: nothing handed over
+      if (!page.ok()) return unread(rep, page.status());
       for (const Assignment& stored : *page) {
         absl::StatusOr<Assignment*> a = FindLocked(stored.lead_id);
-        if (!a.ok()) return out;
+        if (!a.ok()) return unread(rep, a.status());
         if (*a != nullptr && orphan(**a)) found.insert(*a);
       }
       if (page->size() < 1000) break;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/status_macros.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -374,22 +375,10 @@ std::vector<std::pair<std::string, int64_t>> DecodeRunning(
   return out;
 }
 
-// SQLite's memory statistics take one process-wide mutex on every
-// allocation: with the writer committing on one thread while routing reads
-// leads on others, that mutex was among the costliest things in a routed
-// lead (perf on bench/state_bench). Nothing here reads the statistics.
-void ConfigureSqliteOnce() {
-  static const bool configured = [] {
-    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
-  }();
-  (void)configured;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path) {
-  ConfigureSqliteOnce();
   // Created 0600: it holds leads and emails. SQLite gives its -wal and
   // -shm files the database file's mode.
   if (const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -436,7 +425,6 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
     const std::string& path) {
-  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -462,9 +450,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
 }
 
 SqliteStore::~SqliteStore() {
-  for (sqlite3_stmt* s : {begin_, commit_, rollback_, put_assignment_, put_rep_,
-                          put_team_, add_event_, prune_events_, put_meta_,
-                          add_audit_, prune_assignments_, find_, by_email_}) {
+  for (sqlite3_stmt* s :
+       {begin_, commit_, rollback_, put_assignment_, put_rep_, put_team_,
+        add_event_, prune_events_, put_meta_, add_meta_, add_audit_,
+        prune_assignments_, find_, by_email_}) {
     sqlite3_finalize(s);
   }
   sqlite3_close(reader_);
@@ -542,6 +531,9 @@ absl::Status SqliteStore::Prepare() {
        "DELETE FROM lead_events WHERE id IN (SELECT id FROM lead_events "
        "WHERE at_us < ?1 AND id <= ?3 ORDER BY id LIMIT ?2) RETURNING id"},
       {&put_meta_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"},
+      {&add_meta_,
+       "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+       "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value"},
       {&prune_assignments_,
        "DELETE FROM assignments WHERE rowid IN (SELECT rowid FROM "
        "assignments WHERE status IN (1, 2) AND ended_at_us < ?1 "
@@ -567,130 +559,84 @@ absl::Status SqliteStore::Step(sqlite3_stmt* stmt, absl::string_view what) {
   return Error(absl::StrCat("state store: ", what));
 }
 
+absl::Status SqliteStore::Scan(const char* sql, absl::string_view what,
+                               const std::function<void(sqlite3_stmt*)>& bind,
+                               const std::function<void(sqlite3_stmt*)>& row) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
+    return Error(what);
+  }
+  if (bind != nullptr) bind(s);
+  return ScanAll(db_, s, what, row);
+}
+
 absl::StatusOr<StateSnapshot> SqliteStore::Load(absl::Time recent_since) {
   StateSnapshot out;
   absl::flat_hash_map<std::string, RepHistory> reps;
-  sqlite3_stmt* s = nullptr;
-  // Each read below goes through its own index (migration 8): the time it
-  // takes follows the live state, not the history.
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT owner, COUNT(*), MAX(seq) FROM assignments "
-                         "WHERE owner_kind = 1 AND status = 0 GROUP BY owner",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("loading reps' open leads");
-  }
-  if (absl::Status st = ScanAll(db_, s, "loading reps' open leads",
-                                [&](sqlite3_stmt* row) {
-                                  RepHistory& r = reps[Text(row, 0)];
-                                  r.open = sqlite3_column_int64(row, 1);
-                                  r.last_turn = static_cast<uint64_t>(
-                                      sqlite3_column_int64(row, 2));
-                                });
-      !st.ok()) {
-    return st;
-  }
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT owner, decided_at_us, seq FROM assignments "
-                         "WHERE owner_kind = 1 AND decided_at_us >= ?1 "
-                         "ORDER BY decided_at_us",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("loading reps' recent assignments");
-  }
-  sqlite3_bind_int64(s, 1, Micros(recent_since));
-  if (absl::Status st =
-          ScanAll(db_, s, "loading reps' recent assignments",
-                  [&](sqlite3_stmt* row) {
-                    RepHistory& r = reps[Text(row, 0)];
-                    r.recent.push_back(*Time(row, 1));
-                    r.last_turn = std::max(
-                        r.last_turn,
-                        static_cast<uint64_t>(sqlite3_column_int64(row, 2)));
-                  });
-      !st.ok()) {
-    return st;
-  }
+  // Each read of assignments goes through its own index (migration 8): the
+  // time it takes follows the live state, not the history.
+  RETURN_IF_ERROR(
+      Scan("SELECT owner, COUNT(*), MAX(seq) FROM assignments "
+           "WHERE owner_kind = 1 AND status = 0 GROUP BY owner",
+           "loading reps' open leads", nullptr, [&](sqlite3_stmt* row) {
+             RepHistory& r = reps[Text(row, 0)];
+             r.open = sqlite3_column_int64(row, 1);
+             r.last_turn = static_cast<uint64_t>(sqlite3_column_int64(row, 2));
+           }));
+  RETURN_IF_ERROR(Scan(
+      "SELECT owner, decided_at_us, seq FROM assignments "
+      "WHERE owner_kind = 1 AND decided_at_us >= ?1 ORDER BY decided_at_us",
+      "loading reps' recent assignments",
+      [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, Micros(recent_since)); },
+      [&](sqlite3_stmt* row) {
+        RepHistory& r = reps[Text(row, 0)];
+        r.recent.push_back(*Time(row, 1));
+        r.last_turn = std::max(
+            r.last_turn, static_cast<uint64_t>(sqlite3_column_int64(row, 2)));
+      }));
   for (auto& [rep, history] : reps) {
     history.rep = rep;
     out.rep_history.push_back(std::move(history));
   }
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT next_due_us, lead_id FROM assignments "
-                         "WHERE next_due_us IS NOT NULL",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("loading what is due");
-  }
-  if (absl::Status st = ScanAll(db_, s, "loading what is due",
-                                [&](sqlite3_stmt* row) {
-                                  out.due.emplace_back(*Time(row, 0),
-                                                       Text(row, 1));
-                                });
-      !st.ok()) {
-    return st;
-  }
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT rep, availability, until_us, note, set_at_us "
-                         "FROM rep_status",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("loading rep status");
-  }
-  if (absl::Status st = ScanAll(db_, s, "loading rep status",
-                                [&](sqlite3_stmt* row) {
-                                  RepStatus r;
-                                  r.rep = Text(row, 0);
-                                  r.availability = static_cast<Availability>(
-                                      sqlite3_column_int(row, 1));
-                                  r.until = Time(row, 2);
-                                  r.note = Text(row, 3);
-                                  r.set_at = *Time(row, 4);
-                                  out.reps.push_back(std::move(r));
-                                });
-      !st.ok()) {
-    return st;
-  }
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT team, last_rep, running FROM team_cursors", -1,
-                         &s, nullptr) != SQLITE_OK) {
-    return Error("loading team rotation");
-  }
-  if (absl::Status st =
-          ScanAll(db_, s, "loading team rotation",
-                  [&](sqlite3_stmt* row) {
-                    out.teams.push_back({Text(row, 0), Text(row, 1),
-                                         DecodeRunning(Text(row, 2))});
-                  });
-      !st.ok()) {
-    return st;
-  }
-  if (sqlite3_prepare_v2(db_, "SELECT MAX(id) FROM lead_events", -1, &s,
-                         nullptr) != SQLITE_OK) {
-    return Error("loading the last event id");
-  }
-  if (absl::Status st = ScanAll(db_, s, "loading the last event id",
-                                [&](sqlite3_stmt* row) {
-                                  out.last_event_id = static_cast<uint64_t>(
-                                      sqlite3_column_int64(row, 0));
-                                });
-      !st.ok()) {
-    return st;
-  }
-  if (sqlite3_prepare_v2(db_, "SELECT key, value FROM meta", -1, &s, nullptr) !=
-      SQLITE_OK) {
-    return Error("loading meta");
-  }
-  if (absl::Status st = ScanAll(db_, s, "loading meta",
-                                [&](sqlite3_stmt* row) {
-                                  const auto value = static_cast<uint64_t>(
-                                      sqlite3_column_int64(row, 1));
-                                  const std::string key = Text(row, 0);
-                                  if (key == kPrunedThrough) {
-                                    out.pruned_through = value;
-                                  } else if (key == kLastAssignmentSeq) {
-                                    out.last_assignment_seq = value;
-                                  }
-                                });
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(
+      Scan("SELECT next_due_us, lead_id FROM assignments "
+           "WHERE next_due_us IS NOT NULL",
+           "loading what is due", nullptr, [&](sqlite3_stmt* row) {
+             out.due.emplace_back(*Time(row, 0), Text(row, 1));
+           }));
+  RETURN_IF_ERROR(Scan(
+      "SELECT rep, availability, until_us, note, set_at_us FROM rep_status",
+      "loading rep status", nullptr, [&](sqlite3_stmt* row) {
+        RepStatus r;
+        r.rep = Text(row, 0);
+        r.availability = static_cast<Availability>(sqlite3_column_int(row, 1));
+        r.until = Time(row, 2);
+        r.note = Text(row, 3);
+        r.set_at = *Time(row, 4);
+        out.reps.push_back(std::move(r));
+      }));
+  RETURN_IF_ERROR(Scan("SELECT team, last_rep, running FROM team_cursors",
+                       "loading team rotation", nullptr,
+                       [&](sqlite3_stmt* row) {
+                         out.teams.push_back({Text(row, 0), Text(row, 1),
+                                              DecodeRunning(Text(row, 2))});
+                       }));
+  RETURN_IF_ERROR(Scan(
+      "SELECT MAX(id) FROM lead_events", "loading the last event id", nullptr,
+      [&](sqlite3_stmt* row) {
+        out.last_event_id = static_cast<uint64_t>(sqlite3_column_int64(row, 0));
+      }));
+  RETURN_IF_ERROR(Scan("SELECT key, value FROM meta", "loading meta", nullptr,
+                       [&](sqlite3_stmt* row) {
+                         const auto value = static_cast<uint64_t>(
+                             sqlite3_column_int64(row, 1));
+                         const std::string key = Text(row, 0);
+                         if (key == kPrunedThrough) {
+                           out.pruned_through = value;
+                         } else if (key == kLastAssignmentSeq) {
+                           out.last_assignment_seq = value;
+                         }
+                       }));
   // The last id ever handed out, even when its event was pruned since.
   out.last_event_id = std::max(out.last_event_id, out.pruned_through);
   return out;
@@ -836,24 +782,10 @@ absl::Status SqliteStore::PruneAssignments(const AssignmentPrune& prune) {
   }
   const int deleted = sqlite3_changes(db_);
   if (deleted == 0) return absl::OkStatus();
-  // The running total, read on the writer's own connection (this
-  // transaction's view).
-  sqlite3_stmt* q = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE key = ?1", -1, &q,
-                         nullptr) != SQLITE_OK) {
-    return Error("state store: counting pruned assignments");
-  }
-  BindText(q, 1, kPrunedAssignments);
-  uint64_t total = 0;
-  if (absl::Status st =
-          ScanAll(db_, q, "counting pruned assignments",
-                  [&](sqlite3_stmt* row) {
-                    total = static_cast<uint64_t>(sqlite3_column_int64(row, 0));
-                  });
-      !st.ok()) {
-    return st;
-  }
-  return PutMeta(kPrunedAssignments, total + deleted);
+  // The running total (PrunedAssignments).
+  BindText(add_meta_, 1, kPrunedAssignments);
+  sqlite3_bind_int64(add_meta_, 2, deleted);
+  return Step(add_meta_, "counting pruned assignments");
 }
 
 absl::StatusOr<std::vector<Assignment>> SqliteStore::NewestAssignments(

@@ -9,6 +9,7 @@
 #ifndef LEADROUTE_RUNTIME_SQLITE_STORE_H_
 #define LEADROUTE_RUNTIME_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,6 +101,12 @@ class SqliteStore final : public StateStore {
   SqliteStore(sqlite3* db, std::string path, bool read_only)
       : db_(db), path_(std::move(path)), read_only_(read_only) {}
   absl::Status Exec(const char* sql);
+  // Steps `sql` on the writer's connection to its end (an early stop is an
+  // error naming `what`), after `bind` (may be null), handing each row to
+  // `row`.
+  absl::Status Scan(const char* sql, absl::string_view what,
+                    const std::function<void(sqlite3_stmt*)>& bind,
+                    const std::function<void(sqlite3_stmt*)>& row);
   absl::Status Migrate();
   absl::Status Prepare();
   absl::Status Error(absl::string_view what);
@@ -136,6 +143,7 @@ class SqliteStore final : public StateStore {
   sqlite3_stmt* prune_events_ = nullptr;
   sqlite3_stmt* put_meta_ = nullptr;
   sqlite3_stmt* add_audit_ = nullptr;
+  sqlite3_stmt* add_meta_ = nullptr;  // adds to a meta value
   sqlite3_stmt* prune_assignments_ = nullptr;
   // On the reader connection (reader_mu_).
   sqlite3_stmt* find_ = nullptr;

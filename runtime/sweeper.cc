@@ -41,26 +41,30 @@ bool Sweeper::Prune(absl::Time now) {
           waiting > static_cast<uint64_t>(options_.max_kept_for_consumer);
     }
   }
-  absl::StatusOr<uint64_t> before = assigner_->committed().PrunedThrough();
-  // A failed store refuses the prune; the next Route says why.
-  absl::StatusOr<uint64_t> seq = assigner_->log().AppendIfUsable(prune);
-  if (!seq.ok() || !before.ok() || !assigner_->log().WaitDurable(*seq).ok()) {
-    return true;
-  }
-  absl::StatusOr<uint64_t> after = assigner_->committed().PrunedThrough();
-  // A full batch (ids are at least that far apart) leaves more to do.
-  return !after.ok() ||
-         *after - *before < static_cast<uint64_t>(options_.prune_batch);
+  // Event ids only grow, so a full batch moves PrunedThrough at least
+  // prune_batch ahead.
+  return Drained([this] { return assigner_->committed().PrunedThrough(); },
+                 [&] { return assigner_->log().AppendIfUsable(prune); });
 }
 
 bool Sweeper::PruneLeads(absl::Time now) {
-  absl::StatusOr<uint64_t> before = assigner_->committed().PrunedAssignments();
-  absl::StatusOr<uint64_t> seq = assigner_->PruneEnded(
-      now - options_.lead_retention, options_.prune_batch);
+  return Drained([this] { return assigner_->committed().PrunedAssignments(); },
+                 [&] {
+                   return assigner_->PruneEnded(now - options_.lead_retention,
+                                                options_.prune_batch);
+                 });
+}
+
+bool Sweeper::Drained(const std::function<absl::StatusOr<uint64_t>()>& progress,
+                      const std::function<absl::StatusOr<uint64_t>()>& prune) {
+  absl::StatusOr<uint64_t> before = progress();
+  // A failed store refuses the prune; the next Route says why.
+  absl::StatusOr<uint64_t> seq = prune();
   if (!seq.ok() || !before.ok() || !assigner_->log().WaitDurable(*seq).ok()) {
     return true;
   }
-  absl::StatusOr<uint64_t> after = assigner_->committed().PrunedAssignments();
+  absl::StatusOr<uint64_t> after = progress();
+  // A full batch leaves more to do.
   return !after.ok() ||
          *after - *before < static_cast<uint64_t>(options_.prune_batch);
 }

@@ -62,6 +62,10 @@ class Sweeper {
   bool Prune(absl::Time now);
   // The same for ended assignments.
   bool PruneLeads(absl::Time now);
+  // Runs `prune` (its change number) and waits for it; true unless
+  // `progress`, read before and after, moved by a whole batch.
+  bool Drained(const std::function<absl::StatusOr<uint64_t>()>& progress,
+               const std::function<absl::StatusOr<uint64_t>()>& prune);
 
   Assigner* const assigner_;
   const Clock* const clock_;

@@ -207,8 +207,14 @@ absl::Status WebhookSender::DeadLetter(
                    ",\"event_ids\":\"", events.front().id, "-",
                    events.back().id, "\",\"batch\":", Body(events), "}\n");
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size + static_cast<int64_t>(line.size()) >
-                                 options_.dead_letter_max_bytes) {
+  if (fstat(fd, &st) != 0) {
+    const int error = errno;
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrCat(options_.dead_letter_path, ": ", strerror(error)));
+  }
+  if (st.st_size + static_cast<int64_t>(line.size()) >
+      options_.dead_letter_max_bytes) {
     close(fd);
     return absl::ResourceExhaustedError(absl::StrCat(
         options_.dead_letter_path, " is full (", st.st_size, " bytes; ",

@@ -56,8 +56,8 @@ struct WebhookOptions {
   // webhook-dead-letter.jsonl).
   std::string dead_letter_path;
   // The file's size limit: a batch that would take it past this is not
-  // written (logged, counted as a failed dead-lettering) and is retried as
-  // any failed batch, so delivery waits until someone empties the file.
+  // written (logged, and counted with the failed deliveries) and is retried
+  // as any failed batch, so delivery waits until someone empties the file.
   int64_t dead_letter_max_bytes = int64_t{64} << 20;
 };
 

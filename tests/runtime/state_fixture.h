@@ -73,15 +73,22 @@ class StateFixture : public testing::Test {
   absl::StatusOr<Decision> Decide(const Lead& lead, const DecideOptions& o) {
     absl::StatusOr<BoundLead> bound = BindLead(program(), lead);
     if (!bound.ok()) return bound.status();
-    bound_ = *std::move(bound);
-    return policy_->DecideBound(lead.id, bound_, o);
+    Bound() = *std::move(bound);
+    return policy_->DecideBound(lead.id, Bound(), o);
   }
-  // Assigns the lead Decide last bound; the change number to wait for.
+  // Assigns the lead Decide last bound on this thread; the change number
+  // to wait for.
   absl::StatusOr<uint64_t> Assign(const AssignInput& input, Decision* d) {
-    return assigner_->Assign(program(), bound_, input, d);
+    return assigner_->Assign(program(), Bound(), input, d);
   }
 
-  BoundLead bound_;  // the lead Decide last bound
+  // The lead Decide last bound on this thread: tests route from several
+  // threads at once, and Assign reads the lead (its email) while another
+  // thread's Decide would overwrite a shared one.
+  static BoundLead& Bound() {
+    thread_local BoundLead bound;
+    return bound;
+  }
 
   std::filesystem::path dir_;
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 23, 15, 0, 0),

@@ -51,6 +51,17 @@ class ServeCliTest(unittest.TestCase):
         self.assertIn("--removed-reps", r.stderr)
         self.assertIn("keep", r.stderr)
 
+    def test_state_limits_out_of_range_are_usage_errors_naming_the_flag(self):
+        for args, flag in [
+                (("--lead-retention", "1h"), "--lead-retention"),
+                (("--lead-retention", "soon"), "--lead-retention"),
+                (("--lead-cache", "0"), "--lead-cache"),
+                (("--webhook-dead-letter-max-bytes", "10"),
+                 "--webhook-dead-letter-max-bytes")]:
+            r = run("serve", *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(flag, r.stderr)
+
     def test_missing_rules_path_is_an_io_error(self):
         r = run("serve", "--rules", "/nonexistent/rules.route")
         self.assertEqual(r.returncode, 2)

@@ -175,6 +175,16 @@ class ActivationServiceTest : public testing_util::StateServerFixture {
     return out;
   }
 
+  // Set before Start: the webhook POSTs to `url`, signed with `secret`,
+  // retrying after `backoff` doubling up to `max_backoff`.
+  void PostTo(const std::string& url, absl::Duration backoff,
+              absl::Duration max_backoff, const std::string& secret = "k") {
+    webhook_.url = url;
+    webhook_.secret = secret;
+    webhook_.initial_backoff = backoff;
+    webhook_.max_backoff = max_backoff;
+  }
+
   // Set before Start.
   WatchLimits stream_limits_;
   int64_t webhook_keeps_ = 1000000;
@@ -809,11 +819,9 @@ TEST_F(ActivationServiceTest, WebhooksAreSignedOrderedRetriedAndResumed) {
   Receiver receiver;
   receiver.Script({503, 500});  // the first two deliveries fail
   server_.reset();
-  webhook_.url = receiver.url();
-  webhook_.secret = "s3cret";
+  PostTo(receiver.url(), absl::Milliseconds(20), absl::Milliseconds(100),
+         "s3cret");
   webhook_.max_batch = 2;
-  webhook_.initial_backoff = absl::Milliseconds(20);
-  webhook_.max_backoff = absl::Milliseconds(100);
   admin_ = true;
   Start();
   for (int i = 0; i < 5; ++i) Route(absl::StrCat("W", i), "slow");
@@ -890,12 +898,9 @@ TEST_F(ActivationServiceTest, ARefusedBatchIsDeadLetteredAndDeliveryGoesOn) {
   Receiver receiver;
   receiver.Script({400, 422, 400});
   server_.reset();
-  webhook_.url = receiver.url();
-  webhook_.secret = "k";
+  PostTo(receiver.url(), absl::Milliseconds(20), absl::Milliseconds(100));
   webhook_.max_batch = 1;
   webhook_.dead_letter_after = 3;
-  webhook_.initial_backoff = absl::Milliseconds(20);
-  webhook_.max_backoff = absl::Milliseconds(100);
   admin_ = true;
   Start();
   Route("D0", "slow");
@@ -933,13 +938,10 @@ TEST_F(ActivationServiceTest, AFullDeadLetterFileHoldsDeliveryInsteadOfLosing) {
   Receiver receiver;
   receiver.Script(std::vector<int>(1000, 400));
   server_.reset();
-  webhook_.url = receiver.url();
-  webhook_.secret = "k";
+  PostTo(receiver.url(), absl::Milliseconds(20), absl::Milliseconds(50));
   webhook_.max_batch = 1;
   webhook_.dead_letter_after = 2;
   webhook_.dead_letter_max_bytes = 1024;
-  webhook_.initial_backoff = absl::Milliseconds(20);
-  webhook_.max_backoff = absl::Milliseconds(50);
   Start();
   const std::filesystem::path file =
       dir_ / "data" / "webhook-dead-letter.jsonl";
@@ -978,10 +980,7 @@ TEST_F(ActivationServiceTest, RetentionKeepsWhatTheWebhookHasNotDelivered) {
   receiver.Script(std::vector<int>(100000, 503));
   server_.reset();
   retention_ = absl::Hours(1);
-  webhook_.url = receiver.url();
-  webhook_.secret = "k";
-  webhook_.initial_backoff = absl::Milliseconds(10);
-  webhook_.max_backoff = absl::Milliseconds(20);
+  PostTo(receiver.url(), absl::Milliseconds(10), absl::Milliseconds(20));
   Start();
   Route("R0", "slow");
   Route("R1", "slow");
@@ -1009,10 +1008,7 @@ TEST_F(ActivationServiceTest, PastItsBoundTheWebhookReportsTheGap) {
   server_.reset();
   retention_ = absl::Hours(1);
   webhook_keeps_ = 1;
-  webhook_.url = receiver.url();
-  webhook_.secret = "k";
-  webhook_.initial_backoff = absl::Milliseconds(10);
-  webhook_.max_backoff = absl::Milliseconds(20);
+  PostTo(receiver.url(), absl::Milliseconds(10), absl::Milliseconds(20));
   Start();
   Route("G0", "slow");
   Route("G1", "slow");
