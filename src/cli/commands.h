@@ -34,6 +34,7 @@ struct ServeFlags {
   int max_watchers = 64;           // WatchAssignments streams at once
   int max_watchers_per_peer = 16;  // ... from one host
   int max_message_bytes = 16 << 20;
+  int max_response_bytes = 32 << 20;
   std::string decision_log;       // file, or "-" for stdout
   std::vector<std::string> mask;  // attributes the decision log masks
   std::string data_dir;           // state; empty: none

@@ -82,6 +82,13 @@ int Main(int argc, char** argv) {
                    "Largest request message (more: RESOURCE_EXHAUSTED)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-response-bytes", serve.max_response_bytes,
+                   "Largest answer: a RouteBatch answer growing past it "
+                   "fails with RESOURCE_EXHAUSTED, a ListLeads page ends "
+                   "early")
+      ->check(CLI::Range(64 << 10, 1 << 30))
+      ->capture_default_str();
   serve_cmd->add_option(
       "--decision-log", serve.decision_log,
       "Append one JSON line per routed lead to this file (- for stdout)");

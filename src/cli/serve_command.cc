@@ -47,6 +47,8 @@ int ServeCommand(const ServeFlags& flags) {
   options.limits.max_lead_bytes = static_cast<size_t>(flags.max_lead_bytes);
   options.max_compiles = flags.max_compiles;
   options.limits.max_explained_leads = flags.max_explained_leads;
+  options.limits.max_response_bytes =
+      static_cast<size_t>(flags.max_response_bytes);
   options.stream_limits.max_streams = flags.max_watchers;
   options.stream_limits.max_per_peer = flags.max_watchers_per_peer;
   options.decision_log.path = flags.decision_log;

@@ -241,7 +241,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       options.limits, server->assigner_.get(), server->auth_.get());
   server->assignments_service_ = std::make_unique<AssignmentsService>(
       server->registry_.get(), server->assigner_.get(), server->metrics_.get(),
-      server->auth_.get(), options.stream_limits);
+      server->auth_.get(), options.stream_limits,
+      options.limits.max_response_bytes);
   server->admin_service_ = std::make_unique<RulesAdminService>(
       server->registry_.get(), server->metrics_.get(), server->auth_.get(),
       options.max_compiles);
@@ -251,6 +252,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   // must fail loudly instead of silently sharing its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // The services keep their answers under this themselves, naming the
+  // flag; gRPC's check is the net under every other answer.
+  builder.SetMaxSendMessageSize(
+      static_cast<int>(options.limits.max_response_bytes));
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   if (!options.reflection.value_or(options.auth_file.empty())) {
     builder.SetOption(std::make_unique<WithoutReflection>());

@@ -165,14 +165,25 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
                                                size + 1);
     status = page.status();
     if (page.ok()) {
-      const bool more = static_cast<int>(page->size()) > size;
+      bool more = static_cast<int>(page->size()) > size;
       if (more) page->pop_back();
+      // The page ends early rather than pass --max-response-bytes (with
+      // room for the token); the next one goes on from there.
+      const size_t budget = max_response_bytes_ - 2 * kMaxToken;
+      size_t bytes = 0;
       for (const runtime::Assignment& a : *page) {
-        AssignmentToProto(a, response->add_leads());
+        v1::Assignment* lead = response->add_leads();
+        AssignmentToProto(a, lead);
+        bytes += lead->ByteSizeLong() + 8;  // + its tag and length
+        if (bytes > budget && response->leads_size() > 1) {
+          response->mutable_leads()->RemoveLast();
+          more = true;
+          break;
+        }
       }
       if (more) {
-        response->set_next_page_token(
-            absl::StrCat("after:", page->back().lead_id));
+        response->set_next_page_token(absl::StrCat(
+            "after:", response->leads(response->leads_size() - 1).lead_id()));
       }
     }
   }

@@ -36,12 +36,14 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   AssignmentsService(const RulesetRegistry* registry,
                      runtime::Assigner* assigner, ServerMetrics* metrics,
                      const auth::Authorizer* auth,
-                     WatchLimits stream_limits = {})
+                     WatchLimits stream_limits = {},
+                     size_t max_response_bytes = 32 << 20)
       : registry_(registry),
         assigner_(assigner),
         metrics_(metrics),
         auth_(auth),
-        stream_limits_(stream_limits) {}
+        stream_limits_(stream_limits),
+        max_response_bytes_(max_response_bytes) {}
 
   grpc::ServerUnaryReactor* GetAssignment(
       grpc::CallbackServerContext* context,
@@ -128,6 +130,7 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   std::recursive_mutex streams_mu_;
   absl::flat_hash_map<EventStream*, std::string> streams_;  // to its host
   const WatchLimits stream_limits_;
+  const size_t max_response_bytes_;  // a ListLeads page's, at most
 };
 
 }  // namespace leadroute

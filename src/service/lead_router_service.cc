@@ -244,6 +244,12 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
       *response = Owned(std::move(answer));
     }
     status = decision.status();
+    if (status.ok() && response->Length() > limits_.max_response_bytes) {
+      status = absl::ResourceExhaustedError(
+          absl::StrCat("the answer has ", response->Length(),
+                       " bytes, more than ", limits_.max_response_bytes,
+                       " (--max-response-bytes); ask for less explanation"));
+    }
     call.ruleset->counters->Add(call.tally);
     field_prefix = "lead.";
   }
@@ -320,6 +326,14 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
         AppendError(decision.status(), call.reader.id(), &result);
       }
       AppendBatchResult(decision.ok(), result, answer.get());
+      if (answer->size() > limits_.max_response_bytes) {
+        // Leads routed so far keep their owners; a retry in smaller
+        // batches answers them.
+        status = absl::ResourceExhaustedError(absl::StrCat(
+            "the answer passed ", limits_.max_response_bytes,
+            " bytes (--max-response-bytes) at lead ", i, " of ", leads,
+            "; send fewer leads a batch or ask for less explanation"));
+      }
     }
     call.ruleset->counters->Add(call.tally);
   }

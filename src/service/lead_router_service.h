@@ -28,6 +28,10 @@ struct ServiceLimits {
   // Leads of one RouteBatch that ask for explain or why_not: each carries
   // its explanation back, many times the lead's own size.
   int max_explained_leads = 1000;
+  // Bytes of one answer (--max-response-bytes): a RouteBatch whose answer
+  // grows past it stops there with RESOURCE_EXHAUSTED, a ListLeads page
+  // ends early, and gRPC refuses to send any larger message.
+  size_t max_response_bytes = 32 << 20;
   // Names in options.why_not, and the bytes of each (fixed: a rule's name
   // is never longer).
   static constexpr int kMaxWhyNot = 16;

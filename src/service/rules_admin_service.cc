@@ -43,20 +43,43 @@ absl::StatusOr<std::map<std::string, std::string>> FilesFromProto(
   return out;
 }
 
-// A rejected ruleset as INVALID_ARGUMENT: the errors rendered in the
-// message, and one BadRequest field violation each.
+// A rejected ruleset as INVALID_ARGUMENT: the first errors rendered in the
+// message, and one BadRequest field violation each. Both travel in HTTP/2
+// trailers, which clients cap at a few KiB (8 KiB by default): beyond what
+// fits, the message says more were left out (the diagnostics of
+// ValidateRules and `leadroute check` have them).
 grpc::Status RejectedStatus(const CompileOutcome& outcome) {
+  constexpr size_t kMaxMessageBytes = 1536;  // rendered errors, in all
+  constexpr size_t kMaxRenderedBytes = 512;  // one of them
+  constexpr size_t kMaxDescriptionBytes = 200;
+  constexpr int kMaxViolations = 10;
+  auto cut = [](const std::string& text, size_t at) {
+    return text.size() <= at ? text : absl::StrCat(text.substr(0, at), "...");
+  };
   std::string message = std::string(outcome.status.message());
   google::rpc::BadRequest bad;
+  bool left_out = false;
   for (const RuleDiagnostic& d : outcome.diagnostics) {
     if (!d.error) continue;
-    absl::StrAppend(&message, "\n", d.rendered);
+    const std::string rendered = cut(d.rendered, kMaxRenderedBytes);
+    if (bad.field_violations_size() == kMaxViolations ||
+        message.size() + rendered.size() > kMaxMessageBytes) {
+      left_out = true;
+      break;
+    }
+    absl::StrAppend(&message, "\n", rendered);
     google::rpc::BadRequest::FieldViolation* v = bad.add_field_violations();
     v->set_field("files");
-    v->set_description(d.file.empty()
-                           ? d.message
-                           : absl::StrCat(d.file, ":", d.line, ":", d.column,
-                                          ": ", d.message));
+    v->set_description(cut(
+        d.file.empty()
+            ? d.message
+            : absl::StrCat(d.file, ":", d.line, ":", d.column, ": ", d.message),
+        kMaxDescriptionBytes));
+  }
+  if (left_out) {
+    absl::StrAppend(&message,
+                    "\n(more not shown: ValidateRules or `leadroute check` "
+                    "lists them)");
   }
   google::rpc::Status details;
   details.set_code(grpc::StatusCode::INVALID_ARGUMENT);

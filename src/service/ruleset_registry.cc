@@ -74,7 +74,19 @@ CompileOutcome FromCheck(compiler::CheckResult r) {
   for (int i = 0; i < sources.size(); ++i) {
     out.files.push_back(sources.file(i).path());
   }
-  for (const compiler::Diagnostic& d : r.diagnostics.all()) {
+  const auto& all = r.diagnostics.all();
+  for (const compiler::Diagnostic& d : all) {
+    if (out.diagnostics.size() == kMaxRuleDiagnostics) {
+      const size_t more = all.size() - kMaxRuleDiagnostics;
+      RuleDiagnostic rd;
+      rd.error = !r.ok();
+      rd.message = absl::StrCat(more, " more diagnostics not shown (at most ",
+                                kMaxRuleDiagnostics,
+                                " are; `leadroute check` lists them all)");
+      rd.rendered = rd.message;
+      out.diagnostics.push_back(std::move(rd));
+      break;
+    }
     RuleDiagnostic rd;
     rd.error = d.severity == compiler::Severity::kError;
     if (d.span.file >= 0) {

@@ -40,6 +40,11 @@ struct RuleDiagnostic {
   std::string rendered;  // as `leadroute check` prints it
 };
 
+// Diagnostics a compile keeps, at most (in answers, and in the failure
+// GetStatus reports); one more says how many were left out. `leadroute
+// check` lists them all.
+inline constexpr int kMaxRuleDiagnostics = 200;
+
 // A loaded ruleset. Immutable, except for its counters.
 struct Ruleset {
   int64_t revision = 0;     // 1, 2, ... in load order; see RulesetRef

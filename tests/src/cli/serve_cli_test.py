@@ -51,8 +51,9 @@ class ServeCliTest(unittest.TestCase):
         self.assertIn("--removed-reps", r.stderr)
         self.assertIn("keep", r.stderr)
 
-    def test_state_limits_out_of_range_are_usage_errors_naming_the_flag(self):
+    def test_limits_out_of_range_are_usage_errors_naming_the_flag(self):
         for args, flag in [
+                (("--max-response-bytes", "1000"), "--max-response-bytes"),
                 (("--lead-retention", "1h"), "--lead-retention"),
                 (("--lead-retention", "soon"), "--lead-retention"),
                 (("--lead-cache", "0"), "--lead-cache"),

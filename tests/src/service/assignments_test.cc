@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -136,6 +138,9 @@ class AssignmentsTest : public testing_util::StateServerFixture {
       options->assigner.lead_cache = lead_cache_;
       options->admin_listen = "127.0.0.1:0";
     }
+    if (max_response_bytes_ > 0) {
+      options->limits.max_response_bytes = max_response_bytes_;
+    }
     if (held_ != nullptr) {
       options->wrap_store = [held = held_](auto real) {
         return std::make_unique<HeldStore>(std::move(real), held);
@@ -159,6 +164,8 @@ class AssignmentsTest : public testing_util::StateServerFixture {
   // Set before Start: the working set's size (serve --lead-cache), and an
   // admin port for /metrics.
   size_t lead_cache_ = 0;
+  // Set before Start: serve --max-response-bytes.
+  size_t max_response_bytes_ = 0;
 };
 
 // With a working set of 4 leads, every lead routed is still answered
@@ -503,6 +510,62 @@ TEST_F(AssignmentsTest, ListLeadsPagesByOwnerAndStatus) {
   EXPECT_EQ(tests::Violations(s).at(0).first, "status");
   s = list(std::string(257, 'x'), v1::LEAD_STATUS_UNSPECIFIED, 0, "", &bad);
   EXPECT_EQ(tests::Violations(s).at(0).first, "owner");
+}
+
+// --max-response-bytes: a RouteBatch whose answer outgrows it fails naming
+// the flag, and the leads it routed keep their owners (smaller batches
+// replay them); a ListLeads page ends early and the next goes on from there.
+TEST_F(AssignmentsTest, AnswersStayUnderMaxResponseBytes) {
+  max_response_bytes_ = 64 << 10;
+  Restart();
+  v1::RouteBatchRequest batch;
+  batch.mutable_options()->set_explain(true);
+  for (int i = 0; i < 300; ++i) {
+    *batch.add_leads() =
+        Lead(absl::StrCat("big-", std::string(200, 'x'), "-", 1000 + i), "pool",
+             absl::StrCat(std::string(200, 'e'), i, "@example.com"));
+  }
+  {
+    grpc::ClientContext context;
+    v1::RouteBatchResponse response;
+    const grpc::Status s = router_->RouteBatch(&context, batch, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(
+        s.error_message(),
+        testing::HasSubstr("passed 65536 bytes (--max-response-bytes)"));
+  }
+  std::set<std::string> replayed;
+  for (int from = 0; from < 300; from += 20) {
+    v1::RouteBatchRequest part;
+    for (int i = from; i < from + 20; ++i) *part.add_leads() = batch.leads(i);
+    grpc::ClientContext context;
+    v1::RouteBatchResponse response;
+    ASSERT_TRUE(router_->RouteBatch(&context, part, &response).ok());
+    for (const v1::RouteResult& r : response.results()) {
+      if (r.decision().replayed()) replayed.insert(r.decision().lead_id());
+    }
+  }
+  EXPECT_GE(replayed.size(), 1u);  // routed before the first batch stopped
+
+  std::vector<std::string> ids;
+  std::string token;
+  int pages = 0;
+  do {
+    grpc::ClientContext context;
+    v1::ListLeadsRequest request;
+    request.set_page_size(1000);
+    request.set_page_token(token);
+    v1::ListLeadsResponse page;
+    ASSERT_TRUE(assignments_->ListLeads(&context, request, &page).ok());
+    EXPECT_LE(page.ByteSizeLong(), 64u << 10);
+    for (const v1::Assignment& a : page.leads()) ids.push_back(a.lead_id());
+    token = page.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 100);
+  EXPECT_GE(pages, 2);
+  ASSERT_EQ(ids.size(), 300u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 300u);
 }
 
 TEST_F(AssignmentsTest, WithoutStateTheAssignmentsServiceSaysSo) {

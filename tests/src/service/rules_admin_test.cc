@@ -163,6 +163,53 @@ TEST_F(RulesAdminTest, ABrokenRulesetIsRejectedWithItsDiagnostics) {
   EXPECT_EQ(status.last_reload_error().diagnostics(0).line(), 7);
 }
 
+// A ruleset with `n` errors, one a line from line 7 on.
+std::string ManyErrors(int n) {
+  std::string s =
+      "ruleset \"r\" version \"e\"\nqueue q\nschema {\n  country: string\n}\n";
+  absl::StrAppend(&s, "assign {\n");
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&s, "  rule r", i, " when nope", i, " == 1 then queue q\n");
+  }
+  absl::StrAppend(&s, "  otherwise queue q\n}\n");
+  return s;
+}
+
+// Thousands of errors: the answer, the status (which travels in HTTP/2
+// trailers, a few KiB at most) and the failure GetStatus keeps are bounded,
+// and each says how many there were.
+TEST_F(RulesAdminTest, ThousandsOfErrorsComeBackBoundedAndCounted) {
+  const std::string rules = ManyErrors(5000);
+  v1::PublishRulesResponse published;
+  grpc::Status s = Publish({{"r.route", rules}}, &published);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << s.error_message().substr(0, 200);
+  EXPECT_THAT(s.error_message(), HasSubstr("the rules have 5000 errors"));
+  EXPECT_THAT(s.error_message(), HasSubstr("r.route:7:"));
+  EXPECT_THAT(s.error_message(), HasSubstr("more not shown"));
+  EXPECT_LE(s.error_message().size() + s.error_details().size(), 8u << 10);
+  const auto violations = tests::Violations(s);
+  EXPECT_GE(violations.size(), 1u);
+  EXPECT_LE(violations.size(), 10u);
+
+  v1::ValidateRulesRequest request;
+  v1::RuleFile* f = request.add_files();
+  f->set_path("r.route");
+  f->set_content(rules);
+  v1::ValidateRulesResponse validated;
+  grpc::ClientContext context;
+  ASSERT_TRUE(admin_->ValidateRules(&context, request, &validated).ok());
+  EXPECT_FALSE(validated.ok());
+  ASSERT_EQ(validated.diagnostics_size(), kMaxRuleDiagnostics + 1);
+  EXPECT_EQ(validated.diagnostics(0).line(), 7);
+  EXPECT_THAT(validated.diagnostics(kMaxRuleDiagnostics).message(),
+              HasSubstr("4800 more diagnostics not shown"));
+
+  const v1::GetStatusResponse status = Status();
+  EXPECT_EQ(status.last_reload_error().diagnostics_size(),
+            kMaxRuleDiagnostics + 1);
+}
+
 TEST_F(RulesAdminTest, ManyFilesResolveAmongThemselvesNeverOnDisk) {
   const std::map<std::string, std::string> files = {
       {"main.route",
