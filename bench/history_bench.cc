@@ -33,6 +33,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/acme_leads.h"
 #include "bench/server_process.h"
 #include "compiler/compiler.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
@@ -58,41 +59,6 @@ struct Flags {
   std::string dir;
   bool json = false;
 };
-
-constexpr const char* kCountries[] = {"US", "US", "US", "CA", "GB", "DE",
-                                      "FR", "NL", "SE", "ES", "JP", "BR"};
-constexpr const char* kStates[] = {"CA", "NY", "TX", "WA", "MA", "ON"};
-constexpr const char* kIndustries[] = {"software",   "manufacturing",
-                                       "healthcare", "finance",
-                                       "retail",     "education"};
-constexpr const char* kSources[] = {
-    "demo_request", "contact_sales", "free_trial", "webinar", "ebook", "event"};
-
-// A lead for examples/acme.route's schema; one in ten repeats an earlier
-// person's email.
-rt::Lead AcmeLead(std::mt19937_64* rng, int64_t i) {
-  rt::Lead lead;
-  lead.id = absl::StrCat("lead-", i);
-  const int64_t person =
-      (*rng)() % 10 == 0 && i > 0 ? static_cast<int64_t>((*rng)() % i) : i;
-  lead.attributes["email"] = rt::Value(
-      absl::StrCat("person", person, "@company", person % 5000, ".example"));
-  const char* country = kCountries[(*rng)() % std::size(kCountries)];
-  lead.attributes["country"] = rt::Value(std::string(country));
-  if (std::string_view(country) == "US") {
-    lead.attributes["state"] =
-        rt::Value(std::string(kStates[(*rng)() % std::size(kStates)]));
-  }
-  lead.attributes["employees"] =
-      rt::Value(static_cast<int64_t>((*rng)() % 5000));
-  lead.attributes["industry"] =
-      rt::Value(std::string(kIndustries[(*rng)() % std::size(kIndustries)]));
-  lead.attributes["source"] =
-      rt::Value(std::string(kSources[(*rng)() % std::size(kSources)]));
-  lead.attributes["pricing_visits_48h"] =
-      rt::Value(static_cast<int64_t>((*rng)() % 6));
-  return lead;
-}
 
 bool Terminal() { return isatty(2) == 1; }
 

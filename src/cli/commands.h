@@ -24,15 +24,17 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:50051";
   std::string rules;
   double grace_seconds = 10;
-  std::string admin_listen;        // HTTP /metrics /healthz /status
-  double watch_seconds = 1;        // poll the rule files; 0: never
-  int keep = 10;                   // rulesets retained for Rollback
-  int max_batch = 10000;           // leads per RouteBatch
-  int max_lead_bytes = 64 << 10;   // per lead
-  int max_compiles = 2;            // ValidateRules/PublishRules at once
-  int max_explained_leads = 1000;  // per RouteBatch with explain/why_not
-  int max_watchers = 64;           // WatchAssignments streams at once
-  int max_watchers_per_peer = 16;  // ... from one host
+  std::string admin_listen;          // HTTP /metrics /healthz /status
+  double watch_seconds = 1;          // poll the rule files; 0: never
+  int keep = 10;                     // rulesets retained for Rollback
+  int max_batch = 10000;             // leads per RouteBatch
+  int max_lead_bytes = 64 << 10;     // per lead
+  int max_stats_scans = 2;           // GetStats scanning at once
+  int max_compiles = 2;              // ValidateRules/PublishRules at once
+  int max_explained_leads = 1000;    // per RouteBatch with explain/why_not
+  int max_watchers = 64;             // WatchAssignments streams at once
+  int max_watchers_per_peer = 16;    // ... from one host
+  int watch_buffer_bytes = 8 << 20;  // live events a stream holds unsent
   int max_message_bytes = 16 << 20;
   int max_response_bytes = 32 << 20;
   std::string decision_log;       // file, or "-" for stdout

@@ -72,6 +72,19 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve_cmd
+      ->add_option("--watch-buffer-bytes", serve.watch_buffer_bytes,
+                   "Live events one WatchAssignments stream holds unsent; a "
+                   "slower subscriber's are dropped and read on from the "
+                   "store, never slowing commits")
+      ->check(CLI::Range(64 << 10, 1 << 30))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-stats-scans", serve.max_stats_scans,
+                   "GetStats calls reading the store at once; twice as many "
+                   "more wait, then RESOURCE_EXHAUSTED")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--max-compiles", serve.max_compiles,
                    "ValidateRules/PublishRules compiling at once; twice as "
                    "many more wait, beyond that RESOURCE_EXHAUSTED")

@@ -46,11 +46,14 @@ int ServeCommand(const ServeFlags& flags) {
   options.limits.max_batch_leads = flags.max_batch;
   options.limits.max_lead_bytes = static_cast<size_t>(flags.max_lead_bytes);
   options.max_compiles = flags.max_compiles;
+  options.max_stats_scans = flags.max_stats_scans;
   options.limits.max_explained_leads = flags.max_explained_leads;
   options.limits.max_response_bytes =
       static_cast<size_t>(flags.max_response_bytes);
   options.stream_limits.max_streams = flags.max_watchers;
   options.stream_limits.max_per_peer = flags.max_watchers_per_peer;
+  options.stream_limits.max_buffered_bytes =
+      static_cast<size_t>(flags.watch_buffer_bytes);
   options.decision_log.path = flags.decision_log;
   options.decision_log.mask = flags.mask;
   options.data_dir = flags.data_dir;

@@ -242,7 +242,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->assignments_service_ = std::make_unique<AssignmentsService>(
       server->registry_.get(), server->assigner_.get(), server->metrics_.get(),
       server->auth_.get(), options.stream_limits,
-      options.limits.max_response_bytes);
+      options.limits.max_response_bytes, options.max_stats_scans);
   server->admin_service_ = std::make_unique<RulesAdminService>(
       server->registry_.get(), server->metrics_.get(), server->auth_.get(),
       options.max_compiles);

@@ -54,8 +54,11 @@ struct ServerOptions {
   int max_message_bytes = 16 << 20;
   ServiceLimits limits;
   // ValidateRules/PublishRules compiling at once; twice as many more wait,
-  // beyond that RESOURCE_EXHAUSTED (CompileGate).
+  // beyond that RESOURCE_EXHAUSTED (WorkGate).
   int max_compiles = 2;
+  // GetStats calls scanning the store at once; twice as many more wait,
+  // beyond that RESOURCE_EXHAUSTED.
+  int max_stats_scans = 2;
   // WatchAssignments streams at once, in all and from one host.
   WatchLimits stream_limits;
   // The decision log; an empty path: none.

@@ -2,6 +2,7 @@
 #include "src/service/assignments_service.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -569,14 +570,23 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
                        absl::ToInt64Hours(kMaxStatsWindow) / 24));
     }
   }
-  if (status.ok()) {
+  if (status.ok()) status = stats_gate_.Admit();
+  if (!status.ok())
+    return Finish(context, ServerMetrics::kGetStats, start, status);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::thread([this, reactor, request, response, from, to, start] {
+    stats_gate_.Run();
     absl::StatusOr<runtime::KpiReport> report =
         runtime::KpisOf(assigner_->committed(),
                         DimensionFromProto(request->group_by()), from, to);
-    status = report.status();
+    stats_gate_.Done();
     if (report.ok()) StatsToProto(*report, response);
-  }
-  return Finish(context, ServerMetrics::kGetStats, start, status);
+    metrics_->CountCall(ServerMetrics::kGetStats,
+                        static_cast<int>(report.status().code()),
+                        MonotonicNanos() - start);
+    reactor->Finish(ToGrpcStatus(report.status()));  // the last touch
+  }).detach();
+  return reactor;
 }
 
 void AssignmentsService::StopStreams() {

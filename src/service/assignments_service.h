@@ -15,6 +15,7 @@
 #include "src/service/event_stream.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/work_gate.h"
 
 namespace leadroute {
 
@@ -26,7 +27,7 @@ struct WatchLimits {
   int max_per_peer = 16;  // --max-watchers-per-peer
   // Unsent live events a stream holds before it drops them and reads on
   // from the store (EventStream).
-  size_t max_buffered_bytes = 8 << 20;
+  size_t max_buffered_bytes = 8 << 20;  // --watch-buffer-bytes
 };
 
 class AssignmentsService final : public v1::Assignments::CallbackService {
@@ -37,13 +38,16 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
                      runtime::Assigner* assigner, ServerMetrics* metrics,
                      const auth::Authorizer* auth,
                      WatchLimits stream_limits = {},
-                     size_t max_response_bytes = 32 << 20)
+                     size_t max_response_bytes = 32 << 20,
+                     int max_stats_scans = 2)
       : registry_(registry),
         assigner_(assigner),
         metrics_(metrics),
         auth_(auth),
         stream_limits_(stream_limits),
-        max_response_bytes_(max_response_bytes) {}
+        max_response_bytes_(max_response_bytes),
+        stats_gate_(max_stats_scans, "KPI scans (GetStats)",
+                    "--max-stats-scans") {}
 
   grpc::ServerUnaryReactor* GetAssignment(
       grpc::CallbackServerContext* context,
@@ -131,6 +135,9 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
   absl::flat_hash_map<EventStream*, std::string> streams_;  // to its host
   const WatchLimits stream_limits_;
   const size_t max_response_bytes_;  // a ListLeads page's, at most
+  // GetStats reads every lead of its window: on a thread of its own, never
+  // one of gRPC's callback threads, a few at once.
+  WorkGate stats_gate_;
 };
 
 }  // namespace leadroute

@@ -2,7 +2,7 @@
 // (ValidateRules, PublishRules, Rollback, GetStatus) over a
 // RulesetRegistry. Compiling can take a while, so Validate and Publish run
 // on a thread of their own, never on gRPC's callback threads, and only a
-// few at once (CompileGate).
+// few at once (WorkGate).
 #ifndef LEADROUTE_SRC_SERVICE_RULES_ADMIN_SERVICE_H_
 #define LEADROUTE_SRC_SERVICE_RULES_ADMIN_SERVICE_H_
 
@@ -12,9 +12,9 @@
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "src/auth/authorizer.h"
-#include "src/service/compile_gate.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/work_gate.h"
 
 namespace leadroute {
 
@@ -26,13 +26,13 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
  public:
   // All must outlive the service; `auth` lets calls in.
   // `max_compiles`: ValidateRules/PublishRules compiling at once (see
-  // CompileGate).
+  // WorkGate).
   RulesAdminService(RulesetRegistry* registry, ServerMetrics* metrics,
                     const auth::Authorizer* auth, int max_compiles = 2)
       : registry_(registry),
         metrics_(metrics),
         auth_(auth),
-        gate_(max_compiles) {}
+        gate_(max_compiles, "rule compiles", "--max-compiles") {}
 
   grpc::ServerUnaryReactor* ValidateRules(
       grpc::CallbackServerContext* context,
@@ -65,7 +65,7 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
   RulesetRegistry* registry_;
   ServerMetrics* metrics_;
   const auth::Authorizer* auth_;
-  CompileGate gate_;
+  WorkGate gate_;
 };
 
 }  // namespace leadroute

@@ -54,6 +54,7 @@ class ServeCliTest(unittest.TestCase):
     def test_limits_out_of_range_are_usage_errors_naming_the_flag(self):
         for args, flag in [
                 (("--max-response-bytes", "1000"), "--max-response-bytes"),
+                (("--watch-buffer-bytes", "0"), "--watch-buffer-bytes"),
                 (("--lead-retention", "1h"), "--lead-retention"),
                 (("--lead-retention", "soon"), "--lead-retention"),
                 (("--lead-cache", "0"), "--lead-cache"),
