@@ -639,6 +639,19 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load(absl::Time recent_since) {
                        }));
   // The last id ever handed out, even when its event was pruned since.
   out.last_event_id = std::max(out.last_event_id, out.pruned_through);
+  // What was read must agree with itself: a change number at or below the
+  // highest one kept would be handed out again, and overwrite a lead.
+  for (const RepHistory& r : out.rep_history) {
+    if (r.last_turn > out.last_assignment_seq) {
+      return absl::DataLossError(absl::StrCat(
+          path_, ": the store is inconsistent: rep ", r.rep,
+          " has a lead with change number ", r.last_turn,
+          " but meta.last_assignment_seq says the last is ",
+          out.last_assignment_seq,
+          "; restore the data dir from a backup, or set it to the highest "
+          "assignments.seq with the sqlite3 shell"));
+    }
+  }
   return out;
 }
 

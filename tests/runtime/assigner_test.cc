@@ -770,6 +770,49 @@ TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
   std::filesystem::remove(path);
 }
 
+// The start checks what it read against itself: a meta.last_assignment_seq
+// below a lead's change number (which would hand that number out again) is
+// refused, naming both, instead of overwriting the lead.
+TEST(SqliteStoreTest, AnInconsistentLastChangeNumberFailsTheLoad) {
+  const std::string path =
+      (testing_util::FreshTestDir("inconsistent") / "state.db").string();
+  {
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Assignment a;
+    a.lead_id = "L1";
+    a.owner = "ana";
+    a.owner_kind = OwnerKind::kRep;
+    a.decided_at = a.routed_at = absl::FromUnixSeconds(1000);
+    a.seq = 42;
+    std::vector<StateChange> changes = {a};
+    ASSERT_TRUE((*store)->Apply(changes).ok());
+    auto loaded = (*store)->Load(absl::FromUnixSeconds(0));
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->last_assignment_seq, 42u);
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "UPDATE meta SET value = 7 "
+                           "WHERE key = 'last_assignment_seq'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto loaded = (*store)->Load(absl::FromUnixSeconds(0));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(loaded.status().message().find(
+                "rep ana has a lead with change number 42 but "
+                "meta.last_assignment_seq says the last is 7"),
+            std::string::npos)
+      << loaded.status();
+  std::filesystem::remove(path);
+}
+
 // A page that cannot be read fails the load, and a lead on it cannot be
 // read: an error, never "not found" — a server must not start with part of
 // what is due, nor take a lead it cannot read for a new one and hand it out
