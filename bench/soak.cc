@@ -9,8 +9,9 @@
 //
 //   soak --leadroute build/release/leadroute
 //        [--rules examples/acme.route] [--seconds 600] [--warmup SECONDS]
-//        [--rate 200] [--lead-cache N] [--watch-buffer-bytes N] [--check]
-//        [--format table|json]
+//        [--rate 200] [--lead-cache N] [--watch-buffer-bytes N]
+//        [--fast-watchers 2] [--slow-watchers 2] [--publish-every 5]
+//        [--check] [--format table|json]
 //   (one command line)
 //
 // After the warm-up (a third of the run unless given), the samples are
@@ -59,6 +60,9 @@ struct Flags {
   int rate = 200;        // single Routes a second
   int lead_cache = 0;    // serve --lead-cache; 0: the server's default
   int watch_buffer = 0;  // serve --watch-buffer-bytes; 0: the default
+  int fast_watchers = 2;
+  int slow_watchers = 2;
+  int publish_every = 5;  // seconds; 0: no publishes
   bool check = false;
   bool json = false;
 };
@@ -198,6 +202,12 @@ int Main(int argc, char** argv) {
       flags.lead_cache = std::atoi(value().c_str());
     } else if (arg == "--watch-buffer-bytes") {
       flags.watch_buffer = std::atoi(value().c_str());
+    } else if (arg == "--fast-watchers") {
+      flags.fast_watchers = std::atoi(value().c_str());
+    } else if (arg == "--slow-watchers") {
+      flags.slow_watchers = std::atoi(value().c_str());
+    } else if (arg == "--publish-every") {
+      flags.publish_every = std::atoi(value().c_str());
     } else if (arg == "--check") {
       flags.check = true;
     } else if (arg == "--format") {
@@ -216,7 +226,8 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: soak --leadroute BIN [--rules FILE] [--seconds N>=6] "
                  "[--warmup N] [--rate N] [--lead-cache N] "
-                 "[--watch-buffer-bytes N] [--check] "
+                 "[--watch-buffer-bytes N] [--fast-watchers N] "
+                 "[--slow-watchers N] [--publish-every SECONDS] [--check] "
                  "[--format table|json]\n");
     return 2;
   }
@@ -364,8 +375,8 @@ int Main(int argc, char** argv) {
   // Each resumes after the last event it saw whenever its stream ends.
   std::mutex watch_mu;
   std::vector<grpc::ClientContext*> watching;
-  for (int w = 0; w < 4; ++w) {
-    load.emplace_back([&, slow = w >= 2] {
+  for (int w = 0; w < flags.fast_watchers + flags.slow_watchers; ++w) {
+    load.emplace_back([&, slow = w >= flags.fast_watchers] {
       uint64_t last = 0;
       const std::string kind = slow ? "events_slow" : "events_fast";
       while (!stop) {
@@ -408,36 +419,39 @@ int Main(int argc, char** argv) {
   }
   // The same rules published every 5 s (a comment numbers each, so every
   // one is a new fingerprint).
-  load.emplace_back([&] {
-    int n = 0;
-    auto due = Steady::now();
-    while (!stop) {
-      due += std::chrono::seconds(5);
-      while (!stop && Steady::now() < due) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (flags.publish_every > 0)
+    load.emplace_back([&] {
+      int n = 0;
+      auto due = Steady::now();
+      while (!stop) {
+        due += std::chrono::seconds(flags.publish_every);
+        while (!stop && Steady::now() < due) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        if (stop) break;
+        v1::PublishRulesRequest request;
+        for (const auto& [path, content] : files) {
+          v1::RuleFile* f = request.add_files();
+          f->set_path(path);
+          f->set_content(
+              path == root
+                  ? absl::StrCat(content, "\n# soak publish ", ++n, "\n")
+                  : content);
+        }
+        request.set_root(root);
+        v1::PublishRulesResponse response;
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(30));
+        const grpc::Status s =
+            admin->PublishRules(&context, request, &response);
+        if (s.ok()) {
+          tally.Ok("publish_rules");
+        } else {
+          tally.Failed("publish_rules", s);
+        }
       }
-      if (stop) break;
-      v1::PublishRulesRequest request;
-      for (const auto& [path, content] : files) {
-        v1::RuleFile* f = request.add_files();
-        f->set_path(path);
-        f->set_content(
-            path == root ? absl::StrCat(content, "\n# soak publish ", ++n, "\n")
-                         : content);
-      }
-      request.set_root(root);
-      v1::PublishRulesResponse response;
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::seconds(30));
-      const grpc::Status s = admin->PublishRules(&context, request, &response);
-      if (s.ok()) {
-        tally.Ok("publish_rules");
-      } else {
-        tally.Failed("publish_rules", s);
-      }
-    }
-  });
+    });
 
   // Sample the server's memory every second.
   std::vector<Sample> samples;
@@ -491,8 +505,12 @@ int Main(int argc, char** argv) {
   for (const auto& [kind, n] : failed) failures += n;
   bool progressed = true;
   std::string stalled;
-  for (const char* kind : {"route", "route_batch_leads", "record_contact",
-                           "events_fast", "events_slow", "publish_rules"}) {
+  std::vector<std::string> expected = {"route", "route_batch_leads",
+                                       "record_contact"};
+  if (flags.fast_watchers > 0) expected.push_back("events_fast");
+  if (flags.slow_watchers > 0) expected.push_back("events_slow");
+  if (flags.publish_every > 0) expected.push_back("publish_rules");
+  for (const std::string& kind : expected) {
     if (ok.count(kind) == 0) {
       progressed = false;
       absl::StrAppend(&stalled, stalled.empty() ? "" : ", ", kind);
