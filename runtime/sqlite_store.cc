@@ -457,6 +457,7 @@ SqliteStore::~SqliteStore() {
     sqlite3_finalize(s);
   }
   sqlite3_close(reader_);
+  sqlite3_close(scanner_);
   sqlite3_close(db_);
 }
 
@@ -894,24 +895,24 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteStore::Audit(
   return out;
 }
 
-absl::StatusOr<sqlite3*> SqliteStore::Reader() {
+absl::StatusOr<sqlite3*> SqliteStore::Connect(sqlite3** slot) {
   if (read_only_) return db_;
   // The writer's connection belongs to the writer thread: read through a
   // second one, which WAL lets run beside the writer.
-  if (reader_ == nullptr) {
-    if (sqlite3_open_v2(path_.c_str(), &reader_,
+  if (*slot == nullptr) {
+    if (sqlite3_open_v2(path_.c_str(), slot,
                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
       absl::Status error = absl::InternalError(absl::StrCat(
           "opening ", path_, " to read: ",
-          reader_ == nullptr ? "out of memory" : sqlite3_errmsg(reader_)));
-      sqlite3_close(reader_);
-      reader_ = nullptr;
+          *slot == nullptr ? "out of memory" : sqlite3_errmsg(*slot)));
+      sqlite3_close(*slot);
+      *slot = nullptr;
       return error;
     }
-    sqlite3_busy_timeout(reader_, 5000);
+    sqlite3_busy_timeout(*slot, 5000);
   }
-  return reader_;
+  return *slot;
 }
 
 absl::StatusOr<std::vector<LeadEvent>> SqliteStore::EventsAfter(uint64_t after,
@@ -943,9 +944,11 @@ absl::StatusOr<std::vector<LeadEvent>> SqliteStore::EventsAfter(uint64_t after,
 absl::Status SqliteStore::ReadAssignments(
     const char* what, const std::string& where,
     const std::function<void(sqlite3_stmt*)>& bind,
-    const std::function<void(const Assignment&)>& visit) {
-  std::lock_guard<std::mutex> lock(reader_mu_);
-  absl::StatusOr<sqlite3*> db = Reader();
+    const std::function<void(const Assignment&)>& visit, bool scan) {
+  // A read-only store has one connection: every read takes reader_mu_.
+  scan = scan && !read_only_;
+  std::lock_guard<std::mutex> lock(scan ? scanner_mu_ : reader_mu_);
+  absl::StatusOr<sqlite3*> db = scan ? Connect(&scanner_) : Reader();
   if (!db.ok()) return db.status();
   const std::string sql =
       absl::StrCat("SELECT ", kAssignmentColumns, " FROM assignments ", where);
@@ -1015,7 +1018,7 @@ absl::Status SqliteStore::ScanAssignments(
         sqlite3_bind_int64(s, 1, Micros(from));
         sqlite3_bind_int64(s, 2, Micros(to));
       },
-      visit);
+      visit, /*scan=*/true);
 }
 
 absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(

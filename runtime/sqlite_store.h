@@ -92,12 +92,13 @@ class SqliteStore final : public StateStore {
 
  private:
   // Each assignment of `SELECT ... FROM assignments WHERE ...` (`where`,
-  // its parameters bound by `bind`), read on the reader connection;
-  // `what` names the query in errors.
+  // its parameters bound by `bind`), read on the reader connection, or on
+  // the scanner's for a `scan` (a whole window: KPIs); `what` names the
+  // query in errors.
   absl::Status ReadAssignments(
       const char* what, const std::string& where,
       const std::function<void(sqlite3_stmt*)>& bind,
-      const std::function<void(const Assignment&)>& visit);
+      const std::function<void(const Assignment&)>& visit, bool scan = false);
   SqliteStore(sqlite3* db, std::string path, bool read_only)
       : db_(db), path_(std::move(path)), read_only_(read_only) {}
   absl::Status Exec(const char* sql);
@@ -123,7 +124,10 @@ class SqliteStore final : public StateStore {
                                                     const std::string& key,
                                                     const char* what);
   // The connection reads from any thread go through (reader_mu_ held).
-  absl::StatusOr<sqlite3*> Reader();
+  absl::StatusOr<sqlite3*> Reader() { return Connect(&reader_); }
+  // `*slot`, a read-only connection of its own opened when first asked
+  // for; the writer's in a read-only store.
+  absl::StatusOr<sqlite3*> Connect(sqlite3** slot);
 
   sqlite3* db_;
   const std::string path_;
@@ -133,6 +137,11 @@ class SqliteStore final : public StateStore {
   // used by one thread at a time.
   std::mutex reader_mu_;
   sqlite3* reader_ = nullptr;
+  // KPI scans read a whole window, seconds on a big store: through a
+  // connection of their own, so the point reads routing makes on the
+  // reader's never wait for one.
+  std::mutex scanner_mu_;
+  sqlite3* scanner_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   sqlite3_stmt* rollback_ = nullptr;

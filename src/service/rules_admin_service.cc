@@ -20,12 +20,26 @@ namespace {
 absl::StatusOr<std::map<std::string, std::string>> FilesFromProto(
     const google::protobuf::RepeatedPtrField<v1::RuleFile>& files,
     std::string* root) {
+  // More would be no ruleset anyone writes; a path is echoed in errors,
+  // which travel in HTTP/2 trailers of a few KiB.
+  constexpr int kMaxFiles = 1000;
+  constexpr size_t kMaxPathBytes = 1024;
+  if (files.size() > kMaxFiles) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("files: ", files.size(),
+                     " files; a ruleset may have at most ", kMaxFiles));
+  }
   std::map<std::string, std::string> out;
   for (int i = 0; i < files.size(); ++i) {
     const v1::RuleFile& f = files[i];
     if (f.path().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("files[", i, "].path: must not be empty"));
+    }
+    if (f.path().size() > kMaxPathBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("files[", i, "].path: ", f.path().size(),
+                       " bytes; at most ", kMaxPathBytes));
     }
     if (!out.emplace(f.path(), f.content()).second) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -36,6 +50,10 @@ absl::StatusOr<std::map<std::string, std::string>> FilesFromProto(
     return absl::InvalidArgumentError("files: a ruleset needs at least one");
   }
   if (root->empty()) *root = files[0].path();
+  if (root->size() > kMaxPathBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "root: ", root->size(), " bytes; at most ", kMaxPathBytes));
+  }
   if (!out.contains(*root)) {
     return absl::InvalidArgumentError(
         absl::StrCat("root: \"", *root, "\" is not among the files"));

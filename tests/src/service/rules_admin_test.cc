@@ -255,6 +255,18 @@ TEST_F(RulesAdminTest, BadRequestsNameTheField) {
   s = Publish({{"r.route", Rules("1")}}, &response, 0, "other.route");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("root: \"other.route\""));
+  // Paths and the number of files are bounded (a path is echoed in errors).
+  s = Publish({{std::string(2000, 'p'), Rules("1")}}, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("files[0].path: 2000 bytes; at most 1024"));
+  s = Publish({{"r.route", Rules("1")}}, &response, 0, std::string(2000, 'r'));
+  EXPECT_THAT(s.error_message(), HasSubstr("root: 2000 bytes; at most 1024"));
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 1001; ++i) many[absl::StrCat("f", i, ".route")] = "";
+  s = Publish(many, &response);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("files: 1001 files; a ruleset may have at most 1000"));
 }
 
 TEST_F(RulesAdminTest, ExpectedRevisionIsACompareAndSwap) {
