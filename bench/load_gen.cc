@@ -51,6 +51,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/lead_proto.h"
 #include "bench/server_process.h"
 #include "bench/territory_plan.h"
 #include "leadroute/v1/leadroute.pb.h"
@@ -66,19 +67,9 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-v1::Lead LeadProto(std::mt19937* rng, int i) {
-  const runtime::Lead lead = RandomLead(rng);
-  v1::Lead out;
-  out.set_id(absl::StrCat("lead-", i));
-  for (const auto& [name, value] : lead.attributes) {
-    v1::Value& v = (*out.mutable_attributes())[name];
-    if (const auto* s = std::get_if<std::string>(&value)) {
-      v.set_string_value(*s);
-    } else if (const auto* n = std::get_if<int64_t>(&value)) {
-      v.set_int_value(*n);
-    }
-  }
-  return out;
+// A random lead of the territory plan, as the wire sends it.
+v1::Lead RandomLeadProto(std::mt19937* rng, int i) {
+  return LeadProto(RandomLead(rng), absl::StrCat("lead-", i));
 }
 
 struct Result {
@@ -323,7 +314,7 @@ int Main(int argc, char** argv) {
   // however often the pool cycles. The stateless server ignores it.
   for (int i = 0; i < 100000; ++i) {
     v1::RouteRequest request;
-    *request.mutable_lead() = LeadProto(&rng, i);
+    *request.mutable_lead() = RandomLeadProto(&rng, i);
     request.mutable_options()->set_reroute(true);
     singles.push_back(Serialize(request));
   }
@@ -333,7 +324,7 @@ int Main(int argc, char** argv) {
       v1::RouteBatchRequest request;
       request.mutable_options()->set_reroute(true);
       for (int i = 0; i < size; ++i) {
-        *request.add_leads() = LeadProto(&rng, b * size + i);
+        *request.add_leads() = RandomLeadProto(&rng, b * size + i);
       }
       out.push_back(Serialize(request));
     }

@@ -43,6 +43,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/acme_leads.h"
+#include "bench/lead_proto.h"
 #include "bench/server_process.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 
@@ -81,24 +82,10 @@ double ResidentMib(pid_t pid) {
   return -1;
 }
 
-v1::Lead Proto(const runtime::Lead& lead, const std::string& id) {
-  v1::Lead out;
-  out.set_id(id);
-  for (const auto& [name, value] : lead.attributes) {
-    v1::Value& v = (*out.mutable_attributes())[name];
-    if (const auto* s = std::get_if<std::string>(&value)) {
-      v.set_string_value(*s);
-    } else if (const auto* n = std::get_if<int64_t>(&value)) {
-      v.set_int_value(*n);
-    }
-  }
-  return out;
-}
-
 // What every kind of load did: calls that succeeded, and those that failed
-// by status code. A lead closed before a contact is recorded is
-// FAILED_PRECONDITION, and a lead routed to a queue cannot take a
-// contact: those refusals are the API working, counted apart.
+// by status code. A lead closed (or moved to a queue) before a contact is
+// recorded is FAILED_PRECONDITION: such refusals are the API working,
+// counted apart.
 class Tally {
  public:
   void Ok(const std::string& kind, int64_t n = 1) {
@@ -286,7 +273,7 @@ int Main(int argc, char** argv) {
       const int64_t i = next_lead++;
       v1::RouteRequest request;
       *request.mutable_lead() =
-          Proto(AcmeLead(&rng, i), absl::StrCat("soak-", i));
+          LeadProto(AcmeLead(&rng, i), absl::StrCat("soak-", i));
       v1::RouteResponse response;
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() +
@@ -312,7 +299,7 @@ int Main(int argc, char** argv) {
       for (int k = 0; k < 50; ++k) {
         const int64_t i = next_lead++;
         *request.add_leads() =
-            Proto(AcmeLead(&rng, i), absl::StrCat("soak-", i));
+            LeadProto(AcmeLead(&rng, i), absl::StrCat("soak-", i));
       }
       v1::RouteBatchResponse response;
       grpc::ClientContext context;
@@ -479,7 +466,7 @@ int Main(int argc, char** argv) {
   {
     std::mt19937_64 rng(4);
     v1::RouteRequest request;
-    *request.mutable_lead() = Proto(AcmeLead(&rng, 0), "soak-after");
+    *request.mutable_lead() = LeadProto(AcmeLead(&rng, 0), "soak-after");
     v1::RouteResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +

@@ -55,6 +55,7 @@ class ServeCliTest(unittest.TestCase):
         for args, flag in [
                 (("--max-response-bytes", "1000"), "--max-response-bytes"),
                 (("--watch-buffer-bytes", "0"), "--watch-buffer-bytes"),
+                (("--max-stats-scans", "0"), "--max-stats-scans"),
                 (("--lead-retention", "1h"), "--lead-retention"),
                 (("--lead-retention", "soon"), "--lead-retention"),
                 (("--lead-cache", "0"), "--lead-cache"),

@@ -54,19 +54,6 @@ assign {
 }
 )";
 
-// Waits until the server at `stub`'s address answers.
-bool WaitReady(v1::Assignments::Stub* stub) {
-  for (int i = 0; i < 300; ++i) {
-    grpc::ClientContext c;
-    c.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(200));
-    v1::ListRepsResponse resp;
-    if (stub->ListReps(&c, v1::ListRepsRequest(), &resp).ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 class CrashTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -97,7 +84,7 @@ class CrashTest : public testing::Test {
     argv.insert(argv.end(), flags.begin(), flags.end());
     server_ = testing_util::ChildProcess(argv);
     ASSERT_TRUE(server_.running());
-    if (wait) ASSERT_TRUE(WaitReady(assignments_.get()));
+    if (wait) ASSERT_TRUE(tests::WaitReady(assignments_.get()));
   }
   void Kill() { ASSERT_TRUE(WIFSIGNALED(server_.KillAndWait(SIGKILL))); }
 

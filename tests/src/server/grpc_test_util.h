@@ -1,6 +1,7 @@
 // Helpers for tests that talk to the real server: the field violations a
 // client finds in a failed call's details, a plain HTTP GET for the admin
-// port, and a free port for a server started as a child process.
+// port, a free port for a server started as a child process, and a wait
+// until that server answers.
 #ifndef LEADROUTE_TESTS_SRC_SERVER_GRPC_TEST_UTIL_H_
 #define LEADROUTE_TESTS_SRC_SERVER_GRPC_TEST_UTIL_H_
 
@@ -10,12 +11,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
 
 namespace leadroute::tests {
 
@@ -80,6 +84,20 @@ inline int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
   close(fd);
   return ntohs(sa.sin_port);
+}
+
+// Waits (up to 10 s) until the server behind `stub` answers a call; false
+// when it never did.
+inline bool WaitReady(v1::Assignments::Stub* stub) {
+  for (int i = 0; i < 500; ++i) {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(200));
+    v1::ListRepsResponse resp;
+    if (stub->ListReps(&c, v1::ListRepsRequest(), &resp).ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 }  // namespace leadroute::tests

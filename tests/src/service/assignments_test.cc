@@ -676,19 +676,6 @@ TEST_F(AssignmentsTest, CallsAreAnsweredOnlyOnceTheirChangeIsDurable) {
 
 // ---- SIGKILL in the middle of a load --------------------------------------
 
-// Waits until the server at `address` answers.
-bool WaitReady(v1::Assignments::Stub* stub) {
-  for (int i = 0; i < 200; ++i) {
-    grpc::ClientContext c;
-    c.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(200));
-    v1::ListRepsResponse resp;
-    if (stub->ListReps(&c, v1::ListRepsRequest(), &resp).ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
   const std::filesystem::path dir = testing_util::FreshTestDir("kill9");
   std::ofstream(dir / "rules.route") << kRules;
@@ -703,7 +690,7 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   auto router = v1::LeadRouter::NewStub(channel);
   auto assignments = v1::Assignments::NewStub(channel);
-  ASSERT_TRUE(WaitReady(assignments.get()));
+  ASSERT_TRUE(tests::WaitReady(assignments.get()));
 
   // Four clients route new leads as fast as they can; the child is killed
   // once 400 have been acknowledged.
@@ -749,7 +736,7 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
 
   child = testing_util::ChildProcess(serve);
   ASSERT_TRUE(child.running());
-  ASSERT_TRUE(WaitReady(assignments.get()));
+  ASSERT_TRUE(tests::WaitReady(assignments.get()));
   // Every acknowledged lead kept its owner; a retry replays it.
   int replayed = 0;
   for (const auto& [id, owner] : acked) {
@@ -816,7 +803,7 @@ TEST(DurabilityTest, SecondServerOnOneDataDirIsRefusedNamingTheFirst) {
   auto channel =
       grpc::CreateChannel(first_address, grpc::InsecureChannelCredentials());
   auto router = v1::LeadRouter::NewStub(channel);
-  ASSERT_TRUE(WaitReady(v1::Assignments::NewStub(channel).get()));
+  ASSERT_TRUE(tests::WaitReady(v1::Assignments::NewStub(channel).get()));
   auto route = [&](const std::string& id) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
@@ -856,7 +843,7 @@ TEST(DurabilityTest, SecondServerOnOneDataDirIsRefusedNamingTheFirst) {
   testing_util::ChildProcess third(serve(third_address));
   auto third_channel =
       grpc::CreateChannel(third_address, grpc::InsecureChannelCredentials());
-  EXPECT_TRUE(WaitReady(v1::Assignments::NewStub(third_channel).get()));
+  EXPECT_TRUE(tests::WaitReady(v1::Assignments::NewStub(third_channel).get()));
   std::filesystem::remove_all(dir);
 }
 
