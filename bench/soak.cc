@@ -9,7 +9,8 @@
 //
 //   soak --leadroute build/release/leadroute
 //        [--rules examples/acme.route] [--seconds 600] [--warmup SECONDS]
-//        [--rate 200] [--lead-cache N] [--watch-buffer-bytes N]
+//        [--rate 200] [--lead-cache N] [--sla-ahead DURATION]
+//        [--watch-buffer-bytes N]
 //        [--fast-watchers 2] [--slow-watchers 2] [--publish-every 5]
 //        [--check] [--format table|json]
 //   (one command line)
@@ -57,10 +58,11 @@ struct Flags {
   std::string leadroute;
   std::string rules = "examples/acme.route";
   int seconds = 600;
-  int warmup = -1;       // -1: a third of the run
-  int rate = 200;        // single Routes a second
-  int lead_cache = 0;    // serve --lead-cache; 0: the server's default
-  int watch_buffer = 0;  // serve --watch-buffer-bytes; 0: the default
+  int warmup = -1;        // -1: a third of the run
+  int rate = 200;         // single Routes a second
+  int lead_cache = 0;     // serve --lead-cache; 0: the server's default
+  std::string sla_ahead;  // serve --sla-ahead; empty: the default
+  int watch_buffer = 0;   // serve --watch-buffer-bytes; 0: the default
   int fast_watchers = 2;
   int slow_watchers = 2;
   int publish_every = 5;  // seconds; 0: no publishes
@@ -187,6 +189,8 @@ int Main(int argc, char** argv) {
       flags.rate = std::atoi(value().c_str());
     } else if (arg == "--lead-cache") {
       flags.lead_cache = std::atoi(value().c_str());
+    } else if (arg == "--sla-ahead") {
+      flags.sla_ahead = value();
     } else if (arg == "--watch-buffer-bytes") {
       flags.watch_buffer = std::atoi(value().c_str());
     } else if (arg == "--fast-watchers") {
@@ -210,12 +214,13 @@ int Main(int argc, char** argv) {
     }
   }
   if (flags.leadroute.empty() || flags.seconds < 6 || flags.rate < 1) {
-    std::fprintf(stderr,
-                 "usage: soak --leadroute BIN [--rules FILE] [--seconds N>=6] "
-                 "[--warmup N] [--rate N] [--lead-cache N] "
-                 "[--watch-buffer-bytes N] [--fast-watchers N] "
-                 "[--slow-watchers N] [--publish-every SECONDS] [--check] "
-                 "[--format table|json]\n");
+    std::fprintf(
+        stderr,
+        "usage: soak --leadroute BIN [--rules FILE] [--seconds N>=6] "
+        "[--warmup N] [--rate N] [--lead-cache N] "
+        "[--sla-ahead DURATION] [--watch-buffer-bytes N] [--fast-watchers N] "
+        "[--slow-watchers N] [--publish-every SECONDS] [--check] "
+        "[--format table|json]\n");
     return 2;
   }
   if (flags.warmup < 0) flags.warmup = flags.seconds / 3;
@@ -240,6 +245,10 @@ int Main(int argc, char** argv) {
   if (flags.lead_cache > 0) {
     argv_serve.push_back("--lead-cache");
     argv_serve.push_back(std::to_string(flags.lead_cache));
+  }
+  if (!flags.sla_ahead.empty()) {
+    argv_serve.push_back("--sla-ahead");
+    argv_serve.push_back(flags.sla_ahead);
   }
   if (flags.watch_buffer > 0) {
     argv_serve.push_back("--watch-buffer-bytes");

@@ -83,6 +83,10 @@ class NullStore final : public rt::StateStore {
       int) override {
     return std::vector<rt::Assignment>{};
   }
+  absl::StatusOr<std::vector<rt::DueLead>> DueAfter(const rt::DueLead&,
+                                                    absl::Time, int) override {
+    return std::vector<rt::DueLead>{};
+  }
   absl::StatusOr<uint64_t> PrunedThrough() override { return 0; }
   absl::StatusOr<uint64_t> PrunedAssignments() override { return 0; }
   absl::StatusOr<std::optional<uint64_t>> CursorValue(

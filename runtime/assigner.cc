@@ -177,7 +177,6 @@ Assigner::~Assigner() = default;
 void Assigner::Restore(const StateSnapshot& snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
   picker_.Restore(snapshot);
-  escalator_.Restore(snapshot.due);
 }
 
 absl::StatusOr<std::unique_lock<std::mutex>> Assigner::LockForChange() const {
@@ -748,18 +747,24 @@ uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,
 }
 
 int Assigner::Sweep(const Program& p, absl::Time now) {
+  std::lock_guard<std::mutex> sweeping(sweep_mu_);
+  // A failed read is tried again at the next sweep; what memory holds is
+  // swept meanwhile.
+  ReadDue(now).IgnoreError();
   absl::StatusOr<std::unique_lock<std::mutex>> lock = LockForChange();
   if (!lock.ok()) return 0;
   int changed = 0;
   absl::Cleanup trim = [this] { Trim(); };
-  for (const auto& [when, id] : escalator_.TakeDue(now)) {
-    absl::StatusOr<Assignment*> found = FindLocked(id);
+  for (const DueLead& due : escalator_.TakeDue(now)) {
+    absl::StatusOr<Assignment*> found = FindLocked(due.second);
     if (!found.ok()) {
       // The store cannot be read: try again at the next sweep.
-      escalator_.Refile(when, id);
+      escalator_.Refile(due);
       continue;
     }
-    if (*found == nullptr || (*found)->next_due != when) continue;
+    // A lead re-armed since it was filed (or since the store was read) is
+    // filed again by its new time.
+    if (*found == nullptr || (*found)->next_due != due.first) continue;
     Assignment& a = **found;
     a.next_due.reset();
     std::vector<LeadEvent> events;
@@ -771,9 +776,52 @@ int Assigner::Sweep(const Program& p, absl::Time now) {
   return changed;
 }
 
+absl::Status Assigner::ReadDue(absl::Time now) {
+  const DueLead to{now + options_.due_ahead, ""};
+  DueLead from;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    from = escalator_.through();
+    if (from.first > now + options_.due_ahead / 2) return absl::OkStatus();
+    // From here on Arm files whatever it arms up to `to`. Leads armed
+    // before whose change is not committed, the read below cannot see:
+    // file them now. Whatever was committed before, it sees.
+    escalator_.ExtendTo(to);
+    for (auto it = by_seq_.upper_bound(log_.Committed()); it != by_seq_.end();
+         ++it) {
+      const Assignment& a = *it->second;
+      if (a.next_due) escalator_.File({*a.next_due, a.lead_id});
+    }
+  }
+  absl::StatusOr<std::vector<DueLead>> read =
+      store_->DueAfter(from, to.first, options_.due_batch);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read.ok()) {
+    // Nothing after `from` is known to be filed: read it again next time.
+    escalator_.ExtendTo(from);
+    return read.status();
+  }
+  // A lead changed since the read may be filed by its old time too: Sweep
+  // passes over it then.
+  for (const DueLead& due : *read) escalator_.File(due);
+  // A full batch: what comes after it is read at the next sweep.
+  if (static_cast<int>(read->size()) == options_.due_batch) {
+    escalator_.ExtendTo(read->back());
+  }
+  return absl::OkStatus();
+}
+
 std::optional<absl::Time> Assigner::NextDue() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return escalator_.NextDue();
+  std::optional<absl::Time> next = escalator_.NextDue();
+  const absl::Time read = escalator_.through().first - options_.due_ahead / 2;
+  if (!next || read < *next) next = read;
+  return next;
+}
+
+size_t Assigner::DueInMemory() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return escalator_.filed();
 }
 
 bool Assigner::Contacted(Assignment& a, absl::Time at,

@@ -47,7 +47,9 @@
 // waits on the disk under mu_; a lead evicted meanwhile with a change the
 // read could not have seen (max_evicted_seq_ above what was committed
 // before the read) is read again under the lock. At start it loads the
-// live state alone: reps' open leads and recent assignments, what is due.
+// live state alone: reps' open leads and recent assignments, their
+// statuses, teams' rotations. What is due is read as the clock comes near
+// it: the next hour or so of SLA deadlines is in memory (see Sweep).
 #ifndef LEADROUTE_RUNTIME_ASSIGNER_H_
 #define LEADROUTE_RUNTIME_ASSIGNER_H_
 
@@ -83,6 +85,12 @@ struct AssignerOptions {
   // whose latest change is not committed yet; any other lead is read from
   // the store when asked about.
   size_t lead_cache = 50000;
+  // How far ahead of the clock SLA deadlines and escalation steps are held
+  // in memory; later ones stay in the store alone, and are read from it
+  // (at most due_batch at a time) once the clock is within half of this
+  // of them.
+  absl::Duration due_ahead = absl::Hours(1);
+  int due_batch = 50000;
 };
 
 // What the caller passes along with a decision.
@@ -184,10 +192,15 @@ class Assigner {
 
   // Applies every SLA deadline and escalation step due at `now`, under `p`
   // (the live rules: an escalation policy no longer in them only has its
-  // deadline marked). Returns how many leads changed.
+  // deadline marked), after reading from the store what comes due next
+  // when it is time to (see AssignerOptions::due_ahead). Returns how many
+  // leads changed. Sweeps run one at a time.
   int Sweep(const Program& p, absl::Time now);
-  // The earliest time something is due, if anything is.
+  // When Sweep next has something to do: the earliest time a lead in
+  // memory is due, or when to read on from the store, if that is earlier.
   std::optional<absl::Time> NextDue() const;
+  // How many leads with something due are held in memory now.
+  size_t DueInMemory() const;
 
   // Lead retention: deletes from the store released and closed leads that
   // ended before `before`, at most `limit` of them (the oldest), and drops
@@ -229,6 +242,13 @@ class Assigner {
            AssignerOptions options, uint64_t last);
   // Rebuilds the working copy from what the store kept.
   void Restore(const StateSnapshot& snapshot);
+
+  // Files what comes due up to `now` + options_.due_ahead, read from the
+  // store, once the clock is within half of that of what memory holds.
+  // Leads changed meanwhile are filed as they are armed; those changed
+  // before, whose change is not committed yet (so the store cannot show
+  // it), are filed from the working set.
+  absl::Status ReadDue(absl::Time now);
 
   // mu_, held, for a change; UNAVAILABLE once the log failed.
   absl::StatusOr<std::unique_lock<std::mutex>> LockForChange() const;
@@ -311,6 +331,8 @@ class Assigner {
   const Clock* const clock_;
   const AssignerOptions options_;
 
+  // One Sweep at a time; taken before mu_.
+  std::mutex sweep_mu_;
   mutable std::mutex mu_;
   RepPicker picker_{&log_};
   Escalator escalator_{&picker_};

@@ -26,11 +26,6 @@ const Escalation* PolicyOf(const Program& p, const Assignment& a) {
 
 }  // namespace
 
-void Escalator::Restore(
-    const std::vector<std::pair<absl::Time, std::string>>& due) {
-  due_.insert(due.begin(), due.end());
-}
-
 absl::Time Escalator::ClockAt(const Program& p, const Assignment& a,
                               const Escalation* e, int percent) const {
   const absl::Time start = a.clock_start.value_or(a.decided_at);
@@ -70,7 +65,7 @@ void Escalator::Arm(const Program& p, Assignment& a) {
     if (!due || step < *due) due = step;
   }
   a.next_due = due;
-  if (due) due_.emplace(*due, a.lead_id);
+  if (due) File({*due, a.lead_id});
 }
 
 Escalator::Place Escalator::FindPlace(const Program& p, const Assignment& a,
@@ -195,9 +190,8 @@ void Escalator::Escalate(const Program& p, Assignment& a, absl::Time now,
   breach();
 }
 
-std::vector<std::pair<absl::Time, std::string>> Escalator::TakeDue(
-    absl::Time now) {
-  std::vector<std::pair<absl::Time, std::string>> due;
+std::vector<DueLead> Escalator::TakeDue(absl::Time now) {
+  std::vector<DueLead> due;
   for (auto it = due_.begin(); it != due_.end() && it->first <= now;) {
     due.push_back(*it);
     it = due_.erase(it);

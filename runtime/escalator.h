@@ -10,6 +10,12 @@
 // A lead's next due time is part of its stored assignment (next_due), so
 // after a restart the overdue ones are due at once, and none twice.
 //
+// Only the near part of what is due is filed in memory: every lead due up
+// to through() (a (time, lead id) key, inclusive). Whatever is due later
+// is in the store alone (StateReader::DueAfter), and the owner files it as
+// time moves (ExtendTo, File): memory follows the SLA clocks that run out
+// in the next hours, not every lead with a clock running.
+//
 // Not thread-safe: its owner (the Assigner) calls it only under its own
 // lock, and records the changed lead and the events it returns.
 #ifndef LEADROUTE_RUNTIME_ESCALATOR_H_
@@ -35,28 +41,37 @@ class Escalator {
   Escalator(const Escalator&) = delete;
   Escalator& operator=(const Escalator&) = delete;
 
-  // Files the leads the store says are due (next_due, lead id).
-  void Restore(const std::vector<std::pair<absl::Time, std::string>>& due);
+  // Everything due up to this key is filed; nothing before the first
+  // ExtendTo.
+  const DueLead& through() const { return through_; }
+  // Files from now on every lead armed due up to `through` (earlier or
+  // later than before); the owner files those due up to it that were
+  // armed before (File).
+  void ExtendTo(DueLead through) { through_ = std::move(through); }
+  // Files one lead due up to through().
+  void File(const DueLead& due) {
+    if (due <= through_) due_.insert(due);
+  }
 
   // Starts the current owner's SLA clock at `start`: respond_by is when the
   // whole SLA has passed on it, and the policy's steps start over.
   void StartClock(const Program& p, Assignment& a, absl::Time start);
   // Sets a.next_due (the SLA deadline while pending, or the next step of
   // its escalation, whichever comes first; none once contacted or ended)
-  // and files the lead by it.
+  // and files the lead by it when that is up to through().
   void Arm(const Program& p, Assignment& a);
   // Unfiles the lead and clears a.next_due.
   void Disarm(Assignment& a);
 
   // The leads due at or before `now`, unfiled: (when, lead id), earliest
   // first. A lead re-armed for `now` or earlier waits for the next call.
-  std::vector<std::pair<absl::Time, std::string>> TakeDue(absl::Time now);
+  std::vector<DueLead> TakeDue(absl::Time now);
   // Files a lead TakeDue handed out again, as it was (its run failed).
-  void Refile(absl::Time when, const std::string& lead_id) {
-    due_.emplace(when, lead_id);
-  }
-  // The earliest time something is due, if anything is.
+  void Refile(const DueLead& due) { due_.insert(due); }
+  // The earliest time something filed is due, if anything is.
   std::optional<absl::Time> NextDue() const;
+  // How many leads are filed.
+  size_t filed() const { return due_.size(); }
 
   // Runs what is due for `a` at `now` under `p` (the live rules: a policy
   // no longer in them only has its deadline marked); events go to
@@ -82,8 +97,10 @@ class Escalator {
                   std::vector<std::string>* skipped);
 
   RepPicker* const picker_;
-  // Leads with a deadline or escalation step to come, by when.
-  std::set<std::pair<absl::Time, std::string>> due_;
+  // Leads with a deadline or escalation step to come, by when, up to
+  // through_.
+  std::set<DueLead> due_;
+  DueLead through_{absl::InfinitePast(), ""};
 };
 
 }  // namespace leadroute::runtime

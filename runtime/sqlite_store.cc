@@ -599,12 +599,6 @@ absl::StatusOr<StateSnapshot> SqliteStore::Load(absl::Time recent_since) {
     history.rep = rep;
     out.rep_history.push_back(std::move(history));
   }
-  RETURN_IF_ERROR(
-      Scan("SELECT next_due_us, lead_id FROM assignments "
-           "WHERE next_due_us IS NOT NULL",
-           "loading what is due", nullptr, [&](sqlite3_stmt* row) {
-             out.due.emplace_back(*Time(row, 0), Text(row, 1));
-           }));
   RETURN_IF_ERROR(Scan(
       "SELECT rep, availability, until_us, note, set_at_us FROM rep_status",
       "loading rep status", nullptr, [&](sqlite3_stmt* row) {
@@ -1007,6 +1001,41 @@ absl::StatusOr<std::optional<Assignment>> SqliteStore::LastByEmail(
                    " ORDER BY routed_at_us DESC, seq DESC LIMIT 1");
   return ReadOne(&by_email_, sql.c_str(), email_key,
                  "reading a person's last lead");
+}
+
+absl::StatusOr<std::vector<DueLead>> SqliteStore::DueAfter(const DueLead& after,
+                                                           absl::Time before,
+                                                           int limit) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
+  // A range of the partial index assignments_due (next_due_us, lead_id);
+  // the first term bounds it, the rest starts it after `after` exactly.
+  static constexpr char kSql[] =
+      "SELECT next_due_us, lead_id FROM assignments"
+      " WHERE next_due_us >= ?1 AND next_due_us < ?3"
+      " AND (next_due_us > ?1 OR lead_id > ?2)"
+      " ORDER BY next_due_us, lead_id LIMIT ?4";
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(*db, kSql, -1, &s, nullptr) != SQLITE_OK) {
+    return absl::InternalError(
+        absl::StrCat("reading what is due: ", sqlite3_errmsg(*db)));
+  }
+  sqlite3_bind_int64(s, 1, Micros(after.first));
+  BindText(s, 2, after.second);
+  sqlite3_bind_int64(s, 3, Micros(before));
+  sqlite3_bind_int(s, 4, limit);
+  std::vector<DueLead> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.emplace_back(*Time(s, 0), Text(s, 1));
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    return absl::InternalError(
+        absl::StrCat("reading what is due: ", sqlite3_errmsg(*db)));
+  }
+  return out;
 }
 
 absl::Status SqliteStore::ScanAssignments(

@@ -57,6 +57,9 @@ class SqliteStore final : public StateStore {
   absl::StatusOr<std::vector<Assignment>> OpenLeadsOfRep(
       const std::string& rep, const std::string& after_lead_id,
       int limit) override;
+  absl::StatusOr<std::vector<DueLead>> DueAfter(const DueLead& after,
+                                                absl::Time before,
+                                                int limit) override;
   absl::StatusOr<uint64_t> PrunedThrough() override;
   absl::StatusOr<uint64_t> PrunedAssignments() override;
   absl::StatusOr<std::optional<uint64_t>> CursorValue(

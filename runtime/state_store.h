@@ -4,13 +4,14 @@
 // today; another backend implements the calls below, with the guarantees
 // each states, without reading the SQLite code or touching the strategies:
 // - StateStore::Load: what the Assigner resumes from, once, at start — the
-//   live part of the state (reps' loads, what is due), never every lead.
+//   live part of the state (reps' loads, rep status, team rotation), never
+//   every lead.
 // - StateStore::Apply: a batch of changes, in order, all or none, durable on
 //   return; only ever from one thread at a time (the CommitLog's writer).
-// - StateReader (FindAssignment, LastByEmail, OpenLeadsOfRep, EventsAfter,
-//   ScanAssignments, ListAssignments, PrunedThrough, PrunedAssignments,
-//   CursorValue): reads of what is committed, from any thread,
-//   concurrently with Apply.
+// - StateReader (FindAssignment, LastByEmail, OpenLeadsOfRep, DueAfter,
+//   EventsAfter, ScanAssignments, ListAssignments, PrunedThrough,
+//   PrunedAssignments, CursorValue): reads of what is committed, from any
+//   thread, concurrently with Apply.
 //
 // The Assigner (assigner.h) keeps a bounded working set of leads in memory
 // and reads any other lead from the store on demand (FindAssignment,
@@ -247,14 +248,16 @@ struct RepHistory {
   uint64_t last_turn = 0;
 };
 
+// A lead with something due: when (Assignment::next_due), and its id.
+using DueLead = std::pair<absl::Time, std::string>;
+
 // What the Assigner resumes from: the live part of the state, whose size
-// follows the reps, teams and pending deadlines, not the leads ever routed.
-// Cursors are not in it: their consumers read them
-// (StateReader::CursorValue).
+// follows the reps and teams, not the leads ever routed. Cursors are not
+// in it: their consumers read them (StateReader::CursorValue); nor is what
+// is due: the Assigner reads the next hours of it as time moves
+// (StateReader::DueAfter).
 struct StateSnapshot {
   std::vector<RepHistory> rep_history;  // reps owning leads, any order
-  // Every lead with something due (Assignment::next_due): when, lead id.
-  std::vector<std::pair<absl::Time, std::string>> due;
   std::vector<RepStatus> reps;
   std::vector<TeamCursor> teams;
   uint64_t last_assignment_seq = 0;  // the highest Assignment::seq kept
@@ -305,6 +308,14 @@ class StateReader {
   // whatever the size of the history.
   virtual absl::StatusOr<std::vector<Assignment>> OpenLeadsOfRep(
       const std::string& rep, const std::string& after_lead_id, int limit) = 0;
+
+  // The committed leads with something due (Assignment::next_due), as
+  // (next_due, lead id), in that order: those after `after` and due
+  // before `before`, at most `limit`. Through an index of what is due, so
+  // a read costs the rows it returns, whatever the size of the history.
+  virtual absl::StatusOr<std::vector<DueLead>> DueAfter(const DueLead& after,
+                                                        absl::Time before,
+                                                        int limit) = 0;
 
   // The highest event id an EventPrune deleted (0: none).
   virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;

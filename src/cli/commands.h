@@ -44,6 +44,7 @@ struct ServeFlags {
   std::string removed_reps = "keep";    // keep | release | reassign
   std::string event_retention = "90d";  // 0: keep every event
   std::string lead_retention = "0";     // 0: keep every lead
+  std::string sla_ahead = "1h";  // SLA deadlines held in memory this far ahead
   int64_t lead_cache = 50000;
   std::string webhook_url;  // empty: no webhook
   std::string webhook_secret_file;

@@ -142,6 +142,12 @@ int Main(int argc, char** argv) {
                    "0 keeps all)")
       ->capture_default_str();
   serve_cmd
+      ->add_option("--sla-ahead", serve.sla_ahead,
+                   "SLA deadlines and escalation steps due within this are "
+                   "held in memory, later ones read from the store as the "
+                   "time comes (1m to 7d)")
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--lead-cache", serve.lead_cache,
                    "Leads kept in memory, the most recently changed; any "
                    "other is read from the store when asked about")

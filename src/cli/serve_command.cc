@@ -86,6 +86,14 @@ int ServeCommand(const ServeFlags& flags) {
     return kExitUsageOrIo;
   }
   options.lead_retention = *lead_retention;
+  std::optional<absl::Duration> ahead = ParseSpan(flags.sla_ahead);
+  if (!ahead || *ahead < absl::Minutes(1) || *ahead > absl::Hours(24 * 7)) {
+    LogError("bad flag", {{"flag", "--sla-ahead"},
+                          {"value", flags.sla_ahead},
+                          {"expected", "a duration from 1m to 7d"}});
+    return kExitUsageOrIo;
+  }
+  options.assigner.due_ahead = *ahead;
   options.assigner.lead_cache = static_cast<size_t>(flags.lead_cache);
   if (!flags.webhook_url.empty()) {
     options.webhook.url = flags.webhook_url;

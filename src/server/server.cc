@@ -348,7 +348,12 @@ void RouterServer::RenderStoreMetrics(std::string* out) const {
       "\n# HELP leadroute_working_set_leads Leads held in memory (at most "
       "--lead-cache once committed); any other is read from the store.\n"
       "# TYPE leadroute_working_set_leads gauge\nleadroute_working_set_leads ",
-      assigner_->WorkingSetSize(), "\n");
+      assigner_->WorkingSetSize(),
+      "\n# HELP leadroute_sla_due_in_memory Leads with an SLA deadline or "
+      "escalation step due within about an hour, held in memory; later ones "
+      "wait in the store.\n"
+      "# TYPE leadroute_sla_due_in_memory gauge\nleadroute_sla_due_in_memory ",
+      assigner_->DueInMemory(), "\n");
 }
 
 RouterServer::~RouterServer() {

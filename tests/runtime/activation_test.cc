@@ -493,6 +493,90 @@ TEST_F(ActivationTest, OverdueLeadsAreHandledAfterARestartExactlyOnce) {
   EXPECT_EQ(Get("L1").respond_by, t0 + absl::Hours(2) + absl::Minutes(5));
 }
 
+TEST_F(ActivationTest, OnlyTheNextDeadlinesAreHeldInMemory) {
+  options_.due_ahead = absl::Minutes(10);
+  Reopen();
+  const absl::Time t0 = clock_.Now();
+  for (int i = 0; i < 20; ++i) Route(absl::StrCat("L", i));
+  // Their first step is at 30 min: in the store alone.
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_EQ(assigner_->DueInMemory(), 0u);
+  // The sweeper comes back when it is time to read on.
+  EXPECT_EQ(assigner_->NextDue(), t0 + absl::Minutes(5));
+  clock_.Set(t0 + absl::Minutes(21));
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_EQ(assigner_->DueInMemory(), 20u);
+  EXPECT_EQ(assigner_->NextDue(), t0 + absl::Minutes(26));
+  clock_.Set(t0 + absl::Minutes(30));
+  EXPECT_EQ(Sweep(), 20);  // the 50% warnings
+  // Re-armed for the 1 h deadline, beyond what memory holds.
+  EXPECT_EQ(assigner_->DueInMemory(), 0u);
+  clock_.Set(t0 + absl::Minutes(60));
+  EXPECT_EQ(Sweep(), 20);
+  EXPECT_EQ(Sweep(), 0);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Kinds(absl::StrCat("L", i)),
+              (Strings{"assigned", "sla_warning", "sla_missed", "escalated"}))
+        << i;
+  }
+}
+
+TEST_F(ActivationTest, ALeadArmedWhileItsCommitIsHeldIsStillSwept) {
+  // The lead is armed beyond what memory holds, and its commit is not in
+  // the store when the sweep reads what comes due: it is filed from the
+  // working set.
+  options_.due_ahead = absl::Minutes(10);
+  held_ = std::make_shared<HeldStore::Control>();
+  Reopen();
+  const absl::Time t0 = clock_.Now();
+  EXPECT_EQ(Sweep(), 0);
+  held_->Hold();
+  Lead lead{"L", {{"region", Value("rr")}, {"tier", Value("std")}}};
+  DecideOptions o;
+  o.received_at = t0;
+  absl::StatusOr<Decision> d = Decide(lead, o);
+  ASSERT_TRUE(d.ok()) << d.status();
+  absl::StatusOr<uint64_t> seq = Assign({"decision-L", "t 1", false}, &*d);
+  ASSERT_TRUE(seq.ok()) << seq.status();
+  ASSERT_TRUE(held_->WaitHeld());
+  clock_.Set(t0 + absl::Minutes(25));
+  EXPECT_EQ(assigner_->Sweep(program(), clock_.Now()), 0);
+  EXPECT_EQ(assigner_->DueInMemory(), 1u);
+  held_->Release();
+  ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
+  clock_.Set(t0 + absl::Minutes(30));
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_EQ(Kinds("L"), (Strings{"assigned", "sla_warning"}));
+}
+
+TEST_F(ActivationTest, ABacklogOfDeadlinesIsReadABatchAtATime) {
+  options_.due_ahead = absl::Minutes(10);
+  options_.due_batch = 7;
+  Reopen();
+  const absl::Time t0 = clock_.Now();
+  for (int i = 0; i < 30; ++i) Route(absl::StrCat("L", i));
+  // Down through every deadline.
+  assigner_.reset();
+  clock_.Set(t0 + absl::Hours(2));
+  Open();
+  EXPECT_EQ(assigner_->DueInMemory(), 0u);
+  int swept = 0, sweeps = 0;
+  while (assigner_->NextDue() <= clock_.Now() && sweeps < 100) {
+    const int changed = Sweep();
+    EXPECT_LE(changed, 7);
+    EXPECT_LE(assigner_->DueInMemory(), 7u);
+    swept += changed;
+    ++sweeps;
+  }
+  EXPECT_EQ(swept, 30);
+  EXPECT_GE(sweeps, 5);
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(Kinds(absl::StrCat("L", i)),
+              (Strings{"assigned", "sla_warning", "sla_missed", "escalated"}))
+        << i;
+  }
+}
+
 TEST_F(ActivationTest, EventsHaveIncreasingIdsAndReachSubscribersOnce) {
   std::mutex mu;
   std::vector<uint64_t> seen;

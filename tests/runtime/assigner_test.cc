@@ -860,11 +860,11 @@ TEST(SqliteStoreTest, AnInconsistentLastChangeNumberFailsTheLoad) {
   std::filesystem::remove(path);
 }
 
-// A page that cannot be read fails the load, and a lead on it cannot be
-// read: an error, never "not found" — a server must not start with part of
-// what is due, nor take a lead it cannot read for a new one and hand it out
-// again.
-TEST(SqliteStoreTest, ACorruptPageFailsTheLoadInsteadOfShorteningIt) {
+// A page that cannot be read fails the read of what is due, and a lead on
+// it cannot be read: an error, never "not found" — a server must not sweep
+// part of what is due as if it were all, nor take a lead it cannot read
+// for a new one and hand it out again.
+TEST(SqliteStoreTest, ACorruptPageFailsTheReadInsteadOfShorteningIt) {
   const std::string path =
       (testing_util::FreshTestDir("corrupt") / "state.db").string();
   {
@@ -882,7 +882,11 @@ TEST(SqliteStoreTest, ACorruptPageFailsTheLoadInsteadOfShorteningIt) {
       changes.push_back(a);
     }
     ASSERT_TRUE((*store)->Apply(changes).ok());
-    ASSERT_EQ((*store)->Load(absl::InfinitePast())->due.size(), 3000u);
+    ASSERT_EQ(
+        (*store)
+            ->DueAfter({absl::InfinitePast(), ""}, absl::InfiniteFuture(), 5000)
+            ->size(),
+        3000u);
   }  // closed: the WAL is checkpointed into the file
   std::string bytes;
   {
@@ -904,17 +908,61 @@ TEST(SqliteStoreTest, ACorruptPageFailsTheLoadInsteadOfShorteningIt) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   auto store = SqliteStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
-  absl::StatusOr<StateSnapshot> loaded = (*store)->Load(absl::InfinitePast());
-  ASSERT_FALSE(loaded.ok()) << loaded->due.size() << " due leads loaded";
-  EXPECT_NE(loaded.status().message().find("loading what is due"),
+  absl::StatusOr<std::vector<DueLead>> due = (*store)->DueAfter(
+      {absl::InfinitePast(), ""}, absl::InfiniteFuture(), 5000);
+  ASSERT_FALSE(due.ok()) << due->size() << " due leads read";
+  EXPECT_NE(due.status().message().find("reading what is due"),
             std::string::npos)
-      << loaded.status();
+      << due.status();
   absl::StatusOr<std::optional<Assignment>> lead =
       (*store)->FindAssignment("lead-2500");
   EXPECT_FALSE(lead.ok()) << "read as "
                           << (lead->has_value() ? "found" : "not found");
   EXPECT_TRUE((*store)->FindAssignment("lead-1").ok());
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+// What is due is read in pages by (time, lead id): leads due at the same
+// microsecond are neither skipped nor read twice across a page's end, and
+// nothing due at or after `before`, or not due at all, is read.
+TEST(SqliteStoreTest, DueAfterPagesThroughTiesInOrder) {
+  const std::filesystem::path dir = testing_util::FreshTestDir("due_after");
+  auto store = SqliteStore::Open((dir / "state.db").string());
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<StateChange> changes;
+  const absl::Time t = absl::FromUnixSeconds(5000);
+  for (int i = 0; i < 20; ++i) {
+    Assignment a;
+    a.lead_id = absl::StrCat("lead-", 100 + i);
+    a.owner = "rep";
+    a.owner_kind = OwnerKind::kRep;
+    a.decided_at = a.routed_at = absl::FromUnixSeconds(1000);
+    // 8 at t, 8 at t + 1 s, 2 at t + 1 h (past `before`), 2 with nothing due.
+    if (i < 18) {
+      a.next_due = t + (i < 8    ? absl::ZeroDuration()
+                        : i < 16 ? absl::Seconds(1)
+                                 : absl::Hours(1));
+    }
+    a.seq = i + 1;
+    changes.push_back(a);
+  }
+  ASSERT_TRUE((*store)->Apply(changes).ok());
+  std::vector<DueLead> read;
+  DueLead after{absl::InfinitePast(), ""};
+  for (int pages = 0; pages < 20; ++pages) {
+    absl::StatusOr<std::vector<DueLead>> page =
+        (*store)->DueAfter(after, t + absl::Minutes(1), 3);
+    ASSERT_TRUE(page.ok()) << page.status();
+    read.insert(read.end(), page->begin(), page->end());
+    if (page->size() < 3) break;
+    after = page->back();
+  }
+  ASSERT_EQ(read.size(), 16u);
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(read[i].second, absl::StrCat("lead-", 100 + i)) << i;
+    EXPECT_EQ(read[i].first, i < 8 ? t : t + absl::Seconds(1)) << i;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // Schema 6 credits an SLA miss to the rep who missed it: leads stored

@@ -1,10 +1,13 @@
 // ForwardingStore: a StateStore that passes every call to a real one, for
 // tests to override the one call they interfere with (a commit that fails,
-// or waits to be let go).
+// or waits to be let go: HeldStore).
 #ifndef LEADROUTE_TESTS_RUNTIME_FORWARDING_STORE_H_
 #define LEADROUTE_TESTS_RUNTIME_FORWARDING_STORE_H_
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -52,6 +55,11 @@ class ForwardingStore : public StateStore {
       const std::string& after_lead_id, int limit) override {
     return real_->ListAssignments(owner, status, after_lead_id, limit);
   }
+  absl::StatusOr<std::vector<DueLead>> DueAfter(const DueLead& after,
+                                                absl::Time before,
+                                                int limit) override {
+    return real_->DueAfter(after, before, limit);
+  }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     return real_->PrunedThrough();
   }
@@ -65,6 +73,58 @@ class ForwardingStore : public StateStore {
 
  private:
   const std::unique_ptr<StateStore> real_;
+};
+
+// The real store, with commits a test can hold: Apply waits while held,
+// and once let go either commits or fails without writing.
+class HeldStore : public ForwardingStore {
+ public:
+  class Control {
+   public:
+    void Hold() {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = true;
+    }
+    // Lets held commits go on; with an error, they fail with it instead.
+    void Release(absl::Status fail = absl::OkStatus()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+      fail_ = std::move(fail);
+      cv_.notify_all();
+    }
+    // Waits until a commit is held; false after 10 s.
+    bool WaitHeld() {
+      std::unique_lock<std::mutex> lock(mu_);
+      return cv_.wait_for(lock, std::chrono::seconds(10),
+                          [&] { return waiting_ > 0; });
+    }
+
+   private:
+    friend class HeldStore;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool held_ = false;
+    int waiting_ = 0;
+    absl::Status fail_;
+  };
+
+  HeldStore(std::unique_ptr<StateStore> real, std::shared_ptr<Control> control)
+      : ForwardingStore(std::move(real)), control_(std::move(control)) {}
+
+  absl::Status Apply(absl::Span<const StateChange> changes) override {
+    {
+      std::unique_lock<std::mutex> lock(control_->mu_);
+      ++control_->waiting_;
+      control_->cv_.notify_all();
+      control_->cv_.wait(lock, [&] { return !control_->held_; });
+      --control_->waiting_;
+      if (!control_->fail_.ok()) return control_->fail_;
+    }
+    return ForwardingStore::Apply(changes);
+  }
+
+ private:
+  const std::shared_ptr<Control> control_;
 };
 
 }  // namespace leadroute::runtime

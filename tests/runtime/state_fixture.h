@@ -51,13 +51,18 @@ class StateFixture : public testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // Starts the Assigner on the folder's store with options_.
+  // Starts the Assigner on the folder's store with options_ (its commits
+  // held by held_, when set).
   void Open() {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
         SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
     ASSERT_TRUE(store.ok()) << store.status();
+    std::unique_ptr<StateStore> opened = *std::move(store);
+    if (held_ != nullptr) {
+      opened = std::make_unique<HeldStore>(std::move(opened), held_);
+    }
     absl::StatusOr<std::unique_ptr<Assigner>> a =
-        Assigner::Start(*std::move(store), &clock_, options_);
+        Assigner::Start(std::move(opened), &clock_, options_);
     ASSERT_TRUE(a.ok()) << a.status();
     assigner_ = *std::move(a);
   }
@@ -100,6 +105,7 @@ class StateFixture : public testing::Test {
 #else
   AssignerOptions options_;
 #endif
+  std::shared_ptr<HeldStore::Control> held_;
   std::unique_ptr<TreePolicy> policy_;
   std::unique_ptr<Assigner> assigner_;
 };

@@ -59,6 +59,8 @@ class ServeCliTest(unittest.TestCase):
                 (("--lead-retention", "1h"), "--lead-retention"),
                 (("--lead-retention", "soon"), "--lead-retention"),
                 (("--lead-cache", "0"), "--lead-cache"),
+                (("--sla-ahead", "30s"), "--sla-ahead"),
+                (("--sla-ahead", "8d"), "--sla-ahead"),
                 (("--webhook-dead-letter-max-bytes", "10"),
                  "--webhook-dead-letter-max-bytes")]:
             r = run("serve", *args)

@@ -256,9 +256,21 @@ TEST_F(ActivationServiceTest, BadReportsNameTheirField) {
 }
 
 TEST_F(ActivationServiceTest, TheSweeperEscalatesOnTheServersClock) {
+  admin_ = true;
+  Restart();
   const absl::Time t0 = clock_.Now();
   Route("L1");          // r1, 1h
   Route("L2", "slow");  // r2, 1d, no escalation
+  // L1's first step, at 30 min, is held in memory; L2's deadline, a day
+  // away, waits in the store.
+  const std::string one_due = "\nleadroute_sla_due_in_memory 1\n";
+  std::string metrics;
+  for (int i = 0; i < 500; ++i) {
+    metrics = tests::HttpGet(server_->admin_address(), "/metrics").second;
+    if (metrics.find(one_due) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(metrics.find(one_due), std::string::npos) << metrics;
   clock_.Set(t0 + absl::Hours(1) + absl::Seconds(1));
   v1::Assignment a = MovedFrom("L1", "r1");
   EXPECT_EQ(a.owner(), "r2");

@@ -77,59 +77,6 @@ v1::Lead Lead(const std::string& id, const std::string& region,
   return lead;
 }
 
-// The real store, with commits a test can hold: Apply waits while held,
-// and once let go either commits or fails without writing.
-class HeldStore : public runtime::ForwardingStore {
- public:
-  class Control {
-   public:
-    void Hold() {
-      std::lock_guard<std::mutex> lock(mu_);
-      held_ = true;
-    }
-    // Lets held commits go on; with an error, they fail with it instead.
-    void Release(absl::Status fail = absl::OkStatus()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      held_ = false;
-      fail_ = std::move(fail);
-      cv_.notify_all();
-    }
-    // Waits until a commit is held; false after 10 s.
-    bool WaitHeld() {
-      std::unique_lock<std::mutex> lock(mu_);
-      return cv_.wait_for(lock, std::chrono::seconds(10),
-                          [&] { return waiting_ > 0; });
-    }
-
-   private:
-    friend class HeldStore;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool held_ = false;
-    int waiting_ = 0;
-    absl::Status fail_;
-  };
-
-  HeldStore(std::unique_ptr<runtime::StateStore> real,
-            std::shared_ptr<Control> control)
-      : ForwardingStore(std::move(real)), control_(std::move(control)) {}
-
-  absl::Status Apply(absl::Span<const runtime::StateChange> changes) override {
-    {
-      std::unique_lock<std::mutex> lock(control_->mu_);
-      ++control_->waiting_;
-      control_->cv_.notify_all();
-      control_->cv_.wait(lock, [&] { return !control_->held_; });
-      --control_->waiting_;
-      if (!control_->fail_.ok()) return control_->fail_;
-    }
-    return ForwardingStore::Apply(changes);
-  }
-
- private:
-  const std::shared_ptr<Control> control_;
-};
-
 class AssignmentsTest : public testing_util::StateServerFixture {
  protected:
   void SetUp() override { SetUpServer("assignments", kRules); }
@@ -143,7 +90,7 @@ class AssignmentsTest : public testing_util::StateServerFixture {
     }
     if (held_ != nullptr) {
       options->wrap_store = [held = held_](auto real) {
-        return std::make_unique<HeldStore>(std::move(real), held);
+        return std::make_unique<runtime::HeldStore>(std::move(real), held);
       };
     }
   }
@@ -160,7 +107,7 @@ class AssignmentsTest : public testing_util::StateServerFixture {
   }
 
   // Set before Start: commits go through a HeldStore it controls.
-  std::shared_ptr<HeldStore::Control> held_;
+  std::shared_ptr<runtime::HeldStore::Control> held_;
   // Set before Start: the working set's size (serve --lead-cache), and an
   // admin port for /metrics.
   size_t lead_cache_ = 0;
@@ -607,7 +554,7 @@ TEST_F(AssignmentsTest, ConcurrentBatchesGiveEachRepExactlyK) {
 }
 
 TEST_F(AssignmentsTest, CallsAreAnsweredOnlyOnceTheirChangeIsDurable) {
-  held_ = std::make_shared<HeldStore::Control>();
+  held_ = std::make_shared<runtime::HeldStore::Control>();
   Restart();
   std::future<grpc::Status> call;
   // Whatever fails below, let held commits go before `call` waits for its
