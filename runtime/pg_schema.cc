@@ -1,0 +1,218 @@
+// The PostgreSQL schema and its migrations; see pg_schema.h.
+#include "runtime/pg_schema.h"
+
+#include <libpq-fe.h>
+
+#include <iterator>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace leadroute::runtime::pg {
+namespace {
+
+// Steps: kMigrations[i] takes a database from version i to i + 1. Never
+// edit a step that has shipped; add one.
+constexpr const char* kMigrations[] = {
+    // 1: SQLite's schema 8, in one step.
+    R"sql(
+CREATE TABLE assignments (
+  lead_id TEXT COLLATE "C" PRIMARY KEY,
+  owner TEXT COLLATE "C" NOT NULL,
+  owner_kind INTEGER NOT NULL,
+  team TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  email_key TEXT COLLATE "C" NOT NULL,
+  repeat_of TEXT NOT NULL,
+  decision_id TEXT NOT NULL,
+  ruleset TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  priority_rank INTEGER NOT NULL,
+  sla_ms BIGINT,
+  channel TEXT NOT NULL,
+  decided_at_us BIGINT NOT NULL,
+  respond_by_us BIGINT,
+  ended_at_us BIGINT,
+  score BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  routed_at_us BIGINT,
+  sla_status INTEGER NOT NULL DEFAULT 0,
+  contact_channel TEXT NOT NULL DEFAULT '',
+  contacted_by TEXT NOT NULL DEFAULT '',
+  contacted_at_us BIGINT,
+  qualified_at_us BIGINT,
+  opportunity_at_us BIGINT,
+  won_at_us BIGINT,
+  lost_at_us BIGINT,
+  outcome INTEGER NOT NULL DEFAULT 0,
+  escalation TEXT NOT NULL DEFAULT '',
+  escalation_step INTEGER NOT NULL DEFAULT 0,
+  hops INTEGER NOT NULL DEFAULT 0,
+  had_by TEXT NOT NULL DEFAULT '',
+  next_due_us BIGINT,
+  clock_start_us BIGINT,
+  source TEXT NOT NULL DEFAULT '',
+  rules TEXT NOT NULL DEFAULT '',
+  clock_status INTEGER NOT NULL DEFAULT 0,
+  missed_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX assignments_by_email ON assignments (email_key, routed_at_us)
+  WHERE email_key != '';
+CREATE INDEX assignments_due ON assignments (next_due_us, lead_id)
+  WHERE next_due_us IS NOT NULL;
+CREATE INDEX assignments_open_by_rep ON assignments (owner, seq)
+  WHERE owner_kind = 1 AND status = 0;
+CREATE INDEX assignments_rep_recent ON assignments (decided_at_us, owner, seq)
+  WHERE owner_kind = 1;
+CREATE INDEX assignments_ended ON assignments (ended_at_us)
+  WHERE status IN (1, 2);
+CREATE TABLE rep_status (
+  rep TEXT COLLATE "C" PRIMARY KEY,
+  availability INTEGER NOT NULL,
+  until_us BIGINT,
+  note TEXT NOT NULL,
+  set_at_us BIGINT NOT NULL
+);
+CREATE TABLE team_cursors (
+  team TEXT COLLATE "C" PRIMARY KEY,
+  last_rep TEXT NOT NULL,
+  running TEXT NOT NULL
+);
+CREATE TABLE lead_events (
+  id BIGINT PRIMARY KEY,
+  lead_id TEXT COLLATE "C" NOT NULL,
+  at_us BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  from_owner TEXT NOT NULL,
+  to_owner TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  owner_kind INTEGER NOT NULL DEFAULT 0,
+  team TEXT NOT NULL DEFAULT '',
+  channel TEXT NOT NULL DEFAULT '',
+  priority TEXT NOT NULL DEFAULT '',
+  sla_ms BIGINT,
+  respond_by_us BIGINT,
+  actor TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX lead_events_by_lead ON lead_events (lead_id, id);
+CREATE TABLE meta (
+  key TEXT COLLATE "C" PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('last_assignment_seq', 0);
+CREATE TABLE audit (
+  id BIGINT PRIMARY KEY,
+  at_us BIGINT NOT NULL,
+  principal TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  before TEXT NOT NULL,
+  after TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// The advisory lock that orders replicas' migrations: any number, the same
+// in every build ("leadrout" in ASCII).
+constexpr char kLockKey[] = "7810826119401911412";
+
+using Conn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// What the server said, on one line.
+std::string Said(PGconn* conn) {
+  return std::string(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
+}
+
+// Runs `sql`; the result when it has the status `want`.
+absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql,
+                            ExecStatusType want, const std::string& what) {
+  Result r(PQexec(conn, sql.c_str()), &PQclear);
+  if (PQresultStatus(r.get()) != want) {
+    const absl::Status cause =
+        PQstatus(conn) == CONNECTION_OK
+            ? absl::InternalError(absl::StrCat(what, ": ", Said(conn)))
+            : absl::UnavailableError(absl::StrCat(
+                  what, ": the connection was lost: ", Said(conn)));
+    return cause;
+  }
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<int> Migrate(const std::string& conninfo) {
+  Conn conn(PQconnectdb(conninfo.c_str()), &PQfinish);
+  const std::string db =
+      conn != nullptr && PQdb(conn.get()) != nullptr ? PQdb(conn.get()) : "";
+  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot connect to PostgreSQL database \"", db,
+        "\": ", conn == nullptr ? "out of memory" : Said(conn.get())));
+  }
+  // Notices ("already exists, skipping") are not for the server's log.
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
+  // A replica that fails half-way leaves nothing behind: DDL is
+  // transactional in PostgreSQL.
+  auto run = [&](const std::string& sql, const std::string& what) {
+    return Exec(conn.get(), sql, PGRES_COMMAND_OK, what).status();
+  };
+  absl::Status s = run("BEGIN", "starting the migration");
+  if (s.ok()) {
+    s = Exec(conn.get(),
+             absl::StrCat("SELECT pg_advisory_xact_lock(", kLockKey, ")"),
+             PGRES_TUPLES_OK, "waiting for another replica's migration")
+            .status();
+  }
+  if (s.ok()) {
+    s =
+        run("CREATE TABLE IF NOT EXISTS leadroute_schema ("
+            "one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), "
+            "version INTEGER NOT NULL)",
+            "making the schema version table");
+  }
+  int found = 0;
+  if (s.ok()) {
+    absl::StatusOr<Result> r =
+        Exec(conn.get(), "SELECT version FROM leadroute_schema",
+             PGRES_TUPLES_OK, "reading the schema version");
+    if (!r.ok()) {
+      s = r.status();
+    } else if (PQntuples(r->get()) > 0) {
+      found = std::atoi(PQgetvalue(r->get(), 0, 0));
+    }
+  }
+  if (s.ok() && found > kSchemaVersion) {
+    s = absl::FailedPreconditionError(
+        absl::StrCat("PostgreSQL database \"", db, "\" has schema version ",
+                     found, ", newer than this build's ", kSchemaVersion,
+                     ": run a newer leadroute"));
+  }
+  for (int v = found; s.ok() && v < kSchemaVersion; ++v) {
+    s = run(kMigrations[v], absl::StrCat("migrating to schema ", v + 1));
+  }
+  if (s.ok() && found < kSchemaVersion) {
+    s = run(
+        absl::StrCat(
+            "INSERT INTO leadroute_schema (version) VALUES (", kSchemaVersion,
+            ") ON CONFLICT (one) DO UPDATE SET version = ", kSchemaVersion),
+        "recording the schema version");
+  }
+  if (s.ok()) s = run("COMMIT", "committing the migration");
+  if (!s.ok()) {
+    PQclear(PQexec(conn.get(), "ROLLBACK"));
+    if (s.code() == absl::StatusCode::kInternal &&
+        PQstatus(conn.get()) != CONNECTION_OK) {
+      s = absl::UnavailableError(s.message());
+    }
+    return s;
+  }
+  return found;
+}
+
+}  // namespace leadroute::runtime::pg
