@@ -133,12 +133,11 @@ absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql,
                             ExecStatusType want, const std::string& what) {
   Result r(PQexec(conn, sql.c_str()), &PQclear);
   if (PQresultStatus(r.get()) != want) {
-    const absl::Status cause =
-        PQstatus(conn) == CONNECTION_OK
-            ? absl::InternalError(absl::StrCat(what, ": ", Said(conn)))
-            : absl::UnavailableError(absl::StrCat(
-                  what, ": the connection was lost: ", Said(conn)));
-    return cause;
+    if (PQstatus(conn) != CONNECTION_OK) {
+      return absl::UnavailableError(
+          absl::StrCat(what, ": the connection was lost: ", Said(conn)));
+    }
+    return absl::InternalError(absl::StrCat(what, ": ", Said(conn)));
   }
   return r;
 }
@@ -206,10 +205,6 @@ absl::StatusOr<int> Migrate(const std::string& conninfo) {
   if (s.ok()) s = run("COMMIT", "committing the migration");
   if (!s.ok()) {
     PQclear(PQexec(conn.get(), "ROLLBACK"));
-    if (s.code() == absl::StatusCode::kInternal &&
-        PQstatus(conn.get()) != CONNECTION_OK) {
-      s = absl::UnavailableError(s.message());
-    }
     return s;
   }
   return found;
