@@ -93,6 +93,21 @@ class NullStore final : public rt::StateStore {
       const std::string&) override {
     return std::nullopt;
   }
+  absl::StatusOr<std::vector<rt::Assignment>> NewestAssignments(
+      const std::string&, bool, int) override {
+    return std::vector<rt::Assignment>{};
+  }
+  absl::StatusOr<std::vector<rt::OwnerCount>> CountByOwner() override {
+    return std::vector<rt::OwnerCount>{};
+  }
+  absl::StatusOr<std::vector<rt::LeadEvent>> History(
+      const std::string&) override {
+    return std::vector<rt::LeadEvent>{};
+  }
+  absl::StatusOr<std::vector<rt::AuditRecord>> Audit(
+      const rt::AuditQuery&) override {
+    return std::vector<rt::AuditRecord>{};
+  }
 };
 
 struct TempDir {

@@ -11,11 +11,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "base/status_macros.h"
+#include "runtime/store_rows.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -190,26 +188,10 @@ INSERT OR REPLACE INTO meta (key, value)
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
-constexpr const char* kAssignmentColumns =
-    "lead_id, owner, owner_kind, team, status, email_key, repeat_of, "
-    "decision_id, ruleset, priority, priority_rank, sla_ms, channel, "
-    "decided_at_us, respond_by_us, ended_at_us, score, seq, routed_at_us, "
-    "sla_status, contact_channel, contacted_by, contacted_at_us, "
-    "qualified_at_us, opportunity_at_us, won_at_us, lost_at_us, outcome, "
-    "escalation, escalation_step, hops, had_by, next_due_us, clock_start_us, "
-    "source, rules, clock_status, missed_by";
-
-constexpr const char* kEventColumns =
-    "lead_id, at_us, kind, from_owner, to_owner, reason, id, owner_kind, "
-    "team, channel, priority, sla_ms, respond_by_us, actor";
-
-constexpr const char* kAuditColumns =
-    "id, at_us, principal, peer, action, target, before, after, reason";
-
-constexpr const char* kPrunedThrough = "events_pruned_through";
-constexpr const char* kLastAssignmentSeq = "last_assignment_seq";
-constexpr const char* kPrunedAssignments = "assignments_pruned";
-constexpr const char* kCursorPrefix = "cursor:";
+constexpr const char* kPrunedThrough = kPrunedThroughKey;
+constexpr const char* kLastAssignmentSeq = kLastAssignmentSeqKey;
+constexpr const char* kPrunedAssignments = kPrunedAssignmentsKey;
+constexpr const char* kCursorPrefix = kCursorKeyPrefix;
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
@@ -281,19 +263,13 @@ Assignment ReadAssignment(sqlite3_stmt* s) {
   a.escalation = Text(s, 28);
   a.escalation_step = sqlite3_column_int(s, 29);
   a.hops = sqlite3_column_int(s, 30);
-  for (absl::string_view rep :
-       absl::StrSplit(Text(s, 31), ';', absl::SkipEmpty())) {
-    a.had_by.emplace_back(rep);
-  }
+  a.had_by = SplitReps(Text(s, 31));
   a.next_due = Time(s, 32);
   a.clock_start = Time(s, 33);
   a.source = Text(s, 34);
   a.rules = Text(s, 35);
   a.clock_status = static_cast<SlaStatus>(sqlite3_column_int(s, 36));
-  for (absl::string_view rep :
-       absl::StrSplit(Text(s, 37), ';', absl::SkipEmpty())) {
-    a.missed_by.emplace_back(rep);
-  }
+  a.missed_by = SplitReps(Text(s, 37));
   return a;
 }
 
@@ -350,28 +326,6 @@ absl::Status ScanAll(sqlite3* db, sqlite3_stmt* s, absl::string_view what,
 std::string Placeholders(int n) {
   std::string out;
   for (int i = 1; i <= n; ++i) absl::StrAppend(&out, i > 1 ? ", ?" : "?", i);
-  return out;
-}
-
-// "rep=weight;rep=weight" for a weighted team's running weights.
-std::string EncodeRunning(
-    const std::vector<std::pair<std::string, int64_t>>& running) {
-  std::string out;
-  for (const auto& [rep, w] : running) {
-    absl::StrAppend(&out, out.empty() ? "" : ";", rep, "=", w);
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, int64_t>> DecodeRunning(
-    absl::string_view text) {
-  std::vector<std::pair<std::string, int64_t>> out;
-  for (absl::string_view item : absl::StrSplit(text, ';', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(item, absl::MaxSplits('=', 1));
-    int64_t w = 0;
-    if (absl::SimpleAtoi(kv.second, &w)) out.emplace_back(kv.first, w);
-  }
   return out;
 }
 
@@ -512,10 +466,10 @@ absl::Status SqliteStore::Migrate() {
 absl::Status SqliteStore::Prepare() {
   const std::string put_assignment =
       absl::StrCat("INSERT OR REPLACE INTO assignments (", kAssignmentColumns,
-                   ") VALUES (", Placeholders(38), ")");
+                   ") VALUES (", Placeholders(kAssignmentColumnCount), ")");
   const std::string add_event =
       absl::StrCat("INSERT INTO lead_events (", kEventColumns, ") VALUES (",
-                   Placeholders(14), ")");
+                   Placeholders(kEventColumnCount), ")");
   const std::pair<sqlite3_stmt**, const char*> statements[] = {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
@@ -686,13 +640,13 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindText(p, 29, a->escalation);
       sqlite3_bind_int(p, 30, a->escalation_step);
       sqlite3_bind_int(p, 31, a->hops);
-      BindText(p, 32, absl::StrJoin(a->had_by, ";"));
+      BindText(p, 32, JoinReps(a->had_by));
       BindTime(p, 33, a->next_due);
       BindTime(p, 34, a->clock_start);
       BindText(p, 35, a->source);
       BindText(p, 36, a->rules);
       sqlite3_bind_int(p, 37, static_cast<int>(a->clock_status));
-      BindText(p, 38, absl::StrJoin(a->missed_by, ";"));
+      BindText(p, 38, JoinReps(a->missed_by));
       status = Step(p, "writing an assignment");
     } else if (const auto* r = std::get_if<RepStatus>(&change)) {
       BindText(put_rep_, 1, r->rep);
@@ -798,69 +752,60 @@ absl::Status SqliteStore::PruneAssignments(const AssignmentPrune& prune) {
 
 absl::StatusOr<std::vector<Assignment>> SqliteStore::NewestAssignments(
     const std::string& owner, bool include_ended, int limit) {
-  std::string sql =
-      absl::StrCat("SELECT ", kAssignmentColumns, " FROM assignments WHERE 1");
-  if (!owner.empty()) absl::StrAppend(&sql, " AND owner = ?1");
-  if (!include_ended) absl::StrAppend(&sql, " AND status IN (0, 3)");
-  absl::StrAppend(&sql, " ORDER BY seq DESC LIMIT ", limit);
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-    return Error("listing assignments");
-  }
-  if (!owner.empty()) BindText(s, 1, owner);
+  std::string where = "WHERE 1";
+  if (!owner.empty()) absl::StrAppend(&where, " AND owner = ?1");
+  if (!include_ended) absl::StrAppend(&where, " AND status IN (0, 3)");
+  absl::StrAppend(&where, " ORDER BY seq DESC LIMIT ", limit);
   std::vector<Assignment> out;
-  if (absl::Status st = ScanAll(
-          db_, s, "listing assignments",
-          [&](sqlite3_stmt* row) { out.push_back(ReadAssignment(row)); });
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ReadAssignments(
+      "listing assignments", where,
+      [&](sqlite3_stmt* s) {
+        if (!owner.empty()) BindText(s, 1, owner);
+      },
+      [&](const Assignment& a) { out.push_back(a); }));
   return out;
 }
 
-absl::StatusOr<std::vector<SqliteStore::OwnerCount>>
-SqliteStore::CountByOwner() {
+absl::Status SqliteStore::ReadRows(
+    const char* sql, const char* what,
+    const std::function<void(sqlite3_stmt*)>& bind,
+    const std::function<void(sqlite3_stmt*)>& row) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(
-          db_,
-          "SELECT owner, owner_kind, SUM(status = 0), COUNT(*), "
-          "MAX(decided_at_us) FROM assignments GROUP BY owner, owner_kind "
-          "ORDER BY owner_kind, owner",
-          -1, &s, nullptr) != SQLITE_OK) {
-    return Error("counting assignments");
+  if (sqlite3_prepare_v2(*db, sql, -1, &s, nullptr) != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(*db)));
   }
+  if (bind != nullptr) bind(s);
+  return ScanAll(*db, s, what, row);
+}
+
+absl::StatusOr<std::vector<OwnerCount>> SqliteStore::CountByOwner() {
   std::vector<OwnerCount> out;
-  if (absl::Status st = ScanAll(
-          db_, s, "counting assignments",
-          [&](sqlite3_stmt* row) {
-            out.push_back({Text(row, 0),
-                           static_cast<OwnerKind>(sqlite3_column_int(row, 1)),
-                           sqlite3_column_int64(row, 2),
-                           sqlite3_column_int64(row, 3), *Time(row, 4)});
-          });
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ReadRows(
+      "SELECT owner, owner_kind, SUM(status = 0), COUNT(*), "
+      "MAX(decided_at_us) FROM assignments GROUP BY owner, owner_kind "
+      "ORDER BY owner_kind, owner",
+      "counting assignments", nullptr, [&](sqlite3_stmt* row) {
+        out.push_back({Text(row, 0),
+                       static_cast<OwnerKind>(sqlite3_column_int(row, 1)),
+                       sqlite3_column_int64(row, 2),
+                       sqlite3_column_int64(row, 3), *Time(row, 4)});
+      }));
   return out;
 }
 
 absl::StatusOr<std::vector<LeadEvent>> SqliteStore::History(
     const std::string& lead_id) {
-  sqlite3_stmt* s = nullptr;
-  const std::string sql = absl::StrCat("SELECT ", kEventColumns,
-                                       " FROM lead_events WHERE lead_id = ?1 "
-                                       "ORDER BY id");
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-    return Error("reading a lead's history");
-  }
-  BindText(s, 1, lead_id);
+  static const std::string sql =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM lead_events WHERE lead_id = ?1 ORDER BY id");
   std::vector<LeadEvent> out;
-  if (absl::Status st =
-          ScanAll(db_, s, "reading a lead's history",
-                  [&](sqlite3_stmt* row) { out.push_back(ReadEvent(row)); });
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ReadRows(
+      sql.c_str(), "reading a lead's history",
+      [&](sqlite3_stmt* s) { BindText(s, 1, lead_id); },
+      [&](sqlite3_stmt* row) { out.push_back(ReadEvent(row)); }));
   return out;
 }
 
@@ -873,19 +818,16 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteStore::Audit(
   // The newest `limit`, shown oldest first.
   sql = absl::StrCat("SELECT * FROM (", sql, " ORDER BY id DESC LIMIT ?4) ",
                      "ORDER BY id");
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-    return Error("reading the audit trail");
-  }
-  sqlite3_bind_int64(s, 1, static_cast<int64_t>(query.after_id));
-  if (!query.principal.empty()) BindText(s, 2, query.principal);
-  if (!query.target.empty()) BindText(s, 3, query.target);
-  sqlite3_bind_int(s, 4, query.limit);
   std::vector<AuditRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadAudit(s));
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return Error("reading the audit trail");
+  RETURN_IF_ERROR(ReadRows(
+      sql.c_str(), "reading the audit trail",
+      [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, static_cast<int64_t>(query.after_id));
+        if (!query.principal.empty()) BindText(s, 2, query.principal);
+        if (!query.target.empty()) BindText(s, 3, query.target);
+        sqlite3_bind_int(s, 4, query.limit);
+      },
+      [&](sqlite3_stmt* row) { out.push_back(ReadAudit(row)); }));
   return out;
 }
 

@@ -65,31 +65,13 @@ class SqliteStore final : public StateStore {
   absl::StatusOr<std::optional<uint64_t>> CursorValue(
       const std::string& name) override;
 
-  // For `leadroute state`: assignments whose owner is `owner` (all when
-  // empty) and, unless `include_ended`, only open or unassigned ones; newest
-  // first, at most `limit`.
   absl::StatusOr<std::vector<Assignment>> NewestAssignments(
-      const std::string& owner, bool include_ended, int limit);
-  // Per owner: open leads, all leads, the latest assignment.
-  struct OwnerCount {
-    std::string owner;
-    OwnerKind kind = OwnerKind::kNone;
-    int64_t open = 0;
-    int64_t total = 0;
-    absl::Time last_decided_at;
-  };
-  absl::StatusOr<std::vector<OwnerCount>> CountByOwner();
-  // One lead's history, oldest first.
-  absl::StatusOr<std::vector<LeadEvent>> History(const std::string& lead_id);
-  // The audit trail: the newest `limit` entries after `after_id` (by
-  // `principal`, about `target`, when set), oldest first.
-  struct AuditQuery {
-    uint64_t after_id = 0;
-    std::string principal;
-    std::string target;
-    int limit = 50;
-  };
-  absl::StatusOr<std::vector<AuditRecord>> Audit(const AuditQuery& query);
+      const std::string& owner, bool include_ended, int limit) override;
+  absl::StatusOr<std::vector<OwnerCount>> CountByOwner() override;
+  absl::StatusOr<std::vector<LeadEvent>> History(
+      const std::string& lead_id) override;
+  absl::StatusOr<std::vector<AuditRecord>> Audit(
+      const AuditQuery& query) override;
 
   int schema_version() const { return schema_version_; }
 
@@ -102,6 +84,12 @@ class SqliteStore final : public StateStore {
       const char* what, const std::string& where,
       const std::function<void(sqlite3_stmt*)>& bind,
       const std::function<void(const Assignment&)>& visit, bool scan = false);
+  // Steps `sql` on the reader connection (reader_mu_ taken) to its end,
+  // after `bind` (may be null), handing each row to `row`; `what` names
+  // it in errors.
+  absl::Status ReadRows(const char* sql, const char* what,
+                        const std::function<void(sqlite3_stmt*)>& bind,
+                        const std::function<void(sqlite3_stmt*)>& row);
   SqliteStore(sqlite3* db, std::string path, bool read_only)
       : db_(db), path_(std::move(path)), read_only_(read_only) {}
   absl::Status Exec(const char* sql);

@@ -1,8 +1,9 @@
 // StateStore: what rep selection remembers between leads and across
 // restarts — assignments, rep status, team rotation, lead events, cursors.
-// The embedded SQLite store (sqlite_store.h) is the one implementation
-// today; another backend implements the calls below, with the guarantees
-// each states, without reading the SQLite code or touching the strategies:
+// The embedded SQLite store (sqlite_store.h) is the default, PostgreSQL
+// (pg_store.h) the one replicas share; another backend implements the calls
+// below, with the guarantees each states, without reading the SQLite code or
+// touching the strategies:
 // - StateStore::Load: what the Assigner resumes from, once, at start — the
 //   live part of the state (reps' loads, rep status, team rotation), never
 //   every lead.
@@ -10,8 +11,9 @@
 //   return; only ever from one thread at a time (the CommitLog's writer).
 // - StateReader (FindAssignment, LastByEmail, OpenLeadsOfRep, DueAfter,
 //   EventsAfter, ScanAssignments, ListAssignments, PrunedThrough,
-//   PrunedAssignments, CursorValue): reads of what is committed, from any
-//   thread, concurrently with Apply.
+//   PrunedAssignments, CursorValue, and for people reading the store,
+//   NewestAssignments, CountByOwner, History, Audit): reads of what is
+//   committed, from any thread, concurrently with Apply.
 //
 // The Assigner (assigner.h) keeps a bounded working set of leads in memory
 // and reads any other lead from the store on demand (FindAssignment,
@@ -269,6 +271,25 @@ struct StateSnapshot {
 // The last change number `snapshot` holds: where numbering resumes.
 uint64_t LastChange(const StateSnapshot& snapshot);
 
+// Per owner, for `leadroute state owners`: open leads, all leads, the
+// latest assignment.
+struct OwnerCount {
+  std::string owner;
+  OwnerKind kind = OwnerKind::kNone;
+  int64_t open = 0;
+  int64_t total = 0;
+  absl::Time last_decided_at;
+};
+
+// A page of the audit trail: the newest `limit` entries after `after_id`
+// (by `principal`, about `target`, when set).
+struct AuditQuery {
+  uint64_t after_id = 0;
+  std::string principal;
+  std::string target;
+  int limit = 50;
+};
+
 // Reads of committed state. Every call may come from any thread,
 // concurrently with StateStore::Apply: a store serves them from its own
 // read connection, and sees each batch whole or not at all.
@@ -326,6 +347,21 @@ class StateReader {
   // Cursor `name`'s value; none until one was first committed.
   virtual absl::StatusOr<std::optional<uint64_t>> CursorValue(
       const std::string& name) = 0;
+
+  // For people reading the store (`leadroute state`), never on a hot path:
+  // assignments whose owner is `owner` (all when empty) and, unless
+  // `include_ended`, only open or unassigned ones; newest first, at most
+  // `limit`.
+  virtual absl::StatusOr<std::vector<Assignment>> NewestAssignments(
+      const std::string& owner, bool include_ended, int limit) = 0;
+  // Every owner's counts, by owner kind then owner.
+  virtual absl::StatusOr<std::vector<OwnerCount>> CountByOwner() = 0;
+  // One lead's history, oldest first.
+  virtual absl::StatusOr<std::vector<LeadEvent>> History(
+      const std::string& lead_id) = 0;
+  // A page of the audit trail, oldest first.
+  virtual absl::StatusOr<std::vector<AuditRecord>> Audit(
+      const AuditQuery& query) = 0;
 };
 
 class StateStore : public StateReader {

@@ -86,7 +86,7 @@ int StateCommand(const StateFlags& flags) {
     return kExitOk;
   }
   if (flags.what == "owners") {
-    absl::StatusOr<std::vector<runtime::SqliteStore::OwnerCount>> rows =
+    absl::StatusOr<std::vector<runtime::OwnerCount>> rows =
         (*store)->CountByOwner();
     if (!rows.ok()) {
       std::fprintf(stderr, "leadroute state: %s\n",

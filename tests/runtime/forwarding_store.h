@@ -70,6 +70,21 @@ class ForwardingStore : public StateStore {
       const std::string& name) override {
     return real_->CursorValue(name);
   }
+  absl::StatusOr<std::vector<Assignment>> NewestAssignments(
+      const std::string& owner, bool include_ended, int limit) override {
+    return real_->NewestAssignments(owner, include_ended, limit);
+  }
+  absl::StatusOr<std::vector<OwnerCount>> CountByOwner() override {
+    return real_->CountByOwner();
+  }
+  absl::StatusOr<std::vector<LeadEvent>> History(
+      const std::string& lead_id) override {
+    return real_->History(lead_id);
+  }
+  absl::StatusOr<std::vector<AuditRecord>> Audit(
+      const AuditQuery& query) override {
+    return real_->Audit(query);
+  }
 
  private:
   const std::unique_ptr<StateStore> real_;

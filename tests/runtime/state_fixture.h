@@ -1,8 +1,10 @@
 // The state tests' shared set-up: rules checked into a TreePolicy (any
-// diagnostic fails the test) and an Assigner over a real SQLite file in a
-// fresh temporary folder, on a FakeClock starting Monday 2026-11-23 15:00
-// UTC. Built twice: as is, and with LEADROUTE_TEST_LEAD_CACHE set to a
-// working set of that many leads.
+// diagnostic fails the test) and an Assigner over a real store, on a
+// FakeClock starting Monday 2026-11-23 15:00 UTC. Built three times: as is
+// (a SQLite file in a fresh temporary folder), with
+// LEADROUTE_TEST_LEAD_CACHE set to a working set of that many leads, and
+// with LEADROUTE_TEST_PG (state_pg_test): a fresh database per test on a
+// real PostgreSQL 15 server the whole binary shares.
 #ifndef LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 #define LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 
@@ -19,7 +21,58 @@
 #include "tests/runtime/forwarding_store.h"
 #include "tests/test_dir.h"
 
+#ifdef LEADROUTE_TEST_PG
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/pg_store.h"
+#include "tests/pg/pg_server.h"
+#endif
+
 namespace leadroute::runtime {
+
+#ifdef LEADROUTE_TEST_PG
+// The server state_pg_test's tests share (ctest runs the binary as one
+// test: one server start instead of one per test), started by the first
+// test and stopped when the last one is done.
+inline std::unique_ptr<testing_util::PgServer>& SharedPgServer() {
+  static std::unique_ptr<testing_util::PgServer> server;
+  return server;
+}
+class PgServerEnvironment : public testing::Environment {
+ public:
+  void TearDown() override {
+    if (SharedPgServer() == nullptr) return;
+    SharedPgServer().reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::filesystem::path dir;
+};
+inline PgServerEnvironment* const kPgServerEnvironment =
+    static_cast<PgServerEnvironment*>(
+        testing::AddGlobalTestEnvironment(new PgServerEnvironment));
+
+// A database of its own on the shared server: its connection string.
+inline std::string FreshPgDatabase() {
+  static int databases = 0;
+  if (SharedPgServer() == nullptr) {
+    kPgServerEnvironment->dir = testing_util::FreshTestDir("pg-state");
+    auto server = testing_util::PgServer::Start(kPgServerEnvironment->dir);
+    if (!server.ok()) {
+      std::fprintf(stderr, "starting PostgreSQL: %s\n",
+                   std::string(server.status().message()).c_str());
+      std::abort();
+    }
+    SharedPgServer() = *std::move(server);
+  }
+  const std::string name = absl::StrCat("state_", ++databases);
+  absl::StatusOr<std::string> made =
+      SharedPgServer()->Psql(absl::StrCat("CREATE DATABASE ", name));
+  EXPECT_TRUE(made.ok()) << made.status();
+  return SharedPgServer()->conninfo(name);
+}
+#endif
 
 // A real store that can be told to fail every commit from now on, as a
 // full disk would.
@@ -44,6 +97,9 @@ class StateFixture : public testing::Test {
     }
     ASSERT_TRUE(r.ok());
     policy_ = std::make_unique<TreePolicy>(r.program);
+#ifdef LEADROUTE_TEST_PG
+    conninfo_ = FreshPgDatabase();
+#endif
     Open();
   }
   void TearDown() override {
@@ -51,11 +107,28 @@ class StateFixture : public testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // Starts the Assigner on the folder's store with options_ (its commits
+  // The test's store: the folder's SQLite file, or its PostgreSQL
+  // database.
+  absl::StatusOr<std::unique_ptr<StateStore>> OpenStore() {
+#ifdef LEADROUTE_TEST_PG
+    return PgStore::Open(conninfo_);
+#else
+    return SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
+#endif
+  }
+  // The test's store opened read-only, as `leadroute state` opens it.
+  absl::StatusOr<std::unique_ptr<StateStore>> OpenStoreReadOnly() {
+#ifdef LEADROUTE_TEST_PG
+    return PgStore::OpenReadOnly(conninfo_);
+#else
+    return SqliteStore::OpenReadOnly((dir_ / SqliteStore::kFileName).string());
+#endif
+  }
+
+  // Starts the Assigner on the test's store with options_ (its commits
   // held by held_, when set).
   void Open() {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
+    absl::StatusOr<std::unique_ptr<StateStore>> store = OpenStore();
     ASSERT_TRUE(store.ok()) << store.status();
     std::unique_ptr<StateStore> opened = *std::move(store);
     if (held_ != nullptr) {
@@ -96,6 +169,7 @@ class StateFixture : public testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string conninfo_;  // state_pg_test: the test's database
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 23, 15, 0, 0),
                                    absl::UTCTimeZone())};  // a Monday
 #ifdef LEADROUTE_TEST_LEAD_CACHE

@@ -1,0 +1,1011 @@
+// The PostgreSQL StateStore; see pg_store.h.
+#include "runtime/pg_store.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "base/status_macros.h"
+#include "runtime/pg_schema.h"
+#include "runtime/store_rows.h"
+
+namespace leadroute::runtime {
+namespace pg {
+
+// A statement's parameters, all sent as text (NULL for a missing value).
+class Params {
+ public:
+  Params& Text(absl::string_view v) {
+    std::string& out = Add();
+    out.assign(v.data(), v.size());
+    // PostgreSQL text cannot hold NUL (pg_store.h).
+    for (size_t at = out.find('\0'); at != std::string::npos;
+         at = out.find('\0', at)) {
+      out.replace(at, 1, "\xEF\xBF\xBD");
+    }
+    return *this;
+  }
+  Params& Int(int64_t v) {
+    Add() = absl::StrCat(v);
+    return *this;
+  }
+  Params& Time(absl::Time t) { return Int(absl::ToUnixMicros(t)); }
+  Params& Time(const std::optional<absl::Time>& t) {
+    return t ? Time(*t) : Null();
+  }
+  Params& Ms(const std::optional<absl::Duration>& d) {
+    return d ? Int(absl::ToInt64Milliseconds(*d)) : Null();
+  }
+  Params& Null() {
+    Add();
+    null_.back() = true;
+    return *this;
+  }
+  int size() const { return static_cast<int>(values_.size()); }
+  // Valid until the next change to the parameters.
+  const char* const* values() {
+    pointers_.clear();
+    for (size_t i = 0; i < values_.size(); ++i) {
+      pointers_.push_back(null_[i] ? nullptr : values_[i].c_str());
+    }
+    return pointers_.data();
+  }
+
+ private:
+  std::string& Add() {
+    values_.emplace_back();
+    null_.push_back(false);
+    return values_.back();
+  }
+  std::vector<std::string> values_;
+  std::vector<bool> null_;
+  std::vector<const char*> pointers_;
+};
+
+// One row of a result.
+class Row {
+ public:
+  Row(const PGresult* r, int row) : r_(r), row_(row) {}
+  bool Null(int col) const { return PQgetisnull(r_, row_, col) != 0; }
+  std::string Text(int col) const {
+    return std::string(PQgetvalue(r_, row_, col),
+                       static_cast<size_t>(PQgetlength(r_, row_, col)));
+  }
+  int64_t Int(int col) const {
+    int64_t v = 0;
+    if (!Null(col)) (void)absl::SimpleAtoi(PQgetvalue(r_, row_, col), &v);
+    return v;
+  }
+  uint64_t Uint(int col) const { return static_cast<uint64_t>(Int(col)); }
+  std::optional<absl::Time> Time(int col) const {
+    if (Null(col)) return std::nullopt;
+    return absl::FromUnixMicros(Int(col));
+  }
+  std::optional<absl::Duration> Ms(int col) const {
+    if (Null(col)) return std::nullopt;
+    return absl::Milliseconds(Int(col));
+  }
+
+ private:
+  const PGresult* r_;
+  int row_;
+};
+
+// What a server said, on one line.
+std::string Said(const char* message) {
+  return std::string(absl::StripTrailingAsciiWhitespace(
+      absl::StrReplaceAll(message == nullptr ? "" : message, {{"\n", " "}})));
+}
+
+// One libpq connection, opened when first needed and again after it broke.
+class Connection {
+ public:
+  Connection(std::string conninfo, bool read_only)
+      : conninfo_(std::move(conninfo)), read_only_(read_only) {}
+  ~Connection() { Close(); }
+
+  // The connection, (re)connecting when it is not open; UNAVAILABLE,
+  // naming the database, when that fails.
+  absl::StatusOr<PGconn*> Ready() {
+    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK &&
+        PQtransactionStatus(conn_) == PQTRANS_IDLE) {
+      return conn_;
+    }
+    Close();
+    // Defaults first: whatever the connection string sets wins. A dead
+    // database is noticed within seconds, not the operating system's
+    // minutes: connecting gives up after connect_timeout, and a
+    // connection whose peer stopped answering fails after
+    // tcp_user_timeout.
+    const char* const keys[] = {"connect_timeout",  "tcp_user_timeout",
+                                "keepalives_idle",  "keepalives_interval",
+                                "keepalives_count", "fallback_application_name",
+                                "dbname",           nullptr};
+    const char* const values[] = {
+        "5", "10000", "10", "5", "2", "leadroute", conninfo_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+      absl::Status s = absl::UnavailableError(absl::StrCat(
+          "cannot connect to PostgreSQL database \"", database(), "\": ",
+          conn_ == nullptr ? "out of memory" : Said(PQerrorMessage(conn_))));
+      Close();
+      return s;
+    }
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+    if (read_only_) {
+      PGresult* r =
+          PQexec(conn_, "SET SESSION default_transaction_read_only = on");
+      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+      if (!ok) {
+        absl::Status s = Error(nullptr, "making the connection read-only");
+        Close();
+        return s;
+      }
+    }
+    return conn_;
+  }
+
+  void Close() {
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = nullptr;
+    prepared_.clear();
+  }
+  bool broken() const {
+    return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
+  }
+  PGconn* get() { return conn_; }
+
+  // The database's name, for messages.
+  std::string database() const {
+    const char* db = conn_ != nullptr ? PQdb(conn_) : nullptr;
+    return db != nullptr ? db : "";
+  }
+
+  // The error of `r` (or of the connection, with none): UNAVAILABLE when
+  // the connection is lost or the server is shutting down or refusing
+  // connections, so callers fail fast and retry; INTERNAL otherwise.
+  absl::Status Error(const PGresult* r, absl::string_view what) const {
+    std::string said = Said(r != nullptr ? PQresultErrorMessage(r) : nullptr);
+    if (said.empty() && conn_ != nullptr) said = Said(PQerrorMessage(conn_));
+    const char* state =
+        r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const absl::string_view code = state != nullptr ? state : "";
+    const std::string message =
+        absl::StrCat("PostgreSQL database \"", database(), "\": ", what, ": ",
+                     said.empty() ? "no answer" : said);
+    if (broken() || absl::StartsWith(code, "08") ||
+        absl::StartsWith(code, "57P") || code == "53300") {
+      return absl::UnavailableError(message);
+    }
+    return absl::InternalError(message);
+  }
+
+  // Prepares statement `name` as `sql` on this connection, once.
+  absl::Status Prepare(const char* name, const std::string& sql) {
+    // Ready first: a reconnection forgets what was prepared.
+    ASSIGN_OR_RETURN(PGconn * c, Ready());
+    if (prepared_.contains(name)) return absl::OkStatus();
+    PGresult* r = PQprepare(c, name, sql.c_str(), 0, nullptr);
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    absl::Status s =
+        ok ? absl::OkStatus() : Error(r, absl::StrCat("preparing ", name));
+    PQclear(r);
+    if (ok) prepared_.insert(name);
+    return s;
+  }
+
+  // Runs `sql` (or, when `prepared`, the statement of that name) with
+  // `params`, handing each row to `row` as it arrives (single-row mode: a
+  // scan of a million rows holds one at a time). An error stops nothing
+  // early that was answered: every row handed over was read whole.
+  absl::Status Query(const std::string& sql, bool prepared, Params& params,
+                     const std::function<void(const Row&)>& row,
+                     absl::string_view what) {
+    ASSIGN_OR_RETURN(PGconn * c, Ready());
+    const int sent =
+        prepared ? PQsendQueryPrepared(c, sql.c_str(), params.size(),
+                                       params.values(), nullptr, nullptr, 0)
+                 : PQsendQueryParams(c, sql.c_str(), params.size(), nullptr,
+                                     params.values(), nullptr, nullptr, 0);
+    if (sent != 1) return Error(nullptr, what);
+    PQsetSingleRowMode(c);
+    absl::Status s;
+    while (PGresult* r = PQgetResult(c)) {
+      const ExecStatusType st = PQresultStatus(r);
+      if (st == PGRES_SINGLE_TUPLE) {
+        if (s.ok() && row != nullptr) row(Row(r, 0));
+      } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && s.ok()) {
+        s = Error(r, what);
+      }
+      PQclear(r);
+    }
+    return s;
+  }
+
+  // Sends what libpq holds, reading what the server answers meanwhile so
+  // that neither side's buffers fill while the other waits (a pipeline of
+  // thousands of statements). UNAVAILABLE after `timeout` without progress.
+  absl::Status FlushAll(absl::Duration timeout) {
+    for (;;) {
+      const int f = PQflush(conn_);
+      if (f == 0) return absl::OkStatus();
+      if (f < 0) return Error(nullptr, "sending a commit");
+      pollfd p{PQsocket(conn_), POLLIN | POLLOUT, 0};
+      const int n =
+          poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+      if (n == 0) {
+        return absl::UnavailableError(
+            absl::StrCat("PostgreSQL database \"", database(),
+                         "\": sending a commit: no "
+                         "progress in ",
+                         absl::FormatDuration(timeout)));
+      }
+      if (n > 0 && (p.revents & POLLIN) != 0 && PQconsumeInput(conn_) != 1) {
+        return Error(nullptr, "sending a commit");
+      }
+    }
+  }
+
+ private:
+  const std::string conninfo_;
+  const bool read_only_;
+  PGconn* conn_ = nullptr;
+  absl::flat_hash_set<std::string> prepared_;
+};
+
+}  // namespace pg
+
+namespace {
+
+using pg::Params;
+using pg::Row;
+
+// The key of the commit token in `meta` (pg_store.h).
+constexpr const char* kCommitTokenKey = "commit_token";
+
+// "$1, $2, ..., $n".
+std::string Placeholders(int n) {
+  std::string out;
+  for (int i = 1; i <= n; ++i) absl::StrAppend(&out, i > 1 ? ", $" : "$", i);
+  return out;
+}
+
+// "INSERT INTO table (columns) VALUES ($1...) ON CONFLICT (key) DO UPDATE
+// SET each other column": a row written whole, new or not.
+std::string Upsert(absl::string_view table, absl::string_view columns,
+                   int count) {
+  std::vector<std::string> sets;
+  std::vector<absl::string_view> names = absl::StrSplit(columns, ", ");
+  for (size_t i = 1; i < names.size(); ++i) {
+    sets.push_back(absl::StrCat(names[i], " = EXCLUDED.", names[i]));
+  }
+  return absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES (",
+                      Placeholders(count), ") ON CONFLICT (", names[0],
+                      ") DO UPDATE SET ", absl::StrJoin(sets, ", "));
+}
+
+// The writer's statements, prepared on its connection.
+struct Statement {
+  const char* name;
+  std::string sql;
+};
+const std::vector<Statement>& WriterStatements() {
+  static const std::vector<Statement>* statements = new std::vector<Statement>{
+      {"put_assignment",
+       Upsert("assignments", kAssignmentColumns, kAssignmentColumnCount)},
+      {"put_rep",
+       Upsert("rep_status", "rep, availability, until_us, note, set_at_us", 5)},
+      {"put_team", Upsert("team_cursors", "team, last_rep, running", 3)},
+      // An event without an id (none today: the CommitLog numbers them) is
+      // numbered after the highest, as SQLite's rowid would be.
+      {"add_event",
+       absl::StrCat("INSERT INTO lead_events (", kEventColumns,
+                    ") VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::bigint, "
+                    "(SELECT COALESCE(MAX(id), 0) + 1 FROM lead_events)), "
+                    "$8, $9, $10, $11, $12, $13, $14)")},
+      {"add_audit",
+       absl::StrCat("INSERT INTO audit (", kAuditColumns,
+                    ") VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM audit), "
+                    "$1, $2, $3, $4, $5, $6, $7, $8)")},
+      {"put_meta", Upsert("meta", "key, value", 2)},
+      // Deletes the oldest events and records the highest id deleted.
+      {"prune_events",
+       absl::StrCat("WITH d AS (DELETE FROM lead_events WHERE id IN (SELECT "
+                    "id FROM lead_events WHERE at_us < $1 AND id <= $3 ORDER "
+                    "BY id LIMIT $2) RETURNING id) INSERT INTO meta (key, "
+                    "value) SELECT '",
+                    kPrunedThroughKey,
+                    "', MAX(id) FROM d HAVING COUNT(*) > 0 ON CONFLICT (key) "
+                    "DO UPDATE SET value = EXCLUDED.value")},
+      // Deletes the oldest ended leads and counts them.
+      {"prune_assignments",
+       absl::StrCat("WITH d AS (DELETE FROM assignments WHERE lead_id IN "
+                    "(SELECT lead_id FROM assignments WHERE status IN (1, 2) "
+                    "AND ended_at_us < $1 ORDER BY ended_at_us LIMIT $2) "
+                    "RETURNING 1) INSERT INTO meta (key, value) SELECT '",
+                    kPrunedAssignmentsKey,
+                    "', COUNT(*) FROM d HAVING COUNT(*) > 0 ON CONFLICT (key) "
+                    "DO UPDATE SET value = meta.value + EXCLUDED.value")},
+  };
+  return *statements;
+}
+
+Assignment ReadAssignment(const Row& r) {
+  Assignment a;
+  a.lead_id = r.Text(0);
+  a.owner = r.Text(1);
+  a.owner_kind = static_cast<OwnerKind>(r.Int(2));
+  a.team = r.Text(3);
+  a.status = static_cast<LeadStatus>(r.Int(4));
+  a.email_key = r.Text(5);
+  a.repeat_of = r.Text(6);
+  a.decision_id = r.Text(7);
+  a.ruleset = r.Text(8);
+  a.priority = r.Text(9);
+  a.priority_rank = static_cast<int>(r.Int(10));
+  a.sla = r.Ms(11);
+  a.channel = r.Text(12);
+  a.decided_at = absl::FromUnixMicros(r.Int(13));
+  a.respond_by = r.Time(14);
+  a.ended_at = r.Time(15);
+  a.score = r.Int(16);
+  a.seq = r.Uint(17);
+  a.routed_at = r.Time(18).value_or(a.decided_at);
+  a.sla_status = static_cast<SlaStatus>(r.Int(19));
+  a.contact_channel = r.Text(20);
+  a.contacted_by = r.Text(21);
+  for (int o = 1; o < kOutcomeCount; ++o) a.reached[o] = r.Time(21 + o);
+  a.outcome = static_cast<Outcome>(r.Int(27));
+  a.escalation = r.Text(28);
+  a.escalation_step = static_cast<int>(r.Int(29));
+  a.hops = static_cast<int>(r.Int(30));
+  a.had_by = SplitReps(r.Text(31));
+  a.next_due = r.Time(32);
+  a.clock_start = r.Time(33);
+  a.source = r.Text(34);
+  a.rules = r.Text(35);
+  a.clock_status = static_cast<SlaStatus>(r.Int(36));
+  a.missed_by = SplitReps(r.Text(37));
+  return a;
+}
+
+void WriteAssignment(const Assignment& a, Params& p) {
+  p.Text(a.lead_id)
+      .Text(a.owner)
+      .Int(static_cast<int>(a.owner_kind))
+      .Text(a.team)
+      .Int(static_cast<int>(a.status))
+      .Text(a.email_key)
+      .Text(a.repeat_of)
+      .Text(a.decision_id)
+      .Text(a.ruleset)
+      .Text(a.priority)
+      .Int(a.priority_rank)
+      .Ms(a.sla)
+      .Text(a.channel)
+      .Time(a.decided_at)
+      .Time(a.respond_by)
+      .Time(a.ended_at)
+      .Int(a.score)
+      .Int(static_cast<int64_t>(a.seq))
+      .Time(a.routed_at)
+      .Int(static_cast<int>(a.sla_status))
+      .Text(a.contact_channel)
+      .Text(a.contacted_by);
+  for (int o = 1; o < kOutcomeCount; ++o) p.Time(a.reached[o]);
+  p.Int(static_cast<int>(a.outcome))
+      .Text(a.escalation)
+      .Int(a.escalation_step)
+      .Int(a.hops)
+      .Text(JoinReps(a.had_by))
+      .Time(a.next_due)
+      .Time(a.clock_start)
+      .Text(a.source)
+      .Text(a.rules)
+      .Int(static_cast<int>(a.clock_status))
+      .Text(JoinReps(a.missed_by));
+}
+
+LeadEvent ReadEvent(const Row& r) {
+  LeadEvent e;
+  e.lead_id = r.Text(0);
+  e.at = absl::FromUnixMicros(r.Int(1));
+  e.kind = r.Text(2);
+  e.from = r.Text(3);
+  e.to = r.Text(4);
+  e.reason = r.Text(5);
+  e.id = r.Uint(6);
+  e.owner_kind = static_cast<OwnerKind>(r.Int(7));
+  e.team = r.Text(8);
+  e.channel = r.Text(9);
+  e.priority = r.Text(10);
+  e.sla = r.Ms(11);
+  e.respond_by = r.Time(12);
+  e.actor = r.Text(13);
+  return e;
+}
+
+void WriteEvent(const LeadEvent& e, Params& p) {
+  p.Text(e.lead_id).Time(e.at).Text(e.kind).Text(e.from).Text(e.to).Text(
+      e.reason);
+  if (e.id != 0) {
+    p.Int(static_cast<int64_t>(e.id));
+  } else {
+    p.Null();
+  }
+  p.Int(static_cast<int>(e.owner_kind))
+      .Text(e.team)
+      .Text(e.channel)
+      .Text(e.priority)
+      .Ms(e.sla)
+      .Time(e.respond_by)
+      .Text(e.actor);
+}
+
+AuditRecord ReadAudit(const Row& r) {
+  AuditRecord a;
+  a.id = r.Uint(0);
+  a.at = absl::FromUnixMicros(r.Int(1));
+  a.principal = r.Text(2);
+  a.peer = r.Text(3);
+  a.action = r.Text(4);
+  a.target = r.Text(5);
+  a.before = r.Text(6);
+  a.after = r.Text(7);
+  a.reason = r.Text(8);
+  return a;
+}
+
+// The change numbers in a batch (assignments' seqs, events' ids): its
+// lowest and highest, to know the batch again when it is retried.
+std::pair<uint64_t, uint64_t> NumberRange(
+    absl::Span<const StateChange> changes) {
+  uint64_t lo = std::numeric_limits<uint64_t>::max(), hi = 0;
+  for (const StateChange& c : changes) {
+    uint64_t n = 0;
+    if (const auto* a = std::get_if<Assignment>(&c)) n = a->seq;
+    if (const auto* e = std::get_if<LeadEvent>(&c)) n = e->id;
+    if (n == 0) continue;
+    lo = std::min(lo, n);
+    hi = std::max(hi, n);
+  }
+  return {hi == 0 ? 0 : lo, hi};
+}
+
+uint64_t RandomTokenBase() {
+  std::random_device random;
+  const uint64_t r = (static_cast<uint64_t>(random()) << 32) | random();
+  // Positive as a BIGINT, with room for 2^40 commits above it.
+  return (r >> 2) & ~((uint64_t{1} << 40) - 1);
+}
+
+}  // namespace
+
+PgStore::PgStore(std::string conninfo, bool read_only)
+    : conninfo_(std::move(conninfo)),
+      read_only_(read_only),
+      writer_(std::make_unique<pg::Connection>(conninfo_, read_only)),
+      reader_(std::make_unique<pg::Connection>(conninfo_, read_only)),
+      scanner_(std::make_unique<pg::Connection>(conninfo_, read_only)),
+      token_base_(RandomTokenBase()) {}
+
+PgStore::~PgStore() = default;
+
+absl::StatusOr<std::unique_ptr<PgStore>> PgStore::Open(
+    const std::string& conninfo) {
+  RETURN_IF_ERROR(pg::Migrate(conninfo).status());
+  std::unique_ptr<PgStore> store(new PgStore(conninfo, false));
+  RETURN_IF_ERROR(store->writer_->Ready().status());
+  return store;
+}
+
+absl::StatusOr<std::unique_ptr<PgStore>> PgStore::OpenReadOnly(
+    const std::string& conninfo) {
+  std::unique_ptr<PgStore> store(new PgStore(conninfo, true));
+  std::optional<int64_t> version;
+  pg::Connection& c = *store->writer_;
+  Params none;
+  absl::Status s = c.Query(
+      "SELECT version FROM leadroute_schema", false, none,
+      [&](const Row& r) { version = r.Int(0); }, "reading the schema version");
+  if (!s.ok() && !c.broken()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL database \"", c.database(),
+        "\" holds no leadroute state (start `leadroute serve --state` on it "
+        "once to create it): ",
+        s.message()));
+  }
+  RETURN_IF_ERROR(s);
+  if (version != pg::kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL database \"", c.database(), "\" has schema version ",
+        version.value_or(0), "; this leadroute reads version ",
+        pg::kSchemaVersion,
+        " (start `leadroute serve --state` on it once to migrate it)"));
+  }
+  return store;
+}
+
+absl::StatusOr<StateSnapshot> PgStore::Load(absl::Time recent_since) {
+  StateSnapshot out;
+  pg::Connection& c = *writer_;
+  absl::flat_hash_map<std::string, RepHistory> reps;
+  Params none;
+  // Each read of assignments goes through its own partial index, as on
+  // SQLite: the time it takes follows the live state, not the history.
+  RETURN_IF_ERROR(c.Query(
+      "SELECT owner, COUNT(*), MAX(seq) FROM assignments "
+      "WHERE owner_kind = 1 AND status = 0 GROUP BY owner",
+      false, none,
+      [&](const Row& r) {
+        RepHistory& h = reps[r.Text(0)];
+        h.open = r.Int(1);
+        h.last_turn = r.Uint(2);
+      },
+      "loading reps' open leads"));
+  Params since;
+  since.Time(recent_since);
+  RETURN_IF_ERROR(c.Query(
+      "SELECT owner, decided_at_us, seq FROM assignments "
+      "WHERE owner_kind = 1 AND decided_at_us >= $1 ORDER BY decided_at_us",
+      false, since,
+      [&](const Row& r) {
+        RepHistory& h = reps[r.Text(0)];
+        h.recent.push_back(*r.Time(1));
+        h.last_turn = std::max(h.last_turn, r.Uint(2));
+      },
+      "loading reps' recent assignments"));
+  for (auto& [rep, history] : reps) {
+    history.rep = rep;
+    out.rep_history.push_back(std::move(history));
+  }
+  RETURN_IF_ERROR(c.Query(
+      "SELECT rep, availability, until_us, note, set_at_us FROM rep_status",
+      false, none,
+      [&](const Row& r) {
+        out.reps.push_back({r.Text(0), static_cast<Availability>(r.Int(1)),
+                            r.Time(2), r.Text(3), *r.Time(4)});
+      },
+      "loading rep status"));
+  RETURN_IF_ERROR(c.Query(
+      "SELECT team, last_rep, running FROM team_cursors", false, none,
+      [&](const Row& r) {
+        out.teams.push_back({r.Text(0), r.Text(1), DecodeRunning(r.Text(2))});
+      },
+      "loading team rotation"));
+  RETURN_IF_ERROR(c.Query(
+      "SELECT MAX(id) FROM lead_events", false, none,
+      [&](const Row& r) { out.last_event_id = r.Uint(0); },
+      "loading the last event id"));
+  RETURN_IF_ERROR(c.Query(
+      "SELECT key, value FROM meta", false, none,
+      [&](const Row& r) {
+        const std::string key = r.Text(0);
+        if (key == kPrunedThroughKey) out.pruned_through = r.Uint(1);
+        if (key == kLastAssignmentSeqKey) out.last_assignment_seq = r.Uint(1);
+      },
+      "loading meta"));
+  out.last_event_id = std::max(out.last_event_id, out.pruned_through);
+  for (const RepHistory& r : out.rep_history) {
+    if (r.last_turn > out.last_assignment_seq) {
+      return absl::DataLossError(absl::StrCat(
+          "PostgreSQL database \"", c.database(), "\" is inconsistent: rep ",
+          r.rep, " has a lead with change number ", r.last_turn,
+          " but meta.last_assignment_seq says the last is ",
+          out.last_assignment_seq,
+          "; restore it from a backup, or set that row to the highest "
+          "assignments.seq"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<bool> PgStore::UnknownCommitLanded() {
+  Params key;
+  key.Text(kCommitTokenKey);
+  std::optional<uint64_t> token;
+  RETURN_IF_ERROR(writer_->Query(
+      "SELECT value FROM meta WHERE key = $1", false, key,
+      [&](const Row& r) { token = r.Uint(0); }, "reading the last commit"));
+  return token == unknown_->token;
+}
+
+absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
+  if (read_only_) {
+    return absl::FailedPreconditionError("the store was opened read-only");
+  }
+  pg::Connection& c = *writer_;
+  ASSIGN_OR_RETURN(PGconn * conn, c.Ready());
+  const auto [first, last] = NumberRange(changes);
+  if (unknown_.has_value()) {
+    // The last commit's answer never came: did it land?
+    ASSIGN_OR_RETURN(bool landed, UnknownCommitLanded());
+    const bool retry = unknown_->size == changes.size() &&
+                       unknown_->first == first && unknown_->last == last;
+    unknown_.reset();
+    if (landed) {
+      ++recovered_commits_;
+      if (retry) return absl::OkStatus();
+    }
+  }
+  for (const Statement& s : WriterStatements()) {
+    RETURN_IF_ERROR(c.Prepare(s.name, s.sql));
+  }
+  const uint64_t token = token_base_ + ++commits_sent_;
+  if (PQenterPipelineMode(conn) != 1 || PQsetnonblocking(conn, 1) != 0) {
+    return c.Error(nullptr, "starting a commit");
+  }
+  // Every statement goes out before any answer is read; the Sync at the
+  // end commits them as one implicit transaction, or none if one fails.
+  int sent = 0;
+  absl::Status status;
+  auto send = [&](const char* name, Params& p) {
+    if (!status.ok()) return;
+    if (PQsendQueryPrepared(conn, name, p.size(), p.values(), nullptr, nullptr,
+                            0) != 1) {
+      status = c.Error(nullptr, "sending a commit");
+      return;
+    }
+    ++sent;
+  };
+  uint64_t last_seq = 0;
+  for (const StateChange& change : changes) {
+    Params p;
+    if (const auto* a = std::get_if<Assignment>(&change)) {
+      last_seq = std::max(last_seq, a->seq);
+      WriteAssignment(*a, p);
+      send("put_assignment", p);
+    } else if (const auto* r = std::get_if<RepStatus>(&change)) {
+      p.Text(r->rep)
+          .Int(static_cast<int>(r->availability))
+          .Time(r->until)
+          .Text(r->note)
+          .Time(r->set_at);
+      send("put_rep", p);
+    } else if (const auto* t = std::get_if<TeamCursor>(&change)) {
+      p.Text(t->team).Text(t->last_rep).Text(EncodeRunning(t->running));
+      send("put_team", p);
+    } else if (const auto* e = std::get_if<LeadEvent>(&change)) {
+      WriteEvent(*e, p);
+      send("add_event", p);
+    } else if (const auto* r = std::get_if<AuditRecord>(&change)) {
+      p.Time(r->at)
+          .Text(r->principal)
+          .Text(r->peer)
+          .Text(r->action)
+          .Text(r->target)
+          .Text(r->before)
+          .Text(r->after)
+          .Text(r->reason);
+      send("add_audit", p);
+    } else if (const auto* prune = std::get_if<EventPrune>(&change)) {
+      p.Time(prune->before)
+          .Int(prune->limit)
+          .Int(static_cast<int64_t>(std::min<uint64_t>(
+              prune->max_id, std::numeric_limits<int64_t>::max())));
+      send("prune_events", p);
+    } else if (const auto* cursor = std::get_if<Cursor>(&change)) {
+      p.Text(absl::StrCat(kCursorKeyPrefix, cursor->name))
+          .Int(static_cast<int64_t>(cursor->value));
+      send("put_meta", p);
+    } else if (const auto* prune = std::get_if<AssignmentPrune>(&change)) {
+      p.Time(prune->before).Int(prune->limit);
+      send("prune_assignments", p);
+    }
+  }
+  // Numbering resumes after the highest seq ever kept, even when retention
+  // deleted its row since.
+  if (last_seq > 0) {
+    Params p;
+    p.Text(kLastAssignmentSeqKey).Int(static_cast<int64_t>(last_seq));
+    send("put_meta", p);
+  }
+  Params p;
+  p.Text(kCommitTokenKey).Int(static_cast<int64_t>(token));
+  send("put_meta", p);
+  if (status.ok() && PQpipelineSync(conn) != 1) {
+    status = c.Error(nullptr, "sending a commit");
+  }
+  if (status.ok()) status = c.FlushAll(absl::Seconds(30));
+  // Each statement's answer, then the Sync's.
+  absl::Status failed;
+  bool lost = !status.ok();
+  for (int i = 0; i < sent && !lost; ++i) {
+    PGresult* r = PQgetResult(conn);
+    if (r == nullptr) {
+      lost = true;
+      break;
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+        st != PGRES_PIPELINE_ABORTED && failed.ok()) {
+      failed = c.Error(r, "committing");
+    }
+    PQclear(r);
+    if (c.broken()) lost = true;
+    // Each statement's results end with a null.
+    while (!lost && (r = PQgetResult(conn)) != nullptr) PQclear(r);
+  }
+  if (!lost) {
+    PGresult* r = PQgetResult(conn);
+    lost = r == nullptr || PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+    PQclear(r);
+  }
+  if (lost || c.broken() || PQexitPipelineMode(conn) != 1) {
+    // The Sync may have reached the server and committed: the retry finds
+    // out (pg_store.h).
+    if (sent > 0) unknown_ = Unknown{token, changes.size(), first, last};
+    absl::Status s = !status.ok()   ? status
+                     : !failed.ok() ? failed
+                                    : c.Error(nullptr, "committing");
+    c.Close();
+    return absl::UnavailableError(s.message());
+  }
+  PQsetnonblocking(conn, 0);
+  return failed;
+}
+
+absl::Status PgStore::Read(
+    bool scan, const std::function<absl::Status(pg::Connection&)>& read) {
+  std::lock_guard<std::mutex> lock(scan ? scanner_mu_ : reader_mu_);
+  pg::Connection& c = scan ? *scanner_ : *reader_;
+  absl::Status s = read(c);
+  // A connection broken since its last use (the database restarted): once
+  // more on a fresh one.
+  if (!s.ok() && c.broken()) s = read(c);
+  return s;
+}
+
+absl::StatusOr<std::optional<Assignment>> PgStore::ReadOne(
+    const char* name, const std::string& key) {
+  static const std::string find = absl::StrCat(
+      "SELECT ", kAssignmentColumns, " FROM assignments WHERE lead_id = $1");
+  // `email_key != ''` lets PostgreSQL use the partial index.
+  static const std::string by_email =
+      absl::StrCat("SELECT ", kAssignmentColumns,
+                   " FROM assignments WHERE email_key = $1 AND email_key != ''"
+                   " ORDER BY routed_at_us DESC, seq DESC LIMIT 1");
+  const bool by_id = std::strcmp(name, "find") == 0;
+  std::optional<Assignment> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.reset();
+    RETURN_IF_ERROR(c.Prepare(name, by_id ? find : by_email));
+    Params p;
+    p.Text(key);
+    return c.Query(
+        name, true, p, [&](const Row& r) { out = ReadAssignment(r); },
+        by_id ? "reading a lead" : "reading a person's last lead");
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<Assignment>> PgStore::FindAssignment(
+    const std::string& lead_id) {
+  return ReadOne("find", lead_id);
+}
+
+absl::StatusOr<std::optional<Assignment>> PgStore::LastByEmail(
+    const std::string& email_key) {
+  return ReadOne("by_email", email_key);
+}
+
+absl::StatusOr<std::vector<LeadEvent>> PgStore::EventsAfter(uint64_t after,
+                                                            int limit) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM lead_events WHERE id > $1 ORDER BY id LIMIT $2");
+  std::vector<LeadEvent> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params p;
+    p.Int(static_cast<int64_t>(
+              std::min<uint64_t>(after, std::numeric_limits<int64_t>::max())))
+        .Int(limit);
+    return c.Query(
+        sql, false, p, [&](const Row& r) { out.push_back(ReadEvent(r)); },
+        "reading events");
+  }));
+  return out;
+}
+
+absl::Status PgStore::ScanAssignments(
+    absl::Time from, absl::Time to,
+    const std::function<void(const Assignment&)>& visit) {
+  static const std::string sql = absl::StrCat(
+      "SELECT ", kAssignmentColumns,
+      " FROM assignments WHERE routed_at_us >= $1 AND routed_at_us < $2");
+  // No second try here: `visit` may have seen part of the window.
+  std::lock_guard<std::mutex> lock(scanner_mu_);
+  Params p;
+  p.Time(from).Time(to);
+  absl::Status s = scanner_->Query(
+      sql, false, p, [&](const Row& r) { visit(ReadAssignment(r)); },
+      "reading assignments");
+  return s;
+}
+
+absl::StatusOr<std::vector<Assignment>> PgStore::ListAssignments(
+    const std::string& owner, std::optional<LeadStatus> status,
+    const std::string& after_lead_id, int limit) {
+  static const std::string sql = absl::StrCat(
+      "SELECT ", kAssignmentColumns,
+      " FROM assignments WHERE lead_id > $1 AND ($2 = '' OR owner = $2)"
+      " AND ($3::integer < 0 OR status = $3) ORDER BY lead_id LIMIT $4");
+  std::vector<Assignment> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params p;
+    p.Text(after_lead_id)
+        .Text(owner)
+        .Int(status ? static_cast<int>(*status) : -1)
+        .Int(limit);
+    return c.Query(
+        sql, false, p, [&](const Row& r) { out.push_back(ReadAssignment(r)); },
+        "listing assignments");
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Assignment>> PgStore::OpenLeadsOfRep(
+    const std::string& rep, const std::string& after_lead_id, int limit) {
+  // The literal owner_kind and status select the partial index.
+  static const std::string sql = absl::StrCat(
+      "SELECT ", kAssignmentColumns,
+      " FROM assignments WHERE owner_kind = 1 AND status = 0 AND owner = $1"
+      " AND lead_id > $2 ORDER BY lead_id LIMIT $3");
+  std::vector<Assignment> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params p;
+    p.Text(rep).Text(after_lead_id).Int(limit);
+    return c.Query(
+        sql, false, p, [&](const Row& r) { out.push_back(ReadAssignment(r)); },
+        "listing a rep's open leads");
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<DueLead>> PgStore::DueAfter(const DueLead& after,
+                                                       absl::Time before,
+                                                       int limit) {
+  // A range of the partial index assignments_due (next_due_us, lead_id).
+  static constexpr char kSql[] =
+      "SELECT next_due_us, lead_id FROM assignments"
+      " WHERE next_due_us >= $1 AND next_due_us < $3"
+      " AND (next_due_us > $1 OR lead_id > $2)"
+      " ORDER BY next_due_us, lead_id LIMIT $4";
+  std::vector<DueLead> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params p;
+    p.Time(after.first).Text(after.second).Time(before).Int(limit);
+    return c.Query(
+        kSql, false, p,
+        [&](const Row& r) { out.emplace_back(*r.Time(0), r.Text(1)); },
+        "reading what is due");
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<uint64_t>> PgStore::Meta(const std::string& key) {
+  std::optional<uint64_t> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.reset();
+    Params p;
+    p.Text(key);
+    return c.Query(
+        "SELECT value FROM meta WHERE key = $1", false, p,
+        [&](const Row& r) { out = r.Uint(0); }, "reading meta");
+  }));
+  return out;
+}
+
+absl::StatusOr<uint64_t> PgStore::PrunedThrough() {
+  ASSIGN_OR_RETURN(std::optional<uint64_t> value, Meta(kPrunedThroughKey));
+  return value.value_or(0);
+}
+
+absl::StatusOr<uint64_t> PgStore::PrunedAssignments() {
+  ASSIGN_OR_RETURN(std::optional<uint64_t> value, Meta(kPrunedAssignmentsKey));
+  return value.value_or(0);
+}
+
+absl::StatusOr<std::optional<uint64_t>> PgStore::CursorValue(
+    const std::string& name) {
+  return Meta(absl::StrCat(kCursorKeyPrefix, name));
+}
+
+absl::StatusOr<std::vector<Assignment>> PgStore::NewestAssignments(
+    const std::string& owner, bool include_ended, int limit) {
+  const std::string sql =
+      absl::StrCat("SELECT ", kAssignmentColumns,
+                   " FROM assignments WHERE ($1 = '' OR owner = $1)",
+                   include_ended ? "" : " AND status IN (0, 3)",
+                   " ORDER BY seq DESC LIMIT $2");
+  std::vector<Assignment> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params p;
+    p.Text(owner).Int(limit);
+    return c.Query(
+        sql, false, p, [&](const Row& r) { out.push_back(ReadAssignment(r)); },
+        "listing assignments");
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<OwnerCount>> PgStore::CountByOwner() {
+  std::vector<OwnerCount> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params none;
+    return c.Query(
+        "SELECT owner, owner_kind, COUNT(*) FILTER (WHERE status = 0), "
+        "COUNT(*), MAX(decided_at_us) FROM assignments "
+        "GROUP BY owner, owner_kind ORDER BY owner_kind, owner",
+        false, none,
+        [&](const Row& r) {
+          out.push_back({r.Text(0), static_cast<OwnerKind>(r.Int(1)), r.Int(2),
+                         r.Int(3), absl::FromUnixMicros(r.Int(4))});
+        },
+        "counting assignments");
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<LeadEvent>> PgStore::History(
+    const std::string& lead_id) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM lead_events WHERE lead_id = $1 ORDER BY id");
+  std::vector<LeadEvent> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params p;
+    p.Text(lead_id);
+    return c.Query(
+        sql, false, p, [&](const Row& r) { out.push_back(ReadEvent(r)); },
+        "reading a lead's history");
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> PgStore::Audit(
+    const AuditQuery& query) {
+  // The newest `limit`, shown oldest first.
+  static const std::string sql = absl::StrCat(
+      "SELECT * FROM (SELECT ", kAuditColumns,
+      " FROM audit WHERE id > $1 AND ($2 = '' OR principal = $2)"
+      " AND ($3 = '' OR target = $3) ORDER BY id DESC LIMIT $4) newest"
+      " ORDER BY id");
+  std::vector<AuditRecord> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.clear();
+    Params p;
+    p.Int(static_cast<int64_t>(query.after_id))
+        .Text(query.principal)
+        .Text(query.target)
+        .Int(query.limit);
+    return c.Query(
+        sql, false, p, [&](const Row& r) { out.push_back(ReadAudit(r)); },
+        "reading the audit trail");
+  }));
+  return out;
+}
+
+}  // namespace leadroute::runtime

@@ -1,0 +1,140 @@
+// PgStore: the StateStore on PostgreSQL, for replicas that share one
+// database (serve --state postgres://...; docs/deployment.md, "Several
+// replicas"). Same rows as SqliteStore (pg_schema.h), same guarantees
+// (state_store.h), through libpq:
+// - Each Apply is one transaction sent as one pipeline (every statement,
+//   then one Sync: one round trip per batch, however large), committed at
+//   the Sync with the server's synchronous_commit, so a change is durable
+//   in PostgreSQL's write-ahead log before Apply returns.
+// - A commit whose outcome is unknown (the connection dropped after the
+//   Sync was sent) is not applied twice: each commit also writes a token of
+//   its own into `meta`, and the retry of that batch first reads whether
+//   the token is there.
+// - Three connections, each opened when first needed and opened again
+//   after it broke: the writer's (Load, Apply), the readers' (point reads,
+//   reader_mu_) and the scans' (ScanAssignments: KPIs over a window,
+//   scanner_mu_), so a long scan never holds up a lookup. A read that
+//   finds its connection broken reconnects and runs once more; when the
+//   database cannot be reached the call fails with UNAVAILABLE, quickly
+//   (connect_timeout and tcp_user_timeout unless the connection string
+//   sets its own).
+// - PostgreSQL text cannot hold a NUL byte, which SQLite's can: a NUL in a
+//   string written or looked up is stored as U+FFFD instead, the same way
+//   both ways, so a batch holding one still commits.
+#ifndef LEADROUTE_RUNTIME_PG_STORE_H_
+#define LEADROUTE_RUNTIME_PG_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/state_store.h"
+
+namespace leadroute::runtime {
+
+namespace pg {
+class Connection;
+}  // namespace pg
+
+class PgStore final : public StateStore {
+ public:
+  // Connects to `conninfo` (a libpq connection string or postgres:// URI;
+  // a password comes from PGPASSWORD, ~/.pgpass or PGPASSFILE, never from
+  // here) and migrates the database (pg::Migrate). UNAVAILABLE when the
+  // database cannot be reached.
+  static absl::StatusOr<std::unique_ptr<PgStore>> Open(
+      const std::string& conninfo);
+  // Connects for reading only (`leadroute state`, `report`): every
+  // transaction is read-only, and a database at another schema version is
+  // refused.
+  static absl::StatusOr<std::unique_ptr<PgStore>> OpenReadOnly(
+      const std::string& conninfo);
+
+  ~PgStore() override;
+
+  absl::StatusOr<StateSnapshot> Load(absl::Time recent_since) override;
+  absl::Status Apply(absl::Span<const StateChange> changes) override;
+  absl::StatusOr<std::optional<Assignment>> FindAssignment(
+      const std::string& lead_id) override;
+  absl::StatusOr<std::optional<Assignment>> LastByEmail(
+      const std::string& email_key) override;
+  absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
+                                                     int limit) override;
+  absl::StatusOr<std::vector<Assignment>> ListAssignments(
+      const std::string& owner, std::optional<LeadStatus> status,
+      const std::string& after_lead_id, int limit) override;
+  absl::Status ScanAssignments(
+      absl::Time from, absl::Time to,
+      const std::function<void(const Assignment&)>& visit) override;
+  absl::StatusOr<std::vector<Assignment>> OpenLeadsOfRep(
+      const std::string& rep, const std::string& after_lead_id,
+      int limit) override;
+  absl::StatusOr<std::vector<DueLead>> DueAfter(const DueLead& after,
+                                                absl::Time before,
+                                                int limit) override;
+  absl::StatusOr<uint64_t> PrunedThrough() override;
+  absl::StatusOr<uint64_t> PrunedAssignments() override;
+  absl::StatusOr<std::optional<uint64_t>> CursorValue(
+      const std::string& name) override;
+  absl::StatusOr<std::vector<Assignment>> NewestAssignments(
+      const std::string& owner, bool include_ended, int limit) override;
+  absl::StatusOr<std::vector<OwnerCount>> CountByOwner() override;
+  absl::StatusOr<std::vector<LeadEvent>> History(
+      const std::string& lead_id) override;
+  absl::StatusOr<std::vector<AuditRecord>> Audit(
+      const AuditQuery& query) override;
+
+  // Commits whose outcome was unknown and that were found committed on
+  // their retry (so not applied again): for tests and metrics.
+  uint64_t recovered_commits() const { return recovered_commits_.load(); }
+
+ private:
+  // Tests put a store in the state a lost answer leaves it in.
+  friend class PgStoreTestPeer;
+  PgStore(std::string conninfo, bool read_only);
+  // Runs `read` on the readers' connection (the scans' for `scan`) under
+  // its lock; once more on a fresh connection when the first found it
+  // broken. `read` must start its answer afresh each time.
+  absl::Status Read(bool scan,
+                    const std::function<absl::Status(pg::Connection&)>& read);
+  // One assignment read by the prepared statement `name` with `key`.
+  absl::StatusOr<std::optional<Assignment>> ReadOne(const char* name,
+                                                    const std::string& key);
+  absl::StatusOr<std::optional<uint64_t>> Meta(const std::string& key);
+  // Whether the batch whose commit's outcome was unknown is in the
+  // database (its token is), on the writer's connection.
+  absl::StatusOr<bool> UnknownCommitLanded();
+
+  const std::string conninfo_;
+  const bool read_only_;
+  std::unique_ptr<pg::Connection> writer_;
+  std::mutex reader_mu_;
+  std::unique_ptr<pg::Connection> reader_;
+  std::mutex scanner_mu_;
+  std::unique_ptr<pg::Connection> scanner_;
+
+  // Commit tokens: this store's random base, plus one per commit sent.
+  const uint64_t token_base_;
+  uint64_t commits_sent_ = 0;
+  // The batch whose Sync was sent but whose answer never came: its token,
+  // and what identifies it when the CommitLog retries it (its size and its
+  // first and last change numbers).
+  struct Unknown {
+    uint64_t token = 0;
+    size_t size = 0;
+    uint64_t first = 0;
+    uint64_t last = 0;
+  };
+  std::optional<Unknown> unknown_;
+  std::atomic<uint64_t> recovered_commits_{0};
+};
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_PG_STORE_H_
