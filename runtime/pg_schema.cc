@@ -113,6 +113,33 @@ CREATE TABLE audit (
   reason TEXT NOT NULL
 );
 )sql",
+    // 2: the writer of replicas sharing the database. One row: the epoch,
+    // raised by each replica that takes the writer lock, and where that
+    // replica answers. leadroute_fence(epoch) fails a transaction written
+    // by a writer whose epoch is no longer the current one; it holds the
+    // row FOR SHARE until the transaction ends, so a takeover's raise
+    // waits for a commit under way instead of passing it.
+    R"sql(
+CREATE TABLE leadroute_writer (
+  one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+  epoch BIGINT NOT NULL,
+  address TEXT NOT NULL,
+  since_us BIGINT NOT NULL
+);
+INSERT INTO leadroute_writer (epoch, address, since_us) VALUES (0, '', 0);
+CREATE FUNCTION leadroute_fence(mine BIGINT) RETURNS VOID LANGUAGE plpgsql
+AS $$
+DECLARE
+  current BIGINT;
+BEGIN
+  SELECT epoch INTO current FROM leadroute_writer FOR SHARE;
+  IF current IS DISTINCT FROM mine THEN
+    RAISE EXCEPTION 'this replica wrote as epoch % but epoch % took over',
+      mine, current USING ERRCODE = 'LR001';
+  END IF;
+END
+$$;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

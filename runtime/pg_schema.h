@@ -1,7 +1,8 @@
 // The state's schema on PostgreSQL, for several replicas sharing one
 // database (issue 22; docs/deployment.md, "Several replicas"). The tables
 // and columns are SQLite's (sqlite_store.cc) at its schema 8, so that the
-// two stores read and write the same rows; keys compare byte by byte
+// two stores read and write the same rows, and schema 2 adds the writer's
+// epoch (PgStore::OpenAsWriter in pg_store.h); keys compare byte by byte
 // (COLLATE "C") whatever the database's locale, as they do in SQLite.
 //
 // Migrate is safe from any number of replicas starting at once: each runs
@@ -18,7 +19,7 @@
 namespace leadroute::runtime::pg {
 
 // The schema version this build writes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Connects to `conninfo` (a libpq connection string or postgres:// URI)
 // and brings the database to kSchemaVersion. Returns the version it found

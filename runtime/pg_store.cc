@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,9 @@
 
 namespace leadroute::runtime {
 namespace pg {
+
+// The SQLSTATE leadroute_fence raises (pg_schema.cc, schema 2).
+constexpr absl::string_view kFencedState = "LR001";
 
 // A statement's parameters, all sent as text (NULL for a missing value).
 class Params {
@@ -122,7 +126,12 @@ class Connection {
   absl::StatusOr<PGconn*> Ready() {
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK &&
         PQtransactionStatus(conn_) == PQTRANS_IDLE) {
-      return conn_;
+      // Nothing is sent to an idle connection of ours (none listens) but
+      // the server's goodbye: readable now means it ended the session
+      // since its last use (a restart, a terminated backend), and a new
+      // one is opened here instead of failing the call.
+      pollfd p{PQsocket(conn_), POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) return conn_;
     }
     Close();
     // Defaults first: whatever the connection string sets wins. A dead
@@ -157,7 +166,19 @@ class Connection {
         return s;
       }
     }
+    if (on_connect_ != nullptr) {
+      if (absl::Status s = on_connect_(*this); !s.ok()) {
+        Close();
+        return s;
+      }
+    }
     return conn_;
+  }
+
+  // Runs after each connection is opened, before it is used; when it fails,
+  // the connection is closed and the error returned.
+  void OnConnect(std::function<absl::Status(Connection&)> hook) {
+    on_connect_ = std::move(hook);
   }
 
   void Close() {
@@ -188,6 +209,7 @@ class Connection {
     const std::string message =
         absl::StrCat("PostgreSQL database \"", database(), "\": ", what, ": ",
                      said.empty() ? "no answer" : said);
+    if (code == kFencedState) return absl::FailedPreconditionError(message);
     if (broken() || absl::StartsWith(code, "08") ||
         absl::StartsWith(code, "57P") || code == "53300") {
       return absl::UnavailableError(message);
@@ -195,12 +217,11 @@ class Connection {
     return absl::InternalError(message);
   }
 
-  // Prepares statement `name` as `sql` on this connection, once.
-  absl::Status Prepare(const char* name, const std::string& sql) {
-    // Ready first: a reconnection forgets what was prepared.
-    ASSIGN_OR_RETURN(PGconn * c, Ready());
+  // Prepares statement `name` as `sql` on the open connection (after
+  // Ready, which forgets what a closed connection had prepared), once.
+  absl::Status PrepareOnce(const std::string& name, const std::string& sql) {
     if (prepared_.contains(name)) return absl::OkStatus();
-    PGresult* r = PQprepare(c, name, sql.c_str(), 0, nullptr);
+    PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     absl::Status s =
         ok ? absl::OkStatus() : Error(r, absl::StrCat("preparing ", name));
@@ -209,16 +230,22 @@ class Connection {
     return s;
   }
 
-  // Runs `sql` (or, when `prepared`, the statement of that name) with
-  // `params`, handing each row to `row` as it arrives (single-row mode: a
-  // scan of a million rows holds one at a time). An error stops nothing
-  // early that was answered: every row handed over was read whole.
+  // Runs `sql` with `params` (`prepared`: as a statement prepared on this
+  // connection the first time, for queries run once a lead), handing each
+  // row to `row` as it arrives (single-row mode: a scan of a million rows
+  // holds one at a time). An error stops nothing early that was answered:
+  // every row handed over was read whole.
   absl::Status Query(const std::string& sql, bool prepared, Params& params,
                      const std::function<void(const Row&)>& row,
                      absl::string_view what) {
     ASSIGN_OR_RETURN(PGconn * c, Ready());
+    std::string name;
+    if (prepared) {
+      name = absl::StrCat("q", absl::Hash<std::string>()(sql));
+      RETURN_IF_ERROR(PrepareOnce(name, sql));
+    }
     const int sent =
-        prepared ? PQsendQueryPrepared(c, sql.c_str(), params.size(),
+        prepared ? PQsendQueryPrepared(c, name.c_str(), params.size(),
                                        params.values(), nullptr, nullptr, 0)
                  : PQsendQueryParams(c, sql.c_str(), params.size(), nullptr,
                                      params.values(), nullptr, nullptr, 0);
@@ -266,6 +293,7 @@ class Connection {
   const bool read_only_;
   PGconn* conn_ = nullptr;
   absl::flat_hash_set<std::string> prepared_;
+  std::function<absl::Status(Connection&)> on_connect_;
 };
 
 }  // namespace pg
@@ -277,6 +305,11 @@ using pg::Row;
 
 // The key of the commit token in `meta` (pg_store.h).
 constexpr const char* kCommitTokenKey = "commit_token";
+
+// The writer lock: a session advisory lock, any number other than the
+// migration's (pg_schema.cc), the same in every build.
+constexpr char kTakeWriterLock[] =
+    "SELECT pg_try_advisory_lock(7810826119401911413)";
 
 // "$1, $2, ..., $n".
 std::string Placeholders(int n) {
@@ -323,6 +356,7 @@ const std::vector<Statement>& WriterStatements() {
                     ") VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM audit), "
                     "$1, $2, $3, $4, $5, $6, $7, $8)")},
       {"put_meta", Upsert("meta", "key, value", 2)},
+      {"fence", "SELECT leadroute_fence($1)"},
       // Deletes the oldest events and records the highest id deleted.
       {"prune_events",
        absl::StrCat("WITH d AS (DELETE FROM lead_events WHERE id IN (SELECT "
@@ -496,13 +530,98 @@ uint64_t RandomTokenBase() {
 
 }  // namespace
 
-PgStore::PgStore(std::string conninfo, bool read_only)
+PgStore::PgStore(std::string conninfo, bool read_only, std::string address)
     : conninfo_(std::move(conninfo)),
       read_only_(read_only),
       writer_(std::make_unique<pg::Connection>(conninfo_, read_only)),
       reader_(std::make_unique<pg::Connection>(conninfo_, read_only)),
       scanner_(std::make_unique<pg::Connection>(conninfo_, read_only)),
-      token_base_(RandomTokenBase()) {}
+      address_(std::move(address)),
+      token_base_(RandomTokenBase()) {
+  writer_->OnConnect([this](pg::Connection& c) { return Reclaim(c); });
+}
+
+absl::Status PgStore::Reclaim(pg::Connection& c) {
+  if (epoch_.load() == 0) return absl::OkStatus();
+  auto fenced = [&](uint64_t now) {
+    fenced_ = true;
+    return absl::FailedPreconditionError(
+        absl::StrCat("PostgreSQL database \"", c.database(),
+                     "\": this replica was the "
+                     "writer as epoch ",
+                     epoch_.load(), ", but ",
+                     now == 0 ? "another replica holds the writer lock"
+                              : absl::StrCat("epoch ", now, " took over"),
+                     "; it must start over"));
+  };
+  if (fenced_.load()) return fenced(0);
+  bool locked = false;
+  Params none;
+  RETURN_IF_ERROR(c.Query(
+      kTakeWriterLock, false, none,
+      [&](const Row& r) { locked = r.Text(0) == "t"; },
+      "taking the writer lock back"));
+  if (!locked) return fenced(0);
+  uint64_t now = 0;
+  RETURN_IF_ERROR(c.Query(
+      "SELECT epoch FROM leadroute_writer", false, none,
+      [&](const Row& r) { now = r.Uint(0); }, "reading the epoch"));
+  if (now != epoch_.load()) return fenced(now);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PgStore>> PgStore::OpenReplica(
+    const std::string& conninfo, const std::string& address) {
+  RETURN_IF_ERROR(pg::Migrate(conninfo).status());
+  std::unique_ptr<PgStore> store(new PgStore(conninfo, false, address));
+  store->replica_ = true;
+  RETURN_IF_ERROR(store->writer_->Ready().status());
+  return store;
+}
+
+absl::StatusOr<bool> PgStore::TryBecomeWriter(Writer* current) {
+  if (!replica_) {
+    return absl::FailedPreconditionError("not opened as a replica");
+  }
+  if (epoch_.load() != 0) return true;
+  pg::Connection& c = *writer_;
+  bool locked = false;
+  Params none;
+  RETURN_IF_ERROR(c.Query(
+      kTakeWriterLock, false, none,
+      [&](const Row& r) { locked = r.Text(0) == "t"; },
+      "taking the writer lock"));
+  if (!locked) {
+    if (current == nullptr) return false;
+    ASSIGN_OR_RETURN(*current, CurrentWriter());
+    return false;
+  }
+  // The lock is this connection's until its session ends: the raise below
+  // is the only one until then.
+  Params p;
+  p.Text(address_).Time(absl::Now());
+  uint64_t epoch = 0;
+  RETURN_IF_ERROR(c.Query(
+      "UPDATE leadroute_writer SET epoch = epoch + 1, address = $1, "
+      "since_us = $2 RETURNING epoch",
+      false, p, [&](const Row& r) { epoch = r.Uint(0); }, "raising the epoch"));
+  epoch_ = epoch;
+  return true;
+}
+
+absl::StatusOr<PgStore::Writer> PgStore::CurrentWriter() {
+  Writer out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    Params none;
+    return c.Query(
+        "SELECT epoch, address, since_us FROM leadroute_writer", false, none,
+        [&](const Row& r) {
+          out = {r.Uint(0), r.Text(1), absl::FromUnixMicros(r.Int(2))};
+        },
+        "reading the writer");
+  }));
+  return out;
+}
 
 PgStore::~PgStore() = default;
 
@@ -629,8 +748,15 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
   if (read_only_) {
     return absl::FailedPreconditionError("the store was opened read-only");
   }
+  if (replica_ && epoch_.load() == 0) {
+    return absl::FailedPreconditionError("this replica is not the writer");
+  }
+  if (fenced_.load()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("this replica was the writer as epoch ", epoch_.load(),
+                     " until another took over; it must start over"));
+  }
   pg::Connection& c = *writer_;
-  ASSIGN_OR_RETURN(PGconn * conn, c.Ready());
   const auto [first, last] = NumberRange(changes);
   if (unknown_.has_value()) {
     // The last commit's answer never came: did it land?
@@ -643,8 +769,10 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
       if (retry) return absl::OkStatus();
     }
   }
+  // Nothing below opens the connection again: `conn` stays valid.
+  ASSIGN_OR_RETURN(PGconn * conn, c.Ready());
   for (const Statement& s : WriterStatements()) {
-    RETURN_IF_ERROR(c.Prepare(s.name, s.sql));
+    RETURN_IF_ERROR(c.PrepareOnce(s.name, s.sql));
   }
   const uint64_t token = token_base_ + ++commits_sent_;
   if (PQenterPipelineMode(conn) != 1 || PQsetnonblocking(conn, 1) != 0) {
@@ -663,6 +791,12 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
     }
     ++sent;
   };
+  if (const uint64_t epoch = epoch_.load(); epoch != 0) {
+    // First: is this replica still the writer? (pg_store.h)
+    Params p;
+    p.Int(static_cast<int64_t>(epoch));
+    send("fence", p);
+  }
   uint64_t last_seq = 0;
   for (const StateChange& change : changes) {
     Params p;
@@ -757,6 +891,7 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
     return absl::UnavailableError(s.message());
   }
   PQsetnonblocking(conn, 0);
+  if (failed.code() == absl::StatusCode::kFailedPrecondition) fenced_ = true;
   return failed;
 }
 
@@ -784,11 +919,11 @@ absl::StatusOr<std::optional<Assignment>> PgStore::ReadOne(
   std::optional<Assignment> out;
   RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
     out.reset();
-    RETURN_IF_ERROR(c.Prepare(name, by_id ? find : by_email));
     Params p;
     p.Text(key);
     return c.Query(
-        name, true, p, [&](const Row& r) { out = ReadAssignment(r); },
+        by_id ? find : by_email, true, p,
+        [&](const Row& r) { out = ReadAssignment(r); },
         by_id ? "reading a lead" : "reading a person's last lead");
   }));
   return out;

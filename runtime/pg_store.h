@@ -18,6 +18,12 @@
 //   database cannot be reached the call fails with UNAVAILABLE, quickly
 //   (connect_timeout and tcp_user_timeout unless the connection string
 //   sets its own).
+// - Replicas sharing the database (OpenReplica) take turns as its one
+//   writer: the writer lock is a session advisory lock held by the writer's
+//   connection, each new writer raises an epoch, and every commit starts
+//   by checking it (leadroute_fence), so a replica that was taken over can
+//   never commit again (fenced) — not even through a pooler that would
+//   hand its session to another. docs/deployment.md, "Several replicas".
 // - PostgreSQL text cannot hold a NUL byte, which SQLite's can: a NUL in a
 //   string written or looked up is stored as U+FFFD instead, the same way
 //   both ways, so a batch holding one still commits.
@@ -50,6 +56,37 @@ class PgStore final : public StateStore {
   // database cannot be reached.
   static absl::StatusOr<std::unique_ptr<PgStore>> Open(
       const std::string& conninfo);
+  // Connects as a replica of several sharing the database (serve --state),
+  // migrating it first: reads work at once; commits only once
+  // TryBecomeWriter has made this replica the writer.
+  static absl::StatusOr<std::unique_ptr<PgStore>> OpenReplica(
+      const std::string& conninfo, const std::string& address);
+
+  // Where the writer answers, and since when (epoch 0: none ever).
+  struct Writer {
+    uint64_t epoch = 0;
+    std::string address;
+    absl::Time since;
+  };
+  // Tries to become the writer: its connection takes the writer lock (a
+  // session advisory lock: free again only when the holder's session
+  // ends), raises the epoch and records this replica's address. True when
+  // it did; false when another replica holds the lock, with `*current`
+  // (may be null) set to that writer. Once the writer, every commit checks
+  // that the epoch is still this one (leadroute_fence). When the writer's
+  // connection breaks, the next commit reconnects and takes the lock again
+  // if no other replica took over meanwhile (the epoch is unchanged), so a
+  // database restart costs a retry; otherwise the store is fenced: every
+  // commit fails with FAILED_PRECONDITION from then on, and the replica
+  // must start over (what it holds in memory is stale).
+  absl::StatusOr<bool> TryBecomeWriter(Writer* current);
+  // The writer recorded in the database, read on the readers' connection.
+  absl::StatusOr<Writer> CurrentWriter();
+  // This store's epoch as the writer (0: not the writer).
+  uint64_t epoch() const { return epoch_.load(); }
+  // Whether another replica took over since this one became the writer.
+  bool fenced() const { return fenced_.load(); }
+
   // Connects for reading only (`leadroute state`, `report`): every
   // transaction is read-only, and a database at another schema version is
   // refused.
@@ -97,7 +134,10 @@ class PgStore final : public StateStore {
  private:
   // Tests put a store in the state a lost answer leaves it in.
   friend class PgStoreTestPeer;
-  PgStore(std::string conninfo, bool read_only);
+  PgStore(std::string conninfo, bool read_only, std::string address = "");
+  // On the writer's connection, after it was opened again: takes the lock
+  // back if the epoch is still this store's, else fences the store.
+  absl::Status Reclaim(pg::Connection& c);
   // Runs `read` on the readers' connection (the scans' for `scan`) under
   // its lock; once more on a fresh connection when the first found it
   // broken. `read` must start its answer afresh each time.
@@ -118,6 +158,13 @@ class PgStore final : public StateStore {
   std::unique_ptr<pg::Connection> reader_;
   std::mutex scanner_mu_;
   std::unique_ptr<pg::Connection> scanner_;
+
+  // A replica's: where it answers; once the writer, its epoch; whether it
+  // was fenced.
+  const std::string address_;
+  bool replica_ = false;
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<bool> fenced_{false};
 
   // Commit tokens: this store's random base, plus one per commit sent.
   const uint64_t token_base_;

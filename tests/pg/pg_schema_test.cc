@@ -42,8 +42,8 @@ TEST(PgSchemaTest, ReplicasStartingTogetherMigrateOnce) {
   EXPECT_EQ(*pg.Psql("SELECT string_agg(table_name, ',' ORDER BY table_name) "
                      "FROM information_schema.tables "
                      "WHERE table_schema = 'public'"),
-            "assignments,audit,lead_events,leadroute_schema,meta,rep_status,"
-            "team_cursors\n");
+            "assignments,audit,lead_events,leadroute_schema,leadroute_writer,"
+            "meta,rep_status,team_cursors\n");
   EXPECT_EQ(*pg.Psql("SELECT key || '=' || value FROM meta"),
             "last_assignment_seq=0\n");
   // Again: nothing to do.

@@ -359,5 +359,77 @@ TEST_F(PgStoreTest, ConnectionsKilledMidCommitLoseAndDuplicateNothing) {
               static_cast<unsigned long long>(store_->recovered_commits()));
 }
 
+// Kills every connection of the stores (application "leadroute").
+void KillStoreConnections(PgServer& pg) {
+  ASSERT_TRUE(pg.Psql("SELECT COUNT(pg_terminate_backend(pid)) FROM "
+                      "pg_stat_activity WHERE application_name = 'leadroute'")
+                  .ok());
+}
+
+TEST_F(PgStoreTest, OneReplicaAtATimeWritesAndOneTakenOverIsFenced) {
+  auto a = PgStore::OpenReplica(pg_->conninfo(), "10.0.0.1:50051");
+  auto b = PgStore::OpenReplica(pg_->conninfo(), "10.0.0.2:50051");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  std::vector<StateChange> first = {Lead("L1", 1), Event("L1", 2)};
+  EXPECT_EQ((*a)->Apply(first).code(), absl::StatusCode::kFailedPrecondition);
+
+  PgStore::Writer current;
+  EXPECT_EQ((*a)->TryBecomeWriter(&current).value_or(false), true);
+  EXPECT_EQ((*a)->epoch(), 1u);
+  EXPECT_EQ((*b)->TryBecomeWriter(&current).value_or(true), false);
+  EXPECT_EQ(current.epoch, 1u);
+  EXPECT_EQ(current.address, "10.0.0.1:50051");
+  ASSERT_TRUE((*a)->Apply(first).ok());
+
+  // A's session ends (its process died, or its connection was cut): the
+  // lock is free once the server has ended it, and b, polling as a
+  // replica does, takes over as epoch 2.
+  KillStoreConnections(*pg_);
+  bool taken = false;
+  for (int i = 0; i < 500 && !taken; ++i) {
+    taken = (*b)->TryBecomeWriter(&current).value_or(false);
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(taken);
+  EXPECT_EQ((*b)->epoch(), 2u);
+  EXPECT_EQ((*b)->CurrentWriter().value_or(PgStore::Writer{}).address,
+            "10.0.0.2:50051");
+  // A reconnects and finds the lock taken: fenced, for good. (Its first
+  // try may still go out on the old connection, if the server had not
+  // closed it yet, and fail UNAVAILABLE.)
+  std::vector<StateChange> second = {Lead("L2", 3), Event("L2", 4)};
+  absl::Status s = (*a)->Apply(second);
+  if (s.code() == absl::StatusCode::kUnavailable) s = (*a)->Apply(second);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE((*a)->fenced());
+  EXPECT_EQ((*a)->Apply(second).code(), absl::StatusCode::kFailedPrecondition);
+  // B writes on from what the store holds.
+  ASSERT_TRUE((*b)->Apply(second).ok());
+  EXPECT_EQ(Count("lead_events"), "2\n");
+
+  // B's connection is cut but nobody takes over: the retry takes the lock
+  // back (same epoch) and commits.
+  KillStoreConnections(*pg_);
+  std::vector<StateChange> third = {Lead("L3", 5), Event("L3", 6)};
+  int tries = 1;
+  while (!(*b)->Apply(third).ok() && tries < 5) ++tries;
+  EXPECT_LE(tries, 2);
+  EXPECT_FALSE((*b)->fenced());
+  EXPECT_EQ((*b)->epoch(), 2u);
+  EXPECT_EQ(Count("lead_events"), "3\n");
+
+  // The epoch raised behind the lock's back (what a pooler in transaction
+  // mode could let happen): b's next commit is refused by the fence, and
+  // writes nothing.
+  ASSERT_TRUE(pg_->Psql("UPDATE leadroute_writer SET epoch = epoch + 1").ok());
+  std::vector<StateChange> fourth = {Lead("L4", 7), Event("L4", 8)};
+  s = (*b)->Apply(fourth);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("epoch 3 took over"), std::string::npos) << s;
+  EXPECT_TRUE((*b)->fenced());
+  EXPECT_EQ(Count("lead_events"), "3\n");
+}
+
 }  // namespace
 }  // namespace leadroute::runtime
