@@ -290,7 +290,10 @@ int Main(int argc, char** argv) {
       const grpc::Status s = router->Route(&context, request, &response);
       if (s.ok()) {
         tally.Ok("route");
-        if (response.decision().owner_kind() == v1::OWNER_KIND_REP) {
+        // Any owned lead, a queue's too: outside the reps' working hours
+        // (acme's, at night in UTC) every lead goes to a queue, and the
+        // work on leads must still go on.
+        if (!response.decision().owner().empty()) {
           recent.Add(response.decision().lead_id());
         }
       } else {
