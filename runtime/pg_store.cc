@@ -530,13 +530,12 @@ uint64_t RandomTokenBase() {
 
 }  // namespace
 
-PgStore::PgStore(std::string conninfo, bool read_only, std::string address)
+PgStore::PgStore(std::string conninfo, bool read_only)
     : conninfo_(std::move(conninfo)),
       read_only_(read_only),
       writer_(std::make_unique<pg::Connection>(conninfo_, read_only)),
       reader_(std::make_unique<pg::Connection>(conninfo_, read_only)),
       scanner_(std::make_unique<pg::Connection>(conninfo_, read_only)),
-      address_(std::move(address)),
       token_base_(RandomTokenBase()) {
   writer_->OnConnect([this](pg::Connection& c) { return Reclaim(c); });
 }
@@ -570,16 +569,43 @@ absl::Status PgStore::Reclaim(pg::Connection& c) {
   return absl::OkStatus();
 }
 
+absl::Status PgStore::CheckConnectionString(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    absl::Status s = absl::InvalidArgumentError(
+        absl::StrCat("not a PostgreSQL connection string or URI: ",
+                     error == nullptr ? "out of memory" : pg::Said(error)));
+    PQfreemem(error);
+    return s;
+  }
+  bool password = false;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr &&
+        o->val[0] != '\0') {
+      password = true;
+    }
+  }
+  PQconninfoFree(options);
+  if (password) {
+    return absl::InvalidArgumentError(
+        "holds a password, which every user of the machine can read on the "
+        "command line; give it in PGPASSWORD, ~/.pgpass or PGPASSFILE");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<PgStore>> PgStore::OpenReplica(
-    const std::string& conninfo, const std::string& address) {
+    const std::string& conninfo) {
   RETURN_IF_ERROR(pg::Migrate(conninfo).status());
-  std::unique_ptr<PgStore> store(new PgStore(conninfo, false, address));
+  std::unique_ptr<PgStore> store(new PgStore(conninfo, false));
   store->replica_ = true;
   RETURN_IF_ERROR(store->writer_->Ready().status());
   return store;
 }
 
-absl::StatusOr<bool> PgStore::TryBecomeWriter(Writer* current) {
+absl::StatusOr<bool> PgStore::TryBecomeWriter(const std::string& address,
+                                              Writer* current) {
   if (!replica_) {
     return absl::FailedPreconditionError("not opened as a replica");
   }
@@ -599,7 +625,7 @@ absl::StatusOr<bool> PgStore::TryBecomeWriter(Writer* current) {
   // The lock is this connection's until its session ends: the raise below
   // is the only one until then.
   Params p;
-  p.Text(address_).Time(absl::Now());
+  p.Text(address).Time(absl::Now());
   uint64_t epoch = 0;
   RETURN_IF_ERROR(c.Query(
       "UPDATE leadroute_writer SET epoch = epoch + 1, address = $1, "

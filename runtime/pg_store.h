@@ -60,7 +60,10 @@ class PgStore final : public StateStore {
   // migrating it first: reads work at once; commits only once
   // TryBecomeWriter has made this replica the writer.
   static absl::StatusOr<std::unique_ptr<PgStore>> OpenReplica(
-      const std::string& conninfo, const std::string& address);
+      const std::string& conninfo);
+  // OK, or INVALID_ARGUMENT when `conninfo` does not parse or holds a
+  // password (which `ps` would show every user of the machine).
+  static absl::Status CheckConnectionString(const std::string& conninfo);
 
   // Where the writer answers, and since when (epoch 0: none ever).
   struct Writer {
@@ -79,7 +82,8 @@ class PgStore final : public StateStore {
   // database restart costs a retry; otherwise the store is fenced: every
   // commit fails with FAILED_PRECONDITION from then on, and the replica
   // must start over (what it holds in memory is stale).
-  absl::StatusOr<bool> TryBecomeWriter(Writer* current);
+  absl::StatusOr<bool> TryBecomeWriter(const std::string& address,
+                                       Writer* current);
   // The writer recorded in the database, read on the readers' connection.
   absl::StatusOr<Writer> CurrentWriter();
   // This store's epoch as the writer (0: not the writer).
@@ -134,7 +138,7 @@ class PgStore final : public StateStore {
  private:
   // Tests put a store in the state a lost answer leaves it in.
   friend class PgStoreTestPeer;
-  PgStore(std::string conninfo, bool read_only, std::string address = "");
+  PgStore(std::string conninfo, bool read_only);
   // On the writer's connection, after it was opened again: takes the lock
   // back if the epoch is still this store's, else fences the store.
   absl::Status Reclaim(pg::Connection& c);
@@ -159,9 +163,7 @@ class PgStore final : public StateStore {
   std::mutex scanner_mu_;
   std::unique_ptr<pg::Connection> scanner_;
 
-  // A replica's: where it answers; once the writer, its epoch; whether it
-  // was fenced.
-  const std::string address_;
+  // A replica's: once the writer, its epoch; whether it was fenced.
   bool replica_ = false;
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> fenced_{false};

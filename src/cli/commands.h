@@ -40,6 +40,9 @@ struct ServeFlags {
   std::string decision_log;       // file, or "-" for stdout
   std::vector<std::string> mask;  // attributes the decision log masks
   std::string data_dir;           // state; empty: none
+  std::string state;              // or on PostgreSQL, shared by replicas
+  std::string advertise;          // where other replicas reach this one
+  std::string writer_poll = "1s";
   std::string repeat_window = "168h";
   std::string removed_reps = "keep";    // keep | release | reassign
   std::string event_retention = "90d";  // 0: keep every event

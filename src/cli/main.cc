@@ -114,6 +114,21 @@ int Main(int argc, char** argv) {
       "--data-dir", serve.data_dir,
       "Keep assignments, rep status and rotation here (SQLite, created when "
       "missing) and pick a rep of each team; without it no state is kept");
+  serve_cmd->add_option(
+      "--state", serve.state,
+      "Instead of --data-dir: keep the state in PostgreSQL (a libpq "
+      "connection string or postgres:// URI, password in PGPASSWORD or "
+      "~/.pgpass), shared by several serve replicas: one writes, the others "
+      "forward stateful calls to it");
+  serve_cmd->add_option(
+      "--advertise", serve.advertise,
+      "With --state: host:port the other replicas reach this one at "
+      "(default: the address --listen bound)");
+  serve_cmd
+      ->add_option("--writer-poll", serve.writer_poll,
+                   "With --state: how often a replica that is not the writer "
+                   "tries to become it (100ms to 1m)")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--repeat-window", serve.repeat_window,
                    "How long a repeat lead (the same email) sticks to the "

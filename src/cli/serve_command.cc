@@ -94,6 +94,16 @@ int ServeCommand(const ServeFlags& flags) {
     return kExitUsageOrIo;
   }
   options.assigner.due_ahead = *ahead;
+  options.state = flags.state;
+  options.advertise = flags.advertise;
+  std::optional<absl::Duration> poll = ParseSpan(flags.writer_poll);
+  if (!poll || *poll < absl::Milliseconds(100) || *poll > absl::Minutes(1)) {
+    LogError("bad flag", {{"flag", "--writer-poll"},
+                          {"value", flags.writer_poll},
+                          {"expected", "a duration from 100ms to 1m"}});
+    return kExitUsageOrIo;
+  }
+  options.writer_poll = *poll;
   options.assigner.lead_cache = static_cast<size_t>(flags.lead_cache);
   if (!flags.webhook_url.empty()) {
     options.webhook.url = flags.webhook_url;

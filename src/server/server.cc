@@ -5,18 +5,23 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "base/log.h"
+#include "runtime/pg_store.h"
 #include "runtime/sqlite_store.h"
 #include "src/server/data_dir_lock.h"
 #include "src/server/exposure.h"
@@ -93,6 +98,26 @@ void LogTls(const TlsFiles& files, const char* what) {
   }
 }
 
+// How a replica reaches the writer: as clients reach them all. With TLS,
+// the writer's certificate is checked against --tls-client-ca when given
+// (else the system's authorities), and the replica presents its own
+// certificate, for servers that ask for one (mutual TLS).
+std::shared_ptr<grpc::ChannelCredentials> ReplicaCredentials(
+    const TlsFiles& tls) {
+  if (!tls.enabled()) return grpc::InsecureChannelCredentials();
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  grpc::SslCredentialsOptions options;
+  if (!tls.client_ca.empty()) options.pem_root_certs = read(tls.client_ca);
+  options.pem_private_key = read(tls.key);
+  options.pem_cert_chain = read(tls.cert);
+  return grpc::SslCredentials(options);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
@@ -157,6 +182,37 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!log.ok()) return log.status();
     server->log_ = *std::move(log);
   }
+  server->options_ = options;
+  if (!options.data_dir.empty() && !options.state.empty()) {
+    return absl::InvalidArgumentError(
+        "--data-dir and --state both say where the state is kept: give one");
+  }
+  if (!options.webhook.url.empty() && options.data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        options.state.empty()
+            ? "--webhook-url needs --data-dir: webhooks deliver the stored "
+              "lead events"
+            : "--webhook-url with --state is not supported yet (issue 22): "
+              "run the webhook on a --data-dir server");
+  }
+  std::unique_ptr<runtime::PgStore> replica;
+  if (!options.state.empty()) {
+    if (absl::Status s = runtime::PgStore::CheckConnectionString(options.state);
+        !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--state: ", s.message()));
+    }
+    absl::StatusOr<std::unique_ptr<runtime::PgStore>> store =
+        runtime::PgStore::OpenReplica(options.state);
+    if (!store.ok()) {
+      return absl::Status(store.status().code(),
+                          absl::StrCat("--state: ", store.status().message()));
+    }
+    replica = *std::move(store);
+    server->link_ =
+        std::make_unique<WriterLink>(ReplicaCredentials(options.tls));
+  } else {
+    server->link_ = std::make_unique<WriterLink>();
+  }
   if (!options.data_dir.empty()) {
     std::error_code error;
     std::filesystem::create_directories(options.data_dir, error);
@@ -174,78 +230,33 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
         runtime::SqliteStore::Open(path);
     if (!store.ok()) return store.status();
-    std::unique_ptr<runtime::StateStore> state = *std::move(store);
-    if (options.wrap_store) state = options.wrap_store(std::move(state));
-    static const runtime::SystemClock kSystemClock;
-    const runtime::Clock* clock =
-        options.clock == nullptr ? &kSystemClock : options.clock;
-    absl::StatusOr<std::unique_ptr<runtime::Assigner>> assigner =
-        runtime::Assigner::Start(std::move(state), clock, options.assigner);
-    if (!assigner.ok()) return assigner.status();
-    server->assigner_ = *std::move(assigner);
-    RouterServer* self = server.get();
-    server->assigner_->log().OnHealthChange(
-        [self](const absl::Status& s) { self->StoreHealthChanged(s); });
-    if (!options.webhook.url.empty()) {
-      WebhookOptions webhook_options = options.webhook;
-      if (webhook_options.dead_letter_path.empty()) {
-        webhook_options.dead_letter_path =
-            (std::filesystem::path(options.data_dir) /
-             "webhook-dead-letter.jsonl")
-                .string();
-      }
-      absl::StatusOr<std::unique_ptr<WebhookSender>> webhook =
-          WebhookSender::Start(server->assigner_.get(), webhook_options);
-      if (!webhook.ok()) return webhook.status();
-      server->webhook_ = *std::move(webhook);
+    if (absl::Status s = server->StartState(*std::move(store)); !s.ok()) {
+      return s;
     }
-    RulesetRegistry* registry = server->registry_.get();
-    runtime::SweeperOptions sweep{.interval = options.sweep_interval,
-                                  .event_retention = options.event_retention};
-    sweep.lead_retention = options.lead_retention;
-    if (WebhookSender* webhook = server->webhook_.get()) {
-      // Retention keeps what the webhook has not delivered (up to a bound).
-      sweep.keep_after = [webhook]() -> std::optional<uint64_t> {
-        return webhook->delivered_through();
-      };
-      sweep.max_kept_for_consumer = options.webhook_keeps_events;
+  } else if (replica == nullptr) {
+    // No state: every ruleset made live is audited in the log alone.
+    if (std::shared_ptr<const Ruleset> live = server->registry_->Live()) {
+      AuditRulesetLive(nullptr, nullptr, *live,
+                       {live->published_by, live->published_from});
     }
-    server->sweeper_ = std::make_unique<runtime::Sweeper>(
-        server->assigner_.get(), clock,
-        [registry]() -> std::shared_ptr<const runtime::Program> {
-          std::shared_ptr<const Ruleset> live = registry->Live();
-          return live == nullptr ? nullptr : live->program;
-        },
-        std::move(sweep));
-  } else if (!options.webhook.url.empty()) {
-    return absl::InvalidArgumentError(
-        "--webhook-url needs --data-dir: webhooks deliver the stored lead "
-        "events");
+    server->registry_->SetOnLive([fallback = options.removed_reps](
+                                     const Ruleset& before, const Ruleset& now,
+                                     std::optional<runtime::RemovedReps> choice,
+                                     const runtime::Actor& by) {
+      AuditRulesetLive(nullptr, &before, now, by);
+      return HandOverRemovedReps(nullptr, before, now, choice, fallback, by);
+    });
   }
-  // Every ruleset made live from now on is audited, and its removed reps'
-  // leads handed over; the one live at start is audited here.
-  if (std::shared_ptr<const Ruleset> live = server->registry_->Live()) {
-    AuditRulesetLive(server->assigner_.get(), nullptr, *live,
-                     {live->published_by, live->published_from});
-  }
-  server->registry_->SetOnLive(
-      [assigner = server->assigner_.get(), fallback = options.removed_reps](
-          const Ruleset& before, const Ruleset& now,
-          std::optional<runtime::RemovedReps> choice,
-          const runtime::Actor& by) {
-        AuditRulesetLive(assigner, &before, now, by);
-        return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
-      });
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
-      options.limits, server->assigner_.get(), server->auth_.get());
+      options.limits, server->link_.get(), server->auth_.get());
   server->assignments_service_ = std::make_unique<AssignmentsService>(
-      server->registry_.get(), server->assigner_.get(), server->metrics_.get(),
+      server->registry_.get(), server->link_.get(), server->metrics_.get(),
       server->auth_.get(), options.stream_limits,
       options.limits.max_response_bytes, options.max_stats_scans);
   server->admin_service_ = std::make_unique<RulesAdminService>(
       server->registry_.get(), server->metrics_.get(), server->auth_.get(),
-      options.max_compiles);
+      server->link_.get(), options.max_compiles);
 
   grpc::ServerBuilder builder;
   // gRPC turns on SO_REUSEPORT by default; a second server on a busy port
@@ -281,9 +292,6 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     }
   }
   if (!options.admin_listen.empty()) {
-    if (server->assigner_ != nullptr) {
-      server->kpis_ = std::make_unique<KpiGauges>(server->assigner_.get());
-    }
     RouterServer* s = server.get();
     // With TLS, civetweb listens on loopback behind a TlsFront.
     const bool tls = options.tls.enabled();
@@ -291,9 +299,11 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         tls ? "127.0.0.1:0" : options.admin_listen, server->registry_.get(),
         server->metrics_.get(), server->auth_.get(),
         [s](std::string* out) {
+          // What keeps state exists once the link has an Assigner.
+          if (s->link_->assigner() == nullptr) return;
           if (s->kpis_ != nullptr) s->kpis_->Render(out);
           if (s->webhook_ != nullptr) s->webhook_->RenderMetrics(out);
-          if (s->assigner_ != nullptr) s->RenderStoreMetrics(out);
+          s->RenderStoreMetrics(out);
         },
         [s] { return s->Health(); });
     if (!admin.ok()) return admin.status();
@@ -307,10 +317,128 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       server->admin_tls_ = *std::move(front);
     }
   }
+  if (replica != nullptr) {
+    RouterServer* self = server.get();
+    server->link_->OnWriterUnreachable([self] {
+      std::lock_guard<std::mutex> lock(self->election_mu_);
+      if (self->election_ != nullptr) self->election_->Wake();
+    });
+    std::lock_guard<std::mutex> lock(server->election_mu_);
+    server->election_ = std::make_unique<WriterElection>(
+        std::move(replica),
+        options.advertise.empty() ? server->address_ : options.advertise,
+        options.writer_poll, server->link_.get(),
+        [self](std::unique_ptr<runtime::PgStore> store) {
+          self->BecomeWriter(std::move(store));
+        },
+        [self](const absl::Status& s) { self->ReplicaHealthChanged(s); });
+  }
   return server;
 }
 
+absl::Status RouterServer::StartState(
+    std::unique_ptr<runtime::StateStore> store) {
+  const ServerOptions& options = options_;
+  if (options.wrap_store) store = options.wrap_store(std::move(store));
+  static const runtime::SystemClock kSystemClock;
+  const runtime::Clock* clock =
+      options.clock == nullptr ? &kSystemClock : options.clock;
+  absl::StatusOr<std::unique_ptr<runtime::Assigner>> assigner =
+      runtime::Assigner::Start(std::move(store), clock, options.assigner);
+  if (!assigner.ok()) return assigner.status();
+  assigner_ = *std::move(assigner);
+  assigner_->log().OnHealthChange(
+      [this](const absl::Status& s) { StoreHealthChanged(s); });
+  if (!options.webhook.url.empty()) {
+    WebhookOptions webhook_options = options.webhook;
+    if (webhook_options.dead_letter_path.empty()) {
+      webhook_options.dead_letter_path =
+          (std::filesystem::path(options.data_dir) /
+           "webhook-dead-letter.jsonl")
+              .string();
+    }
+    absl::StatusOr<std::unique_ptr<WebhookSender>> webhook =
+        WebhookSender::Start(assigner_.get(), webhook_options);
+    if (!webhook.ok()) return webhook.status();
+    webhook_ = *std::move(webhook);
+  }
+  RulesetRegistry* registry = registry_.get();
+  runtime::SweeperOptions sweep{.interval = options.sweep_interval,
+                                .event_retention = options.event_retention};
+  sweep.lead_retention = options.lead_retention;
+  if (WebhookSender* webhook = webhook_.get()) {
+    // Retention keeps what the webhook has not delivered (up to a bound).
+    sweep.keep_after = [webhook]() -> std::optional<uint64_t> {
+      return webhook->delivered_through();
+    };
+    sweep.max_kept_for_consumer = options.webhook_keeps_events;
+  }
+  sweeper_ = std::make_unique<runtime::Sweeper>(
+      assigner_.get(), clock,
+      [registry]() -> std::shared_ptr<const runtime::Program> {
+        std::shared_ptr<const Ruleset> live = registry->Live();
+        return live == nullptr ? nullptr : live->program;
+      },
+      std::move(sweep));
+  // Every ruleset made live from now on is audited, and its removed reps'
+  // leads handed over; the one live now is audited here.
+  if (std::shared_ptr<const Ruleset> live = registry_->Live()) {
+    AuditRulesetLive(assigner_.get(), nullptr, *live,
+                     {live->published_by, live->published_from});
+  }
+  registry_->SetOnLive(
+      [assigner = assigner_.get(), fallback = options.removed_reps](
+          const Ruleset& before, const Ruleset& now,
+          std::optional<runtime::RemovedReps> choice,
+          const runtime::Actor& by) {
+        AuditRulesetLive(assigner, &before, now, by);
+        return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
+      });
+  if (!options.admin_listen.empty()) {
+    kpis_ = std::make_unique<KpiGauges>(assigner_.get());
+  }
+  // Last: calls are answered here from now on.
+  link_->SetAssigner(assigner_.get());
+  return absl::OkStatus();
+}
+
+void RouterServer::BecomeWriter(std::unique_ptr<runtime::PgStore> store) {
+  pg_store_ = store.get();
+  if (absl::Status s = StartState(std::move(store)); !s.ok()) {
+    LogError("cannot start as the writer; stopping",
+             {{"error", std::string(s.message())}});
+    fenced_ = true;
+    if (options_.on_fenced) options_.on_fenced();
+  }
+}
+
+void RouterServer::ReplicaHealthChanged(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (status.ok() == replica_ok_) return;
+  replica_ok_ = status.ok();
+  if (status.ok()) {
+    LogInfo("state database reachable again", {});
+  } else {
+    LogError(
+        "state database unreachable; stateful calls fail until it is "
+        "back",
+        {{"error", std::string(status.message())}});
+  }
+  if (health_ready_ && !stopped_) {
+    server_->GetHealthCheckService()->SetServingStatus(store_ok_ &&
+                                                       replica_ok_);
+  }
+}
+
 void RouterServer::StoreHealthChanged(const absl::Status& status) {
+  if (!status.ok() && pg_store_ != nullptr && pg_store_->fenced() &&
+      !fenced_.exchange(true)) {
+    // What this replica holds in memory is stale: it stops, to start again
+    // as a follower of the new writer.
+    LogError("fenced: another replica became the writer; stopping",
+             {{"error", std::string(status.message())}});
+    if (options_.on_fenced) options_.on_fenced();
+  }
   if (status.ok()) {
     LogInfo(
         "state store recovered; assignments resume",
@@ -324,13 +452,20 @@ void RouterServer::StoreHealthChanged(const absl::Status& status) {
   std::lock_guard<std::mutex> lock(health_mu_);
   store_ok_ = status.ok();
   if (health_ready_ && !stopped_) {
-    server_->GetHealthCheckService()->SetServingStatus(status.ok());
+    server_->GetHealthCheckService()->SetServingStatus(store_ok_ &&
+                                                       replica_ok_);
   }
 }
 
 absl::Status RouterServer::Health() const {
-  if (assigner_ == nullptr) return absl::OkStatus();
-  return assigner_->log().Usable();
+  if (runtime::Assigner* assigner = link_->assigner()) {
+    return assigner->log().Usable();
+  }
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (!replica_ok_) {
+    return absl::UnavailableError("the state database cannot be reached");
+  }
+  return absl::OkStatus();
 }
 
 void RouterServer::RenderStoreMetrics(std::string* out) const {
@@ -357,13 +492,25 @@ void RouterServer::RenderStoreMetrics(std::string* out) const {
 }
 
 RouterServer::~RouterServer() {
+  // No promotion once stopping.
+  StopElection();
   Shutdown(absl::ZeroDuration());
   // The registry may outlive this server; its hook must not outlive the
   // Assigner.
   if (registry_ != nullptr) registry_->SetOnLive(nullptr);
 }
 
+void RouterServer::StopElection() {
+  std::unique_ptr<WriterElection> election;
+  {
+    std::lock_guard<std::mutex> lock(election_mu_);
+    election = std::move(election_);
+  }
+  election.reset();  // joins its thread, outside the lock
+}
+
 void RouterServer::Shutdown(absl::Duration grace) {
+  StopElection();
   {
     std::lock_guard<std::mutex> lock(health_mu_);
     if (stopped_ || server_ == nullptr) return;
@@ -389,8 +536,12 @@ int RunServer(const ServerOptions& options, const RunOptions& run,
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   RulesetRegistry* reg = registry.get();
+  ServerOptions with_stop = options;
+  // A replica taken over as the writer stops (exit code 3), for its
+  // supervisor to start it again as a follower.
+  with_stop.on_fenced = [] { kill(getpid(), SIGTERM); };
   absl::StatusOr<std::unique_ptr<RouterServer>> server =
-      RouterServer::Start(options, std::move(registry));
+      RouterServer::Start(with_stop, std::move(registry));
   if (!server.ok()) {
     LogError("cannot start server",
              {{"error", std::string(server.status().message())}});
@@ -454,8 +605,9 @@ int RunServer(const ServerOptions& options, const RunOptions& run,
   auth_watcher.reset();
   tls_watcher.reset();
   (*server)->Shutdown(options.grace);
-  LogInfo("stopped");
-  return 0;
+  const bool fenced = (*server)->fenced();
+  LogInfo("stopped", {{"fenced", fenced ? "true" : "false"}});
+  return fenced ? 3 : 0;
 }
 
 }  // namespace leadroute

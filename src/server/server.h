@@ -13,6 +13,7 @@
 
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include "absl/time/time.h"
 #include "runtime/assigner.h"
 #include "runtime/clock.h"
+#include "runtime/pg_store.h"
 #include "runtime/policy.h"
 #include "runtime/state_store.h"
 #include "runtime/sweeper.h"
@@ -34,12 +36,14 @@
 #include "src/server/tls_files.h"
 #include "src/server/tls_front.h"
 #include "src/server/webhook.h"
+#include "src/server/writer_election.h"
 #include "src/service/assignments_service.h"
 #include "src/service/decision_log.h"
 #include "src/service/lead_router_service.h"
 #include "src/service/metrics.h"
 #include "src/service/rules_admin_service.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/writer_link.h"
 
 namespace leadroute {
 
@@ -67,6 +71,16 @@ struct ServerOptions {
   // it, created when missing); empty: no state, a team outcome names the
   // team and no rep is picked.
   std::string data_dir;
+  // Instead of data_dir: the state on PostgreSQL (a libpq connection
+  // string or postgres:// URI, without a password), shared by replicas:
+  // one is the writer, the others forward stateful calls to it
+  // (writer_election.h, writer_link.h).
+  std::string state;
+  // Where the other replicas reach this one (host:port); empty: the
+  // address --listen bound.
+  std::string advertise;
+  // How often a replica that is not the writer tries to become it.
+  absl::Duration writer_poll = absl::Seconds(1);
   runtime::AssignerOptions assigner;
   // What a new ruleset does with the open leads of reps it no longer has,
   // when neither the ruleset nor the PublishRules call says.
@@ -103,6 +117,9 @@ struct ServerOptions {
   bool insecure = false;
   // Serve gRPC server reflection; unset: only without --auth.
   std::optional<bool> reflection;
+  // Called once when a replica that was the writer finds another took over
+  // (or cannot start as the writer): RunServer stops the process.
+  std::function<void()> on_fenced;
 };
 
 class RouterServer {
@@ -128,8 +145,11 @@ class RouterServer {
 
   RulesetRegistry& registry() { return *registry_; }
   auth::Authorizer& authorizer() { return *auth_; }
-  // Null without a data dir.
-  runtime::Assigner* assigner() { return assigner_.get(); }
+  // Null without state, and on a replica that is not the writer.
+  runtime::Assigner* assigner() { return link_->assigner(); }
+  // Whether another replica took over as the writer while this one was it
+  // (RunServer then stops, with exit code 3).
+  bool fenced() const { return fenced_.load(); }
   // Null without a webhook.
   const WebhookSender* webhook() const { return webhook_.get(); }
   const ServerMetrics& metrics() const { return *metrics_; }
@@ -145,22 +165,39 @@ class RouterServer {
 
  private:
   RouterServer() = default;
+  // Starts what keeps state over `store`: the Assigner, the webhook, the
+  // sweeper, KPI gauges; from then on this process answers stateful calls.
+  absl::Status StartState(std::unique_ptr<runtime::StateStore> store);
+  // Stops the election (and waits for its thread), once.
+  void StopElection();
+  // The replica's store became the writer's (from the election's thread).
+  void BecomeWriter(std::unique_ptr<runtime::PgStore> store);
+  // The replica's view of the database: NOT_SERVING while it cannot reach
+  // it.
+  void ReplicaHealthChanged(const absl::Status& status);
   // From the CommitLog's writer: log it and move the health service.
   void StoreHealthChanged(const absl::Status& status);
   void RenderStoreMetrics(std::string* out) const;
 
   // Declared in the order they are built; destroyed in reverse.
+  ServerOptions options_;
   std::shared_ptr<RulesetRegistry> registry_;
+  // Where stateful calls are answered: here, or forwarded to the writer.
+  std::unique_ptr<WriterLink> link_;
   std::unique_ptr<auth::Authorizer> auth_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
   // The health service's state: stopped, or the store failing, is
   // NOT_SERVING. Before the Assigner, whose writer thread reports to it
   // until it is gone.
-  std::mutex health_mu_;
+  mutable std::mutex health_mu_;
   bool stopped_ = false;
   bool health_ready_ = false;  // server_ built
   bool store_ok_ = true;
+  bool replica_ok_ = true;  // a replica reaches the database
+  // A replica's store once it is the writer (owned by the Assigner).
+  runtime::PgStore* pg_store_ = nullptr;
+  std::atomic<bool> fenced_{false};
   // Held while the store is open: one server per --data-dir.
   std::unique_ptr<DataDirLock> data_dir_lock_;
   // Destroyed after the server has stopped: its commit log answers the calls
@@ -179,6 +216,10 @@ class RouterServer {
   std::unique_ptr<TlsFront> admin_tls_;  // in front of admin_, with TLS
   std::string address_;
   int port_ = 0;
+  // A replica's election; stopped first. election_mu_ guards the pointer
+  // (a forwarded call that failed wakes it from a gRPC thread).
+  std::mutex election_mu_;
+  std::unique_ptr<WriterElection> election_;
 };
 
 struct RunOptions {

@@ -77,7 +77,7 @@ absl::Status RequireLeadId(const std::string& id) {
 grpc::ServerUnaryReactor* AssignmentsService::Finish(
     grpc::CallbackServerContext* context, ServerMetrics::Method method,
     int64_t start, absl::Status status, uint64_t seq) {
-  return AnswerWhenDurable(context, assigner_, status, seq,
+  return AnswerWhenDurable(context, assigner(), status, seq,
                            [this, method, start](const absl::Status& s) {
                              metrics_->CountCall(method,
                                                  static_cast<int>(s.code()),
@@ -99,15 +99,19 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
     grpc::CallbackServerContext* context,
     const v1::GetAssignmentRequest* request,
     v1::GetAssignmentResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/GetAssignment",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kGetAssignment, nullptr);
   if (status.ok()) status = CheckRequestStrings(*request);
   if (status.ok()) {
     status =
-        assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+        assigner() == nullptr ? NoState() : RequireLeadId(request->lead_id());
   }
   if (status.ok()) {
-    absl::StatusOr<runtime::Assignment> a = assigner_->Get(request->lead_id());
+    absl::StatusOr<runtime::Assignment> a = assigner()->Get(request->lead_id());
     if (a.ok()) {
       AssignmentToProto(*a, response->mutable_assignment());
     } else {
@@ -120,6 +124,10 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
 grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
     grpc::CallbackServerContext* context, const v1::ListLeadsRequest* request,
     v1::ListLeadsResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/ListLeads",
+                          *request, response);
+  }
   constexpr int kDefaultPage = 100;
   constexpr int kMaxPage = 1000;
   constexpr size_t kMaxToken = 1024;
@@ -127,7 +135,7 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kListLeads, nullptr);
   if (status.ok()) status = CheckRequestStrings(*request);
-  if (status.ok() && assigner_ == nullptr) status = NoState();
+  if (status.ok() && assigner() == nullptr) status = NoState();
   if (status.ok() && request->owner().size() > kMaxOwner) {
     status = InvalidFieldError(
         "owner",
@@ -162,8 +170,8 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
   }
   if (status.ok()) {
     absl::StatusOr<std::vector<runtime::Assignment>> page =
-        assigner_->committed().ListAssignments(request->owner(), wanted, after,
-                                               size + 1);
+        assigner()->committed().ListAssignments(request->owner(), wanted, after,
+                                                size + 1);
     status = page.status();
     if (page.ok()) {
       bool more = static_cast<int>(page->size()) > size;
@@ -201,14 +209,14 @@ grpc::ServerUnaryReactor* AssignmentsService::EndLead(
   absl::Status status = auth_->Check(*context, role, &caller);
   if (status.ok()) status = CheckRequestStrings(request);
   if (status.ok()) {
-    status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+    status = assigner() == nullptr ? NoState() : RequireLeadId(lead_id);
   }
   uint64_t seq = 0;
   if (status.ok()) {
     const runtime::Actor by = ActorOf(caller, *context);
     absl::StatusOr<runtime::Assigner::Changed> changed =
-        close ? assigner_->Close(lead_id, reason, by)
-              : assigner_->Release(lead_id, reason, by);
+        close ? assigner()->Close(lead_id, reason, by)
+              : assigner()->Release(lead_id, reason, by);
     status = changed.status();
     if (changed.ok()) {
       AssignmentToProto(changed->assignment, out);
@@ -221,6 +229,10 @@ grpc::ServerUnaryReactor* AssignmentsService::EndLead(
 grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
     grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
     v1::ReleaseLeadResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/ReleaseLead",
+                          *request, response);
+  }
   return EndLead(context, ServerMetrics::kReleaseLead, auth::kReleaseLead,
                  *request, request->lead_id(), request->reason(),
                  /*close=*/false, response->mutable_assignment());
@@ -229,6 +241,10 @@ grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
 grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
     grpc::CallbackServerContext* context, const v1::CloseLeadRequest* request,
     v1::CloseLeadResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/CloseLead",
+                          *request, response);
+  }
   return EndLead(context, ServerMetrics::kCloseLead, auth::kCloseLead, *request,
                  request->lead_id(), request->reason(), /*close=*/true,
                  response->mutable_assignment());
@@ -237,13 +253,17 @@ grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
 grpc::ServerUnaryReactor* AssignmentsService::Reassign(
     grpc::CallbackServerContext* context, const v1::ReassignRequest* request,
     v1::ReassignResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/Reassign",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
   absl::Status status = auth_->Check(*context, auth::kReassign, &caller);
   if (status.ok()) status = CheckRequestStrings(*request);
   if (status.ok()) {
     status =
-        assigner_ == nullptr ? NoState() : RequireLeadId(request->lead_id());
+        assigner() == nullptr ? NoState() : RequireLeadId(request->lead_id());
   }
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
@@ -290,8 +310,8 @@ grpc::ServerUnaryReactor* AssignmentsService::Reassign(
     }
     if (status.ok()) {
       absl::StatusOr<runtime::Assigner::Changed> changed =
-          assigner_->Reassign(p, request->lead_id(), to, request->reason(),
-                              ActorOf(caller, *context));
+          assigner()->Reassign(p, request->lead_id(), to, request->reason(),
+                               ActorOf(caller, *context));
       status = changed.status();
       if (changed.ok()) {
         AssignmentToProto(changed->assignment, response->mutable_assignment());
@@ -306,11 +326,15 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
     grpc::CallbackServerContext* context,
     const v1::SetRepStatusRequest* request,
     v1::SetRepStatusResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/SetRepStatus",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
   absl::Status status = auth_->Check(*context, auth::kSetRepStatus, &caller);
   if (status.ok()) status = CheckRequestStrings(*request);
-  if (status.ok() && assigner_ == nullptr) status = NoState();
+  if (status.ok() && assigner() == nullptr) status = NoState();
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
   runtime::RepStatus s;
@@ -319,7 +343,7 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
   if (status.ok() && !(*live)->program->rep_index.contains(s.rep)) {
     status = InvalidFieldError(
         "rep", s.rep.empty() ? "required"
-                             : NotARep(*registry_, *assigner_, **live, s.rep));
+                             : NotARep(*registry_, *assigner(), **live, s.rep));
   }
   if (status.ok()) {
     switch (request->availability()) {
@@ -344,7 +368,7 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
   if (status.ok() && request->has_until() &&
       s.availability != runtime::Availability::kAvailable) {
     absl::StatusOr<absl::Time> until = TimeFromProto(request->until());
-    const absl::Time now = assigner_->clock().Now();
+    const absl::Time now = assigner()->clock().Now();
     if (until.ok() && *until <= now) {
       status = InvalidFieldError(
           "until", absl::StrCat(runtime::Rfc3339Seconds(*until),
@@ -361,11 +385,12 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
   uint64_t seq = 0;
   if (status.ok()) {
     absl::StatusOr<uint64_t> changed =
-        assigner_->SetRepStatus(s, ActorOf(caller, *context));
+        assigner()->SetRepStatus(s, ActorOf(caller, *context));
     status = changed.status();
     if (changed.ok()) {
       seq = *changed;
-      for (const runtime::RepLoad& load : assigner_->Loads(*(*live)->program)) {
+      for (const runtime::RepLoad& load :
+           assigner()->Loads(*(*live)->program)) {
         if (load.rep == s.rep) RepLoadToProto(load, response->mutable_rep());
       }
     }
@@ -374,15 +399,19 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
 }
 
 grpc::ServerUnaryReactor* AssignmentsService::ListReps(
-    grpc::CallbackServerContext* context, const v1::ListRepsRequest*,
+    grpc::CallbackServerContext* context, const v1::ListRepsRequest* request,
     v1::ListRepsResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/ListReps",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kListReps, nullptr);
-  if (status.ok() && assigner_ == nullptr) status = NoState();
+  if (status.ok() && assigner() == nullptr) status = NoState();
   absl::StatusOr<std::shared_ptr<const Ruleset>> live = LiveProgram();
   if (status.ok()) status = live.status();
   if (status.ok()) {
-    for (const runtime::RepLoad& load : assigner_->Loads(*(*live)->program)) {
+    for (const runtime::RepLoad& load : assigner()->Loads(*(*live)->program)) {
       RepLoadToProto(load, response->add_reps());
     }
   }
@@ -404,7 +433,7 @@ grpc::ServerUnaryReactor* AssignmentsService::Report(
   absl::Status status = auth_->Check(*context, role, &caller);
   if (status.ok()) status = CheckRequestStrings(request);
   if (status.ok()) {
-    status = assigner_ == nullptr ? NoState() : RequireLeadId(lead_id);
+    status = assigner() == nullptr ? NoState() : RequireLeadId(lead_id);
   }
   std::optional<absl::Time> when;
   if (status.ok() && at != nullptr) {
@@ -419,10 +448,10 @@ grpc::ServerUnaryReactor* AssignmentsService::Report(
   if (status.ok()) {
     absl::StatusOr<runtime::Assigner::Changed> changed =
         outcome == runtime::Outcome::kContacted
-            ? assigner_->RecordContact(lead_id, channel, when,
-                                       ActorOf(caller, *context))
-            : assigner_->RecordOutcome(lead_id, outcome, when,
-                                       ActorOf(caller, *context));
+            ? assigner()->RecordContact(lead_id, channel, when,
+                                        ActorOf(caller, *context))
+            : assigner()->RecordOutcome(lead_id, outcome, when,
+                                        ActorOf(caller, *context));
     status = changed.status();
     if (changed.ok()) {
       AssignmentToProto(changed->assignment, out);
@@ -436,6 +465,10 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordContact(
     grpc::CallbackServerContext* context,
     const v1::RecordContactRequest* request,
     v1::RecordContactResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/RecordContact",
+                          *request, response);
+  }
   return Report(context, ServerMetrics::kRecordContact, auth::kRecordContact,
                 *request, request->lead_id(), runtime::Outcome::kContacted,
                 request->channel(),
@@ -447,6 +480,10 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordOutcome(
     grpc::CallbackServerContext* context,
     const v1::RecordOutcomeRequest* request,
     v1::RecordOutcomeResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/RecordOutcome",
+                          *request, response);
+  }
   const int outcome = request->outcome();
   if (outcome <= 0 || outcome >= runtime::kOutcomeCount) {
     absl::Status status = auth_->Check(*context, auth::kRecordOutcome, nullptr);
@@ -469,13 +506,20 @@ grpc::ServerWriteReactor<v1::AssignmentEvent>*
 AssignmentsService::WatchAssignments(
     grpc::CallbackServerContext* context,
     const v1::WatchAssignmentsRequest* request) {
+  if (link_->forwarding()) {
+    // Not forwarded yet (a stream, not one answer): the writer serves it.
+    return new RefusedStream(absl::UnavailableError(absl::StrCat(
+        "WatchAssignments is served by the writer replica",
+        link_->writer().empty() ? "" : absl::StrCat(" at ", link_->writer()),
+        "; this replica is not it (resume there with after_event_id)")));
+  }
   const int64_t start = MonotonicNanos();
   absl::Status refused =
       auth_->Check(*context, auth::kWatchAssignments, nullptr);
-  if (refused.ok() && assigner_ == nullptr) refused = NoState();
+  if (refused.ok() && assigner() == nullptr) refused = NoState();
   if (refused.ok() && request->after_event_id() > 0) {
     // Resuming inside what retention deleted would skip events silently.
-    absl::StatusOr<uint64_t> pruned = assigner_->committed().PrunedThrough();
+    absl::StatusOr<uint64_t> pruned = assigner()->committed().PrunedThrough();
     if (!pruned.ok()) {
       refused = pruned.status();
     } else if (request->after_event_id() < *pruned) {
@@ -523,7 +567,7 @@ AssignmentsService::WatchAssignments(
     return new RefusedStream(full);
   }
   auto* stream = new EventStream(
-      assigner_, request->after_event_id(), stream_limits_.max_buffered_bytes,
+      assigner(), request->after_event_id(), stream_limits_.max_buffered_bytes,
       [this, start](EventStream* done) {
         metrics_->CountCall(ServerMetrics::kWatchAssignments, 0,
                             MonotonicNanos() - start);
@@ -537,9 +581,13 @@ AssignmentsService::WatchAssignments(
 grpc::ServerUnaryReactor* AssignmentsService::GetStats(
     grpc::CallbackServerContext* context, const v1::GetStatsRequest* request,
     v1::GetStatsResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.Assignments/GetStats",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kGetStats, nullptr);
-  if (status.ok() && assigner_ == nullptr) status = NoState();
+  if (status.ok() && assigner() == nullptr) status = NoState();
   absl::Time to, from;
   // A request's time `field`, or `fallback` when unset.
   auto when = [&](const char* field, bool set,
@@ -552,7 +600,8 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
     return parsed.value_or(fallback);
   };
   if (status.ok()) {
-    to = when("to", request->has_to(), request->to(), assigner_->clock().Now());
+    to =
+        when("to", request->has_to(), request->to(), assigner()->clock().Now());
     from = when("from", request->has_from(), request->from(),
                 to - kDefaultStatsWindow);
     if (status.ok() && from >= to) {
@@ -577,7 +626,7 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
   std::thread([this, reactor, request, response, from, to, start] {
     stats_gate_.Run();
     absl::StatusOr<runtime::KpiReport> report =
-        runtime::KpisOf(assigner_->committed(),
+        runtime::KpisOf(assigner()->committed(),
                         DimensionFromProto(request->group_by()), from, to);
     stats_gate_.Done();
     if (report.ok()) StatsToProto(*report, response);

@@ -16,6 +16,7 @@
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
 #include "src/service/work_gate.h"
+#include "src/service/writer_link.h"
 
 namespace leadroute {
 
@@ -32,16 +33,17 @@ struct WatchLimits {
 
 class AssignmentsService final : public v1::Assignments::CallbackService {
  public:
-  // All must outlive the service; `assigner` is null on a server without
-  // state, where every call is FAILED_PRECONDITION. `auth` lets calls in.
-  AssignmentsService(const RulesetRegistry* registry,
-                     runtime::Assigner* assigner, ServerMetrics* metrics,
-                     const auth::Authorizer* auth,
+  // All must outlive the service; `link`'s Assigner is null on a server
+  // without state, where every call is FAILED_PRECONDITION, and on a
+  // replica that is not the writer, which forwards every call to it
+  // (WatchAssignments excepted: UNAVAILABLE there). `auth` lets calls in.
+  AssignmentsService(const RulesetRegistry* registry, WriterLink* link,
+                     ServerMetrics* metrics, const auth::Authorizer* auth,
                      WatchLimits stream_limits = {},
                      size_t max_response_bytes = 32 << 20,
                      int max_stats_scans = 2)
       : registry_(registry),
-        assigner_(assigner),
+        link_(link),
         metrics_(metrics),
         auth_(auth),
         stream_limits_(stream_limits),
@@ -125,7 +127,10 @@ class AssignmentsService final : public v1::Assignments::CallbackService {
       v1::Assignment* out);
 
   const RulesetRegistry* registry_;
-  runtime::Assigner* assigner_;
+  // The Assigner, once there is one (writer_link.h).
+  runtime::Assigner* assigner() const { return link_->assigner(); }
+
+  WriterLink* const link_;
   ServerMetrics* metrics_;
   const auth::Authorizer* auth_;
 

@@ -108,7 +108,8 @@ grpc::ByteBuffer Owned(std::unique_ptr<std::string> answer) {
 
 struct LeadRouterService::CallState {
   CallState(const RulesetRegistry& registry, runtime::Assigner* assigner)
-      : ruleset(registry.Live()),
+      : assigner(assigner),
+        ruleset(registry.Live()),
         matching(dynamic_cast<const runtime::MatchingPolicy*>(
             ruleset->policy.get())),
         // SLA clocks start on the state's clock (a FakeClock in tests).
@@ -120,6 +121,8 @@ struct LeadRouterService::CallState {
   // program's slots, or as a runtime::Lead for any other policy.
   absl::StatusOr<runtime::Decision> DecideRead();
 
+  // The Assigner as the call began (null: no state).
+  runtime::Assigner* const assigner;
   // One ruleset for the whole call, even if a reload happens meanwhile.
   const std::shared_ptr<const Ruleset> ruleset;
   // The ruleset's policy when its leads can be bound straight from the
@@ -165,12 +168,12 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
         call.matching == nullptr ? nullptr : &call.matching->program());
   absl::StatusOr<runtime::Decision> decision =
       read.ok() ? call.DecideRead() : absl::StatusOr<runtime::Decision>(read);
-  if (decision.ok() && assigner_ != nullptr && call.binder) {
+  if (decision.ok() && call.assigner != nullptr && call.binder) {
     runtime::AssignInput input;
     call.ids.Write(id, &input.decision_id);
     input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);
     input.reroute = call.reroute;
-    absl::StatusOr<uint64_t> seq = assigner_->Assign(
+    absl::StatusOr<uint64_t> seq = call.assigner->Assign(
         call.matching->program(), call.binder->bound(), input, &*decision);
     if (!seq.ok()) {
       decision = seq.status();
@@ -202,8 +205,12 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
 grpc::ServerUnaryReactor* LeadRouterService::Route(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.LeadRouter/Route", *request,
+                          response);
+  }
   const int64_t start = MonotonicNanos();
-  CallState call(*registry_, assigner_);
+  CallState call(*registry_, link_->assigner());
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
   grpc::Slice slice;
@@ -254,7 +261,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     field_prefix = "lead.";
   }
   // Answered once the assignment is on disk, from the store's writer.
-  return AnswerWhenDurable(context, assigner_, status, durable,
+  return AnswerWhenDurable(context, call.assigner, status, durable,
                            Settle(ServerMetrics::kRoute, start, response),
                            field_prefix);
 }
@@ -262,8 +269,12 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
 grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.LeadRouter/RouteBatch",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
-  CallState call(*registry_, assigner_);
+  CallState call(*registry_, link_->assigner());
   absl::Status status;
   uint64_t durable = 0;  // the last change to wait for, if any
   grpc::Slice slice;
@@ -340,7 +351,7 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
   if (status.ok()) *response = Owned(std::move(answer));
   // Changes commit in order: once the batch's last is durable, all are.
   // (A deadline that passed meanwhile is gRPC's to report.)
-  return AnswerWhenDurable(context, assigner_, status, durable,
+  return AnswerWhenDurable(context, call.assigner, status, durable,
                            Settle(ServerMetrics::kRouteBatch, start, response));
 }
 

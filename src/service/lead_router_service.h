@@ -19,6 +19,7 @@
 #include "src/service/decision_log.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/writer_link.h"
 
 namespace leadroute {
 
@@ -50,18 +51,19 @@ using LeadRouterBase = v1::LeadRouter::WithRawCallbackMethod_Route<
 class LeadRouterService final : public LeadRouterBase {
  public:
   // `registry` and `metrics` must outlive the service; `log` may be null
-  // (no decision log) or must outlive it too, and so may `assigner` (null:
-  // no state, a team is the owner; else a rep is picked and every call is
-  // answered once its assignments are durable).
+  // (no decision log) or must outlive it too, and so must `link` (its
+  // Assigner null: no state, a team is the owner; else a rep is picked and
+  // every call is answered once its assignments are durable; on a replica
+  // that is not the writer, every call is forwarded to it).
   // `auth` lets calls in and must outlive the service too.
   LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
-                    DecisionLog* log, ServiceLimits limits,
-                    runtime::Assigner* assigner, const auth::Authorizer* auth)
+                    DecisionLog* log, ServiceLimits limits, WriterLink* link,
+                    const auth::Authorizer* auth)
       : registry_(registry),
         metrics_(metrics),
         log_(log),
         limits_(limits),
-        assigner_(assigner),
+        link_(link),
         auth_(auth) {}
 
   // A serialised leadroute.v1.RouteRequest in, a serialised RouteResponse
@@ -103,7 +105,7 @@ class LeadRouterService final : public LeadRouterBase {
   ServerMetrics* metrics_;
   DecisionLog* log_;
   const ServiceLimits limits_;
-  runtime::Assigner* const assigner_;
+  WriterLink* const link_;
   const auth::Authorizer* const auth_;
   DecisionIds ids_;
 };

@@ -201,6 +201,10 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
     grpc::CallbackServerContext* context,
     const v1::PublishRulesRequest* request,
     v1::PublishRulesResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.RulesAdmin/PublishRules",
+                          *request, response);
+  }
   return OffThread(
       context, ServerMetrics::kPublishRules, auth::kPublishRules,
       request->files(), request->root(),
@@ -238,6 +242,10 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
 grpc::ServerUnaryReactor* RulesAdminService::Rollback(
     grpc::CallbackServerContext* context, const v1::RollbackRequest* request,
     v1::RollbackResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.RulesAdmin/Rollback",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
   grpc::Status status;
   std::vector<RuleDiagnostic> warnings;
@@ -263,8 +271,12 @@ grpc::ServerUnaryReactor* RulesAdminService::Rollback(
 }
 
 grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
-    grpc::CallbackServerContext* context, const v1::GetStatusRequest*,
+    grpc::CallbackServerContext* context, const v1::GetStatusRequest* request,
     v1::GetStatusResponse* response) {
+  if (link_->forwarding()) {
+    return link_->Forward(context, "/leadroute.v1.RulesAdmin/GetStatus",
+                          *request, response);
+  }
   const int64_t start = MonotonicNanos();
   if (absl::Status refused = auth_->Check(*context, auth::kGetStatus, nullptr);
       !refused.ok()) {

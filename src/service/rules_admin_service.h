@@ -15,6 +15,7 @@
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
 #include "src/service/work_gate.h"
+#include "src/service/writer_link.h"
 
 namespace leadroute {
 
@@ -24,12 +25,16 @@ void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out);
 
 class RulesAdminService final : public v1::RulesAdmin::CallbackService {
  public:
-  // All must outlive the service; `auth` lets calls in.
-  // `max_compiles`: ValidateRules/PublishRules compiling at once (see
-  // WorkGate).
+  // All must outlive the service; `auth` lets calls in. On a replica that
+  // is not the writer (`link`), PublishRules, Rollback and GetStatus are
+  // forwarded to the writer, whose rulesets decide; ValidateRules is
+  // answered here. `max_compiles`: ValidateRules/PublishRules compiling at
+  // once (see WorkGate).
   RulesAdminService(RulesetRegistry* registry, ServerMetrics* metrics,
-                    const auth::Authorizer* auth, int max_compiles = 2)
+                    const auth::Authorizer* auth, const WriterLink* link,
+                    int max_compiles = 2)
       : registry_(registry),
+        link_(link),
         metrics_(metrics),
         auth_(auth),
         gate_(max_compiles, "rule compiles", "--max-compiles") {}
@@ -63,6 +68,7 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
           compile);
 
   RulesetRegistry* registry_;
+  const WriterLink* const link_;
   ServerMetrics* metrics_;
   const auth::Authorizer* auth_;
   WorkGate gate_;

@@ -367,17 +367,19 @@ void KillStoreConnections(PgServer& pg) {
 }
 
 TEST_F(PgStoreTest, OneReplicaAtATimeWritesAndOneTakenOverIsFenced) {
-  auto a = PgStore::OpenReplica(pg_->conninfo(), "10.0.0.1:50051");
-  auto b = PgStore::OpenReplica(pg_->conninfo(), "10.0.0.2:50051");
+  auto a = PgStore::OpenReplica(pg_->conninfo());
+  auto b = PgStore::OpenReplica(pg_->conninfo());
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(b.ok()) << b.status();
   std::vector<StateChange> first = {Lead("L1", 1), Event("L1", 2)};
   EXPECT_EQ((*a)->Apply(first).code(), absl::StatusCode::kFailedPrecondition);
 
   PgStore::Writer current;
-  EXPECT_EQ((*a)->TryBecomeWriter(&current).value_or(false), true);
+  EXPECT_EQ((*a)->TryBecomeWriter("10.0.0.1:50051", &current).value_or(false),
+            true);
   EXPECT_EQ((*a)->epoch(), 1u);
-  EXPECT_EQ((*b)->TryBecomeWriter(&current).value_or(true), false);
+  EXPECT_EQ((*b)->TryBecomeWriter("10.0.0.2:50051", &current).value_or(true),
+            false);
   EXPECT_EQ(current.epoch, 1u);
   EXPECT_EQ(current.address, "10.0.0.1:50051");
   ASSERT_TRUE((*a)->Apply(first).ok());
@@ -388,7 +390,7 @@ TEST_F(PgStoreTest, OneReplicaAtATimeWritesAndOneTakenOverIsFenced) {
   KillStoreConnections(*pg_);
   bool taken = false;
   for (int i = 0; i < 500 && !taken; ++i) {
-    taken = (*b)->TryBecomeWriter(&current).value_or(false);
+    taken = (*b)->TryBecomeWriter("10.0.0.2:50051", &current).value_or(false);
     if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(taken);

@@ -67,6 +67,24 @@ class ServeCliTest(unittest.TestCase):
             self.assertEqual(r.returncode, 2, args)
             self.assertIn(flag, r.stderr)
 
+    def test_state_refuses_a_password_on_the_command_line_and_a_data_dir(self):
+        rules = os.path.join(EXAMPLES, "acme.route")
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, said in [
+                    (("--state", "host=127.0.0.1 password=hunter2"),
+                     "--state: holds a password"),
+                    (("--state", "postgresql://lr:hunter2@127.0.0.1/lr"),
+                     "--state: holds a password"),
+                    (("--state", "host=127.0.0.1 nonsense"),
+                     "--state: not a PostgreSQL connection string"),
+                    (("--state", "host=127.0.0.1", "--data-dir", tmp),
+                     "--data-dir and --state"),
+                    (("--writer-poll", "10ms"), "--writer-poll")]:
+                r = run("serve", "--rules", rules, *args)
+                self.assertEqual(r.returncode, 2, args)
+                self.assertIn(said, r.stderr)
+                self.assertNotIn("hunter2", r.stderr)
+
     def test_missing_rules_path_is_an_io_error(self):
         r = run("serve", "--rules", "/nonexistent/rules.route")
         self.assertEqual(r.returncode, 2)

@@ -1,0 +1,103 @@
+// Forwarding a replica's stateful calls to the writer; see writer_link.h.
+#include "src/service/writer_link.h"
+
+#include <grpcpp/create_channel.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace leadroute {
+
+void WriterLink::SetWriter(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (address == writer_) return;
+  writer_ = address;
+  stub_ = address.empty() ? nullptr
+                          : std::make_shared<grpc::GenericStub>(
+                                grpc::CreateChannel(address, credentials_));
+}
+
+std::string WriterLink::writer() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writer_;
+}
+
+std::shared_ptr<grpc::GenericStub> WriterLink::Stub() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stub_;
+}
+
+grpc::ServerUnaryReactor* WriterLink::Send(
+    grpc::CallbackServerContext* context, const char* method,
+    grpc::ByteBuffer request, grpc::ByteBuffer* response,
+    std::function<grpc::Status(const grpc::Status&)> done) const {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<grpc::GenericStub> stub = Stub();
+  if (stub == nullptr) {
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        "this replica is not the writer and no writer is known yet (one is "
+        "being chosen); retry"));
+    return reactor;
+  }
+  forwarded_.fetch_add(1, std::memory_order_relaxed);
+  struct Call {
+    grpc::ClientContext client;
+    grpc::ByteBuffer request;
+  };
+  auto* call = new Call;
+  call->request = std::move(request);
+  call->client.set_deadline(context->deadline());
+  // The caller's credentials, for the writer to check.
+  for (const auto& [key, value] : context->client_metadata()) {
+    if (key == "authorization") {
+      call->client.AddMetadata(std::string(key.data(), key.size()),
+                               std::string(value.data(), value.size()));
+    }
+  }
+  stub->UnaryCall(
+      &call->client, method, grpc::StubOptions(), &call->request, response,
+      [this, call, reactor, done = std::move(done)](grpc::Status s) {
+        delete call;
+        if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+            on_unreachable_ != nullptr) {
+          on_unreachable_();
+        }
+        reactor->Finish(done(s));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* WriterLink::Forward(
+    grpc::CallbackServerContext* context, const char* method,
+    const grpc::ByteBuffer& request, grpc::ByteBuffer* response) const {
+  return Send(context, method, request, response,
+              [](const grpc::Status& s) { return s; });
+}
+
+grpc::ServerUnaryReactor* WriterLink::Forward(
+    grpc::CallbackServerContext* context, const char* method,
+    const google::protobuf::Message& request,
+    google::protobuf::Message* response) const {
+  std::string bytes = request.SerializeAsString();
+  grpc::Slice slice(std::move(bytes));
+  auto* answer = new grpc::ByteBuffer;
+  return Send(context, method, grpc::ByteBuffer(&slice, 1), answer,
+              [answer, response](const grpc::Status& s) {
+                grpc::Status out = s;
+                if (s.ok()) {
+                  grpc::Slice all;
+                  if (!answer->DumpToSingleSlice(&all).ok() ||
+                      !response->ParseFromArray(all.begin(),
+                                                static_cast<int>(all.size()))) {
+                    out = grpc::Status(grpc::StatusCode::INTERNAL,
+                                       "the writer's answer did not parse");
+                  }
+                }
+                delete answer;
+                return out;
+              });
+}
+
+}  // namespace leadroute
