@@ -1,13 +1,11 @@
 // The PostgreSQL schema and its migrations; see pg_schema.h.
 #include "runtime/pg_schema.h"
 
-#include <libpq-fe.h>
-
 #include <iterator>
-#include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
+#include "base/status_macros.h"
+#include "runtime/pg_connection.h"
 
 namespace leadroute::runtime::pg {
 namespace {
@@ -147,93 +145,45 @@ static_assert(std::size(kMigrations) == kSchemaVersion);
 // in every build ("leadrout" in ASCII).
 constexpr char kLockKey[] = "7810826119401911412";
 
-using Conn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
-using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
-// What the server said, on one line.
-std::string Said(PGconn* conn) {
-  return std::string(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
-}
-
-// Runs `sql`; the result when it has the status `want`.
-absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql,
-                            ExecStatusType want, const std::string& what) {
-  Result r(PQexec(conn, sql.c_str()), &PQclear);
-  if (PQresultStatus(r.get()) != want) {
-    if (PQstatus(conn) != CONNECTION_OK) {
-      return absl::UnavailableError(
-          absl::StrCat(what, ": the connection was lost: ", Said(conn)));
-    }
-    return absl::InternalError(absl::StrCat(what, ": ", Said(conn)));
-  }
-  return r;
-}
-
 }  // namespace
 
 absl::StatusOr<int> Migrate(const std::string& conninfo) {
-  Conn conn(PQconnectdb(conninfo.c_str()), &PQfinish);
-  const std::string db =
-      conn != nullptr && PQdb(conn.get()) != nullptr ? PQdb(conn.get()) : "";
-  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot connect to PostgreSQL database \"", db,
-        "\": ", conn == nullptr ? "out of memory" : Said(conn.get())));
-  }
-  // Notices ("already exists, skipping") are not for the server's log.
-  PQsetNoticeProcessor(
-      conn.get(), [](void*, const char*) {}, nullptr);
-  // A replica that fails half-way leaves nothing behind: DDL is
-  // transactional in PostgreSQL.
-  auto run = [&](const std::string& sql, const std::string& what) {
-    return Exec(conn.get(), sql, PGRES_COMMAND_OK, what).status();
-  };
-  absl::Status s = run("BEGIN", "starting the migration");
-  if (s.ok()) {
-    s = Exec(conn.get(),
-             absl::StrCat("SELECT pg_advisory_xact_lock(", kLockKey, ")"),
-             PGRES_TUPLES_OK, "waiting for another replica's migration")
-            .status();
-  }
-  if (s.ok()) {
-    s =
-        run("CREATE TABLE IF NOT EXISTS leadroute_schema ("
-            "one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), "
-            "version INTEGER NOT NULL)",
-            "making the schema version table");
-  }
+  // One transaction: a replica that fails half-way leaves nothing behind
+  // (DDL is transactional in PostgreSQL; a session that ends rolls back).
+  Connection c(conninfo, /*read_only=*/false);
+  RETURN_IF_ERROR(c.Exec("BEGIN", "starting the migration"));
+  RETURN_IF_ERROR(
+      c.Exec(absl::StrCat("SELECT pg_advisory_xact_lock(", kLockKey, ")"),
+             "waiting for another replica's migration"));
+  RETURN_IF_ERROR(
+      c.Exec("CREATE TABLE IF NOT EXISTS leadroute_schema ("
+             "one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), "
+             "version INTEGER NOT NULL)",
+             "making the schema version table"));
   int found = 0;
-  if (s.ok()) {
-    absl::StatusOr<Result> r =
-        Exec(conn.get(), "SELECT version FROM leadroute_schema",
-             PGRES_TUPLES_OK, "reading the schema version");
-    if (!r.ok()) {
-      s = r.status();
-    } else if (PQntuples(r->get()) > 0) {
-      found = std::atoi(PQgetvalue(r->get(), 0, 0));
-    }
+  Params none;
+  RETURN_IF_ERROR(c.Query(
+      "SELECT version FROM leadroute_schema", none,
+      [&](const Row& r) { found = static_cast<int>(r.Int(0)); },
+      "reading the schema version"));
+  if (found > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL database \"", c.database(), "\" has schema version ", found,
+        ", newer than this build's ", kSchemaVersion,
+        ": run a newer leadroute"));
   }
-  if (s.ok() && found > kSchemaVersion) {
-    s = absl::FailedPreconditionError(
-        absl::StrCat("PostgreSQL database \"", db, "\" has schema version ",
-                     found, ", newer than this build's ", kSchemaVersion,
-                     ": run a newer leadroute"));
+  for (int v = found; v < kSchemaVersion; ++v) {
+    RETURN_IF_ERROR(
+        c.Exec(kMigrations[v], absl::StrCat("migrating to schema ", v + 1)));
   }
-  for (int v = found; s.ok() && v < kSchemaVersion; ++v) {
-    s = run(kMigrations[v], absl::StrCat("migrating to schema ", v + 1));
-  }
-  if (s.ok() && found < kSchemaVersion) {
-    s = run(
+  if (found < kSchemaVersion) {
+    RETURN_IF_ERROR(c.Exec(
         absl::StrCat(
             "INSERT INTO leadroute_schema (version) VALUES (", kSchemaVersion,
             ") ON CONFLICT (one) DO UPDATE SET version = ", kSchemaVersion),
-        "recording the schema version");
+        "recording the schema version"));
   }
-  if (s.ok()) s = run("COMMIT", "committing the migration");
-  if (!s.ok()) {
-    PQclear(PQexec(conn.get(), "ROLLBACK"));
-    return s;
-  }
+  RETURN_IF_ERROR(c.Exec("COMMIT", "committing the migration"));
   return found;
 }
 

@@ -2,7 +2,7 @@
 // database (issue 22; docs/deployment.md, "Several replicas"). The tables
 // and columns are SQLite's (sqlite_store.cc) at its schema 8, so that the
 // two stores read and write the same rows, and schema 2 adds the writer's
-// epoch (PgStore::OpenAsWriter in pg_store.h); keys compare byte by byte
+// epoch (PgStore::TryBecomeWriter in pg_store.h); keys compare byte by byte
 // (COLLATE "C") whatever the database's locale, as they do in SQLite.
 //
 // Migrate is safe from any number of replicas starting at once: each runs

@@ -2,7 +2,6 @@
 #include "runtime/pg_store.h"
 
 #include <libpq-fe.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,293 +9,15 @@
 #include <random>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "base/status_macros.h"
+#include "runtime/pg_connection.h"
 #include "runtime/pg_schema.h"
 #include "runtime/store_rows.h"
 
 namespace leadroute::runtime {
-namespace pg {
-
-// The SQLSTATE leadroute_fence raises (pg_schema.cc, schema 2).
-constexpr absl::string_view kFencedState = "LR001";
-
-// A statement's parameters, all sent as text (NULL for a missing value).
-class Params {
- public:
-  Params& Text(absl::string_view v) {
-    std::string& out = Add();
-    out.assign(v.data(), v.size());
-    // PostgreSQL text cannot hold NUL (pg_store.h).
-    for (size_t at = out.find('\0'); at != std::string::npos;
-         at = out.find('\0', at)) {
-      out.replace(at, 1, "\xEF\xBF\xBD");
-    }
-    return *this;
-  }
-  Params& Int(int64_t v) {
-    Add() = absl::StrCat(v);
-    return *this;
-  }
-  Params& Time(absl::Time t) { return Int(absl::ToUnixMicros(t)); }
-  Params& Time(const std::optional<absl::Time>& t) {
-    return t ? Time(*t) : Null();
-  }
-  Params& Ms(const std::optional<absl::Duration>& d) {
-    return d ? Int(absl::ToInt64Milliseconds(*d)) : Null();
-  }
-  Params& Null() {
-    Add();
-    null_.back() = true;
-    return *this;
-  }
-  int size() const { return static_cast<int>(values_.size()); }
-  // Valid until the next change to the parameters.
-  const char* const* values() {
-    pointers_.clear();
-    for (size_t i = 0; i < values_.size(); ++i) {
-      pointers_.push_back(null_[i] ? nullptr : values_[i].c_str());
-    }
-    return pointers_.data();
-  }
-
- private:
-  std::string& Add() {
-    values_.emplace_back();
-    null_.push_back(false);
-    return values_.back();
-  }
-  std::vector<std::string> values_;
-  std::vector<bool> null_;
-  std::vector<const char*> pointers_;
-};
-
-// One row of a result.
-class Row {
- public:
-  Row(const PGresult* r, int row) : r_(r), row_(row) {}
-  bool Null(int col) const { return PQgetisnull(r_, row_, col) != 0; }
-  std::string Text(int col) const {
-    return std::string(PQgetvalue(r_, row_, col),
-                       static_cast<size_t>(PQgetlength(r_, row_, col)));
-  }
-  int64_t Int(int col) const {
-    int64_t v = 0;
-    if (!Null(col)) (void)absl::SimpleAtoi(PQgetvalue(r_, row_, col), &v);
-    return v;
-  }
-  uint64_t Uint(int col) const { return static_cast<uint64_t>(Int(col)); }
-  std::optional<absl::Time> Time(int col) const {
-    if (Null(col)) return std::nullopt;
-    return absl::FromUnixMicros(Int(col));
-  }
-  std::optional<absl::Duration> Ms(int col) const {
-    if (Null(col)) return std::nullopt;
-    return absl::Milliseconds(Int(col));
-  }
-
- private:
-  const PGresult* r_;
-  int row_;
-};
-
-// What a server said, on one line.
-std::string Said(const char* message) {
-  return std::string(absl::StripTrailingAsciiWhitespace(
-      absl::StrReplaceAll(message == nullptr ? "" : message, {{"\n", " "}})));
-}
-
-// One libpq connection, opened when first needed and again after it broke.
-class Connection {
- public:
-  Connection(std::string conninfo, bool read_only)
-      : conninfo_(std::move(conninfo)), read_only_(read_only) {}
-  ~Connection() { Close(); }
-
-  // The connection, (re)connecting when it is not open; UNAVAILABLE,
-  // naming the database, when that fails.
-  absl::StatusOr<PGconn*> Ready() {
-    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK &&
-        PQtransactionStatus(conn_) == PQTRANS_IDLE) {
-      // Nothing is sent to an idle connection of ours (none listens) but
-      // the server's goodbye: readable now means it ended the session
-      // since its last use (a restart, a terminated backend), and a new
-      // one is opened here instead of failing the call.
-      pollfd p{PQsocket(conn_), POLLIN, 0};
-      if (poll(&p, 1, 0) == 0) return conn_;
-    }
-    Close();
-    // Defaults first: whatever the connection string sets wins. A dead
-    // database is noticed within seconds, not the operating system's
-    // minutes: connecting gives up after connect_timeout, and a
-    // connection whose peer stopped answering fails after
-    // tcp_user_timeout.
-    const char* const keys[] = {"connect_timeout",  "tcp_user_timeout",
-                                "keepalives_idle",  "keepalives_interval",
-                                "keepalives_count", "fallback_application_name",
-                                "dbname",           nullptr};
-    const char* const values[] = {
-        "5", "10000", "10", "5", "2", "leadroute", conninfo_.c_str(), nullptr};
-    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-      absl::Status s = absl::UnavailableError(absl::StrCat(
-          "cannot connect to PostgreSQL database \"", database(), "\": ",
-          conn_ == nullptr ? "out of memory" : Said(PQerrorMessage(conn_))));
-      Close();
-      return s;
-    }
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
-    if (read_only_) {
-      PGresult* r =
-          PQexec(conn_, "SET SESSION default_transaction_read_only = on");
-      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-      PQclear(r);
-      if (!ok) {
-        absl::Status s = Error(nullptr, "making the connection read-only");
-        Close();
-        return s;
-      }
-    }
-    if (on_connect_ != nullptr) {
-      if (absl::Status s = on_connect_(*this); !s.ok()) {
-        Close();
-        return s;
-      }
-    }
-    return conn_;
-  }
-
-  // Runs after each connection is opened, before it is used; when it fails,
-  // the connection is closed and the error returned.
-  void OnConnect(std::function<absl::Status(Connection&)> hook) {
-    on_connect_ = std::move(hook);
-  }
-
-  void Close() {
-    if (conn_ != nullptr) PQfinish(conn_);
-    conn_ = nullptr;
-    prepared_.clear();
-  }
-  bool broken() const {
-    return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
-  }
-  PGconn* get() { return conn_; }
-
-  // The database's name, for messages.
-  std::string database() const {
-    const char* db = conn_ != nullptr ? PQdb(conn_) : nullptr;
-    return db != nullptr ? db : "";
-  }
-
-  // The error of `r` (or of the connection, with none): UNAVAILABLE when
-  // the connection is lost or the server is shutting down or refusing
-  // connections, so callers fail fast and retry; INTERNAL otherwise.
-  absl::Status Error(const PGresult* r, absl::string_view what) const {
-    std::string said = Said(r != nullptr ? PQresultErrorMessage(r) : nullptr);
-    if (said.empty() && conn_ != nullptr) said = Said(PQerrorMessage(conn_));
-    const char* state =
-        r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    const absl::string_view code = state != nullptr ? state : "";
-    const std::string message =
-        absl::StrCat("PostgreSQL database \"", database(), "\": ", what, ": ",
-                     said.empty() ? "no answer" : said);
-    if (code == kFencedState) return absl::FailedPreconditionError(message);
-    if (broken() || absl::StartsWith(code, "08") ||
-        absl::StartsWith(code, "57P") || code == "53300") {
-      return absl::UnavailableError(message);
-    }
-    return absl::InternalError(message);
-  }
-
-  // Prepares statement `name` as `sql` on the open connection (after
-  // Ready, which forgets what a closed connection had prepared), once.
-  absl::Status PrepareOnce(const std::string& name, const std::string& sql) {
-    if (prepared_.contains(name)) return absl::OkStatus();
-    PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
-    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    absl::Status s =
-        ok ? absl::OkStatus() : Error(r, absl::StrCat("preparing ", name));
-    PQclear(r);
-    if (ok) prepared_.insert(name);
-    return s;
-  }
-
-  // Runs `sql` with `params` (`prepared`: as a statement prepared on this
-  // connection the first time, for queries run once a lead), handing each
-  // row to `row` as it arrives (single-row mode: a scan of a million rows
-  // holds one at a time). An error stops nothing early that was answered:
-  // every row handed over was read whole.
-  absl::Status Query(const std::string& sql, bool prepared, Params& params,
-                     const std::function<void(const Row&)>& row,
-                     absl::string_view what) {
-    ASSIGN_OR_RETURN(PGconn * c, Ready());
-    std::string name;
-    if (prepared) {
-      name = absl::StrCat("q", absl::Hash<std::string>()(sql));
-      RETURN_IF_ERROR(PrepareOnce(name, sql));
-    }
-    const int sent =
-        prepared ? PQsendQueryPrepared(c, name.c_str(), params.size(),
-                                       params.values(), nullptr, nullptr, 0)
-                 : PQsendQueryParams(c, sql.c_str(), params.size(), nullptr,
-                                     params.values(), nullptr, nullptr, 0);
-    if (sent != 1) return Error(nullptr, what);
-    PQsetSingleRowMode(c);
-    absl::Status s;
-    while (PGresult* r = PQgetResult(c)) {
-      const ExecStatusType st = PQresultStatus(r);
-      if (st == PGRES_SINGLE_TUPLE) {
-        if (s.ok() && row != nullptr) row(Row(r, 0));
-      } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && s.ok()) {
-        s = Error(r, what);
-      }
-      PQclear(r);
-    }
-    return s;
-  }
-
-  // Sends what libpq holds, reading what the server answers meanwhile so
-  // that neither side's buffers fill while the other waits (a pipeline of
-  // thousands of statements). UNAVAILABLE after `timeout` without progress.
-  absl::Status FlushAll(absl::Duration timeout) {
-    for (;;) {
-      const int f = PQflush(conn_);
-      if (f == 0) return absl::OkStatus();
-      if (f < 0) return Error(nullptr, "sending a commit");
-      pollfd p{PQsocket(conn_), POLLIN | POLLOUT, 0};
-      const int n =
-          poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-      if (n == 0) {
-        return absl::UnavailableError(
-            absl::StrCat("PostgreSQL database \"", database(),
-                         "\": sending a commit: no "
-                         "progress in ",
-                         absl::FormatDuration(timeout)));
-      }
-      if (n > 0 && (p.revents & POLLIN) != 0 && PQconsumeInput(conn_) != 1) {
-        return Error(nullptr, "sending a commit");
-      }
-    }
-  }
-
- private:
-  const std::string conninfo_;
-  const bool read_only_;
-  PGconn* conn_ = nullptr;
-  absl::flat_hash_set<std::string> prepared_;
-  std::function<absl::Status(Connection&)> on_connect_;
-};
-
-}  // namespace pg
 
 namespace {
 
@@ -306,10 +27,17 @@ using pg::Row;
 // The key of the commit token in `meta` (pg_store.h).
 constexpr const char* kCommitTokenKey = "commit_token";
 
-// The writer lock: a session advisory lock, any number other than the
-// migration's (pg_schema.cc), the same in every build.
-constexpr char kTakeWriterLock[] =
-    "SELECT pg_try_advisory_lock(7810826119401911413)";
+// Takes the writer lock on `c` if it is free: a session advisory lock (any
+// number other than the migration's, pg_schema.cc, the same in every
+// build). Whether it was taken.
+absl::StatusOr<bool> TakeWriterLock(pg::Connection& c, absl::string_view what) {
+  bool locked = false;
+  pg::Params none;
+  RETURN_IF_ERROR(c.Query(
+      "SELECT pg_try_advisory_lock(7810826119401911413)", none,
+      [&](const pg::Row& r) { locked = r.Text(0) == "t"; }, what));
+  return locked;
+}
 
 // "$1, $2, ..., $n".
 std::string Placeholders(int n) {
@@ -530,12 +258,11 @@ uint64_t RandomTokenBase() {
 
 }  // namespace
 
-PgStore::PgStore(std::string conninfo, bool read_only)
-    : conninfo_(std::move(conninfo)),
-      read_only_(read_only),
-      writer_(std::make_unique<pg::Connection>(conninfo_, read_only)),
-      reader_(std::make_unique<pg::Connection>(conninfo_, read_only)),
-      scanner_(std::make_unique<pg::Connection>(conninfo_, read_only)),
+PgStore::PgStore(const std::string& conninfo, bool read_only)
+    : read_only_(read_only),
+      writer_(std::make_unique<pg::Connection>(conninfo, read_only)),
+      reader_(std::make_unique<pg::Connection>(conninfo, read_only)),
+      scanner_(std::make_unique<pg::Connection>(conninfo, read_only)),
       token_base_(RandomTokenBase()) {
   writer_->OnConnect([this](pg::Connection& c) { return Reclaim(c); });
 }
@@ -554,16 +281,13 @@ absl::Status PgStore::Reclaim(pg::Connection& c) {
                      "; it must start over"));
   };
   if (fenced_.load()) return fenced(0);
-  bool locked = false;
-  Params none;
-  RETURN_IF_ERROR(c.Query(
-      kTakeWriterLock, false, none,
-      [&](const Row& r) { locked = r.Text(0) == "t"; },
-      "taking the writer lock back"));
+  ASSIGN_OR_RETURN(bool locked,
+                   TakeWriterLock(c, "taking the writer lock back"));
   if (!locked) return fenced(0);
+  Params none;
   uint64_t now = 0;
   RETURN_IF_ERROR(c.Query(
-      "SELECT epoch FROM leadroute_writer", false, none,
+      "SELECT epoch FROM leadroute_writer", none,
       [&](const Row& r) { now = r.Uint(0); }, "reading the epoch"));
   if (now != epoch_.load()) return fenced(now);
   return absl::OkStatus();
@@ -597,10 +321,8 @@ absl::Status PgStore::CheckConnectionString(const std::string& conninfo) {
 
 absl::StatusOr<std::unique_ptr<PgStore>> PgStore::OpenReplica(
     const std::string& conninfo) {
-  RETURN_IF_ERROR(pg::Migrate(conninfo).status());
-  std::unique_ptr<PgStore> store(new PgStore(conninfo, false));
+  ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store, Open(conninfo));
   store->replica_ = true;
-  RETURN_IF_ERROR(store->writer_->Ready().status());
   return store;
 }
 
@@ -611,12 +333,7 @@ absl::StatusOr<bool> PgStore::TryBecomeWriter(const std::string& address,
   }
   if (epoch_.load() != 0) return true;
   pg::Connection& c = *writer_;
-  bool locked = false;
-  Params none;
-  RETURN_IF_ERROR(c.Query(
-      kTakeWriterLock, false, none,
-      [&](const Row& r) { locked = r.Text(0) == "t"; },
-      "taking the writer lock"));
+  ASSIGN_OR_RETURN(bool locked, TakeWriterLock(c, "taking the writer lock"));
   if (!locked) {
     if (current == nullptr) return false;
     ASSIGN_OR_RETURN(*current, CurrentWriter());
@@ -630,7 +347,7 @@ absl::StatusOr<bool> PgStore::TryBecomeWriter(const std::string& address,
   RETURN_IF_ERROR(c.Query(
       "UPDATE leadroute_writer SET epoch = epoch + 1, address = $1, "
       "since_us = $2 RETURNING epoch",
-      false, p, [&](const Row& r) { epoch = r.Uint(0); }, "raising the epoch"));
+      p, [&](const Row& r) { epoch = r.Uint(0); }, "raising the epoch"));
   epoch_ = epoch;
   return true;
 }
@@ -640,7 +357,7 @@ absl::StatusOr<PgStore::Writer> PgStore::CurrentWriter() {
   RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
     Params none;
     return c.Query(
-        "SELECT epoch, address, since_us FROM leadroute_writer", false, none,
+        "SELECT epoch, address, since_us FROM leadroute_writer", none,
         [&](const Row& r) {
           out = {r.Uint(0), r.Text(1), absl::FromUnixMicros(r.Int(2))};
         },
@@ -666,7 +383,7 @@ absl::StatusOr<std::unique_ptr<PgStore>> PgStore::OpenReadOnly(
   pg::Connection& c = *store->writer_;
   Params none;
   absl::Status s = c.Query(
-      "SELECT version FROM leadroute_schema", false, none,
+      "SELECT version FROM leadroute_schema", none,
       [&](const Row& r) { version = r.Int(0); }, "reading the schema version");
   if (!s.ok() && !c.broken()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -696,7 +413,7 @@ absl::StatusOr<StateSnapshot> PgStore::Load(absl::Time recent_since) {
   RETURN_IF_ERROR(c.Query(
       "SELECT owner, COUNT(*), MAX(seq) FROM assignments "
       "WHERE owner_kind = 1 AND status = 0 GROUP BY owner",
-      false, none,
+      none,
       [&](const Row& r) {
         RepHistory& h = reps[r.Text(0)];
         h.open = r.Int(1);
@@ -708,7 +425,7 @@ absl::StatusOr<StateSnapshot> PgStore::Load(absl::Time recent_since) {
   RETURN_IF_ERROR(c.Query(
       "SELECT owner, decided_at_us, seq FROM assignments "
       "WHERE owner_kind = 1 AND decided_at_us >= $1 ORDER BY decided_at_us",
-      false, since,
+      since,
       [&](const Row& r) {
         RepHistory& h = reps[r.Text(0)];
         h.recent.push_back(*r.Time(1));
@@ -721,24 +438,24 @@ absl::StatusOr<StateSnapshot> PgStore::Load(absl::Time recent_since) {
   }
   RETURN_IF_ERROR(c.Query(
       "SELECT rep, availability, until_us, note, set_at_us FROM rep_status",
-      false, none,
+      none,
       [&](const Row& r) {
         out.reps.push_back({r.Text(0), static_cast<Availability>(r.Int(1)),
                             r.Time(2), r.Text(3), *r.Time(4)});
       },
       "loading rep status"));
   RETURN_IF_ERROR(c.Query(
-      "SELECT team, last_rep, running FROM team_cursors", false, none,
+      "SELECT team, last_rep, running FROM team_cursors", none,
       [&](const Row& r) {
         out.teams.push_back({r.Text(0), r.Text(1), DecodeRunning(r.Text(2))});
       },
       "loading team rotation"));
   RETURN_IF_ERROR(c.Query(
-      "SELECT MAX(id) FROM lead_events", false, none,
+      "SELECT MAX(id) FROM lead_events", none,
       [&](const Row& r) { out.last_event_id = r.Uint(0); },
       "loading the last event id"));
   RETURN_IF_ERROR(c.Query(
-      "SELECT key, value FROM meta", false, none,
+      "SELECT key, value FROM meta", none,
       [&](const Row& r) {
         const std::string key = r.Text(0);
         if (key == kPrunedThroughKey) out.pruned_through = r.Uint(1);
@@ -765,7 +482,7 @@ absl::StatusOr<bool> PgStore::UnknownCommitLanded() {
   key.Text(kCommitTokenKey);
   std::optional<uint64_t> token;
   RETURN_IF_ERROR(writer_->Query(
-      "SELECT value FROM meta WHERE key = $1", false, key,
+      "SELECT value FROM meta WHERE key = $1", key,
       [&](const Row& r) { token = r.Uint(0); }, "reading the last commit"));
   return token == unknown_->token;
 }
@@ -932,37 +649,54 @@ absl::Status PgStore::Read(
   return s;
 }
 
-absl::StatusOr<std::optional<Assignment>> PgStore::ReadOne(
-    const char* name, const std::string& key) {
-  static const std::string find = absl::StrCat(
-      "SELECT ", kAssignmentColumns, " FROM assignments WHERE lead_id = $1");
-  // `email_key != ''` lets PostgreSQL use the partial index.
-  static const std::string by_email =
-      absl::StrCat("SELECT ", kAssignmentColumns,
-                   " FROM assignments WHERE email_key = $1 AND email_key != ''"
-                   " ORDER BY routed_at_us DESC, seq DESC LIMIT 1");
-  const bool by_id = std::strcmp(name, "find") == 0;
-  std::optional<Assignment> out;
+template <typename T>
+absl::StatusOr<std::vector<T>> PgStore::ReadRows(const std::string& sql,
+                                                 pg::Params& params,
+                                                 T (*make)(const pg::Row&),
+                                                 absl::string_view what) {
+  std::vector<T> out;
   RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.reset();
-    Params p;
-    p.Text(key);
+    out.clear();
     return c.Query(
-        by_id ? find : by_email, true, p,
-        [&](const Row& r) { out = ReadAssignment(r); },
-        by_id ? "reading a lead" : "reading a person's last lead");
+        sql, params, [&](const Row& r) { out.push_back(make(r)); }, what);
   }));
   return out;
 }
 
 absl::StatusOr<std::optional<Assignment>> PgStore::FindAssignment(
     const std::string& lead_id) {
-  return ReadOne("find", lead_id);
+  static const std::string sql = absl::StrCat(
+      "SELECT ", kAssignmentColumns, " FROM assignments WHERE lead_id = $1");
+  Params p;
+  p.Text(lead_id);
+  std::optional<Assignment> out;
+  // Prepared: it runs for every lead the working set does not hold.
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.reset();
+    return c.Query(
+        sql, p, [&](const Row& r) { out = ReadAssignment(r); },
+        "reading a lead", "find");
+  }));
+  return out;
 }
 
 absl::StatusOr<std::optional<Assignment>> PgStore::LastByEmail(
     const std::string& email_key) {
-  return ReadOne("by_email", email_key);
+  // `email_key != ''` lets PostgreSQL use the partial index.
+  static const std::string sql =
+      absl::StrCat("SELECT ", kAssignmentColumns,
+                   " FROM assignments WHERE email_key = $1 AND email_key != ''"
+                   " ORDER BY routed_at_us DESC, seq DESC LIMIT 1");
+  Params p;
+  p.Text(email_key);
+  std::optional<Assignment> out;
+  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
+    out.reset();
+    return c.Query(
+        sql, p, [&](const Row& r) { out = ReadAssignment(r); },
+        "reading a person's last lead", "by_email");
+  }));
+  return out;
 }
 
 absl::StatusOr<std::vector<LeadEvent>> PgStore::EventsAfter(uint64_t after,
@@ -970,18 +704,11 @@ absl::StatusOr<std::vector<LeadEvent>> PgStore::EventsAfter(uint64_t after,
   static const std::string sql =
       absl::StrCat("SELECT ", kEventColumns,
                    " FROM lead_events WHERE id > $1 ORDER BY id LIMIT $2");
-  std::vector<LeadEvent> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params p;
-    p.Int(static_cast<int64_t>(
-              std::min<uint64_t>(after, std::numeric_limits<int64_t>::max())))
-        .Int(limit);
-    return c.Query(
-        sql, false, p, [&](const Row& r) { out.push_back(ReadEvent(r)); },
-        "reading events");
-  }));
-  return out;
+  Params p;
+  p.Int(static_cast<int64_t>(
+            std::min<uint64_t>(after, std::numeric_limits<int64_t>::max())))
+      .Int(limit);
+  return ReadRows(sql, p, &ReadEvent, "reading events");
 }
 
 absl::Status PgStore::ScanAssignments(
@@ -994,10 +721,9 @@ absl::Status PgStore::ScanAssignments(
   std::lock_guard<std::mutex> lock(scanner_mu_);
   Params p;
   p.Time(from).Time(to);
-  absl::Status s = scanner_->Query(
-      sql, false, p, [&](const Row& r) { visit(ReadAssignment(r)); },
+  return scanner_->Query(
+      sql, p, [&](const Row& r) { visit(ReadAssignment(r)); },
       "reading assignments");
-  return s;
 }
 
 absl::StatusOr<std::vector<Assignment>> PgStore::ListAssignments(
@@ -1007,19 +733,12 @@ absl::StatusOr<std::vector<Assignment>> PgStore::ListAssignments(
       "SELECT ", kAssignmentColumns,
       " FROM assignments WHERE lead_id > $1 AND ($2 = '' OR owner = $2)"
       " AND ($3::integer < 0 OR status = $3) ORDER BY lead_id LIMIT $4");
-  std::vector<Assignment> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params p;
-    p.Text(after_lead_id)
-        .Text(owner)
-        .Int(status ? static_cast<int>(*status) : -1)
-        .Int(limit);
-    return c.Query(
-        sql, false, p, [&](const Row& r) { out.push_back(ReadAssignment(r)); },
-        "listing assignments");
-  }));
-  return out;
+  Params p;
+  p.Text(after_lead_id)
+      .Text(owner)
+      .Int(status ? static_cast<int>(*status) : -1)
+      .Int(limit);
+  return ReadRows(sql, p, &ReadAssignment, "listing assignments");
 }
 
 absl::StatusOr<std::vector<Assignment>> PgStore::OpenLeadsOfRep(
@@ -1029,51 +748,36 @@ absl::StatusOr<std::vector<Assignment>> PgStore::OpenLeadsOfRep(
       "SELECT ", kAssignmentColumns,
       " FROM assignments WHERE owner_kind = 1 AND status = 0 AND owner = $1"
       " AND lead_id > $2 ORDER BY lead_id LIMIT $3");
-  std::vector<Assignment> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params p;
-    p.Text(rep).Text(after_lead_id).Int(limit);
-    return c.Query(
-        sql, false, p, [&](const Row& r) { out.push_back(ReadAssignment(r)); },
-        "listing a rep's open leads");
-  }));
-  return out;
+  Params p;
+  p.Text(rep).Text(after_lead_id).Int(limit);
+  return ReadRows(sql, p, &ReadAssignment, "listing a rep's open leads");
 }
 
 absl::StatusOr<std::vector<DueLead>> PgStore::DueAfter(const DueLead& after,
                                                        absl::Time before,
                                                        int limit) {
   // A range of the partial index assignments_due (next_due_us, lead_id).
-  static constexpr char kSql[] =
+  static const std::string sql =
       "SELECT next_due_us, lead_id FROM assignments"
       " WHERE next_due_us >= $1 AND next_due_us < $3"
       " AND (next_due_us > $1 OR lead_id > $2)"
       " ORDER BY next_due_us, lead_id LIMIT $4";
-  std::vector<DueLead> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params p;
-    p.Time(after.first).Text(after.second).Time(before).Int(limit);
-    return c.Query(
-        kSql, false, p,
-        [&](const Row& r) { out.emplace_back(*r.Time(0), r.Text(1)); },
-        "reading what is due");
-  }));
-  return out;
+  Params p;
+  p.Time(after.first).Text(after.second).Time(before).Int(limit);
+  return ReadRows<DueLead>(
+      sql, p, [](const Row& r) { return DueLead(*r.Time(0), r.Text(1)); },
+      "reading what is due");
 }
 
 absl::StatusOr<std::optional<uint64_t>> PgStore::Meta(const std::string& key) {
-  std::optional<uint64_t> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.reset();
-    Params p;
-    p.Text(key);
-    return c.Query(
-        "SELECT value FROM meta WHERE key = $1", false, p,
-        [&](const Row& r) { out = r.Uint(0); }, "reading meta");
-  }));
-  return out;
+  Params p;
+  p.Text(key);
+  ASSIGN_OR_RETURN(std::vector<uint64_t> values,
+                   ReadRows<uint64_t>(
+                       "SELECT value FROM meta WHERE key = $1", p,
+                       [](const Row& r) { return r.Uint(0); }, "reading meta"));
+  if (values.empty()) return std::nullopt;
+  return values.front();
 }
 
 absl::StatusOr<uint64_t> PgStore::PrunedThrough() {
@@ -1098,35 +802,23 @@ absl::StatusOr<std::vector<Assignment>> PgStore::NewestAssignments(
                    " FROM assignments WHERE ($1 = '' OR owner = $1)",
                    include_ended ? "" : " AND status IN (0, 3)",
                    " ORDER BY seq DESC LIMIT $2");
-  std::vector<Assignment> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params p;
-    p.Text(owner).Int(limit);
-    return c.Query(
-        sql, false, p, [&](const Row& r) { out.push_back(ReadAssignment(r)); },
-        "listing assignments");
-  }));
-  return out;
+  Params p;
+  p.Text(owner).Int(limit);
+  return ReadRows(sql, p, &ReadAssignment, "listing assignments");
 }
 
 absl::StatusOr<std::vector<OwnerCount>> PgStore::CountByOwner() {
-  std::vector<OwnerCount> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params none;
-    return c.Query(
-        "SELECT owner, owner_kind, COUNT(*) FILTER (WHERE status = 0), "
-        "COUNT(*), MAX(decided_at_us) FROM assignments "
-        "GROUP BY owner, owner_kind ORDER BY owner_kind, owner",
-        false, none,
-        [&](const Row& r) {
-          out.push_back({r.Text(0), static_cast<OwnerKind>(r.Int(1)), r.Int(2),
-                         r.Int(3), absl::FromUnixMicros(r.Int(4))});
-        },
-        "counting assignments");
-  }));
-  return out;
+  Params none;
+  return ReadRows<OwnerCount>(
+      "SELECT owner, owner_kind, COUNT(*) FILTER (WHERE status = 0), "
+      "COUNT(*), MAX(decided_at_us) FROM assignments "
+      "GROUP BY owner, owner_kind ORDER BY owner_kind, owner",
+      none,
+      [](const Row& r) {
+        return OwnerCount{r.Text(0), static_cast<OwnerKind>(r.Int(1)), r.Int(2),
+                          r.Int(3), absl::FromUnixMicros(r.Int(4))};
+      },
+      "counting assignments");
 }
 
 absl::StatusOr<std::vector<LeadEvent>> PgStore::History(
@@ -1134,16 +826,9 @@ absl::StatusOr<std::vector<LeadEvent>> PgStore::History(
   static const std::string sql =
       absl::StrCat("SELECT ", kEventColumns,
                    " FROM lead_events WHERE lead_id = $1 ORDER BY id");
-  std::vector<LeadEvent> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params p;
-    p.Text(lead_id);
-    return c.Query(
-        sql, false, p, [&](const Row& r) { out.push_back(ReadEvent(r)); },
-        "reading a lead's history");
-  }));
-  return out;
+  Params p;
+  p.Text(lead_id);
+  return ReadRows(sql, p, &ReadEvent, "reading a lead's history");
 }
 
 absl::StatusOr<std::vector<AuditRecord>> PgStore::Audit(
@@ -1154,19 +839,12 @@ absl::StatusOr<std::vector<AuditRecord>> PgStore::Audit(
       " FROM audit WHERE id > $1 AND ($2 = '' OR principal = $2)"
       " AND ($3 = '' OR target = $3) ORDER BY id DESC LIMIT $4) newest"
       " ORDER BY id");
-  std::vector<AuditRecord> out;
-  RETURN_IF_ERROR(Read(false, [&](pg::Connection& c) {
-    out.clear();
-    Params p;
-    p.Int(static_cast<int64_t>(query.after_id))
-        .Text(query.principal)
-        .Text(query.target)
-        .Int(query.limit);
-    return c.Query(
-        sql, false, p, [&](const Row& r) { out.push_back(ReadAudit(r)); },
-        "reading the audit trail");
-  }));
-  return out;
+  Params p;
+  p.Int(static_cast<int64_t>(query.after_id))
+      .Text(query.principal)
+      .Text(query.target)
+      .Int(query.limit);
+  return ReadRows(sql, p, &ReadAudit, "reading the audit trail");
 }
 
 }  // namespace leadroute::runtime

@@ -40,20 +40,23 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "runtime/state_store.h"
 
 namespace leadroute::runtime {
 
 namespace pg {
 class Connection;
+class Params;
+class Row;
 }  // namespace pg
 
 class PgStore final : public StateStore {
  public:
   // Connects to `conninfo` (a libpq connection string or postgres:// URI;
-  // a password comes from PGPASSWORD, ~/.pgpass or PGPASSFILE, never from
-  // here) and migrates the database (pg::Migrate). UNAVAILABLE when the
-  // database cannot be reached.
+  // serve takes a password from PGPASSWORD, ~/.pgpass or PGPASSFILE only,
+  // see CheckConnectionString) and migrates the database (pg::Migrate).
+  // UNAVAILABLE when the database cannot be reached.
   static absl::StatusOr<std::unique_ptr<PgStore>> Open(
       const std::string& conninfo);
   // Connects as a replica of several sharing the database (serve --state),
@@ -132,13 +135,13 @@ class PgStore final : public StateStore {
       const AuditQuery& query) override;
 
   // Commits whose outcome was unknown and that were found committed on
-  // their retry (so not applied again): for tests and metrics.
+  // their retry (so not applied again), for tests.
   uint64_t recovered_commits() const { return recovered_commits_.load(); }
 
  private:
   // Tests put a store in the state a lost answer leaves it in.
   friend class PgStoreTestPeer;
-  PgStore(std::string conninfo, bool read_only);
+  PgStore(const std::string& conninfo, bool read_only);
   // On the writer's connection, after it was opened again: takes the lock
   // back if the epoch is still this store's, else fences the store.
   absl::Status Reclaim(pg::Connection& c);
@@ -147,15 +150,18 @@ class PgStore final : public StateStore {
   // broken. `read` must start its answer afresh each time.
   absl::Status Read(bool scan,
                     const std::function<absl::Status(pg::Connection&)>& read);
-  // One assignment read by the prepared statement `name` with `key`.
-  absl::StatusOr<std::optional<Assignment>> ReadOne(const char* name,
-                                                    const std::string& key);
+  // The rows `sql` returns for `params`, each made by `make`, through
+  // Read.
+  template <typename T>
+  absl::StatusOr<std::vector<T>> ReadRows(const std::string& sql,
+                                          pg::Params& params,
+                                          T (*make)(const pg::Row&),
+                                          absl::string_view what);
   absl::StatusOr<std::optional<uint64_t>> Meta(const std::string& key);
   // Whether the batch whose commit's outcome was unknown is in the
   // database (its token is), on the writer's connection.
   absl::StatusOr<bool> UnknownCommitLanded();
 
-  const std::string conninfo_;
   const bool read_only_;
   std::unique_ptr<pg::Connection> writer_;
   std::mutex reader_mu_;

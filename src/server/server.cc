@@ -13,8 +13,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
@@ -96,26 +94,6 @@ void LogTls(const TlsFiles& files, const char* what) {
         "tls certificate expires soon",
         {{"cert", files.cert}, {"not_after", Rfc3339Micros(tls->not_after)}});
   }
-}
-
-// How a replica reaches the writer: as clients reach them all. With TLS,
-// the writer's certificate is checked against --tls-client-ca when given
-// (else the system's authorities), and the replica presents its own
-// certificate, for servers that ask for one (mutual TLS).
-std::shared_ptr<grpc::ChannelCredentials> ReplicaCredentials(
-    const TlsFiles& tls) {
-  if (!tls.enabled()) return grpc::InsecureChannelCredentials();
-  auto read = [](const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  };
-  grpc::SslCredentialsOptions options;
-  if (!tls.client_ca.empty()) options.pem_root_certs = read(tls.client_ca);
-  options.pem_private_key = read(tls.key);
-  options.pem_cert_chain = read(tls.cert);
-  return grpc::SslCredentials(options);
 }
 
 }  // namespace
@@ -208,8 +186,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
                           absl::StrCat("--state: ", store.status().message()));
     }
     replica = *std::move(store);
-    server->link_ =
-        std::make_unique<WriterLink>(ReplicaCredentials(options.tls));
+    // Replicas call each other as clients call them: over TLS when given.
+    server->link_ = std::make_unique<WriterLink>(
+        options.tls.enabled() ? WatchedTlsChannelCredentials(options.tls)
+                              : grpc::InsecureChannelCredentials());
   } else {
     server->link_ = std::make_unique<WriterLink>();
   }
@@ -235,17 +215,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     }
   } else if (replica == nullptr) {
     // No state: every ruleset made live is audited in the log alone.
-    if (std::shared_ptr<const Ruleset> live = server->registry_->Live()) {
-      AuditRulesetLive(nullptr, nullptr, *live,
-                       {live->published_by, live->published_from});
-    }
-    server->registry_->SetOnLive([fallback = options.removed_reps](
-                                     const Ruleset& before, const Ruleset& now,
-                                     std::optional<runtime::RemovedReps> choice,
-                                     const runtime::Actor& by) {
-      AuditRulesetLive(nullptr, &before, now, by);
-      return HandOverRemovedReps(nullptr, before, now, choice, fallback, by);
-    });
+    server->WatchRulesets(nullptr);
   }
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
@@ -380,26 +350,27 @@ absl::Status RouterServer::StartState(
         return live == nullptr ? nullptr : live->program;
       },
       std::move(sweep));
-  // Every ruleset made live from now on is audited, and its removed reps'
-  // leads handed over; the one live now is audited here.
-  if (std::shared_ptr<const Ruleset> live = registry_->Live()) {
-    AuditRulesetLive(assigner_.get(), nullptr, *live,
-                     {live->published_by, live->published_from});
-  }
-  registry_->SetOnLive(
-      [assigner = assigner_.get(), fallback = options.removed_reps](
-          const Ruleset& before, const Ruleset& now,
-          std::optional<runtime::RemovedReps> choice,
-          const runtime::Actor& by) {
-        AuditRulesetLive(assigner, &before, now, by);
-        return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
-      });
+  WatchRulesets(assigner_.get());
   if (!options.admin_listen.empty()) {
     kpis_ = std::make_unique<KpiGauges>(assigner_.get());
   }
   // Last: calls are answered here from now on.
   link_->SetAssigner(assigner_.get());
   return absl::OkStatus();
+}
+
+void RouterServer::WatchRulesets(runtime::Assigner* assigner) {
+  if (std::shared_ptr<const Ruleset> live = registry_->Live()) {
+    AuditRulesetLive(assigner, nullptr, *live,
+                     {live->published_by, live->published_from});
+  }
+  registry_->SetOnLive([assigner, fallback = options_.removed_reps](
+                           const Ruleset& before, const Ruleset& now,
+                           std::optional<runtime::RemovedReps> choice,
+                           const runtime::Actor& by) {
+    AuditRulesetLive(assigner, &before, now, by);
+    return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
+  });
 }
 
 void RouterServer::BecomeWriter(std::unique_ptr<runtime::PgStore> store) {

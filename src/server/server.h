@@ -168,6 +168,10 @@ class RouterServer {
   // Starts what keeps state over `store`: the Assigner, the webhook, the
   // sweeper, KPI gauges; from then on this process answers stateful calls.
   absl::Status StartState(std::unique_ptr<runtime::StateStore> store);
+  // Audits the live ruleset, and from now on every one made live, with its
+  // removed reps' leads handed over: through `assigner` (null: no state,
+  // in the log alone).
+  void WatchRulesets(runtime::Assigner* assigner);
   // Stops the election (and waits for its thread), once.
   void StopElection();
   // The replica's store became the writer's (from the election's thread).

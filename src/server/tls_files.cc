@@ -99,14 +99,22 @@ absl::StatusOr<TlsSummary> CheckTlsFiles(const TlsFiles& files) {
   return out;
 }
 
-std::shared_ptr<grpc::ServerCredentials> WatchedTlsCredentials(
+namespace {
+
+// A provider that reads the files every `files.refresh` (at least 1 s).
+std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> WatchFiles(
     const TlsFiles& files) {
   const unsigned int refresh = static_cast<unsigned int>(
       std::max<int64_t>(1, absl::ToInt64Seconds(files.refresh)));
-  auto provider =
-      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          files.key, files.cert, files.client_ca, refresh);
-  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      files.key, files.cert, files.client_ca, refresh);
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::ServerCredentials> WatchedTlsCredentials(
+    const TlsFiles& files) {
+  grpc::experimental::TlsServerCredentialsOptions options(WatchFiles(files));
   options.watch_identity_key_cert_pairs();
   if (files.client_ca.empty()) {
     options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
@@ -116,6 +124,16 @@ std::shared_ptr<grpc::ServerCredentials> WatchedTlsCredentials(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   }
   return grpc::experimental::TlsServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> WatchedTlsChannelCredentials(
+    const TlsFiles& files) {
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(WatchFiles(files));
+  options.watch_identity_key_cert_pairs();
+  // Without a client CA file, the system's authorities check the server.
+  if (!files.client_ca.empty()) options.watch_root_certs();
+  return grpc::experimental::TlsCredentials(options);
 }
 
 }  // namespace leadroute

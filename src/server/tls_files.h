@@ -5,6 +5,7 @@
 #ifndef LEADROUTE_SRC_SERVER_TLS_FILES_H_
 #define LEADROUTE_SRC_SERVER_TLS_FILES_H_
 
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 
 #include <memory>
@@ -41,6 +42,13 @@ absl::StatusOr<TlsSummary> CheckTlsFiles(const TlsFiles& files);
 // new pair for new connections once it is complete; with a client CA they
 // require and verify a client certificate.
 std::shared_ptr<grpc::ServerCredentials> WatchedTlsCredentials(
+    const TlsFiles& files);
+
+// gRPC channel credentials from the same files, for a replica calling
+// another (the writer): it presents its own certificate (for a server that
+// asks for one) and checks the other's against the client CA file when
+// given, else the system's authorities; both reloaded as they change.
+std::shared_ptr<grpc::ChannelCredentials> WatchedTlsChannelCredentials(
     const TlsFiles& files);
 
 }  // namespace leadroute

@@ -35,13 +35,13 @@ grpc::ServerUnaryReactor* WriterLink::Send(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<grpc::GenericStub> stub = Stub();
   if (stub == nullptr) {
-    reactor->Finish(grpc::Status(
+    // Through `done`, which frees what the call holds.
+    reactor->Finish(done(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
         "this replica is not the writer and no writer is known yet (one is "
-        "being chosen); retry"));
+        "being chosen); retry")));
     return reactor;
   }
-  forwarded_.fetch_add(1, std::memory_order_relaxed);
   struct Call {
     grpc::ClientContext client;
     grpc::ByteBuffer request;

@@ -52,8 +52,6 @@ class WriterLink {
   // UNAVAILABLE).
   void SetWriter(const std::string& address);
   std::string writer() const;
-  // Calls forwarded since start.
-  uint64_t forwarded() const { return forwarded_.load(); }
   // Called (quickly, on a gRPC thread) when the writer could not be
   // reached, so that where it is gets read again at once: a new writer may
   // have taken over. Set before the first call.
@@ -76,7 +74,8 @@ class WriterLink {
  private:
   // The stub to the writer, or null when it is unknown.
   std::shared_ptr<grpc::GenericStub> Stub() const;
-  // Sends `request` and calls `done` with the status once answered.
+  // Sends `request` and finishes the call with what `done` makes of the
+  // answer's status (called exactly once, the call unsent too).
   grpc::ServerUnaryReactor* Send(
       grpc::CallbackServerContext* context, const char* method,
       grpc::ByteBuffer request, grpc::ByteBuffer* response,
@@ -88,7 +87,6 @@ class WriterLink {
   mutable std::mutex mu_;
   std::string writer_;
   std::shared_ptr<grpc::GenericStub> stub_;
-  mutable std::atomic<uint64_t> forwarded_{0};
   std::function<void()> on_unreachable_;
 };
 
