@@ -64,6 +64,10 @@ void Escalator::Arm(const Program& p, Assignment& a) {
         ClockAt(p, a, e, e->steps[a.escalation_step].percent);
     if (!due || step < *due) due = step;
   }
+  // At the store's precision, microseconds: a lead the store gives back
+  // (Assigner::ReadDue) is matched with the one in memory by this time,
+  // and a nanosecond more in memory would never match it again.
+  if (due) due = absl::FromUnixMicros(absl::ToUnixMicros(*due));
   a.next_due = due;
   if (due) File({*due, a.lead_id});
 }

@@ -521,6 +521,25 @@ TEST_F(ActivationTest, OnlyTheNextDeadlinesAreHeldInMemory) {
   }
 }
 
+// A deadline with nanoseconds (a real clock's), read back from the store,
+// which keeps microseconds, is still the lead's in memory: it is swept.
+// (The chaos test of replicas found leads that never were.)
+TEST_F(ActivationTest, ADeadlineReadBackFromTheStoreMatchesTheLeadInMemory) {
+  options_.due_ahead = absl::Minutes(10);
+  Reopen();
+  clock_.Set(clock_.Now() + absl::Nanoseconds(123456789));
+  const absl::Time t0 = clock_.Now();
+  Route("L1");
+  // Its first step is at 30 min: in the store alone, until read back.
+  EXPECT_EQ(assigner_->DueInMemory(), 0u);
+  clock_.Set(t0 + absl::Minutes(21));
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_EQ(assigner_->DueInMemory(), 1u);
+  clock_.Set(t0 + absl::Minutes(30));
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_EQ(Kinds("L1"), (Strings{"assigned", "sla_warning"}));
+}
+
 TEST_F(ActivationTest, ALeadArmedWhileItsCommitIsHeldIsStillSwept) {
   // The lead is armed beyond what memory holds, and its commit is not in
   // the store when the sweep reads what comes due: it is filed from the
