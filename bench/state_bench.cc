@@ -87,6 +87,7 @@ class NullStore final : public rt::StateStore {
                                                     absl::Time, int) override {
     return std::vector<rt::DueLead>{};
   }
+  absl::StatusOr<uint64_t> LastEventId() override { return 0; }
   absl::StatusOr<uint64_t> PrunedThrough() override { return 0; }
   absl::StatusOr<uint64_t> PrunedAssignments() override { return 0; }
   absl::StatusOr<std::optional<uint64_t>> CursorValue(

@@ -720,6 +720,11 @@ absl::StatusOr<uint64_t> Assigner::RecordAudit(AuditRecord record) {
   return log_.AppendIfUsable(std::move(record));
 }
 
+absl::StatusOr<uint64_t> Assigner::RecordRuleset(RulesetLive ruleset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_.AppendIfUsable(std::move(ruleset));
+}
+
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,
                           const Actor& by) {
   by_seq_.erase(a.seq);

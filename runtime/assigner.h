@@ -70,6 +70,7 @@
 #include "runtime/conditions.h"
 #include "runtime/decision.h"
 #include "runtime/escalator.h"
+#include "runtime/event_feed.h"
 #include "runtime/program.h"
 #include "runtime/rep_picker.h"
 #include "runtime/state_store.h"
@@ -100,7 +101,7 @@ struct AssignInput {
   bool reroute = false;     // route again even if the lead id is known
 };
 
-class Assigner {
+class Assigner final : public EventFeed {
  public:
   // Loads the store's state and starts the writer. `clock` must outlive the
   // Assigner.
@@ -173,6 +174,9 @@ class Assigner {
   // live): committed in order with the rest. The change number to wait for,
   // or UNAVAILABLE once the log failed.
   absl::StatusOr<uint64_t> RecordAudit(AuditRecord record);
+  // A ruleset made live, for a store shared by replicas to keep: committed
+  // in order with the rest, as RecordAudit.
+  absl::StatusOr<uint64_t> RecordRuleset(RulesetLive ruleset);
 
   // First contact with the lead at `at` (now when unset) over `channel`:
   // stops its SLA clock and escalation. A second call changes nothing and
@@ -226,7 +230,12 @@ class Assigner {
   // (CommitLog::AppendIfUsable).
   CommitLog& log() { return log_; }
   // What is committed, for reads from any thread beside the writer.
-  StateReader& committed() const { return *store_; }
+  StateReader& committed() const override { return *store_; }
+  // Each commit's events (EventFeed), from the CommitLog.
+  uint64_t Subscribe(CommitLog::EventSink sink) override {
+    return log_.Subscribe(std::move(sink));
+  }
+  void Unsubscribe(uint64_t handle) override { log_.Unsubscribe(handle); }
 
   // Why a repeat lead went to the rep who had the person's last lead.
   struct Stuck {

@@ -37,14 +37,13 @@ void DropSuperseded(std::vector<StateChange>* batch) {
   batch->resize(kept);
 }
 
-// About what an event holds in memory.
+}  // namespace
+
 size_t ApproxBytes(const LeadEvent& e) {
   return sizeof e + e.lead_id.size() + e.kind.size() + e.from.size() +
          e.to.size() + e.reason.size() + e.team.size() + e.channel.size() +
          e.priority.size() + e.actor.size();
 }
-
-}  // namespace
 
 CommitLog::CommitLog(StateStore* store, uint64_t last,
                      absl::Duration retry_every)

@@ -46,6 +46,9 @@
 
 namespace leadroute::runtime {
 
+// About what an event holds in memory.
+size_t ApproxBytes(const LeadEvent& e);
+
 class CommitLog {
  public:
   // Starts the writer over `store` (which must outlive the log), whose

@@ -138,6 +138,25 @@ BEGIN
 END
 $$;
 )sql",
+    // 3: rulesets, for every replica to serve the live one and a new
+    // writer to go on from it. Each revision made live once, with its files;
+    // meta 'live_ruleset' names the live revision.
+    R"sql(
+CREATE TABLE rulesets (
+  revision BIGINT PRIMARY KEY,
+  root TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  published_by TEXT NOT NULL,
+  published_from TEXT NOT NULL,
+  at_us BIGINT NOT NULL
+);
+CREATE TABLE ruleset_files (
+  revision BIGINT NOT NULL REFERENCES rulesets (revision),
+  path TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (revision, path)
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -26,6 +26,8 @@ using pg::Row;
 
 // The key of the commit token in `meta` (pg_store.h).
 constexpr const char* kCommitTokenKey = "commit_token";
+// The live ruleset's revision (schema 3).
+constexpr const char* kLiveRulesetKey = "live_ruleset";
 
 // Takes the writer lock on `c` if it is free: a session advisory lock (any
 // number other than the migration's, pg_schema.cc, the same in every
@@ -84,6 +86,14 @@ const std::vector<Statement>& WriterStatements() {
                     ") VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM audit), "
                     "$1, $2, $3, $4, $5, $6, $7, $8)")},
       {"put_meta", Upsert("meta", "key, value", 2)},
+      // A revision is kept once: a rollback makes a kept one live again.
+      {"add_ruleset",
+       "INSERT INTO rulesets (revision, root, fingerprint, published_by, "
+       "published_from, at_us) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT "
+       "(revision) DO NOTHING"},
+      {"add_ruleset_file",
+       "INSERT INTO ruleset_files (revision, path, text) VALUES ($1, $2, $3) "
+       "ON CONFLICT (revision, path) DO NOTHING"},
       {"fence", "SELECT leadroute_fence($1)"},
       // Deletes the oldest events and records the highest id deleted.
       {"prune_events",
@@ -583,6 +593,22 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
     } else if (const auto* prune = std::get_if<AssignmentPrune>(&change)) {
       p.Time(prune->before).Int(prune->limit);
       send("prune_assignments", p);
+    } else if (const auto* rs = std::get_if<RulesetLive>(&change)) {
+      p.Int(rs->revision)
+          .Text(rs->root)
+          .Text(rs->fingerprint)
+          .Text(rs->published_by)
+          .Text(rs->published_from)
+          .Time(rs->at);
+      send("add_ruleset", p);
+      for (const auto& [path, text] : rs->files) {
+        Params f;
+        f.Int(rs->revision).Text(path).Text(text);
+        send("add_ruleset_file", f);
+      }
+      Params live;
+      live.Text(kLiveRulesetKey).Int(rs->revision);
+      send("put_meta", live);
     }
   }
   // Numbering resumes after the highest seq ever kept, even when retention
@@ -778,6 +804,67 @@ absl::StatusOr<std::optional<uint64_t>> PgStore::Meta(const std::string& key) {
                        [](const Row& r) { return r.Uint(0); }, "reading meta"));
   if (values.empty()) return std::nullopt;
   return values.front();
+}
+
+absl::StatusOr<StoredRulesets> PgStore::Rulesets(int64_t unless_live) {
+  StoredRulesets out;
+  Params none;
+  ASSIGN_OR_RETURN(
+      std::vector<int64_t> newest,
+      ReadRows<int64_t>(
+          "SELECT COALESCE(MAX(revision), 0) FROM rulesets", none,
+          [](const Row& r) { return r.Int(0); }, "reading rulesets"));
+  out.newest_revision = newest.empty() ? 0 : newest.front();
+  ASSIGN_OR_RETURN(std::optional<uint64_t> live, Meta(kLiveRulesetKey));
+  if (!live) return out;
+  out.live_revision = static_cast<int64_t>(*live);
+  if (out.live_revision == unless_live) return out;
+  Params p;
+  p.Int(static_cast<int64_t>(*live));
+  ASSIGN_OR_RETURN(
+      std::vector<RulesetLive> rows,
+      ReadRows<RulesetLive>(
+          "SELECT revision, root, fingerprint, published_by, published_from, "
+          "at_us FROM rulesets WHERE revision = $1",
+          p,
+          [](const Row& r) {
+            RulesetLive rs;
+            rs.revision = r.Int(0);
+            rs.root = r.Text(1);
+            rs.fingerprint = r.Text(2);
+            rs.published_by = r.Text(3);
+            rs.published_from = r.Text(4);
+            rs.at = r.Time(5).value_or(absl::UnixEpoch());
+            return rs;
+          },
+          "reading rulesets"));
+  if (rows.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("meta.live_ruleset names revision ", *live,
+                     " but the rulesets table has no such row"));
+  }
+  using PathText = std::pair<std::string, std::string>;
+  ASSIGN_OR_RETURN(
+      std::vector<PathText> files,
+      ReadRows<PathText>(
+          "SELECT path, text FROM ruleset_files WHERE revision = $1", p,
+          [](const Row& r) { return std::make_pair(r.Text(0), r.Text(1)); },
+          "reading rulesets"));
+  out.live = std::move(rows.front());
+  for (auto& [path, text] : files) {
+    out.live->files.emplace(std::move(path), std::move(text));
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> PgStore::LastEventId() {
+  Params none;
+  ASSIGN_OR_RETURN(
+      std::vector<uint64_t> values,
+      ReadRows<uint64_t>(
+          "SELECT COALESCE(MAX(id), 0) FROM lead_events", none,
+          [](const Row& r) { return r.Uint(0); }, "reading events"));
+  return values.empty() ? 0 : values.front();
 }
 
 absl::StatusOr<uint64_t> PgStore::PrunedThrough() {

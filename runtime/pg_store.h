@@ -110,6 +110,8 @@ class PgStore final : public StateStore {
       const std::string& email_key) override;
   absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                      int limit) override;
+  absl::StatusOr<uint64_t> LastEventId() override;
+  absl::StatusOr<StoredRulesets> Rulesets(int64_t unless_live = -1) override;
   absl::StatusOr<std::vector<Assignment>> ListAssignments(
       const std::string& owner, std::optional<LeadStatus> status,
       const std::string& after_lead_id, int limit) override;

@@ -697,6 +697,7 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
     } else if (const auto* prune = std::get_if<AssignmentPrune>(&change)) {
       status = PruneAssignments(*prune);
     }
+    // RulesetLive: a single server's rules are its files; nothing to keep.
     if (!status.ok()) break;
   }
   // Numbering resumes after the highest seq ever kept, even when retention
@@ -1054,6 +1055,27 @@ absl::StatusOr<std::optional<uint64_t>> SqliteStore::Meta(
         absl::StrCat("reading meta: ", sqlite3_errmsg(*db)));
   }
   return out;
+}
+
+absl::StatusOr<uint64_t> SqliteStore::LastEventId() {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  absl::StatusOr<sqlite3*> db = Reader();
+  if (!db.ok()) return db.status();
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(*db, "SELECT COALESCE(MAX(id), 0) FROM lead_events",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return absl::InternalError(
+        absl::StrCat("reading events: ", sqlite3_errmsg(*db)));
+  }
+  const int rc = sqlite3_step(s);
+  const uint64_t last =
+      rc == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(s, 0)) : 0;
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW) {
+    return absl::InternalError(
+        absl::StrCat("reading events: ", sqlite3_errmsg(*db)));
+  }
+  return last;
 }
 
 absl::StatusOr<uint64_t> SqliteStore::PrunedThrough() {

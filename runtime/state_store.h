@@ -30,6 +30,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -230,9 +231,32 @@ struct Cursor {
   uint64_t value = 0;
 };
 
+// A ruleset made live on the writer, as a store shared by replicas keeps
+// it (issue 22): every replica serves the live one, and a new writer goes
+// on from it. SQLite keeps none: a single server's rules are its files.
+struct RulesetLive {
+  int64_t revision = 0;
+  std::string root;
+  // Every file it was compiled from, path to text (includes and tables
+  // too); the same for a rollback, whose revision is already kept.
+  std::map<std::string, std::string> files;
+  std::string fingerprint;
+  std::string published_by;
+  std::string published_from;
+  absl::Time at;
+};
+
+// What a store keeps of rulesets: the live one, if any, and the highest
+// revision it ever kept (a new writer numbers on from it).
+struct StoredRulesets {
+  int64_t live_revision = 0;  // 0: none
+  std::optional<RulesetLive> live;
+  int64_t newest_revision = 0;
+};
+
 using StateChange =
     std::variant<Assignment, RepStatus, TeamCursor, LeadEvent, EventPrune,
-                 Cursor, AuditRecord, AssignmentPrune>;
+                 Cursor, AuditRecord, AssignmentPrune, RulesetLive>;
 
 // An event about `a` as it stands, with its owner, team, channel, priority
 // and SLA.
@@ -310,6 +334,15 @@ class StateReader {
   // Events with id > `after`, oldest first, at most `limit`.
   virtual absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                              int limit) = 0;
+  // The newest event's id; 0 when there is none.
+  virtual absl::StatusOr<uint64_t> LastEventId() = 0;
+  // The rulesets kept for replicas; none in a store that keeps none
+  // (SQLite). Without `live` when its revision is `unless_live` (a replica
+  // asking whether it changed).
+  virtual absl::StatusOr<StoredRulesets> Rulesets(int64_t unless_live = -1) {
+    (void)unless_live;
+    return StoredRulesets{};
+  }
 
   // Calls `visit` with each committed assignment routed in [from, to), in
   // no particular order.

@@ -44,6 +44,14 @@ class ChildProcess {
   ~ChildProcess() { Stop(); }
 
   bool running() const { return pid_ > 0; }
+  // Whether the child has ended by itself (then reaped: running() is false).
+  bool Exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    pid_ = 0;
+    return true;
+  }
   pid_t pid() const { return pid_; }
 
   // Sends `signal` and waits for the child to end; its wait status, or -1

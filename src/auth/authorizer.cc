@@ -27,7 +27,8 @@ absl::string_view ShortMethod(const MethodRole& method) {
 
 absl::Status Decide(const PrincipalSet* set, absl::string_view authorization,
                     absl::Span<const std::string> cert_identities,
-                    const MethodRole& method, Caller* caller) {
+                    absl::string_view on_behalf_of, const MethodRole& method,
+                    Caller* caller) {
   if (set == nullptr) {
     if (caller != nullptr) *caller = {kAnonymous, kAllRoles};
     return absl::OkStatus();
@@ -63,6 +64,24 @@ absl::Status Decide(const PrincipalSet* set, absl::string_view authorization,
         RoleName(method.role),
         "\"; send `authorization: Bearer TOKEN` (leadroute: --token-file) or "
         "a client certificate"));
+  }
+  if (!on_behalf_of.empty()) {
+    // A replica forwarding a call it let in: the caller it names decides,
+    // with the roles this server's file gives that name.
+    if (!Has(who->roles, Role::kReplica)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(kOnBehalfOfKey,
+                       ": only a principal with role \"replica\" may call "
+                       "for another; principal \"",
+                       who->name, "\" has ", RolesText(who->roles)));
+    }
+    who = set->ByName(on_behalf_of);
+    if (who == nullptr) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          kOnBehalfOfKey, ": \"", on_behalf_of.substr(0, 64),
+          "\" names no principal of this server's --auth file (replicas "
+          "must share one)"));
+    }
   }
   if (!Has(who->roles, method.role)) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -110,9 +129,15 @@ absl::Status Authorizer::Check(const grpc::ServerContextBase& context,
   if (it != metadata.end()) {
     authorization = absl::string_view(it->second.data(), it->second.size());
   }
+  absl::string_view on_behalf_of;
+  if (auto named = metadata.find(kOnBehalfOfKey); named != metadata.end()) {
+    on_behalf_of =
+        absl::string_view(named->second.data(), named->second.size());
+  }
   std::vector<std::string> identities;
   if (authorization.empty()) identities = CertificateIdentities(context);
-  return Decide(set.get(), authorization, identities, method, caller);
+  return Decide(set.get(), authorization, identities, on_behalf_of, method,
+                caller);
 }
 
 absl::Status Authorizer::CheckRequest(
@@ -124,7 +149,7 @@ absl::Status Authorizer::CheckRequest(
     return absl::OkStatus();
   }
   std::shared_ptr<const PrincipalSet> set = principals();
-  return Decide(set.get(), authorization, cert_identities, method, caller);
+  return Decide(set.get(), authorization, cert_identities, "", method, caller);
 }
 
 std::vector<std::string> CertificateIdentities(

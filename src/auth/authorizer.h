@@ -11,6 +11,11 @@
 // nobody: UNAUTHENTICATED. A principal without the role the method needs
 // (roles.h): PERMISSION_DENIED, naming the role.
 //
+// A call that comes through another replica (issue 22) carries the
+// replica's credential and `leadroute-on-behalf-of: NAME`, the caller the
+// replica let in. Only a principal with role "replica" may send it; NAME's
+// own roles, in this server's file, then decide, and NAME is the caller.
+//
 // Thread-safe; Check takes a reader lock for one shared_ptr copy.
 #ifndef LEADROUTE_SRC_AUTH_AUTHORIZER_H_
 #define LEADROUTE_SRC_AUTH_AUTHORIZER_H_

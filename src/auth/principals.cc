@@ -60,8 +60,8 @@ absl::StatusOr<Roles> ParseRoles(absl::string_view text) {
     std::optional<Role> role = ParseRole(name);
     if (!role) {
       std::string message =
-          absl::StrCat("unknown role \"", name,
-                       "\" (roles: ", RolesText(kAllRoles), ", or all)");
+          absl::StrCat("unknown role \"", name, "\" (roles: ",
+                       RolesText(kAllRoles | Bit(Role::kReplica)), ", or all)");
       if (std::string close = ClosestMatch(name, names); !close.empty()) {
         absl::StrAppend(&message, "; did you mean \"", close, "\"?");
       }
@@ -184,6 +184,13 @@ const Principal* PrincipalSet::ByCertificate(
     for (const std::string& id : identities) {
       if (id == p.cert) return &p;
     }
+  }
+  return nullptr;
+}
+
+const Principal* PrincipalSet::ByName(absl::string_view name) const {
+  for (const Principal& p : entries_) {
+    if (p.name == name) return &p;
   }
   return nullptr;
 }

@@ -58,6 +58,9 @@ class PrincipalSet {
   const Principal* ByCertificate(
       absl::Span<const std::string> identities) const;
 
+  // The first line naming `name` (every line of a name has its roles).
+  const Principal* ByName(absl::string_view name) const;
+
   const std::vector<Principal>& entries() const { return entries_; }
 
  private:

@@ -8,8 +8,9 @@
 namespace leadroute::auth {
 namespace {
 
-constexpr std::array<Role, 5> kRoles = {
-    Role::kRoute, Role::kActivity, Role::kManage, Role::kRules, Role::kRead};
+constexpr std::array<Role, 6> kRoles = {Role::kRoute,  Role::kActivity,
+                                        Role::kManage, Role::kRules,
+                                        Role::kRead,   Role::kReplica};
 
 constexpr std::array<const MethodRole*, 17> kMethods = {
     &kRoute,         &kRouteBatch,       &kValidateRules, &kPublishRules,
@@ -32,6 +33,8 @@ absl::string_view RoleName(Role role) {
       return "rules";
     case Role::kRead:
       return "read";
+    case Role::kReplica:
+      return "replica";
   }
   return "?";
 }

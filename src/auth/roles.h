@@ -21,8 +21,15 @@ enum class Role : uint8_t {
   kManage = 1 << 2,    // move leads and set rep status, as an ops team does
   kRules = 1 << 3,     // validate, publish and roll back rulesets
   kRead = 1 << 4,      // status, stats and metrics: nothing personal
+  // Another replica of this deployment (issue 22), forwarding a call it
+  // let in: may name the caller it acts for (leadroute-on-behalf-of), whose
+  // own roles then decide. Not part of "all": a person's admin token must
+  // not be able to act as someone else.
+  kReplica = 1 << 5,
 };
 using Roles = uint8_t;
+// "all" in an --auth file, and an anonymous caller's roles without --auth:
+// every role but kReplica.
 inline constexpr Roles kAllRoles = 0x1f;
 
 inline constexpr Roles Bit(Role role) { return static_cast<Roles>(role); }
@@ -36,7 +43,7 @@ absl::string_view RoleName(Role role);
 std::string RolesText(Roles roles);
 // A role's name back to the role; nullopt for an unknown name.
 std::optional<Role> ParseRole(absl::string_view name);
-// Every role, in the order of the enum.
+// Every role, in the order of the enum (kReplica too).
 absl::Span<const Role> AllRoles();
 
 // An RPC by its full gRPC name and the role it needs.
@@ -80,6 +87,9 @@ inline constexpr MethodRole kListLeads{"/leadroute.v1.Assignments/ListLeads",
                                        Role::kManage};
 inline constexpr MethodRole kGetStats{"/leadroute.v1.Assignments/GetStats",
                                       Role::kRead};
+// The metadata key a replica names the caller it forwards for with.
+inline constexpr char kOnBehalfOfKey[] = "leadroute-on-behalf-of";
+
 // The admin HTTP port's /metrics and /status (/healthz is open).
 inline constexpr MethodRole kAdminHttp{"admin http", Role::kRead};
 

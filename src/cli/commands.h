@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "runtime/policy.h"
-#include "runtime/sqlite_store.h"
+#include "runtime/state_store.h"
 #include "src/cli/client.h"
 
 namespace leadroute {
@@ -52,6 +52,7 @@ struct ServeFlags {
   std::string webhook_url;  // empty: no webhook
   std::string webhook_secret_file;
   int webhook_dead_letter_after = 5;  // refusals of one batch
+  std::string webhook_dead_letter;    // empty: DATA_DIR's file
   int64_t webhook_dead_letter_max_bytes = int64_t{64} << 20;
   int64_t webhook_keep_events = 1000000;  // kept from retention for it
   std::string auth_file;  // principals; empty: open, loopback only
@@ -146,7 +147,8 @@ int RouteCommand(const RouteFlags& flags);
 
 struct StateFlags {
   std::string what;       // assignments | owners | history | audit
-  std::string data_dir;   // the server's --data-dir
+  std::string data_dir;   // the server's --data-dir, or
+  std::string state;      // its --state
   std::string owner;      // assignments: only this owner's
   std::string lead_id;    // history: this lead's
   std::string principal;  // audit: only this caller's
@@ -157,12 +159,14 @@ struct StateFlags {
 };
 // Reads a server's state store (read-only; the server may be running).
 int StateCommand(const StateFlags& flags);
-// The state store of a server's --data-dir, opened read-only.
-absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> OpenDataDir(
-    const std::string& data_dir);
+// A server's state store, opened read-only: its --data-dir's SQLite file,
+// or the PostgreSQL database its --state names (exactly one of the two).
+absl::StatusOr<std::unique_ptr<runtime::StateReader>> OpenStateReadOnly(
+    const std::string& data_dir, const std::string& state);
 
 struct ReportFlags {
   std::string data_dir;
+  std::string state;
   std::string from;              // RFC 3339; default: --last before --to
   std::string to;                // RFC 3339; default: now
   std::string last = "7d";       // the window's length when --from is unset

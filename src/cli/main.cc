@@ -192,7 +192,8 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option(
       "--webhook-url", serve.webhook_url,
-      "POST every lead event (JSON, signed) here too; needs --data-dir");
+      "POST every lead event (JSON, signed) here too; needs --data-dir, or "
+      "--state with --webhook-dead-letter");
   serve_cmd
       ->add_option("--webhook-secret-file", serve.webhook_secret_file,
                    "File holding the webhook's HMAC-SHA256 key (trailing "
@@ -202,9 +203,13 @@ int Main(int argc, char** argv) {
       ->add_option("--webhook-dead-letter-after",
                    serve.webhook_dead_letter_after,
                    "Refusals (4xx) of one batch before it goes to "
-                   "DATA_DIR/webhook-dead-letter.jsonl and delivery goes on")
+                   "the dead-letter file and delivery goes on")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve_cmd->add_option(
+      "--webhook-dead-letter", serve.webhook_dead_letter,
+      "The dead-letter file (JSON lines, 0600); default "
+      "DATA_DIR/webhook-dead-letter.jsonl, required with --state");
   serve_cmd
       ->add_option("--webhook-dead-letter-max-bytes",
                    serve.webhook_dead_letter_max_bytes,
@@ -221,7 +226,8 @@ int Main(int argc, char** argv) {
 
   StateFlags state;
   CLI::App* state_cmd = app.add_subcommand(
-      "state", "Inspect a server's state store (--data-dir), read-only");
+      "state",
+      "Inspect a server's state store (--data-dir or --state), read-only");
   state_cmd->require_subcommand(1);
   for (const char* what : {"assignments", "owners", "history", "audit"}) {
     const char* help = std::string(what) == "assignments"
@@ -234,8 +240,10 @@ int Main(int argc, char** argv) {
                              "rulesets went live (newest --limit, oldest "
                              "first)";
     CLI::App* sub = state_cmd->add_subcommand(what, help);
-    sub->add_option("--data-dir", state.data_dir, "The server's --data-dir")
-        ->required();
+    sub->add_option("--data-dir", state.data_dir, "The server's --data-dir");
+    sub->add_option("--state", state.state,
+                    "Instead of --data-dir: the replicas' --state (libpq "
+                    "connection string; password from PGPASSWORD/.pgpass)");
     sub->add_flag("--json", state.json, "One JSON object per line");
     sub->final_callback([&state, what] { state.what = what; });
     if (std::string(what) == "assignments") {
@@ -259,10 +267,12 @@ int Main(int argc, char** argv) {
   ReportFlags report;
   CLI::App* report_cmd = app.add_subcommand(
       "report",
-      "Routing KPIs from a server's state store (--data-dir), read-only");
-  report_cmd
-      ->add_option("--data-dir", report.data_dir, "The server's --data-dir")
-      ->required();
+      "Routing KPIs from a server's state store (--data-dir or --state), "
+      "read-only");
+  report_cmd->add_option("--data-dir", report.data_dir,
+                         "The server's --data-dir");
+  report_cmd->add_option("--state", report.state,
+                         "Instead of --data-dir: the replicas' --state");
   report_cmd->add_option("--from", report.from,
                          "Leads routed at or after this RFC 3339 time");
   report_cmd->add_option("--to", report.to,

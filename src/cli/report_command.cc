@@ -200,8 +200,8 @@ int ReportCommand(const ReportFlags& flags) {
   if (from >= to) {
     return fail(absl::InvalidArgumentError("--from: must be before --to"));
   }
-  absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
-      OpenDataDir(flags.data_dir);
+  absl::StatusOr<std::unique_ptr<runtime::StateReader>> store =
+      OpenStateReadOnly(flags.data_dir, flags.state);
   if (!store.ok()) return fail(store.status());
   absl::StatusOr<runtime::KpiReport> kpis =
       runtime::KpisOf(**store, *by, from, to);

@@ -96,6 +96,21 @@ int ServeCommand(const ServeFlags& flags) {
   options.assigner.due_ahead = *ahead;
   options.state = flags.state;
   options.advertise = flags.advertise;
+  if (!flags.state.empty() && flags.advertise.empty()) {
+    // Other replicas forward to where this one says it answers; a wildcard
+    // address is nowhere they can reach.
+    const std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::" ||
+        host == "*") {
+      LogError("bad flag",
+               {{"flag", "--advertise"},
+                {"listen", flags.listen},
+                {"expected",
+                 "with --state and a --listen on every address, the "
+                 "host:port the other replicas reach this one at"}});
+      return kExitUsageOrIo;
+    }
+  }
   std::optional<absl::Duration> poll = ParseSpan(flags.writer_poll);
   if (!poll || *poll < absl::Milliseconds(100) || *poll > absl::Minutes(1)) {
     LogError("bad flag", {{"flag", "--writer-poll"},
@@ -108,6 +123,7 @@ int ServeCommand(const ServeFlags& flags) {
   if (!flags.webhook_url.empty()) {
     options.webhook.url = flags.webhook_url;
     options.webhook.dead_letter_after = flags.webhook_dead_letter_after;
+    options.webhook.dead_letter_path = flags.webhook_dead_letter;
     options.webhook.dead_letter_max_bytes = flags.webhook_dead_letter_max_bytes;
     options.webhook_keeps_events = flags.webhook_keep_events;
     std::ifstream in(flags.webhook_secret_file);

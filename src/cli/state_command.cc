@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "runtime/clock.h"
+#include "runtime/pg_store.h"
 #include "runtime/sqlite_store.h"
 #include "src/cli/commands.h"
 
@@ -24,8 +25,25 @@ void Print(const nlohmann::json& row) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> OpenDataDir(
-    const std::string& data_dir) {
+absl::StatusOr<std::unique_ptr<runtime::StateReader>> OpenStateReadOnly(
+    const std::string& data_dir, const std::string& state) {
+  if (data_dir.empty() == state.empty()) {
+    return absl::InvalidArgumentError(
+        "give the server's --data-dir or its --state, one of the two");
+  }
+  if (!state.empty()) {
+    if (absl::Status s = runtime::PgStore::CheckConnectionString(state);
+        !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--state: ", s.message()));
+    }
+    absl::StatusOr<std::unique_ptr<runtime::PgStore>> pg =
+        runtime::PgStore::OpenReadOnly(state);
+    if (!pg.ok()) {
+      return absl::Status(pg.status().code(),
+                          absl::StrCat("--state: ", pg.status().message()));
+    }
+    return std::unique_ptr<runtime::StateReader>(*std::move(pg));
+  }
   const std::string path =
       (std::filesystem::path(data_dir) / runtime::SqliteStore::kFileName)
           .string();
@@ -36,8 +54,8 @@ absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> OpenDataDir(
 }
 
 int StateCommand(const StateFlags& flags) {
-  absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
-      OpenDataDir(flags.data_dir);
+  absl::StatusOr<std::unique_ptr<runtime::StateReader>> store =
+      OpenStateReadOnly(flags.data_dir, flags.state);
   if (!store.ok()) {
     std::fprintf(stderr, "leadroute state: %s\n",
                  std::string(store.status().message()).c_str());
@@ -157,8 +175,10 @@ int StateCommand(const StateFlags& flags) {
     return kExitUsageOrIo;
   }
   if (events->empty()) {
-    std::fprintf(stderr, "leadroute state: no lead \"%s\" in %s\n",
-                 flags.lead_id.c_str(), flags.data_dir.c_str());
+    std::fprintf(
+        stderr, "leadroute state: no lead \"%s\" in %s\n",
+        flags.lead_id.c_str(),
+        flags.state.empty() ? flags.data_dir.c_str() : "the --state database");
     return kExitRulesOrInput;
   }
   for (const runtime::LeadEvent& e : *events) {

@@ -33,6 +33,11 @@ namespace {
 
 constexpr char kRouterServiceName[] = "leadroute.v1.LeadRouter";
 
+// How often a follower reads the database for events its WatchAssignments
+// subscribers have not seen (only while it has any): the most a follower's
+// subscriber waits behind the writer's.
+constexpr absl::Duration kFollowerEventPoll = absl::Milliseconds(50);
+
 // Drops the reflection service gRPC adds to every server once
 // InitProtoReflectionServerBuilderPlugin has run.
 class WithoutReflection final : public grpc::ServerBuilderOption {
@@ -166,12 +171,18 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         "--data-dir and --state both say where the state is kept: give one");
   }
   if (!options.webhook.url.empty() && options.data_dir.empty()) {
-    return absl::InvalidArgumentError(
-        options.state.empty()
-            ? "--webhook-url needs --data-dir: webhooks deliver the stored "
-              "lead events"
-            : "--webhook-url with --state is not supported yet (issue 22): "
-              "run the webhook on a --data-dir server");
+    if (options.state.empty()) {
+      return absl::InvalidArgumentError(
+          "--webhook-url needs --data-dir or --state: webhooks deliver the "
+          "stored lead events");
+    }
+    if (options.webhook.dead_letter_path.empty()) {
+      // Replicas have no folder of their own to default to.
+      return absl::InvalidArgumentError(
+          "--webhook-url with --state needs --webhook-dead-letter FILE: "
+          "where batches the endpoint refuses go, on whichever replica is "
+          "the writer");
+    }
   }
   std::unique_ptr<runtime::PgStore> replica;
   if (!options.state.empty()) {
@@ -189,7 +200,23 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     // Replicas call each other as clients call them: over TLS when given.
     server->link_ = std::make_unique<WriterLink>(
         options.tls.enabled() ? WatchedTlsChannelCredentials(options.tls)
-                              : grpc::InsecureChannelCredentials());
+                              : grpc::InsecureChannelCredentials(),
+        server->auth_.get());
+    // WatchAssignments on a replica that does not write: the database's
+    // events, read back as the writer commits them.
+    absl::StatusOr<std::unique_ptr<runtime::PgStore>> events =
+        runtime::PgStore::OpenReadOnly(options.state);
+    if (!events.ok()) {
+      return absl::Status(events.status().code(),
+                          absl::StrCat("--state: ", events.status().message()));
+    }
+    server->shared_reader_ = events->get();
+    server->tail_ = std::make_unique<runtime::StoreTail>(*std::move(events),
+                                                         kFollowerEventPoll);
+    // Serve the replicas' live ruleset from the start, not this one's
+    // --rules.
+    server->FollowRulesets();
+    server->link_->SetFollowerFeed(server->tail_.get());
   } else {
     server->link_ = std::make_unique<WriterLink>();
   }
@@ -301,7 +328,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         [self](std::unique_ptr<runtime::PgStore> store) {
           self->BecomeWriter(std::move(store));
         },
-        [self](const absl::Status& s) { self->ReplicaHealthChanged(s); });
+        [self](const absl::Status& s) { self->ReplicaHealthChanged(s); },
+        [self] { self->FollowRulesets(); });
   }
   return server;
 }
@@ -310,6 +338,22 @@ absl::Status RouterServer::StartState(
     std::unique_ptr<runtime::StateStore> store) {
   const ServerOptions& options = options_;
   if (options.wrap_store) store = options.wrap_store(std::move(store));
+  // Replicas: serve the ruleset the database says is live, and number new
+  // ones after the highest it kept (a store that keeps none says none).
+  absl::StatusOr<runtime::StoredRulesets> stored = store->Rulesets();
+  if (!stored.ok()) return stored.status();
+  int64_t stored_live = 0;
+  if (stored->live) {
+    CompileOutcome adopted = registry_->Adopt(*stored->live);
+    if (adopted.status.ok()) {
+      stored_live = stored->live->revision;
+    } else {
+      LogError("cannot serve the replicas' live ruleset; serving this one's",
+               {{"revision", absl::StrCat(stored->live->revision)},
+                {"error", std::string(adopted.status.message())}});
+    }
+  }
+  registry_->NumberAfter(stored->newest_revision);
   static const runtime::SystemClock kSystemClock;
   const runtime::Clock* clock =
       options.clock == nullptr ? &kSystemClock : options.clock;
@@ -350,7 +394,7 @@ absl::Status RouterServer::StartState(
         return live == nullptr ? nullptr : live->program;
       },
       std::move(sweep));
-  WatchRulesets(assigner_.get());
+  WatchRulesets(assigner_.get(), pg_store_ != nullptr, stored_live);
   if (!options.admin_listen.empty()) {
     kpis_ = std::make_unique<KpiGauges>(assigner_.get());
   }
@@ -359,18 +403,47 @@ absl::Status RouterServer::StartState(
   return absl::OkStatus();
 }
 
-void RouterServer::WatchRulesets(runtime::Assigner* assigner) {
+void RouterServer::WatchRulesets(runtime::Assigner* assigner, bool shared,
+                                 int64_t stored_live) {
   if (std::shared_ptr<const Ruleset> live = registry_->Live()) {
     AuditRulesetLive(assigner, nullptr, *live,
                      {live->published_by, live->published_from});
+    if (shared && live->revision != stored_live) {
+      RecordRulesetLive(assigner, *live);
+    }
   }
-  registry_->SetOnLive([assigner, fallback = options_.removed_reps](
+  registry_->SetOnLive([assigner, shared, fallback = options_.removed_reps](
                            const Ruleset& before, const Ruleset& now,
                            std::optional<runtime::RemovedReps> choice,
                            const runtime::Actor& by) {
     AuditRulesetLive(assigner, &before, now, by);
+    if (shared) RecordRulesetLive(assigner, now);
     return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
   });
+}
+
+void RouterServer::FollowRulesets() {
+  if (shared_reader_ == nullptr || link_->assigner() != nullptr) return;
+  std::shared_ptr<const Ruleset> live = registry_->Live();
+  const int64_t serving = live == nullptr ? 0 : live->revision;
+  // The files are read only when the database's live revision is not the
+  // one followed last, or this replica serves another (its own --rules).
+  absl::StatusOr<runtime::StoredRulesets> stored = shared_reader_->Rulesets(
+      follow_failed_ || followed_revision_ == serving ? followed_revision_
+                                                      : -1);
+  if (!stored.ok() || !stored->live) return;  // unreachable, or unchanged
+  followed_revision_ = stored->live->revision;
+  CompileOutcome adopted = registry_->Adopt(*stored->live);
+  follow_failed_ = !adopted.status.ok();
+  if (adopted.status.ok()) {
+    LogInfo("following the replicas' ruleset",
+            {{"revision", absl::StrCat(followed_revision_)},
+             {"fingerprint", stored->live->fingerprint}});
+  } else {
+    LogError("cannot serve the replicas' live ruleset; serving the last one",
+             {{"revision", absl::StrCat(followed_revision_)},
+              {"error", std::string(adopted.status.message())}});
+  }
 }
 
 void RouterServer::BecomeWriter(std::unique_ptr<runtime::PgStore> store) {

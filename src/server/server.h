@@ -28,6 +28,7 @@
 #include "runtime/pg_store.h"
 #include "runtime/policy.h"
 #include "runtime/state_store.h"
+#include "runtime/store_tail.h"
 #include "runtime/sweeper.h"
 #include "src/auth/authorizer.h"
 #include "src/server/admin_http.h"
@@ -170,8 +171,13 @@ class RouterServer {
   absl::Status StartState(std::unique_ptr<runtime::StateStore> store);
   // Audits the live ruleset, and from now on every one made live, with its
   // removed reps' leads handed over: through `assigner` (null: no state,
-  // in the log alone).
-  void WatchRulesets(runtime::Assigner* assigner);
+  // in the log alone). With `shared` (replicas), each is also stored for
+  // the others, and the live one now too unless `stored_live` is its
+  // revision.
+  void WatchRulesets(runtime::Assigner* assigner, bool shared = false,
+                     int64_t stored_live = 0);
+  // A follower: serves the ruleset the database says is live (each poll).
+  void FollowRulesets();
   // Stops the election (and waits for its thread), once.
   void StopElection();
   // The replica's store became the writer's (from the election's thread).
@@ -187,6 +193,9 @@ class RouterServer {
   ServerOptions options_;
   std::shared_ptr<RulesetRegistry> registry_;
   // Where stateful calls are answered: here, or forwarded to the writer.
+  // A follower's feed of the shared database's events (WatchAssignments);
+  // outlives the services' streams.
+  std::unique_ptr<runtime::StoreTail> tail_;
   std::unique_ptr<WriterLink> link_;
   std::unique_ptr<auth::Authorizer> auth_;
   std::unique_ptr<ServerMetrics> metrics_;
@@ -201,6 +210,11 @@ class RouterServer {
   bool replica_ok_ = true;  // a replica reaches the database
   // A replica's store once it is the writer (owned by the Assigner).
   runtime::PgStore* pg_store_ = nullptr;
+  // A replica's read-only view of the database (owned by tail_), for
+  // following its live ruleset; the revision last followed, or that failed.
+  runtime::PgStore* shared_reader_ = nullptr;
+  int64_t followed_revision_ = -1;
+  bool follow_failed_ = false;
   std::atomic<bool> fenced_{false};
   // Held while the store is open: one server per --data-dir.
   std::unique_ptr<DataDirLock> data_dir_lock_;

@@ -12,13 +12,15 @@ WriterElection::WriterElection(
     std::unique_ptr<runtime::PgStore> store, std::string address,
     absl::Duration poll, WriterLink* link,
     std::function<void(std::unique_ptr<runtime::PgStore>)> become_writer,
-    std::function<void(const absl::Status&)> health)
+    std::function<void(const absl::Status&)> health,
+    std::function<void()> follow)
     : store_(std::move(store)),
       address_(std::move(address)),
       poll_(poll),
       link_(link),
       become_writer_(std::move(become_writer)),
       health_(std::move(health)),
+      follow_(std::move(follow)),
       thread_([this] { Run(); }) {}
 
 WriterElection::~WriterElection() {
@@ -58,6 +60,7 @@ void WriterElection::Run() {
       LogInfo("following writer",
               {{"epoch", absl::StrCat(current.epoch)}, {"writer", seen}});
     }
+    if (won.ok()) follow_();
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait_for(lock, absl::ToChronoNanoseconds(poll_),
                    [&] { return stopping_ || woken_; });

@@ -7,7 +7,8 @@
 // writer's session ended: it stopped, crashed or lost its connection for
 // good), this replica takes it, hands the store to `become_writer` and its
 // part ends. A database it cannot reach is reported to `health` (and OK
-// once it can again).
+// once it can again). After each poll it lost, `follow` runs (the replica
+// catches up with the database's live ruleset).
 #ifndef LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 #define LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 
@@ -32,7 +33,8 @@ class WriterElection {
       std::unique_ptr<runtime::PgStore> store, std::string address,
       absl::Duration poll, WriterLink* link,
       std::function<void(std::unique_ptr<runtime::PgStore>)> become_writer,
-      std::function<void(const absl::Status&)> health);
+      std::function<void(const absl::Status&)> health,
+      std::function<void()> follow);
   // Stops the thread (between two tries).
   ~WriterElection();
   // Tries again now rather than at the next poll (the writer could not be
@@ -50,6 +52,7 @@ class WriterElection {
   WriterLink* const link_;
   const std::function<void(std::unique_ptr<runtime::PgStore>)> become_writer_;
   const std::function<void(const absl::Status&)> health_;
+  const std::function<void()> follow_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -100,8 +100,7 @@ grpc::ServerUnaryReactor* AssignmentsService::GetAssignment(
     const v1::GetAssignmentRequest* request,
     v1::GetAssignmentResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/GetAssignment",
-                          *request, response);
+    return link_->Forward(context, auth::kGetAssignment, *request, response);
   }
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kGetAssignment, nullptr);
@@ -125,8 +124,7 @@ grpc::ServerUnaryReactor* AssignmentsService::ListLeads(
     grpc::CallbackServerContext* context, const v1::ListLeadsRequest* request,
     v1::ListLeadsResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/ListLeads",
-                          *request, response);
+    return link_->Forward(context, auth::kListLeads, *request, response);
   }
   constexpr int kDefaultPage = 100;
   constexpr int kMaxPage = 1000;
@@ -230,8 +228,7 @@ grpc::ServerUnaryReactor* AssignmentsService::ReleaseLead(
     grpc::CallbackServerContext* context, const v1::ReleaseLeadRequest* request,
     v1::ReleaseLeadResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/ReleaseLead",
-                          *request, response);
+    return link_->Forward(context, auth::kReleaseLead, *request, response);
   }
   return EndLead(context, ServerMetrics::kReleaseLead, auth::kReleaseLead,
                  *request, request->lead_id(), request->reason(),
@@ -242,8 +239,7 @@ grpc::ServerUnaryReactor* AssignmentsService::CloseLead(
     grpc::CallbackServerContext* context, const v1::CloseLeadRequest* request,
     v1::CloseLeadResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/CloseLead",
-                          *request, response);
+    return link_->Forward(context, auth::kCloseLead, *request, response);
   }
   return EndLead(context, ServerMetrics::kCloseLead, auth::kCloseLead, *request,
                  request->lead_id(), request->reason(), /*close=*/true,
@@ -254,8 +250,7 @@ grpc::ServerUnaryReactor* AssignmentsService::Reassign(
     grpc::CallbackServerContext* context, const v1::ReassignRequest* request,
     v1::ReassignResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/Reassign",
-                          *request, response);
+    return link_->Forward(context, auth::kReassign, *request, response);
   }
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
@@ -327,8 +322,7 @@ grpc::ServerUnaryReactor* AssignmentsService::SetRepStatus(
     const v1::SetRepStatusRequest* request,
     v1::SetRepStatusResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/SetRepStatus",
-                          *request, response);
+    return link_->Forward(context, auth::kSetRepStatus, *request, response);
   }
   const int64_t start = MonotonicNanos();
   auth::Caller caller;
@@ -402,8 +396,7 @@ grpc::ServerUnaryReactor* AssignmentsService::ListReps(
     grpc::CallbackServerContext* context, const v1::ListRepsRequest* request,
     v1::ListRepsResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/ListReps",
-                          *request, response);
+    return link_->Forward(context, auth::kListReps, *request, response);
   }
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kListReps, nullptr);
@@ -466,8 +459,7 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordContact(
     const v1::RecordContactRequest* request,
     v1::RecordContactResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/RecordContact",
-                          *request, response);
+    return link_->Forward(context, auth::kRecordContact, *request, response);
   }
   return Report(context, ServerMetrics::kRecordContact, auth::kRecordContact,
                 *request, request->lead_id(), runtime::Outcome::kContacted,
@@ -481,8 +473,7 @@ grpc::ServerUnaryReactor* AssignmentsService::RecordOutcome(
     const v1::RecordOutcomeRequest* request,
     v1::RecordOutcomeResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/RecordOutcome",
-                          *request, response);
+    return link_->Forward(context, auth::kRecordOutcome, *request, response);
   }
   const int outcome = request->outcome();
   if (outcome <= 0 || outcome >= runtime::kOutcomeCount) {
@@ -506,20 +497,15 @@ grpc::ServerWriteReactor<v1::AssignmentEvent>*
 AssignmentsService::WatchAssignments(
     grpc::CallbackServerContext* context,
     const v1::WatchAssignmentsRequest* request) {
-  if (link_->forwarding()) {
-    // Not forwarded yet (a stream, not one answer): the writer serves it.
-    return new RefusedStream(absl::UnavailableError(absl::StrCat(
-        "WatchAssignments is served by the writer replica",
-        link_->writer().empty() ? "" : absl::StrCat(" at ", link_->writer()),
-        "; this replica is not it (resume there with after_event_id)")));
-  }
   const int64_t start = MonotonicNanos();
   absl::Status refused =
       auth_->Check(*context, auth::kWatchAssignments, nullptr);
-  if (refused.ok() && assigner() == nullptr) refused = NoState();
+  // The writer's own events, or, on another replica, the shared database's.
+  runtime::EventFeed* feed = link_->feed();
+  if (refused.ok() && feed == nullptr) refused = NoState();
   if (refused.ok() && request->after_event_id() > 0) {
     // Resuming inside what retention deleted would skip events silently.
-    absl::StatusOr<uint64_t> pruned = assigner()->committed().PrunedThrough();
+    absl::StatusOr<uint64_t> pruned = feed->committed().PrunedThrough();
     if (!pruned.ok()) {
       refused = pruned.status();
     } else if (request->after_event_id() < *pruned) {
@@ -567,7 +553,7 @@ AssignmentsService::WatchAssignments(
     return new RefusedStream(full);
   }
   auto* stream = new EventStream(
-      assigner(), request->after_event_id(), stream_limits_.max_buffered_bytes,
+      feed, request->after_event_id(), stream_limits_.max_buffered_bytes,
       [this, start](EventStream* done) {
         metrics_->CountCall(ServerMetrics::kWatchAssignments, 0,
                             MonotonicNanos() - start);
@@ -582,8 +568,7 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
     grpc::CallbackServerContext* context, const v1::GetStatsRequest* request,
     v1::GetStatsResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.Assignments/GetStats",
-                          *request, response);
+    return link_->Forward(context, auth::kGetStats, *request, response);
   }
   const int64_t start = MonotonicNanos();
   absl::Status status = auth_->Check(*context, auth::kGetStats, nullptr);

@@ -6,14 +6,14 @@
 
 namespace leadroute {
 
-EventStream::EventStream(runtime::Assigner* assigner, uint64_t after,
+EventStream::EventStream(runtime::EventFeed* feed, uint64_t after,
                          size_t max_buffered_bytes,
                          std::function<void(EventStream*)> on_done)
-    : assigner_(assigner),
+    : feed_(feed),
       max_buffered_bytes_(max_buffered_bytes),
       on_done_(std::move(on_done)),
       last_sent_(after) {
-  handle_ = assigner_->log().Subscribe(
+  handle_ = feed_->Subscribe(
       [this](const std::shared_ptr<const runtime::CommitLog::EventBatch>& b) {
         std::lock_guard<std::mutex> lock(mu_);
         if (finished_) return;
@@ -55,7 +55,7 @@ void EventStream::Pump() {
   if (writing_ || finished_) return;
   while (ready_.empty() && replaying_) {
     absl::StatusOr<std::vector<runtime::LeadEvent>> read =
-        assigner_->committed().EventsAfter(last_sent_, kReadBatch);
+        feed_->committed().EventsAfter(last_sent_, kReadBatch);
     if (!read.ok()) {
       FinishLocked(ToGrpcStatus(absl::UnavailableError(
           absl::StrCat("reading events: ", read.status().message()))));
@@ -106,7 +106,7 @@ void EventStream::OnCancel() {
 }
 
 void EventStream::OnDone() {
-  assigner_->log().Unsubscribe(handle_);
+  feed_->Unsubscribe(handle_);
   on_done_(this);
   delete this;
 }

@@ -22,7 +22,7 @@
 #include <mutex>
 
 #include "leadroute/v1/leadroute.pb.h"
-#include "runtime/assigner.h"
+#include "runtime/event_feed.h"
 
 namespace leadroute {
 
@@ -33,7 +33,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::AssignmentEvent> {
   // `on_done` runs once the call is over, just before the stream deletes
   // itself. `max_buffered_bytes`: live events held unsent before the stream
   // drops them and reads on from the store.
-  EventStream(runtime::Assigner* assigner, uint64_t after,
+  EventStream(runtime::EventFeed* feed, uint64_t after,
               size_t max_buffered_bytes,
               std::function<void(EventStream*)> on_done);
 
@@ -52,7 +52,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::AssignmentEvent> {
   const runtime::LeadEvent* NextLive();
   void FinishLocked(const grpc::Status& status);
 
-  runtime::Assigner* const assigner_;
+  runtime::EventFeed* const feed_;
   const size_t max_buffered_bytes_;
   std::function<void(EventStream*)> on_done_;
   uint64_t handle_ = 0;

@@ -206,8 +206,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.LeadRouter/Route", *request,
-                          response);
+    return link_->Forward(context, auth::kRoute, *request, response);
   }
   const int64_t start = MonotonicNanos();
   CallState call(*registry_, link_->assigner());
@@ -270,8 +269,7 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.LeadRouter/RouteBatch",
-                          *request, response);
+    return link_->Forward(context, auth::kRouteBatch, *request, response);
   }
   const int64_t start = MonotonicNanos();
   CallState call(*registry_, link_->assigner());

@@ -202,8 +202,7 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
     const v1::PublishRulesRequest* request,
     v1::PublishRulesResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.RulesAdmin/PublishRules",
-                          *request, response);
+    return link_->Forward(context, auth::kPublishRules, *request, response);
   }
   return OffThread(
       context, ServerMetrics::kPublishRules, auth::kPublishRules,
@@ -243,8 +242,7 @@ grpc::ServerUnaryReactor* RulesAdminService::Rollback(
     grpc::CallbackServerContext* context, const v1::RollbackRequest* request,
     v1::RollbackResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.RulesAdmin/Rollback",
-                          *request, response);
+    return link_->Forward(context, auth::kRollback, *request, response);
   }
   const int64_t start = MonotonicNanos();
   grpc::Status status;
@@ -274,8 +272,7 @@ grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
     grpc::CallbackServerContext* context, const v1::GetStatusRequest* request,
     v1::GetStatusResponse* response) {
   if (link_->forwarding()) {
-    return link_->Forward(context, "/leadroute.v1.RulesAdmin/GetStatus",
-                          *request, response);
+    return link_->Forward(context, auth::kGetStatus, *request, response);
   }
   const int64_t start = MonotonicNanos();
   if (absl::Status refused = auth_->Check(*context, auth::kGetStatus, nullptr);

@@ -41,4 +41,22 @@ void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
   }
 }
 
+void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now) {
+  if (now.sources == nullptr) return;  // a builtin: nothing to compile
+  runtime::RulesetLive stored{.revision = now.revision,
+                              .root = now.root,
+                              .files = *now.sources,
+                              .fingerprint = now.fingerprint,
+                              .published_by = now.published_by,
+                              .published_from = now.published_from,
+                              .at = assigner->clock().Now()};
+  absl::StatusOr<uint64_t> seq = assigner->RecordRuleset(std::move(stored));
+  absl::Status s = seq.ok() ? assigner->log().WaitDurable(*seq) : seq.status();
+  if (!s.ok()) {
+    LogError("live ruleset not stored for the other replicas",
+             {{"revision", absl::StrCat(now.revision)},
+              {"error", std::string(s.message())}});
+  }
+}
+
 }  // namespace leadroute

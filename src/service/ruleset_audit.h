@@ -19,6 +19,10 @@ std::string DescribeRuleset(const Ruleset& r);
 void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
                       const Ruleset& now, const runtime::Actor& by);
 
+// Records `now`, with its files, as the live ruleset of a store shared by
+// replicas (issue 22), durable before this returns; logs a failure.
+void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now);
+
 }  // namespace leadroute
 
 #endif  // LEADROUTE_SRC_SERVICE_RULESET_AUDIT_H_

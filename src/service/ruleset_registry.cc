@@ -112,6 +112,12 @@ CompileOutcome FromCheck(compiler::CheckResult r) {
   rs->name = r.program->name;
   rs->version = r.program->version;
   rs->fingerprint = Fingerprint(sources);
+  auto texts = std::make_shared<std::map<std::string, std::string>>();
+  for (int i = 0; i < sources.size(); ++i) {
+    texts->emplace(sources.file(i).path(), sources.file(i).text());
+  }
+  if (sources.size() > 0) rs->root = sources.file(0).path();
+  rs->sources = std::move(texts);
   for (const auto& stage : r.program->stages) rs->rule_count += stage.size();
   rs->policy = std::make_shared<runtime::TreePolicy>(r.program);
   rs->counters = std::make_unique<RulesetCounters>(r.program.get());
@@ -159,12 +165,17 @@ RulesetRegistry::RulesetRegistry(int keep)
     : keep_(keep < 1 ? 1 : keep), started_at_(absl::Now()) {}
 
 std::shared_ptr<const Ruleset> RulesetRegistry::MakeLive(
-    std::shared_ptr<Ruleset> next) {
-  next->revision = ++last_revision_;
+    std::shared_ptr<Ruleset> next, int64_t revision) {
+  if (revision == 0) revision = last_revision_ + 1;
+  last_revision_ = std::max(last_revision_, revision);
+  next->revision = revision;
   next->loaded_at = absl::Now();
   live_by_ = next->published_by;
   live_since_ = next->loaded_at;
   std::shared_ptr<const Ruleset> live = std::move(next);
+  std::erase_if(retained_,
+                [revision](const auto& r) { return r->revision == revision; });
+  std::erase(live_order_, revision);
   retained_.push_front(live);
   while (retained_.size() > keep_) retained_.pop_back();
   live_order_.push_back(live->revision);
@@ -276,6 +287,65 @@ absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::Rollback(
     if (warnings != nullptr) *warnings = std::move(said);
   }
   return now;
+}
+
+CompileOutcome RulesetRegistry::Adopt(const runtime::RulesetLive& stored) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    last_revision_ = std::max(last_revision_, stored.revision);
+    const std::shared_ptr<const Ruleset> live = live_.load();
+    CompileOutcome out;
+    if (live != nullptr && live->revision == stored.revision &&
+        live->fingerprint == stored.fingerprint) {
+      Adopted(live);
+      out.ruleset = std::const_pointer_cast<Ruleset>(live);
+      return out;
+    }
+    for (const std::shared_ptr<const Ruleset>& r : retained_) {
+      if (r->revision != stored.revision ||
+          r->fingerprint != stored.fingerprint) {
+        continue;
+      }
+      const std::shared_ptr<const Ruleset> found = r;
+      std::erase(live_order_, found->revision);
+      live_order_.push_back(found->revision);
+      live_.store(found);
+      live_by_ = stored.published_by;
+      live_since_ = absl::Now();
+      ++succeeded_;
+      Adopted(found);
+      out.ruleset = std::const_pointer_cast<Ruleset>(found);
+      return out;
+    }
+  }
+  CompileOutcome outcome = CompileFiles(stored.files, stored.root);
+  const std::string origin =
+      absl::StrCat("replicas revision ", stored.revision);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (!outcome.status.ok()) {
+    RecordFailure(origin, outcome);
+    return outcome;
+  }
+  outcome.ruleset->origin = origin;
+  outcome.ruleset->published_by = stored.published_by;
+  outcome.ruleset->published_from = stored.published_from;
+  Adopted(MakeLive(outcome.ruleset, stored.revision));
+  return outcome;
+}
+
+void RulesetRegistry::Adopted(const std::shared_ptr<const Ruleset>& live) {
+  adopted_.insert(live->revision);
+  std::erase_if(retained_, [&](const std::shared_ptr<const Ruleset>& r) {
+    return r != live && !adopted_.contains(r->revision);
+  });
+  std::erase_if(live_order_,
+                [&](int64_t revision) { return !adopted_.contains(revision); });
+}
+
+void RulesetRegistry::NumberAfter(int64_t revision) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  last_revision_ = std::max(last_revision_, revision);
 }
 
 absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::RollbackTo(

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,11 @@ struct Ruleset {
   // "builtin"; and from where (the gRPC peer, or the rules' path).
   std::string published_by;
   std::string published_from;
+  // What it was compiled from: the root file's path and every file's text
+  // by path (includes and tables too); null for a builtin. Kept for
+  // replicas (issue 22), which store it for the others to compile.
+  std::string root;
+  std::shared_ptr<const std::map<std::string, std::string>> sources;
   int rule_count = 0;
   std::shared_ptr<const runtime::Policy> policy;
   std::shared_ptr<const runtime::Program> program;  // null for a builtin
@@ -124,6 +130,16 @@ class RulesetRegistry {
       std::optional<runtime::RemovedReps> removed_reps = std::nullopt,
       const runtime::Actor& by = {});
 
+  // Makes the ruleset a store shared by replicas says is live, live here
+  // too, with its revision and publisher (issue 22): a retained one with
+  // the same revision and fingerprint at once, else compiled from its
+  // files. Nobody is told (OnLive): the writer that made it live did
+  // that. A failure is recorded as a reload's and keeps the live one.
+  CompileOutcome Adopt(const runtime::RulesetLive& stored);
+  // Numbers the next ruleset after `revision` at least (a new writer goes
+  // on from the highest its store kept).
+  void NumberAfter(int64_t revision);
+
   // Makes retained `revision` live again (0: the one live before the
   // current one) `by` a caller; NOT_FOUND when it is not retained.
   // `warnings` gets what OnLive said.
@@ -147,8 +163,14 @@ class RulesetRegistry {
   Snapshot snapshot() const;
 
  private:
-  // Under state_mu_: numbers `next`, retains it and makes it live.
-  std::shared_ptr<const Ruleset> MakeLive(std::shared_ptr<Ruleset> next);
+  // Under state_mu_: numbers `next` (`revision`, or the next number when
+  // 0), retains it, in place of one with the same number, and makes it
+  // live.
+  std::shared_ptr<const Ruleset> MakeLive(std::shared_ptr<Ruleset> next,
+                                          int64_t revision = 0);
+  // Under state_mu_: `live`, adopted from the shared store, is live; drops
+  // what was not adopted.
+  void Adopted(const std::shared_ptr<const Ruleset>& live);
   // Under state_mu_: records a failed reload.
   void RecordFailure(const std::string& origin, const CompileOutcome& outcome);
   // Under reload_mu_: makes a compiled ruleset live, or records its failure.
@@ -176,6 +198,10 @@ class RulesetRegistry {
   mutable std::mutex state_mu_;
   std::deque<std::shared_ptr<const Ruleset>> retained_;  // newest first
   std::vector<int64_t> live_order_;  // revisions in the order made live
+  // A replica's: revisions it adopted from the shared store. Once it has
+  // adopted one, it retains no other (its own --rules, loaded before it
+  // followed, may carry a number the store gave to other rules).
+  std::set<int64_t> adopted_;
   int64_t last_revision_ = 0;
   std::shared_ptr<const ReloadFailure> last_failure_;
   int64_t succeeded_ = 0;

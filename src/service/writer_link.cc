@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "src/wire/convert.h"
 
 namespace leadroute {
 
@@ -29,10 +30,16 @@ std::shared_ptr<grpc::GenericStub> WriterLink::Stub() const {
 }
 
 grpc::ServerUnaryReactor* WriterLink::Send(
-    grpc::CallbackServerContext* context, const char* method,
+    grpc::CallbackServerContext* context, const auth::MethodRole& method,
     grpc::ByteBuffer request, grpc::ByteBuffer* response,
     std::function<grpc::Status(const grpc::Status&)> done) const {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auth::Caller caller;
+  if (absl::Status refused = auth_->Check(*context, method, &caller);
+      !refused.ok()) {
+    reactor->Finish(done(ToGrpcStatus(refused)));
+    return reactor;
+  }
   std::shared_ptr<grpc::GenericStub> stub = Stub();
   if (stub == nullptr) {
     // Through `done`, which frees what the call holds.
@@ -49,15 +56,19 @@ grpc::ServerUnaryReactor* WriterLink::Send(
   auto* call = new Call;
   call->request = std::move(request);
   call->client.set_deadline(context->deadline());
-  // The caller's credentials, for the writer to check.
-  for (const auto& [key, value] : context->client_metadata()) {
-    if (key == "authorization") {
-      call->client.AddMetadata(std::string(key.data(), key.size()),
-                               std::string(value.data(), value.size()));
-    }
+  // Who the caller is, for the writer to check again: its token, or, for
+  // one let in by its certificate, its name under this replica's identity.
+  const auto& metadata = context->client_metadata();
+  if (auto token = metadata.find("authorization"); token != metadata.end()) {
+    call->client.AddMetadata(
+        "authorization",
+        std::string(token->second.data(), token->second.size()));
+  } else if (auth_->enabled()) {
+    call->client.AddMetadata(auth::kOnBehalfOfKey, caller.name);
   }
   stub->UnaryCall(
-      &call->client, method, grpc::StubOptions(), &call->request, response,
+      &call->client, std::string(method.method), grpc::StubOptions(),
+      &call->request, response,
       [this, call, reactor, done = std::move(done)](grpc::Status s) {
         delete call;
         if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
@@ -70,14 +81,14 @@ grpc::ServerUnaryReactor* WriterLink::Send(
 }
 
 grpc::ServerUnaryReactor* WriterLink::Forward(
-    grpc::CallbackServerContext* context, const char* method,
+    grpc::CallbackServerContext* context, const auth::MethodRole& method,
     const grpc::ByteBuffer& request, grpc::ByteBuffer* response) const {
   return Send(context, method, request, response,
               [](const grpc::Status& s) { return s; });
 }
 
 grpc::ServerUnaryReactor* WriterLink::Forward(
-    grpc::CallbackServerContext* context, const char* method,
+    grpc::CallbackServerContext* context, const auth::MethodRole& method,
     const google::protobuf::Message& request,
     google::protobuf::Message* response) const {
   std::string bytes = request.SerializeAsString();

@@ -2,10 +2,17 @@
 // server, and on the replica that is the writer (issue 22: replicas
 // sharing a PostgreSQL database, docs/deployment.md "Several replicas"),
 // by this process's Assigner. On every other replica the call is
-// forwarded to the writer as it came: its request bytes, the caller's
-// credentials (the `authorization` header) and its deadline, and the
-// writer's answer, or its error, goes back as is. The writer checks the
-// caller as it checks any; a follower adds nothing and decides nothing.
+// forwarded to the writer as it came: its request bytes and its deadline,
+// and the writer's answer, or its error, goes back as is.
+//
+// A follower lets the call in first, with the method's role, as the writer
+// would: an unauthenticated caller never reaches the writer through it.
+// The writer then checks again: a caller with a bearer token is forwarded
+// with that token; one let in by its client certificate is forwarded over
+// this replica's own TLS identity (its --tls-cert) with
+// `leadroute-on-behalf-of: NAME`, which the writer accepts from a
+// principal with role "replica" only (authorizer.h). So no caller ever
+// gets a replica's roles, and the audit names the caller, not the replica.
 //
 // The Assigner is set once, when this replica becomes the writer, and
 // never unset (a writer that is taken over stops: RouterServer), so a
@@ -24,6 +31,7 @@
 #include <string>
 
 #include "runtime/assigner.h"
+#include "src/auth/authorizer.h"
 
 namespace leadroute {
 
@@ -32,9 +40,10 @@ class WriterLink {
   // A single server's: never forwards.
   WriterLink() = default;
   // A replica's: forwards until SetAssigner, over channels made with
-  // `credentials`.
-  explicit WriterLink(std::shared_ptr<grpc::ChannelCredentials> credentials)
-      : replicated_(true), credentials_(std::move(credentials)) {}
+  // `credentials`, the calls `auth` lets in (it outlives the link).
+  WriterLink(std::shared_ptr<grpc::ChannelCredentials> credentials,
+             const auth::Authorizer* auth)
+      : replicated_(true), credentials_(std::move(credentials)), auth_(auth) {}
 
   // Null until this process answers stateful calls itself (always on a
   // server without state).
@@ -48,6 +57,15 @@ class WriterLink {
   // Whether stateful calls are forwarded: a replica that is not the writer.
   bool forwarding() const { return replicated_ && assigner() == nullptr; }
 
+  // Where WatchAssignments reads: the Assigner once there is one, else a
+  // follower's tail of the shared database (set before serving, outliving
+  // the link's calls); null on a server without state.
+  void SetFollowerFeed(runtime::EventFeed* feed) { follower_feed_ = feed; }
+  runtime::EventFeed* feed() const {
+    runtime::Assigner* a = assigner();
+    return a != nullptr ? a : follower_feed_;
+  }
+
   // Where the writer answers (host:port; empty: unknown, calls fail
   // UNAVAILABLE).
   void SetWriter(const std::string& address);
@@ -59,15 +77,15 @@ class WriterLink {
     on_unreachable_ = std::move(hook);
   }
 
-  // Forwards the call `method` ("/leadroute.v1.Assignments/Reassign") with
-  // `request`'s bytes; `response` gets the writer's answer's bytes.
+  // Lets the call to `method` in and forwards it with `request`'s bytes;
+  // `response` gets the writer's answer's bytes.
   grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* context,
-                                    const char* method,
+                                    const auth::MethodRole& method,
                                     const grpc::ByteBuffer& request,
                                     grpc::ByteBuffer* response) const;
   // The same for a handler given messages.
   grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* context,
-                                    const char* method,
+                                    const auth::MethodRole& method,
                                     const google::protobuf::Message& request,
                                     google::protobuf::Message* response) const;
 
@@ -77,13 +95,15 @@ class WriterLink {
   // Sends `request` and finishes the call with what `done` makes of the
   // answer's status (called exactly once, the call unsent too).
   grpc::ServerUnaryReactor* Send(
-      grpc::CallbackServerContext* context, const char* method,
+      grpc::CallbackServerContext* context, const auth::MethodRole& method,
       grpc::ByteBuffer request, grpc::ByteBuffer* response,
       std::function<grpc::Status(const grpc::Status&)> done) const;
 
   const bool replicated_ = false;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const auth::Authorizer* const auth_ = nullptr;
   std::atomic<runtime::Assigner*> assigner_{nullptr};
+  runtime::EventFeed* follower_feed_ = nullptr;
   mutable std::mutex mu_;
   std::string writer_;
   std::shared_ptr<grpc::GenericStub> stub_;

@@ -43,7 +43,7 @@ TEST(PgSchemaTest, ReplicasStartingTogetherMigrateOnce) {
                      "FROM information_schema.tables "
                      "WHERE table_schema = 'public'"),
             "assignments,audit,lead_events,leadroute_schema,leadroute_writer,"
-            "meta,rep_status,team_cursors\n");
+            "meta,rep_status,ruleset_files,rulesets,team_cursors\n");
   EXPECT_EQ(*pg.Psql("SELECT key || '=' || value FROM meta"),
             "last_assignment_seq=0\n");
   // Again: nothing to do.

@@ -105,6 +105,50 @@ TEST_F(PgStoreTest, ABatchCommitsWholeOrNotAtAll) {
   EXPECT_EQ(Count("lead_events"), "1\n");
 }
 
+// Rulesets made live are kept with their files; a rollback makes a kept
+// revision live again; a replica that already follows the live revision
+// reads no files.
+TEST_F(PgStoreTest, RulesetsAreKeptWithTheirFilesAndTheLiveOneNamed) {
+  absl::StatusOr<StoredRulesets> none = store_->Rulesets();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->live.has_value());
+  EXPECT_EQ(none->newest_revision, 0);
+  const RulesetLive first{.revision = 1,
+                          .root = "/etc/rules/main.route",
+                          .files = {{"/etc/rules/main.route", "ruleset…"},
+                                    {"/etc/rules/owners.csv", "a,b\n"}},
+                          .fingerprint = "0123456789abcdef",
+                          .published_by = "file",
+                          .published_from = "/etc/rules",
+                          .at = kT0};
+  RulesetLive second = first;
+  second.revision = 2;
+  second.files = {{"rules.route", "v2"}};
+  second.root = "rules.route";
+  second.published_by = "revops";
+  for (const RulesetLive& r : {first, second, first}) {
+    std::vector<StateChange> batch = {r};
+    ASSERT_TRUE(store_->Apply(batch).ok());
+  }
+  absl::StatusOr<StoredRulesets> kept = store_->Rulesets();
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->newest_revision, 2);
+  EXPECT_EQ(kept->live_revision, 1);
+  ASSERT_TRUE(kept->live.has_value());
+  EXPECT_EQ(kept->live->root, first.root);
+  EXPECT_EQ(kept->live->files, first.files);
+  EXPECT_EQ(kept->live->fingerprint, first.fingerprint);
+  EXPECT_EQ(kept->live->published_by, "file");
+  EXPECT_EQ(kept->live->at, kT0);
+  EXPECT_EQ(Count("rulesets"), "2\n");
+  EXPECT_EQ(Count("ruleset_files"), "3\n");
+  // Unchanged for a replica that serves revision 1: no files read.
+  absl::StatusOr<StoredRulesets> same = store_->Rulesets(1);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->live_revision, 1);
+  EXPECT_FALSE(same->live.has_value());
+}
+
 TEST_F(PgStoreTest, EveryColumnComesBackAsWritten) {
   Assignment a = Lead(std::string("L\0x", 3), 7);
   a.status = LeadStatus::kClosed;

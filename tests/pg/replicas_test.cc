@@ -10,24 +10,35 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "src/auth/roles.h"
+#include "src/auth/token.h"
 #include "tests/child_process.h"
 #include "tests/pg/pg_server.h"
 #include "tests/src/server/grpc_test_util.h"  // FreePort
+#include "tests/src/server/test_certs.h"
+#include "tests/src/server/webhook_receiver.h"
 #include "tests/test_dir.h"
 
 namespace leadroute {
@@ -63,7 +74,8 @@ class ReplicasTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing_util::FreshTestDir("replicas");
-    std::ofstream(dir_ / "rules.route") << kRules;
+    std::ofstream(dir_ / "rules.route") << Rules();
+    ASSERT_NO_FATAL_FAILURE(Prepare());
     auto pg = PgServer::Start(dir_ / "cluster");
     ASSERT_TRUE(pg.ok()) << pg.status();
     pg_ = *std::move(pg);
@@ -82,20 +94,39 @@ class ReplicasTest : public testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  // The replicas' --rules.
+  virtual const char* Rules() { return kRules; }
+  // Before the replicas start: what their flags name.
+  virtual void Prepare() {}
+  // Flags every replica gets beside the state's.
+  virtual std::vector<std::string> MoreFlags() { return {}; }
+  // How the test's channels call.
+  virtual std::shared_ptr<grpc::ChannelCredentials> Credentials() {
+    return grpc::InsecureChannelCredentials();
+  }
+
+  // A channel to replica `i` of its own (not sharing a subchannel, nor its
+  // reconnect backoff, with one to a process that was killed).
+  std::shared_ptr<grpc::Channel> Channel(
+      int i, std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(replicas_[i]->address,
+                                     std::move(credentials), args);
+  }
+
   // Starts replica `i` on its address (again, after a kill).
   void Start(int i) {
     Replica& r = *replicas_[i];
-    r.process = ChildProcess(
-        {LEADROUTE_BINARY, "serve", "--rules", (dir_ / "rules.route").string(),
-         "--listen", r.address, "--state", pg_->conninfo(), "--writer-poll",
-         "200ms", "--watch", "0", "--grace", "2"});
+    std::vector<std::string> argv = {
+        LEADROUTE_BINARY, "serve",   "--rules", (dir_ / "rules.route").string(),
+        "--listen",       r.address, "--state", pg_->conninfo(),
+        "--writer-poll",  "200ms",   "--watch", "0",
+        "--grace",        "2"};
+    for (std::string& flag : MoreFlags()) argv.push_back(std::move(flag));
+    r.process = ChildProcess(argv);
     ASSERT_TRUE(r.process.running());
-    // A channel of its own (not sharing a subchannel, nor its reconnect
-    // backoff, with the one to the process that was killed).
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(
-        r.address, grpc::InsecureChannelCredentials(), args);
+    auto channel = Channel(i, Credentials());
     r.router = v1::LeadRouter::NewStub(channel);
     r.assignments = v1::Assignments::NewStub(channel);
   }
@@ -173,6 +204,23 @@ class ReplicasTest : public testing::Test {
     }
     return counts;
   }
+  // What `leadroute ARGS...` prints on stdout (its stderr goes to the
+  // test's); "" when it fails.
+  std::string Leadroute(const std::vector<std::string>& args) {
+    std::string command = LEADROUTE_BINARY;
+    for (const std::string& a : args) absl::StrAppend(&command, " '", a, "'");
+    FILE* out = popen(command.c_str(), "r");
+    if (out == nullptr) return "";
+    std::string text;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, out)) > 0;) {
+      text.append(buf, n);
+    }
+    const int status = pclose(out);
+    EXPECT_EQ(status, 0) << command;
+    return status == 0 ? text : "";
+  }
+
   // The replica that is the writer, by its address in the database.
   int Writer() {
     std::vector<std::string> rows =
@@ -220,6 +268,20 @@ TEST_F(ReplicasTest, RoundRobinIsExactAcrossReplicas) {
       {"r1", 1000}, {"r2", 1000}, {"r3", 1000}};
   EXPECT_EQ(told, exact);
   EXPECT_EQ(OwnerCounts(), exact);
+  // `leadroute state` and `report` read the replicas' database too.
+  std::map<std::string, int> listed;
+  const std::vector<std::string> lines = absl::StrSplit(
+      Leadroute({"state", "owners", "--json", "--state", pg_->conninfo()}),
+      '\n', absl::SkipEmpty());
+  for (const std::string& line : lines) {
+    const nlohmann::json row = nlohmann::json::parse(line);
+    listed[row["owner"].get<std::string>()] = row["total"].get<int>();
+  }
+  EXPECT_EQ(listed, exact);
+  const nlohmann::json report =
+      nlohmann::json::parse(Leadroute({"report", "--format", "json", "--last",
+                                       "1d", "--state", pg_->conninfo()}));
+  EXPECT_EQ(report["total"]["routed"], 3000) << report.dump();
   // One of the three is the writer: the other two clients' calls were
   // forwarded by followers, and the counts are exact all the same.
   EXPECT_GE(Writer(), 0);
@@ -325,6 +387,600 @@ TEST_F(ReplicasTest, AChangeOnAFollowerHoldsForAllAndAKilledWriterIsReplaced) {
   absl::StatusOr<std::string> back = RouteRetrying(writer, "back-0");
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(Writer(), new_writer);
+}
+
+// The same reps; every pool lead to r2.
+constexpr const char* kRulesToR2 = R"(
+ruleset "replicas" version "2"
+schema {
+  region: string required
+}
+rep r1 { }
+rep r2 { }
+rep r3 { }
+team solo { members = [r2] strategy = round_robin }
+queue later
+assign {
+  rule pool when region == "pool" then team solo
+  otherwise queue later
+}
+)";
+
+// Rules published or rolled back on any replica are served by every one,
+// and kept in the database: a new writer serves them after the old one
+// was killed, and a decision names the revision it used.
+TEST_F(ReplicasTest, PublishedRulesHoldOnEveryReplicaAndAcrossATakeover) {
+  const int writer = Writer();
+  ASSERT_GE(writer, 0);
+  const int follower = (writer + 1) % 3;
+  auto rules = [&](int i) {
+    return v1::RulesAdmin::NewStub(Channel(i, Credentials()));
+  };
+  auto call = [](grpc::ClientContext* context) {
+    context->set_wait_for_ready(true);
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(10));
+  };
+  // Routes through replica `i`: the owner and the revision that decided.
+  auto routed = [&](int i, const std::string& id) {
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
+        "pool");
+    for (int tries = 0;; ++tries) {
+      v1::RouteResponse response;
+      grpc::ClientContext context;
+      call(&context);
+      grpc::Status s =
+          replicas_[i]->router->Route(&context, request, &response);
+      if (s.ok()) {
+        return std::make_pair(response.decision().owner(),
+                              response.decision().ruleset().revision());
+      }
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+          << s.error_message();
+      if (tries == 250) return std::make_pair(s.error_message(), int64_t{-1});
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  EXPECT_EQ(routed(follower, "before").second, 1);
+
+  {
+    v1::PublishRulesRequest request;
+    v1::RuleFile* file = request.add_files();
+    file->set_path("rules.route");
+    file->set_content(kRulesToR2);
+    v1::PublishRulesResponse response;
+    grpc::ClientContext context;
+    call(&context);
+    grpc::Status s =
+        rules(follower)->PublishRules(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.ruleset().ruleset().revision(), 2);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(routed(i, absl::StrCat("published-", i)),
+              std::make_pair(std::string("r2"), int64_t{2}));
+  }
+  EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'live_ruleset'"),
+            std::vector<std::string>{"2"});
+
+  // The writer dies: the next one serves what was published, not its own
+  // --rules.
+  ASSERT_TRUE(WIFSIGNALED(replicas_[writer]->process.KillAndWait(SIGKILL)));
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_EQ(routed((writer + i) % 3, absl::StrCat("taken-over-", i)),
+              std::make_pair(std::string("r2"), int64_t{2}));
+  }
+
+  // A rollback on a follower (if there still is one) reaches them all.
+  {
+    v1::RollbackRequest request;
+    request.set_revision(1);
+    v1::RollbackResponse response;
+    grpc::ClientContext context;
+    call(&context);
+    grpc::Status s = rules(follower)->Rollback(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.ruleset().ruleset().revision(), 1);
+  }
+  Start(writer);
+  ASSERT_TRUE(WaitReady(writer));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(routed(i, absl::StrCat("rolled-back-", i)).second, 1);
+  }
+  EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'live_ruleset'"),
+            std::vector<std::string>{"1"});
+}
+
+// Follows WatchAssignments on a thread of its own: after `after` on
+// replica `first`, then on the next one each time its stream ends,
+// resuming after the last id it saw.
+class ResumingSubscriber {
+ public:
+  explicit ResumingSubscriber(
+      std::function<std::shared_ptr<grpc::Channel>(int)> channel, int first = 0,
+      uint64_t after = 0)
+      : channel_(std::move(channel)),
+        first_(first),
+        after_(after),
+        thread_([this] { Run(); }) {}
+  ~ResumingSubscriber() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      if (context_ != nullptr) context_->TryCancel();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits up to 30 s for `count` ids; the ids received.
+  std::vector<uint64_t> WaitFor(size_t count) {
+    for (int i = 0; i < 3000; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (ids_.size() >= count) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return ids_;
+  }
+  int resumed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return resumed_;
+  }
+
+ private:
+  void Run() {
+    for (int i = first_;; i = (i + 1) % 3) {
+      auto stub = v1::Assignments::NewStub(channel_(i));
+      grpc::ClientContext context;
+      v1::WatchAssignmentsRequest request;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stop_) return;
+        context_ = &context;
+        request.set_after_event_id(ids_.empty() ? after_ : ids_.back());
+      }
+      auto reader = stub->WatchAssignments(&context, request);
+      v1::AssignmentEvent event;
+      while (reader->Read(&event)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ids_.push_back(event.id());
+      }
+      (void)reader->Finish();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        context_ = nullptr;
+        if (stop_) return;
+        ++resumed_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  const std::function<std::shared_ptr<grpc::Channel>(int)> channel_;
+  const int first_;
+  const uint64_t after_;
+  std::mutex mu_;
+  bool stop_ = false;
+  grpc::ClientContext* context_ = nullptr;
+  std::vector<uint64_t> ids_;
+  int resumed_ = 0;
+  std::thread thread_;
+};
+
+// WatchAssignments on any replica: every event, in one order, and a
+// subscriber that resumes by id on another replica, after the writer was
+// killed, sees no gap and no duplicate. Followers serve it from the
+// database: the one writer commits events in id order, so reading by id
+// misses nothing.
+TEST_F(ReplicasTest, WatchAssignmentsOnAnyReplicaResumesOnAnotherAfterAKill) {
+  const int writer = Writer();
+  ASSERT_GE(writer, 0);
+  const int follower = (writer + 1) % 3;
+  const int other = (writer + 2) % 3;
+  auto ids_in_db = [this] {
+    std::vector<uint64_t> ids;
+    for (const std::string& row :
+         Rows("SELECT id FROM lead_events ORDER BY id")) {
+      uint64_t id = 0;
+      EXPECT_TRUE(absl::SimpleAtoi(row, &id)) << row;
+      ids.push_back(id);
+    }
+    return ids;
+  };
+
+  // Before any event, from the start; events routed through all three.
+  auto channel = [this](int i) { return Channel(i, Credentials()); };
+  auto first = std::make_unique<ResumingSubscriber>(channel, follower);
+  for (int i = 0; i < 90; ++i) {
+    ASSERT_TRUE(Route(i % 3, absl::StrCat("w-", i)).ok()) << i;
+  }
+  std::vector<uint64_t> all = ids_in_db();
+  ASSERT_EQ(all.size(), 90u);
+  std::vector<uint64_t> seen = first->WaitFor(all.size());
+  EXPECT_EQ(seen, all);
+  // A late subscriber on the writer, from the middle.
+  ResumingSubscriber late(channel, writer, all[44]);
+  EXPECT_EQ(late.WaitFor(45),
+            std::vector<uint64_t>(all.begin() + 45, all.end()));
+  late.Stop();
+  first->Stop();
+
+  // The writer dies; a subscriber resumes on the third replica after the
+  // last id it saw while leads go on being routed, before the takeover
+  // and after.
+  ASSERT_TRUE(WIFSIGNALED(replicas_[writer]->process.KillAndWait(SIGKILL)));
+  ResumingSubscriber resumed(channel, other, seen.back());
+  for (int i = 0; i < 60; ++i) {
+    absl::StatusOr<std::string> owner =
+        RouteRetrying(i % 2 == 0 ? follower : other, absl::StrCat("k-", i));
+    ASSERT_TRUE(owner.ok()) << i << " " << owner.status();
+  }
+  all = ids_in_db();
+  ASSERT_EQ(all.size(), 150u);
+  std::vector<uint64_t> after = resumed.WaitFor(60);
+  EXPECT_EQ(after, std::vector<uint64_t>(all.begin() + 90, all.end()));
+}
+
+// Replicas with a webhook: the writer alone delivers, so each event goes
+// out once however many replicas run, and after the writer is killed the
+// next one resumes from the cursor in the database.
+class WebhookReplicasTest : public ReplicasTest {
+ protected:
+  void Prepare() override { std::ofstream(dir_ / "secret") << "s3cret\n"; }
+  std::vector<std::string> MoreFlags() override {
+    return {"--webhook-url",         receiver_.url(),
+            "--webhook-secret-file", (dir_ / "secret").string(),
+            "--webhook-dead-letter", (dir_ / "dead-letter.jsonl").string()};
+  }
+  tests::Receiver receiver_;
+};
+
+TEST_F(WebhookReplicasTest, EachEventIsDeliveredOnceAndAKilledWriterResumes) {
+  const int writer = Writer();
+  ASSERT_GE(writer, 0);
+  std::vector<std::string> routed;
+  for (int i = 0; i < 30; ++i) {
+    routed.push_back(absl::StrCat("h-", i));
+    ASSERT_TRUE(Route(i % 3, routed.back()).ok()) << i;
+  }
+  EXPECT_EQ(receiver_.Delivered(30), routed);
+  // Until the writer has committed how far it delivered, a kill would
+  // send the last batch again (delivery is at least once).
+  const std::string last = Rows("SELECT MAX(id) FROM lead_events").at(0);
+  for (int i = 0; i < 500; ++i) {
+    if (Rows("SELECT value FROM meta WHERE key = 'cursor:webhook'") ==
+        std::vector<std::string>{last}) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(Rows("SELECT value FROM meta WHERE key = 'cursor:webhook'"),
+            std::vector<std::string>{last});
+
+  ASSERT_TRUE(WIFSIGNALED(replicas_[writer]->process.KillAndWait(SIGKILL)));
+  for (int i = 0; i < 30; ++i) {
+    routed.push_back(absl::StrCat("k-", i));
+    absl::StatusOr<std::string> owner =
+        RouteRetrying((writer + 1 + i % 2) % 3, routed.back());
+    ASSERT_TRUE(owner.ok()) << i << " " << owner.status();
+  }
+  EXPECT_EQ(receiver_.Delivered(60), routed);
+  // Nothing more comes: no replica delivers a second time.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(receiver_.Delivered(60), routed);
+}
+
+// Chaos: load on three replicas while replicas are killed with SIGKILL and
+// started again at random, and the database is restarted once. Afterwards
+// every acknowledged assignment is in the database once, with the owner
+// its client was told; round robin is exact; every lead was escalated
+// once; and a subscriber that followed through it all, resuming on the
+// next replica whenever its stream broke, saw every event once, in order.
+// LEADROUTE_CHAOS_ROUNDS sets the number of kills (default 6;
+// bench/chaos.sh runs a long one).
+class ChaosReplicasTest : public ReplicasTest {
+ protected:
+  const char* Rules() override {
+    return R"(
+ruleset "chaos" version "1"
+schema {
+  region: string required
+}
+rep r1 { }
+rep r2 { }
+rep r3 { }
+team pool { members = [r1, r2, r3] strategy = round_robin }
+queue later
+escalation remind {
+  at 100% notify
+}
+assign {
+  rule pool when region == "pool" then team pool
+  otherwise queue later
+}
+sla {
+  otherwise 2s
+}
+escalate {
+  otherwise remind
+}
+)";
+  }
+
+  // Routes `id` through replica `i` over a channel of its own (the
+  // fixture's stubs are replaced when a replica restarts).
+  absl::StatusOr<std::string> RouteOnce(int i, const std::string& id) {
+    auto stub = v1::LeadRouter::NewStub(Channel(i, Credentials()));
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
+        "pool");
+    v1::RouteResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(3));
+    grpc::Status s = stub->Route(&context, request, &response);
+    if (!s.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                          s.error_message());
+    }
+    return response.decision().owner();
+  }
+  // Starts again every replica that ended by itself (a writer fenced by a
+  // takeover exits with code 3, for its supervisor to start it again).
+  void Revive() {
+    for (int i = 0; i < 3; ++i) {
+      if (replicas_[i]->process.Exited()) Start(i);
+    }
+  }
+  // Count of `sql`'s single row.
+  int Count(const std::string& sql) {
+    std::vector<std::string> rows = Rows(sql);
+    int n = -1;
+    EXPECT_TRUE(rows.size() == 1 && absl::SimpleAtoi(rows[0], &n)) << sql;
+    return n;
+  }
+};
+
+TEST_F(ChaosReplicasTest, KillsAndADatabaseRestartLoseAndRepeatNothing) {
+  int rounds = 6;
+  if (const char* env = std::getenv("LEADROUTE_CHAOS_ROUNDS")) {
+    ASSERT_TRUE(absl::SimpleAtoi(env, &rounds) && rounds > 0) << env;
+  }
+  ResumingSubscriber subscriber(
+      [this](int i) { return Channel(i, Credentials()); });
+
+  // Two clients, each routing new leads through a random replica, and
+  // retrying a lead (by its id, which is safe) on another until it is
+  // acknowledged.
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::map<std::string, std::string> acknowledged;  // lead -> owner
+  std::atomic<int> lost{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 2; ++t) {
+    clients.emplace_back([&, t] {
+      std::mt19937 random(t);
+      for (int n = 0; !stop; ++n) {
+        const std::string id = absl::StrCat("c", t, "-", n);
+        const auto give_up =
+            std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        absl::StatusOr<std::string> owner = RouteOnce(random() % 3, id);
+        while (!owner.ok() && std::chrono::steady_clock::now() < give_up) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          owner = RouteOnce(random() % 3, id);
+        }
+        if (!owner.ok()) {
+          ++lost;
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        acknowledged[id] = *owner;
+      }
+    });
+  }
+
+  std::mt19937 random(42);
+  for (int round = 0; round < rounds; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    Revive();
+    if (round == rounds / 2 &&
+        std::getenv("LEADROUTE_CHAOS_NO_DB") == nullptr) {
+      ASSERT_TRUE(pg_->Restart().ok());
+      continue;
+    }
+    const int i = static_cast<int>(random() % 3);
+    if (replicas_[i]->process.running()) {
+      replicas_[i]->process.KillAndWait(SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Start(i);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  stop = true;
+  for (std::thread& c : clients) c.join();
+  Revive();
+  EXPECT_EQ(lost.load(), 0) << "leads no replica acknowledged within 30 s";
+
+  // Every lead's SLA (2 s) runs out and is escalated: wait for them all.
+  const int leads = Count("SELECT COUNT(*) FROM assignments");
+  for (int i = 0; i < 300; ++i) {
+    if (Count("SELECT COUNT(*) FROM lead_events WHERE kind = 'sla_warning'") >=
+        leads) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  // Every acknowledged assignment, once, with the owner its client heard.
+  std::map<std::string, std::string> stored;
+  for (const std::string& row :
+       Rows("SELECT lead_id || '|' || owner FROM assignments")) {
+    std::vector<std::string> f = absl::StrSplit(row, '|');
+    ASSERT_EQ(f.size(), 2u) << row;
+    stored[f[0]] = f[1];
+  }
+  ASSERT_GT(acknowledged.size(), 100u);
+  for (const auto& [lead, owner] : acknowledged) {
+    auto it = stored.find(lead);
+    ASSERT_NE(it, stored.end()) << lead << " was acknowledged but is lost";
+    EXPECT_EQ(it->second, owner) << lead;
+  }
+  // Round robin stayed exact through it all.
+  std::map<std::string, int> counts = OwnerCounts();
+  const auto [fewest, most] =
+      std::minmax({counts["r1"], counts["r2"], counts["r3"]});
+  EXPECT_LE(most - fewest, 1)
+      << counts["r1"] << " " << counts["r2"] << " " << counts["r3"];
+  // Each lead escalated once, whichever replicas were sweeping.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM lead_events WHERE kind = "
+                  "'sla_warning'"),
+            leads);
+  for (const std::string& row :
+       Rows("SELECT lead_id || ' seq=' || seq || ' status=' || status || "
+            "' due=' || COALESCE(next_due_us::text, '-') || ' decided=' || "
+            "decided_at_us || ' events=' || (SELECT string_agg(kind || ':' || "
+            "id, ',' ORDER BY id) FROM lead_events e WHERE e.lead_id = "
+            "a.lead_id) FROM assignments a WHERE NOT EXISTS (SELECT 1 FROM "
+            "lead_events e WHERE e.lead_id = a.lead_id AND e.kind = "
+            "'sla_warning') ORDER BY seq LIMIT 10")) {
+    ADD_FAILURE() << "not escalated: " << row;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(DISTINCT lead_id) FROM lead_events WHERE "
+                  "kind = 'sla_warning'"),
+            leads);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM lead_events WHERE kind = "
+                  "'sla_missed'"),
+            leads);
+  // The subscriber saw every event once, in order.
+  std::vector<uint64_t> all;
+  for (const std::string& row :
+       Rows("SELECT id FROM lead_events ORDER BY id")) {
+    uint64_t id = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(row, &id)) << row;
+    all.push_back(id);
+  }
+  std::vector<uint64_t> seen = subscriber.WaitFor(all.size());
+  subscriber.Stop();
+  EXPECT_EQ(seen, all);
+  std::printf(
+      "chaos: %d rounds, %zu leads acknowledged, %d in the store, "
+      "%zu events, the subscriber resumed %d times\n",
+      rounds, acknowledged.size(), leads, all.size(), subscriber.resumed());
+}
+
+// Replicas with TLS and --auth: a follower lets a call in before it
+// forwards it, and the writer sees the caller, never the follower, whether
+// the caller came with a token or with its client certificate (which the
+// follower vouches for under its own certificate, role "replica").
+class SecureReplicasTest : public ReplicasTest {
+ protected:
+  void Prepare() override {
+    ASSERT_TRUE(tests::MakeCa(dir_, "ca"));
+    // Every replica serves this certificate and presents it to the others.
+    ASSERT_TRUE(tests::MakeCert(dir_, "ca", "replica", "replica.internal",
+                                "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                                "extendedKeyUsage=serverAuth,clientAuth"));
+    ASSERT_TRUE(tests::MakeClientCert(dir_, "ca", "ops", "ops.example.com"));
+    // --tls-client-ca asks every client for a certificate: callers with a
+    // token present one that names no principal (the token decides).
+    ASSERT_TRUE(tests::MakeClientCert(dir_, "ca", "stranger", "stranger"));
+    std::ofstream(dir_ / "auth.txt")
+        << "replicas replica cert:replica.internal\n"
+        << "ops manage cert:ops.example.com\n"
+        << "crm route,activity " << auth::HashText(auth::HashToken("crm-token"))
+        << "\n"
+        << "admin all " << auth::HashText(auth::HashToken("admin-token"))
+        << "\n";
+  }
+  std::vector<std::string> MoreFlags() override {
+    return {"--tls-cert",      (dir_ / "replica.crt").string(),
+            "--tls-key",       (dir_ / "replica.key").string(),
+            "--tls-client-ca", (dir_ / "ca.crt").string(),
+            "--auth",          (dir_ / "auth.txt").string()};
+  }
+  // As "ops", by its certificate.
+  std::shared_ptr<grpc::ChannelCredentials> Credentials() override {
+    return Tls("ops");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& cert) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = tests::ReadAll(dir_ / "ca.crt");
+    if (!cert.empty()) {
+      ssl.pem_cert_chain = tests::ReadAll(dir_ / (cert + ".crt"));
+      ssl.pem_private_key = tests::ReadAll(dir_ / (cert + ".key"));
+    }
+    return grpc::SslCredentials(ssl);
+  }
+
+  // SetRepStatus of `rep` through replica `i` over `channel`, with `token`
+  // when not empty and the metadata `extra` (key, value) when not empty.
+  grpc::Status SetAway(const std::shared_ptr<grpc::Channel>& channel,
+                       const std::string& rep, const std::string& token,
+                       std::pair<std::string, std::string> extra = {}) {
+    auto stub = v1::Assignments::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_wait_for_ready(true);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    if (!extra.first.empty()) context.AddMetadata(extra.first, extra.second);
+    v1::SetRepStatusRequest request;
+    request.set_rep(rep);
+    request.set_availability(v1::REP_AVAILABILITY_AWAY);
+    v1::SetRepStatusResponse response;
+    return stub->SetRepStatus(&context, request, &response);
+  }
+};
+
+TEST_F(SecureReplicasTest, FollowersLetCallsInFirstAndTheWriterSeesTheCaller) {
+  const int writer = Writer();
+  ASSERT_GE(writer, 0);
+  const int follower = (writer + 1) % 3;
+
+  // A caller let in by its certificate, through a follower: the change is
+  // made, and audited as the caller's.
+  ASSERT_TRUE(SetAway(Channel(follower, Tls("ops")), "r1", "").ok());
+  EXPECT_EQ(Rows("SELECT principal FROM audit WHERE target = 'r1'"),
+            std::vector<std::string>{"ops"});
+
+  // A caller with a token, through a follower: the same.
+  auto stranger = Channel(follower, Tls("stranger"));
+  absl::StatusOr<std::string> owner = Route(follower, "crm-0");
+  EXPECT_EQ(owner.status().code(), absl::StatusCode::kPermissionDenied)
+      << "ops may not route: " << owner.status();
+  ASSERT_TRUE(SetAway(stranger, "r2", "admin-token").ok());
+  EXPECT_EQ(Rows("SELECT principal FROM audit WHERE target = 'r2'"),
+            std::vector<std::string>{"admin"});
+  grpc::Status crm = SetAway(stranger, "r3", "crm-token");
+  EXPECT_EQ(crm.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << crm.error_message();
+
+  // A caller cannot claim another's name: only a replica may.
+  grpc::Status claimed = SetAway(Channel(writer, Tls("stranger")), "r3",
+                                 "crm-token", {auth::kOnBehalfOfKey, "ops"});
+  EXPECT_EQ(claimed.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(claimed.error_message(), "role \"replica\""))
+      << claimed.error_message();
+  // Nor through a follower, which forwards the caller's token alone.
+  crm = SetAway(stranger, "r3", "crm-token", {auth::kOnBehalfOfKey, "ops"});
+  EXPECT_EQ(crm.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << crm.error_message();
+  EXPECT_TRUE(Rows("SELECT principal FROM audit WHERE target = 'r3'").empty());
+
+  // A follower refuses a caller that names nobody (a certificate of no
+  // principal, no token) itself, without asking the writer: with the
+  // writer stopped, the answer still comes, and is UNAUTHENTICATED, not a
+  // forward's timeout.
+  ASSERT_EQ(kill(replicas_[writer]->process.pid(), SIGSTOP), 0);
+  grpc::Status nobody = SetAway(stranger, "r3", "");
+  EXPECT_EQ(nobody.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << nobody.error_message();
+  ASSERT_EQ(kill(replicas_[writer]->process.pid(), SIGCONT), 0);
 }
 
 }  // namespace

@@ -712,8 +712,7 @@ TEST_F(AssignerTest, AFailedStoreStopsAssignmentsUntilItWorksAgain) {
 }
 
 // SQLite's own: its migrations, connections and files (PostgreSQL's are
-// in tests/pg/).
-#ifndef LEADROUTE_TEST_PG
+// in tests/pg/); the pg run leaves them out.
 TEST(SqliteStoreTest, MigratesAVersionOneFileAndRefusesANewerOne) {
   const std::string path =
       testing::TempDir() + "/migrate-" + std::to_string(getpid()) + ".db";
@@ -1031,7 +1030,6 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
   EXPECT_EQ(missed_by["L3"], Reps{"d"});
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
-#endif  // LEADROUTE_TEST_PG
 
 }  // namespace
 }  // namespace leadroute::runtime

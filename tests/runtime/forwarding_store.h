@@ -60,6 +60,9 @@ class ForwardingStore : public StateStore {
                                                 int limit) override {
     return real_->DueAfter(after, before, limit);
   }
+  absl::StatusOr<uint64_t> LastEventId() override {
+    return real_->LastEventId();
+  }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     return real_->PrunedThrough();
   }

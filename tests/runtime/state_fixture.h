@@ -1,40 +1,57 @@
 // The state tests' shared set-up: rules checked into a TreePolicy (any
 // diagnostic fails the test) and an Assigner over a real store, on a
-// FakeClock starting Monday 2026-11-23 15:00 UTC. Built three times: as is
-// (a SQLite file in a fresh temporary folder), with
-// LEADROUTE_TEST_LEAD_CACHE set to a working set of that many leads, and
-// with LEADROUTE_TEST_PG (state_pg_test): a fresh database per test on a
-// real PostgreSQL 15 server the whole binary shares.
+// FakeClock starting Monday 2026-11-23 15:00 UTC. Built once, run three
+// ways (ctest does all three), by LEADROUTE_TEST_STATE:
+//   unset        a SQLite file in a fresh temporary folder;
+//   small-cache  the same with a working set of one lead, so nearly every
+//                lead a test comes back to is read from the store;
+//   pg           a fresh database per test on a real PostgreSQL 15 server
+//                the whole process shares.
 #ifndef LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 #define LEADROUTE_TESTS_RUNTIME_STATE_FIXTURE_H_
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "compiler/compiler.h"
 #include "gtest/gtest.h"
 #include "runtime/assigner.h"
 #include "runtime/decide.h"
+#include "runtime/pg_store.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
+#include "tests/pg/pg_server.h"
 #include "tests/runtime/forwarding_store.h"
 #include "tests/test_dir.h"
 
-#ifdef LEADROUTE_TEST_PG
-#include <cstdio>
-#include <cstdlib>
-
-#include "absl/strings/str_cat.h"
-#include "runtime/pg_store.h"
-#include "tests/pg/pg_server.h"
-#endif
-
 namespace leadroute::runtime {
 
-#ifdef LEADROUTE_TEST_PG
-// The server state_pg_test's tests share (ctest runs the binary as one
-// test: one server start instead of one per test), started by the first
+enum class TestBackend { kSqlite, kSmallCache, kPg };
+
+// LEADROUTE_TEST_STATE, read once; an unknown value stops the binary.
+inline TestBackend StateBackend() {
+  static const TestBackend backend = [] {
+    const char* value = std::getenv("LEADROUTE_TEST_STATE");
+    const std::string v = value == nullptr ? "" : value;
+    if (v.empty() || v == "sqlite") return TestBackend::kSqlite;
+    if (v == "small-cache") return TestBackend::kSmallCache;
+    if (v == "pg") return TestBackend::kPg;
+    std::fprintf(stderr,
+                 "LEADROUTE_TEST_STATE=%s: expected sqlite, small-cache or "
+                 "pg\n",
+                 v.c_str());
+    std::abort();
+  }();
+  return backend;
+}
+
+// The server the pg run's tests share (ctest runs the binary as one test
+// then: one server start instead of one per test), started by the first
 // test and stopped when the last one is done.
 inline std::unique_ptr<testing_util::PgServer>& SharedPgServer() {
   static std::unique_ptr<testing_util::PgServer> server;
@@ -72,7 +89,6 @@ inline std::string FreshPgDatabase() {
   EXPECT_TRUE(made.ok()) << made.status();
   return SharedPgServer()->conninfo(name);
 }
-#endif
 
 // A real store that can be told to fail every commit from now on, as a
 // full disk would.
@@ -97,9 +113,7 @@ class StateFixture : public testing::Test {
     }
     ASSERT_TRUE(r.ok());
     policy_ = std::make_unique<TreePolicy>(r.program);
-#ifdef LEADROUTE_TEST_PG
-    conninfo_ = FreshPgDatabase();
-#endif
+    if (StateBackend() == TestBackend::kPg) conninfo_ = FreshPgDatabase();
     Open();
   }
   void TearDown() override {
@@ -110,19 +124,15 @@ class StateFixture : public testing::Test {
   // The test's store: the folder's SQLite file, or its PostgreSQL
   // database.
   absl::StatusOr<std::unique_ptr<StateStore>> OpenStore() {
-#ifdef LEADROUTE_TEST_PG
-    return PgStore::Open(conninfo_);
-#else
+    if (StateBackend() == TestBackend::kPg) return PgStore::Open(conninfo_);
     return SqliteStore::Open((dir_ / SqliteStore::kFileName).string());
-#endif
   }
   // The test's store opened read-only, as `leadroute state` opens it.
   absl::StatusOr<std::unique_ptr<StateStore>> OpenStoreReadOnly() {
-#ifdef LEADROUTE_TEST_PG
-    return PgStore::OpenReadOnly(conninfo_);
-#else
+    if (StateBackend() == TestBackend::kPg) {
+      return PgStore::OpenReadOnly(conninfo_);
+    }
     return SqliteStore::OpenReadOnly((dir_ / SqliteStore::kFileName).string());
-#endif
   }
 
   // Starts the Assigner on the test's store with options_ (its commits
@@ -169,16 +179,13 @@ class StateFixture : public testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::string conninfo_;  // state_pg_test: the test's database
+  std::string conninfo_;  // pg: the test's database
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 23, 15, 0, 0),
                                    absl::UTCTimeZone())};  // a Monday
-#ifdef LEADROUTE_TEST_LEAD_CACHE
-  // state_small_cache_test: the same tests with a working set this small,
-  // so nearly every lead they touch again is read back from the store.
-  AssignerOptions options_{.lead_cache = LEADROUTE_TEST_LEAD_CACHE};
-#else
-  AssignerOptions options_;
-#endif
+  AssignerOptions options_{.lead_cache =
+                               StateBackend() == TestBackend::kSmallCache
+                                   ? size_t{1}
+                                   : AssignerOptions().lead_cache};
   std::shared_ptr<HeldStore::Control> held_;
   std::unique_ptr<TreePolicy> policy_;
   std::unique_ptr<Assigner> assigner_;

@@ -79,6 +79,10 @@ class ServeCliTest(unittest.TestCase):
                      "--state: not a PostgreSQL connection string"),
                     (("--state", "host=127.0.0.1", "--data-dir", tmp),
                      "--data-dir and --state"),
+                    (("--state", "host=127.0.0.1", "--listen", "0.0.0.0:0"),
+                     "flag=--advertise"),
+                    (("--state", "host=127.0.0.1", "--listen", "[::]:50051"),
+                     "flag=--advertise"),
                     (("--writer-poll", "10ms"), "--writer-poll")]:
                 r = run("serve", "--rules", rules, *args)
                 self.assertEqual(r.returncode, 2, args)

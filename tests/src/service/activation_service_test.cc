@@ -565,6 +565,11 @@ TEST_F(ActivationServiceTest, BadStatsRequestsNameTheirField) {
   EXPECT_EQ(
       RunLeadroute("report --data-dir " + (dir_ / "nowhere").string()).first,
       2);
+  // One store: neither, or both, is refused; so is a password in --state.
+  EXPECT_EQ(RunLeadroute("report").first, 2);
+  EXPECT_EQ(RunLeadroute("report --data-dir " + data + " --state host=x").first,
+            2);
+  EXPECT_EQ(RunLeadroute("state owners --state 'host=x password=p'").first, 2);
 
   server_.reset();
   Start(/*with_state=*/false);
