@@ -83,6 +83,10 @@ class ServeCliTest(unittest.TestCase):
                      "flag=--advertise"),
                     (("--state", "host=127.0.0.1", "--listen", "[::]:50051"),
                      "flag=--advertise"),
+                    (("--state", "host=127.0.0.1", "--webhook-url",
+                      "http://127.0.0.1:9/hook", "--webhook-secret-file",
+                      rules),
+                     "--webhook-dead-letter"),
                     (("--writer-poll", "10ms"), "--writer-poll")]:
                 r = run("serve", "--rules", rules, *args)
                 self.assertEqual(r.returncode, 2, args)
