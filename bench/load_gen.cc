@@ -5,15 +5,25 @@
 // assigned to a rep and committed to SQLite before the answer), and
 // stateless over TLS with --auth (a bearer token on every call; the CA and
 // certificate made by the openssl command line, the token by `leadroute
-// auth add`), and each of the two alone, and prints calls/s, leads/s and
-// p50/p99 latency for each, with ratios: leadroute to the floor, durable
-// to stateless, TLS and tokens to plaintext without auth.
+// auth add`), and each of the two alone, and durable on PostgreSQL (a
+// real PostgreSQL 15 it starts in a temporary folder, fsync on) with one
+// replica and with three (calls spread evenly over the three, as a load
+// balancer would), and prints calls/s, leads/s and p50/p99 latency for
+// each, with ratios: leadroute to the floor, durable to stateless, TLS and
+// tokens to plaintext without auth, PostgreSQL to SQLite. Last, the
+// alternative to one elected writer on the same database: every replica
+// writing, one transaction a lead holding its team's row lock
+// (bench/active_active.h).
 //
 //   load_gen --leadroute build/release/leadroute
 //            --empty-server build/release/bench/empty_server
 //            [--rules 10000] [--seconds 2] [--rounds 3] [--only TEXT]
-//            [--split-cores]
+//            [--servers TEXT] [--split-cores]
 //   (one command line)
+//
+// --only runs the scenarios whose name holds TEXT; --servers the servers
+// whose name holds one of TEXT's comma-separated parts (the empty handler
+// and stateless leadroute always run: the ratios need them).
 //
 // --split-cores pins every server to CPU 0 (taskset) and the load
 // generator to the others, so the client's own work (its TLS above all)
@@ -43,6 +53,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -51,10 +62,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "bench/active_active.h"
 #include "bench/lead_proto.h"
 #include "bench/server_process.h"
 #include "bench/territory_plan.h"
 #include "leadroute/v1/leadroute.pb.h"
+#include "tests/pg/pg_server.h"
 
 namespace leadroute::bench {
 namespace {
@@ -79,6 +93,7 @@ struct Result {
   int64_t response_bytes = 0;         // of the last measured response
   std::vector<int64_t> latencies_ns;  // of measured calls, sorted
   double server_cpu_seconds = 0;      // the server's, in the measured window
+  double database_cpu_seconds = 0;    // its database backends', likewise
 };
 
 // User + system CPU seconds process `pid` has used, from /proc.
@@ -97,6 +112,24 @@ double CpuSeconds(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// CPU seconds of the PostgreSQL backends connected to database `db` (their
+// titles read "postgres: USER DB HOST(PORT) ..."); 0 for "".
+double DatabaseCpuSeconds(const std::string& db) {
+  if (db.empty()) return 0;
+  double sum = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::string title;
+    std::getline(in, title, '\0');
+    if (title.rfind("postgres: leadroute " + db + " ", 0) == 0) {
+      sum += CpuSeconds(std::stoi(pid));
+    }
+  }
+  return sum;
+}
+
 // Keeps `in_flight` calls of `method` going for warm-up + `measure`,
 // cycling through `requests`; counts only calls that start and end within
 // the measured window.
@@ -104,31 +137,42 @@ class ClosedLoop {
  public:
   // Requests are taken from `requests` starting at `*offset`, which is
   // advanced past those issued, so consecutive runs send new lead ids.
-  // `authorization`: the metadata each call sends; "" for none.
-  ClosedLoop(grpc::GenericStub* stub, std::string method,
+  // `authorization`: the metadata each call sends; "" for none. Slot i
+  // calls through stubs[i % stubs.size()]: the replicas get equal shares.
+  ClosedLoop(std::vector<grpc::GenericStub*> stubs, std::string method,
              const std::vector<grpc::ByteBuffer>& requests, int in_flight,
              size_t* offset, std::string authorization)
-      : stub_(stub),
+      : stubs_(std::move(stubs)),
         method_(std::move(method)),
         requests_(requests),
         slots_(in_flight),
         offset_(offset),
         authorization_(std::move(authorization)) {}
 
-  // `server`: the process whose CPU time the window is charged with.
-  Result Run(Clock::duration warmup, Clock::duration measure, pid_t server) {
+  // `servers`: the processes whose CPU time the window is charged with;
+  // `database`: the PostgreSQL database they keep their state in, or "".
+  Result Run(Clock::duration warmup, Clock::duration measure,
+             const std::vector<pid_t>& servers, const std::string& database) {
+    auto cpu = [&servers] {
+      double sum = 0;
+      for (pid_t pid : servers) sum += CpuSeconds(pid);
+      return sum;
+    };
     measure_from_ = Clock::now() + warmup;
     measure_to_ = measure_from_ + measure;
     active_ = static_cast<int>(slots_.size());
     for (size_t i = 0; i < slots_.size(); ++i) Issue(i);
     std::this_thread::sleep_until(measure_from_);
-    const double cpu_from = CpuSeconds(server);
+    const double cpu_from = cpu();
+    const double db_from = DatabaseCpuSeconds(database);
     std::this_thread::sleep_until(measure_to_);
-    const double cpu_to = CpuSeconds(server);
+    const double cpu_to = cpu();
+    const double db_to = DatabaseCpuSeconds(database);
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [this] { return active_ == 0; });
     Result r;
     r.server_cpu_seconds = cpu_to - cpu_from;
+    r.database_cpu_seconds = db_to - db_from;
     r.seconds = std::chrono::duration<double>(measure).count();
     for (Slot& s : slots_) {
       r.calls += s.calls;
@@ -166,9 +210,9 @@ class ClosedLoop {
     s.request =
         requests_[(*offset_ + s.next++ * slots_.size() + i) % requests_.size()];
     s.start = Clock::now();
-    stub_->UnaryCall(s.context.get(), method_, grpc::StubOptions(), &s.request,
-                     &s.response,
-                     [this, i](grpc::Status status) { Done(i, status); });
+    stubs_[i % stubs_.size()]->UnaryCall(
+        s.context.get(), method_, grpc::StubOptions(), &s.request, &s.response,
+        [this, i](grpc::Status status) { Done(i, status); });
   }
 
   void Done(size_t i, const grpc::Status& status) {
@@ -191,7 +235,7 @@ class ClosedLoop {
     if (--active_ == 0) done_.notify_one();
   }
 
-  grpc::GenericStub* stub_;
+  const std::vector<grpc::GenericStub*> stubs_;
   const std::string method_;
   const std::vector<grpc::ByteBuffer>& requests_;
   std::vector<Slot> slots_;
@@ -260,12 +304,45 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
          1000.0;
 }
 
+// Whether a Route through `stub` succeeds within 20 s (a replica answers
+// once a writer is elected and known to it).
+bool WaitReady(grpc::GenericStub* stub, const grpc::ByteBuffer& request,
+               const std::string& authorization) {
+  for (int tries = 0; tries < 40; ++tries) {
+    grpc::ClientContext context;
+    context.set_wait_for_ready(true);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(500));
+    if (!authorization.empty()) {
+      context.AddMetadata("authorization", authorization);
+    }
+    grpc::ByteBuffer response;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<grpc::Status> status;
+    stub->UnaryCall(&context, "/leadroute.v1.LeadRouter/Route",
+                    grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = std::move(s);
+                      cv.notify_one();
+                    });
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return status.has_value(); });
+    if (status->ok()) return true;
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 int Main(int argc, char** argv) {
   std::string leadroute_bin, empty_bin;
   int rules = 10000;
   double seconds = 2;
   int rounds = 3;
-  std::string only;  // run only the scenarios whose name contains this
+  std::string only;          // run only the scenarios whose name contains this
+  std::string only_servers;  // and only these servers (--servers)
   bool split_cores = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -281,6 +358,7 @@ int Main(int argc, char** argv) {
     if (flag == "--seconds") seconds = std::stod(value);
     if (flag == "--rounds") rounds = std::max(1, std::stoi(value));
     if (flag == "--only") only = value;
+    if (flag == "--servers") only_servers = value;
   }
   if (split_cores) {
     // Before any thread starts: every thread made later inherits it.
@@ -298,7 +376,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: load_gen --leadroute PATH --empty-server PATH "
                  "[--rules N] [--seconds S] [--rounds R] [--only SCENARIO] "
-                 "[--split-cores]\n");
+                 "[--servers NAME,...] [--split-cores]\n");
     return 2;
   }
   char dir_template[] = "/tmp/leadroute-load-XXXXXX";
@@ -354,65 +432,130 @@ int Main(int argc, char** argv) {
   struct Server {
     std::string name;
     std::vector<std::string> argv;
-    bool tls = false;    // a TLS channel
-    bool token = false;  // a bearer token on every call
+    bool tls = false;      // a TLS channel
+    bool token = false;    // a bearer token on every call
+    int replicas = 1;      // processes with the same flags, called in turn
+    std::string database;  // its PostgreSQL database, if any
   };
-  const std::vector<Server> servers = {
+  auto serve = [&](std::vector<std::string> more) {
+    std::vector<std::string> argv = {leadroute_bin, "serve",   "--listen",
+                                     "127.0.0.1:0", "--rules", rules_path,
+                                     "--watch",     "0"};
+    argv.insert(argv.end(), more.begin(), more.end());
+    return argv;
+  };
+  std::vector<Server> servers = {
       {"empty handler", {empty_bin, "--listen", "127.0.0.1:0"}},
-      {absl::StrCat("leadroute, ", rules, " rules"),
-       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-        rules_path, "--watch", "0"}},
-      {"leadroute, --data-dir",
-       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-        rules_path, "--watch", "0", "--data-dir", dir + "/data"}},
+      {absl::StrCat("leadroute, ", rules, " rules"), serve({})},
+      {"leadroute, --data-dir", serve({"--data-dir", dir + "/data"})},
       {"leadroute, TLS + token",
-       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-        rules_path, "--watch", "0", "--auth", dir + "/auth.txt", "--tls-cert",
-        dir + "/server.crt", "--tls-key", dir + "/server.key"},
-       true,
-       true},
+       serve({"--auth", dir + "/auth.txt", "--tls-cert", dir + "/server.crt",
+              "--tls-key", dir + "/server.key"}),
+       true, true},
       // Each half alone, to tell what the pair costs.
-      {"leadroute, token only",
-       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-        rules_path, "--watch", "0", "--auth", dir + "/auth.txt"},
-       false,
+      {"leadroute, token only", serve({"--auth", dir + "/auth.txt"}), false,
        true},
       {"leadroute, TLS only",
-       {leadroute_bin, "serve", "--listen", "127.0.0.1:0", "--rules",
-        rules_path, "--watch", "0", "--tls-cert", dir + "/server.crt",
-        "--tls-key", dir + "/server.key"},
-       true,
-       false}};
+       serve({"--tls-cert", dir + "/server.crt", "--tls-key",
+              dir + "/server.key"}),
+       true, false},
+      {"leadroute, PostgreSQL x1", {}},
+      {"leadroute, PostgreSQL x3", {}, false, false, 3}};
+  // The empty handler and stateless leadroute always run; the others as
+  // --servers says.
+  if (!only_servers.empty()) {
+    const std::vector<std::string> wanted =
+        absl::StrSplit(only_servers, ',', absl::SkipEmpty());
+    std::vector<Server> kept(servers.begin(), servers.begin() + 2);
+    for (size_t s = 2; s < servers.size(); ++s) {
+      for (const std::string& w : wanted) {
+        if (servers[s].name.find(w) != std::string::npos) {
+          kept.push_back(servers[s]);
+          break;
+        }
+      }
+    }
+    servers = std::move(kept);
+  }
+  // One PostgreSQL for the PostgreSQL servers, a database each, and one for
+  // the active-active floor.
+  std::unique_ptr<testing_util::PgServer> pg;
+  std::string active_active_db;
+  for (Server& server : servers) {
+    if (server.name.find("PostgreSQL") == std::string::npos) continue;
+    if (pg == nullptr) {
+      // A folder of its own in /tmp, not under `dir`: when load_gen runs as
+      // root the server runs as nobody, who cannot enter `dir`.
+      char pg_template[] = "/tmp/leadroute-load-pg-XXXXXX";
+      auto started =
+          testing_util::PgServer::Start(mkdtemp(pg_template), /*fsync=*/true);
+      if (!started.ok()) {
+        std::fprintf(stderr, "load_gen: PostgreSQL did not start: %s\n",
+                     std::string(started.status().message()).c_str());
+        return 1;
+      }
+      pg = *std::move(started);
+      active_active_db = "active_active";
+    }
+    const std::string db = absl::StrCat("r", server.replicas);
+    if (!pg->Psql(absl::StrCat("CREATE DATABASE ", db)).ok()) return 1;
+    server.argv = serve({"--state", pg->conninfo(db)});
+    server.database = db;
+  }
 
-  // Both servers run at once (an idle one costs nothing); each scenario
+  // All servers run at once (an idle one costs nothing); each scenario
   // alternates between them `rounds` times and reports the median round, so
-  // both see the same machine and the ratio is fair on a noisy host.
-  std::vector<Child> children;
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
-  for (const Server& server : servers) {
+  // all see the same machine and the ratios are fair on a noisy host.
+  std::vector<std::vector<Child>> children(servers.size());
+  std::vector<std::vector<std::unique_ptr<grpc::GenericStub>>> stubs(
+      servers.size());
+  auto stop_all = [&children] {
+    for (const std::vector<Child>& replicas : children) {
+      for (const Child& c : replicas) Stop(c);
+    }
+  };
+  for (size_t s = 0; s < servers.size(); ++s) {
+    const Server& server = servers[s];
     std::vector<std::string> argv = server.argv;
     if (split_cores) argv.insert(argv.begin(), {"/usr/bin/taskset", "-c", "0"});
-    children.push_back(Spawn(argv));
-    if (children.back().address.empty()) {
-      std::fprintf(stderr, "load_gen: %s did not start\n", server.name.c_str());
-      for (const Child& c : children) Stop(c);
-      return 1;
+    for (int r = 0; r < server.replicas; ++r) {
+      children[s].push_back(Spawn(argv));
+      if (children[s].back().address.empty()) {
+        std::fprintf(stderr, "load_gen: %s did not start\n",
+                     server.name.c_str());
+        stop_all();
+        return 1;
+      }
+      grpc::SslCredentialsOptions tls;
+      tls.pem_root_certs = ReadFile(dir + "/ca.crt");
+      stubs[s].push_back(
+          std::make_unique<grpc::GenericStub>(grpc::CreateChannel(
+              children[s].back().address,
+              server.tls ? grpc::SslCredentials(tls)
+                         : grpc::InsecureChannelCredentials())));
     }
-    grpc::SslCredentialsOptions tls;
-    tls.pem_root_certs = ReadFile(dir + "/ca.crt");
-    stubs.push_back(std::make_unique<grpc::GenericStub>(grpc::CreateChannel(
-        children.back().address, server.tls
-                                     ? grpc::SslCredentials(tls)
-                                     : grpc::InsecureChannelCredentials())));
+  }
+  // Replicas answer once one of them is the writer and the others know it.
+  for (size_t s = 0; s < servers.size(); ++s) {
+    for (const auto& stub : stubs[s]) {
+      if (!WaitReady(stub.get(), singles[0],
+                     servers[s].token ? "Bearer " + token : "")) {
+        std::fprintf(stderr, "load_gen: %s does not answer Route\n",
+                     servers[s].name.c_str());
+        stop_all();
+        return 1;
+      }
+    }
   }
   std::printf("%d rounds of %.1f s each, median round shown\n\n", rounds,
               seconds);
-  std::printf("%-22s %-30s %10s %10s %9s %9s %6s %10s %11s\n", "server",
+  std::printf("%-25s %-30s %10s %10s %9s %9s %6s %10s %11s %10s\n", "server",
               "scenario", "calls/s", "leads/s", "p50 us", "p99 us", "errors",
-              "resp bytes", "srv cpu us");
+              "resp bytes", "srv cpu us", "db cpu us");
   std::vector<std::vector<double>> rates(servers.size());
   // The server's CPU microseconds per call: its own cost, whoever is the
   // bottleneck (on two cores the client's TLS competes for the same CPUs).
+  // All its replicas' together; not the database's.
   std::vector<std::vector<double>> cpu_per_call(servers.size());
   std::vector<Scenario> ran;
   for (const Scenario& sc : scenarios) {
@@ -426,12 +569,16 @@ int Main(int argc, char** argv) {
     std::vector<size_t> offsets(servers.size(), 0);
     for (int round = 0; round < rounds; ++round) {
       for (size_t s = 0; s < servers.size(); ++s) {
-        ClosedLoop loop(stubs[s].get(), sc.method, requests, sc.in_flight,
+        std::vector<grpc::GenericStub*> replicas;
+        std::vector<pid_t> pids;
+        for (const auto& stub : stubs[s]) replicas.push_back(stub.get());
+        for (const Child& c : children[s]) pids.push_back(c.pid);
+        ClosedLoop loop(std::move(replicas), sc.method, requests, sc.in_flight,
                         &offsets[s], servers[s].token ? "Bearer " + token : "");
         runs[s].push_back(loop.Run(
             std::chrono::milliseconds(300),
-            std::chrono::milliseconds(static_cast<int>(seconds * 1000)),
-            children[s].pid));
+            std::chrono::milliseconds(static_cast<int>(seconds * 1000)), pids,
+            servers[s].database));
       }
     }
     for (size_t s = 0; s < servers.size(); ++s) {
@@ -445,43 +592,87 @@ int Main(int argc, char** argv) {
       const double cpu_us =
           r.calls == 0 ? 0 : r.server_cpu_seconds * 1e6 / r.calls;
       cpu_per_call[s].push_back(cpu_us);
-      std::printf("%-22s %-30s %10.0f %10.0f %9.1f %9.1f %6lld %10lld %11.1f\n",
-                  servers[s].name.c_str(), sc.name.c_str(), calls, leads,
-                  Percentile(r.latencies_ns, 0.5),
-                  Percentile(r.latencies_ns, 0.99),
-                  static_cast<long long>(r.errors),
-                  static_cast<long long>(r.response_bytes), cpu_us);
+      const double db_us =
+          r.calls == 0 ? 0 : r.database_cpu_seconds * 1e6 / r.calls;
+      std::printf(
+          "%-25s %-30s %10.0f %10.0f %9.1f %9.1f %6lld %10lld %11.1f %10.1f\n",
+          servers[s].name.c_str(), sc.name.c_str(), calls, leads,
+          Percentile(r.latencies_ns, 0.5), Percentile(r.latencies_ns, 0.99),
+          static_cast<long long>(r.errors),
+          static_cast<long long>(r.response_bytes), cpu_us, db_us);
       std::fflush(stdout);
     }
   }
-  for (const Child& c : children) Stop(c);
-  std::printf("\nleadroute / empty handler, calls/s:\n");
-  for (size_t i = 0; i < ran.size(); ++i) {
-    std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
-                rates[1][i] / rates[0][i]);
-  }
-  std::printf("\ndurable (--data-dir) / stateless leadroute, calls/s:\n");
-  for (size_t i = 0; i < ran.size(); ++i) {
-    std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
-                rates[2][i] / rates[1][i]);
-  }
-  for (size_t s = 3; s < servers.size(); ++s) {
-    std::printf("\n%s / plaintext without auth, calls/s:\n",
-                servers[s].name.substr(11).c_str());
+  stop_all();
+  auto index = [&servers](const std::string& name) -> int {
+    for (size_t s = 0; s < servers.size(); ++s) {
+      if (servers[s].name == name) return static_cast<int>(s);
+    }
+    return -1;
+  };
+  // `a` / `b` in calls/s (or b's CPU per call / a's, with `cpu`) for each
+  // scenario, when both ran.
+  auto ratios = [&](const std::string& title, int a, int b, bool cpu) {
+    if (a < 0 || b < 0) return;
+    std::printf("\n%s:\n", title.c_str());
     for (size_t i = 0; i < ran.size(); ++i) {
       std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
-                  rates[s][i] / rates[1][i]);
+                  cpu ? cpu_per_call[b][i] / cpu_per_call[a][i]
+                      : rates[a][i] / rates[b][i]);
     }
+  };
+  ratios("leadroute / empty handler, calls/s", 1, 0, false);
+  const int sqlite = index("leadroute, --data-dir");
+  ratios("durable (--data-dir) / stateless leadroute, calls/s", sqlite, 1,
+         false);
+  for (const char* name : {"leadroute, TLS + token", "leadroute, token only",
+                           "leadroute, TLS only"}) {
+    ratios(absl::StrCat(name + 11, " / plaintext without auth, calls/s"),
+           index(name), 1, false);
   }
-  for (size_t s = 3; s < servers.size(); ++s) {
+  for (const char* name : {"leadroute, TLS + token", "leadroute, token only",
+                           "leadroute, TLS only"}) {
+    ratios(absl::StrCat("server CPU per call, plaintext without auth / ",
+                        name + 11, " (1.00x: free)"),
+           index(name), 1, true);
+  }
+  for (const char* name :
+       {"leadroute, PostgreSQL x1", "leadroute, PostgreSQL x3"}) {
+    ratios(absl::StrCat(name + 11, " / SQLite (--data-dir), calls/s"),
+           index(name), sqlite, false);
+  }
+  if (pg != nullptr) {
+    // The alternative design on the same database, with as many clients as
+    // Route at 64 in flight keeps calls going: every lead to one team (a
+    // round robin every replica shares), then spread over 100 teams.
+    if (!pg->Psql(absl::StrCat("CREATE DATABASE ", active_active_db)).ok() ||
+        !MakeActiveActiveSchema(pg->conninfo(active_active_db), 100)) {
+      return 1;
+    }
     std::printf(
-        "\nserver CPU per call, plaintext without auth / %s (1.00x: free):\n",
-        servers[s].name.substr(11).c_str());
-    for (size_t i = 0; i < ran.size(); ++i) {
-      std::printf("  %-30s %.2fx\n", ran[i].name.c_str(),
-                  cpu_per_call[1][i] / cpu_per_call[s][i]);
+        "\nactive-active on the same PostgreSQL (database only, one "
+        "transaction a lead holding its team's rotation row):\n");
+    for (int teams : {1, 100}) {
+      for (int connections : {64}) {
+        std::vector<ActiveActiveResult> results;
+        for (int round = 0; round < rounds; ++round) {
+          results.push_back(RunActiveActive(
+              pg->conninfo(active_active_db), connections, teams, seconds,
+              teams * 1000 + connections * 10 + round));
+        }
+        std::sort(results.begin(), results.end(),
+                  [](const auto& a, const auto& b) {
+                    return a.leads_per_second < b.leads_per_second;
+                  });
+        const ActiveActiveResult& r = results[results.size() / 2];
+        std::printf(
+            "  %3d team%s, %3d connections %10.0f leads/s %6lld errors\n",
+            teams, teams == 1 ? " " : "s", connections, r.leads_per_second,
+            static_cast<long long>(r.errors));
+      }
     }
   }
+  pg.reset();
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -502,12 +502,16 @@ void RouterServer::StoreHealthChanged(const absl::Status& status) {
 }
 
 absl::Status RouterServer::Health() const {
+  {
+    // Every replica's election reads the database each poll, the writer's
+    // too.
+    std::lock_guard<std::mutex> lock(health_mu_);
+    if (!replica_ok_) {
+      return absl::UnavailableError("the state database cannot be reached");
+    }
+  }
   if (runtime::Assigner* assigner = link_->assigner()) {
     return assigner->log().Usable();
-  }
-  std::lock_guard<std::mutex> lock(health_mu_);
-  if (!replica_ok_) {
-    return absl::UnavailableError("the state database cannot be reached");
   }
   return absl::OkStatus();
 }

@@ -49,8 +49,20 @@ void WriterElection::Run() {
     if (won.ok() && *won) {
       LogInfo("writer",
               {{"epoch", absl::StrCat(store_->epoch())}, {"addr", address_}});
+      runtime::PgStore* writer = store_.get();
       become_writer_(std::move(store_));
-      return;
+      // The writer goes on reading the database every poll, so that health
+      // says NOT_SERVING while it cannot be reached even when no commit is
+      // there to fail. The store outlives this thread (the server stops
+      // the election first).
+      for (;;) {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait_for(lock, absl::ToChronoNanoseconds(poll_),
+                       [&] { return stopping_; });
+        if (stopping_) return;
+        lock.unlock();
+        health_(writer->LastEventId().status());
+      }
     }
     if (won.ok() && current.address != seen) {
       seen = current.address;

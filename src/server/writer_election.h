@@ -5,10 +5,11 @@
 // it, this one learns where that writer answers and points its WriterLink
 // there, so its stateful calls are forwarded; when the lock is free (the
 // writer's session ended: it stopped, crashed or lost its connection for
-// good), this replica takes it, hands the store to `become_writer` and its
-// part ends. A database it cannot reach is reported to `health` (and OK
-// once it can again). After each poll it lost, `follow` runs (the replica
-// catches up with the database's live ruleset).
+// good), this replica takes it and hands the store to `become_writer`,
+// and from then on only reads the database every poll. A database it
+// cannot reach, before or after, is reported to `health` (and OK once it
+// can again). After each poll it lost, `follow` runs (the replica catches
+// up with the database's live ruleset).
 #ifndef LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 #define LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 

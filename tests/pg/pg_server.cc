@@ -55,8 +55,8 @@ std::string ReadFile(const std::filesystem::path& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start(
-    const std::filesystem::path& dir) {
-  std::unique_ptr<PgServer> pg(new PgServer(dir));
+    const std::filesystem::path& dir, bool fsync) {
+  std::unique_ptr<PgServer> pg(new PgServer(dir, fsync));
   if (absl::Status s = pg->Init(); !s.ok()) return s;
   // Another process may take the port between FreePort and the start: try
   // a few.
@@ -136,11 +136,14 @@ absl::Status PgServer::StartServer() {
       << "port = " << port_ << "\n"
       << "listen_addresses = '127.0.0.1'\n"
       << "unix_socket_directories = ''\n"
-      << "max_connections = 200\n"
-      // Durable against a crash of the server (what the tests do), not of
-      // the machine: a test's data dies with its folder anyway.
-      << "fsync = off\n"
-      << "full_page_writes = off\n";
+      << "max_connections = 200\n";
+  if (!fsync_) {
+    // Durable against a crash of the server (what the tests do), not of
+    // the machine: a test's data dies with its folder anyway.
+    std::ofstream(dir_ / "data" / "postgresql.auto.conf", std::ios::app)
+        << "fsync = off\n"
+        << "full_page_writes = off\n";
+  }
   std::string out;
   if (Run({absl::StrCat(kBin, "pg_ctl"), "-D", (dir_ / "data").string(), "-l",
            (dir_ / "postgres.log").string(), "-w", "-t", "60", "start"},

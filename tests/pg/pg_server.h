@@ -8,6 +8,10 @@
 // The server can be stopped and started again on the same port and data
 // (a database restart), or killed (SIGKILL to the postmaster: a crash).
 // The destructor stops it and removes the folder.
+//
+// Tests run it without fsync (durable against a crash of the server, which
+// is what they do, not of the machine); benchmarks of durable writes ask
+// for PostgreSQL's defaults, fsync on every commit.
 #ifndef LEADROUTE_TESTS_PG_PG_SERVER_H_
 #define LEADROUTE_TESTS_PG_PG_SERVER_H_
 
@@ -24,9 +28,10 @@ namespace leadroute::testing_util {
 
 class PgServer {
  public:
-  // Makes a cluster in `dir` (which must be empty) and starts it.
+  // Makes a cluster in `dir` (which must be empty) and starts it; with
+  // `fsync`, every commit reaches the disk before it returns.
   static absl::StatusOr<std::unique_ptr<PgServer>> Start(
-      const std::filesystem::path& dir);
+      const std::filesystem::path& dir, bool fsync = false);
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -47,7 +52,8 @@ class PgServer {
                                    const std::string& dbname = "postgres");
 
  private:
-  explicit PgServer(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  PgServer(std::filesystem::path dir, bool fsync)
+      : dir_(std::move(dir)), fsync_(fsync) {}
   absl::Status Init();
   absl::Status StartServer();
   // Runs a PostgreSQL program (as `nobody` when root); its exit status,
@@ -55,6 +61,7 @@ class PgServer {
   int Run(std::vector<std::string> args, std::string* output = nullptr);
 
   const std::filesystem::path dir_;
+  const bool fsync_;
   int port_ = 0;
   bool running_ = false;
 };

@@ -105,6 +105,92 @@ TEST_F(PgStoreTest, ABatchCommitsWholeOrNotAtAll) {
   EXPECT_EQ(Count("lead_events"), "1\n");
 }
 
+// A big batch (one pipeline) comes back as applied one by one: a lead
+// written twice in it keeps its last row, and an event without an id is
+// numbered after those before it.
+TEST_F(PgStoreTest, ABigBatchComesBackAsAppliedInOrder) {
+  constexpr int kLeads = 341;
+  std::vector<StateChange> batch;
+  for (int i = 1; i <= kLeads; ++i) {
+    batch.push_back(Lead(absl::StrCat("L", i), i));
+    batch.push_back(Event(absl::StrCat("L", i), i));
+    if (i == 100) {
+      RepStatus away;
+      away.rep = "a";
+      away.availability = Availability::kAway;
+      away.set_at = kT0;
+      batch.push_back(away);
+    }
+  }
+  Assignment again = Lead("L7", kLeads + 1);
+  again.owner = "b";
+  batch.push_back(again);
+  // Numbered after the highest id written before it.
+  LeadEvent unnumbered = Event("L100", 0);
+  unnumbered.kind = "note";
+  batch.push_back(unnumbered);
+  ASSERT_TRUE(store_->Apply(batch).ok());
+  EXPECT_EQ(Count("assignments"), absl::StrCat(kLeads, "\n"));
+  EXPECT_EQ(Count("lead_events"), absl::StrCat(kLeads + 1, "\n"));
+  EXPECT_EQ(Count("rep_status"), "1\n");
+  for (int i : {1, 7, 100, 256, 257, 340, kLeads}) {
+    absl::StatusOr<std::optional<Assignment>> found =
+        store_->FindAssignment(absl::StrCat("L", i));
+    ASSERT_TRUE(found.ok()) << found.status();
+    ASSERT_TRUE(found->has_value()) << i;
+    EXPECT_EQ((*found)->seq, i == 7 ? kLeads + 1u : static_cast<uint64_t>(i));
+    EXPECT_EQ((*found)->owner, i == 7 ? "b" : "a");
+  }
+  absl::StatusOr<std::vector<LeadEvent>> events = store_->EventsAfter(0, 1000);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), kLeads + 1u);
+  // Numbered in order; the unnumbered one after the highest id it saw.
+  for (int i = 0; i < kLeads; ++i) EXPECT_EQ((*events)[i].id, i + 1u);
+  EXPECT_EQ(events->back().kind, "note");
+  EXPECT_EQ(events->back().id, kLeads + 1u);
+}
+
+// Lookups from many threads at once are read a group a query: each thread
+// gets its own lead's answer, present or not, and the same id asked by two
+// threads at once is answered to both; an id with a NUL byte is found as
+// it was stored.
+TEST_F(PgStoreTest, LookupsFromManyThreadsAtOnceEachGetTheirOwnAnswer) {
+  std::vector<StateChange> batch;
+  for (int i = 0; i < 200; ++i) {
+    Assignment a = Lead(absl::StrCat("K", i), i + 1);
+    a.owner = absl::StrCat("rep", i % 7);
+    batch.push_back(a);
+  }
+  const std::string nul_id("K\0nul", 5);
+  batch.push_back(Lead(nul_id, 201));
+  ASSERT_TRUE(store_->Apply(batch).ok());
+  std::atomic<int> wrong{0}, found{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 50; ++k) {
+        // Ids 0..399: the first 200 stored; threads overlap.
+        const int i = (t * 37 + k * 11) % 400;
+        auto got = store_->FindAssignment(absl::StrCat("K", i));
+        if (!got.ok() || got->has_value() != (i < 200) ||
+            (i < 200 && ((*got)->owner != absl::StrCat("rep", i % 7) ||
+                         (*got)->lead_id != absl::StrCat("K", i)))) {
+          ++wrong;
+        } else if (i < 200) {
+          ++found;
+        }
+        if (k % 10 == 0) {
+          auto odd = store_->FindAssignment(nul_id);
+          if (!odd.ok() || !odd->has_value()) ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(found.load(), 0);
+}
+
 // Rulesets made live are kept with their files; a rollback makes a kept
 // revision live again; a replica that already follows the live revision
 // reads no files.
