@@ -432,10 +432,10 @@ int Main(int argc, char** argv) {
   struct Server {
     std::string name;
     std::vector<std::string> argv;
-    bool tls = false;      // a TLS channel
-    bool token = false;    // a bearer token on every call
-    int replicas = 1;      // processes with the same flags, called in turn
-    std::string database;  // its PostgreSQL database, if any
+    bool tls = false;           // a TLS channel
+    bool token = false;         // a bearer token on every call
+    int replicas = 1;           // processes with the same flags, called in turn
+    std::string database = "";  // its PostgreSQL database, if any
   };
   auto serve = [&](std::vector<std::string> more) {
     std::vector<std::string> argv = {leadroute_bin, "serve",   "--listen",
@@ -480,7 +480,7 @@ int Main(int argc, char** argv) {
   // One PostgreSQL for the PostgreSQL servers, a database each, and one for
   // the active-active floor.
   std::unique_ptr<testing_util::PgServer> pg;
-  std::string active_active_db;
+  constexpr const char* kActiveActiveDb = "active_active";
   for (Server& server : servers) {
     if (server.name.find("PostgreSQL") == std::string::npos) continue;
     if (pg == nullptr) {
@@ -495,7 +495,6 @@ int Main(int argc, char** argv) {
         return 1;
       }
       pg = *std::move(started);
-      active_active_db = "active_active";
     }
     const std::string db = absl::StrCat("r", server.replicas);
     if (!pg->Psql(absl::StrCat("CREATE DATABASE ", db)).ok()) return 1;
@@ -645,31 +644,29 @@ int Main(int argc, char** argv) {
     // The alternative design on the same database, with as many clients as
     // Route at 64 in flight keeps calls going: every lead to one team (a
     // round robin every replica shares), then spread over 100 teams.
-    if (!pg->Psql(absl::StrCat("CREATE DATABASE ", active_active_db)).ok() ||
-        !MakeActiveActiveSchema(pg->conninfo(active_active_db), 100)) {
+    if (!pg->Psql(absl::StrCat("CREATE DATABASE ", kActiveActiveDb)).ok() ||
+        !MakeActiveActiveSchema(pg->conninfo(kActiveActiveDb), 100)) {
       return 1;
     }
+    constexpr int kConnections = 64;
     std::printf(
         "\nactive-active on the same PostgreSQL (database only, one "
         "transaction a lead holding its team's rotation row):\n");
     for (int teams : {1, 100}) {
-      for (int connections : {64}) {
-        std::vector<ActiveActiveResult> results;
-        for (int round = 0; round < rounds; ++round) {
-          results.push_back(RunActiveActive(
-              pg->conninfo(active_active_db), connections, teams, seconds,
-              teams * 1000 + connections * 10 + round));
-        }
-        std::sort(results.begin(), results.end(),
-                  [](const auto& a, const auto& b) {
-                    return a.leads_per_second < b.leads_per_second;
-                  });
-        const ActiveActiveResult& r = results[results.size() / 2];
-        std::printf(
-            "  %3d team%s, %3d connections %10.0f leads/s %6lld errors\n",
-            teams, teams == 1 ? " " : "s", connections, r.leads_per_second,
-            static_cast<long long>(r.errors));
+      std::vector<ActiveActiveResult> results;
+      for (int round = 0; round < rounds; ++round) {
+        results.push_back(RunActiveActive(pg->conninfo(kActiveActiveDb),
+                                          kConnections, teams, seconds,
+                                          teams * 100 + round));
       }
+      std::sort(results.begin(), results.end(),
+                [](const auto& a, const auto& b) {
+                  return a.leads_per_second < b.leads_per_second;
+                });
+      const ActiveActiveResult& r = results[results.size() / 2];
+      std::printf("  %3d team%s, %3d connections %10.0f leads/s %6lld errors\n",
+                  teams, teams == 1 ? " " : "s", kConnections,
+                  r.leads_per_second, static_cast<long long>(r.errors));
     }
   }
   pg.reset();

@@ -150,10 +150,10 @@ TEST_F(PgStoreTest, ABigBatchComesBackAsAppliedInOrder) {
   EXPECT_EQ(events->back().id, kLeads + 1u);
 }
 
-// Lookups from many threads at once are read a group a query: each thread
-// gets its own lead's answer, present or not, and the same id asked by two
-// threads at once is answered to both; an id with a NUL byte is found as
-// it was stored.
+// Lookups from many threads at once (they share the readers' connection):
+// each thread gets its own lead's answer, present or not, the same id asked
+// by two threads at once is answered to both, and an id with a NUL byte is
+// found as it was stored.
 TEST_F(PgStoreTest, LookupsFromManyThreadsAtOnceEachGetTheirOwnAnswer) {
   std::vector<StateChange> batch;
   for (int i = 0; i < 200; ++i) {

@@ -658,14 +658,11 @@ TEST_F(ReplicasTest, ALostDatabaseFailsStatefulCallsFastAndHealthSaysSo) {
   ASSERT_TRUE(pg_->Stop().ok());
   EXPECT_TRUE(all_health(503)) << said;
   for (int i = 0; i < 3; ++i) {
-    const auto start = std::chrono::steady_clock::now();
+    // Refused, not left waiting: a call held until its 10 s deadline would
+    // end DEADLINE_EXCEEDED.
     absl::StatusOr<std::string> owner = Route(i, absl::StrCat("down-", i));
-    const auto took = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(owner.status().code(), absl::StatusCode::kUnavailable)
         << i << ": " << owner.status();
-    // Not a 10 s deadline running out (a bound, not a timing assertion:
-    // the call is refused, not left waiting).
-    EXPECT_LT(took, std::chrono::seconds(8)) << i;
   }
   ASSERT_TRUE(pg_->Restart().ok());
   // The restart ended the writer's session: if another replica took the
