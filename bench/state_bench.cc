@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "bench/territory_plan.h"
@@ -76,6 +77,10 @@ class NullStore final : public rt::StateStore {
   absl::Status ScanAssignments(
       absl::Time, absl::Time,
       const std::function<void(const rt::Assignment&)>&) override {
+    return absl::OkStatus();
+  }
+  absl::Status ScanLeadKeys(
+      const std::function<bool(std::string_view, std::string_view)>&) override {
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<rt::Assignment>> ListAssignments(

@@ -2,6 +2,7 @@
 #include "runtime/assigner.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
@@ -162,7 +163,56 @@ absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Start(
   std::unique_ptr<Assigner> a(
       new Assigner(std::move(store), clock, options, LastChange(snapshot)));
   a->Restore(snapshot);
+  a->key_reader_ = std::thread([raw = a.get()] { raw->ReadKeys(); });
   return a;
+}
+
+void Assigner::ReadKeys() {
+  // In chunks, each added under mu_ at once: routing waits on no read.
+  constexpr size_t kChunk = 4096;
+  std::vector<std::string> leads, emails;
+  auto add = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& id : leads) known_leads_.Add(id);
+    for (const std::string& e : emails) known_emails_.Add(e);
+    leads.clear();
+    emails.clear();
+  };
+  for (absl::Duration wait = absl::Milliseconds(100);;
+       wait = std::min(2 * wait, absl::Seconds(5))) {
+    const absl::Status read =
+        store_->ScanLeadKeys([&](std::string_view id, std::string_view email) {
+          if (stopping_) return false;
+          leads.emplace_back(id);
+          if (!email.empty()) emails.emplace_back(email);
+          if (leads.size() == kChunk) add();
+          return true;
+        });
+    if (stopping_) return;
+    add();
+    if (read.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      keys_known_ = true;
+      return;
+    }
+    // What was added stays (a key too many only costs a read); the next
+    // try adds them all again.
+    LogError(
+        "cannot read the store's lead ids; new leads are looked up "
+        "until it can",
+        {{"error", std::string(read.message())},
+         {"retry_in", absl::FormatDuration(wait)}});
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    if (stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(wait),
+                          [this] { return stopping_.load(); })) {
+      return;
+    }
+  }
+}
+
+bool Assigner::KeysKnown() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keys_known_;
 }
 
 Assigner::Assigner(std::unique_ptr<StateStore> store, const Clock* clock,
@@ -172,7 +222,14 @@ Assigner::Assigner(std::unique_ptr<StateStore> store, const Clock* clock,
       clock_(clock),
       options_(options) {}
 
-Assigner::~Assigner() = default;
+Assigner::~Assigner() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (key_reader_.joinable()) key_reader_.join();
+}
 
 void Assigner::Restore(const StateSnapshot& snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -193,8 +250,9 @@ absl::StatusOr<Assigner::Prefetched> Assigner::Prefetch(
     // What the working set answers needs no read: a retry or a reroute of
     // a lead it holds, a repeat of a lead routed lately.
     std::lock_guard<std::mutex> lock(mu_);
-    need_lead = !leads_.contains(lead_id);
-    need_email = need_email && !by_email_.contains(email_key);
+    need_lead = !leads_.contains(lead_id) && MayBeStored(known_leads_, lead_id);
+    need_email = need_email && !by_email_.contains(email_key) &&
+                 MayBeStored(known_emails_, email_key);
   }
   if (!need_lead && !need_email) return out;
   out.committed = log_.Committed();
@@ -212,6 +270,7 @@ absl::StatusOr<Assigner::Prefetched> Assigner::Prefetch(
 absl::StatusOr<Assignment*> Assigner::FindLocked(const std::string& lead_id,
                                                  const Prefetched* fetched) {
   if (auto it = leads_.find(lead_id); it != leads_.end()) return &it->second;
+  if (!MayBeStored(known_leads_, lead_id)) return nullptr;
   std::optional<Assignment> stored;
   if (fetched != nullptr && fetched->lead_read &&
       max_evicted_seq_ <= fetched->committed) {
@@ -284,6 +343,7 @@ absl::StatusOr<const Assignment*> Assigner::LastLeadOf(
   } else {
     // Not routed since it left the working set (or since the start): the
     // store has the email's last lead as it stands.
+    if (!MayBeStored(known_emails_, a.email_key)) return nullptr;
     std::optional<Assignment> stored;
     if (fetched.email_read && max_evicted_seq_ <= fetched.committed) {
       stored = fetched.by_email;
@@ -474,6 +534,8 @@ absl::StatusOr<uint64_t> Assigner::Assign(const Program& p,
     d->respond_by = a.respond_by;
   }
   if (before != nullptr) by_seq_.erase(before->seq);
+  if (before == nullptr) known_leads_.Add(a.lead_id);
+  if (!a.email_key.empty()) known_emails_.Add(a.email_key);
   Assignment& stored = leads_[a.lead_id];
   stored = std::move(a);
   escalator_.Arm(p, stored);

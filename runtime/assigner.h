@@ -46,18 +46,26 @@
 // the reads happen before the lock is taken (Prefetch), so routing never
 // waits on the disk under mu_; a lead evicted meanwhile with a change the
 // read could not have seen (max_evicted_seq_ above what was committed
-// before the read) is read again under the lock. At start it loads the
+// before the read) is read again under the lock. Most leads are new, and
+// need no read at all: two KeyFilters (key_filter.h) hold every lead id and
+// email key the store has — read from it by a thread of the Assigner's own
+// after start, and added to as leads are routed, since the Assigner is the
+// store's only writer — and a key they certainly lack is new. Until that
+// first read is done every lookup goes to the store. At start it loads the
 // live state alone: reps' open leads and recent assignments, their
 // statuses, teams' rotations. What is due is read as the clock comes near
 // it: the next hour or so of SLA deadlines is in memory (see Sweep).
 #ifndef LEADROUTE_RUNTIME_ASSIGNER_H_
 #define LEADROUTE_RUNTIME_ASSIGNER_H_
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -71,6 +79,7 @@
 #include "runtime/decision.h"
 #include "runtime/escalator.h"
 #include "runtime/event_feed.h"
+#include "runtime/key_filter.h"
 #include "runtime/program.h"
 #include "runtime/rep_picker.h"
 #include "runtime/state_store.h"
@@ -110,6 +119,10 @@ class Assigner final : public EventFeed {
       AssignerOptions options = {});
   // Waits for every change to be committed, then stops the writer.
   ~Assigner();
+
+  // Whether the store's lead ids and email keys have all been read, so
+  // that a new lead is routed without a read of the store.
+  bool KeysKnown() const;
 
   // Picks the owner of the lead decided in `d` among d->candidates and
   // records it, updating d (owner, owner_kind, team, skipped, replayed,
@@ -357,6 +370,22 @@ class Assigner final : public EventFeed {
   absl::flat_hash_map<std::string, std::string> by_email_;
   // The highest change number of a lead Trim evicted.
   uint64_t max_evicted_seq_ = 0;
+  // Every lead id and email key the store holds or will hold once what is
+  // appended commits, from when keys_known_ is set (ReadKeys).
+  KeyFilter known_leads_;
+  KeyFilter known_emails_;
+  bool keys_known_ = false;
+  // Whether `key` may be in the store, by `filter` (mu_ held).
+  bool MayBeStored(const KeyFilter& filter, const std::string& key) const {
+    return !keys_known_ || filter.MayContain(key);
+  }
+  // Reads the store's keys into the filters, again after a failure, until
+  // done or stopping_ (the key_reader_ thread's body).
+  void ReadKeys();
+  std::atomic<bool> stopping_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  std::thread key_reader_;  // last: started once the rest is built
 };
 
 }  // namespace leadroute::runtime

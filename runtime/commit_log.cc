@@ -100,6 +100,9 @@ void CommitLog::WriterLoop() {
   std::vector<StateChange> batch;
   uint64_t last = 0;     // the batch's last change number
   bool failing = false;  // `batch` is a failed one, waiting for its retry
+  // The store's error code at the last failure, while failing: a failure
+  // of another kind is told again.
+  absl::StatusCode failed_as = absl::StatusCode::kOk;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -125,7 +128,8 @@ void CommitLog::WriterLoop() {
       std::function<void(const absl::Status&)> tell;
       {
         std::lock_guard<std::mutex> lock(done_mu_);
-        if (failed_.ok()) tell = health_changed_;
+        if (failed_.ok() || status.code() != failed_as) tell = health_changed_;
+        failed_as = status.code();
         failed_ = absl::UnavailableError(absl::StrCat(
             "the state store is failing; changes are refused until a retry "
             "(every ",

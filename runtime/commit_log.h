@@ -76,9 +76,11 @@ class CommitLog {
   absl::Status Usable() const;
   // Commits that failed, since start.
   uint64_t FailedCommits() const { return failed_commits_.load(); }
-  // `changed` hears when the store starts failing (the error) and when it
-  // works again (OK), on the writer thread; it must be quick and must not
-  // append. Set it before the first change.
+  // `changed` hears when the store starts failing (the error), when a
+  // retry fails with another kind of error (another status code: a lost
+  // connection, then a writer fenced by another), and when it works again
+  // (OK), on the writer thread; it must be quick and must not append. Set
+  // it before the first change.
   void OnHealthChange(std::function<void(const absl::Status&)> changed);
   // The last change number committed.
   uint64_t Committed() const;

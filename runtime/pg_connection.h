@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -70,9 +71,11 @@ class Row {
  public:
   Row(const PGresult* r, int row) : r_(r), row_(row) {}
   bool Null(int col) const { return PQgetisnull(r_, row_, col) != 0; }
-  std::string Text(int col) const {
-    return std::string(PQgetvalue(r_, row_, col),
-                       static_cast<size_t>(PQgetlength(r_, row_, col)));
+  std::string Text(int col) const { return std::string(View(col)); }
+  // Valid while the row is.
+  std::string_view View(int col) const {
+    return std::string_view(PQgetvalue(r_, row_, col),
+                            static_cast<size_t>(PQgetlength(r_, row_, col)));
   }
   int64_t Int(int col) const {
     int64_t v = 0;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -750,6 +751,19 @@ absl::Status PgStore::ScanAssignments(
   return scanner_->Query(
       sql, p, [&](const Row& r) { visit(ReadAssignment(r)); },
       "reading assignments");
+}
+
+absl::Status PgStore::ScanLeadKeys(
+    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  // Rows come one at a time (single-row mode); once `visit` says stop the
+  // rest are read and dropped.
+  std::lock_guard<std::mutex> lock(scanner_mu_);
+  Params p;
+  bool more = true;
+  return scanner_->Query(
+      "SELECT lead_id, email_key FROM assignments", p,
+      [&](const Row& r) { more = more && visit(r.View(0), r.View(1)); },
+      "reading lead ids");
 }
 
 absl::StatusOr<std::vector<Assignment>> PgStore::ListAssignments(

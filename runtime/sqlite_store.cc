@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -991,6 +992,37 @@ absl::Status SqliteStore::ScanAssignments(
         sqlite3_bind_int64(s, 2, Micros(to));
       },
       visit, /*scan=*/true);
+}
+
+absl::Status SqliteStore::ScanLeadKeys(
+    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  static constexpr const char* kWhat = "reading lead ids";
+  const bool own = !read_only_;
+  std::lock_guard<std::mutex> lock(own ? scanner_mu_ : reader_mu_);
+  absl::StatusOr<sqlite3*> db = own ? Connect(&scanner_) : Reader();
+  if (!db.ok()) return db.status();
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(*db, "SELECT lead_id, email_key FROM assignments", -1,
+                         &s, nullptr) != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat(kWhat, ": ", sqlite3_errmsg(*db)));
+  }
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto text = [s](int col) {
+      return std::string_view(
+          reinterpret_cast<const char*>(sqlite3_column_text(s, col)),
+          static_cast<size_t>(sqlite3_column_bytes(s, col)));
+    };
+    if (!visit(text(0), text(1))) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    return absl::InternalError(absl::StrCat(kWhat, ": ", sqlite3_errmsg(*db)));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Assignment>> SqliteStore::ListAssignments(

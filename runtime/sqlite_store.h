@@ -55,6 +55,9 @@ class SqliteStore final : public StateStore {
   absl::Status ScanAssignments(
       absl::Time from, absl::Time to,
       const std::function<void(const Assignment&)>& visit) override;
+  absl::Status ScanLeadKeys(
+      const std::function<bool(std::string_view lead_id,
+                               std::string_view email_key)>& visit) override;
   absl::StatusOr<std::vector<Assignment>> OpenLeadsOfRep(
       const std::string& rep, const std::string& after_lead_id,
       int limit) override;

@@ -33,6 +33,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -349,6 +350,13 @@ class StateReader {
   virtual absl::Status ScanAssignments(
       absl::Time from, absl::Time to,
       const std::function<void(const Assignment&)>& visit) = 0;
+
+  // Calls `visit` with the lead id and email key (empty when none) of every
+  // committed assignment, in no particular order, until it returns false:
+  // what the Assigner's KeyFilters start from.
+  virtual absl::Status ScanLeadKeys(
+      const std::function<bool(std::string_view lead_id,
+                               std::string_view email_key)>& visit) = 0;
 
   // Committed assignments owned by `owner` (any owner when empty) in
   // `status` (any when unset), with lead ids after `after_lead_id`, in lead

@@ -160,5 +160,45 @@ TEST_F(CommitLogTest, AFailedCommitIsRetriedUntilTheStoreTakesIt) {
   EXPECT_EQ(delivered, ids);
 }
 
+// While a failed batch is retried, a failure of another kind is told again
+// (a lost database, then, once it is back, a writer fenced by another: the
+// server stops on hearing it), a failure of the same kind is not.
+TEST_F(CommitLogTest, AFailureOfAnotherKindIsToldAgain) {
+  FailingStore store(OpenStore());
+  ASSERT_TRUE(store.Load(absl::InfinitePast()).ok());
+  std::mutex appends;
+  CommitLog log(&store, 0, absl::Milliseconds(10));
+  std::mutex health_mu;
+  std::vector<absl::Status> health;
+  log.OnHealthChange([&](const absl::Status& s) {
+    std::lock_guard<std::mutex> lock(health_mu);
+    health.push_back(s);
+  });
+  auto told = [&] {
+    std::lock_guard<std::mutex> lock(health_mu);
+    return health;
+  };
+  store.fail = true;
+  EXPECT_FALSE(log.WaitDurable(AppendEvent(log, appends, "L1")).ok());
+  while (log.FailedCommits() < 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(told().size(), 1u);
+  store.fenced = true;
+  const uint64_t fenced_from = log.FailedCommits();
+  while (log.FailedCommits() < fenced_from + 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const std::vector<absl::Status> all = told();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_NE(all[0].message().find("disk full"), std::string::npos) << all[0];
+  EXPECT_EQ(all[1].code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(all[1].message().find("another writer took over"),
+            std::string::npos)
+      << all[1];
+  store.fenced = false;
+  store.fail = false;
+}
+
 }  // namespace
 }  // namespace leadroute::runtime

@@ -50,6 +50,11 @@ class ForwardingStore : public StateStore {
       const std::function<void(const Assignment&)>& visit) override {
     return real_->ScanAssignments(from, to, visit);
   }
+  absl::Status ScanLeadKeys(
+      const std::function<bool(std::string_view, std::string_view)>& visit)
+      override {
+    return real_->ScanLeadKeys(visit);
+  }
   absl::StatusOr<std::vector<Assignment>> ListAssignments(
       const std::string& owner, std::optional<LeadStatus> status,
       const std::string& after_lead_id, int limit) override {

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -96,10 +97,14 @@ class FailingStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
   absl::Status Apply(absl::Span<const StateChange> changes) override {
+    if (fenced) {
+      return absl::FailedPreconditionError("another writer took over");
+    }
     if (fail) return absl::InternalError("disk full");
     return ForwardingStore::Apply(changes);
   }
   std::atomic<bool> fail{false};
+  std::atomic<bool> fenced{false};  // fails as a fenced PgStore does
 };
 
 class StateFixture : public testing::Test {
@@ -144,6 +149,7 @@ class StateFixture : public testing::Test {
     if (held_ != nullptr) {
       opened = std::make_unique<HeldStore>(std::move(opened), held_);
     }
+    if (wrap_ != nullptr) opened = wrap_(std::move(opened));
     absl::StatusOr<std::unique_ptr<Assigner>> a =
         Assigner::Start(std::move(opened), &clock_, options_);
     ASSERT_TRUE(a.ok()) << a.status();
@@ -187,6 +193,8 @@ class StateFixture : public testing::Test {
                                    ? size_t{1}
                                    : AssignerOptions().lead_cache};
   std::shared_ptr<HeldStore::Control> held_;
+  // When set, what Open puts around the store (a ForwardingStore).
+  std::function<std::unique_ptr<StateStore>(std::unique_ptr<StateStore>)> wrap_;
   std::unique_ptr<TreePolicy> policy_;
   std::unique_ptr<Assigner> assigner_;
 };
