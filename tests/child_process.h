@@ -50,8 +50,11 @@ class ChildProcess {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
     pid_ = 0;
+    exit_status_ = status;
     return true;
   }
+  // The wait status Exited reaped; -1 before.
+  int exit_status() const { return exit_status_; }
   pid_t pid() const { return pid_; }
 
   // Sends `signal` and waits for the child to end; its wait status, or -1
@@ -71,6 +74,7 @@ class ChildProcess {
   }
 
   pid_t pid_ = 0;
+  int exit_status_ = -1;
 };
 
 }  // namespace leadroute::testing_util

@@ -457,6 +457,13 @@ void RouterServer::BecomeWriter(std::unique_ptr<runtime::PgStore> store) {
 }
 
 void RouterServer::ReplicaHealthChanged(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kFailedPrecondition &&
+      pg_store_ != nullptr && !fenced_.exchange(true)) {
+    // Taken over while idle (WriterElection): as fenced at a commit.
+    LogError("fenced: another replica became the writer; stopping",
+             {{"error", std::string(status.message())}});
+    if (options_.on_fenced) options_.on_fenced();
+  }
   std::lock_guard<std::mutex> lock(health_mu_);
   if (status.ok() == replica_ok_) return;
   replica_ok_ = status.ok();

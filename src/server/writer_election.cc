@@ -51,17 +51,26 @@ void WriterElection::Run() {
               {{"epoch", absl::StrCat(store_->epoch())}, {"addr", address_}});
       runtime::PgStore* writer = store_.get();
       become_writer_(std::move(store_));
-      // The writer goes on reading the database every poll, so that health
-      // says NOT_SERVING while it cannot be reached even when no commit is
-      // there to fail. The store outlives this thread (the server stops
-      // the election first).
+      // The writer goes on reading who the writer is every poll, so that
+      // health says NOT_SERVING while the database cannot be reached, and
+      // a writer another replica took over (its session ended with a
+      // database restart) hears it and stops, even when no commit is there
+      // to fail. The store outlives this thread (the server stops the
+      // election first).
       for (;;) {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait_for(lock, absl::ToChronoNanoseconds(poll_),
                        [&] { return stopping_; });
         if (stopping_) return;
         lock.unlock();
-        health_(writer->LastEventId().status());
+        absl::StatusOr<runtime::PgStore::Writer> now = writer->CurrentWriter();
+        if (now.ok() && now->epoch != writer->epoch()) {
+          health_(absl::FailedPreconditionError(absl::StrCat(
+              "this replica was the writer as epoch ", writer->epoch(),
+              " until ", now->address, " took over as epoch ", now->epoch)));
+          return;
+        }
+        health_(now.status());
       }
     }
     if (won.ok() && current.address != seen) {

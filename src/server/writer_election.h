@@ -6,10 +6,12 @@
 // there, so its stateful calls are forwarded; when the lock is free (the
 // writer's session ended: it stopped, crashed or lost its connection for
 // good), this replica takes it and hands the store to `become_writer`,
-// and from then on only reads the database every poll. A database it
+// and from then on only reads who the writer is every poll. A database it
 // cannot reach, before or after, is reported to `health` (and OK once it
-// can again). After each poll it lost, `follow` runs (the replica catches
-// up with the database's live ruleset).
+// can again); so is, as FAILED_PRECONDITION, another replica found to
+// have become the writer after this one (then the thread ends: the
+// replica must start over). After each poll it lost, `follow` runs (the
+// replica catches up with the database's live ruleset).
 #ifndef LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 #define LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 

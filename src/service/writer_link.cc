@@ -19,11 +19,6 @@ void WriterLink::SetWriter(const std::string& address) {
                                 grpc::CreateChannel(address, credentials_));
 }
 
-std::string WriterLink::writer() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return writer_;
-}
-
 std::shared_ptr<grpc::GenericStub> WriterLink::Stub() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stub_;

@@ -69,7 +69,6 @@ class WriterLink {
   // Where the writer answers (host:port; empty: unknown, calls fail
   // UNAVAILABLE).
   void SetWriter(const std::string& address);
-  std::string writer() const;
   // Called (quickly, on a gRPC thread) when the writer could not be
   // reached, so that where it is gets read again at once: a new writer may
   // have taken over. Set before the first call.

@@ -692,6 +692,44 @@ TEST_F(ReplicasTest, ALostDatabaseFailsStatefulCallsFastAndHealthSaysSo) {
             std::vector<std::string>{"4"});
 }
 
+// A database restart ends the writer's session; a follower takes the lock.
+// The old writer, with nothing to commit, hears it at its next poll and
+// stops with code 3 for its supervisor to start it again as a follower,
+// instead of answering /healthz 200 as a writer that no longer is one.
+TEST_F(ReplicasTest, AWriterTakenOverWhileIdleStopsByItself) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Route(i, absl::StrCat("before-", i)).ok()) << i;
+  }
+  const int old = Writer();
+  ASSERT_GE(old, 0);
+  ASSERT_TRUE(pg_->Stop().ok());
+  ASSERT_TRUE(pg_->Restart().ok());
+  int now = -1;
+  for (int tries = 0; tries < 600 && (now < 0 || now == old); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    now = Writer();
+  }
+  ASSERT_GE(now, 0);
+  ASSERT_NE(now, old) << "the old writer took the lock again";
+  bool exited = false;
+  for (int tries = 0; tries < 600 && !exited; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    exited = replicas_[old]->process.Exited();
+  }
+  ASSERT_TRUE(exited) << "the old writer is still running";
+  const int status = replicas_[old]->process.exit_status();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
+  // Restarted, it follows; every replica routes.
+  Start(old);
+  ASSERT_TRUE(WaitReady(old));
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<std::string> owner =
+        RouteRetrying(i, absl::StrCat("after-", i));
+    EXPECT_TRUE(owner.ok()) << i << ": " << owner.status();
+  }
+  EXPECT_EQ(Writer(), now);
+}
+
 // Weighted and least-loaded teams with capacity, routed through all three
 // replicas at once: shares exact, no rep over capacity; releasing and
 // closing leads on followers frees capacity for every replica at once, and
