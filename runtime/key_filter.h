@@ -6,8 +6,9 @@
 // The Assigner keeps one for the lead ids and one for the email keys the
 // store holds (assigner.h): a new lead, the common case, then needs no read
 // of the store to learn that it is new. A "perhaps" costs the read it would
-// have cost anyway; about one key in 500 that was never added gets one at
-// 16 bits a key.
+// have cost anyway. At 16 bits a key, of keys never added about one in 760
+// gets one from a full layer, one in 385 once 1,000,000 keys have grown
+// the default filter to three layers (measured).
 #ifndef LEADROUTE_RUNTIME_KEY_FILTER_H_
 #define LEADROUTE_RUNTIME_KEY_FILTER_H_
 

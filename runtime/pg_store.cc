@@ -278,29 +278,37 @@ PgStore::PgStore(const std::string& conninfo, bool read_only)
   writer_->OnConnect([this](pg::Connection& c) { return Reclaim(c); });
 }
 
+absl::Status PgStore::Fenced(const pg::Connection& c, uint64_t now) {
+  fenced_ = true;
+  return absl::FailedPreconditionError(
+      absl::StrCat("PostgreSQL database \"", c.database(),
+                   "\": this replica was the "
+                   "writer as epoch ",
+                   epoch_.load(), ", but ",
+                   now == 0 ? "another replica holds the writer lock"
+                            : absl::StrCat("epoch ", now, " took over"),
+                   "; it must start over"));
+}
+
+absl::Status PgStore::CheckStillWriter() {
+  ASSIGN_OR_RETURN(const Writer now, CurrentWriter());
+  if (now.epoch == epoch_.load()) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(reader_mu_);  // its database's name
+  return Fenced(*reader_, now.epoch);
+}
+
 absl::Status PgStore::Reclaim(pg::Connection& c) {
   if (epoch_.load() == 0) return absl::OkStatus();
-  auto fenced = [&](uint64_t now) {
-    fenced_ = true;
-    return absl::FailedPreconditionError(
-        absl::StrCat("PostgreSQL database \"", c.database(),
-                     "\": this replica was the "
-                     "writer as epoch ",
-                     epoch_.load(), ", but ",
-                     now == 0 ? "another replica holds the writer lock"
-                              : absl::StrCat("epoch ", now, " took over"),
-                     "; it must start over"));
-  };
-  if (fenced_.load()) return fenced(0);
+  if (fenced_.load()) return Fenced(c, 0);
   ASSIGN_OR_RETURN(bool locked,
                    TakeWriterLock(c, "taking the writer lock back"));
-  if (!locked) return fenced(0);
+  if (!locked) return Fenced(c, 0);
   Params none;
   uint64_t now = 0;
   RETURN_IF_ERROR(c.Query(
       "SELECT epoch FROM leadroute_writer", none,
       [&](const Row& r) { now = r.Uint(0); }, "reading the epoch"));
-  if (now != epoch_.load()) return fenced(now);
+  if (now != epoch_.load()) return Fenced(c, now);
   return absl::OkStatus();
 }
 

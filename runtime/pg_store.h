@@ -89,6 +89,11 @@ class PgStore final : public StateStore {
                                        Writer* current);
   // The writer recorded in the database, read on the readers' connection.
   absl::StatusOr<Writer> CurrentWriter();
+  // The writer's check, between commits, that no replica took over: OK
+  // while the recorded epoch is this store's; else the store is fenced and
+  // FAILED_PRECONDITION says so, as a commit would (UNAVAILABLE while the
+  // database cannot be read).
+  absl::Status CheckStillWriter();
   // This store's epoch as the writer (0: not the writer).
   uint64_t epoch() const { return epoch_.load(); }
   // Whether another replica took over since this one became the writer.
@@ -150,6 +155,9 @@ class PgStore final : public StateStore {
   // On the writer's connection, after it was opened again: takes the lock
   // back if the epoch is still this store's, else fences the store.
   absl::Status Reclaim(pg::Connection& c);
+  // Fences the store: the error every later commit fails with, naming
+  // `c`'s database and the epoch `now` that took over (0: unknown).
+  absl::Status Fenced(const pg::Connection& c, uint64_t now);
   // Runs `read` on the readers' connection (the scans' for `scan`) under
   // its lock; once more on a fresh connection when the first found it
   // broken. `read` must start its answer afresh each time.

@@ -456,14 +456,20 @@ void RouterServer::BecomeWriter(std::unique_ptr<runtime::PgStore> store) {
   }
 }
 
-void RouterServer::ReplicaHealthChanged(const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kFailedPrecondition &&
-      pg_store_ != nullptr && !fenced_.exchange(true)) {
-    // Taken over while idle (WriterElection): as fenced at a commit.
-    LogError("fenced: another replica became the writer; stopping",
-             {{"error", std::string(status.message())}});
-    if (options_.on_fenced) options_.on_fenced();
+void RouterServer::StopIfFenced(const absl::Status& status) {
+  if (status.ok() || pg_store_ == nullptr || !pg_store_->fenced() ||
+      fenced_.exchange(true)) {
+    return;
   }
+  // What this replica holds in memory is stale: it stops, to start again
+  // as a follower of the new writer.
+  LogError("fenced: another replica became the writer; stopping",
+           {{"error", std::string(status.message())}});
+  if (options_.on_fenced) options_.on_fenced();
+}
+
+void RouterServer::ReplicaHealthChanged(const absl::Status& status) {
+  StopIfFenced(status);  // taken over while idle (WriterElection)
   std::lock_guard<std::mutex> lock(health_mu_);
   if (status.ok() == replica_ok_) return;
   replica_ok_ = status.ok();
@@ -482,14 +488,7 @@ void RouterServer::ReplicaHealthChanged(const absl::Status& status) {
 }
 
 void RouterServer::StoreHealthChanged(const absl::Status& status) {
-  if (!status.ok() && pg_store_ != nullptr && pg_store_->fenced() &&
-      !fenced_.exchange(true)) {
-    // What this replica holds in memory is stale: it stops, to start again
-    // as a follower of the new writer.
-    LogError("fenced: another replica became the writer; stopping",
-             {{"error", std::string(status.message())}});
-    if (options_.on_fenced) options_.on_fenced();
-  }
+  StopIfFenced(status);  // fenced at a commit
   if (status.ok()) {
     LogInfo(
         "state store recovered; assignments resume",

@@ -187,6 +187,9 @@ class RouterServer {
   void ReplicaHealthChanged(const absl::Status& status);
   // From the CommitLog's writer: log it and move the health service.
   void StoreHealthChanged(const absl::Status& status);
+  // Stops the server (options_.on_fenced, once) when `status` failed
+  // because another replica took over as the writer (the store is fenced).
+  void StopIfFenced(const absl::Status& status);
   void RenderStoreMetrics(std::string* out) const;
 
   // Declared in the order they are built; destroyed in reverse.

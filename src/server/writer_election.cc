@@ -63,14 +63,7 @@ void WriterElection::Run() {
                        [&] { return stopping_; });
         if (stopping_) return;
         lock.unlock();
-        absl::StatusOr<runtime::PgStore::Writer> now = writer->CurrentWriter();
-        if (now.ok() && now->epoch != writer->epoch()) {
-          health_(absl::FailedPreconditionError(absl::StrCat(
-              "this replica was the writer as epoch ", writer->epoch(),
-              " until ", now->address, " took over as epoch ", now->epoch)));
-          return;
-        }
-        health_(now.status());
+        health_(writer->CheckStillWriter());
       }
     }
     if (won.ok() && current.address != seen) {

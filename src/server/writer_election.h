@@ -8,10 +8,11 @@
 // good), this replica takes it and hands the store to `become_writer`,
 // and from then on only reads who the writer is every poll. A database it
 // cannot reach, before or after, is reported to `health` (and OK once it
-// can again); so is, as FAILED_PRECONDITION, another replica found to
-// have become the writer after this one (then the thread ends: the
-// replica must start over). After each poll it lost, `follow` runs (the
-// replica catches up with the database's live ruleset).
+// can again); so is, as FAILED_PRECONDITION with the store fenced
+// (PgStore::CheckStillWriter), another replica found to have become the
+// writer after this one: the replica must start over. After each poll it
+// lost, `follow` runs (the replica catches up with the database's live
+// ruleset).
 #ifndef LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 #define LEADROUTE_SRC_SERVER_WRITER_ELECTION_H_
 

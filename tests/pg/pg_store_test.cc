@@ -527,6 +527,14 @@ TEST_F(PgStoreTest, OneReplicaAtATimeWritesAndOneTakenOverIsFenced) {
   EXPECT_EQ((*b)->epoch(), 2u);
   EXPECT_EQ((*b)->CurrentWriter().value_or(PgStore::Writer{}).address,
             "10.0.0.2:50051");
+  EXPECT_TRUE((*b)->CheckStillWriter().ok());
+  // A, between commits, reads that it was taken over: fenced.
+  EXPECT_FALSE((*a)->fenced());
+  absl::Status checked = (*a)->CheckStillWriter();
+  EXPECT_EQ(checked.code(), absl::StatusCode::kFailedPrecondition) << checked;
+  EXPECT_NE(checked.message().find("epoch 2 took over"), std::string::npos)
+      << checked;
+  EXPECT_TRUE((*a)->fenced());
   // A reconnects and finds the lock taken: fenced, for good. (Its first
   // try may still go out on the old connection, if the server had not
   // closed it yet, and fail UNAVAILABLE.)

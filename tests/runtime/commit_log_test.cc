@@ -43,6 +43,25 @@ class CommitLogTest : public testing::Test {
     return log.Append(std::move(e));
   }
 
+  // What a log's health listener heard, in order.
+  class Heard {
+   public:
+    explicit Heard(CommitLog& log) {
+      log.OnHealthChange([this](const absl::Status& s) {
+        std::lock_guard<std::mutex> lock(mu_);
+        all_.push_back(s);
+      });
+    }
+    std::vector<absl::Status> all() {
+      std::lock_guard<std::mutex> lock(mu_);
+      return all_;
+    }
+
+   private:
+    std::mutex mu_;
+    std::vector<absl::Status> all_;
+  };
+
   std::filesystem::path dir_;
 };
 
@@ -101,12 +120,7 @@ TEST_F(CommitLogTest, AFailedCommitIsRetriedUntilTheStoreTakesIt) {
   ASSERT_TRUE(store.Load(absl::InfinitePast()).ok());
   std::mutex appends;
   CommitLog log(&store, 0, absl::Milliseconds(10));
-  std::mutex health_mu;
-  std::vector<absl::Status> health;
-  log.OnHealthChange([&](const absl::Status& s) {
-    std::lock_guard<std::mutex> lock(health_mu);
-    health.push_back(s);
-  });
+  Heard heard(log);
   std::vector<std::string> delivered;
   std::mutex delivered_mu;
   log.Subscribe([&](const std::shared_ptr<const CommitLog::EventBatch>& b) {
@@ -127,7 +141,7 @@ TEST_F(CommitLogTest, AFailedCommitIsRetriedUntilTheStoreTakesIt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   {
-    std::lock_guard<std::mutex> lock(health_mu);
+    const std::vector<absl::Status> health = heard.all();
     ASSERT_EQ(health.size(), 1u);
     EXPECT_EQ(health[0].code(), absl::StatusCode::kUnavailable);
   }
@@ -139,7 +153,7 @@ TEST_F(CommitLogTest, AFailedCommitIsRetriedUntilTheStoreTakesIt) {
   EXPECT_EQ(log.Committed(), 2u);
   EXPECT_TRUE(log.WaitDurable(AppendEvent(log, appends, "L3")).ok());
   {
-    std::lock_guard<std::mutex> lock(health_mu);
+    const std::vector<absl::Status> health = heard.all();
     ASSERT_EQ(health.size(), 2u);
     EXPECT_TRUE(health[1].ok());
   }
@@ -168,28 +182,19 @@ TEST_F(CommitLogTest, AFailureOfAnotherKindIsToldAgain) {
   ASSERT_TRUE(store.Load(absl::InfinitePast()).ok());
   std::mutex appends;
   CommitLog log(&store, 0, absl::Milliseconds(10));
-  std::mutex health_mu;
-  std::vector<absl::Status> health;
-  log.OnHealthChange([&](const absl::Status& s) {
-    std::lock_guard<std::mutex> lock(health_mu);
-    health.push_back(s);
-  });
-  auto told = [&] {
-    std::lock_guard<std::mutex> lock(health_mu);
-    return health;
-  };
+  Heard heard(log);
   store.fail = true;
   EXPECT_FALSE(log.WaitDurable(AppendEvent(log, appends, "L1")).ok());
   while (log.FailedCommits() < 3) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ASSERT_EQ(told().size(), 1u);
+  ASSERT_EQ(heard.all().size(), 1u);
   store.fenced = true;
   const uint64_t fenced_from = log.FailedCommits();
   while (log.FailedCommits() < fenced_from + 3) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  const std::vector<absl::Status> all = told();
+  const std::vector<absl::Status> all = heard.all();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_NE(all[0].message().find("disk full"), std::string::npos) << all[0];
   EXPECT_EQ(all[1].code(), absl::StatusCode::kUnavailable);

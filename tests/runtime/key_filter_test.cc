@@ -27,8 +27,16 @@ TEST(KeyFilterTest, EveryKeyAddedIsFoundAcrossLayers) {
 }
 
 TEST(KeyFilterTest, KeysNeverAddedAreMostlyToldApart) {
-  for (const size_t first : {size_t{1} << 18, size_t{1} << 10}) {
-    KeyFilter f(first);
+  // 100,000 keys in one layer of room for 262,144: measured 0.001% of keys
+  // never added said "perhaps" (a full layer: 0.13%). In a first layer of
+  // 1,024, grown to eight layers that a lookup checks each: 0.71%.
+  struct Case {
+    size_t first;
+    int at_most;  // of 100,000
+  };
+  for (const Case c :
+       {Case{size_t{1} << 18, 200}, Case{size_t{1} << 10, 2000}}) {
+    KeyFilter f(c.first);
     for (int i = 0; i < 100000; ++i) {
       f.Add(absl::StrCat("person", i, "@company.example"));
     }
@@ -36,9 +44,7 @@ TEST(KeyFilterTest, KeysNeverAddedAreMostlyToldApart) {
     for (int i = 0; i < 100000; ++i) {
       maybe += f.MayContain(absl::StrCat("other", i, "@company.example"));
     }
-    // 16 bits a key in one layer: about 0.1% (one block, one bit a word);
-    // grown in layers, a lookup checks each: still well under 2%.
-    EXPECT_LT(maybe, 2000) << "first layer " << first;
+    EXPECT_LE(maybe, c.at_most) << "first layer " << c.first;
   }
 }
 

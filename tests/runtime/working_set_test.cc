@@ -179,7 +179,8 @@ TEST_F(WorkingSetTest, NewLeadsNeedNoReadAndOldOnesAreStillFound) {
     EXPECT_FALSE(d.replayed);
     EXPECT_TRUE(d.repeat_of.empty());
   }
-  // A "perhaps" for a key never added costs one read: about one in 1,600.
+  // A "perhaps" for a key never added costs one read: at most one in 760
+  // (key_filter.h).
   EXPECT_LE(counts->finds.load(), 3);
   EXPECT_LE(counts->by_email.load(), 3);
 
