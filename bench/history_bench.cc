@@ -6,12 +6,15 @@
 // empty data dir (the baseline, same run), and for each: how long until it
 // listens, its resident memory once listening and its peak, and a sample of
 // old lead ids asked for again (GetAssignment, and Route with the same id:
-// an idempotent retry) — each must come back with the owner the store has.
+// an idempotent retry) — each must come back with the owner the store has —
+// and the dashboard's JSON (GET /api/v1/dashboard) over windows of 24 hours
+// to a quarter, each asked --dashboard-rounds times (median), every time a new
+// query so no answer comes from its 2-second cache.
 //
 //   history_bench --leadroute build/release/leadroute
 //                 [--rules examples/acme.route] [--leads 1000000]
 //                 [--days 365] [--sample 1000] [--restarts 3]
-//                 [--dir DIR] [--format table|json]
+//                 [--dir DIR] [--dashboard-rounds 5] [--format table|json]
 //   (one command line)
 //
 // --dir keeps the filled data dir (and reuses it when it already holds
@@ -57,8 +60,13 @@ struct Flags {
   int sample = 1000;
   int restarts = 3;
   std::string dir;
+  int dashboard_rounds = 5;
   bool json = false;
 };
+
+// The dashboard's windows, as its selector offers them, and its longest.
+constexpr const char* kWindows[] = {"24h", "7d", "30d", "92d"};
+constexpr int kWindowCount = 4;
 
 bool Terminal() { return isatty(2) == 1; }
 
@@ -151,13 +159,21 @@ int64_t StatusKb(pid_t pid, const char* field) {
 }
 
 struct Measured {
-  std::vector<double> listen_s;  // per restart
-  int64_t rss_kb = 0;            // once listening (the last restart)
-  int64_t peak_kb = 0;           // VmHWM, the highest of the restarts
-  int64_t rss_after_kb = 0;      // after the sample was asked for
-  int asked = 0, matched = 0;    // sampled lead ids and right answers
-  double get_us = 0;             // mean GetAssignment round trip
+  std::vector<double> listen_s;            // per restart
+  int64_t rss_kb = 0;                      // once listening (the last restart)
+  int64_t peak_kb = 0;                     // VmHWM, the highest of the restarts
+  int64_t rss_after_kb = 0;                // after the sample was asked for
+  int asked = 0, matched = 0;              // sampled lead ids and right answers
+  double get_us = 0;                       // mean GetAssignment round trip
+  double dashboard_ms[kWindowCount] = {};  // median per window
+  bool dashboard_ok = true;                // every answer a 200
 };
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 // Starts `serve` on `dir` `flags.restarts` times; asks for `ids` (with the
 // owners the store has) on the last start.
@@ -166,9 +182,15 @@ Measured Measure(const Flags& flags, const std::string& dir,
   Measured m;
   for (int r = 0; r < flags.restarts; ++r) {
     const auto started = Steady::now();
-    Child child =
-        Spawn({flags.leadroute, "serve", "--listen", "127.0.0.1:0", "--rules",
-               flags.rules, "--watch", "0", "--data-dir", dir});
+    const bool last = r + 1 == flags.restarts;
+    std::vector<std::string> argv = {
+        flags.leadroute, "serve",   "--listen", "127.0.0.1:0", "--rules",
+        flags.rules,     "--watch", "0",        "--data-dir",  dir};
+    if (last) {
+      argv.push_back("--admin-listen");
+      argv.push_back("127.0.0.1:0");
+    }
+    Child child = Spawn(argv, last);
     if (child.address.empty()) {
       std::fprintf(stderr, "history_bench: serve did not start on %s\n",
                    dir.c_str());
@@ -216,15 +238,26 @@ Measured Measure(const Flags& flags, const std::string& dir,
       m.rss_after_kb = StatusKb(child.pid, "VmRSS");
       m.peak_kb = std::max(m.peak_kb, StatusKb(child.pid, "VmHWM"));
     }
+    if (last) {
+      for (int w = 0; w < kWindowCount; ++w) {
+        std::vector<double> ms;
+        for (int i = 0; i < flags.dashboard_rounds; ++i) {
+          const auto asked = Steady::now();
+          const std::string answer =
+              HttpGet(child.admin, absl::StrCat("/api/v1/dashboard?window=",
+                                                kWindows[w], "&round=", i));
+          ms.push_back(
+              std::chrono::duration<double, std::milli>(Steady::now() - asked)
+                  .count());
+          if (answer.rfind("HTTP/1.1 200", 0) != 0) m.dashboard_ok = false;
+        }
+        m.dashboard_ms[w] = Median(ms);
+      }
+      m.peak_kb = std::max(m.peak_kb, StatusKb(child.pid, "VmHWM"));
+    }
     Stop(child);
   }
   return m;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 // `flags.sample` lead ids spread over the history, with their owners as
@@ -262,14 +295,19 @@ int Run(const Flags& flags) {
         "{\"leads\": %lld, \"empty\": {\"listen_s\": %.3f, \"rss_kib\": %lld, "
         "\"peak_kib\": %lld}, \"full\": {\"listen_s\": %.3f, \"rss_kib\": "
         "%lld, \"peak_kib\": %lld, \"rss_after_sample_kib\": %lld, "
-        "\"sampled\": %d, \"answered_right\": %d, \"lookup_us\": %.1f}}\n",
+        "\"sampled\": %d, \"answered_right\": %d, \"lookup_us\": %.1f, "
+        "\"dashboard_ms\": {\"24h\": %.1f, \"7d\": %.1f, \"30d\": %.1f, "
+        "\"92d\": %.1f}, \"empty_dashboard_ms\": {\"24h\": %.1f, \"7d\": "
+        "%.1f, \"30d\": %.1f, \"92d\": %.1f}}}\n",
         static_cast<long long>(flags.leads), listen_empty,
         static_cast<long long>(empty.rss_kb),
         static_cast<long long>(empty.peak_kb), listen_full,
         static_cast<long long>(full.rss_kb),
         static_cast<long long>(full.peak_kb),
         static_cast<long long>(full.rss_after_kb), full.asked, full.matched,
-        full.get_us);
+        full.get_us, full.dashboard_ms[0], full.dashboard_ms[1],
+        full.dashboard_ms[2], full.dashboard_ms[3], empty.dashboard_ms[0],
+        empty.dashboard_ms[1], empty.dashboard_ms[2], empty.dashboard_ms[3]);
   } else {
     std::printf("%-34s %12s %14s\n", "", "empty store",
                 absl::StrFormat("%d leads", flags.leads).c_str());
@@ -287,6 +325,17 @@ int Run(const Flags& flags) {
                 full.matched, full.asked);
     std::printf("%-34s %12s %14.1f\n", "one old lead id, us (round trip)", "",
                 full.get_us);
+    for (int w = 0; w < kWindowCount; ++w) {
+      std::printf(
+          "%-34s %12.1f %14.1f  (%.1fx)\n",
+          absl::StrFormat("dashboard API, %s window, ms", kWindows[w]).c_str(),
+          empty.dashboard_ms[w], full.dashboard_ms[w],
+          full.dashboard_ms[w] / std::max(empty.dashboard_ms[w], 0.01));
+    }
+  }
+  if (!full.dashboard_ok || !empty.dashboard_ok) {
+    std::fprintf(stderr, "history_bench: a dashboard request failed\n");
+    return 1;
   }
   return full.asked > 0 && full.matched == full.asked ? 0 : 1;
 }
@@ -319,6 +368,8 @@ int main(int argc, char** argv) {
       flags.restarts = std::atoi(next().c_str());
     } else if (arg == "--dir") {
       flags.dir = next();
+    } else if (arg == "--dashboard-rounds") {
+      flags.dashboard_rounds = std::atoi(next().c_str());
     } else if (arg == "--format") {
       flags.json = next() == "json";
     } else {
@@ -327,7 +378,7 @@ int main(int argc, char** argv) {
     }
   }
   if (flags.leadroute.empty() || flags.leads <= 0 || flags.days <= 0 ||
-      flags.sample <= 0 || flags.restarts <= 0) {
+      flags.sample <= 0 || flags.restarts <= 0 || flags.dashboard_rounds <= 0) {
     std::fprintf(stderr,
                  "usage: history_bench --leadroute BIN [--rules FILE] "
                  "[--leads N] [--days D] [--sample N] [--restarts N] "

@@ -2,17 +2,19 @@
 #include "runtime/kpi.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_split.h"
 
 namespace leadroute::runtime {
 namespace {
 
-constexpr const char* kDimensionNames[] = {"total",  "team",    "rep",
-                                           "source", "ruleset", "rule"};
+constexpr const char* kDimensionNames[] = {"total",   "team", "rep",  "source",
+                                           "ruleset", "rule", "hour", "day"};
 constexpr KpiDimension kDimensions[] = {
     KpiDimension::kTotal,  KpiDimension::kTeam,    KpiDimension::kRep,
-    KpiDimension::kSource, KpiDimension::kRuleset, KpiDimension::kRule};
+    KpiDimension::kSource, KpiDimension::kRuleset, KpiDimension::kRule,
+    KpiDimension::kHour,   KpiDimension::kDay};
 
 bool Reached(const Assignment& a, Outcome o) {
   return a.reached[static_cast<int>(o)].has_value();
@@ -44,8 +46,26 @@ std::optional<KpiDimension> ParseKpiDimension(absl::string_view name) {
   return std::nullopt;
 }
 
-KpiBuilder::KpiBuilder(KpiDimension by, absl::Time from, absl::Time to)
-    : by_(by), from_(from), to_(to) {}
+const std::string& KpiKeyOf(const Assignment& a, KpiDimension by) {
+  switch (by) {
+    case KpiDimension::kTeam:
+      return OrNone(a.owner_kind == OwnerKind::kTeam ? a.owner : a.team);
+    case KpiDimension::kSource:
+      return OrNone(a.source);
+    default:
+      return OrNone(a.ruleset);
+  }
+}
+
+bool KpiFilter::Matches(const Assignment& a) const {
+  return (team.empty() || KpiKeyOf(a, KpiDimension::kTeam) == team) &&
+         (source.empty() || KpiKeyOf(a, KpiDimension::kSource) == source) &&
+         (ruleset.empty() || KpiKeyOf(a, KpiDimension::kRuleset) == ruleset);
+}
+
+KpiBuilder::KpiBuilder(KpiDimension by, absl::Time from, absl::Time to,
+                       KpiOptions options)
+    : by_(by), from_(from), to_(to), options_(std::move(options)) {}
 
 void KpiBuilder::Count(const Assignment& a, Group& g) {
   KpiRow& r = g.row;
@@ -129,19 +149,43 @@ void KpiBuilder::CountForRep(const Assignment& a, const std::string& rep,
   if (owns) CountOutcomes(a, r);
 }
 
+const std::string& KpiBuilder::BucketOf(absl::Time t) {
+  if (t >= bucket_start_ && t < bucket_end_) return bucket_key_;
+  const absl::TimeZone& tz = options_.tz;
+  if (by_ == KpiDimension::kHour) {
+    const absl::CivilHour h = absl::ToCivilHour(t, tz);
+    bucket_start_ = absl::FromCivil(h, tz);
+    bucket_end_ = absl::FromCivil(h + 1, tz);
+    bucket_key_ = absl::FormatTime("%Y-%m-%dT%H:00", t, tz);
+  } else {
+    const absl::CivilDay d = absl::ToCivilDay(t, tz);
+    bucket_start_ = absl::FromCivil(d, tz);
+    bucket_end_ = absl::FromCivil(d + 1, tz);
+    bucket_key_ = absl::FormatTime("%Y-%m-%d", t, tz);
+  }
+  // A repeated local hour (a DST fall-back) maps two instants to one key;
+  // the bounds keep each lookup exact.
+  if (t < bucket_start_ || t >= bucket_end_) {
+    bucket_start_ = bucket_end_ = absl::InfiniteFuture();
+  }
+  return bucket_key_;
+}
+
 void KpiBuilder::Add(const Assignment& a) {
   if (a.routed_at < from_ || a.routed_at >= to_) return;
+  if (!options_.filter.Matches(a)) return;
   Count(a, total_);
   switch (by_) {
     case KpiDimension::kTotal:
       return;
     case KpiDimension::kRuleset:
-      Count(a, groups_[OrNone(a.ruleset)]);
-      return;
     case KpiDimension::kTeam:
-      Count(
-          a,
-          groups_[OrNone(a.owner_kind == OwnerKind::kTeam ? a.owner : a.team)]);
+    case KpiDimension::kSource:
+      Count(a, groups_[KpiKeyOf(a, by_)]);
+      return;
+    case KpiDimension::kHour:
+    case KpiDimension::kDay:
+      Count(a, groups_[BucketOf(a.routed_at)]);
       return;
     case KpiDimension::kRep: {
       // Each rep who held the lead (whoever made first contact or missed a
@@ -162,9 +206,6 @@ void KpiBuilder::Add(const Assignment& a) {
       for (const std::string* rep : reps) CountForRep(a, *rep, groups_[*rep]);
       return;
     }
-    case KpiDimension::kSource:
-      Count(a, groups_[OrNone(a.source)]);
-      return;
     case KpiDimension::kRule:
       if (a.rules.empty()) Count(a, groups_[kNoKey]);
       for (absl::string_view rule :
@@ -184,6 +225,9 @@ KpiRow KpiBuilder::Summarize(const Group& g, int64_t all) {
     for (int64_t us : sorted) sum += us;
     r.avg_first_response =
         absl::Microseconds(sum / static_cast<int64_t>(sorted.size()));
+    // Nearest rank, as p90: the smallest value at or above half of them.
+    r.p50_first_response =
+        absl::Microseconds(sorted[(sorted.size() + 1) / 2 - 1]);
     // Nearest rank: the smallest value at or above 90% of them.
     const size_t rank = (sorted.size() * 9 + 9) / 10;  // ceil(0.9 n)
     r.p90_first_response = absl::Microseconds(sorted[rank - 1]);
@@ -221,12 +265,27 @@ KpiReport KpiBuilder::Finish() const {
 }
 
 absl::StatusOr<KpiReport> KpisOf(StateReader& store, KpiDimension by,
-                                 absl::Time from, absl::Time to) {
-  KpiBuilder builder(by, from, to);
+                                 absl::Time from, absl::Time to,
+                                 const KpiOptions& options) {
+  KpiBuilder builder(by, from, to, options);
   absl::Status s = store.ScanAssignments(
       from, to, [&](const Assignment& a) { builder.Add(a); });
   if (!s.ok()) return s;
   return builder.Finish();
+}
+
+absl::Status KpisOf(StateReader& store, std::vector<KpiBuilder*> builders,
+                    const std::function<void(const Assignment&)>& also) {
+  if (builders.empty()) return absl::OkStatus();
+  absl::Time from = absl::InfiniteFuture(), to = absl::InfinitePast();
+  for (const KpiBuilder* b : builders) {
+    from = std::min(from, b->from());
+    to = std::max(to, b->to());
+  }
+  return store.ScanAssignments(from, to, [&](const Assignment& a) {
+    for (KpiBuilder* b : builders) b->Add(a);
+    if (also) also(a);
+  });
 }
 
 }  // namespace leadroute::runtime

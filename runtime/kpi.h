@@ -6,7 +6,7 @@
 // is measured as it stands now: a lead routed yesterday and contacted
 // today counts as contacted. Definitions (README, "KPIs"):
 // - first response: first contact minus routing time, over contacted
-//   leads; average and 90th percentile (nearest rank).
+//   leads; average, median and 90th percentile (nearest rank).
 // - SLA met rate: met / (met + missed); leads still pending do not count.
 // - lead → SQL: leads qualified (or further: opportunity, won) / routed.
 // - SQL → opportunity: leads with an opportunity (or won) / SQLs.
@@ -22,10 +22,17 @@
 //   they held it (an escalation does not move the miss to the next owner);
 //   pending for the owner whose clock runs; SQL and beyond for the current
 //   owner. Leads no rep ever held count under "(none)".
+// - by hour or day, a lead counts in the hour or day (in the report's time
+//   zone) it was routed in; the key is that local time, "2026-12-01" or
+//   "2026-12-01T13:00", so keys sort in time order.
+// A filter (team, source, ruleset: the keys the dimensions use, "(none)"
+// included) keeps only the leads that match every field set, in every row
+// and the total: what the dashboard's filters and `report --team` apply.
 #ifndef LEADROUTE_RUNTIME_KPI_H_
 #define LEADROUTE_RUNTIME_KPI_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,9 +53,11 @@ enum class KpiDimension {
   kTeam,     // the team its rep was chosen from ("(none)" without)
   kRep,      // each rep who held it (see "by rep" above)
   kSource,   // its `source` attribute ("(none)" without)
+  kHour,     // the local hour it was routed in
+  kDay,      // the local day it was routed in
 };
 const char* KpiDimensionName(KpiDimension d);
-// "total", "ruleset", "rule", "team", "rep", "source".
+// "total", "ruleset", "rule", "team", "rep", "source", "hour", "day".
 std::optional<KpiDimension> ParseKpiDimension(absl::string_view name);
 
 // The key of a group with no value for the dimension.
@@ -62,6 +71,7 @@ struct KpiRow {
   int64_t unassigned = 0;  // nobody in the assign chain could take them
   int64_t contacted = 0;
   std::optional<absl::Duration> avg_first_response;
+  std::optional<absl::Duration> p50_first_response;  // the median
   std::optional<absl::Duration> p90_first_response;
   int64_t sla_met = 0;
   int64_t sla_missed = 0;
@@ -83,6 +93,24 @@ struct KpiRow {
   std::optional<double> fairness;
 };
 
+// Which leads count, by the keys the dimensions group them under; an empty
+// field matches every lead.
+struct KpiFilter {
+  std::string team;
+  std::string source;
+  std::string ruleset;
+
+  bool Matches(const Assignment& a) const;
+};
+
+struct KpiOptions {
+  KpiFilter filter;
+  absl::TimeZone tz = absl::UTCTimeZone();  // for kHour and kDay
+};
+
+// The key a lead has in dimension `by` (one of team, source, ruleset).
+const std::string& KpiKeyOf(const Assignment& a, KpiDimension by);
+
 struct KpiReport {
   absl::Time from;
   absl::Time to;
@@ -93,11 +121,15 @@ struct KpiReport {
 
 class KpiBuilder {
  public:
-  KpiBuilder(KpiDimension by, absl::Time from, absl::Time to);
+  KpiBuilder(KpiDimension by, absl::Time from, absl::Time to,
+             KpiOptions options = {});
 
-  // Counts `a` if it was routed in the window.
+  // Counts `a` if it was routed in the window and passes the filter.
   void Add(const Assignment& a);
   KpiReport Finish() const;
+
+  absl::Time from() const { return from_; }
+  absl::Time to() const { return to_; }
 
  private:
   struct Group {
@@ -112,9 +144,17 @@ class KpiBuilder {
   static void CountOutcomes(const Assignment& a, KpiRow& r);
   static KpiRow Summarize(const Group& g, int64_t all);
 
+  // The kHour or kDay key of `t`: leads arrive in time order from an
+  // index, so the last bucket's key is nearly always the answer.
+  const std::string& BucketOf(absl::Time t);
+
   KpiDimension by_;
   absl::Time from_;
   absl::Time to_;
+  KpiOptions options_;
+  absl::Time bucket_start_ = absl::InfiniteFuture();
+  absl::Time bucket_end_ = absl::InfiniteFuture();
+  std::string bucket_key_;
   Group total_;
   std::map<std::string, Group> groups_;
 };
@@ -122,7 +162,14 @@ class KpiBuilder {
 // The report over what `store` has committed: the one way GetStats,
 // /metrics and `leadroute report` compute KPIs.
 absl::StatusOr<KpiReport> KpisOf(StateReader& store, KpiDimension by,
-                                 absl::Time from, absl::Time to);
+                                 absl::Time from, absl::Time to,
+                                 const KpiOptions& options = {});
+
+// Several reports from one scan of the store, over the union of their
+// windows, with `also` called for every lead scanned (the dashboard's list
+// of open leads comes from the same pass).
+absl::Status KpisOf(StateReader& store, std::vector<KpiBuilder*> builders,
+                    const std::function<void(const Assignment&)>& also = {});
 
 }  // namespace leadroute::runtime
 

@@ -8,13 +8,14 @@ packages=(
   cmake ninja-build g++ pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   tao-pegtl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libcivetweb-dev
-  libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev
+  libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev libjs-chart.js
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-grpcio python3-grpc-tools python3-protobuf
     clang libclang-rt-dev openssl postgresql-15
+    chromium chromium-driver python3-selenium
   )
 fi
 

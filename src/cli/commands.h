@@ -167,11 +167,15 @@ absl::StatusOr<std::unique_ptr<runtime::StateReader>> OpenStateReadOnly(
 struct ReportFlags {
   std::string data_dir;
   std::string state;
-  std::string from;              // RFC 3339; default: --last before --to
-  std::string to;                // RFC 3339; default: now
-  std::string last = "7d";       // the window's length when --from is unset
-  std::string by = "total";      // total | ruleset | rule | team | rep | source
+  std::string from;         // RFC 3339; default: --last before --to
+  std::string to;           // RFC 3339; default: now
+  std::string last = "7d";  // the window's length when --from is unset
+  // total | ruleset | rule | team | rep | source | hour | day
+  std::string by = "total";
   std::string format = "table";  // table | csv | json
+  // Only leads of this team, source, ruleset ("name version"); any if empty.
+  std::string team, source, ruleset;
+  std::string tz;  // IANA time zone of hours and days; UTC if empty
 };
 // Routing KPIs from a server's state store over a window.
 int ReportCommand(const ReportFlags& flags);

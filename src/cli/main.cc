@@ -282,9 +282,18 @@ int Main(int argc, char** argv) {
                    "The window's length when --from is unset (7d, 24h, 90m)")
       ->capture_default_str();
   report_cmd->add_option("--by", report.by, "Group rows by this")
-      ->check(
-          CLI::IsMember({"total", "ruleset", "rule", "team", "rep", "source"}))
+      ->check(CLI::IsMember(
+          {"total", "ruleset", "rule", "team", "rep", "source", "hour", "day"}))
       ->capture_default_str();
+  report_cmd->add_option("--team", report.team,
+                         "Only leads of this team (\"(none)\": of none)");
+  report_cmd->add_option("--source", report.source,
+                         "Only leads from this source");
+  report_cmd->add_option(
+      "--ruleset", report.ruleset,
+      "Only leads routed by this ruleset (\"name version\")");
+  report_cmd->add_option("--tz", report.tz,
+                         "Time zone of --by hour and day (IANA; default UTC)");
   report_cmd->add_option("--format", report.format, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();

@@ -11,10 +11,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
 #include "runtime/clock.h"
 #include "runtime/kpi.h"
 #include "src/cli/commands.h"
+#include "src/server/kpi_json.h"
 
 namespace leadroute {
 namespace {
@@ -44,40 +44,6 @@ std::string Readable(const std::optional<absl::Duration>& d) {
   return absl::StrFormat("%dd%02dh", s / 86400, s % 86400 / 3600);
 }
 
-nlohmann::json Json(const KpiRow& r) {
-  auto optional = [](const auto& v) -> nlohmann::json {
-    if (!v) return nullptr;
-    return *v;
-  };
-  auto seconds = [](const std::optional<absl::Duration>& d) -> nlohmann::json {
-    if (!d) return nullptr;
-    return absl::ToDoubleSeconds(*d);
-  };
-  return {{"key", r.key},
-          {"routed", r.routed},
-          {"to_rep", r.to_rep},
-          {"queued", r.queued},
-          {"unassigned", r.unassigned},
-          {"contacted", r.contacted},
-          {"avg_first_response_s", seconds(r.avg_first_response)},
-          {"p90_first_response_s", seconds(r.p90_first_response)},
-          {"sla_met", r.sla_met},
-          {"sla_missed", r.sla_missed},
-          {"sla_pending", r.sla_pending},
-          {"sla_met_rate", optional(r.sla_met_rate)},
-          {"sql", r.sql},
-          {"opportunities", r.opportunities},
-          {"won", r.won},
-          {"lost", r.lost},
-          {"lead_to_sql", optional(r.lead_to_sql)},
-          {"sql_to_opportunity", optional(r.sql_to_opportunity)},
-          {"share", r.share},
-          {"reps", r.reps},
-          {"fairness", optional(r.fairness)},
-          {"reassigned_to", r.reassigned_to},
-          {"reassigned_away", r.reassigned_away}};
-}
-
 // CSV quoting (RFC 4180) for keys, which are names people chose.
 std::string Csv(const std::string& field) {
   if (field.find_first_of(",\"\n") == std::string::npos) return field;
@@ -92,7 +58,8 @@ std::string Csv(const std::string& field) {
 void PrintCsv(const runtime::KpiReport& report) {
   std::printf(
       "%s,routed,to_rep,queued,unassigned,contacted,avg_first_response_s,"
-      "p90_first_response_s,sla_met,sla_missed,sla_pending,sla_met_rate,sql,"
+      "p50_first_response_s,p90_first_response_s,sla_met,sla_missed,sla_"
+      "pending,sla_met_rate,sql,"
       "opportunities,won,lost,lead_to_sql,sql_to_opportunity,share,reps,"
       "fairness,reassigned_to,reassigned_away\n",
       runtime::KpiDimensionName(report.by));
@@ -104,6 +71,7 @@ void PrintCsv(const runtime::KpiReport& report) {
                                        absl::StrCat(r.unassigned),
                                        absl::StrCat(r.contacted),
                                        Seconds(r.avg_first_response),
+                                       Seconds(r.p50_first_response),
                                        Seconds(r.p90_first_response),
                                        absl::StrCat(r.sla_met),
                                        absl::StrCat(r.sla_missed),
@@ -136,22 +104,23 @@ void PrintTable(const runtime::KpiReport& report) {
   for (const KpiRow& r : report.rows) width = std::max(width, r.key.size());
   const int w = static_cast<int>(std::min<size_t>(width, 40));
   std::printf(
-      "%-*s %7s %6s %6s %6s %9s %8s %8s %7s %8s %7s %8s %6s %8s %9s\n", w,
+      "%-*s %7s %6s %6s %6s %9s %8s %8s %8s %7s %8s %7s %8s %6s %8s %9s\n", w,
       runtime::KpiDimensionName(report.by) == std::string_view("total")
           ? ""
           : absl::AsciiStrToUpper(runtime::KpiDimensionName(report.by)).c_str(),
-      "ROUTED", "QUEUED", "UNASG", "SHARE", "CONTACTED", "AVG 1ST", "P90 1ST",
-      "SLA MET", "SLA MISS", "TO SQL", "SQL>OPP", "REPS", "FAIRNESS",
+      "ROUTED", "QUEUED", "UNASG", "SHARE", "CONTACTED", "AVG 1ST", "MED 1ST",
+      "P90 1ST", "SLA MET", "SLA MISS", "TO SQL", "SQL>OPP", "REPS", "FAIRNESS",
       "MOVED IN/OUT");
   auto line = [w](const std::string& key, const KpiRow& r) {
     std::printf(
-        "%-*s %7lld %6lld %6lld %6s %9lld %8s %8s %7s %8lld %7s %8s %6lld %8s "
-        "%9s\n",
+        "%-*s %7lld %6lld %6lld %6s %9lld %8s %8s %8s %7s %8lld %7s %8s %6lld "
+        "%8s %9s\n",
         w, key.c_str(), static_cast<long long>(r.routed),
         static_cast<long long>(r.queued), static_cast<long long>(r.unassigned),
         absl::StrFormat("%.1f%%", r.share * 100).c_str(),
         static_cast<long long>(r.contacted),
         Readable(r.avg_first_response).c_str(),
+        Readable(r.p50_first_response).c_str(),
         Readable(r.p90_first_response).c_str(), Percent(r.sla_met_rate).c_str(),
         static_cast<long long>(r.sla_missed), Percent(r.lead_to_sql).c_str(),
         Percent(r.sql_to_opportunity).c_str(), static_cast<long long>(r.reps),
@@ -175,7 +144,8 @@ int ReportCommand(const ReportFlags& flags) {
   if (!by) {
     return fail(absl::InvalidArgumentError(absl::StrCat(
         "--by: \"", flags.by,
-        "\" is not one of total, ruleset, rule, team, rep, source")));
+        "\" is not one of total, ruleset, rule, team, rep, source, hour, "
+        "day")));
   }
   absl::Time to = absl::Now();
   if (!flags.to.empty()) {
@@ -200,22 +170,21 @@ int ReportCommand(const ReportFlags& flags) {
   if (from >= to) {
     return fail(absl::InvalidArgumentError("--from: must be before --to"));
   }
+  runtime::KpiOptions options;
+  options.filter = {flags.team, flags.source, flags.ruleset};
+  if (!flags.tz.empty() && !absl::LoadTimeZone(flags.tz, &options.tz)) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "--tz: \"", flags.tz, "\" is not a known IANA time zone")));
+  }
   absl::StatusOr<std::unique_ptr<runtime::StateReader>> store =
       OpenStateReadOnly(flags.data_dir, flags.state);
   if (!store.ok()) return fail(store.status());
   absl::StatusOr<runtime::KpiReport> kpis =
-      runtime::KpisOf(**store, *by, from, to);
+      runtime::KpisOf(**store, *by, from, to, options);
   if (!kpis.ok()) return fail(kpis.status());
   const runtime::KpiReport& report = *kpis;
   if (flags.format == "json") {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const KpiRow& r : report.rows) rows.push_back(Json(r));
-    nlohmann::json out = {{"from", runtime::Rfc3339Seconds(report.from)},
-                          {"to", runtime::Rfc3339Seconds(report.to)},
-                          {"by", runtime::KpiDimensionName(report.by)},
-                          {"total", Json(report.total)},
-                          {"rows", rows}};
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", KpiReportJson(report).dump(2).c_str());
   } else if (flags.format == "csv") {
     PrintCsv(report);
   } else {

@@ -20,6 +20,8 @@ Json RulesetJson(const Ruleset& r) {
           {"fingerprint", r.fingerprint},
           {"origin", r.origin},
           {"loaded_at", Rfc3339Micros(r.loaded_at)},
+          {"published_by", r.published_by},
+          {"published_from", r.published_from},
           {"rule_count", r.rule_count}};
 }
 
@@ -138,10 +140,11 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
 absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
     const std::string& listen, const RulesetRegistry* registry,
     const ServerMetrics* metrics, const auth::Authorizer* auth,
-    ExtraMetrics extra, Health health) {
+    ExtraMetrics extra, Health health, std::unique_ptr<Dashboard> dashboard) {
   mg_init_library(0);
   std::unique_ptr<AdminHttp> http(new AdminHttp(
       registry, metrics, auth, std::move(extra), std::move(health)));
+  http->dashboard_ = std::move(dashboard);
   // Enough workers that a few slow or stuck clients do not hold up the
   // probes, and a request must arrive whole within 5 s.
   const char* options[] = {
@@ -180,7 +183,20 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
     Send(conn, 405, "text/plain", "only GET\n");
     return 405;
   }
-  if (uri == "/metrics" || uri == "/status") {
+  // The dashboard's page and scripts hold no data: open, like /healthz.
+  if (const DashboardAsset* asset = FindDashboardAsset(uri)) {
+    mg_printf(conn,
+              "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n"
+              "Content-Security-Policy: default-src 'self'; "
+              "img-src 'self' data:; frame-ancestors 'none'\r\n"
+              "Connection: close\r\n\r\n",
+              asset->content_type, asset->size);
+    if (method == "GET") mg_write(conn, asset->data, asset->size);
+    return 200;
+  }
+  const bool api = uri == "/api/v1/dashboard";
+  if (uri == "/metrics" || uri == "/status" || api) {
     const char* header = mg_get_header(conn, "Authorization");
     absl::Status allowed = self->auth_->CheckRequest(
         header == nullptr ? "" : header, {}, auth::kAdminHttp, nullptr);
@@ -198,6 +214,16 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
       mg_write(conn, body.data(), body.size());
       return code;
     }
+  }
+  if (api) {
+    if (self->dashboard_ == nullptr) {
+      Send(conn, 404, "text/plain", "no dashboard on this server\n");
+      return 404;
+    }
+    Dashboard::Answer a = self->dashboard_->Api(
+        info->query_string != nullptr ? info->query_string : "");
+    Send(conn, a.code, "application/json", a.body);
+    return a.code;
   }
   const RulesetRegistry::Snapshot s = self->registry_->snapshot();
   if (uri == "/metrics") {
@@ -226,7 +252,8 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
     Send(conn, 200, "application/json", RenderStatusJson(s));
     return 200;
   }
-  Send(conn, 404, "text/plain", "not found: try /metrics, /healthz, /status\n");
+  Send(conn, 404, "text/plain",
+       "not found: try / (the dashboard), /metrics, /healthz, /status\n");
   return 404;
 }
 

@@ -10,11 +10,16 @@
 //   GET /healthz  200 "serving" with a live ruleset and a working state
 //                 store, 503 and the reason otherwise.
 //   GET /status   JSON: the live ruleset (name, version, revision,
-//                 fingerprint, origin, loaded_at), the retained ones, and
-//                 the last reload error.
-// With --auth, /metrics and /status need a bearer token (an Authorization
-// header) of a principal with role read: 401 without one, 403 with another
-// role. /healthz stays open, for load balancers.
+//                 fingerprint, origin, loaded_at, who published it and
+//                 from where), the retained ones, and the last reload
+//                 error.
+//   GET /         the dashboard (dashboard.h): its page and scripts under
+//                 /dashboard/, its data from GET /api/v1/dashboard.
+// With --auth, /metrics, /status and /api/ need a bearer token (an
+// Authorization header) of a principal with role read: 401 without one,
+// 403 with another role. /healthz stays open, for load balancers, and so
+// do the dashboard's page and scripts, which hold no data (the page asks
+// for a token when the API says 401).
 #ifndef LEADROUTE_SRC_SERVER_ADMIN_HTTP_H_
 #define LEADROUTE_SRC_SERVER_ADMIN_HTTP_H_
 
@@ -24,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "src/auth/authorizer.h"
+#include "src/server/dashboard.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
 
@@ -49,10 +55,12 @@ class AdminHttp {
 
   // Listens on `listen` (host:port; port 0 picks one). `registry`,
   // `metrics`, `auth` and what `extra` reads must outlive the server.
+  // Without `dashboard`, /api/v1/dashboard is 404.
   static absl::StatusOr<std::unique_ptr<AdminHttp>> Start(
       const std::string& listen, const RulesetRegistry* registry,
       const ServerMetrics* metrics, const auth::Authorizer* auth,
-      ExtraMetrics extra = nullptr, Health health = nullptr);
+      ExtraMetrics extra = nullptr, Health health = nullptr,
+      std::unique_ptr<Dashboard> dashboard = nullptr);
   ~AdminHttp();
 
   const std::string& address() const { return address_; }
@@ -72,6 +80,7 @@ class AdminHttp {
   const auth::Authorizer* auth_;
   const ExtraMetrics extra_;
   const Health health_;
+  std::unique_ptr<Dashboard> dashboard_;
   mg_context* context_ = nullptr;
   std::string address_;
 };

@@ -302,7 +302,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
           if (s->webhook_ != nullptr) s->webhook_->RenderMetrics(out);
           s->RenderStoreMetrics(out);
         },
-        [s] { return s->Health(); });
+        [s] { return s->Health(); },
+        std::make_unique<Dashboard>(
+            [s]() -> const runtime::Assigner* { return s->link_->assigner(); },
+            server->registry_.get()));
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);
     if (tls) {

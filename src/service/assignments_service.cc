@@ -604,15 +604,27 @@ grpc::ServerUnaryReactor* AssignmentsService::GetStats(
                        absl::ToInt64Hours(kMaxStatsWindow) / 24));
     }
   }
+  runtime::KpiOptions options;
+  if (status.ok()) {
+    options.filter = {request->team(), request->source(), request->ruleset()};
+    if (!request->time_zone().empty() &&
+        !absl::LoadTimeZone(request->time_zone(), &options.tz)) {
+      status = InvalidFieldError(
+          "time_zone", absl::StrCat("\"", request->time_zone(),
+                                    "\" is not a known IANA time zone"));
+    }
+  }
+  if (status.ok()) status = CheckRequestStrings(*request);
   if (status.ok()) status = stats_gate_.Admit();
   if (!status.ok())
     return Finish(context, ServerMetrics::kGetStats, start, status);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::thread([this, reactor, request, response, from, to, start] {
+  std::thread([this, reactor, request, response, from, to, start,
+               options = std::move(options)] {
     stats_gate_.Run();
-    absl::StatusOr<runtime::KpiReport> report =
-        runtime::KpisOf(assigner()->committed(),
-                        DimensionFromProto(request->group_by()), from, to);
+    absl::StatusOr<runtime::KpiReport> report = runtime::KpisOf(
+        assigner()->committed(), DimensionFromProto(request->group_by()), from,
+        to, options);
     stats_gate_.Done();
     if (report.ok()) StatsToProto(*report, response);
     metrics_->CountCall(ServerMetrics::kGetStats,

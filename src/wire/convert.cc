@@ -186,6 +186,10 @@ runtime::KpiDimension DimensionFromProto(v1::StatsDimension d) {
       return runtime::KpiDimension::kRep;
     case v1::STATS_DIMENSION_SOURCE:
       return runtime::KpiDimension::kSource;
+    case v1::STATS_DIMENSION_HOUR:
+      return runtime::KpiDimension::kHour;
+    case v1::STATS_DIMENSION_DAY:
+      return runtime::KpiDimension::kDay;
     default:
       return runtime::KpiDimension::kTotal;
   }
@@ -205,6 +209,10 @@ v1::StatsDimension DimensionToProto(runtime::KpiDimension d) {
       return v1::STATS_DIMENSION_REP;
     case runtime::KpiDimension::kSource:
       return v1::STATS_DIMENSION_SOURCE;
+    case runtime::KpiDimension::kHour:
+      return v1::STATS_DIMENSION_HOUR;
+    case runtime::KpiDimension::kDay:
+      return v1::STATS_DIMENSION_DAY;
     case runtime::KpiDimension::kTotal:
       break;
   }
@@ -220,6 +228,9 @@ void RowToProto(const runtime::KpiRow& r, v1::LeadStats* out) {
   out->set_contacted(r.contacted);
   if (r.avg_first_response) {
     DurationToProto(*r.avg_first_response, out->mutable_avg_first_response());
+  }
+  if (r.p50_first_response) {
+    DurationToProto(*r.p50_first_response, out->mutable_p50_first_response());
   }
   if (r.p90_first_response) {
     DurationToProto(*r.p90_first_response, out->mutable_p90_first_response());

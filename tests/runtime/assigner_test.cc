@@ -997,7 +997,7 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
     ASSERT_TRUE((*store)->Apply({escalated, late, pruned, missed}).ok());
   }
   {
-    // Back to how schema 5 stored them (without what 6 and 7 added).
+    // Back to how schema 5 stored them (without what 6 to 9 added).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
@@ -1010,6 +1010,7 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
                            "DROP INDEX assignments_open_by_rep;"
                            "DROP INDEX assignments_rep_recent;"
                            "DROP INDEX assignments_ended;"
+                           "DROP INDEX assignments_by_routed;"
                            "PRAGMA user_version=5;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);

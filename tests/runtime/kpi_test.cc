@@ -206,9 +206,94 @@ TEST(KpiTest, AContactBeforeAReroutIsNotAResponseTime) {
   EXPECT_FALSE(t.avg_first_response.has_value());
 }
 
+TEST(KpiTest, TheMedianIsTheNearestRank) {
+  KpiBuilder b(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1));
+  // Responses of 1, 2, 3 and 10 minutes: the median is the 2nd (nearest
+  // rank, ceil(n/2)), not an average of two.
+  for (int m : {10, 1, 3, 2}) {
+    Assignment a = Lead(absl::StrCat("L", m), m, "ann");
+    Contact(a, absl::Minutes(m), SlaStatus::kMet);
+    b.Add(a);
+  }
+  KpiRow t = b.Finish().total;
+  EXPECT_EQ(t.p50_first_response, absl::Minutes(2));
+  EXPECT_EQ(t.p90_first_response, absl::Minutes(10));
+  KpiBuilder one(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1));
+  Assignment a = Lead("only", 0, "ann");
+  Contact(a, absl::Seconds(42), SlaStatus::kMet);
+  one.Add(a);
+  EXPECT_EQ(one.Finish().total.p50_first_response, absl::Seconds(42));
+}
+
+TEST(KpiTest, AFilterKeepsOnlyMatchingLeadsInEveryRow) {
+  KpiOptions options;
+  options.filter.team = "t";
+  options.filter.source = "web";
+  KpiBuilder b(KpiDimension::kRep, kT0, kT0 + absl::Hours(1), options);
+  Assignment web = Lead("web", 1, "ann");
+  web.source = "web";
+  Assignment other_team = Lead("other", 2, "bob", "u");
+  other_team.source = "web";
+  Assignment event = Lead("event", 3, "bob");
+  event.source = "event";
+  for (const Assignment& a : {web, other_team, event}) b.Add(a);
+  const KpiReport r = b.Finish();
+  EXPECT_EQ(r.total.routed, 1);
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].key, "ann");
+  // "(none)" matches leads without a value, as the rows name them.
+  KpiOptions none;
+  none.filter.source = kNoKey;
+  KpiBuilder n(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1), none);
+  for (const Assignment& a : {web, Lead("plain", 4, "ann")}) n.Add(a);
+  EXPECT_EQ(n.Finish().total.routed, 1);
+  none.filter = {.ruleset = "acme 2"};
+  KpiBuilder v2(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1), none);
+  v2.Add(web);
+  EXPECT_EQ(v2.Finish().total.routed, 0);
+}
+
+TEST(KpiTest, HoursAndDaysAreLocalToTheReportsTimeZone) {
+  absl::TimeZone paris;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Paris", &paris));
+  // 2026-10-25: Paris falls back from 03:00 CEST to 02:00 CET, so its
+  // 02:00 hour happens twice; both count under the one key.
+  const absl::Time first_two = absl::FromCivil(
+      absl::CivilSecond(2026, 10, 25, 0, 30, 0), absl::UTCTimeZone());
+  KpiOptions options;
+  options.tz = paris;
+  KpiBuilder hours(KpiDimension::kHour, first_two - absl::Hours(4),
+                   first_two + absl::Hours(4), options);
+  KpiBuilder days(KpiDimension::kDay, first_two - absl::Hours(4),
+                  first_two + absl::Hours(4), options);
+  int i = 0;
+  // 00:30Z = 02:30 CEST; 01:30Z = 02:30 CET; 02:30Z = 03:30 CET; 21:30Z the
+  // day before = 23:30 CEST on the 24th.
+  for (absl::Time t :
+       {first_two, first_two + absl::Hours(1), first_two - absl::Hours(3),
+        first_two + absl::Hours(2)}) {
+    Assignment a = Lead(absl::StrCat("L", ++i), 0, "ann");
+    a.routed_at = t;
+    hours.Add(a);
+    days.Add(a);
+  }
+  std::vector<std::string> keys;
+  for (const KpiRow& r : hours.Finish().rows) {
+    keys.push_back(absl::StrCat(r.key, "=", r.routed));
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"2026-10-24T23:00=1",
+                                            "2026-10-25T02:00=2",
+                                            "2026-10-25T03:00=1"}));
+  keys.clear();
+  for (const KpiRow& r : days.Finish().rows) {
+    keys.push_back(absl::StrCat(r.key, "=", r.routed));
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"2026-10-24=1", "2026-10-25=3"}));
+}
+
 TEST(KpiTest, DimensionsParseByName) {
   for (const char* name :
-       {"total", "ruleset", "rule", "team", "rep", "source"}) {
+       {"total", "ruleset", "rule", "team", "rep", "source", "hour", "day"}) {
     std::optional<KpiDimension> d = ParseKpiDimension(name);
     ASSERT_TRUE(d.has_value()) << name;
     EXPECT_STREQ(KpiDimensionName(*d), name);

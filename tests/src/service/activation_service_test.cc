@@ -451,12 +451,13 @@ TEST_F(ActivationServiceTest, GetStatsReportAndMetricsAgree) {
   ASSERT_EQ(csv_code, 0);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "team,routed,to_rep,queued,unassigned,contacted,"
-            "avg_first_response_s,p90_first_response_s,sla_met,sla_missed,"
+            "avg_first_response_s,p50_first_response_s,p90_first_response_s,"
+            "sla_met,sla_missed,"
             "sla_pending,sla_met_rate,sql,opportunities,won,lost,lead_to_sql,"
             "sql_to_opportunity,share,reps,fairness,reassigned_to,"
             "reassigned_away");
-  EXPECT_NE(csv.find("\npool,4,4,0,0,2,1800.000,2400.000,2,0,2,1.0000,2,1,0,"
-                     "0,0.5000,0.5000,1.0000,2,1.0000,0,0\n"),
+  EXPECT_NE(csv.find("\npool,4,4,0,0,2,1800.000,1200.000,2400.000,2,0,2,"
+                     "1.0000,2,1,0,0,0.5000,0.5000,1.0000,2,1.0000,0,0\n"),
             std::string::npos)
       << csv;
   auto [table_code, table] = RunLeadroute(report);
@@ -480,6 +481,139 @@ TEST_F(ActivationServiceTest, GetStatsReportAndMetricsAgree) {
   }
 }
 
+// The dashboard's JSON (GET /api/v1/dashboard on the admin port) computes
+// what GetStats does: the same totals for the same window and filter, a
+// series with every hour, reps with their live status, and the open leads
+// earliest deadline first. Bad parameters are 400s naming the parameter.
+TEST_F(ActivationServiceTest, DashboardApiAgreesWithGetStats) {
+  admin_ = true;
+  Restart();
+  const absl::Time t0 = clock_.Now();
+  Route("L1", "x", "demo_request");     // r1, 1h SLA
+  Route("L2", "x", "ebook");            // r2, 1h SLA
+  Route("L3", "slow", "demo_request");  // r1, 1d SLA
+  Route("L4", "slow");                  // r2, 1d SLA
+  clock_.Advance(absl::Minutes(20));
+  v1::RecordContactResponse contact;
+  ASSERT_TRUE(Contact("L1", "phone", std::nullopt, &contact).ok());
+  clock_.Advance(absl::Minutes(20));
+  ASSERT_TRUE(Contact("L2", "email", std::nullopt, &contact).ok());
+  v1::RecordOutcomeResponse outcome;
+  ASSERT_TRUE(Outcome("L1", v1::OUTCOME_QUALIFIED, &outcome).ok());
+
+  auto rfc3339 = [](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+  };
+  const absl::Time to = t0 + absl::Hours(3);
+  auto dashboard = [&](const std::string& more) {
+    auto [code, body] =
+        tests::HttpGet(server_->admin_address(),
+                       absl::StrCat("/api/v1/dashboard?from=", rfc3339(t0),
+                                    "&to=", rfc3339(to), more));
+    EXPECT_EQ(code, 200) << body;
+    return nlohmann::json::parse(body, nullptr, false);
+  };
+  const nlohmann::json all = dashboard("");
+  ASSERT_FALSE(all.is_discarded());
+  v1::GetStatsResponse stats;
+  ASSERT_TRUE(Stats(v1::STATS_DIMENSION_UNSPECIFIED, t0, to, &stats).ok());
+  const nlohmann::json& total = all["total"];
+  EXPECT_EQ(total["routed"], stats.total().routed());
+  EXPECT_EQ(total["routed"], 4);
+  EXPECT_EQ(total["contacted"], stats.total().contacted());
+  EXPECT_DOUBLE_EQ(
+      total["p50_first_response_s"].get<double>(),
+      static_cast<double>(stats.total().p50_first_response().seconds()));
+  EXPECT_DOUBLE_EQ(total["p50_first_response_s"].get<double>(), 20 * 60);
+  EXPECT_DOUBLE_EQ(total["p90_first_response_s"].get<double>(), 40 * 60);
+  EXPECT_DOUBLE_EQ(total["lead_to_sql"].get<double>(),
+                   stats.total().lead_to_sql().value());
+  EXPECT_EQ(all["previous_total"]["routed"], 0);
+  // Three hours, by hour, each present; the leads in the first.
+  ASSERT_EQ(all["series"]["bucket"], "hour");
+  const nlohmann::json& series = all["series"]["rows"];
+  ASSERT_EQ(series.size(), 3u);
+  EXPECT_EQ(series[0]["key"],
+            absl::FormatTime("%Y-%m-%dT%H:00", t0, absl::UTCTimeZone()));
+  EXPECT_EQ(series[0]["routed"], 4);
+  EXPECT_EQ(series[1]["routed"], 0);
+  // Reps: both got two leads and are available now.
+  ASSERT_GE(all["reps"].size(), 2u);
+  EXPECT_EQ(all["reps"][0]["rep"], "r1");
+  EXPECT_EQ(all["reps"][0]["kpi"]["routed"], 2);
+  EXPECT_EQ(all["reps"][0]["live"]["status"], "available");
+  EXPECT_EQ(all["reps"][0]["live"]["open"], 2);
+  // Open leads waiting for contact: L3 and L4, a day to go.
+  const nlohmann::json& open = all["open_sla"];
+  EXPECT_EQ(open["total"], 2);
+  EXPECT_EQ(open["overdue"], 0);
+  ASSERT_EQ(open["rows"].size(), 2u);
+  EXPECT_EQ(open["rows"][0]["lead_id"], "L3");
+  EXPECT_EQ(open["rows"][0]["seconds_left"], 86400 - 40 * 60);
+  EXPECT_EQ(all["choices"]["sources"],
+            nlohmann::json({"(none)", "demo_request", "ebook"}));
+
+  // A filter: the dashboard and GetStats with the same one.
+  const nlohmann::json demo = dashboard("&source=demo_request");
+  grpc::ClientContext context;
+  v1::GetStatsRequest request;
+  *request.mutable_from() = Proto(t0);
+  *request.mutable_to() = Proto(to);
+  request.set_source("demo_request");
+  request.set_group_by(v1::STATS_DIMENSION_DAY);
+  request.set_time_zone("America/New_York");
+  v1::GetStatsResponse filtered;
+  grpc::Status s = assignments_->GetStats(&context, request, &filtered);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(filtered.total().routed(), 2);
+  EXPECT_EQ(demo["total"]["routed"], 2);
+  EXPECT_EQ(demo["total"]["sql"], filtered.total().sql());
+  // By day in New York: the server's Monday 10:00 UTC is Monday there too.
+  ASSERT_EQ(filtered.rows_size(), 1);
+  EXPECT_EQ(filtered.rows(0).key(), absl::FormatTime("%Y-%m-%d", t0, [] {
+              absl::TimeZone ny;
+              absl::LoadTimeZone("America/New_York", &ny);
+              return ny;
+            }()));
+  EXPECT_EQ(dashboard("&team=nobody")["total"]["routed"], 0);
+
+  // A window relative to the server's clock, by day beyond two days.
+  auto [code, week] =
+      tests::HttpGet(server_->admin_address(), "/api/v1/dashboard?window=7d");
+  ASSERT_EQ(code, 200) << week;
+  const nlohmann::json w = nlohmann::json::parse(week);
+  EXPECT_EQ(w["series"]["bucket"], "day");
+  EXPECT_EQ(w["total"]["routed"], 4);
+  EXPECT_EQ(w["window"]["to"], rfc3339(clock_.Now()));
+
+  for (auto [query, field] :
+       {std::pair{"window=fortnight", "window"},
+        std::pair{"tz=Mars/Base", "tz"}, std::pair{"limit=0", "limit"},
+        std::pair{"window=400d", "window"},
+        std::pair{"from=2026-11-23T10:00:00Z&to=2026-11-22T10:00:00Z", "from"},
+        std::pair{"to=yesterday", "to"}}) {
+    auto [bad_code, bad] = tests::HttpGet(
+        server_->admin_address(), absl::StrCat("/api/v1/dashboard?", query));
+    EXPECT_EQ(bad_code, 400) << query;
+    const nlohmann::json error = nlohmann::json::parse(bad, nullptr, false);
+    EXPECT_EQ(error["field"], field) << query << ": " << bad;
+  }
+  grpc::ClientContext bad_context;
+  v1::GetStatsRequest bad_zone;
+  bad_zone.set_time_zone("Mars/Base");
+  s = assignments_->GetStats(&bad_context, bad_zone, &filtered);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadField(s), "time_zone");
+
+  // The page and its scripts, compiled in.
+  auto [page_code, page] = tests::HttpGet(server_->admin_address(), "/");
+  EXPECT_EQ(page_code, 200);
+  EXPECT_NE(page.find("/dashboard/app.js"), std::string::npos);
+  auto [chart_code, chart] =
+      tests::HttpGet(server_->admin_address(), "/dashboard/chart.min.js");
+  EXPECT_EQ(chart_code, 200);
+  EXPECT_NE(chart.find("Chart.js v"), std::string::npos);
+}
 TEST_F(ActivationServiceTest, AMissedSlaCountsAgainstTheRepWhoMissedIt) {
   const absl::Time t0 = clock_.Now();
   Route("L1");  // r1, 1h, escalated to the next rep at 100%
