@@ -194,9 +194,9 @@ absl::StatusOr<DashboardQuery> ParseDashboardQuery(const std::string& qs,
 }
 
 absl::StatusOr<std::string> DashboardJson(
-    const DashboardQuery& q, const runtime::Assigner& assigner,
+    const DashboardQuery& q, const DashboardSource& source,
     const RulesetRegistry::Snapshot& rulesets) {
-  const absl::Time now = assigner.clock().Now();
+  const absl::Time now = source.now;
   const absl::Time prev_from = q.from - (q.to - q.from);
   const bool hourly = q.to - q.from <= kHourlyUpTo;
   runtime::KpiOptions options{.filter = q.filter, .tz = q.tz};
@@ -214,7 +214,7 @@ absl::StatusOr<std::string> DashboardJson(
   std::priority_queue<OpenLead> open;
   int64_t open_total = 0, overdue = 0;
   absl::Status scanned = runtime::KpisOf(
-      assigner.committed(),
+      *source.committed,
       {&total, &previous, &series, &teams, &reps, &rules, &sources},
       [&](const Assignment& a) {
         if (a.routed_at < q.from || a.routed_at >= q.to) return;
@@ -306,10 +306,11 @@ absl::StatusOr<std::string> DashboardJson(
   }
   Json rep_list = Json::array();
   if (program != nullptr) {
-    std::vector<runtime::RepLoad> loads = assigner.Loads(*program);
-    for (size_t i = 0; i < loads.size() && i < program->reps.size(); ++i) {
+    // Each rep's state now, where this process holds it (not a follower).
+    std::vector<runtime::RepLoad> loads;
+    if (source.assigner != nullptr) loads = source.assigner->Loads(*program);
+    for (size_t i = 0; i < program->reps.size(); ++i) {
       const runtime::Rep& rep = program->reps[i];
-      const runtime::RepLoad& load = loads[i];
       Json team_names = Json::array();
       for (const runtime::Team& t : program->teams) {
         if (std::find(t.members.begin(), t.members.end(),
@@ -317,13 +318,21 @@ absl::StatusOr<std::string> DashboardJson(
           team_names.push_back(t.name);
         }
       }
-      Json row = {{"rep", rep.id}, {"name", rep.display_name}};
+      Json row = {{"rep", rep.id},
+                  {"name", rep.display_name},
+                  {"teams", std::move(team_names)}};
       auto kpi = rep_rows.find(rep.id);
       runtime::KpiRow none;
       none.key = rep.id;
       row["kpi"] =
           kpi != rep_rows.end() ? kpi->second["kpi"] : KpiRowJson(none);
       if (kpi != rep_rows.end()) rep_rows.erase(kpi);
+      if (i >= loads.size()) {
+        row["live"] = nullptr;
+        rep_list.push_back(std::move(row));
+        continue;
+      }
+      const runtime::RepLoad& load = loads[i];
       row["live"] = {
           {"status", StatusLabel(load)},
           {"reason", load.reason},
@@ -336,14 +345,14 @@ absl::StatusOr<std::string> DashboardJson(
           {"today", load.today},
           {"daily_cap", Cap(rep.daily_cap)},
           {"this_week", load.this_week},
-          {"weekly_cap", Cap(rep.weekly_cap)},
-          {"teams", std::move(team_names)}};
+          {"weekly_cap", Cap(rep.weekly_cap)}};
       rep_list.push_back(std::move(row));
     }
   }
   // Reps the live ruleset no longer has, who still got leads in the window.
   for (auto& [rep, row] : rep_rows) rep_list.push_back(std::move(row));
   j["reps"] = std::move(rep_list);
+  j["live_reps"] = source.assigner != nullptr;
 
   std::vector<OpenLead> earliest;
   while (!open.empty()) {
@@ -363,17 +372,16 @@ absl::StatusOr<std::string> DashboardJson(
 }
 
 Dashboard::Answer Dashboard::Api(const std::string& query_string) {
-  const runtime::Assigner* assigner = assigner_();
-  if (assigner == nullptr) {
+  const DashboardSource source = source_();
+  if (source.committed == nullptr) {
     return {503, Json({{"error",
-                        "this server holds no routing state here (a replica "
-                        "that is not the writer, or a server without "
-                        "state): open the writer's dashboard"},
+                        "this server keeps no state (serve --data-dir or "
+                        "--state): there are no leads to show"},
                        {"field", nullptr}})
                      .dump()};
   }
   absl::StatusOr<DashboardQuery> q =
-      ParseDashboardQuery(query_string, assigner->clock().Now());
+      ParseDashboardQuery(query_string, source.now);
   if (!q.ok()) {
     const std::string message(q.status().message());
     return {400, Json({{"error", message},
@@ -389,7 +397,7 @@ Dashboard::Answer Dashboard::Api(const std::string& query_string) {
     return hit->second.answer;
   }
   absl::StatusOr<std::string> body =
-      DashboardJson(*q, *assigner, registry_->snapshot());
+      DashboardJson(*q, source, registry_->snapshot());
   Answer answer;
   if (body.ok()) {
     answer.body = *std::move(body);

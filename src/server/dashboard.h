@@ -17,14 +17,18 @@
 //   reps                by rep, with each live rep's status now: open
 //                       leads against capacity, today against the daily
 //                       cap, and a status label (available, away, out of
-//                       office, on holiday, outside working hours, at cap)
+//                       office, on holiday, outside working hours, at cap);
+//                       `live` is null on a replica that does not write
+//                       (live_reps false): only the writer holds rep state
+//   live_reps           whether `live` is there
 //   open_sla            open leads not yet contacted, with an SLA, earliest
 //                       deadline first (at most `limit`), and how many
 //   choices             the teams, sources and rulesets of the window (for
 //                       the filters)
 // Errors are 400 with {"error", "field"}. Identical queries within
 // kCacheFor share one answer, and one scan runs at a time, so a wall of
-// open tabs costs what one does.
+// open tabs costs what one does. Any replica answers: a follower reads the
+// shared database, as `leadroute report --state` does.
 #ifndef LEADROUTE_SRC_SERVER_DASHBOARD_H_
 #define LEADROUTE_SRC_SERVER_DASHBOARD_H_
 
@@ -65,10 +69,20 @@ struct DashboardQuery {
 absl::StatusOr<DashboardQuery> ParseDashboardQuery(
     const std::string& query_string, absl::Time now);
 
-// The answer to `q` over what `assigner` committed, with the live ruleset
-// of `rulesets` (its rules and reps).
+// Where the dashboard reads.
+struct DashboardSource {
+  // What is committed; null while this process has no state to read.
+  runtime::StateReader* committed = nullptr;
+  // The live rep state, where this process holds it (a single server, the
+  // replicas' writer); null on a follower.
+  const runtime::Assigner* assigner = nullptr;
+  absl::Time now;  // the server's clock
+};
+
+// The answer to `q` over `source`, with the live ruleset of `rulesets` (its
+// rules and reps).
 absl::StatusOr<std::string> DashboardJson(
-    const DashboardQuery& q, const runtime::Assigner& assigner,
+    const DashboardQuery& q, const DashboardSource& source,
     const RulesetRegistry::Snapshot& rulesets);
 
 class Dashboard {
@@ -81,11 +95,11 @@ class Dashboard {
   static constexpr int kMaxWindowDays = 92;
   static constexpr absl::Duration kMaxWindow = absl::Hours(24 * kMaxWindowDays);
 
-  // Null from `assigner` while this process holds no state (a replica that
-  // is not the writer): the API answers 503 then.
-  Dashboard(std::function<const runtime::Assigner*()> assigner,
+  // `source` is asked on every request; without `committed` (a server
+  // without state) the API answers 503.
+  Dashboard(std::function<DashboardSource()> source,
             const RulesetRegistry* registry)
-      : assigner_(std::move(assigner)), registry_(registry) {}
+      : source_(std::move(source)), registry_(registry) {}
 
   struct Answer {
     int code = 200;
@@ -94,7 +108,7 @@ class Dashboard {
   Answer Api(const std::string& query_string);
 
  private:
-  const std::function<const runtime::Assigner*()> assigner_;
+  const std::function<DashboardSource()> source_;
   const RulesetRegistry* const registry_;
   std::mutex mu_;  // one scan at a time; guards the cache
   struct Cached {

@@ -304,7 +304,19 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         },
         [s] { return s->Health(); },
         std::make_unique<Dashboard>(
-            [s]() -> const runtime::Assigner* { return s->link_->assigner(); },
+            [s] {
+              // The Assigner's store on the writer (or a single server), the
+              // shared database's on a follower.
+              DashboardSource source;
+              if (runtime::EventFeed* feed = s->link_->feed()) {
+                source.committed = &feed->committed();
+              }
+              source.assigner = s->link_->assigner();
+              source.now = s->options_.clock != nullptr
+                               ? s->options_.clock->Now()
+                               : absl::Now();
+              return source;
+            },
             server->registry_.get()));
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);

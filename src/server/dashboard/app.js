@@ -232,9 +232,10 @@ function drawReps(d) {
   const body = $("rep-table").tBodies[0]; body.replaceChildren();
   for (const r of sortRows("rep-table", d.reps, value)) {
     const live = r.live;
-    const label = live ? live.status : "not in the live ruleset";
+    const label = live ? live.status
+      : !d.live_reps ? "on the writer's dashboard" : "not in the live ruleset";
     body.append(el("tr", { "data-rep": r.rep },
-      el("td", {}, r.rep, live && live.teams.length ? el("div", { class: "hint" }, live.teams.join(", ")) : null),
+      el("td", {}, r.rep, r.teams && r.teams.length ? el("div", { class: "hint" }, r.teams.join(", ")) : null),
       el("td", {}, el("span", { class: "status " + label.replace(/ /g, "-"), title: live ? live.reason : "" }, label),
         live && live.until ? el("div", { class: "hint" }, "until " + localTime(live.until)) : null),
       el("td", { class: "num" }, count(r.kpi.routed)),

@@ -73,6 +73,25 @@ inline std::pair<int, std::string> HttpGet(const std::string& address,
   return {std::stoi(response.substr(9, 3)), response.substr(body + 4)};
 }
 
+// `n` different loopback ports, free a moment ago, for child processes to
+// listen on: all held at once while they are picked, so none repeats.
+inline std::vector<int> FreePorts(int n) {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < n; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    socklen_t len = sizeof sa;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    fds.push_back(fd);
+    ports.push_back(ntohs(sa.sin_port));
+  }
+  for (int fd : fds) close(fd);
+  return ports;
+}
+
 // A loopback port free a moment ago, for a child process to listen on.
 inline int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
