@@ -382,7 +382,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: history_bench --leadroute BIN [--rules FILE] "
                  "[--leads N] [--days D] [--sample N] [--restarts N] "
-                 "[--dir DIR] [--format table|json]\n");
+                 "[--dir DIR] [--dashboard-rounds N] "
+                 "[--format table|json]\n");
     return 2;
   }
   return leadroute::bench::Run(flags);

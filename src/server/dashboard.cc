@@ -126,6 +126,12 @@ struct OpenLead {
   }
 };
 
+// An answer that says what went wrong, and which parameter (null: none).
+Dashboard::Answer ErrorAnswer(int code, const std::string& message,
+                              Json field = nullptr) {
+  return {code, Json({{"error", message}, {"field", std::move(field)}}).dump()};
+}
+
 bool AwaitsContact(const Assignment& a) {
   return a.status == runtime::LeadStatus::kOpen && a.respond_by.has_value() &&
          !a.reached[static_cast<int>(runtime::Outcome::kContacted)].has_value();
@@ -374,19 +380,16 @@ absl::StatusOr<std::string> DashboardJson(
 Dashboard::Answer Dashboard::Api(const std::string& query_string) {
   const DashboardSource source = source_();
   if (source.committed == nullptr) {
-    return {503, Json({{"error",
-                        "this server keeps no state (serve --data-dir or "
-                        "--state): there are no leads to show"},
-                       {"field", nullptr}})
-                     .dump()};
+    return ErrorAnswer(503,
+                       "this server keeps no state (serve --data-dir or "
+                       "--state): there are no leads to show");
   }
   absl::StatusOr<DashboardQuery> q =
       ParseDashboardQuery(query_string, source.now);
   if (!q.ok()) {
+    // Every parse error starts with the parameter's name (BadParam).
     const std::string message(q.status().message());
-    return {400, Json({{"error", message},
-                       {"field", message.substr(0, message.find(':'))}})
-                     .dump()};
+    return ErrorAnswer(400, message, message.substr(0, message.find(':')));
   }
   std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = absl::Now();
@@ -398,15 +401,9 @@ Dashboard::Answer Dashboard::Api(const std::string& query_string) {
   }
   absl::StatusOr<std::string> body =
       DashboardJson(*q, source, registry_->snapshot());
-  Answer answer;
-  if (body.ok()) {
-    answer.body = *std::move(body);
-  } else {
-    answer.code = 503;
-    answer.body = Json({{"error", std::string(body.status().message())},
-                        {"field", nullptr}})
-                      .dump();
-  }
+  Answer answer = body.ok()
+                      ? Answer{200, *std::move(body)}
+                      : ErrorAnswer(503, std::string(body.status().message()));
   if (answer.code == 200 && cache_.size() < 64) {
     cache_[query_string] = {now, answer};
   }

@@ -93,17 +93,7 @@ inline std::vector<int> FreePorts(int n) {
 }
 
 // A loopback port free a moment ago, for a child process to listen on.
-inline int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  close(fd);
-  return ntohs(sa.sin_port);
-}
+inline int FreePort() { return FreePorts(1)[0]; }
 
 // Waits (up to 10 s) until the server behind `stub` answers a call; false
 // when it never did.

@@ -598,6 +598,13 @@ TEST_F(ActivationServiceTest, DashboardApiAgreesWithGetStats) {
     const nlohmann::json error = nlohmann::json::parse(bad, nullptr, false);
     EXPECT_EQ(error["field"], field) << query << ": " << bad;
   }
+  // A parameter longer than the API reads is refused, not cut short.
+  auto [long_code, too_long] = tests::HttpGet(
+      server_->admin_address(),
+      absl::StrCat("/api/v1/dashboard?team=", std::string(300, 'x')));
+  EXPECT_EQ(long_code, 400);
+  EXPECT_EQ(nlohmann::json::parse(too_long, nullptr, false)["field"], "team")
+      << too_long;
   grpc::ClientContext bad_context;
   v1::GetStatsRequest bad_zone;
   bad_zone.set_time_zone("Mars/Base");
