@@ -401,9 +401,11 @@ int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
     *stuck = Stuck{prior, std::move(said_by), std::move(location), window};
     return prior_rep;
   };
+  a.choice = -1;
   if (rule && rule->anywhere && sticks(rule->window)) {
     const std::string why = picker_.Unavailable(p, prior_rep, now);
     if (why.empty()) {
+      a.choice = 0;
       return stick(prior->team, ref->rule, rule->location, rule->window);
     }
     skipped->push_back(absl::StrCat("sticky: ", prior->owner, " (lead ",
@@ -433,9 +435,11 @@ int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
   for (size_t i = 0; i < choices; ++i) {
     starts.push_back(skipped->size());
     const Candidate& c = d.candidates[i];
+    const int choice = static_cast<int>(i);
     switch (c.kind) {
       case OwnerKind::kQueue:
         *queue = &c;
+        a.choice = choice;
         return -1;
       case OwnerKind::kRep:
         if (std::string why = picker_.Unavailable(p, c.index, now);
@@ -443,6 +447,7 @@ int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
           skipped->push_back(absl::StrCat("rep ", c.name, ": ", why));
           continue;
         }
+        a.choice = choice;
         return c.index;
       case OwnerKind::kTeam: {
         if (c.index < 0) {
@@ -459,6 +464,7 @@ int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
           const std::string why =
               picker_.CannotTake(p, prior_rep, c.where, now);
           if (why.empty()) {
+            a.choice = choice;
             return stick(c.name,
                          rule ? ref->rule : absl::StrCat("team ", c.name),
                          by ? by->location : "", window);
@@ -470,6 +476,7 @@ int Assigner::FromCandidates(const Program& p, const Decision& d, Assignment& a,
         const int rep = picker_.PickFromTeam(p, c.index, c.where, now, skipped);
         if (rep >= 0) {
           a.team = c.name;
+          a.choice = choice;
           return rep;
         }
         continue;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_split.h"
 
 namespace leadroute::runtime {
@@ -16,18 +17,21 @@ constexpr KpiDimension kDimensions[] = {
     KpiDimension::kSource, KpiDimension::kRuleset, KpiDimension::kRule,
     KpiDimension::kHour,   KpiDimension::kDay};
 
-bool Reached(const Assignment& a, Outcome o) {
-  return a.reached[static_cast<int>(o)].has_value();
-}
-
 std::optional<double> Ratio(int64_t part, int64_t whole) {
   if (whole == 0) return std::nullopt;
   return static_cast<double>(part) / static_cast<double>(whole);
 }
 
-const std::string& OrNone(const std::string& key) {
-  static const std::string* const kNone = new std::string(kNoKey);
-  return key.empty() ? *kNone : key;
+absl::string_view OrNone(absl::string_view key) {
+  return key.empty() ? absl::string_view(kNoKey) : key;
+}
+
+// The value at nearest rank `rank` (1-based) of `v`, reordering it so that
+// smaller values come before it.
+int64_t AtRank(std::vector<int64_t>& v, size_t from, size_t rank) {
+  auto nth = v.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+  std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(from), nth, v.end());
+  return *nth;
 }
 
 }  // namespace
@@ -46,7 +50,37 @@ std::optional<KpiDimension> ParseKpiDimension(absl::string_view name) {
   return std::nullopt;
 }
 
-const std::string& KpiKeyOf(const Assignment& a, KpiDimension by) {
+KpiLead KpiLeadOf(const Assignment& a) {
+  KpiLead l;
+  l.lead_id = a.lead_id;
+  l.owner = a.owner;
+  l.team = a.team;
+  l.source = a.source;
+  l.ruleset = a.ruleset;
+  l.rules = a.rules;
+  l.contacted_by = a.contacted_by;
+  l.priority = a.priority;
+  l.escalation = a.escalation;
+  l.had_by = a.had_by;
+  l.missed_by = a.missed_by;
+  l.owner_kind = a.owner_kind;
+  l.status = a.status;
+  l.sla_status = a.sla_status;
+  l.clock_status = a.clock_status;
+  l.escalation_step = a.escalation_step;
+  l.choice = a.choice;
+  l.routed_at = a.routed_at;
+  l.respond_by = a.respond_by;
+  l.contacted = a.reached[static_cast<int>(Outcome::kContacted)];
+  l.qualified = a.reached[static_cast<int>(Outcome::kQualified)].has_value();
+  l.opportunity =
+      a.reached[static_cast<int>(Outcome::kOpportunity)].has_value();
+  l.won = a.reached[static_cast<int>(Outcome::kWon)].has_value();
+  l.lost = a.reached[static_cast<int>(Outcome::kLost)].has_value();
+  return l;
+}
+
+absl::string_view KpiKeyOf(const KpiLead& a, KpiDimension by) {
   switch (by) {
     case KpiDimension::kTeam:
       return OrNone(a.owner_kind == OwnerKind::kTeam ? a.owner : a.team);
@@ -57,7 +91,7 @@ const std::string& KpiKeyOf(const Assignment& a, KpiDimension by) {
   }
 }
 
-bool KpiFilter::Matches(const Assignment& a) const {
+bool KpiFilter::Matches(const KpiLead& a) const {
   return (team.empty() || KpiKeyOf(a, KpiDimension::kTeam) == team) &&
          (source.empty() || KpiKeyOf(a, KpiDimension::kSource) == source) &&
          (ruleset.empty() || KpiKeyOf(a, KpiDimension::kRuleset) == ruleset);
@@ -67,26 +101,49 @@ KpiBuilder::KpiBuilder(KpiDimension by, absl::Time from, absl::Time to,
                        KpiOptions options)
     : by_(by), from_(from), to_(to), options_(std::move(options)) {}
 
-void KpiBuilder::Count(const Assignment& a, Group& g) {
+int KpiBuilder::RepOf(absl::string_view rep, bool stable) {
+  if (stable) {
+    if (const int* n = recent_reps_.Find(rep)) return *n;
+    if (auto at = rep_at_.find(Address{rep.data(), rep.size()});
+        at != rep_at_.end()) {
+      recent_reps_.Put(rep, at->second);
+      return at->second;
+    }
+  }
+  auto it = rep_numbers_.find(rep);
+  if (it == rep_numbers_.end()) {
+    it = rep_numbers_.emplace(rep, static_cast<int>(rep_numbers_.size())).first;
+  }
+  if (stable) {
+    rep_at_.emplace(Address{rep.data(), rep.size()}, it->second);
+    recent_reps_.Put(rep, it->second);
+  }
+  return it->second;
+}
+
+void KpiBuilder::CountRep(absl::string_view rep, bool stable, Group& g) {
+  const auto n = static_cast<size_t>(RepOf(rep, stable));
+  if (n >= g.per_rep.size()) g.per_rep.resize(n + 1);
+  if (g.per_rep[n]++ == 0) ++g.reps;
+}
+
+void KpiBuilder::Count(const KpiLead& a, Group& g) {
   KpiRow& r = g.row;
   ++r.routed;
   if (a.owner_kind == OwnerKind::kRep) {
     ++r.to_rep;
-    ++g.per_rep[a.owner];
+    CountRep(a.owner, a.stable, g);
   }
   if (a.status == LeadStatus::kUnassigned) ++r.unassigned;
+  if (a.choice > 0) ++r.fallback;
   if (a.status == LeadStatus::kOpen && a.owner_kind == OwnerKind::kQueue) {
     ++r.queued;
   }
-  if (const auto& contacted = a.reached[static_cast<int>(Outcome::kContacted)];
-      contacted.has_value()) {
+  if (a.contacted.has_value()) {
     ++r.contacted;
     // A lead contacted before a reroute has no response time for this
     // routing.
-    if (*contacted >= a.routed_at) {
-      g.response_us.push_back(
-          absl::ToInt64Microseconds(*contacted - a.routed_at));
-    }
+    if (*a.contacted >= a.routed_at) AddResponse(a, g);
   }
   switch (a.sla_status) {
     case SlaStatus::kMet:
@@ -108,36 +165,32 @@ void KpiBuilder::Count(const Assignment& a, Group& g) {
   CountOutcomes(a, r);
 }
 
-void KpiBuilder::CountOutcomes(const Assignment& a, KpiRow& r) {
-  const bool won = Reached(a, Outcome::kWon);
-  const bool opportunity = won || Reached(a, Outcome::kOpportunity);
-  if (opportunity || Reached(a, Outcome::kQualified)) ++r.sql;
+void KpiBuilder::CountOutcomes(const KpiLead& a, KpiRow& r) {
+  const bool opportunity = a.won || a.opportunity;
+  if (opportunity || a.qualified) ++r.sql;
   if (opportunity) ++r.opportunities;
-  if (won) ++r.won;
-  if (Reached(a, Outcome::kLost)) ++r.lost;
+  if (a.won) ++r.won;
+  if (a.lost) ++r.lost;
 }
 
-void KpiBuilder::CountForRep(const Assignment& a, const std::string& rep,
+void KpiBuilder::CountForRep(const KpiLead& a, absl::string_view rep,
                              Group& g) {
-  auto in = [&](const std::vector<std::string>& list) {
+  auto in = [&](absl::Span<const std::string> list) {
     return std::find(list.begin(), list.end(), rep) != list.end();
   };
   const bool owns = a.owner_kind == OwnerKind::kRep && a.owner == rep;
   KpiRow& r = g.row;
   ++r.routed;
   ++r.to_rep;
-  ++g.per_rep[rep];
+  CountRep(rep, a.stable, g);
   // Who had it first: the first rep it moved from, else its owner.
-  const std::string& first = a.had_by.empty() ? a.owner : a.had_by.front();
+  const absl::string_view first =
+      a.had_by.empty() ? a.owner : absl::string_view(a.had_by.front());
   if (rep != first) ++r.reassigned_to;
   if (in(a.had_by)) ++r.reassigned_away;
-  const auto& contacted = a.reached[static_cast<int>(Outcome::kContacted)];
-  if (contacted.has_value() && a.contacted_by == rep) {
+  if (a.contacted.has_value() && a.contacted_by == rep) {
     ++r.contacted;
-    if (*contacted >= a.routed_at) {
-      g.response_us.push_back(
-          absl::ToInt64Microseconds(*contacted - a.routed_at));
-    }
+    if (*a.contacted >= a.routed_at) AddResponse(a, g);
     if (a.clock_status == SlaStatus::kMet) ++r.sla_met;
   }
   if (in(a.missed_by)) {
@@ -171,97 +224,147 @@ const std::string& KpiBuilder::BucketOf(absl::Time t) {
   return bucket_key_;
 }
 
-void KpiBuilder::Add(const Assignment& a) {
+KpiBuilder::Group& KpiBuilder::GroupOf(absl::string_view key, bool stable) {
+  if (stable) {
+    if (Group* const* g = recent_groups_.Find(key)) return **g;
+    if (auto at = group_at_.find(Address{key.data(), key.size()});
+        at != group_at_.end()) {
+      recent_groups_.Put(key, at->second);
+      return *at->second;
+    }
+  } else if (last_key_ != nullptr && *last_key_ == key) {
+    return *last_group_;
+  }
+  auto it = groups_.find(key);
+  if (it == groups_.end()) it = groups_.try_emplace(std::string(key)).first;
+  last_key_ = &it->first;
+  last_group_ = &it->second;
+  if (stable) {
+    group_at_.emplace(Address{key.data(), key.size()}, last_group_);
+    recent_groups_.Put(key, last_group_);
+  }
+  return it->second;
+}
+
+void KpiBuilder::Add(const KpiLead& a) {
   if (a.routed_at < from_ || a.routed_at >= to_) return;
   if (!options_.filter.Matches(a)) return;
-  Count(a, total_);
+  if (options_.rows_only) {
+    ++total_.row.routed;
+  } else {
+    Count(a, total_);
+  }
   switch (by_) {
     case KpiDimension::kTotal:
       return;
     case KpiDimension::kRuleset:
     case KpiDimension::kTeam:
     case KpiDimension::kSource:
-      Count(a, groups_[KpiKeyOf(a, by_)]);
+      Count(a, GroupOf(KpiKeyOf(a, by_), a.stable));
       return;
     case KpiDimension::kHour:
     case KpiDimension::kDay:
-      Count(a, groups_[BucketOf(a.routed_at)]);
+      // The bucket's key is the builder's own, rewritten per bucket.
+      Count(a, GroupOf(BucketOf(a.routed_at), /*stable=*/false));
       return;
     case KpiDimension::kRep: {
       // Each rep who held the lead (whoever made first contact or missed a
       // deadline held it), for what they did; a lead no rep held, under
       // "(none)".
-      std::vector<const std::string*> reps;
-      auto add = [&](const std::string& rep) {
+      absl::InlinedVector<absl::string_view, 4> reps;
+      auto add = [&](absl::string_view rep) {
         if (rep.empty()) return;
-        for (const std::string* r : reps) {
-          if (*r == rep) return;
+        for (absl::string_view r : reps) {
+          if (r == rep) return;
         }
-        reps.push_back(&rep);
+        reps.push_back(rep);
       };
       for (const std::string& rep : a.had_by) add(rep);
       if (a.owner_kind == OwnerKind::kRep) add(a.owner);
       for (const std::string& rep : a.missed_by) add(rep);
-      if (reps.empty()) Count(a, groups_[kNoKey]);
-      for (const std::string* rep : reps) CountForRep(a, *rep, groups_[*rep]);
+      if (reps.empty()) Count(a, GroupOf(kNoKey, /*stable=*/true));
+      for (absl::string_view rep : reps) {
+        CountForRep(a, rep, GroupOf(rep, a.stable));
+      }
       return;
     }
     case KpiDimension::kRule:
-      if (a.rules.empty()) Count(a, groups_[kNoKey]);
+      if (a.rules.empty()) Count(a, GroupOf(kNoKey, /*stable=*/true));
       for (absl::string_view rule :
            absl::StrSplit(a.rules, ';', absl::SkipEmpty())) {
-        Count(a, groups_[std::string(rule)]);
+        Count(a, GroupOf(rule, a.stable));
       }
       return;
   }
 }
 
-KpiRow KpiBuilder::Summarize(const Group& g, int64_t all) {
+void KpiBuilder::AddResponse(const KpiLead& a, Group& g) const {
+  const int64_t us = absl::ToInt64Microseconds(*a.contacted - a.routed_at);
+  g.response_sum_us += us;
+  ++g.responses;
+  if (options_.percentiles) g.response_us.push_back(us);
+}
+
+KpiRow KpiBuilder::Summarize(Group& g, int64_t all) {
   KpiRow r = g.row;
+  if (g.responses > 0) {
+    r.avg_first_response = absl::Microseconds(g.response_sum_us / g.responses);
+  }
   if (!g.response_us.empty()) {
-    std::vector<int64_t> sorted = g.response_us;
-    std::sort(sorted.begin(), sorted.end());
-    int64_t sum = 0;
-    for (int64_t us : sorted) sum += us;
-    r.avg_first_response =
-        absl::Microseconds(sum / static_cast<int64_t>(sorted.size()));
+    std::vector<int64_t>& v = g.response_us;
+    const size_t n = v.size();
     // Nearest rank, as p90: the smallest value at or above half of them.
-    r.p50_first_response =
-        absl::Microseconds(sorted[(sorted.size() + 1) / 2 - 1]);
-    // Nearest rank: the smallest value at or above 90% of them.
-    const size_t rank = (sorted.size() * 9 + 9) / 10;  // ceil(0.9 n)
-    r.p90_first_response = absl::Microseconds(sorted[rank - 1]);
+    const size_t median = (n + 1) / 2;
+    r.p50_first_response = absl::Microseconds(AtRank(v, 0, median));
+    // Nearest rank: the smallest value at or above 90% of them. Values
+    // past the median's place are the larger ones, so select among them.
+    const size_t rank = (n * 9 + 9) / 10;  // ceil(0.9 n)
+    r.p90_first_response = absl::Microseconds(AtRank(v, median - 1, rank));
   }
   r.sla_met_rate = Ratio(r.sla_met, r.sla_met + r.sla_missed);
   r.lead_to_sql = Ratio(r.sql, r.routed);
   r.sql_to_opportunity = Ratio(r.opportunities, r.sql);
   r.share = Ratio(r.routed, all).value_or(0);
-  r.reps = static_cast<int64_t>(g.per_rep.size());
-  if (!g.per_rep.empty()) {
+  r.reps = g.reps;
+  if (g.reps > 0) {
     double sum = 0, squares = 0;
-    for (const auto& [rep, n] : g.per_rep) {
+    for (int64_t n : g.per_rep) {
       sum += static_cast<double>(n);
       squares += static_cast<double>(n) * static_cast<double>(n);
     }
-    r.fairness = sum * sum / (static_cast<double>(g.per_rep.size()) * squares);
+    r.fairness = sum * sum / (static_cast<double>(g.reps) * squares);
   }
   return r;
 }
 
-KpiReport KpiBuilder::Finish() const {
+KpiReport KpiBuilder::Finish() {
   KpiReport out;
   out.from = from_;
   out.to = to_;
   out.by = by_;
   const int64_t all = total_.row.routed;
   out.total = Summarize(total_, all);
-  for (const auto& [key, g] : groups_) {
+  std::vector<std::pair<const std::string, Group>*> sorted;
+  sorted.reserve(groups_.size());
+  for (auto& entry : groups_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* x, const auto* y) { return x->first < y->first; });
+  for (auto* entry : sorted) {
+    auto& [key, g] = *entry;
     out.rows.push_back(Summarize(g, all));
     out.rows.back().key = key;
     // One rep's own row is trivially fair.
     if (by_ == KpiDimension::kRep) out.rows.back().fairness.reset();
   }
   return out;
+}
+
+KpiScan ScanOf(StateReader& store) {
+  return [&store](absl::Time from, absl::Time to,
+                  const std::function<void(const KpiLead&)>& visit) {
+    return store.ScanAssignments(
+        from, to, [&](const Assignment& a) { visit(KpiLeadOf(a)); });
+  };
 }
 
 absl::StatusOr<KpiReport> KpisOf(StateReader& store, KpiDimension by,
@@ -274,15 +377,15 @@ absl::StatusOr<KpiReport> KpisOf(StateReader& store, KpiDimension by,
   return builder.Finish();
 }
 
-absl::Status KpisOf(StateReader& store, std::vector<KpiBuilder*> builders,
-                    const std::function<void(const Assignment&)>& also) {
+absl::Status KpisOf(const KpiScan& scan, std::vector<KpiBuilder*> builders,
+                    const std::function<void(const KpiLead&)>& also) {
   if (builders.empty()) return absl::OkStatus();
   absl::Time from = absl::InfiniteFuture(), to = absl::InfinitePast();
   for (const KpiBuilder* b : builders) {
     from = std::min(from, b->from());
     to = std::max(to, b->to());
   }
-  return store.ScanAssignments(from, to, [&](const Assignment& a) {
+  return scan(from, to, [&](const KpiLead& a) {
     for (KpiBuilder* b : builders) b->Add(a);
     if (also) also(a);
   });

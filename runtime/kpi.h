@@ -8,6 +8,8 @@
 // - first response: first contact minus routing time, over contacted
 //   leads; average, median and 90th percentile (nearest rank).
 // - SLA met rate: met / (met + missed); leads still pending do not count.
+// - fallback: leads taken by an `else` choice of their assign rule (a
+//   later choice than the first), whoever holds them now.
 // - lead → SQL: leads qualified (or further: opportunity, won) / routed.
 // - SQL → opportunity: leads with an opportunity (or won) / SQLs.
 // - share: the group's leads / every lead in the window; fairness: Jain's
@@ -31,6 +33,7 @@
 #ifndef LEADROUTE_RUNTIME_KPI_H_
 #define LEADROUTE_RUNTIME_KPI_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,9 +42,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "runtime/state_store.h"
 
 namespace leadroute::runtime {
@@ -69,6 +74,7 @@ struct KpiRow {
   int64_t to_rep = 0;      // owned by a rep
   int64_t queued = 0;      // open in a queue: nobody works them yet
   int64_t unassigned = 0;  // nobody in the assign chain could take them
+  int64_t fallback = 0;    // taken by an `else` choice of their assign rule
   int64_t contacted = 0;
   std::optional<absl::Duration> avg_first_response;
   std::optional<absl::Duration> p50_first_response;  // the median
@@ -93,6 +99,40 @@ struct KpiRow {
   std::optional<double> fairness;
 };
 
+// What KPIs (and the dashboard's list of open leads) read of a lead: a view
+// of an Assignment read from the store, or of a KpiFacts entry (kpi_facts.h)
+// held in memory; valid while it is visited.
+struct KpiLead {
+  absl::string_view lead_id;
+  absl::string_view owner;
+  absl::string_view team;
+  absl::string_view source;
+  absl::string_view ruleset;
+  absl::string_view rules;  // "stage/rule;stage/rule"
+  absl::string_view contacted_by;
+  absl::string_view priority;
+  absl::string_view escalation;
+  absl::Span<const std::string> had_by;
+  absl::Span<const std::string> missed_by;
+  OwnerKind owner_kind = OwnerKind::kRep;
+  LeadStatus status = LeadStatus::kOpen;
+  SlaStatus sla_status = SlaStatus::kNone;
+  SlaStatus clock_status = SlaStatus::kNone;
+  int escalation_step = 0;
+  int choice = 0;  // Assignment::choice
+  absl::Time routed_at;
+  std::optional<absl::Time> respond_by;
+  std::optional<absl::Time> contacted;  // first contact
+  bool qualified = false;
+  bool opportunity = false;
+  bool won = false;
+  bool lost = false;
+  // The views point to storage that stays put, unchanged, for the whole
+  // scan (KpiFacts' interned names): a builder may know them by address.
+  bool stable = false;
+};
+KpiLead KpiLeadOf(const Assignment& a);
+
 // Which leads count, by the keys the dimensions group them under; an empty
 // field matches every lead.
 struct KpiFilter {
@@ -100,16 +140,25 @@ struct KpiFilter {
   std::string source;
   std::string ruleset;
 
-  bool Matches(const Assignment& a) const;
+  bool Matches(const KpiLead& a) const;
 };
 
 struct KpiOptions {
   KpiFilter filter;
   absl::TimeZone tz = absl::UTCTimeZone();  // for kHour and kDay
+  // Rows only: the total row counts `routed` (each row's share needs it)
+  // and nothing else. For a builder beside another over the same window
+  // and filter in one scan, whose total that one has.
+  bool rows_only = false;
+  // Without percentiles: rows leave the median and p90 of first response
+  // unset (the average stays), and keep no response times to select them
+  // from. For rows nobody reads them in (the dashboard's rules and
+  // sources).
+  bool percentiles = true;
 };
 
 // The key a lead has in dimension `by` (one of team, source, ruleset).
-const std::string& KpiKeyOf(const Assignment& a, KpiDimension by);
+absl::string_view KpiKeyOf(const KpiLead& a, KpiDimension by);
 
 struct KpiReport {
   absl::Time from;
@@ -125,8 +174,11 @@ class KpiBuilder {
              KpiOptions options = {});
 
   // Counts `a` if it was routed in the window and passes the filter.
-  void Add(const Assignment& a);
-  KpiReport Finish() const;
+  void Add(const KpiLead& a);
+  void Add(const Assignment& a) { Add(KpiLeadOf(a)); }
+  // Reorders what it kept (percentiles are selected in place); calling it
+  // again gives the same report.
+  KpiReport Finish();
 
   absl::Time from() const { return from_; }
   absl::Time to() const { return to_; }
@@ -134,15 +186,52 @@ class KpiBuilder {
  private:
   struct Group {
     KpiRow row;
-    std::vector<int64_t> response_us;
-    absl::flat_hash_map<std::string, int64_t> per_rep;
+    int64_t responses = 0;  // contacted after routing, with a response time
+    int64_t response_sum_us = 0;
+    std::vector<int64_t> response_us;  // each, with options_.percentiles
+    std::vector<int64_t> per_rep;      // leads, by rep number (RepOf)
+    int64_t reps = 0;                  // numbers with a lead
   };
-  static void Count(const Assignment& a, Group& g);
+  void Count(const KpiLead& a, Group& g);
   // `a` in rep `rep`'s row, for what that rep did with it.
-  static void CountForRep(const Assignment& a, const std::string& rep,
-                          Group& g);
-  static void CountOutcomes(const Assignment& a, KpiRow& r);
-  static KpiRow Summarize(const Group& g, int64_t all);
+  void CountForRep(const KpiLead& a, absl::string_view rep, Group& g);
+  static void CountOutcomes(const KpiLead& a, KpiRow& r);
+  void AddResponse(const KpiLead& a, Group& g) const;
+  void CountRep(absl::string_view rep, bool stable, Group& g);
+  static KpiRow Summarize(Group& g, int64_t all);
+  // The group of `key`; consecutive leads mostly share one (a day, a
+  // team), so the last one is tried first. A `stable` key (KpiLead::stable)
+  // is also remembered by its address, which is cheaper to look up than
+  // its bytes.
+  Group& GroupOf(absl::string_view key, bool stable);
+  // The number of rep `rep` in this builder, by address as GroupOf.
+  int RepOf(absl::string_view rep, bool stable);
+  using Address = std::pair<const char*, size_t>;
+  // A direct-mapped cache in front of a map by Address: a builder sees a
+  // few dozen distinct stable keys, so nearly every lookup ends here.
+  template <typename T>
+  struct Recent {
+    struct Slot {
+      const char* data = nullptr;
+      size_t size = 0;
+      T value{};
+    };
+    static constexpr size_t kSlots = 256;
+    std::array<Slot, kSlots> slots;
+    static size_t Index(const char* data) {
+      return static_cast<size_t>(
+          (reinterpret_cast<uintptr_t>(data) * 0x9E3779B97F4A7C15ull) >> 56);
+    }
+    const T* Find(absl::string_view key) const {
+      const Slot& s = slots[Index(key.data())];
+      return s.data != nullptr && s.data == key.data() && s.size == key.size()
+                 ? &s.value
+                 : nullptr;
+    }
+    void Put(absl::string_view key, T value) {
+      slots[Index(key.data())] = {key.data(), key.size(), value};
+    }
+  };
 
   // The kHour or kDay key of `t`: leads arrive in time order from an
   // index, so the last bucket's key is nearly always the answer.
@@ -156,8 +245,23 @@ class KpiBuilder {
   absl::Time bucket_end_ = absl::InfiniteFuture();
   std::string bucket_key_;
   Group total_;
-  std::map<std::string, Group> groups_;
+  absl::node_hash_map<std::string, Group> groups_;  // stable addresses
+  const std::string* last_key_ = nullptr;
+  Group* last_group_ = nullptr;
+  Recent<Group*> recent_groups_;
+  absl::flat_hash_map<Address, Group*> group_at_;
+  absl::flat_hash_map<std::string, int> rep_numbers_;
+  Recent<int> recent_reps_;
+  absl::flat_hash_map<Address, int> rep_at_;
 };
+
+// Visits the leads routed in [from, to): the store's ScanAssignments, or
+// KpiFacts::Scan.
+using KpiScan = std::function<absl::Status(
+    absl::Time from, absl::Time to,
+    const std::function<void(const KpiLead&)>& visit)>;
+// The KpiScan of what `store` has committed.
+KpiScan ScanOf(StateReader& store);
 
 // The report over what `store` has committed: the one way GetStats,
 // /metrics and `leadroute report` compute KPIs.
@@ -168,8 +272,8 @@ absl::StatusOr<KpiReport> KpisOf(StateReader& store, KpiDimension by,
 // Several reports from one scan of the store, over the union of their
 // windows, with `also` called for every lead scanned (the dashboard's list
 // of open leads comes from the same pass).
-absl::Status KpisOf(StateReader& store, std::vector<KpiBuilder*> builders,
-                    const std::function<void(const Assignment&)>& also = {});
+absl::Status KpisOf(const KpiScan& scan, std::vector<KpiBuilder*> builders,
+                    const std::function<void(const KpiLead&)>& also = {});
 
 }  // namespace leadroute::runtime
 

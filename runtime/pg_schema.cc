@@ -161,6 +161,10 @@ CREATE TABLE ruleset_files (
     R"sql(
 CREATE INDEX assignments_by_routed ON assignments (routed_at_us);
 )sql",
+    // 5: which choice of the assign rule took each lead (SQLite's 10).
+    R"sql(
+ALTER TABLE assignments ADD COLUMN choice INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -154,6 +154,7 @@ Assignment ReadAssignment(const Row& r) {
   a.rules = r.Text(35);
   a.clock_status = static_cast<SlaStatus>(r.Int(36));
   a.missed_by = SplitReps(r.Text(37));
+  a.choice = static_cast<int>(r.Int(38));
   return a;
 }
 
@@ -191,7 +192,8 @@ void WriteAssignment(const Assignment& a, Params& p) {
       .Text(a.source)
       .Text(a.rules)
       .Int(static_cast<int>(a.clock_status))
-      .Text(JoinReps(a.missed_by));
+      .Text(JoinReps(a.missed_by))
+      .Int(a.choice);
 }
 
 LeadEvent ReadEvent(const Row& r) {

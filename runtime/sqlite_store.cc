@@ -193,6 +193,12 @@ INSERT OR REPLACE INTO meta (key, value)
     R"sql(
 CREATE INDEX assignments_by_routed ON assignments (routed_at_us);
 )sql",
+    // 10: which choice of the assign rule took each lead, so KPIs count
+    // fallbacks (`else`). Leads routed before read 0, the first choice:
+    // what took them was not recorded.
+    R"sql(
+ALTER TABLE assignments ADD COLUMN choice INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -278,6 +284,7 @@ Assignment ReadAssignment(sqlite3_stmt* s) {
   a.rules = Text(s, 35);
   a.clock_status = static_cast<SlaStatus>(sqlite3_column_int(s, 36));
   a.missed_by = SplitReps(Text(s, 37));
+  a.choice = sqlite3_column_int(s, 38);
   return a;
 }
 
@@ -655,6 +662,7 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       BindText(p, 36, a->rules);
       sqlite3_bind_int(p, 37, static_cast<int>(a->clock_status));
       BindText(p, 38, JoinReps(a->missed_by));
+      sqlite3_bind_int(p, 39, a->choice);
       status = Step(p, "writing an assignment");
     } else if (const auto* r = std::get_if<RepStatus>(&change)) {
       BindText(put_rep_, 1, r->rep);

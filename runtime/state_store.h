@@ -129,6 +129,11 @@ struct Assignment {
   // routing path instead of one per rule).
   std::string source;
   std::string rules;
+  // Which choice of the assign rule took the lead when it was (re)routed
+  // (schema v10): 0 the first, 1 the first `else`, ...; -1 none could (or
+  // no rule matched). A lead kept by the rep of a repeat counts for the
+  // choice that rep was tried under; leads routed before v10 read 0.
+  int choice = 0;
 };
 
 enum class Availability {

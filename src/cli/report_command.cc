@@ -57,7 +57,8 @@ std::string Csv(const std::string& field) {
 
 void PrintCsv(const runtime::KpiReport& report) {
   std::printf(
-      "%s,routed,to_rep,queued,unassigned,contacted,avg_first_response_s,"
+      "%s,routed,to_rep,queued,unassigned,fallback,contacted,"
+      "avg_first_response_s,"
       "p50_first_response_s,p90_first_response_s,sla_met,sla_missed,sla_"
       "pending,sla_met_rate,sql,"
       "opportunities,won,lost,lead_to_sql,sql_to_opportunity,share,reps,"
@@ -69,6 +70,7 @@ void PrintCsv(const runtime::KpiReport& report) {
                                        absl::StrCat(r.to_rep),
                                        absl::StrCat(r.queued),
                                        absl::StrCat(r.unassigned),
+                                       absl::StrCat(r.fallback),
                                        absl::StrCat(r.contacted),
                                        Seconds(r.avg_first_response),
                                        Seconds(r.p50_first_response),
@@ -104,19 +106,22 @@ void PrintTable(const runtime::KpiReport& report) {
   for (const KpiRow& r : report.rows) width = std::max(width, r.key.size());
   const int w = static_cast<int>(std::min<size_t>(width, 40));
   std::printf(
-      "%-*s %7s %6s %6s %6s %9s %8s %8s %8s %7s %8s %7s %8s %6s %8s %9s\n", w,
+      "%-*s %7s %6s %6s %6s %6s %9s %8s %8s %8s %7s %8s %7s %8s %6s %8s %9s\n",
+      w,
       runtime::KpiDimensionName(report.by) == std::string_view("total")
           ? ""
           : absl::AsciiStrToUpper(runtime::KpiDimensionName(report.by)).c_str(),
-      "ROUTED", "QUEUED", "UNASG", "SHARE", "CONTACTED", "AVG 1ST", "MED 1ST",
-      "P90 1ST", "SLA MET", "SLA MISS", "TO SQL", "SQL>OPP", "REPS", "FAIRNESS",
-      "MOVED IN/OUT");
+      "ROUTED", "QUEUED", "UNASG", "FALLBK", "SHARE", "CONTACTED", "AVG 1ST",
+      "MED 1ST", "P90 1ST", "SLA MET", "SLA MISS", "TO SQL", "SQL>OPP", "REPS",
+      "FAIRNESS", "MOVED IN/OUT");
   auto line = [w](const std::string& key, const KpiRow& r) {
     std::printf(
-        "%-*s %7lld %6lld %6lld %6s %9lld %8s %8s %8s %7s %8lld %7s %8s %6lld "
+        "%-*s %7lld %6lld %6lld %6lld %6s %9lld %8s %8s %8s %7s %8lld %7s %8s "
+        "%6lld "
         "%8s %9s\n",
         w, key.c_str(), static_cast<long long>(r.routed),
         static_cast<long long>(r.queued), static_cast<long long>(r.unassigned),
+        static_cast<long long>(r.fallback),
         absl::StrFormat("%.1f%%", r.share * 100).c_str(),
         static_cast<long long>(r.contacted),
         Readable(r.avg_first_response).c_str(),

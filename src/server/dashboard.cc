@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -22,7 +23,6 @@ namespace leadroute {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using runtime::Assignment;
 using runtime::KpiBuilder;
 using runtime::KpiDimension;
 
@@ -132,9 +132,27 @@ Dashboard::Answer ErrorAnswer(int code, const std::string& message,
   return {code, Json({{"error", message}, {"field", std::move(field)}}).dump()};
 }
 
-bool AwaitsContact(const Assignment& a) {
+bool AwaitsContact(const runtime::KpiLead& a) {
   return a.status == runtime::LeadStatus::kOpen && a.respond_by.has_value() &&
-         !a.reached[static_cast<int>(runtime::Outcome::kContacted)].has_value();
+         !a.contacted.has_value();
+}
+
+// The keys of one filter's choices, each copied once.
+struct Choices {
+  absl::flat_hash_set<std::string> keys;
+  std::string last;  // consecutive leads mostly share a key
+
+  void Note(absl::string_view key) {
+    if (key == last) return;
+    last.assign(key.data(), key.size());
+    if (!keys.contains(key)) keys.emplace(key);
+  }
+};
+
+std::vector<std::string> Sorted(const absl::flat_hash_set<std::string>& keys) {
+  std::vector<std::string> out(keys.begin(), keys.end());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace
@@ -201,32 +219,38 @@ absl::StatusOr<DashboardQuery> ParseDashboardQuery(const std::string& qs,
 
 absl::StatusOr<std::string> DashboardJson(
     const DashboardQuery& q, const DashboardSource& source,
-    const RulesetRegistry::Snapshot& rulesets) {
+    const RulesetRegistry::Snapshot& rulesets, const runtime::KpiScan& scan) {
   const absl::Time now = source.now;
   const absl::Time prev_from = q.from - (q.to - q.from);
   const bool hourly = q.to - q.from <= kHourlyUpTo;
   runtime::KpiOptions options{.filter = q.filter, .tz = q.tz};
   KpiBuilder total(KpiDimension::kTotal, q.from, q.to, options);
   KpiBuilder previous(KpiDimension::kTotal, prev_from, q.from, options);
+  // The rest read only their rows; `total` has the window's total.
+  runtime::KpiOptions rows = options;
+  rows.rows_only = true;
   KpiBuilder series(hourly ? KpiDimension::kHour : KpiDimension::kDay, q.from,
-                    q.to, options);
-  KpiBuilder teams(KpiDimension::kTeam, q.from, q.to, options);
-  KpiBuilder reps(KpiDimension::kRep, q.from, q.to, options);
-  KpiBuilder rules(KpiDimension::kRule, q.from, q.to, options);
-  KpiBuilder sources(KpiDimension::kSource, q.from, q.to, options);
+                    q.to, rows);
+  KpiBuilder teams(KpiDimension::kTeam, q.from, q.to, rows);
+  KpiBuilder reps(KpiDimension::kRep, q.from, q.to, rows);
+  // The rules and funnel panels show counts and rates: their rows skip the
+  // median and p90 (null in the JSON; `report --by rule` has them).
+  runtime::KpiOptions counts = rows;
+  counts.percentiles = false;
+  KpiBuilder rules(KpiDimension::kRule, q.from, q.to, counts);
+  KpiBuilder sources(KpiDimension::kSource, q.from, q.to, counts);
   // The choices of each filter: every key of the window, filtered or not.
-  std::set<std::string> team_keys, source_keys, ruleset_keys;
+  Choices team_keys, source_keys, ruleset_keys;
   // The `limit` earliest deadlines, as a max-heap.
   std::priority_queue<OpenLead> open;
   int64_t open_total = 0, overdue = 0;
   absl::Status scanned = runtime::KpisOf(
-      *source.committed,
-      {&total, &previous, &series, &teams, &reps, &rules, &sources},
-      [&](const Assignment& a) {
+      scan, {&total, &previous, &series, &teams, &reps, &rules, &sources},
+      [&](const runtime::KpiLead& a) {
         if (a.routed_at < q.from || a.routed_at >= q.to) return;
-        team_keys.insert(runtime::KpiKeyOf(a, KpiDimension::kTeam));
-        source_keys.insert(runtime::KpiKeyOf(a, KpiDimension::kSource));
-        ruleset_keys.insert(runtime::KpiKeyOf(a, KpiDimension::kRuleset));
+        team_keys.Note(runtime::KpiKeyOf(a, KpiDimension::kTeam));
+        source_keys.Note(runtime::KpiKeyOf(a, KpiDimension::kSource));
+        ruleset_keys.Note(runtime::KpiKeyOf(a, KpiDimension::kRuleset));
         if (!AwaitsContact(a) || !q.filter.Matches(a)) return;
         ++open_total;
         if (*a.respond_by <= now) ++overdue;
@@ -237,7 +261,7 @@ absl::StatusOr<std::string> DashboardJson(
         }
         OpenLead lead{
             *a.respond_by,
-            a.lead_id,
+            std::string(a.lead_id),
             {{"lead_id", a.lead_id},
              {"owner", a.owner},
              {"owner_kind", runtime::OwnerKindName(a.owner_kind)},
@@ -371,10 +395,72 @@ absl::StatusOr<std::string> DashboardJson(
   j["open_sla"] = {{"total", open_total},
                    {"overdue", overdue},
                    {"rows", std::move(open_rows)}};
-  j["choices"] = {{"teams", team_keys},
-                  {"sources", source_keys},
-                  {"rulesets", ruleset_keys}};
+  j["choices"] = {{"teams", Sorted(team_keys.keys)},
+                  {"sources", Sorted(source_keys.keys)},
+                  {"rulesets", Sorted(ruleset_keys.keys)}};
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Dashboard::Dashboard(std::function<DashboardSource()> source,
+                     const RulesetRegistry* registry)
+    : source_(std::move(source)), registry_(registry) {
+  worker_ = std::thread([this] { Work(); });
+}
+
+Dashboard::~Dashboard() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  done_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+Dashboard::Answer Dashboard::Compute(const DashboardQuery& q,
+                                     const DashboardSource& source) {
+  // The facts, brought up to date, when they hold the whole window and the
+  // one before it; else the store.
+  const absl::Time reach = q.from - (q.to - q.from);
+  runtime::KpiScan scan = runtime::ScanOf(*source.committed);
+  if (reach >= source.now - kFactsSpan &&
+      facts_.Refresh(*source.committed, source.now).ok() &&
+      facts_.Covers(reach)) {
+    scan = facts_.AsScan();
+  }
+  absl::StatusOr<std::string> body =
+      DashboardJson(q, source, registry_->snapshot(), scan);
+  if (!body.ok()) return ErrorAnswer(503, std::string(body.status().message()));
+  return Answer{200, *std::move(body)};
+}
+
+void Dashboard::Work() {
+  std::unique_lock<std::mutex> lock(mu_);
+  // The first pass at once (the load), then every kFollowEvery or job.
+  for (bool first = true;; first = false) {
+    const bool woken =
+        !first &&
+        work_cv_.wait_for(lock, absl::ToChronoSeconds(kFollowEvery),
+                          [this] { return stopping_ || job_ != nullptr; });
+    if (stopping_) return;
+    if (job_ != nullptr) {
+      job_->answer = Compute(*job_->query, job_->source);
+      job_->done = true;
+      job_ = nullptr;
+      done_cv_.notify_all();
+      continue;
+    }
+    if (woken || absl::Now() - last_asked_ > kIdleAfter) continue;
+    // Outside the lock: the source reads the server's state.
+    lock.unlock();
+    const DashboardSource source = source_();
+    lock.lock();
+    // A failure (the database away) is tried again; each call refreshes
+    // the facts first and reads the store instead when that fails.
+    if (source.committed != nullptr && !stopping_) {
+      facts_.Refresh(*source.committed, source.now).IgnoreError();
+    }
+  }
 }
 
 Dashboard::Answer Dashboard::Api(const std::string& query_string) {
@@ -391,7 +477,10 @@ Dashboard::Answer Dashboard::Api(const std::string& query_string) {
     const std::string message(q.status().message());
     return ErrorAnswer(400, message, message.substr(0, message.find(':')));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  last_asked_ = absl::Now();
+  // One job at a time; a caller that waited may find its answer cached.
+  done_cv_.wait(lock, [this] { return job_ == nullptr || stopping_; });
   const absl::Time now = absl::Now();
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = now - it->second.at > kCacheFor ? cache_.erase(it) : std::next(it);
@@ -399,15 +488,19 @@ Dashboard::Answer Dashboard::Api(const std::string& query_string) {
   if (auto hit = cache_.find(query_string); hit != cache_.end()) {
     return hit->second.answer;
   }
-  absl::StatusOr<std::string> body =
-      DashboardJson(*q, source, registry_->snapshot());
-  Answer answer = body.ok()
-                      ? Answer{200, *std::move(body)}
-                      : ErrorAnswer(503, std::string(body.status().message()));
-  if (answer.code == 200 && cache_.size() < 64) {
-    cache_[query_string] = {now, answer};
+  Job job{&*q, source};
+  job_ = &job;
+  work_cv_.notify_all();
+  done_cv_.wait(lock, [&] { return job.done || stopping_; });
+  if (!job.done) {
+    // The server is stopping; the worker will not read `job` again.
+    if (job_ == &job) job_ = nullptr;
+    return ErrorAnswer(503, "the server is stopping");
   }
-  return answer;
+  if (job.answer.code == 200 && cache_.size() < 64) {
+    cache_[query_string] = {now, job.answer};
+  }
+  return std::move(job.answer);
 }
 
 }  // namespace leadroute

@@ -27,6 +27,7 @@ Json KpiRowJson(const runtime::KpiRow& r) {
           {"to_rep", r.to_rep},
           {"queued", r.queued},
           {"unassigned", r.unassigned},
+          {"fallback", r.fallback},
           {"contacted", r.contacted},
           {"avg_first_response_s", Seconds(r.avg_first_response)},
           {"p50_first_response_s", Seconds(r.p50_first_response)},

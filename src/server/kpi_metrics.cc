@@ -38,6 +38,12 @@ constexpr Gauge kGauges[] = {
      [](const runtime::KpiRow& r) -> std::optional<double> {
        return static_cast<double>(r.unassigned);
      }},
+    {"leadroute_kpi_leads_fallback",
+     "Leads routed in the window that an `else` choice of their assign rule "
+     "took.",
+     [](const runtime::KpiRow& r) -> std::optional<double> {
+       return static_cast<double>(r.fallback);
+     }},
     {"leadroute_kpi_first_response_avg_seconds",
      "Average time from routing to first contact.",
      [](const runtime::KpiRow& r) { return Seconds(r.avg_first_response); }},

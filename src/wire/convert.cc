@@ -225,6 +225,7 @@ void RowToProto(const runtime::KpiRow& r, v1::LeadStats* out) {
   out->set_to_rep(r.to_rep);
   out->set_queued(r.queued);
   out->set_unassigned(r.unassigned);
+  out->set_fallback(r.fallback);
   out->set_contacted(r.contacted);
   if (r.avg_first_response) {
     DurationToProto(*r.avg_first_response, out->mutable_avg_first_response());

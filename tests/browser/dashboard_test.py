@@ -351,6 +351,28 @@ class DashboardTest(unittest.TestCase):
         self.wait_for(lambda d: "out of office" in d.find_element(
             "css selector", '#rep-table tr[data-rep="cyd"]').text)
         self.assertIn("available", self.text_of('#rep-table tr[data-rep="ann"]'))
+        # With cyd away, the next German lead falls back to the triage
+        # queue (`team eu else queue triage`): the rules panel counts it as
+        # `report --by rule` does.
+        d = self.route("fallback-1", "DE", "event")
+        self.assertEqual(d.owner, "triage")
+        cells = self.wait_for(lambda d: (lambda c: c if c[3] == "1" else None)(
+            d.execute_script(
+                "const r = document.querySelector("
+                "'#rule-table tr[data-rule=\"assign/eu_leads\"]');"
+                "return r ? Array.from(r.cells).map(c => c.textContent)"
+                " : ['', '', '', ''];")))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        out = subprocess.run(
+            [ARGS.leadroute, "report", "--data-dir", self.data, "--from",
+             iso(now - datetime.timedelta(hours=1)), "--to",
+             iso(now + datetime.timedelta(minutes=1)), "--by", "rule",
+             "--format", "json"], check=True, capture_output=True, text=True)
+        eu = [r for r in json.loads(out.stdout)["rows"]
+              if r["key"] == "assign/eu_leads"][0]
+        self.assertEqual(eu["fallback"], 1)
+        self.assertEqual(cells[1], str(eu["routed"]))
+        self.assertIn("taken by a fallback", self.text_of("#rates"))
         # Rules: the one that matched nothing is listed as never fired.
         never = self.text_of("#never")
         self.assertIn("assign/never_matches", never)

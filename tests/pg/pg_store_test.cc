@@ -266,6 +266,7 @@ TEST_F(PgStoreTest, EveryColumnComesBackAsWritten) {
   a.missed_by = {"a"};
   a.source = "webinar";
   a.rules = "assign/hot;sla/s";
+  a.choice = 2;
   LeadEvent e = Event(a.lead_id, 8);
   e.from = "a";
   e.reason = "why";
@@ -325,6 +326,7 @@ TEST_F(PgStoreTest, EveryColumnComesBackAsWritten) {
   EXPECT_EQ(b.clock_start, a.clock_start);
   EXPECT_EQ(b.clock_status, a.clock_status);
   EXPECT_EQ(b.missed_by, a.missed_by);
+  EXPECT_EQ(b.choice, 2);
   EXPECT_EQ(b.source, a.source);
   EXPECT_EQ(b.rules, a.rules);
 

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "runtime/assigner.h"
 #include "runtime/kpi.h"
+#include "runtime/kpi_facts.h"
 #include "runtime/sla_clock.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/sweeper.h"
@@ -94,14 +95,16 @@ class ActivationTest : public StateFixture {
   void SetUp() override { SetUpState("activation", kRules); }
 
   Decision Route(const std::string& id, const std::string& region = "rr",
-                 const std::string& tier = "std") {
+                 const std::string& tier = "std",
+                 const std::string& source = "", bool reroute = false) {
     Lead lead{id, {{"region", Value(region)}, {"tier", Value(tier)}}};
+    if (!source.empty()) lead.attributes.emplace("source", Value(source));
     DecideOptions o;
     o.received_at = clock_.Now();
     absl::StatusOr<Decision> d = Decide(lead, o);
     EXPECT_TRUE(d.ok()) << d.status();
     absl::StatusOr<uint64_t> seq =
-        Assign({absl::StrCat("decision-", id), "t 1", false}, &*d);
+        Assign({absl::StrCat("decision-", id), "t 1", reroute}, &*d);
     EXPECT_TRUE(seq.ok()) << seq.status();
     EXPECT_TRUE(assigner_->log().WaitDurable(*seq).ok());
     return *d;
@@ -852,6 +855,165 @@ TEST_F(ActivationTest, AManualReassignAfterABreachGivesTheNewOwnerADeadline) {
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(moved->assignment.respond_by, respond_by);
   EXPECT_FALSE(moved->assignment.next_due.has_value());
+}
+
+// Every KPI row of `r`, every field, one line per row.
+std::string Dump(const KpiReport& r) {
+  auto d = [](const std::optional<absl::Duration>& x) {
+    return x ? absl::FormatDuration(*x) : std::string("-");
+  };
+  auto f = [](const std::optional<double>& x) {
+    return x ? absl::StrCat(*x) : std::string("-");
+  };
+  std::string out;
+  std::vector<KpiRow> rows = r.rows;
+  rows.insert(rows.begin(), r.total);
+  for (const KpiRow& row : rows) {
+    absl::StrAppend(
+        &out, row.key, " routed=", row.routed, " to_rep=", row.to_rep,
+        " queued=", row.queued, " unassigned=", row.unassigned,
+        " contacted=", row.contacted, " avg=", d(row.avg_first_response),
+        " p50=", d(row.p50_first_response), " p90=", d(row.p90_first_response),
+        " met=", row.sla_met, " missed=", row.sla_missed,
+        " pending=", row.sla_pending, " sql=", row.sql,
+        " opp=", row.opportunities, " won=", row.won, " lost=", row.lost,
+        " moved=", row.reassigned_to, "/", row.reassigned_away,
+        " share=", row.share, " reps=", row.reps, " fair=", f(row.fairness),
+        "\n");
+  }
+  return out;
+}
+
+class KpiFactsTest : public ActivationTest {
+ protected:
+  void Commit(StateChange change) {
+    absl::StatusOr<uint64_t> seq =
+        assigner_->log().AppendIfUsable(std::move(change));
+    ASSERT_TRUE(seq.ok()) << seq.status();
+    ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
+  }
+  // The facts read every dimension as the store's scan does, over [from,
+  // to), after a refresh.
+  void ExpectSameAsTheStore(absl::Time from, absl::Time to) {
+    ASSERT_TRUE(facts_.Refresh(assigner_->committed(), clock_.Now()).ok());
+    ASSERT_TRUE(facts_.Covers(from));
+    for (KpiDimension by :
+         {KpiDimension::kTotal, KpiDimension::kTeam, KpiDimension::kRep,
+          KpiDimension::kRule, KpiDimension::kSource, KpiDimension::kRuleset,
+          KpiDimension::kHour}) {
+      KpiBuilder from_store(by, from, to), from_facts(by, from, to);
+      ASSERT_TRUE(KpisOf(ScanOf(assigner_->committed()), {&from_store}).ok());
+      ASSERT_TRUE(KpisOf(facts_.AsScan(), {&from_facts}).ok());
+      EXPECT_EQ(Dump(from_facts.Finish()), Dump(from_store.Finish()))
+          << KpiDimensionName(by);
+    }
+    // The leads themselves, in routing-time order, with what the
+    // dashboard's list of open leads reads.
+    auto leads = [&](const KpiScan& scan) {
+      std::string out;
+      EXPECT_TRUE(scan(from, to, [&](const KpiLead& l) {
+                    absl::StrAppend(
+                        &out, l.lead_id, " ", l.owner, " ", l.priority, " ",
+                        l.escalation, "#", l.escalation_step, " ",
+                        l.respond_by ? absl::FormatTime(*l.respond_by) : "-",
+                        "\n");
+                  }).ok());
+      return out;
+    };
+    EXPECT_EQ(leads(facts_.AsScan()), leads(ScanOf(assigner_->committed())));
+  }
+
+  KpiFacts facts_{absl::Hours(24 * 30)};
+};
+
+TEST_F(KpiFactsTest, FollowTheStoreAndCountAsItsScanDoes) {
+  const absl::Time t0 = clock_.Now();
+  const char* sources[] = {"web", "ebook", ""};
+  const char* tiers[] = {"std", "boss", "tight", "none"};
+  for (int i = 0; i < 24; ++i) {
+    Route(absl::StrCat("L", i), i % 5 == 0 ? "fr" : "rr", tiers[i % 4],
+          sources[i % 3]);
+    clock_.Advance(absl::Minutes(7));
+  }
+  ExpectSameAsTheStore(t0, clock_.Now());
+  EXPECT_EQ(facts_.loads(), 1);
+  EXPECT_EQ(facts_.size(), 24u);
+  EXPECT_EQ(facts_.rereads(), 0);
+
+  // Contacts, outcomes, escalations, a manual move, a release, a reroute.
+  for (int i = 0; i < 24; i += 3) {
+    ASSERT_TRUE(
+        assigner_->RecordContact(absl::StrCat("L", i), "phone", std::nullopt)
+            .ok());
+  }
+  ASSERT_TRUE(
+      assigner_->RecordOutcome("L3", Outcome::kOpportunity, std::nullopt).ok());
+  ASSERT_TRUE(assigner_->RecordOutcome("L6", Outcome::kWon, std::nullopt).ok());
+  ASSERT_TRUE(
+      assigner_->RecordOutcome("L9", Outcome::kQualified, std::nullopt).ok());
+  ASSERT_TRUE(
+      assigner_->RecordOutcome("L12", Outcome::kLost, std::nullopt).ok());
+  clock_.Advance(absl::Minutes(50));
+  EXPECT_GT(Sweep(), 0);
+  ASSERT_TRUE(
+      assigner_
+          ->Reassign(program(), "L1", {OwnerKind::kRep, "c", 2, {}}, "by hand")
+          .ok());
+  ASSERT_TRUE(assigner_->Release("L2", "gone").ok());
+  clock_.Advance(absl::Minutes(3));
+  Route("L4", "rr", "std", "web", /*reroute=*/true);
+  Flush();
+  ExpectSameAsTheStore(t0, clock_.Now());
+  EXPECT_EQ(facts_.loads(), 1) << "followed, not loaded again";
+  EXPECT_GT(facts_.rereads(), 8);
+  EXPECT_EQ(facts_.size(), 24u);
+
+  // Windows inside the facts read the same too.
+  ExpectSameAsTheStore(t0 + absl::Minutes(30), t0 + absl::Minutes(90));
+
+  // Leads deleted by retention: the facts load again.
+  ASSERT_TRUE(assigner_->Close("L5", "done").ok());
+  Flush();
+  clock_.Advance(absl::Minutes(1));
+  Commit(AssignmentPrune{clock_.Now(), 1000});
+  ExpectSameAsTheStore(t0, clock_.Now());
+  EXPECT_EQ(facts_.loads(), 2);
+  EXPECT_LT(facts_.size(), 24u);
+
+  // Events pruned past where the facts stand: loaded again, and nothing
+  // changed meanwhile is missed.
+  ASSERT_TRUE(assigner_->RecordContact("L7", "email", std::nullopt).ok());
+  Flush();
+  Commit(EventPrune{clock_.Now() + absl::Seconds(1), 100000});
+  ExpectSameAsTheStore(t0, clock_.Now());
+  EXPECT_EQ(facts_.loads(), 3);
+
+  // Time passes: leads routed before the span are dropped, and a window
+  // reaching before it is not covered.
+  clock_.Advance(absl::Hours(24 * 30) - absl::Minutes(60));
+  Route("late", "rr", "std", "web");
+  ASSERT_TRUE(facts_.Refresh(assigner_->committed(), clock_.Now()).ok());
+  EXPECT_FALSE(facts_.Covers(t0 + absl::Hours(2)));
+  EXPECT_TRUE(facts_.Covers(t0 + absl::Hours(3)));
+  ExpectSameAsTheStore(t0 + absl::Hours(3), clock_.Now());
+  EXPECT_EQ(facts_.loads(), 3);
+  // Asked for more, the facts give only the leads of their span.
+  const absl::Time since = clock_.Now() - absl::Hours(24 * 30);
+  const absl::Time end = clock_.Now() + absl::Seconds(1);
+  int in_span = 0, visited = 0;
+  ASSERT_TRUE(
+      assigner_->committed()
+          .ScanAssignments(since, end, [&](const Assignment&) { ++in_span; })
+          .ok());
+  bool saw_late = false;
+  facts_.Scan(t0, end, [&](const KpiLead& l) {
+    EXPECT_GE(l.routed_at, since) << l.lead_id;
+    saw_late = saw_late || l.lead_id == "late";
+    ++visited;
+  });
+  EXPECT_EQ(visited, in_span);
+  EXPECT_EQ(visited, 2);  // L4, rerouted late in the first day, and `late`
+  EXPECT_TRUE(saw_late);
 }
 
 }  // namespace

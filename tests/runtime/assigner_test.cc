@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/compiler.h"
 #include "gtest/gtest.h"
+#include "runtime/kpi.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
 #include "tests/runtime/state_fixture.h"
@@ -327,8 +328,26 @@ TEST_F(AssignerTest, FallbackChainEndsInQueueOrIsRecordedUnassigned) {
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->status, LeadStatus::kUnassigned);
   // Freeing capacity lets the team take leads again.
+  // Which choice took each lead is kept, for the KPIs' fallback count, and
+  // read back from the store after a restart.
+  Reopen();
+  auto choice = [&](const char* id) {
+    absl::StatusOr<Assignment> a = assigner_->Get(id);
+    EXPECT_TRUE(a.ok()) << id;
+    return a.ok() ? a->choice : -2;
+  };
+  EXPECT_EQ(choice("L1"), 0);
+  EXPECT_EQ(choice("L3"), 1);  // team spares
+  EXPECT_EQ(choice("L4"), 2);  // queue overflow
+  EXPECT_EQ(choice("L5"), -1);
+  absl::StatusOr<KpiReport> kpis =
+      KpisOf(assigner_->committed(), KpiDimension::kTotal,
+             clock_.Now() - absl::Hours(1), clock_.Now() + absl::Hours(1));
+  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  EXPECT_EQ(kpis->total.fallback, 2);
   ASSERT_TRUE(assigner_->Close("L1", "lost").ok());
   EXPECT_EQ(Owner("L6", "capped"), "small1");
+  EXPECT_EQ(choice("L6"), 0);
   EXPECT_EQ(assigner_->Close("L1", "again").status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(assigner_->Close("nope", "").status().code(),
@@ -997,12 +1016,13 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
     ASSERT_TRUE((*store)->Apply({escalated, late, pruned, missed}).ok());
   }
   {
-    // Back to how schema 5 stored them (without what 6 to 9 added).
+    // Back to how schema 5 stored them (without what 6 to 10 added).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "ALTER TABLE assignments DROP COLUMN clock_status;"
                            "ALTER TABLE assignments DROP COLUMN missed_by;"
+                           "ALTER TABLE assignments DROP COLUMN choice;"
                            "ALTER TABLE lead_events DROP COLUMN actor;"
                            "DROP TABLE audit;"
                            "DROP INDEX assignments_by_email;"

@@ -44,9 +44,11 @@ TEST(KpiTest, TotalsFollowTheDefinitions) {
   }
   Assignment queued = Lead("Q", 30, "triage", "", OwnerKind::kQueue);
   queued.sla_status = SlaStatus::kPending;
+  queued.choice = 1;  // `team t else queue triage`: a fallback
   b.Add(queued);
   Assignment nobody = Lead("U", 31, "", "", OwnerKind::kNone);
   nobody.status = LeadStatus::kUnassigned;
+  nobody.choice = -1;  // no choice took it: unassigned, not a fallback
   b.Add(nobody);
   b.Add(Lead("late", 60, "ann"));   // routed at `to`: outside
   b.Add(Lead("early", -1, "ann"));  // before `from`: outside
@@ -58,6 +60,7 @@ TEST(KpiTest, TotalsFollowTheDefinitions) {
   EXPECT_EQ(t.to_rep, 10);
   EXPECT_EQ(t.queued, 1);
   EXPECT_EQ(t.unassigned, 1);
+  EXPECT_EQ(t.fallback, 1);
   EXPECT_EQ(t.contacted, 10);
   EXPECT_EQ(t.avg_first_response, absl::Seconds(330));
   EXPECT_EQ(t.p90_first_response, absl::Minutes(9));
@@ -100,6 +103,52 @@ TEST(KpiTest, EmptyGroupsLeaveRatesUnset) {
   EXPECT_FALSE(r.rows[0].sql_to_opportunity.has_value());
   EXPECT_FALSE(r.rows[0].fairness.has_value());
   EXPECT_DOUBLE_EQ(*r.rows[0].lead_to_sql, 0.0);
+}
+
+TEST(KpiTest, RowsOnlyGivesTheSameRowsAndOnlyTheTotalsCount) {
+  KpiOptions rows_only;
+  rows_only.rows_only = true;
+  KpiBuilder full(KpiDimension::kTeam, kT0, kT0 + absl::Hours(1));
+  KpiBuilder rows(KpiDimension::kTeam, kT0, kT0 + absl::Hours(1), rows_only);
+  for (int i = 1; i <= 9; ++i) {
+    Assignment a = Lead(absl::StrCat("L", i), i, i % 3 ? "ann" : "bob",
+                        i % 2 ? "na" : "emea");
+    Contact(a, absl::Minutes(10 - i), SlaStatus::kMet);
+    full.Add(a);
+    rows.Add(a);
+  }
+  const KpiReport f = full.Finish(), r = rows.Finish();
+  ASSERT_EQ(r.rows.size(), f.rows.size());
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    EXPECT_EQ(r.rows[i].key, f.rows[i].key);
+    EXPECT_EQ(r.rows[i].routed, f.rows[i].routed);
+    EXPECT_EQ(r.rows[i].p50_first_response, f.rows[i].p50_first_response);
+    EXPECT_EQ(r.rows[i].p90_first_response, f.rows[i].p90_first_response);
+    EXPECT_DOUBLE_EQ(r.rows[i].share, f.rows[i].share);
+    EXPECT_EQ(r.rows[i].fairness, f.rows[i].fairness);
+  }
+  EXPECT_EQ(r.total.routed, 9);
+  EXPECT_EQ(r.total.contacted, 0);
+  EXPECT_EQ(f.total.contacted, 9);
+  // Finish selects percentiles in place: a second call says the same.
+  EXPECT_EQ(full.Finish().total.p90_first_response, f.total.p90_first_response);
+  EXPECT_EQ(f.total.p50_first_response, absl::Minutes(5));
+  EXPECT_EQ(f.total.p90_first_response, absl::Minutes(9));
+
+  // Without percentiles: the same counts and average, no median or p90.
+  KpiOptions counts;
+  counts.percentiles = false;
+  KpiBuilder c(KpiDimension::kTotal, kT0, kT0 + absl::Hours(1), counts);
+  for (int i = 1; i <= 9; ++i) {
+    Assignment a = Lead(absl::StrCat("L", i), i, "ann");
+    Contact(a, absl::Minutes(10 - i), SlaStatus::kMet);
+    c.Add(a);
+  }
+  const KpiRow without = c.Finish().total;
+  EXPECT_EQ(without.contacted, 9);
+  EXPECT_EQ(without.avg_first_response, f.total.avg_first_response);
+  EXPECT_FALSE(without.p50_first_response.has_value());
+  EXPECT_FALSE(without.p90_first_response.has_value());
 }
 
 TEST(KpiTest, GroupsByTeamRepSourceRulesetAndRule) {

@@ -255,12 +255,14 @@ function drawReps(d) {
 
 function drawRules(d) {
   const t = d.total;
-  $("rates").textContent = t.routed ? "Of " + count(t.routed) + " leads: " + percent(t.queued / t.routed) +
+  $("rates").textContent = t.routed ? "Of " + count(t.routed) + " leads: " + percent(t.fallback / t.routed) +
+    " taken by a fallback (an else choice, the ones before it could not take them), " + percent(t.queued / t.routed) +
     " queued, " + percent(t.unassigned / t.routed) + " unassigned (nobody in the assign chain could take them)." : "No lead in the window.";
   const body = $("rule-table").tBodies[0]; body.replaceChildren();
   for (const r of d.rules.slice().sort((a, b) => b.routed - a.routed)) {
     body.append(el("tr", { "data-rule": r.key }, el("td", {}, r.key), el("td", { class: "num" }, count(r.routed)),
-      el("td", {}, percent(r.share)), el("td", { class: "num" }, count(r.queued)), el("td", { class: "num" }, count(r.unassigned))));
+      el("td", {}, percent(r.share)), el("td", { class: "num" }, count(r.fallback)),
+      el("td", { class: "num" }, count(r.queued)), el("td", { class: "num" }, count(r.unassigned))));
   }
   const never = $("never"); never.replaceChildren();
   for (const r of d.rules_never_fired) never.append(el("li", {}, r));

@@ -450,13 +450,13 @@ TEST_F(ActivationServiceTest, GetStatsReportAndMetricsAgree) {
   auto [csv_code, csv] = RunLeadroute(report + " --format csv");
   ASSERT_EQ(csv_code, 0);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "team,routed,to_rep,queued,unassigned,contacted,"
+            "team,routed,to_rep,queued,unassigned,fallback,contacted,"
             "avg_first_response_s,p50_first_response_s,p90_first_response_s,"
             "sla_met,sla_missed,"
             "sla_pending,sla_met_rate,sql,opportunities,won,lost,lead_to_sql,"
             "sql_to_opportunity,share,reps,fairness,reassigned_to,"
             "reassigned_away");
-  EXPECT_NE(csv.find("\npool,4,4,0,0,2,1800.000,1200.000,2400.000,2,0,2,"
+  EXPECT_NE(csv.find("\npool,4,4,0,0,0,2,1800.000,1200.000,2400.000,2,0,2,"
                      "1.0000,2,1,0,0,0.5000,0.5000,1.0000,2,1.0000,0,0\n"),
             std::string::npos)
       << csv;
@@ -552,6 +552,17 @@ TEST_F(ActivationServiceTest, DashboardApiAgreesWithGetStats) {
   EXPECT_EQ(open["rows"][0]["seconds_left"], 86400 - 40 * 60);
   EXPECT_EQ(all["choices"]["sources"],
             nlohmann::json({"(none)", "demo_request", "ebook"}));
+  EXPECT_EQ(total["fallback"], stats.total().fallback());
+  EXPECT_EQ(total["unassigned"], stats.total().unassigned());
+
+  // A change after an answer shows in the next one (another query, so not
+  // from the cache): the facts the answers read follow the store.
+  ASSERT_TRUE(Contact("L3", "phone", std::nullopt, &contact).ok());
+  const nlohmann::json after = dashboard("&limit=50");
+  EXPECT_EQ(after["total"]["contacted"], 3);
+  EXPECT_EQ(after["open_sla"]["total"], 1);
+  ASSERT_EQ(after["open_sla"]["rows"].size(), 1u);
+  EXPECT_EQ(after["open_sla"]["rows"][0]["lead_id"], "L4");
 
   // A filter: the dashboard and GetStats with the same one.
   const nlohmann::json demo = dashboard("&source=demo_request");
