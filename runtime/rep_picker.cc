@@ -300,4 +300,17 @@ RepLoad RepPicker::Load(const Program& p, int index, absl::Time now) const {
   return load;
 }
 
+std::vector<RepLoad> LoadsOf(const StateSnapshot& snapshot, const Program& p,
+                             absl::Time now) {
+  // Only read: nothing is appended to a log.
+  RepPicker picker(nullptr);
+  picker.Restore(snapshot);
+  std::vector<RepLoad> out;
+  out.reserve(p.reps.size());
+  for (size_t i = 0; i < p.reps.size(); ++i) {
+    out.push_back(picker.Load(p, static_cast<int>(i), now));
+  }
+  return out;
+}
+
 }  // namespace leadroute::runtime

@@ -122,6 +122,13 @@ class RepPicker {
   absl::flat_hash_map<std::string, TeamCursor> teams_;
 };
 
+// Each rep of `p`'s load at `now` as `snapshot` (a store's Load since
+// RepPicker::RecentSince(now)) has it: what a replica that does not write
+// shows of the writer's reps (the writer's Assigner::Loads holds them in
+// memory, including changes not yet committed).
+std::vector<RepLoad> LoadsOf(const StateSnapshot& snapshot, const Program& p,
+                             absl::Time now);
+
 }  // namespace leadroute::runtime
 
 #endif  // LEADROUTE_RUNTIME_REP_PICKER_H_

@@ -335,10 +335,19 @@ absl::StatusOr<std::string> DashboardJson(
         {"rep", r.key}, {"kpi", KpiRowJson(r)}, {"live", nullptr}};
   }
   Json rep_list = Json::array();
+  bool live_reps = false;
   if (program != nullptr) {
     // Each rep's state now, where this process holds it (not a follower).
     std::vector<runtime::RepLoad> loads;
-    if (source.assigner != nullptr) loads = source.assigner->Loads(*program);
+    if (source.assigner != nullptr) {
+      loads = source.assigner->Loads(*program);
+    } else if (source.shared != nullptr) {
+      // A follower: as the writer last committed them.
+      absl::StatusOr<runtime::StateSnapshot> state =
+          source.shared->Load(runtime::RepPicker::RecentSince(now));
+      if (state.ok()) loads = runtime::LoadsOf(*state, *program, now);
+    }
+    live_reps = !loads.empty() || program->reps.empty();
     for (size_t i = 0; i < program->reps.size(); ++i) {
       const runtime::Rep& rep = program->reps[i];
       Json team_names = Json::array();
@@ -382,7 +391,7 @@ absl::StatusOr<std::string> DashboardJson(
   // Reps the live ruleset no longer has, who still got leads in the window.
   for (auto& [rep, row] : rep_rows) rep_list.push_back(std::move(row));
   j["reps"] = std::move(rep_list);
-  j["live_reps"] = source.assigner != nullptr;
+  j["live_reps"] = live_reps;
 
   std::vector<OpenLead> earliest;
   while (!open.empty()) {

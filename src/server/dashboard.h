@@ -19,8 +19,9 @@
 //                       leads against capacity, today against the daily
 //                       cap, and a status label (available, away, out of
 //                       office, on holiday, outside working hours, at cap);
-//                       `live` is null on a replica that does not write
-//                       (live_reps false): only the writer holds rep state
+//                       a follower reads them from the shared database as
+//                       the writer last committed them; `live` is null
+//                       when they cannot be read (live_reps false)
 //   live_reps           whether `live` is there
 //   open_sla            open leads not yet contacted, with an SLA, earliest
 //                       deadline first (at most `limit`), and how many
@@ -87,6 +88,9 @@ struct DashboardSource {
   // The live rep state, where this process holds it (a single server, the
   // replicas' writer); null on a follower.
   const runtime::Assigner* assigner = nullptr;
+  // A follower's own read-only store of the shared database, whose Load
+  // gives the reps' state as the writer last committed it; null elsewhere.
+  runtime::StateStore* shared = nullptr;
   absl::Time now;  // the server's clock
 };
 

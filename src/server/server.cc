@@ -312,6 +312,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
                 source.committed = &feed->committed();
               }
               source.assigner = s->link_->assigner();
+              if (source.assigner == nullptr) source.shared = s->shared_reader_;
               source.now = s->options_.clock != nullptr
                                ? s->options_.clock->Now()
                                : absl::Now();

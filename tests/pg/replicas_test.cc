@@ -307,24 +307,20 @@ TEST_F(ReplicasTest, RoundRobinIsExactAcrossReplicas) {
   // forwarded by followers, and the counts are exact all the same.
   const int writer = Writer();
   EXPECT_GE(writer, 0);
-  // The dashboard on every replica: followers read the shared database;
-  // only the writer knows the reps' state now.
+  // The dashboard on every replica: followers read the shared database,
+  // the reps' state now included, as the writer committed it.
   for (int r = 0; r < 3; ++r) {
     auto [code, body] =
         tests::HttpGet(replicas_[r]->admin, "/api/v1/dashboard?window=1d");
     ASSERT_EQ(code, 200) << "replica " << r << ": " << body;
     const nlohmann::json d = nlohmann::json::parse(body);
     EXPECT_EQ(d["total"]["routed"], 3000) << "replica " << r;
-    EXPECT_EQ(d["live_reps"], r == writer) << "replica " << r;
+    EXPECT_EQ(d["live_reps"], true) << "replica " << r;
     ASSERT_EQ(d["reps"].size(), 3u);
     for (const nlohmann::json& rep : d["reps"]) {
       EXPECT_EQ(rep["kpi"]["routed"], 1000) << rep.dump();
-      if (r == writer) {
-        EXPECT_EQ(rep["live"]["status"], "available") << rep.dump();
-        EXPECT_EQ(rep["live"]["open"], 1000) << rep.dump();
-      } else {
-        EXPECT_TRUE(rep["live"].is_null()) << rep.dump();
-      }
+      EXPECT_EQ(rep["live"]["status"], "available") << rep.dump();
+      EXPECT_EQ(rep["live"]["open"], 1000) << rep.dump();
     }
   }
 }
@@ -377,6 +373,22 @@ TEST_F(ReplicasTest, AChangeOnAFollowerHoldsForAllAndAKilledWriterIsReplaced) {
     ASSERT_TRUE(owner.ok()) << owner.status();
     EXPECT_NE(*owner, "r2") << id;
     acknowledged[id] = *owner;
+  }
+  // The other follower's dashboard says so: it reads the reps' state from
+  // the database, as the writer committed it.
+  {
+    auto [code, body] =
+        tests::HttpGet(replicas_[other]->admin, "/api/v1/dashboard?window=1d");
+    ASSERT_EQ(code, 200) << body;
+    const nlohmann::json d = nlohmann::json::parse(body);
+    EXPECT_EQ(d["live_reps"], true);
+    std::map<std::string, std::string> status;
+    for (const nlohmann::json& rep : d["reps"]) {
+      status[rep["rep"].get<std::string>()] =
+          rep["live"]["status"].get<std::string>();
+    }
+    EXPECT_EQ(status["r2"], "away") << body;
+    EXPECT_EQ(status["r1"], "available") << body;
   }
 
   // The writer dies. A follower takes the lock as soon as the writer's

@@ -233,7 +233,7 @@ function drawReps(d) {
   for (const r of sortRows("rep-table", d.reps, value)) {
     const live = r.live;
     const label = live ? live.status
-      : !d.live_reps ? "on the writer's dashboard" : "not in the live ruleset";
+      : !d.live_reps ? "unknown: the database could not be read" : "not in the live ruleset";
     body.append(el("tr", { "data-rep": r.rep },
       el("td", {}, r.rep, r.teams && r.teams.length ? el("div", { class: "hint" }, r.teams.join(", ")) : null),
       el("td", {}, el("span", { class: "status " + label.replace(/ /g, "-"), title: live ? live.reason : "" }, label),
