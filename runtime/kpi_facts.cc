@@ -176,7 +176,7 @@ void KpiFacts::Put(const Assignment& a) {
   index_.insert(static_cast<uint32_t>(facts_.size() - 1));
 }
 
-void KpiFacts::Tidy(bool force) {
+void KpiFacts::Tidy() {
   const int64_t since_us = absl::ToUnixMicros(since_);
   size_t expired = 0;
   if (sorted_) {
@@ -186,7 +186,7 @@ void KpiFacts::Tidy(bool force) {
     expired = static_cast<size_t>(first - facts_.begin());
   }
   const size_t waste = dead_ + expired;
-  if (!force && sorted_ && waste <= std::max<size_t>(1024, facts_.size() / 8)) {
+  if (sorted_ && waste <= std::max<size_t>(1024, facts_.size() / 8)) {
     return;
   }
   std::vector<Fact> kept;
@@ -240,7 +240,7 @@ absl::Status KpiFacts::Load(StateReader& store, absl::Time now) {
   ++loads_;
   // The store hands them over in routing-time order, so there is nothing
   // to sort, mostly.
-  Tidy(/*force=*/false);
+  Tidy();
   if (facts_.capacity() > facts_.size() + facts_.size() / 4) {
     facts_.shrink_to_fit();
   }
@@ -296,7 +296,7 @@ absl::Status KpiFacts::Refresh(StateReader& store, absl::Time now) {
   if (absl::IsResourceExhausted(s)) return Load(store, now);
   if (!s.ok()) return s;
   since_ = std::max(since_, now - span_);
-  Tidy(/*force=*/false);
+  Tidy();
   return absl::OkStatus();
 }
 
