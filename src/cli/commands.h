@@ -115,6 +115,21 @@ struct TestFlags {
 // Runs the rules' test blocks; exit 1 when any fails.
 int TestCommand(const TestFlags& flags);
 
+struct ReplayFlags {
+  std::string rules;             // the candidate ruleset
+  std::string against;           // compare with this ruleset; empty: the log's
+  std::string decision_log;      // history: a server's --decision-log file, or
+  std::string leads;             // leads, one JSON object per line
+  std::string from, to;          // only leads received in [from, to) (RFC 3339)
+  std::string at;                // --leads without received_at: this time
+  std::string format = "table";  // table | json | markdown
+  std::string max_changed;       // "5%": exit 1 when more change owner
+  int examples = 3;              // example leads per owner transition
+  int64_t max_line_bytes = 1 << 20;
+};
+// Re-decides historical leads with new rules and reports what changes.
+int ReplayCommand(const ReplayFlags& flags);
+
 struct RouteFlags {
   ClientFlags client;
   // A lead, or an array of leads, as plain or proto JSON (lead_json.h);

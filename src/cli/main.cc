@@ -384,6 +384,48 @@ int Main(int argc, char** argv) {
       ->add_option("rules", test.rules, "Root .route files, or folders of them")
       ->required();
 
+  ReplayFlags replay;
+  CLI::App* replay_cmd = app.add_subcommand(
+      "replay",
+      "Re-decide historical leads with new rules and report what changes "
+      "(exit 1 past --max-changed)");
+  replay_cmd
+      ->add_option("rules", replay.rules, "The candidate's root .route file")
+      ->required();
+  replay_cmd->add_option("--against", replay.against,
+                         "Compare with this ruleset (root .route file) "
+                         "instead of what the history says was decided");
+  CLI::Option* replay_log = replay_cmd->add_option(
+      "--decision-log", replay.decision_log,
+      "History: a server's --decision-log file (- for stdin)");
+  replay_cmd
+      ->add_option("--leads", replay.leads,
+                   "History: leads as JSON objects, one per line, each with "
+                   "its received_at (needs --against)")
+      ->excludes(replay_log);
+  replay_cmd->add_option("--from", replay.from,
+                         "Only leads received at or after this RFC 3339 time");
+  replay_cmd->add_option("--to", replay.to, "... and before this one");
+  replay_cmd->add_option(
+      "--at", replay.at,
+      "--leads: the received time of leads without one (default now)");
+  replay_cmd->add_option("--format", replay.format, "table, json or markdown")
+      ->check(CLI::IsMember({"table", "json", "markdown"}))
+      ->capture_default_str();
+  replay_cmd->add_option(
+      "--max-changed", replay.max_changed,
+      "Exit 1 when a larger share of leads than this changes owner (e.g. 5%)");
+  replay_cmd
+      ->add_option("--examples", replay.examples,
+                   "Example leads shown per owner transition, with why")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  replay_cmd
+      ->add_option("--max-line-bytes", replay.max_line_bytes,
+                   "Longest input line; a longer one is skipped and reported")
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30))
+      ->capture_default_str();
+
   RouteFlags route;
   CLI::App* route_cmd = app.add_subcommand(
       "route",
@@ -497,6 +539,7 @@ int Main(int argc, char** argv) {
   if (state_cmd->parsed()) return StateCommand(state);
   if (report_cmd->parsed()) return ReportCommand(report);
   if (route_cmd->parsed()) return RouteCommand(route);
+  if (replay_cmd->parsed()) return ReplayCommand(replay);
   if (leads_cmd->parsed()) return LeadsCommand(ops);
   if (reps_cmd->parsed()) return RepsCommand(ops);
   if (check_cmd->parsed()) return CheckCommand(check);

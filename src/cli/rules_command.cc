@@ -15,42 +15,13 @@
 #include "runtime/tree_policy.h"
 #include "src/cli/client.h"
 #include "src/cli/commands.h"
+#include "src/cli/compile_rules.h"
 #include "src/cli/lead_json.h"
 #include "src/service/rule_files.h"
 #include "src/wire/convert.h"
 
 namespace leadroute {
 namespace {
-
-// The checked and lowered rules, or an exit code after printing why not.
-struct Compiled {
-  std::unique_ptr<compiler::CheckResult> checked;
-  int exit_code = kExitOk;
-  const std::shared_ptr<const runtime::Program>& program() const {
-    return checked->program;
-  }
-};
-
-// With `only_rulesets`, a file without a `ruleset` declaration (a part
-// others include) gives no rules (`checked` null) and prints nothing.
-Compiled CompileRules(const std::string& path, bool only_rulesets = false,
-                      bool show_warnings = true) {
-  Compiled out;
-  absl::StatusOr<compiler::CheckResult> r = compiler::Check(path);
-  if (!r.ok()) {
-    std::cerr << "leadroute: " << r.status().message() << "\n";
-    out.exit_code = kExitUsageOrIo;
-    return out;
-  }
-  if (only_rulesets && r->module->header == nullptr) return out;
-  out.checked = std::make_unique<compiler::CheckResult>(*std::move(r));
-  for (const compiler::Diagnostic& d : out.checked->diagnostics.all()) {
-    if (d.severity == compiler::Severity::kWarning && !show_warnings) continue;
-    std::cerr << compiler::RenderText(out.checked->module->sources, d);
-  }
-  if (!out.checked->ok()) out.exit_code = kExitRulesOrInput;
-  return out;
-}
 
 std::string OwnerText(const runtime::Decision& d) {
   if (d.owner_kind == runtime::OwnerKind::kNone) return "none";

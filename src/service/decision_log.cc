@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
+#include "runtime/replay.h"
 #include "src/service/ruleset_registry.h"
 
 namespace leadroute {
@@ -106,10 +107,11 @@ std::string DecisionLog::Attributes(
 std::string DecisionLog::Line(const Ruleset& ruleset,
                               absl::string_view attributes,
                               const runtime::Decision& d,
-                              absl::string_view decision_id,
-                              absl::Time at) const {
+                              absl::string_view decision_id, absl::Time at,
+                              absl::Time received_at) const {
   Json j;
   j["ts"] = Rfc3339Micros(at);
+  j["received_at"] = Rfc3339Micros(received_at);
   j["decision_id"] = std::string(decision_id);
   j["lead_id"] = d.lead_id;
   j["ruleset"] = {{"name", ruleset.name},
@@ -119,6 +121,10 @@ std::string DecisionLog::Line(const Ruleset& ruleset,
   j["owner"] = d.owner;
   j["owner_kind"] = runtime::OwnerKindName(d.owner_kind);
   j["team"] = d.team;
+  j["target"] = d.candidates.empty()
+                    ? runtime::OwnerTarget(d.owner_kind, d.owner)
+                    : runtime::OwnerTarget(d.candidates.front().kind,
+                                           d.candidates.front().name);
   j["priority"] = d.priority ? Json(d.priority->label) : Json(nullptr);
   j["sla_seconds"] = d.sla ? Json(absl::ToInt64Seconds(*d.sla)) : Json(nullptr);
   j["respond_by"] =
@@ -143,8 +149,10 @@ std::string DecisionLog::Line(const Ruleset& ruleset,
 
 void DecisionLog::Record(const Ruleset& ruleset, std::string attributes,
                          const runtime::Decision& decision,
-                         absl::string_view decision_id, absl::Time at) {
-  std::string line = Line(ruleset, attributes, decision, decision_id, at);
+                         absl::string_view decision_id, absl::Time at,
+                         absl::Time received_at) {
+  std::string line =
+      Line(ruleset, attributes, decision, decision_id, at, received_at);
   line += '\n';
   Append(std::move(line));
 }

@@ -4,13 +4,20 @@
 // replaced by "***"), the ruleset (name, version, revision, fingerprint),
 // every output, and the rules that decided:
 //
-//   {"ts":"2026-11-23T10:00:00.000123Z","decision_id":"...","lead_id":"L-1",
+//   {"ts":"2026-11-23T10:00:00.000123Z","received_at":"2026-11-23T09:59:58Z",
+//    "decision_id":"...","lead_id":"L-1",
 //    "ruleset":{"name":"acme","version":"2026.11","revision":3,
-//    "fingerprint":"..."},"owner":"alice","owner_kind":"rep","team":"",
-//    "priority":"high","sla_seconds":3600,"respond_by":"...",
-//    "channel":"phone","score":40,"decided_by":[{"stage":"assign",
-//    "rule":"enterprise_us","location":"acme.route:40"}],
-//    "attributes":{"country":"US","email":"***"}}
+//    "fingerprint":"..."},"owner":"alice","owner_kind":"rep","team":"us_ent",
+//    "target":"team:us_ent","priority":"high","sla_seconds":3600,
+//    "respond_by":"...","channel":"phone","score":40,
+//    "decided_by":[{"stage":"assign","rule":"enterprise_us",
+//    "location":"acme.route:40"}],"attributes":{"country":"US","email":"***"}}
+//
+// `ts` is when the server decided, `received_at` when the lead came in (the
+// time its rules read). `owner` is who has the lead (the Assigner's pick);
+// `target` is what the rules chose: the assign rule's first choice, as
+// `leadroute replay` compares it ("rep:...", "team:...", "queue:...",
+// "none").
 //
 // Lines are formatted on the calling thread and written by a writer thread
 // in large appends; a slow disk slows routing down (the buffer is bounded)
@@ -56,15 +63,17 @@ class DecisionLog {
   std::string Attributes(const std::vector<LeadReader::Attribute>& attributes,
                          const runtime::Program* program) const;
 
-  // One routed lead: `attributes` from Attributes().
+  // One routed lead, decided at `at`, received at `received_at`:
+  // `attributes` from Attributes().
   void Record(const Ruleset& ruleset, std::string attributes,
               const runtime::Decision& decision, absl::string_view decision_id,
-              absl::Time at);
+              absl::Time at, absl::Time received_at);
 
   // The line Record writes, without its newline.
   std::string Line(const Ruleset& ruleset, absl::string_view attributes,
                    const runtime::Decision& decision,
-                   absl::string_view decision_id, absl::Time at) const;
+                   absl::string_view decision_id, absl::Time at,
+                   absl::Time received_at) const;
 
   // Blocks until every line recorded so far is written and flushed.
   void Flush();

@@ -197,7 +197,7 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
   }
   if (log_ != nullptr) {
     log_->Record(ruleset, std::move(logged), *decision, call.decision_id,
-                 call.now);
+                 call.now, call.options.received_at);
   }
   return decision;
 }

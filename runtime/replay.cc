@@ -1,0 +1,443 @@
+// Replaying leads on two sides and counting the differences; see replay.h.
+#include "runtime/replay.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace leadroute::runtime {
+namespace {
+
+void OperandSlots(const Operand& o, std::vector<bool>* read) {
+  if (o.kind == Operand::Kind::kSlot && o.slot >= 0 &&
+      o.slot < static_cast<int>(read->size())) {
+    (*read)[o.slot] = true;
+  }
+  if (o.arg) OperandSlots(*o.arg, read);
+}
+
+void CondSlots(const Cond& c, std::vector<bool>* read) {
+  OperandSlots(c.lhs, read);
+  OperandSlots(c.rhs, read);
+  OperandSlots(c.rhs2, read);
+  for (const std::unique_ptr<Cond>& child : c.children) {
+    if (child) CondSlots(*child, read);
+  }
+}
+
+constexpr int kNone = -1;
+
+}  // namespace
+
+const char* ReplayOutputName(ReplayOutput o) {
+  switch (o) {
+    case ReplayOutput::kOwner:
+      return "owner";
+    case ReplayOutput::kPriority:
+      return "priority";
+    case ReplayOutput::kSla:
+      return "sla";
+    case ReplayOutput::kChannel:
+      return "channel";
+    case ReplayOutput::kEscalation:
+      return "escalation";
+  }
+  return "?";
+}
+
+std::string OwnerTarget(OwnerKind kind, absl::string_view name) {
+  if (kind == OwnerKind::kNone) return "none";
+  return absl::StrCat(OwnerKindName(kind), ":", name);
+}
+
+std::vector<bool> SlotsRead(const Program& p) {
+  std::vector<bool> read(p.attributes.size(), false);
+  for (const std::vector<Rule>& stage : p.stages) {
+    for (const Rule& r : stage) {
+      if (r.when) CondSlots(*r.when, &read);
+      for (const Owner& o : r.owners) {
+        OperandSlots(o.key, &read);
+        for (const MemberTest& m : o.where) OperandSlots(m.value, &read);
+      }
+    }
+  }
+  return read;
+}
+
+// One ruleset replay decides with, and what it needs per lead.
+struct Replayer::Side {
+  explicit Side(std::shared_ptr<const Program> p)
+      : program(p), policy(p), binder(*p), read(SlotsRead(*p)) {}
+  std::shared_ptr<const Program> program;
+  TreePolicy policy;
+  LeadBinder binder;
+  std::vector<bool> read;  // by slot
+  // Interned "stage/rule" and location per rule: rule_ids[stage][index].
+  std::array<std::vector<int>, kStageCount> rule_ids, location_ids;
+  int64_t rejected = 0;
+  std::vector<ReplayReport::Rejection> rejections;
+};
+
+// One side's outcome, as interned ids (kNone: not set).
+struct Replayer::Compact {
+  int owner = kNone;
+  int priority = kNone;
+  int64_t sla_seconds = -1;
+  int channel = kNone;
+  int escalation = kNone;
+  // The rule that decided each stage but score; score's in `score_rules`.
+  std::array<int, kStageCount> rule{};
+  std::vector<int> score_rules;
+
+  void Clear() {
+    owner = priority = channel = escalation = kNone;
+    sla_seconds = -1;
+    rule.fill(kNone);
+    score_rules.clear();
+  }
+};
+
+// An example lead, kept until Finish explains it.
+struct Replayer::Kept {
+  std::string lead_id;
+  absl::Time at;
+  BoundLead after;
+  std::optional<BoundLead> before;           // with a `before` program
+  std::optional<RecordedDecision> recorded;  // without
+};
+
+struct Replayer::Tally {
+  struct PairHash {
+    size_t operator()(std::pair<int, int> p) const {
+      return absl::HashOf(p.first, p.second);
+    }
+  };
+  struct Transition {
+    int64_t leads = 0;
+    std::vector<Kept> examples;
+  };
+  ReplayReport report;  // the plain counters
+  absl::flat_hash_map<std::pair<int, int>, Transition, PairHash> transitions;
+  // Rule id -> (before, after) leads; location per rule id.
+  absl::flat_hash_map<int, std::pair<int64_t, int64_t>> rules;
+  absl::flat_hash_map<int, int> locations;
+  absl::flat_hash_map<int, std::pair<int64_t, int64_t>> load;
+  absl::flat_hash_map<std::string, int64_t> masked_read;
+};
+
+Replayer::Replayer(std::shared_ptr<const Program> after,
+                   std::shared_ptr<const Program> before, ReplayOptions options)
+    : options_(options),
+      was_(std::make_unique<Compact>()),
+      now_(std::make_unique<Compact>()),
+      tally_(std::make_unique<Tally>()) {
+  none_ = Intern("none");
+  auto side = [this](std::shared_ptr<const Program> p) {
+    auto s = std::make_unique<Side>(std::move(p));
+    for (int st = 0; st < kStageCount; ++st) {
+      for (const Rule& r : s->program->stages[st]) {
+        const int id = Intern(
+            absl::StrCat(StageIdName(static_cast<StageId>(st)), "/", r.name));
+        const int where = Intern(r.location);
+        s->rule_ids[st].push_back(id);
+        s->location_ids[st].push_back(where);
+      }
+    }
+    return s;
+  };
+  if (before != nullptr) before_ = side(std::move(before));
+  after_ = side(std::move(after));
+  // The candidate's rules are listed even when none fires, and located
+  // where the candidate writes them.
+  for (int st = 0; st < kStageCount; ++st) {
+    for (size_t i = 0; i < after_->rule_ids[st].size(); ++i) {
+      tally_->rules.try_emplace(after_->rule_ids[st][i]);
+      tally_->locations[after_->rule_ids[st][i]] = after_->location_ids[st][i];
+    }
+  }
+  if (before_ != nullptr) {
+    for (int st = 0; st < kStageCount; ++st) {
+      for (size_t i = 0; i < before_->rule_ids[st].size(); ++i) {
+        tally_->rules.try_emplace(before_->rule_ids[st][i]);
+        tally_->locations.try_emplace(before_->rule_ids[st][i],
+                                      before_->location_ids[st][i]);
+      }
+    }
+  }
+}
+
+Replayer::~Replayer() = default;
+
+int Replayer::Intern(absl::string_view text) {
+  auto [it, added] = ids_.try_emplace(text, static_cast<int>(names_.size()));
+  if (added) names_.emplace_back(text);
+  return it->second;
+}
+
+int Replayer::InternOwner(OwnerKind kind, absl::string_view name) {
+  if (kind == OwnerKind::kNone) return none_;
+  key_.assign(OwnerKindName(kind));
+  key_ += ':';
+  key_.append(name.data(), name.size());
+  return Intern(key_);
+}
+
+bool Replayer::Decide(Side& side, absl::string_view lead_id, absl::Time at,
+                      std::vector<ReplayAttribute>& attributes, bool move,
+                      Compact* out) {
+  absl::Status s = side.binder.Start(lead_id);
+  for (size_t i = 0; s.ok() && i < attributes.size(); ++i) {
+    ReplayAttribute& a = attributes[i];
+    s = side.binder.Bind(a.first, move ? std::move(a.second) : a.second);
+  }
+  if (s.ok()) s = side.binder.Finish();
+  if (!s.ok()) {
+    if (static_cast<int>(side.rejections.size()) < options_.max_rejections) {
+      side.rejections.push_back(
+          {std::string(lead_id), std::string(s.message())});
+    }
+    ++side.rejected;
+    return false;
+  }
+  DecideOptions options;
+  options.received_at = at;
+  const Decision d =
+      side.policy.DecideBound(lead_id, side.binder.bound(), options);
+  out->Clear();
+  if (!d.candidates.empty()) {
+    out->owner =
+        InternOwner(d.candidates.front().kind, d.candidates.front().name);
+  } else {
+    out->owner = InternOwner(d.owner_kind, d.owner);
+  }
+  if (d.priority) out->priority = Intern(d.priority->label);
+  if (d.sla) out->sla_seconds = absl::ToInt64Seconds(*d.sla);
+  if (!d.channel.empty()) out->channel = Intern(d.channel);
+  if (!d.escalation.empty()) out->escalation = Intern(d.escalation);
+  for (const RuleRef& r : d.decided_by) {
+    const int id = side.rule_ids[r.stage_id][r.index];
+    if (r.stage_id == static_cast<int>(StageId::kScore)) {
+      out->score_rules.push_back(id);
+    } else {
+      out->rule[r.stage_id] = id;
+    }
+  }
+  return true;
+}
+
+void Replayer::FromRecord(const RecordedDecision& r, Compact* out) {
+  out->Clear();
+  out->owner = r.owner.empty() ? none_ : Intern(r.owner);
+  if (!r.priority.empty()) out->priority = Intern(r.priority);
+  if (r.sla) out->sla_seconds = absl::ToInt64Seconds(*r.sla);
+  if (!r.channel.empty()) out->channel = Intern(r.channel);
+  if (!r.escalation.empty()) out->escalation = Intern(r.escalation);
+  for (const auto& [rule, location] : r.rules) {
+    const size_t slash = rule.find('/');
+    const absl::string_view stage = absl::string_view(rule).substr(
+        0, slash == std::string::npos ? 0 : slash);
+    int st = -1;
+    for (int i = 0; i < kStageCount; ++i) {
+      if (stage == StageIdName(static_cast<StageId>(i))) st = i;
+    }
+    if (st < 0) continue;  // not a stage this build knows
+    const int id = Intern(rule);
+    if (!location.empty()) {
+      tally_->locations.try_emplace(id, Intern(location));
+    }
+    if (st == static_cast<int>(StageId::kScore)) {
+      out->score_rules.push_back(id);
+    } else {
+      out->rule[st] = id;
+    }
+  }
+}
+
+void Replayer::Add(absl::string_view lead_id, absl::Time at,
+                   std::vector<ReplayAttribute>& attributes,
+                   const RecordedDecision* recorded,
+                   const std::vector<std::string>& masked) {
+  Compact& was = *was_;
+  Compact& now = *now_;
+  bool ok = true;
+  if (before_ != nullptr) {
+    ok = Decide(*before_, lead_id, at, attributes, /*move=*/false, &was);
+  } else if (recorded != nullptr) {
+    FromRecord(*recorded, &was);
+  } else {
+    ok = false;  // nothing to compare with: a caller's mistake
+  }
+  // The candidate binds even when the other side failed, to count its own
+  // rejections.
+  const bool decided =
+      Decide(*after_, lead_id, at, attributes, /*move=*/true, &now);
+  if (!ok || !decided) return;
+
+  ReplayReport& r = tally_->report;
+  ++r.leads;
+  if (!r.first || at < *r.first) r.first = at;
+  if (!r.last || at > *r.last) r.last = at;
+  for (const std::string& name : masked) {
+    auto slot = after_->program->slots.find(name);
+    if (slot != after_->program->slots.end() && after_->read[slot->second]) {
+      ++tally_->masked_read[name];
+    }
+  }
+  const std::array<bool, kReplayOutputs> changed = {
+      was.owner != now.owner, was.priority != now.priority,
+      was.sla_seconds != now.sla_seconds, was.channel != now.channel,
+      was.escalation != now.escalation};
+  bool any = false;
+  for (int o = 0; o < kReplayOutputs; ++o) {
+    if (changed[o]) {
+      ++r.changed[o];
+      any = true;
+    }
+  }
+  if (any) ++r.changed_any;
+
+  auto& load_was = tally_->load[was.owner];
+  ++load_was.first;
+  ++tally_->load[now.owner].second;
+  for (int st = 0; st < kStageCount; ++st) {
+    if (was.rule[st] != kNone) ++tally_->rules[was.rule[st]].first;
+    if (now.rule[st] != kNone) ++tally_->rules[now.rule[st]].second;
+    if (st != static_cast<int>(StageId::kScore) && was.rule[st] != kNone &&
+        now.rule[st] == kNone) {
+      ++r.fell_through[st];
+    }
+  }
+  for (int id : was.score_rules) ++tally_->rules[id].first;
+  for (int id : now.score_rules) ++tally_->rules[id].second;
+  if (!was.score_rules.empty() && now.score_rules.empty()) {
+    ++r.fell_through[static_cast<int>(StageId::kScore)];
+  }
+  if (was.owner != none_ && now.owner == none_) ++r.became_unassigned;
+
+  if (!changed[static_cast<int>(ReplayOutput::kOwner)]) return;
+  auto found = tally_->transitions.find(std::make_pair(was.owner, now.owner));
+  if (found == tally_->transitions.end()) {
+    if (static_cast<int>(tally_->transitions.size()) >=
+        options_.max_transitions) {
+      ++r.other_transitions;
+      return;
+    }
+    found = tally_->transitions.try_emplace({was.owner, now.owner}).first;
+  }
+  Tally::Transition& t = found->second;
+  ++t.leads;
+  if (static_cast<int>(t.examples.size()) < options_.examples) {
+    Kept k{std::string(lead_id), at, after_->binder.bound(), std::nullopt,
+           std::nullopt};
+    if (before_ != nullptr) {
+      k.before = before_->binder.bound();
+    } else {
+      k.recorded = *recorded;
+    }
+    t.examples.push_back(std::move(k));
+  }
+}
+
+ReplayReport::Side Replayer::Explain(const Side& side,
+                                     absl::string_view lead_id, absl::Time at,
+                                     const BoundLead& bound) const {
+  DecideOptions options;
+  options.received_at = at;
+  options.explain = true;
+  const Decision d = side.policy.DecideBound(lead_id, bound, options);
+  ReplayReport::Side out;
+  out.owner = d.candidates.empty() ? OwnerTarget(d.owner_kind, d.owner)
+                                   : OwnerTarget(d.candidates.front().kind,
+                                                 d.candidates.front().name);
+  for (const StageExplanation& e : d.explanation->stages) {
+    std::string line = absl::StrCat(e.stage, "/", e.rule.rule);
+    if (!e.rule.location.empty())
+      absl::StrAppend(&line, " (", e.rule.location, ")");
+    if (!e.conditions.empty()) {
+      absl::StrAppend(&line, ": ", absl::StrJoin(e.conditions, " and "));
+    }
+    out.why.push_back(std::move(line));
+  }
+  return out;
+}
+
+ReplayReport Replayer::Finish() {
+  ReplayReport r = std::move(tally_->report);
+  tally_->report = ReplayReport{};
+  auto name = [this](int id) { return names_[id]; };
+  auto location = [&](int rule) {
+    auto it = tally_->locations.find(rule);
+    return it == tally_->locations.end() ? std::string() : name(it->second);
+  };
+
+  for (auto& [pair, t] : tally_->transitions) {
+    ReplayReport::Transition row{
+        name(pair.first), name(pair.second), t.leads, {}};
+    for (const Kept& k : t.examples) {
+      ReplayReport::Example e{k.lead_id, k.at, {}, {}};
+      e.after = Explain(*after_, k.lead_id, k.at, k.after);
+      if (k.before) {
+        e.before = Explain(*before_, k.lead_id, k.at, *k.before);
+      } else {
+        e.before.owner = k.recorded->owner.empty() ? "none" : k.recorded->owner;
+        for (const auto& [rule, where] : k.recorded->rules) {
+          e.before.why.push_back(
+              where.empty() ? rule : absl::StrCat(rule, " (", where, ")"));
+        }
+      }
+      row.examples.push_back(std::move(e));
+    }
+    r.transitions.push_back(std::move(row));
+  }
+  std::sort(
+      r.transitions.begin(), r.transitions.end(),
+      [](const ReplayReport::Transition& a, const ReplayReport::Transition& b) {
+        return std::tie(b.leads, a.from, a.to) <
+               std::tie(a.leads, b.from, b.to);
+      });
+
+  auto stage_of = [](const std::string& rule) {
+    const absl::string_view stage =
+        absl::string_view(rule).substr(0, rule.find('/'));
+    for (int i = 0; i < kStageCount; ++i) {
+      if (stage == StageIdName(static_cast<StageId>(i))) return i;
+    }
+    return kStageCount;
+  };
+  for (const auto& [id, counts] : tally_->rules) {
+    r.rules.push_back({name(id), location(id), counts.first, counts.second});
+  }
+  std::sort(
+      r.rules.begin(), r.rules.end(),
+      [&](const ReplayReport::RuleRow& a, const ReplayReport::RuleRow& b) {
+        return std::make_pair(stage_of(a.rule), a.rule) <
+               std::make_pair(stage_of(b.rule), b.rule);
+      });
+
+  for (const auto& [id, counts] : tally_->load) {
+    r.load.push_back({name(id), counts.first, counts.second});
+  }
+  std::sort(r.load.begin(), r.load.end(),
+            [](const ReplayReport::LoadRow& a, const ReplayReport::LoadRow& b) {
+              return std::tie(b.after, b.before, a.owner) <
+                     std::tie(a.after, a.before, b.owner);
+            });
+
+  r.rejected_after = after_->rejected;
+  r.rejections_after = std::move(after_->rejections);
+  if (before_ != nullptr) {
+    r.rejected_before = before_->rejected;
+    r.rejections_before = std::move(before_->rejections);
+  }
+  for (const auto& [attribute, leads] : tally_->masked_read) {
+    r.masked_read.emplace_back(attribute, leads);
+  }
+  std::sort(r.masked_read.begin(), r.masked_read.end());
+  return r;
+}
+
+}  // namespace leadroute::runtime

@@ -1,0 +1,191 @@
+// Replay: re-deciding historical leads with a candidate ruleset, lead by
+// lead, and comparing each outcome with what was decided then (a decision
+// log's record) or with what a second ruleset decides. The answer to
+// "what will this change do to last month's traffic?".
+//
+// What is compared is what the rules decide, statelessly, as TreePolicy
+// decides: the assign rule's first choice (a rep, team or queue; a team's
+// rep is the Assigner's pick, not the rules'), the priority label, the SLA,
+// the channel, the escalation policy, and the rule that decided each stage.
+// Every lead is decided at its own received time, so `within` conditions
+// read as they did then.
+//
+// A Replayer streams: Add() binds and decides one lead and folds it into
+// counters; memory grows with the distinct owners and rules seen and the
+// few example leads kept per transition, never with the leads. Finish()
+// re-decides the examples with explanations and returns the report.
+// Not thread-safe.
+#ifndef LEADROUTE_RUNTIME_REPLAY_H_
+#define LEADROUTE_RUNTIME_REPLAY_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "runtime/decide.h"
+#include "runtime/program.h"
+#include "runtime/tree_policy.h"
+
+namespace leadroute::runtime {
+
+// The outputs replay compares, in report order.
+enum class ReplayOutput { kOwner, kPriority, kSla, kChannel, kEscalation };
+inline constexpr int kReplayOutputs = 5;
+const char* ReplayOutputName(ReplayOutput o);
+
+// What was decided for a lead then, as a decision log records it.
+struct RecordedDecision {
+  std::string owner;     // "rep:ann", "team:emea", "queue:triage" or "none"
+  std::string priority;  // label; empty: none
+  std::optional<absl::Duration> sla;
+  std::string channel;     // empty: none
+  std::string escalation;  // empty: none
+  // "stage/rule" for each rule that decided, and where it was written
+  // ("file:line"; may be empty).
+  std::vector<std::pair<std::string, std::string>> rules;
+};
+
+// "team:emea" for a candidate, "none" for no owner.
+std::string OwnerTarget(OwnerKind kind, absl::string_view name);
+
+// A lead's attribute as read from history: a name and a value the schema
+// will read (LeadBinder: a whole number for a `number`, RFC 3339 text for a
+// `time`, an enum value in any case).
+using ReplayAttribute = std::pair<std::string, Value>;
+
+struct ReplayOptions {
+  int examples = 3;  // example leads kept per owner transition
+  // Transitions tracked with their own row; leads of rarer ones beyond
+  // this many distinct pairs count in one "(other)" row.
+  int max_transitions = 10000;
+  int max_rejections = 5;  // rejected leads listed, per side
+};
+
+struct ReplayReport {
+  // One side of an example: the owner and why, stage by stage.
+  struct Side {
+    std::string owner;
+    // "assign/emea (r.route:12): country == \"DE\"", one per stage that
+    // decided; a record gives rules without conditions.
+    std::vector<std::string> why;
+  };
+  struct Example {
+    std::string lead_id;
+    absl::Time at;
+    Side before, after;
+  };
+  struct Transition {
+    std::string from, to;  // owners, as OwnerTarget writes them
+    int64_t leads = 0;
+    std::vector<Example> examples;  // the first leads, in input order
+  };
+  struct RuleRow {
+    std::string rule;      // "stage/rule"
+    std::string location;  // where it is written (the candidate's first)
+    int64_t before = 0, after = 0;  // leads it decided (score: added to)
+  };
+  struct LoadRow {
+    std::string owner;
+    int64_t before = 0, after = 0;
+  };
+  struct Rejection {
+    std::string lead_id;
+    std::string message;
+  };
+
+  int64_t leads = 0;        // replayed: decided on both sides
+  int64_t changed_any = 0;  // leads with any output changed
+  std::array<int64_t, kReplayOutputs> changed{};  // by ReplayOutput
+  // Owners before -> after, changed ones only, most leads first (ties by
+  // name); `other_transitions` leads changed in pairs past the limit.
+  std::vector<Transition> transitions;
+  int64_t other_transitions = 0;
+  // Every rule either side decided with, and every rule of the candidate
+  // (rules that never fire show 0), in stage order then name.
+  std::vector<RuleRow> rules;
+  // Leads with an owner before and none after (no assign rule decided).
+  int64_t became_unassigned = 0;
+  // Per stage: leads a rule decided before and none after.
+  std::array<int64_t, kStageCount> fell_through{};
+  // Leads per owner before and after, most leads after first.
+  std::vector<LoadRow> load;
+  // Leads a side could not decide (the schema rejects them): counts and
+  // the first few.
+  int64_t rejected_before = 0, rejected_after = 0;
+  std::vector<Rejection> rejections_before, rejections_after;
+  // Attributes history holds masked ("***") that the candidate's rules
+  // read, with how many leads had them masked: those leads are decided as
+  // if the attribute were missing.
+  std::vector<std::pair<std::string, int64_t>> masked_read;
+  // The first and last received time replayed.
+  std::optional<absl::Time> first, last;
+
+  double Share(int64_t n) const {
+    return leads == 0 ? 0 : static_cast<double>(n) / leads;
+  }
+};
+
+class Replayer {
+ public:
+  // `after`: the candidate. `before`: the ruleset to compare with, or null
+  // to compare with each lead's RecordedDecision.
+  Replayer(std::shared_ptr<const Program> after,
+           std::shared_ptr<const Program> before, ReplayOptions options = {});
+  ~Replayer();
+
+  // Replays one lead received at `at`. `recorded` is required without a
+  // `before` program and ignored with one. `masked` names attributes the
+  // history holds masked (left out of `attributes`). Attributes are moved
+  // from. A lead a side's schema rejects counts as rejected there.
+  void Add(absl::string_view lead_id, absl::Time at,
+           std::vector<ReplayAttribute>& attributes,
+           const RecordedDecision* recorded,
+           const std::vector<std::string>& masked = {});
+
+  // The report: examples explained, rows sorted.
+  ReplayReport Finish();
+
+ private:
+  struct Side;
+  struct Kept;
+  struct Compact;
+  struct Tally;
+
+  int Intern(absl::string_view text);
+  int InternOwner(OwnerKind kind, absl::string_view name);
+  // Binds and decides on `side`; false (counted) when its schema rejects
+  // the lead.
+  bool Decide(Side& side, absl::string_view lead_id, absl::Time at,
+              std::vector<ReplayAttribute>& attributes, bool move,
+              Compact* out);
+  void FromRecord(const RecordedDecision& r, Compact* out);
+  void Count(absl::string_view lead_id, absl::Time at,
+             const RecordedDecision* recorded);
+  ReplayReport::Side Explain(const Side& side, absl::string_view lead_id,
+                             absl::Time at, const BoundLead& bound) const;
+
+  std::unique_ptr<Side> after_, before_;
+  ReplayOptions options_;
+  // Names: owners, labels, channels, escalations, rules, locations.
+  absl::flat_hash_map<std::string, int> ids_;
+  std::vector<std::string> names_;
+  int none_ = 0;     // the id of "none"
+  std::string key_;  // scratch for InternOwner
+  std::unique_ptr<Compact> was_, now_;
+  std::unique_ptr<Tally> tally_;
+};
+
+// The attribute slots `program`'s rules read (conditions, lookups, team
+// member tests), by slot.
+std::vector<bool> SlotsRead(const Program& program);
+
+}  // namespace leadroute::runtime
+
+#endif  // LEADROUTE_RUNTIME_REPLAY_H_

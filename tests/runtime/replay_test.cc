@@ -1,0 +1,359 @@
+// runtime::Replayer on generated histories: a territory change shows up as
+// exactly the leads it moves, whether compared with a second ruleset or
+// with what was recorded; the other findings (unassigned, fall-through,
+// rejections, masked attributes, the leads' own time) each on a change made
+// for it. Every count is checked against deciding each lead on its own.
+#include "runtime/replay.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "compiler/compiler.h"
+#include "runtime/tree_policy.h"
+
+namespace leadroute::runtime {
+namespace {
+
+constexpr const char* kRules = R"(ruleset "territories" version "1"
+schema {
+  email: string pii
+  country: string required
+  employees: int default 0
+  source: enum { web, event, partner } required
+  last_visit: time
+}
+rep ann {}
+rep cyd {}
+rep dan {}
+team na { members = [ann] }
+team emea { members = [cyd, dan] }
+queue triage
+queue partners
+assign {
+  allow overlap "partners first"
+  rule partners when source == partner then queue partners
+  rule na_leads when country in ["US", "CA"] then team na else queue triage
+  rule emea_leads when country in ["GB", "FR", "DE"] then team emea else queue triage
+  otherwise queue triage
+}
+priority {
+  labels high > normal
+  rule big when employees >= 1000 then high
+  otherwise normal
+}
+sla {
+  rule web_sla when source == web then 1h
+  otherwise 4h
+}
+)";
+
+std::shared_ptr<const Program> Compile(const std::string& text) {
+  compiler::CheckResult r = compiler::CheckText("r.route", text);
+  EXPECT_TRUE(r.ok()) << text;
+  return r.program;
+}
+
+// `kRules` with `from` replaced by `to` (which must be there).
+std::string Edit(const std::string& from, const std::string& to,
+                 std::string text = kRules) {
+  EXPECT_NE(text.find(from), std::string::npos) << from;
+  return absl::StrReplaceAll(text, {{from, to}});
+}
+
+// The territory change under review: Germany to a new DACH team.
+std::string Dach() {
+  return Edit(
+      "  rule emea_leads when country in [\"GB\", \"FR\", \"DE\"]",
+      "  rule dach_leads when country == \"DE\" then team dach else queue "
+      "triage\n  rule emea_leads when country in [\"GB\", \"FR\"]",
+      Edit("team emea { members = [cyd, dan] }",
+           "team emea { members = [cyd] }\nteam dach { members = [dan] }"));
+}
+
+struct HistoryLead {
+  std::string id;
+  absl::Time at;
+  Lead lead;
+};
+
+// 3,000 leads over 30 days from seven countries (JP matches no territory).
+std::vector<HistoryLead> History() {
+  std::mt19937 rng(7);
+  const char* countries[] = {"US", "CA", "GB", "FR", "DE", "DE", "JP"};
+  const char* sources[] = {"web", "web", "event", "partner"};
+  std::vector<HistoryLead> out;
+  const absl::Time start = absl::FromUnixSeconds(1761955200);  // 2025-11-01
+  for (int i = 0; i < 3000; ++i) {
+    HistoryLead h;
+    h.id = absl::StrCat("L-", i);
+    h.at = start + absl::Minutes(i * 14);
+    h.lead.id = h.id;
+    h.lead.attributes["country"] = std::string(countries[rng() % 7]);
+    h.lead.attributes["source"] = std::string(sources[rng() % 4]);
+    h.lead.attributes["employees"] = static_cast<int64_t>(rng() % 3 * 900);
+    h.lead.attributes["email"] = absl::StrCat("p", i, "@example.com");
+    h.lead.attributes["last_visit"] = h.at - absl::Hours(1);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::vector<ReplayAttribute> Attributes(const Lead& lead) {
+  std::vector<ReplayAttribute> out;
+  for (const auto& [name, value] : lead.attributes)
+    out.emplace_back(name, value);
+  return out;
+}
+
+Decision DecideAt(const Program& p, const HistoryLead& h) {
+  DecideOptions options;
+  options.received_at = h.at;
+  absl::StatusOr<Decision> d =
+      TreePolicy(std::shared_ptr<const Program>(&p, [](const Program*) {
+      })).Decide(h.lead, options);
+  EXPECT_TRUE(d.ok()) << d.status();
+  return *d;
+}
+
+std::string Target(const Decision& d) {
+  return d.candidates.empty() ? OwnerTarget(d.owner_kind, d.owner)
+                              : OwnerTarget(d.candidates.front().kind,
+                                            d.candidates.front().name);
+}
+
+// What a decision log records for `d`.
+RecordedDecision Record(const Decision& d) {
+  RecordedDecision r;
+  r.owner = Target(d);
+  if (d.priority) r.priority = d.priority->label;
+  r.sla = d.sla;
+  r.channel = d.channel;
+  r.escalation = d.escalation;
+  for (const RuleRef& ref : d.decided_by) {
+    r.rules.emplace_back(absl::StrCat(ref.stage, "/", ref.rule), ref.location);
+  }
+  return r;
+}
+
+ReplayReport ReplayAgainst(const std::string& after, const std::string& before,
+                           const std::vector<HistoryLead>& history,
+                           const std::vector<std::string>& masked = {}) {
+  Replayer replayer(Compile(after), Compile(before));
+  for (const HistoryLead& h : history) {
+    std::vector<ReplayAttribute> attributes = Attributes(h.lead);
+    replayer.Add(h.id, h.at, attributes, nullptr, masked);
+  }
+  return replayer.Finish();
+}
+
+const ReplayReport::RuleRow* Row(const ReplayReport& r,
+                                 const std::string& rule) {
+  for (const ReplayReport::RuleRow& row : r.rules) {
+    if (row.rule == rule) return &row;
+  }
+  return nullptr;
+}
+
+int64_t Owner(const ReplayReport& r, ReplayOutput o) {
+  return r.changed[static_cast<int>(o)];
+}
+
+TEST(ReplayTest, MovingOneCountryChangesExactlyItsLeads) {
+  const std::vector<HistoryLead> history = History();
+  auto before = Compile(kRules);
+  auto after = Compile(Dach());
+  // Each lead decided on its own, both ways: the leads that must change.
+  std::vector<std::string> moved;
+  int64_t emea = 0;
+  for (const HistoryLead& h : history) {
+    const std::string was = Target(DecideAt(*before, h));
+    const std::string now = Target(DecideAt(*after, h));
+    if (was == "team:emea") ++emea;
+    if (was != now) {
+      EXPECT_EQ(std::get<std::string>(h.lead.attributes.at("country")), "DE");
+      EXPECT_EQ(was, "team:emea");
+      EXPECT_EQ(now, "team:dach");
+      moved.push_back(h.id);
+    }
+  }
+  ASSERT_GT(moved.size(),
+            300u);  // the history has Germans who are not partners
+
+  const ReplayReport r = ReplayAgainst(Dach(), kRules, history);
+  EXPECT_EQ(r.leads, 3000);
+  EXPECT_EQ(Owner(r, ReplayOutput::kOwner), static_cast<int64_t>(moved.size()));
+  EXPECT_EQ(r.changed_any, static_cast<int64_t>(moved.size()));
+  for (ReplayOutput o : {ReplayOutput::kPriority, ReplayOutput::kSla,
+                         ReplayOutput::kChannel, ReplayOutput::kEscalation}) {
+    EXPECT_EQ(Owner(r, o), 0) << ReplayOutputName(o);
+  }
+  ASSERT_EQ(r.transitions.size(), 1u);
+  EXPECT_EQ(r.transitions[0].from, "team:emea");
+  EXPECT_EQ(r.transitions[0].to, "team:dach");
+  EXPECT_EQ(r.transitions[0].leads, static_cast<int64_t>(moved.size()));
+  // The first three moved leads, in input order, explained on both sides.
+  ASSERT_EQ(r.transitions[0].examples.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const ReplayReport::Example& e = r.transitions[0].examples[i];
+    EXPECT_EQ(e.lead_id, moved[i]);
+    EXPECT_EQ(e.before.owner, "team:emea");
+    EXPECT_EQ(e.after.owner, "team:dach");
+    EXPECT_NE(std::find(e.after.why.begin(), e.after.why.end(),
+                        "assign/dach_leads (r.route:21): country == \"DE\""),
+              e.after.why.end())
+        << testing::PrintToString(e.after.why);
+  }
+  const ReplayReport::RuleRow* dach = Row(r, "assign/dach_leads");
+  ASSERT_NE(dach, nullptr);
+  EXPECT_EQ(dach->before, 0);
+  EXPECT_EQ(dach->after, static_cast<int64_t>(moved.size()));
+  const ReplayReport::RuleRow* rest = Row(r, "assign/emea_leads");
+  ASSERT_NE(rest, nullptr);
+  EXPECT_EQ(rest->before, emea);
+  EXPECT_EQ(rest->after, emea - static_cast<int64_t>(moved.size()));
+  for (const ReplayReport::RuleRow& row : r.rules) {
+    if (row.rule != "assign/dach_leads" && row.rule != "assign/emea_leads") {
+      EXPECT_EQ(row.before, row.after) << row.rule;
+    }
+  }
+  EXPECT_EQ(r.became_unassigned, 0);
+  EXPECT_EQ(r.rejected_after + r.rejected_before, 0);
+  EXPECT_TRUE(r.masked_read.empty());
+  EXPECT_EQ(*r.first, history.front().at);
+  EXPECT_EQ(*r.last, history.back().at);
+  int64_t load_total = 0;
+  for (const ReplayReport::LoadRow& row : r.load) {
+    load_total += row.after;
+    if (row.owner == "team:dach") {
+      EXPECT_EQ(row.after, dach->after);
+    }
+  }
+  EXPECT_EQ(load_total, 3000);
+}
+
+TEST(ReplayTest, RecordedDecisionsCompareAsTheSecondRulesetDoes) {
+  const std::vector<HistoryLead> history = History();
+  auto before = Compile(kRules);
+  Replayer replayer(Compile(Dach()), nullptr);
+  for (const HistoryLead& h : history) {
+    const RecordedDecision recorded = Record(DecideAt(*before, h));
+    std::vector<ReplayAttribute> attributes = Attributes(h.lead);
+    replayer.Add(h.id, h.at, attributes, &recorded);
+  }
+  const ReplayReport logged = replayer.Finish();
+  const ReplayReport against = ReplayAgainst(Dach(), kRules, history);
+  EXPECT_EQ(logged.leads, against.leads);
+  EXPECT_EQ(logged.changed, against.changed);
+  ASSERT_EQ(logged.transitions.size(), 1u);
+  EXPECT_EQ(logged.transitions[0].leads, against.transitions[0].leads);
+  // The recorded side has the rule and where it was, without conditions.
+  EXPECT_EQ(logged.transitions[0].examples[0].before.why[0],
+            "assign/emea_leads (r.route:20)");
+  for (const ReplayReport::RuleRow& row : against.rules) {
+    const ReplayReport::RuleRow* same = Row(logged, row.rule);
+    ASSERT_NE(same, nullptr) << row.rule;
+    EXPECT_EQ(same->before, row.before) << row.rule;
+    EXPECT_EQ(same->after, row.after) << row.rule;
+  }
+}
+
+TEST(ReplayTest, AnSlaChangeCountsOnlyTheSla) {
+  const std::vector<HistoryLead> history = History();
+  int64_t web = 0;
+  for (const HistoryLead& h : history) {
+    web += std::get<std::string>(h.lead.attributes.at("source")) == "web";
+  }
+  const ReplayReport r = ReplayAgainst(
+      Edit("source == web then 1h", "source == web then 2h"), kRules, history);
+  EXPECT_EQ(Owner(r, ReplayOutput::kSla), web);
+  EXPECT_EQ(Owner(r, ReplayOutput::kOwner), 0);
+  EXPECT_EQ(r.changed_any, web);
+  EXPECT_TRUE(r.transitions.empty());
+}
+
+TEST(ReplayTest, LeadsLeftWithoutAnOwnerOrAStageAreFound) {
+  const std::vector<HistoryLead> history = History();
+  auto before = Compile(kRules);
+  int64_t otherwise = 0;  // leads only the assign stage's otherwise took
+  for (const HistoryLead& h : history) {
+    const Decision d = DecideAt(*before, h);
+    for (const RuleRef& ref : d.decided_by) {
+      otherwise += ref.stage == "assign" && ref.rule == "otherwise";
+    }
+  }
+  ASSERT_GT(otherwise, 100);
+  // No assign otherwise, and no priority otherwise.
+  const std::string after = Edit(
+      "  otherwise queue triage\n}", "}",
+      Edit("  rule big when employees >= 1000 then high\n  otherwise normal",
+           "  rule big when employees >= 1000 then high"));
+  const ReplayReport r = ReplayAgainst(after, kRules, history);
+  EXPECT_EQ(r.became_unassigned, otherwise);
+  EXPECT_EQ(r.fell_through[static_cast<int>(StageId::kAssign)], otherwise);
+  const ReplayReport::RuleRow* big = Row(r, "priority/big");
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(r.fell_through[static_cast<int>(StageId::kPriority)],
+            3000 - big->after);
+  ASSERT_EQ(r.transitions.size(), 1u);
+  EXPECT_EQ(r.transitions[0].from, "queue:triage");
+  EXPECT_EQ(r.transitions[0].to, "none");
+  const ReplayReport::RuleRow* gone = Row(r, "assign/otherwise");
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->before, otherwise);
+  EXPECT_EQ(gone->after, 0);
+}
+
+TEST(ReplayTest, LeadsTheCandidatesSchemaRejectsAreCountedNotCompared) {
+  const std::vector<HistoryLead> history = History();
+  const ReplayReport r =
+      ReplayAgainst(Edit("  last_visit: time\n",
+                         "  last_visit: time\n  industry: string required\n"),
+                    kRules, history);
+  EXPECT_EQ(r.leads, 0);
+  EXPECT_EQ(r.rejected_after, 3000);
+  EXPECT_EQ(r.rejected_before, 0);
+  ASSERT_EQ(r.rejections_after.size(), 5u);
+  EXPECT_EQ(r.rejections_after[0].lead_id, "L-0");
+  EXPECT_NE(r.rejections_after[0].message.find("industry"), std::string::npos)
+      << r.rejections_after[0].message;
+}
+
+TEST(ReplayTest, MaskedAttributesTheCandidateReadsAreReported) {
+  std::vector<HistoryLead> history = History();
+  history.resize(100);
+  for (HistoryLead& h : history) h.lead.attributes.erase("email");
+  // The rules before never read email: masking it changed nothing then.
+  const ReplayReport unread = ReplayAgainst(kRules, kRules, history, {"email"});
+  EXPECT_TRUE(unread.masked_read.empty());
+  const ReplayReport read = ReplayAgainst(
+      Edit("  rule partners when source == partner",
+           "  rule free_mail when domain(email) == \"gmail.com\" then queue "
+           "triage\n  rule partners when source == partner"),
+      kRules, history, {"email"});
+  ASSERT_EQ(read.masked_read.size(), 1u);
+  EXPECT_EQ(read.masked_read[0].first, "email");
+  EXPECT_EQ(read.masked_read[0].second, 100);
+}
+
+TEST(ReplayTest, EachLeadIsDecidedAtItsOwnTime) {
+  // Every lead's last visit is an hour before it came in: `within 48h`
+  // holds at the lead's own time, never at today's.
+  const std::vector<HistoryLead> history = History();
+  const ReplayReport r =
+      ReplayAgainst(Edit("  rule big when employees >= 1000 then high",
+                         "  rule hot when last_visit within 48h then high\n"
+                         "  rule big when employees >= 1000 then high"),
+                    kRules, history);
+  const ReplayReport::RuleRow* hot = Row(r, "priority/hot");
+  ASSERT_NE(hot, nullptr);
+  EXPECT_EQ(hot->after, 3000);
+  const ReplayReport::RuleRow* big = Row(r, "priority/big");
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(Owner(r, ReplayOutput::kPriority), 3000 - big->before);
+}
+
+}  // namespace
+}  // namespace leadroute::runtime

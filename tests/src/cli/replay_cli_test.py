@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""`leadroute replay` on a history a real server wrote: a month of leads
+routed by `leadroute serve --data-dir --decision-log` (territories.route),
+replayed with the change under review (territories_dach.route: Germany
+moves to a new DACH team). Exactly the German leads change; the markdown
+is a golden file (replay/dach.md; UPDATE_GOLDEN=1 rewrites it); the CI
+gate exits 1 past its threshold."""
+import difflib
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import cli_testlib
+from cli_testlib import TempDirCase, leadroute, main
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "replay")
+GOLDEN = os.path.join(HERE, "dach.md")
+DAYS = 30
+PER_DAY = 40
+
+
+def generate_leads():
+    """30 days of 40 leads, the same every run."""
+    rng = random.Random(2026)
+    days = []
+    for day in range(DAYS):
+        leads = []
+        for i in range(PER_DAY):
+            leads.append({
+                "id": f"L-{day + 1:02d}-{i:02d}",
+                "email": f"person{day}x{i}@example.com",
+                "country": rng.choice(["US", "CA", "GB", "FR", "DE", "DE",
+                                       "JP"]),
+                "employees": rng.choice([12, 250, 1800]),
+                "source": rng.choice(["web", "web", "event", "partner"]),
+            })
+        days.append((f"2026-11-{day + 1:02d}T{9 + day % 8:02d}:30:00Z",
+                     leads))
+    return days
+
+
+class ReplayCliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        for name in ("territories.route", "territories_dach.route"):
+            shutil.copy(os.path.join(HERE, name), cls.tmp)
+        cls.days = generate_leads()
+        proc = subprocess.Popen(
+            [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
+             "--rules", "territories.route", "--data-dir", "data",
+             "--decision-log", "decisions.jsonl"],
+            cwd=cls.tmp, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stderr.readline()
+            while line and "msg=listening" not in line:
+                line = proc.stderr.readline()
+            addr = line.split("addr=")[1].strip()
+            for when, leads in cls.days:
+                r = leadroute("route", "-", "--server", addr,
+                              "--received-at", when, stdin=json.dumps(leads))
+                assert r.returncode == 0, r.stderr
+        finally:
+            proc.terminate()  # the log is flushed on the way out
+            proc.stderr.read()
+            proc.stderr.close()
+            proc.wait(timeout=30)
+        cls.log = os.path.join(cls.tmp, "decisions.jsonl")
+        with open(cls.log) as f:
+            cls.lines = f.read().splitlines()
+        cls.leads = [lead for _, leads in cls.days for lead in leads]
+        # What must change: German leads that are not partners (partners
+        # go to their queue wherever they are from).
+        cls.german = [l["id"] for l in cls.leads
+                      if l["country"] == "DE" and l["source"] != "partner"]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def replay(self, *args):
+        return leadroute("replay", *args, cwd=self.tmp)
+
+    def replay_json(self, *args):
+        r = self.replay(*args, "--format", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_the_log_holds_every_lead_as_the_rules_chose(self):
+        self.assertEqual(len(self.lines), DAYS * PER_DAY)
+        first = json.loads(self.lines[0])
+        self.assertEqual(first["received_at"], "2026-11-01T09:30:00.000000Z")
+        # A stateful server: the owner is a rep, the target the team.
+        emea = [json.loads(l) for l in self.lines
+                if json.loads(l)["target"] == "team:emea"]
+        self.assertTrue(emea)
+        for d in emea:
+            self.assertEqual(d["team"], "emea")
+            self.assertIn(d["owner"], ("cyd", "dan"))
+            self.assertEqual(d["attributes"]["email"], "***")
+
+    def test_the_same_rules_change_nothing(self):
+        j = self.replay_json("territories.route", "--decision-log",
+                             "decisions.jsonl")
+        self.assertEqual(j["leads"], DAYS * PER_DAY)
+        self.assertEqual(j["changed"]["any"], 0)
+        self.assertEqual(j["transitions"], [])
+        for row in j["rules"]:
+            self.assertEqual(row["before"], row["after"], row)
+
+    def test_exactly_the_german_leads_change(self):
+        j = self.replay_json("territories_dach.route", "--decision-log",
+                             "decisions.jsonl", "--examples", "100")
+        self.assertEqual(j["leads"], DAYS * PER_DAY)
+        self.assertEqual(j["changed"]["owner"], len(self.german))
+        self.assertEqual(j["changed"]["any"], len(self.german))
+        for output in ("priority", "sla", "channel", "escalation"):
+            self.assertEqual(j["changed"][output], 0, output)
+        self.assertEqual(len(j["transitions"]), 1)
+        t = j["transitions"][0]
+        self.assertEqual((t["from"], t["to"], t["leads"]),
+                         ("team:emea", "team:dach", len(self.german)))
+        self.assertEqual([e["lead_id"] for e in t["examples"]],
+                         self.german[:100])
+        e = t["examples"][0]
+        self.assertEqual(e["before"]["why"][0],
+                         "assign/emea_leads (territories.route:41)")
+        self.assertIn('assign/dach_leads (territories_dach.route:44): '
+                      'country == "DE"', e["after"]["why"])
+        rules = {r["rule"]: r for r in j["rules"]}
+        self.assertEqual(rules["assign/dach_leads"]["before"], 0)
+        self.assertEqual(rules["assign/dach_leads"]["after"], len(self.german))
+        load = {r["owner"]: r for r in j["load"]}
+        self.assertEqual(load["team:dach"]["after"], len(self.german))
+        self.assertEqual(load["team:emea"]["before"] - load["team:emea"]["after"],
+                         len(self.german))
+
+    def test_against_the_old_rules_counts_the_same(self):
+        log = self.replay_json("territories_dach.route", "--decision-log",
+                               "decisions.jsonl")
+        against = self.replay_json("territories_dach.route", "--decision-log",
+                                   "decisions.jsonl", "--against",
+                                   "territories.route")
+        self.assertEqual(against["baseline"], "territories 1")
+        self.assertEqual(against["changed"], log["changed"])
+        self.assertEqual(against["transitions"][0]["leads"],
+                         log["transitions"][0]["leads"])
+
+    def test_markdown_is_the_golden_file(self):
+        r = self.replay("territories_dach.route", "--decision-log",
+                        "decisions.jsonl", "--format", "markdown")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        if os.environ.get("UPDATE_GOLDEN"):
+            with open(GOLDEN, "w") as f:
+                f.write(r.stdout)
+        with open(GOLDEN) as f:
+            want = f.read()
+        if r.stdout != want:
+            self.fail("markdown differs from replay/dach.md:\n" + "".join(
+                difflib.unified_diff(want.splitlines(True),
+                                     r.stdout.splitlines(True),
+                                     "dach.md", "replay")))
+
+    def test_the_gate_exits_1_past_its_threshold(self):
+        share = 100.0 * len(self.german) / (DAYS * PER_DAY)
+        r = self.replay("territories_dach.route", "--decision-log",
+                        "decisions.jsonl", "--max-changed", "5%")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("%.1f%% of leads (%d) change owner, more than "
+                      "--max-changed 5%%" % (share, len(self.german)),
+                      r.stderr)
+        self.assertIn("Replay of territories 2", r.stdout)  # still reported
+        r = self.replay("territories_dach.route", "--decision-log",
+                        "decisions.jsonl", "--max-changed", "%.1f" % (share + 1))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.replay("territories.route", "--decision-log",
+                        "decisions.jsonl", "--max-changed", "0%")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.replay("territories_dach.route", "--decision-log",
+                        "decisions.jsonl", "--max-changed", "lots")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--max-changed: \"lots\" is not a percentage", r.stderr)
+
+    def test_a_window_replays_only_its_leads(self):
+        j = self.replay_json("territories_dach.route", "--decision-log",
+                             "decisions.jsonl", "--from",
+                             "2026-11-03T00:00:00Z", "--to",
+                             "2026-11-05T00:00:00Z")
+        self.assertEqual(j["leads"], 2 * PER_DAY)
+        self.assertEqual(j["input"]["outside_window"], (DAYS - 2) * PER_DAY)
+        self.assertEqual(j["first"], "2026-11-03T11:30:00.000000Z")
+        window = [i for i in self.german if i[2:4] in ("03", "04")]
+        self.assertEqual(j["changed"]["owner"], len(window))
+
+    def test_leads_from_a_file_are_decided_at_their_own_time(self):
+        path = os.path.join(self.tmp, "leads.jsonl")
+        with open(path, "w") as f:
+            for when, leads in self.days:
+                for lead in leads:
+                    f.write(json.dumps(dict(lead, received_at=when)) + "\n")
+        j = self.replay_json("territories_dach.route", "--leads", "leads.jsonl",
+                             "--against", "territories.route")
+        self.assertEqual(j["leads"], DAYS * PER_DAY)
+        self.assertEqual(j["changed"]["owner"], len(self.german))
+        self.assertEqual(j["first"], "2026-11-01T09:30:00.000000Z")
+        r = self.replay("territories_dach.route", "--leads", "leads.jsonl")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--leads needs --against", r.stderr)
+
+    def test_unreadable_lines_are_named_and_the_rest_replayed(self):
+        path = os.path.join(self.tmp, "damaged.jsonl")
+        with open(path, "w") as f:
+            f.write(self.lines[0] + "\n")
+            f.write("{\"lead_id\": \"cut\", \"ts\": \"2026-11-\n")
+            f.write('{"lead_id":"L","ts":"2026-11-02T10:00:05Z",'
+                    '"sla_seconds":"soon"}\n')
+            f.write("x" * 5000 + "\n")
+            f.write("\n")  # blank lines are skipped
+            f.write(self.lines[1])  # the last line may lack its newline
+        j = self.replay_json("territories_dach.route", "--decision-log",
+                             "damaged.jsonl", "--max-line-bytes", "1024")
+        self.assertEqual(j["leads"], 2)
+        self.assertEqual(j["input"]["lines"], 5)
+        self.assertEqual(j["input"]["unreadable"], 3)
+        r = self.replay("territories_dach.route", "--decision-log",
+                        "damaged.jsonl", "--max-line-bytes", "1024")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("damaged.jsonl:2: not JSON: parse error", r.stderr)
+        self.assertIn("damaged.jsonl:3: sla_seconds: must be a whole number",
+                      r.stderr)
+        self.assertIn("damaged.jsonl:4: longer than 1024 bytes "
+                      "(--max-line-bytes)", r.stderr)
+        self.assertIn("3 of 5 lines could not be read", r.stdout)
+
+    def test_bad_invocations_say_what_is_wrong(self):
+        r = self.replay("territories_dach.route")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--decision-log FILE or --leads FILE.jsonl", r.stderr)
+        r = self.replay("territories_dach.route", "--decision-log", "nope.jsonl")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("nope.jsonl: No such file or directory", r.stderr)
+        r = self.replay("territories_dach.route", "--decision-log",
+                        "decisions.jsonl", "--from", "last week")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--from", r.stderr)
+
+
+if __name__ == "__main__":
+    main()
