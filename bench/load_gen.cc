@@ -10,7 +10,9 @@
 // replica and with three (calls spread evenly over the three, as a load
 // balancer would), and prints calls/s, leads/s and p50/p99 latency for
 // each, with ratios: leadroute to the floor, durable to stateless, TLS and
-// tokens to plaintext without auth, PostgreSQL to SQLite. Last, the
+// tokens to plaintext without auth, PostgreSQL to SQLite; and stateless
+// with a shadow ruleset (--shadow-rules: the plan with Germany moved)
+// against stateless alone. Last, the
 // alternative to one elected writer on the same database: every replica
 // writing, one transaction a lead holding its team's row lock
 // (bench/active_active.h).
@@ -384,6 +386,9 @@ int Main(int argc, char** argv) {
   const std::string dir = mkdtemp(dir_template);
   const std::string rules_path = dir + "/plan.route";
   std::ofstream(rules_path) << TerritoryPlan(rules);
+  // A rule change under review, run as the shadow of the plan.
+  const std::string candidate_path = dir + "/candidate.route";
+  std::ofstream(candidate_path) << MoveGermanyToOneRep(TerritoryPlan(rules));
 
   // Each scenario sends lead ids of its own, never sent before: new leads,
   // as inbound traffic is. (A lead the store has, and the working set does
@@ -454,6 +459,7 @@ int Main(int argc, char** argv) {
   std::vector<Server> servers = {
       {"empty handler", {empty_bin, "--listen", "127.0.0.1:0"}},
       {absl::StrCat("leadroute, ", rules, " rules"), serve({})},
+      {"leadroute, shadow rules", serve({"--shadow-rules", candidate_path})},
       {"leadroute, --data-dir", serve({"--data-dir", dir + "/data"})},
       {"leadroute, TLS + token",
        serve({"--auth", dir + "/auth.txt", "--tls-cert", dir + "/server.crt",
@@ -627,6 +633,8 @@ int Main(int argc, char** argv) {
     }
   };
   ratios("leadroute / empty handler, calls/s", 1, 0, false);
+  ratios("with shadow rules / stateless leadroute, calls/s",
+         index("leadroute, shadow rules"), 1, false);
   const int sqlite = index("leadroute, --data-dir");
   ratios("durable (--data-dir) / stateless leadroute, calls/s", sqlite, 1,
          false);

@@ -7,12 +7,13 @@
 
 #include <random>
 
-#include "absl/strings/str_split.h"
 #include "bench/territory_plan.h"
 #include "compiler/compiler.h"
 #include "runtime/replay.h"
 #include "runtime/tree_policy.h"
 #include "src/service/decision_log_reader.h"
+#include "src/service/ruleset_registry.h"
+#include "src/service/shadow.h"
 
 namespace {
 
@@ -29,24 +30,11 @@ std::shared_ptr<const Program> Compile(const std::string& text) {
   return leadroute::compiler::CheckText("plan.route", text).program;
 }
 
-// The plan with every German territory given to rep r0.
-std::string Candidate(const std::string& plan) {
-  std::string out;
-  for (absl::string_view line : absl::StrSplit(plan, '\n')) {
-    std::string l(line);
-    if (l.find("country == \"DE\"") != std::string::npos) {
-      l = l.substr(0, l.find(" then rep ")) + " then rep r0 else queue q";
-    }
-    out += l + "\n";
-  }
-  return out;
-}
-
 struct Fixture {
   Fixture() {
     const std::string plan = leadroute::bench::TerritoryPlan(kRules);
     before = Compile(plan);
-    after = Compile(Candidate(plan));
+    after = Compile(leadroute::bench::MoveGermanyToOneRep(plan));
     std::mt19937 rng(42);
     for (int i = 0; i < kLeads; ++i) {
       Lead lead = leadroute::bench::RandomLead(&rng);
@@ -95,7 +83,7 @@ void BM_ReplayAgainst(benchmark::State& state) {
     replayer.Add("lead", absl::UnixEpoch(), attributes, nullptr);
   }
   state.SetItemsProcessed(state.iterations());
-  benchmark::DoNotOptimize(replayer.Finish());
+  benchmark::DoNotOptimize(replayer.Report());
 }
 
 // The candidate decides, the log's record is the other side (replay
@@ -113,7 +101,7 @@ void BM_ReplayRecorded(benchmark::State& state) {
     replayer.Add("lead", absl::UnixEpoch(), attributes, &recorded);
   }
   state.SetItemsProcessed(state.iterations());
-  benchmark::DoNotOptimize(replayer.Finish());
+  benchmark::DoNotOptimize(replayer.Report());
 }
 
 // One decision-log line as a server writes it (about 700 bytes).
@@ -138,10 +126,56 @@ void BM_ReadDecisionLine(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * line.size());
 }
 
+// What a shadow ruleset adds to routing a lead (src/service/shadow.h):
+// packing and submitting it on the routing thread, and everything, the shadow's
+// own thread's work included (the time to offer and decide a batch of 4,096
+// leads).
+void ShadowBench(benchmark::State& state, bool wait) {
+  const Fixture& f = Leads();
+  auto live = std::make_shared<leadroute::Ruleset>();
+  live->program = f.before;
+  auto candidate = std::make_shared<leadroute::Ruleset>();
+  candidate->program = f.after;
+  leadroute::Shadow shadow({1 << 20, nullptr, 1.0});
+  shadow.Set(candidate, absl::UnixEpoch());
+  leadroute::runtime::TreePolicy policy(f.before);
+  std::vector<leadroute::runtime::Decision> decisions;
+  std::vector<std::vector<leadroute::LeadReader::Attribute>> read;
+  std::vector<std::vector<std::string>> names;
+  for (const auto& attributes : f.leads) {
+    Lead lead{"lead", {}};
+    for (const auto& [name, value] : attributes) lead.attributes[name] = value;
+    decisions.push_back(*policy.Decide(lead, {absl::UnixEpoch(), false, {}}));
+    read.emplace_back();
+    for (const auto& [name, value] : attributes) {
+      read.back().push_back({name, value});
+    }
+  }
+  leadroute::Shadow::Pending pending;
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % kLeads;
+    // One lead a call, as Route sends them.
+    shadow.PackLead(&pending, "lead-000123", absl::UnixEpoch(), read[k]);
+    shadow.PackDecision(&pending, "01a238803987ff89d9b29116c58877fd",
+                        decisions[k]);
+    shadow.Submit(&pending);
+    if (wait && k == kLeads - 1) shadow.Flush();
+  }
+  shadow.Flush();
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_ShadowOffer(benchmark::State& state) { ShadowBench(state, false); }
+void BM_ShadowOfferAndDecide(benchmark::State& state) {
+  ShadowBench(state, true);
+}
+
 BENCHMARK(BM_Decide);
 BENCHMARK(BM_ReplayAgainst);
 BENCHMARK(BM_ReplayRecorded);
 BENCHMARK(BM_ReadDecisionLine);
+BENCHMARK(BM_ShadowOffer);
+BENCHMARK(BM_ShadowOfferAndDecide)->UseRealTime();
 
 }  // namespace
 

@@ -43,6 +43,25 @@ inline std::string TerritoryPlan(int rules) {
   return text;
 }
 
+// `plan` (a TerritoryPlan) with every German territory given to rep r0:
+// the candidate of a rule change, for replay and shadow benchmarks.
+inline std::string MoveGermanyToOneRep(const std::string& plan) {
+  std::string out;
+  size_t start = 0;
+  while (start < plan.size()) {
+    size_t end = plan.find('\n', start);
+    if (end == std::string::npos) end = plan.size();
+    std::string line = plan.substr(start, end - start);
+    if (line.find("country == \"DE\"") != std::string::npos) {
+      line =
+          line.substr(0, line.find(" then rep ")) + " then rep r0 else queue q";
+    }
+    out += line + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 inline runtime::Lead RandomLead(std::mt19937* rng) {
   runtime::Lead lead;
   lead.id = "lead";

@@ -80,6 +80,7 @@ struct Replayer::Side {
   std::array<std::vector<int>, kStageCount> rule_ids, location_ids;
   int64_t rejected = 0;
   std::vector<ReplayReport::Rejection> rejections;
+  Decision decision;  // the last one, its memory reused
 };
 
 // One side's outcome, as interned ids (kNone: not set).
@@ -172,6 +173,8 @@ Replayer::Replayer(std::shared_ptr<const Program> after,
 
 Replayer::~Replayer() = default;
 
+const Decision& Replayer::last_decision() const { return after_->decision; }
+
 int Replayer::Intern(absl::string_view text) {
   auto [it, added] = ids_.try_emplace(text, static_cast<int>(names_.size()));
   if (added) names_.emplace_back(text);
@@ -205,8 +208,9 @@ bool Replayer::Decide(Side& side, absl::string_view lead_id, absl::Time at,
   }
   DecideOptions options;
   options.received_at = at;
-  const Decision d =
+  side.decision =
       side.policy.DecideBound(lead_id, side.binder.bound(), options);
+  const Decision& d = side.decision;
   out->Clear();
   if (!d.candidates.empty()) {
     out->owner =
@@ -263,6 +267,7 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
                    const std::vector<std::string>& masked) {
   Compact& was = *was_;
   Compact& now = *now_;
+  last_ = {};
   bool ok = true;
   if (before_ != nullptr) {
     ok = Decide(*before_, lead_id, at, attributes, /*move=*/false, &was);
@@ -291,6 +296,8 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
       was.owner != now.owner, was.priority != now.priority,
       was.sla_seconds != now.sla_seconds, was.channel != now.channel,
       was.escalation != now.escalation};
+  last_.compared = true;
+  last_.changed = changed;
   bool any = false;
   for (int o = 0; o < kReplayOutputs; ++o) {
     if (changed[o]) {
@@ -365,19 +372,19 @@ ReplayReport::Side Replayer::Explain(const Side& side,
   return out;
 }
 
-ReplayReport Replayer::Finish() {
-  ReplayReport r = std::move(tally_->report);
-  tally_->report = ReplayReport{};
+ReplayReport Replayer::Report(bool examples) const {
+  ReplayReport r = tally_->report;
   auto name = [this](int id) { return names_[id]; };
   auto location = [&](int rule) {
     auto it = tally_->locations.find(rule);
     return it == tally_->locations.end() ? std::string() : name(it->second);
   };
 
-  for (auto& [pair, t] : tally_->transitions) {
+  for (const auto& [pair, t] : tally_->transitions) {
     ReplayReport::Transition row{
         name(pair.first), name(pair.second), t.leads, {}};
     for (const Kept& k : t.examples) {
+      if (!examples) break;
       ReplayReport::Example e{k.lead_id, k.at, {}, {}};
       e.after = Explain(*after_, k.lead_id, k.at, k.after);
       if (k.before) {
@@ -428,10 +435,10 @@ ReplayReport Replayer::Finish() {
             });
 
   r.rejected_after = after_->rejected;
-  r.rejections_after = std::move(after_->rejections);
+  r.rejections_after = after_->rejections;
   if (before_ != nullptr) {
     r.rejected_before = before_->rejected;
-    r.rejections_before = std::move(before_->rejections);
+    r.rejections_before = before_->rejections;
   }
   for (const auto& [attribute, leads] : tally_->masked_read) {
     r.masked_read.emplace_back(attribute, leads);

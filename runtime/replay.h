@@ -12,8 +12,8 @@
 //
 // A Replayer streams: Add() binds and decides one lead and folds it into
 // counters; memory grows with the distinct owners and rules seen and the
-// few example leads kept per transition, never with the leads. Finish()
-// re-decides the examples with explanations and returns the report.
+// few example leads kept per transition, never with the leads. Report()
+// re-decides the examples with explanations and returns the counts so far.
 // Not thread-safe.
 #ifndef LEADROUTE_RUNTIME_REPLAY_H_
 #define LEADROUTE_RUNTIME_REPLAY_H_
@@ -149,8 +149,18 @@ class Replayer {
            const RecordedDecision* recorded,
            const std::vector<std::string>& masked = {});
 
-  // The report: examples explained, rows sorted.
-  ReplayReport Finish();
+  // The report so far (Add may go on after it): rows sorted, and with
+  // `examples`, the examples explained (each decided again).
+  ReplayReport Report(bool examples = true) const;
+
+  // The lead Add last took: whether both sides decided it, which outputs
+  // differ, and the candidate's decision (valid until the next Add).
+  struct Last {
+    bool compared = false;
+    std::array<bool, kReplayOutputs> changed{};
+  };
+  const Last& last() const { return last_; }
+  const Decision& last_decision() const;
 
  private:
   struct Side;
@@ -176,6 +186,7 @@ class Replayer {
   // Names: owners, labels, channels, escalations, rules, locations.
   absl::flat_hash_map<std::string, int> ids_;
   std::vector<std::string> names_;
+  Last last_;
   int none_ = 0;     // the id of "none"
   std::string key_;  // scratch for InternOwner
   std::unique_ptr<Compact> was_, now_;

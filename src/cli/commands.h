@@ -39,6 +39,9 @@ struct ServeFlags {
   int max_response_bytes = 32 << 20;
   std::string decision_log;       // file, or "-" for stdout
   std::vector<std::string> mask;  // attributes the decision log masks
+  std::string shadow_rules;       // a ruleset run beside the live one
+  int64_t shadow_queue = 100000;  // leads waiting for the shadow at most
+  double shadow_cpu = 0.25;       // share of a core the shadow may use
   std::string data_dir;           // state; empty: none
   std::string state;              // or on PostgreSQL, shared by replicas
   std::string advertise;          // where other replicas reach this one
@@ -191,9 +194,17 @@ struct ReportFlags {
   // Only leads of this team, source, ruleset ("name version"); any if empty.
   std::string team, source, ruleset;
   std::string tz;  // IANA time zone of hours and days; UTC if empty
+  // --shadow: instead of KPIs, the shadow rulesets' disagreements that
+  // this decision log holds.
+  bool shadow = false;
+  std::string decision_log;
+  int64_t max_line_bytes = 1 << 20;
 };
 // Routing KPIs from a server's state store over a window.
 int ReportCommand(const ReportFlags& flags);
+// `report --shadow`: the shadows' disagreements in [from, to) from the
+// decision log.
+int ShadowReport(const ReportFlags& flags, absl::Time from, absl::Time to);
 
 }  // namespace leadroute
 

@@ -111,6 +111,24 @@ int Main(int argc, char** argv) {
                    "(comma-separated or repeated), e.g. email,phone")
       ->delimiter(',');
   serve_cmd->add_option(
+      "--shadow-rules", serve.shadow_rules,
+      "Also decide every routed lead with this ruleset (file or folder), "
+      "beside the live one and never changing an answer: disagreements are "
+      "counted (GetStatus, /metrics, /status) and written to the decision "
+      "log; PublishRules with promote_shadow makes it live");
+  serve_cmd
+      ->add_option("--shadow-queue", serve.shadow_queue,
+                   "Leads waiting for the shadow ruleset at most; beyond, "
+                   "they are not shadowed (counted as dropped)")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--shadow-cpu", serve.shadow_cpu,
+                   "The share of one core the shadow ruleset may use (0.01 "
+                   "to 1); past it, leads wait, then are dropped")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  serve_cmd->add_option(
       "--data-dir", serve.data_dir,
       "Keep assignments, rep status and rotation here (SQLite, created when "
       "missing) and pick a rep of each team; without it no state is kept");
@@ -296,6 +314,17 @@ int Main(int argc, char** argv) {
                          "Time zone of --by hour and day (IANA; default UTC)");
   report_cmd->add_option("--format", report.format, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  report_cmd->add_flag(
+      "--shadow", report.shadow,
+      "Instead of KPIs: how the shadow rulesets disagreed with the live "
+      "ones, from --decision-log (table or json)");
+  report_cmd->add_option("--decision-log", report.decision_log,
+                         "--shadow: the server's --decision-log file");
+  report_cmd
+      ->add_option("--max-line-bytes", report.max_line_bytes,
+                   "--shadow: longest log line; a longer one is skipped")
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30))
       ->capture_default_str();
 
   AuthFlags auth;

@@ -27,6 +27,7 @@
 #include "src/cli/commands.h"
 #include "src/cli/compile_rules.h"
 #include "src/cli/lead_json.h"
+#include "src/cli/line_reader.h"
 #include "src/service/decision_log_reader.h"
 #include "src/wire/convert.h"
 
@@ -35,110 +36,6 @@ namespace {
 
 using runtime::ReplayOutput;
 using runtime::ReplayReport;
-
-// Reads a file's lines, each at most `max_bytes` (a longer one is skipped
-// to its end and reported), keeping one buffer.
-class LineReader {
- public:
-  LineReader(std::FILE* in, int64_t max_bytes)
-      : in_(in), max_bytes_(max_bytes) {}
-
-  // The next line without its newline; false at the end of the file.
-  // `too_long` says the line was cut (its text is not returned).
-  bool Next(absl::string_view* line, bool* too_long) {
-    line_.clear();
-    *too_long = false;
-    for (;;) {
-      if (pos_ == end_) {
-        if (!Fill()) {
-          if (line_.empty() && !*too_long && !partial_) return false;
-          partial_ = false;
-          break;
-        }
-      }
-      const char* start = buffer_.data() + pos_;
-      const void* nl = std::memchr(start, '\n', end_ - pos_);
-      const size_t n =
-          nl == nullptr ? end_ - pos_ : static_cast<const char*>(nl) - start;
-      if (!*too_long) {
-        if (static_cast<int64_t>(line_.size() + n) > max_bytes_) {
-          *too_long = true;
-          line_.clear();
-        } else {
-          line_.append(start, n);
-        }
-      }
-      pos_ += n;
-      consumed_ += n;
-      if (nl != nullptr) {
-        ++pos_;
-        ++consumed_;
-        partial_ = false;
-        break;
-      }
-      partial_ = true;
-    }
-    ++number_;
-    *line = line_;
-    return true;
-  }
-
-  int64_t number() const { return number_; }      // of the last line
-  int64_t consumed() const { return consumed_; }  // bytes
-  bool failed() const { return std::ferror(in_) != 0; }
-
- private:
-  bool Fill() {
-    buffer_.resize(1 << 20);
-    pos_ = 0;
-    end_ = std::fread(buffer_.data(), 1, buffer_.size(), in_);
-    return end_ > 0;
-  }
-
-  std::FILE* const in_;
-  const int64_t max_bytes_;
-  std::string buffer_, line_;
-  size_t pos_ = 0, end_ = 0;
-  bool partial_ = false;  // a line has begun and not ended
-  int64_t number_ = 0, consumed_ = 0;
-};
-
-// "Replaying history.jsonl: 1,234,567 leads (45%)" on a terminal, a few
-// times a second; nothing when stderr is not one (CI, a pipe).
-class Progress {
- public:
-  Progress(std::string name, int64_t size)
-      : name_(std::move(name)), size_(size), on_(isatty(2) == 1) {}
-  ~Progress() {
-    if (shown_) std::fputs("\r\033[K", stderr);
-  }
-  void Tick(int64_t leads, int64_t bytes) {
-    if (!on_ || (leads & 0xfff) != 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now < next_) return;
-    next_ = now + std::chrono::milliseconds(250);
-    std::fprintf(stderr, "\rReplaying %s: %s leads", name_.c_str(),
-                 Grouped(leads).c_str());
-    if (size_ > 0) std::fprintf(stderr, " (%d%%)", int(bytes * 100 / size_));
-    shown_ = true;
-  }
-
-  static std::string Grouped(int64_t n) {
-    std::string digits = absl::StrCat(n < 0 ? -n : n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-      out += digits[i];
-    }
-    return n < 0 ? "-" + out : out;
-  }
-
- private:
-  const std::string name_;
-  const int64_t size_;
-  const bool on_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point next_{};
-};
 
 std::string Base(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -149,18 +46,17 @@ std::string Share(const ReplayReport& r, int64_t n) {
   return absl::StrFormat("%.1f%%", r.Share(n) * 100);
 }
 
-std::string Signed(int64_t n) {
-  return n > 0 ? "+" + Progress::Grouped(n) : Progress::Grouped(n);
-}
+std::string Signed(int64_t n) { return n > 0 ? "+" + Grouped(n) : Grouped(n); }
 
 // What was read, besides the report.
 struct Input {
-  std::string name;        // the history's file name
-  std::string baseline;    // what "before" is
-  std::string candidate;   // "name version" of the candidate
-  int64_t lines = 0;       // lines read (blank ones not counted)
-  int64_t unreadable = 0;  // lines that are not a lead or decision
-  int64_t outside = 0;     // outside --from/--to
+  std::string name;          // the history's file name
+  std::string baseline;      // what "before" is
+  std::string candidate;     // "name version" of the candidate
+  int64_t lines = 0;         // lines read (blank ones not counted)
+  int64_t unreadable = 0;    // lines that are not a lead or decision
+  int64_t outside = 0;       // outside --from/--to
+  int64_t shadow_lines = 0;  // a shadow's lines, skipped
 };
 
 // A section of the report as rows, rendered as an aligned text table or a
@@ -181,10 +77,10 @@ std::vector<Section> Sections(const ReplayReport& r, int max_rows) {
   for (int o = 0; o < runtime::kReplayOutputs; ++o) {
     changed.rows.push_back(
         {runtime::ReplayOutputName(static_cast<ReplayOutput>(o)),
-         Progress::Grouped(r.changed[o]), Share(r, r.changed[o])});
+         Grouped(r.changed[o]), Share(r, r.changed[o])});
   }
   changed.rows.push_back(
-      {"any", Progress::Grouped(r.changed_any), Share(r, r.changed_any)});
+      {"any", Grouped(r.changed_any), Share(r, r.changed_any)});
   out.push_back(std::move(changed));
 
   Section moves{"Owner transitions (the rules' choice: rep, team or queue)",
@@ -193,16 +89,14 @@ std::vector<Section> Sections(const ReplayReport& r, int max_rows) {
                 {}};
   for (const ReplayReport::Transition& t : r.transitions) {
     if (static_cast<int>(moves.rows.size()) == max_rows) break;
-    moves.rows.push_back(
-        {t.from, t.to, Progress::Grouped(t.leads), Share(r, t.leads)});
+    moves.rows.push_back({t.from, t.to, Grouped(t.leads), Share(r, t.leads)});
   }
   int64_t rest = r.other_transitions;
   for (size_t i = moves.rows.size(); i < r.transitions.size(); ++i) {
     rest += r.transitions[i].leads;
   }
   if (rest > 0) {
-    moves.rows.push_back(
-        {"(other)", "", Progress::Grouped(rest), Share(r, rest)});
+    moves.rows.push_back({"(other)", "", Grouped(rest), Share(r, rest)});
   }
   if (moves.rows.empty()) moves.rows.push_back({"(none)", "", "0", "0.0%"});
   out.push_back(std::move(moves));
@@ -217,8 +111,8 @@ std::vector<Section> Sections(const ReplayReport& r, int max_rows) {
                                : row.after == 0
                                    ? "stops firing"
                                    : Signed(row.after - row.before);
-    rules.rows.push_back({row.rule, row.location, Progress::Grouped(row.before),
-                          Progress::Grouped(row.after), change});
+    rules.rows.push_back({row.rule, row.location, Grouped(row.before),
+                          Grouped(row.after), change});
   }
   if (rules.rows.empty())
     rules.rows.push_back({"(no rule changes)", "", "", "", ""});
@@ -230,8 +124,7 @@ std::vector<Section> Sections(const ReplayReport& r, int max_rows) {
                {}};
   for (const ReplayReport::LoadRow& row : r.load) {
     if (static_cast<int>(load.rows.size()) == max_rows) break;
-    load.rows.push_back({row.owner, Progress::Grouped(row.before),
-                         Progress::Grouped(row.after),
+    load.rows.push_back({row.owner, Grouped(row.before), Grouped(row.after),
                          Signed(row.after - row.before)});
   }
   out.push_back(std::move(load));
@@ -291,22 +184,22 @@ void PrintTextTable(const Section& s) {
 std::vector<std::string> Notes(const ReplayReport& r, const Input& in) {
   std::vector<std::string> out;
   if (r.became_unassigned > 0) {
-    out.push_back(absl::StrCat(Progress::Grouped(r.became_unassigned),
+    out.push_back(absl::StrCat(Grouped(r.became_unassigned),
                                " leads had an owner before and would have "
                                "none (no assign rule decides them)"));
   }
   for (int st = 0; st < runtime::kStageCount; ++st) {
     if (r.fell_through[st] == 0) continue;
     out.push_back(absl::StrCat(
-        Progress::Grouped(r.fell_through[st]), " leads a ",
+        Grouped(r.fell_through[st]), " leads a ",
         runtime::StageIdName(static_cast<runtime::StageId>(st)),
         " rule decided before fall through that stage (no rule decides)"));
   }
   auto rejected = [&](int64_t n, const std::vector<ReplayReport::Rejection>& x,
                       const std::string& who) {
     if (n == 0) return;
-    std::string line = absl::StrCat(Progress::Grouped(n), " leads ", who,
-                                    " rejects, not compared");
+    std::string line =
+        absl::StrCat(Grouped(n), " leads ", who, " rejects, not compared");
     for (const ReplayReport::Rejection& e : x) {
       absl::StrAppend(&line, "; ", e.lead_id, ": ", e.message);
     }
@@ -318,13 +211,13 @@ std::vector<std::string> Notes(const ReplayReport& r, const Input& in) {
            absl::StrCat("the baseline's schema (", in.baseline, ")"));
   for (const auto& [name, leads] : r.masked_read) {
     out.push_back(absl::StrCat(
-        Progress::Grouped(leads), " leads have `", name,
+        Grouped(leads), " leads have `", name,
         "` masked in the history and the candidate's rules read it: they "
         "were decided as if it were missing"));
   }
   if (in.unreadable > 0) {
-    out.push_back(absl::StrCat(Progress::Grouped(in.unreadable), " of ",
-                               Progress::Grouped(in.lines),
+    out.push_back(absl::StrCat(Grouped(in.unreadable), " of ",
+                               Grouped(in.lines),
                                " lines could not be read (see stderr)"));
   }
   return out;
@@ -374,20 +267,17 @@ void PrintHuman(const ReplayReport& r, const Input& in, bool markdown) {
   if (markdown) {
     std::printf("### leadroute replay: %s against %s\n\n", in.candidate.c_str(),
                 in.baseline.c_str());
-    std::printf("%s leads from `%s`, %s.\n\n",
-                Progress::Grouped(r.leads).c_str(), in.name.c_str(),
-                Window(r).c_str());
+    std::printf("%s leads from `%s`, %s.\n\n", Grouped(r.leads).c_str(),
+                in.name.c_str(), Window(r).c_str());
     std::printf("**%s of leads (%s) change owner.**\n\n",
-                Share(r, r.changed[0]).c_str(),
-                Progress::Grouped(r.changed[0]).c_str());
+                Share(r, r.changed[0]).c_str(), Grouped(r.changed[0]).c_str());
   } else {
     std::printf("Replay of %s against %s\n", in.candidate.c_str(),
                 in.baseline.c_str());
-    std::printf("%s leads from %s, %s\n", Progress::Grouped(r.leads).c_str(),
+    std::printf("%s leads from %s, %s\n", Grouped(r.leads).c_str(),
                 in.name.c_str(), Window(r).c_str());
     std::printf("%s of leads (%s) change owner\n\n",
-                Share(r, r.changed[0]).c_str(),
-                Progress::Grouped(r.changed[0]).c_str());
+                Share(r, r.changed[0]).c_str(), Grouped(r.changed[0]).c_str());
   }
   for (const Section& s : Sections(r, kRows)) {
     markdown ? PrintMarkdownTable(s) : PrintTextTable(s);
@@ -411,7 +301,8 @@ void PrintJsonReport(const ReplayReport& r, const Input& in) {
   j["input"] = {{"file", in.name},
                 {"lines", in.lines},
                 {"unreadable", in.unreadable},
-                {"outside_window", in.outside}};
+                {"outside_window", in.outside},
+                {"shadow_lines", in.shadow_lines}};
   j["leads"] = r.leads;
   j["first"] = r.first ? Json(Rfc3339Micros(*r.first)) : Json(nullptr);
   j["last"] = r.last ? Json(Rfc3339Micros(*r.last)) : Json(nullptr);
@@ -561,7 +452,7 @@ int ReplayCommand(const ReplayFlags& flags) {
                              flags.against.empty() ? nullptr : before.program(),
                              options);
   LineReader lines(file, flags.max_line_bytes);
-  Progress progress(in.name, size);
+  Progress progress(absl::StrCat("Replaying ", in.name), size);
   LoggedDecision logged;
   std::vector<runtime::ReplayAttribute> attributes;
   const absl::Time now = absl::Now();
@@ -586,6 +477,11 @@ int ReplayCommand(const ReplayFlags& flags) {
     if (from_log) {
       if (absl::Status s = ReadDecisionLine(line, &logged); !s.ok()) {
         unreadable(std::string(s.message()));
+        continue;
+      }
+      if (!logged.shadow_of.empty()) {  // a shadow's line, not a lead
+        --in.lines;
+        ++in.shadow_lines;
         continue;
       }
       if ((from && logged.received_at < *from) ||
@@ -647,7 +543,7 @@ int ReplayCommand(const ReplayFlags& flags) {
               << " more lines could not be read\n";
   }
 
-  const ReplayReport report = replayer.Finish();
+  const ReplayReport report = replayer.Report();
   if (flags.format == "json") {
     PrintJsonReport(report, in);
   } else {

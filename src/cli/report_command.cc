@@ -175,6 +175,12 @@ int ReportCommand(const ReportFlags& flags) {
   if (from >= to) {
     return fail(absl::InvalidArgumentError("--from: must be before --to"));
   }
+  if (flags.shadow) return ShadowReport(flags, from, to);
+  if (!flags.decision_log.empty()) {
+    return fail(absl::InvalidArgumentError(
+        "--decision-log: read by --shadow only (KPIs come from the state "
+        "store)"));
+  }
   runtime::KpiOptions options;
   options.filter = {flags.team, flags.source, flags.ruleset};
   if (!flags.tz.empty() && !absl::LoadTimeZone(flags.tz, &options.tz)) {

@@ -56,6 +56,9 @@ int ServeCommand(const ServeFlags& flags) {
       static_cast<size_t>(flags.watch_buffer_bytes);
   options.decision_log.path = flags.decision_log;
   options.decision_log.mask = flags.mask;
+  options.shadow_rules = flags.shadow_rules;
+  options.shadow_queue = flags.shadow_queue;
+  options.shadow_cpu = flags.shadow_cpu;
   options.data_dir = flags.data_dir;
   options.removed_reps = *runtime::ParseRemovedReps(flags.removed_reps);
   if (!absl::ParseDuration(flags.repeat_window,

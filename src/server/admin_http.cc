@@ -4,6 +4,7 @@
 #include <civetweb.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
@@ -107,7 +108,98 @@ std::string RenderPrometheus(const RulesetRegistry::Snapshot& s,
   return out;
 }
 
-std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
+void RenderShadowMetrics(const Shadow::Status& s, std::string* out) {
+  if (s.candidate == nullptr) return;
+  const runtime::ReplayReport& r = s.report;
+  absl::StrAppend(
+      out,
+      "# HELP leadroute_shadow_info The shadow ruleset, decided beside the "
+      "live one.\n# TYPE leadroute_shadow_info gauge\n"
+      "leadroute_shadow_info{name=\"",
+      PromEscape(s.candidate->name), "\",version=\"",
+      PromEscape(s.candidate->version), "\",fingerprint=\"",
+      s.candidate->fingerprint, "\"} 1\n");
+  absl::StrAppend(
+      out,
+      "# HELP leadroute_shadow_leads_total Leads routed since the shadow was "
+      "set, by what became of them: compared, rejected (by its schema), "
+      "dropped (its queue was full; --shadow-queue).\n"
+      "# TYPE leadroute_shadow_leads_total counter\n",
+      "leadroute_shadow_leads_total{result=\"compared\"} ", r.leads, "\n",
+      "leadroute_shadow_leads_total{result=\"rejected\"} ", r.rejected_after,
+      "\n", "leadroute_shadow_leads_total{result=\"dropped\"} ", s.dropped,
+      "\n");
+  absl::StrAppend(out,
+                  "# HELP leadroute_shadow_changed_total Leads the shadow "
+                  "decides otherwise than the live rules, by output.\n"
+                  "# TYPE leadroute_shadow_changed_total counter\n");
+  for (int o = 0; o < runtime::kReplayOutputs; ++o) {
+    absl::StrAppend(
+        out, "leadroute_shadow_changed_total{output=\"",
+        runtime::ReplayOutputName(static_cast<runtime::ReplayOutput>(o)),
+        "\"} ", r.changed[o], "\n");
+  }
+  absl::StrAppend(out, "leadroute_shadow_changed_total{output=\"any\"} ",
+                  r.changed_any, "\n");
+  absl::StrAppend(out,
+                  "# HELP leadroute_shadow_transitions_total Leads whose "
+                  "owner the shadow changes, live to shadow (the 20 largest "
+                  "transitions).\n"
+                  "# TYPE leadroute_shadow_transitions_total counter\n");
+  for (size_t i = 0; i < r.transitions.size() && i < 20; ++i) {
+    absl::StrAppend(out, "leadroute_shadow_transitions_total{from=\"",
+                    PromEscape(r.transitions[i].from), "\",to=\"",
+                    PromEscape(r.transitions[i].to), "\"} ",
+                    r.transitions[i].leads, "\n");
+  }
+  absl::StrAppend(out,
+                  "# HELP leadroute_shadow_fell_through_total Leads a stage "
+                  "decided live that no shadow rule decides, by stage.\n"
+                  "# TYPE leadroute_shadow_fell_through_total counter\n");
+  for (int st = 0; st < runtime::kStageCount; ++st) {
+    absl::StrAppend(out, "leadroute_shadow_fell_through_total{stage=\"",
+                    runtime::StageIdName(static_cast<runtime::StageId>(st)),
+                    "\"} ", r.fell_through[st], "\n");
+  }
+}
+
+Json ShadowJson(const Shadow::Status& s) {
+  if (s.candidate == nullptr) return nullptr;
+  const runtime::ReplayReport& r = s.report;
+  Json j;
+  j["ruleset"] = RulesetJson(*s.candidate);
+  j["since"] = Rfc3339Micros(s.since);
+  j["offered"] = s.offered;
+  j["compared"] = r.leads;
+  j["rejected"] = r.rejected_after;
+  j["dropped"] = s.dropped;
+  Json changed = Json::object();
+  for (int o = 0; o < runtime::kReplayOutputs; ++o) {
+    changed[runtime::ReplayOutputName(static_cast<runtime::ReplayOutput>(o))] =
+        r.changed[o];
+  }
+  changed["any"] = r.changed_any;
+  j["changed"] = std::move(changed);
+  Json moves = Json::array();
+  for (size_t i = 0; i < r.transitions.size() && i < 20; ++i) {
+    moves.push_back({{"from", r.transitions[i].from},
+                     {"to", r.transitions[i].to},
+                     {"leads", r.transitions[i].leads}});
+  }
+  j["transitions"] = std::move(moves);
+  j["became_unassigned"] = r.became_unassigned;
+  Json rules = Json::array();
+  for (const runtime::ReplayReport::RuleRow& row : r.rules) {
+    if (row.before == row.after) continue;
+    rules.push_back(
+        {{"rule", row.rule}, {"live", row.before}, {"shadow", row.after}});
+  }
+  j["rules"] = std::move(rules);
+  return j;
+}
+
+std::string RenderStatusJson(const RulesetRegistry::Snapshot& s,
+                             const Shadow::Status* shadow) {
   Json j;
   j["serving"] = s.live != nullptr;
   j["started_at"] = Rfc3339Micros(s.started_at);
@@ -134,16 +226,19 @@ std::string RenderStatusJson(const RulesetRegistry::Snapshot& s) {
   } else {
     j["last_reload_error"] = nullptr;
   }
+  j["shadow"] = shadow == nullptr ? Json(nullptr) : ShadowJson(*shadow);
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
     const std::string& listen, const RulesetRegistry* registry,
     const ServerMetrics* metrics, const auth::Authorizer* auth,
-    ExtraMetrics extra, Health health, std::unique_ptr<Dashboard> dashboard) {
+    ExtraMetrics extra, Health health, std::unique_ptr<Dashboard> dashboard,
+    const Shadow* shadow) {
   mg_init_library(0);
   std::unique_ptr<AdminHttp> http(new AdminHttp(
       registry, metrics, auth, std::move(extra), std::move(health)));
+  http->shadow_ = shadow;
   http->dashboard_ = std::move(dashboard);
   // Enough workers that a few slow or stuck clients do not hold up the
   // probes, and a request must arrive whole within 5 s.
@@ -249,7 +344,10 @@ int AdminHttp::Handle(::mg_connection* conn, void* self_ptr) {
     return 200;
   }
   if (uri == "/status") {
-    Send(conn, 200, "application/json", RenderStatusJson(s));
+    std::optional<Shadow::Status> shadow;
+    if (self->shadow_ != nullptr) shadow = self->shadow_->status();
+    Send(conn, 200, "application/json",
+         RenderStatusJson(s, shadow ? &*shadow : nullptr));
     return 200;
   }
   Send(conn, 404, "text/plain",

@@ -11,8 +11,8 @@
 //                 store, 503 and the reason otherwise.
 //   GET /status   JSON: the live ruleset (name, version, revision,
 //                 fingerprint, origin, loaded_at, who published it and
-//                 from where), the retained ones, and the last reload
-//                 error.
+//                 from where), the retained ones, the last reload
+//                 error, and the shadow ruleset's disagreements.
 //   GET /         the dashboard (dashboard.h): its page and scripts under
 //                 /dashboard/, its data from GET /api/v1/dashboard.
 // With --auth, /metrics, /status and /api/ need a bearer token (an
@@ -32,6 +32,7 @@
 #include "src/server/dashboard.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/shadow.h"
 
 struct mg_context;
 struct mg_connection;
@@ -41,8 +42,11 @@ namespace leadroute {
 // The Prometheus text for the registry's rulesets and the server's metrics.
 std::string RenderPrometheus(const RulesetRegistry::Snapshot& snapshot,
                              const ServerMetrics& metrics);
-// The /status document.
-std::string RenderStatusJson(const RulesetRegistry::Snapshot& snapshot);
+// The /status document; `shadow`: the shadow ruleset's, when one runs.
+std::string RenderStatusJson(const RulesetRegistry::Snapshot& snapshot,
+                             const Shadow::Status* shadow = nullptr);
+// The shadow's counters as Prometheus text (nothing without a shadow).
+void RenderShadowMetrics(const Shadow::Status& shadow, std::string* out);
 
 class AdminHttp {
  public:
@@ -60,7 +64,8 @@ class AdminHttp {
       const std::string& listen, const RulesetRegistry* registry,
       const ServerMetrics* metrics, const auth::Authorizer* auth,
       ExtraMetrics extra = nullptr, Health health = nullptr,
-      std::unique_ptr<Dashboard> dashboard = nullptr);
+      std::unique_ptr<Dashboard> dashboard = nullptr,
+      const Shadow* shadow = nullptr);
   ~AdminHttp();
 
   const std::string& address() const { return address_; }
@@ -78,6 +83,7 @@ class AdminHttp {
   const RulesetRegistry* registry_;
   const ServerMetrics* metrics_;
   const auth::Authorizer* auth_;
+  const Shadow* shadow_ = nullptr;  // /status shows it; may be null
   const ExtraMetrics extra_;
   const Health health_;
   std::unique_ptr<Dashboard> dashboard_;

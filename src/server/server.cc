@@ -165,6 +165,22 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!log.ok()) return log.status();
     server->log_ = *std::move(log);
   }
+  server->shadow_ = std::make_unique<Shadow>(Shadow::Options{
+      options.shadow_queue, server->log_.get(), options.shadow_cpu});
+  if (!options.shadow_rules.empty()) {
+    CompileOutcome shadow = CompilePath(options.shadow_rules);
+    if (!shadow.status.ok()) {
+      for (const RuleDiagnostic& d : shadow.diagnostics) {
+        if (d.error) LogError("shadow rules", {{"error", d.rendered}});
+      }
+      return absl::InvalidArgumentError(absl::StrCat("--shadow-rules ",
+                                                     options.shadow_rules, ": ",
+                                                     shadow.status.message()));
+    }
+    shadow.ruleset->origin = absl::StrCat("shadow file ", options.shadow_rules);
+    shadow.ruleset->loaded_at = absl::Now();
+    server->shadow_->Set(shadow.ruleset, shadow.ruleset->loaded_at);
+  }
   server->options_ = options;
   if (!options.data_dir.empty() && !options.state.empty()) {
     return absl::InvalidArgumentError(
@@ -246,14 +262,15 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   }
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
-      options.limits, server->link_.get(), server->auth_.get());
+      options.limits, server->link_.get(), server->auth_.get(),
+      server->shadow_.get());
   server->assignments_service_ = std::make_unique<AssignmentsService>(
       server->registry_.get(), server->link_.get(), server->metrics_.get(),
       server->auth_.get(), options.stream_limits,
       options.limits.max_response_bytes, options.max_stats_scans);
   server->admin_service_ = std::make_unique<RulesAdminService>(
       server->registry_.get(), server->metrics_.get(), server->auth_.get(),
-      server->link_.get(), options.max_compiles);
+      server->link_.get(), options.max_compiles, server->shadow_.get());
 
   grpc::ServerBuilder builder;
   // gRPC turns on SO_REUSEPORT by default; a second server on a busy port
@@ -296,6 +313,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         tls ? "127.0.0.1:0" : options.admin_listen, server->registry_.get(),
         server->metrics_.get(), server->auth_.get(),
         [s](std::string* out) {
+          RenderShadowMetrics(s->shadow_->status(), out);
           // What keeps state exists once the link has an Assigner.
           if (s->link_->assigner() == nullptr) return;
           if (s->kpis_ != nullptr) s->kpis_->Render(out);
@@ -318,7 +336,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
                                : absl::Now();
               return source;
             },
-            server->registry_.get()));
+            server->registry_.get()),
+        server->shadow_.get());
     if (!admin.ok()) return admin.status();
     server->admin_ = *std::move(admin);
     if (tls) {

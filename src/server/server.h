@@ -44,6 +44,7 @@
 #include "src/service/metrics.h"
 #include "src/service/rules_admin_service.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/shadow.h"
 #include "src/service/writer_link.h"
 
 namespace leadroute {
@@ -68,6 +69,14 @@ struct ServerOptions {
   WatchLimits stream_limits;
   // The decision log; an empty path: none.
   DecisionLog::Options decision_log;
+  // A ruleset to run as the shadow from the start (a .route file or
+  // folder, as --rules); empty: none until PublishRules sets one.
+  std::string shadow_rules;
+  // Leads waiting for the shadow at most; beyond, they are not shadowed
+  // (counted as dropped).
+  int64_t shadow_queue = 100000;
+  // The share of one core the shadow may use (0.01 to 1).
+  double shadow_cpu = 0.25;
   // Where assignments, rep status and rotation are kept (a SQLite file in
   // it, created when missing); empty: no state, a team outcome names the
   // team and no rep is picked.
@@ -203,6 +212,9 @@ class RouterServer {
   std::unique_ptr<auth::Authorizer> auth_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
+  // The shadow ruleset's runner (after the log, which it writes to; before
+  // the services, which offer it leads).
+  std::unique_ptr<Shadow> shadow_;
   // The health service's state: stopped, or the store failing, is
   // NOT_SERVING. Before the Assigner, whose writer thread reports to it
   // until it is gone.

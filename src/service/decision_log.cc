@@ -147,6 +147,57 @@ std::string DecisionLog::Line(const Ruleset& ruleset,
   return line;
 }
 
+std::string DecisionLog::ShadowLine(
+    const Ruleset& shadow, const runtime::Decision& d,
+    absl::string_view shadow_of, absl::string_view live_target,
+    const std::array<bool, runtime::kReplayOutputs>& changed, absl::Time at,
+    absl::Time received_at) const {
+  Json j;
+  j["ts"] = Rfc3339Micros(at);
+  j["received_at"] = Rfc3339Micros(received_at);
+  j["shadow_of"] = std::string(shadow_of);
+  j["lead_id"] = d.lead_id;
+  j["ruleset"] = {{"name", shadow.name},
+                  {"version", shadow.version},
+                  {"revision", shadow.revision},
+                  {"fingerprint", shadow.fingerprint}};
+  Json outputs = Json::array();
+  for (int o = 0; o < runtime::kReplayOutputs; ++o) {
+    if (changed[o]) {
+      outputs.push_back(
+          runtime::ReplayOutputName(static_cast<runtime::ReplayOutput>(o)));
+    }
+  }
+  j["changed"] = std::move(outputs);
+  j["live_target"] = std::string(live_target);
+  j["target"] = d.candidates.empty()
+                    ? runtime::OwnerTarget(d.owner_kind, d.owner)
+                    : runtime::OwnerTarget(d.candidates.front().kind,
+                                           d.candidates.front().name);
+  j["priority"] = d.priority ? Json(d.priority->label) : Json(nullptr);
+  j["sla_seconds"] = d.sla ? Json(absl::ToInt64Seconds(*d.sla)) : Json(nullptr);
+  j["channel"] = d.channel;
+  j["escalation"] = d.escalation.empty() ? Json(nullptr) : Json(d.escalation);
+  Json rules = Json::array();
+  for (const runtime::RuleRef& r : d.decided_by) {
+    rules.push_back(
+        {{"stage", r.stage}, {"rule", r.rule}, {"location", r.location}});
+  }
+  j["decided_by"] = std::move(rules);
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void DecisionLog::RecordShadow(
+    const Ruleset& shadow, const runtime::Decision& decision,
+    absl::string_view shadow_of, absl::string_view live_target,
+    const std::array<bool, runtime::kReplayOutputs>& changed, absl::Time at,
+    absl::Time received_at) {
+  std::string line = ShadowLine(shadow, decision, shadow_of, live_target,
+                                changed, at, received_at);
+  line += '\n';
+  Append(std::move(line));
+}
+
 void DecisionLog::Record(const Ruleset& ruleset, std::string attributes,
                          const runtime::Decision& decision,
                          absl::string_view decision_id, absl::Time at,

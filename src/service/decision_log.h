@@ -25,6 +25,7 @@
 #ifndef LEADROUTE_SRC_SERVICE_DECISION_LOG_H_
 #define LEADROUTE_SRC_SERVICE_DECISION_LOG_H_
 
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -37,6 +38,7 @@
 #include "absl/time/time.h"
 #include "runtime/decision.h"
 #include "runtime/program.h"
+#include "runtime/replay.h"
 #include "src/wire/lead_reader.h"
 
 namespace leadroute {
@@ -74,6 +76,25 @@ class DecisionLog {
                    const runtime::Decision& decision,
                    absl::string_view decision_id, absl::Time at,
                    absl::Time received_at) const;
+
+  // A shadow ruleset's decision that differs from the live one's
+  // (shadow.h): a line of its own, naming the live decision it shadows and
+  // what the live rules chose, e.g.
+  //   {"ts":"...","received_at":"...","shadow_of":"<decision id>",
+  //    "lead_id":"L-1","ruleset":{...the shadow...},"changed":["owner"],
+  //    "live_target":"team:emea","target":"team:dach","priority":"high",
+  //    "sla_seconds":3600,"channel":"","escalation":null,
+  //    "decided_by":[...]}
+  // `leadroute replay` skips these lines.
+  void RecordShadow(const Ruleset& shadow, const runtime::Decision& decision,
+                    absl::string_view shadow_of, absl::string_view live_target,
+                    const std::array<bool, runtime::kReplayOutputs>& changed,
+                    absl::Time at, absl::Time received_at);
+  std::string ShadowLine(
+      const Ruleset& shadow, const runtime::Decision& decision,
+      absl::string_view shadow_of, absl::string_view live_target,
+      const std::array<bool, runtime::kReplayOutputs>& changed, absl::Time at,
+      absl::Time received_at) const;
 
   // Blocks until every line recorded so far is written and flushed.
   void Flush();

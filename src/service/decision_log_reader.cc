@@ -90,6 +90,9 @@ absl::Status Attribute(const std::string& name, const Json& v,
 
 absl::Status Read(const Json& j, LoggedDecision* out) {
   if (!j.is_object()) return Bad("line", "must be a JSON object");
+  if (absl::Status s = Text(j, "shadow_of", &out->shadow_of); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = Text(j, "lead_id", &out->lead_id); !s.ok()) return s;
   if (out->lead_id.empty()) return Bad("lead_id", "required");
   std::optional<absl::Time> ts, received, respond_by;
@@ -114,11 +117,33 @@ absl::Status Read(const Json& j, LoggedDecision* out) {
                                            : *ts;
 
   out->ruleset.clear();
+  out->fingerprint.clear();
   if (auto it = j.find("ruleset"); it != j.end() && it->is_object()) {
     std::string name, version;
     if (absl::Status s = Text(*it, "name", &name); !s.ok()) return s;
     if (absl::Status s = Text(*it, "version", &version); !s.ok()) return s;
+    if (absl::Status s = Text(*it, "fingerprint", &out->fingerprint); !s.ok()) {
+      return s;
+    }
     out->ruleset = absl::StrCat(name, " ", version);
+  }
+  out->live_target.clear();
+  out->changed.clear();
+  if (!out->shadow_of.empty()) {
+    if (absl::Status s = Text(j, "target", &d.owner); !s.ok()) return s;
+    if (absl::Status s = Text(j, "live_target", &out->live_target); !s.ok()) {
+      return s;
+    }
+    if (auto it = j.find("changed"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) return Bad("changed", "must be a list");
+      for (const Json& c : *it) {
+        if (!c.is_string()) return Bad("changed", "holds output names");
+        out->changed.push_back(c.get<std::string>());
+      }
+    }
+    out->attributes.clear();
+    out->masked.clear();
+    return absl::OkStatus();
   }
 
   std::string owner, kind, team;

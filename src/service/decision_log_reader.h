@@ -20,6 +20,14 @@
 namespace leadroute {
 
 struct LoggedDecision {
+  // A shadow's line (DecisionLog::RecordShadow): the live decision's id,
+  // empty for a routed lead's line. A shadow's line gives only lead_id,
+  // decided_at, received_at, ruleset (with its fingerprint),
+  // decision.owner (the shadow's target) and these two:
+  std::string shadow_of;
+  std::string live_target;           // what the live rules chose
+  std::vector<std::string> changed;  // outputs that differ ("owner", ...)
+  std::string fingerprint;           // the ruleset's
   std::string lead_id;
   absl::Time decided_at;   // `ts`
   absl::Time received_at;  // what the rules read as now

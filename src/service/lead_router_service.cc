@@ -107,8 +107,10 @@ grpc::ByteBuffer Owned(std::unique_ptr<std::string> answer) {
 }  // namespace
 
 struct LeadRouterService::CallState {
-  CallState(const RulesetRegistry& registry, runtime::Assigner* assigner)
-      : assigner(assigner),
+  CallState(const RulesetRegistry& registry, runtime::Assigner* assigner,
+            Shadow* shadow)
+      : shadow(shadow),
+        assigner(assigner),
         ruleset(registry.Live()),
         matching(dynamic_cast<const runtime::MatchingPolicy*>(
             ruleset->policy.get())),
@@ -116,11 +118,17 @@ struct LeadRouterService::CallState {
         now(assigner == nullptr ? absl::Now() : assigner->clock().Now()) {
     if (matching != nullptr) binder.emplace(matching->program());
   }
+  // The call's leads go to the shadow once it is answered.
+  ~CallState() {
+    if (shadow != nullptr) shadow->Submit(&shadowed);
+  }
 
   // Decides the lead `reader` has just read: bound straight to the
   // program's slots, or as a runtime::Lead for any other policy.
   absl::StatusOr<runtime::Decision> DecideRead();
 
+  Shadow* const shadow;      // may be null
+  Shadow::Pending shadowed;  // the call's leads for it
   // The Assigner as the call began (null: no state).
   runtime::Assigner* const assigner;
   // One ruleset for the whole call, even if a reload happens meanwhile.
@@ -166,6 +174,14 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
     logged = log_->Attributes(
         reader.attributes(),
         call.matching == nullptr ? nullptr : &call.matching->program());
+  // The shadow's copy, likewise, packed; only while a shadow runs.
+  const bool shadowing =
+      read.ok() && shadow_ != nullptr && shadow_->active() && call.binder;
+  const size_t shadow_mark =
+      shadowing
+          ? shadow_->PackLead(&call.shadowed, reader.id(),
+                              call.options.received_at, reader.attributes())
+          : 0;
   absl::StatusOr<runtime::Decision> decision =
       read.ok() ? call.DecideRead() : absl::StatusOr<runtime::Decision>(read);
   if (decision.ok() && call.assigner != nullptr && call.binder) {
@@ -180,6 +196,10 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
     } else {
       *durable = std::max(*durable, *seq);
     }
+  }
+  // A lead answered from its earlier assignment was shadowed then.
+  if (shadowing && (!decision.ok() || decision->replayed)) {
+    Shadow::Unpack(&call.shadowed, shadow_mark);
   }
   if (!decision.ok()) {
     ruleset.counters->CountRejected(&call.tally);
@@ -199,6 +219,9 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
     log_->Record(ruleset, std::move(logged), *decision, call.decision_id,
                  call.now, call.options.received_at);
   }
+  if (shadowing && !decision->replayed) {
+    shadow_->PackDecision(&call.shadowed, call.decision_id, *decision);
+  }
   return decision;
 }
 
@@ -209,7 +232,7 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     return link_->Forward(context, auth::kRoute, *request, response);
   }
   const int64_t start = MonotonicNanos();
-  CallState call(*registry_, link_->assigner());
+  CallState call(*registry_, link_->assigner(), shadow_);
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
   grpc::Slice slice;
@@ -272,7 +295,7 @@ grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(
     return link_->Forward(context, auth::kRouteBatch, *request, response);
   }
   const int64_t start = MonotonicNanos();
-  CallState call(*registry_, link_->assigner());
+  CallState call(*registry_, link_->assigner(), shadow_);
   absl::Status status;
   uint64_t durable = 0;  // the last change to wait for, if any
   grpc::Slice slice;

@@ -19,6 +19,7 @@
 #include "src/service/decision_log.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/shadow.h"
 #include "src/service/writer_link.h"
 
 namespace leadroute {
@@ -56,15 +57,18 @@ class LeadRouterService final : public LeadRouterBase {
   // every call is answered once its assignments are durable; on a replica
   // that is not the writer, every call is forwarded to it).
   // `auth` lets calls in and must outlive the service too.
+  // `shadow` (may be null) is offered every lead routed, after its
+  // decision (shadow.h).
   LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
                     DecisionLog* log, ServiceLimits limits, WriterLink* link,
-                    const auth::Authorizer* auth)
+                    const auth::Authorizer* auth, Shadow* shadow = nullptr)
       : registry_(registry),
         metrics_(metrics),
         log_(log),
         limits_(limits),
         link_(link),
-        auth_(auth) {}
+        auth_(auth),
+        shadow_(shadow) {}
 
   // A serialised leadroute.v1.RouteRequest in, a serialised RouteResponse
   // out.
@@ -104,6 +108,7 @@ class LeadRouterService final : public LeadRouterBase {
   const RulesetRegistry* registry_;
   ServerMetrics* metrics_;
   DecisionLog* log_;
+  Shadow* const shadow_;
   const ServiceLimits limits_;
   WriterLink* const link_;
   const auth::Authorizer* const auth_;

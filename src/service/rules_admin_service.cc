@@ -109,6 +109,47 @@ grpc::Status RejectedStatus(const CompileOutcome& outcome) {
 
 }  // namespace
 
+void ShadowToProto(const Shadow::Status& s, v1::GetStatusResponse* out) {
+  if (s.candidate == nullptr) return;
+  v1::ShadowStatus* shadow = out->mutable_shadow();
+  v1::RulesetRef* ref = shadow->mutable_ruleset();
+  ref->set_name(s.candidate->name);
+  ref->set_version(s.candidate->version);
+  ref->set_fingerprint(s.candidate->fingerprint);
+  TimeToProto(s.since, shadow->mutable_since());
+  const runtime::ReplayReport& r = s.report;
+  shadow->set_offered(s.offered);
+  shadow->set_compared(r.leads);
+  shadow->set_rejected(r.rejected_after);
+  shadow->set_dropped(s.dropped);
+  auto& changed = *shadow->mutable_changed();
+  for (int o = 0; o < runtime::kReplayOutputs; ++o) {
+    changed[runtime::ReplayOutputName(static_cast<runtime::ReplayOutput>(o))] =
+        r.changed[o];
+  }
+  changed["any"] = r.changed_any;
+  constexpr size_t kMaxTransitions = 20;
+  for (size_t i = 0; i < r.transitions.size() && i < kMaxTransitions; ++i) {
+    v1::ShadowTransition* t = shadow->add_transitions();
+    t->set_from(r.transitions[i].from);
+    t->set_to(r.transitions[i].to);
+    t->set_leads(r.transitions[i].leads);
+  }
+  shadow->set_became_unassigned(r.became_unassigned);
+  auto& fell = *shadow->mutable_fell_through();
+  for (int st = 0; st < runtime::kStageCount; ++st) {
+    fell[runtime::StageIdName(static_cast<runtime::StageId>(st))] =
+        r.fell_through[st];
+  }
+  for (const runtime::ReplayReport::RuleRow& row : r.rules) {
+    if (row.before == row.after) continue;
+    v1::ShadowRule* rule = shadow->add_rules();
+    rule->set_rule(row.rule);
+    rule->set_live(row.before);
+    rule->set_shadow(row.after);
+  }
+}
+
 void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out) {
   out->set_severity(d.error ? v1::Diagnostic::SEVERITY_ERROR
                             : v1::Diagnostic::SEVERITY_WARNING);
@@ -141,7 +182,8 @@ grpc::ServerUnaryReactor* RulesAdminService::OffThread(
     std::string root,
     std::function<grpc::Status(const std::map<std::string, std::string>&,
                                const std::string&, const runtime::Actor&)>
-        compile) {
+        compile,
+    bool files_required) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auth::Caller caller;
   if (absl::Status refused = auth_->Check(*context, role, &caller);
@@ -155,12 +197,14 @@ grpc::ServerUnaryReactor* RulesAdminService::OffThread(
     reactor->Finish(ToGrpcStatus(full));
     return reactor;
   }
-  std::thread([this, reactor, method, &files, root = std::move(root),
-               compile = std::move(compile), by = ActorOf(caller, *context),
+  std::thread([this, reactor, method, &files, files_required,
+               root = std::move(root), compile = std::move(compile),
+               by = ActorOf(caller, *context),
                start = MonotonicNanos()]() mutable {
     gate_.Run();
     absl::StatusOr<std::map<std::string, std::string>> by_path =
-        FilesFromProto(files, &root);
+        files.empty() && !files_required ? std::map<std::string, std::string>()
+                                         : FilesFromProto(files, &root);
     const grpc::Status status = by_path.ok() ? compile(*by_path, root, by)
                                              : ToGrpcStatus(by_path.status());
     gate_.Done();
@@ -224,8 +268,36 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
           default:
             break;
         }
-        const CompileOutcome outcome = registry_->Publish(
-            files, root, request->expected_revision(), removed_reps, by);
+        if (request->shadow() && request->promote_shadow()) {
+          return ToGrpcStatus(absl::InvalidArgumentError(
+              "shadow, promote_shadow: set one of them, not both"));
+        }
+        if (request->shadow()) return PublishShadow(files, root, response);
+        CompileOutcome outcome;
+        if (request->promote_shadow()) {
+          const std::shared_ptr<const Ruleset> candidate =
+              shadow_ == nullptr ? nullptr : shadow_->candidate();
+          if (!files.empty()) {
+            return ToGrpcStatus(absl::InvalidArgumentError(
+                "files: must be empty with promote_shadow (the shadow's own "
+                "files are made live)"));
+          }
+          if (candidate == nullptr || candidate->sources == nullptr) {
+            return ToGrpcStatus(absl::FailedPreconditionError(
+                "promote_shadow: no shadow ruleset runs (publish one with "
+                "shadow, or start the server with --shadow-rules)"));
+          }
+          outcome = registry_->Publish(*candidate->sources, candidate->root,
+                                       request->expected_revision(),
+                                       removed_reps, by, "promote");
+          // Shadowing stops once it is live, unless another took its place.
+          if (outcome.status.ok() && shadow_->candidate() == candidate) {
+            shadow_->Set(nullptr, absl::Now());
+          }
+        } else {
+          outcome = registry_->Publish(
+              files, root, request->expected_revision(), removed_reps, by);
+        }
         if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
           return RejectedStatus(outcome);
         }
@@ -235,7 +307,34 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
           DiagnosticToProto(d, response->add_diagnostics());
         }
         return grpc::Status::OK;
-      });
+      },
+      /*files_required=*/!request->shadow() && !request->promote_shadow());
+}
+
+grpc::Status RulesAdminService::PublishShadow(
+    const std::map<std::string, std::string>& files, const std::string& root,
+    v1::PublishRulesResponse* response) {
+  if (shadow_ == nullptr) {
+    return ToGrpcStatus(
+        absl::FailedPreconditionError("shadow: this server runs no shadow"));
+  }
+  if (files.empty()) {  // stop shadowing
+    shadow_->Set(nullptr, absl::Now());
+    return grpc::Status::OK;
+  }
+  CompileOutcome outcome = CompileFiles(files, root);
+  if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
+    return RejectedStatus(outcome);
+  }
+  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
+  outcome.ruleset->origin = "shadow";
+  outcome.ruleset->loaded_at = absl::Now();
+  shadow_->Set(outcome.ruleset, outcome.ruleset->loaded_at);
+  RulesetInfoToProto(*outcome.ruleset, false, response->mutable_ruleset());
+  for (const RuleDiagnostic& d : outcome.diagnostics) {
+    DiagnosticToProto(d, response->add_diagnostics());
+  }
+  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* RulesAdminService::Rollback(
@@ -306,6 +405,7 @@ grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
   response->set_live_by(s.live_by);
   if (s.live != nullptr)
     TimeToProto(s.live_since, response->mutable_live_since());
+  if (shadow_ != nullptr) ShadowToProto(shadow_->status(), response);
   metrics_->CountCall(ServerMetrics::kGetStatus, 0, MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);

@@ -14,6 +14,7 @@
 #include "src/auth/authorizer.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
+#include "src/service/shadow.h"
 #include "src/service/work_gate.h"
 #include "src/service/writer_link.h"
 
@@ -22,6 +23,8 @@ namespace leadroute {
 // Wire forms of the registry's records (shared with tests and the CLI).
 void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out);
 void DiagnosticToProto(const RuleDiagnostic& d, v1::Diagnostic* out);
+// GetStatus' shadow, when one runs.
+void ShadowToProto(const Shadow::Status& s, v1::GetStatusResponse* out);
 
 class RulesAdminService final : public v1::RulesAdmin::CallbackService {
  public:
@@ -30,13 +33,16 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
   // forwarded to the writer, whose rulesets decide; ValidateRules is
   // answered here. `max_compiles`: ValidateRules/PublishRules compiling at
   // once (see WorkGate).
+  // `shadow` (may be null: PublishRules' shadow and promote_shadow fail)
+  // is where a shadow ruleset runs.
   RulesAdminService(RulesetRegistry* registry, ServerMetrics* metrics,
                     const auth::Authorizer* auth, const WriterLink* link,
-                    int max_compiles = 2)
+                    int max_compiles = 2, Shadow* shadow = nullptr)
       : registry_(registry),
         link_(link),
         metrics_(metrics),
         auth_(auth),
+        shadow_(shadow),
         gate_(max_compiles, "rule compiles", "--max-compiles") {}
 
   grpc::ServerUnaryReactor* ValidateRules(
@@ -65,12 +71,19 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
       std::string root,
       std::function<grpc::Status(const std::map<std::string, std::string>&,
                                  const std::string&, const runtime::Actor&)>
-          compile);
+          compile,
+      bool files_required = true);
+  // PublishRules with `shadow`: compiles `files` and runs them as the
+  // shadow (none: stops it).
+  grpc::Status PublishShadow(const std::map<std::string, std::string>& files,
+                             const std::string& root,
+                             v1::PublishRulesResponse* response);
 
   RulesetRegistry* registry_;
   const WriterLink* const link_;
   ServerMetrics* metrics_;
   const auth::Authorizer* auth_;
+  Shadow* const shadow_;
   WorkGate gate_;
 };
 

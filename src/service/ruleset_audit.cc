@@ -18,6 +18,7 @@ void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
   const char* action = before != nullptr && now.revision <= before->revision
                            ? "rules.rollback"
                        : now.origin == "publish" ? "rules.publish"
+                       : now.origin == "promote" ? "rules.promote"
                                                  : "rules.load";
   runtime::AuditRecord record{
       .at = assigner != nullptr ? assigner->clock().Now() : absl::Now(),

@@ -253,7 +253,7 @@ CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
 CompileOutcome RulesetRegistry::Publish(
     const std::map<std::string, std::string>& files, std::string root,
     int64_t expected_revision, std::optional<runtime::RemovedReps> removed_reps,
-    const runtime::Actor& by) {
+    const runtime::Actor& by, const std::string& origin) {
   std::lock_guard<std::mutex> reload(reload_mu_);
   if (expected_revision != 0) {
     const std::shared_ptr<const Ruleset> live = live_.load();
@@ -266,7 +266,7 @@ CompileOutcome RulesetRegistry::Publish(
       return out;
     }
   }
-  return Install(CompileFiles(files, std::move(root)), "publish", removed_reps,
+  return Install(CompileFiles(files, std::move(root)), origin, removed_reps,
                  by);
 }
 

@@ -124,11 +124,13 @@ class RulesetRegistry {
   // Compiles `files` and makes them live, published `by` a caller, or
   // records why not. With a non-zero `expected_revision` that is not live,
   // changes nothing and returns FAILED_PRECONDITION.
+  // `origin` is what GetStatus says it came from ("publish", or "promote"
+  // for a shadow made live).
   CompileOutcome Publish(
       const std::map<std::string, std::string>& files, std::string root,
       int64_t expected_revision = 0,
       std::optional<runtime::RemovedReps> removed_reps = std::nullopt,
-      const runtime::Actor& by = {});
+      const runtime::Actor& by = {}, const std::string& origin = "publish");
 
   // Makes the ruleset a store shared by replicas says is live, live here
   // too, with its revision and publisher (issue 22): a retained one with

@@ -146,7 +146,7 @@ ReplayReport ReplayAgainst(const std::string& after, const std::string& before,
     std::vector<ReplayAttribute> attributes = Attributes(h.lead);
     replayer.Add(h.id, h.at, attributes, nullptr, masked);
   }
-  return replayer.Finish();
+  return replayer.Report();
 }
 
 const ReplayReport::RuleRow* Row(const ReplayReport& r,
@@ -243,7 +243,7 @@ TEST(ReplayTest, RecordedDecisionsCompareAsTheSecondRulesetDoes) {
     std::vector<ReplayAttribute> attributes = Attributes(h.lead);
     replayer.Add(h.id, h.at, attributes, &recorded);
   }
-  const ReplayReport logged = replayer.Finish();
+  const ReplayReport logged = replayer.Report();
   const ReplayReport against = ReplayAgainst(Dach(), kRules, history);
   EXPECT_EQ(logged.leads, against.leads);
   EXPECT_EQ(logged.changed, against.changed);

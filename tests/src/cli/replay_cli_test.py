@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """`leadroute replay` on a history a real server wrote: a month of leads
-routed by `leadroute serve --data-dir --decision-log` (territories.route),
-replayed with the change under review (territories_dach.route: Germany
-moves to a new DACH team). Exactly the German leads change; the markdown
+routed by `leadroute serve --data-dir --decision-log` (territories.route,
+with territories_dach.route as its shadow), replayed with the change under
+review (territories_dach.route: Germany moves to a new DACH team). Exactly the German leads change; the markdown
 is a golden file (replay/dach.md; UPDATE_GOLDEN=1 rewrites it); the CI
 gate exits 1 past its threshold."""
 import difflib
@@ -53,7 +53,8 @@ class ReplayCliTest(unittest.TestCase):
         proc = subprocess.Popen(
             [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
              "--rules", "territories.route", "--data-dir", "data",
-             "--decision-log", "decisions.jsonl"],
+             "--decision-log", "decisions.jsonl",
+             "--shadow-rules", "territories_dach.route"],
             cwd=cls.tmp, stderr=subprocess.PIPE, text=True)
         try:
             line = proc.stderr.readline()
@@ -71,7 +72,11 @@ class ReplayCliTest(unittest.TestCase):
             proc.wait(timeout=30)
         cls.log = os.path.join(cls.tmp, "decisions.jsonl")
         with open(cls.log) as f:
-            cls.lines = f.read().splitlines()
+            everything = f.read().splitlines()
+        # The shadow's disagreements are lines of their own.
+        cls.lines = [l for l in everything if '"shadow_of"' not in l]
+        cls.shadow_lines = [json.loads(l) for l in everything
+                            if '"shadow_of"' in l]
         cls.leads = [lead for _, leads in cls.days for lead in leads]
         # What must change: German leads that are not partners (partners
         # go to their queue wherever they are from).
@@ -102,6 +107,46 @@ class ReplayCliTest(unittest.TestCase):
             self.assertEqual(d["team"], "emea")
             self.assertIn(d["owner"], ("cyd", "dan"))
             self.assertEqual(d["attributes"]["email"], "***")
+
+    def test_the_shadow_logged_what_replay_finds(self):
+        # A shadow line per German lead, naming the live decision.
+        self.assertEqual(sorted(d["lead_id"] for d in self.shadow_lines),
+                         sorted(self.german))
+        ids = {json.loads(l)["decision_id"] for l in self.lines}
+        for d in self.shadow_lines:
+            self.assertIn(d["shadow_of"], ids)
+            self.assertEqual((d["live_target"], d["target"], d["changed"]),
+                             ("team:emea", "team:dach", ["owner"]))
+        # Replay reads past them.
+        j = self.replay_json("territories_dach.route", "--decision-log",
+                             "decisions.jsonl")
+        self.assertEqual(j["input"]["shadow_lines"], len(self.german))
+        self.assertEqual(j["input"]["lines"], DAYS * PER_DAY)
+
+    def test_report_shadow_sums_up_the_shadow_lines(self):
+        r = leadroute("report", "--shadow", "--decision-log",
+                      "decisions.jsonl", "--last", "1d", "--format", "json",
+                      cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["routed"], DAYS * PER_DAY)
+        self.assertEqual(len(j["shadows"]), 1)
+        s = j["shadows"][0]
+        self.assertEqual(s["ruleset"], "territories 2")
+        self.assertEqual(s["leads"], len(self.german))
+        self.assertEqual(s["changed"], {"owner": len(self.german)})
+        self.assertEqual(s["transitions"], [{"from": "team:emea",
+                                             "to": "team:dach",
+                                             "leads": len(self.german)}])
+        r = leadroute("report", "--shadow", "--decision-log",
+                      "decisions.jsonl", "--last", "1d", cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("territories 2 (", r.stdout)
+        self.assertIn("team:emea -> team:dach: %d" % len(self.german),
+                      r.stdout)
+        r = leadroute("report", "--shadow", cwd=self.tmp)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--shadow reads --decision-log", r.stderr)
 
     def test_the_same_rules_change_nothing(self):
         j = self.replay_json("territories.route", "--decision-log",
