@@ -108,10 +108,10 @@ class LeadRouterService final : public LeadRouterBase {
   const RulesetRegistry* registry_;
   ServerMetrics* metrics_;
   DecisionLog* log_;
-  Shadow* const shadow_;
   const ServiceLimits limits_;
   WriterLink* const link_;
   const auth::Authorizer* const auth_;
+  Shadow* const shadow_;
   DecisionIds ids_;
 };
 

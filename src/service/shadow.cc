@@ -31,11 +31,11 @@ int64_t ThreadCpuNanos() {
 // queue's one buffer, so that shadowing a lead allocates nothing (a lead's
 // many small strings, allocated on the routing thread and freed on the
 // shadow's, made glibc's arenas the cost). A lead: its id, received time
-// (Unix ns), attributes (name, type, value), then the live decision's id
-// and outputs (owner as "kind/name", priority, SLA, channel, escalation,
-// rules "stage/rule" with their locations). A call's pack in the queue is
-// headed by the shadow's generation then, its leads and its bytes. Numbers
-// are host-order bytes; text is a 32-bit length and the bytes.
+// (Unix seconds, then nanoseconds), attributes (name, type, value), then the
+// live decision's id and outputs (owner as "kind/name", priority, SLA, channel,
+// escalation, rules "stage/rule" with their locations). A call's pack in the
+// queue is headed by the shadow's generation then, its leads and its bytes.
+// Numbers are host-order bytes; text is a 32-bit length and the bytes.
 class Packer {
  public:
   explicit Packer(std::string* out) : out_(out) {}
@@ -44,6 +44,13 @@ class Packer {
   void U32(uint32_t v) { Bytes(&v, sizeof v); }
   void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
   void F64(double v) { Bytes(&v, sizeof v); }
+  // Whole seconds and the nanoseconds beyond them: any absl::Time a lead
+  // can carry (Unix nanoseconds alone end in 2262).
+  void Time(absl::Time t) {
+    const int64_t seconds = absl::ToUnixSeconds(t);
+    I64(seconds);
+    I64(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds)));
+  }
   void Str(absl::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
     out_->append(s.data(), s.size());
@@ -72,6 +79,10 @@ class Unpacker {
   uint32_t U32() { return Fixed<uint32_t>(); }
   uint8_t U8() { return static_cast<uint8_t>(in_[at_++]); }
   double F64() { return Fixed<double>(); }
+  absl::Time Time() {
+    const int64_t seconds = I64();
+    return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(I64());
+  }
   absl::string_view Str() {
     const uint32_t n = U32();
     absl::string_view s = in_.substr(at_, n);
@@ -111,7 +122,7 @@ void PackValue(const runtime::Value& v, Packer* p) {
       p->U8(std::get<bool>(v) ? 1 : 0);
       break;
     case runtime::ValueType::kTime:
-      p->I64(absl::ToUnixNanos(std::get<absl::Time>(v)));
+      p->Time(std::get<absl::Time>(v));
       break;
     case runtime::ValueType::kStringList: {
       const auto& list = std::get<std::vector<std::string>>(v);
@@ -133,7 +144,7 @@ runtime::Value UnpackValue(Unpacker* u) {
     case runtime::ValueType::kBool:
       return u->U8() != 0;
     case runtime::ValueType::kTime:
-      return absl::FromUnixNanos(u->I64());
+      return u->Time();
     case runtime::ValueType::kStringList: {
       std::vector<std::string> list(u->U32());
       for (std::string& e : list) e = std::string(u->Str());
@@ -188,7 +199,7 @@ size_t Shadow::PackLead(
   const size_t mark = pending->bytes.size();
   Packer p(&pending->bytes);
   p.Str(lead_id);
-  p.I64(absl::ToUnixNanos(received_at));
+  p.Time(received_at);
   p.U32(static_cast<uint32_t>(attributes.size()));
   for (const LeadReader::Attribute& a : attributes) {
     p.Str(a.name);
@@ -301,7 +312,7 @@ void Shadow::Loop() {
         }
         --left;
         Assign(&lead_id, u.Str());
-        const absl::Time received_at = absl::FromUnixNanos(u.I64());
+        const absl::Time received_at = u.Time();
         attributes.clear();
         for (uint32_t k = u.U32(); k > 0; --k) {
           std::string name(u.Str());

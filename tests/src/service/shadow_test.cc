@@ -6,13 +6,15 @@
 // without a shadow (decision ids aside); disagreements are in the decision
 // log, /metrics and /status; PublishRules sets, replaces, stops and
 // promotes the shadow.
+#include "src/service/shadow.h"
+
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
 #include <fstream>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -390,6 +392,47 @@ TEST_F(ShadowTest, PublishRulesSetsReplacesStopsAndPromotesTheShadow) {
   EXPECT_TRUE(status().has_shadow());
   ASSERT_TRUE(publish("", true, false, &response).ok());
   EXPECT_FALSE(status().has_shadow());
+}
+
+// Times reach the shadow's thread as they were, whatever the year (Unix
+// nanoseconds alone would end in 2262 and make two different times equal).
+TEST_F(ShadowTest, TimesReachTheShadowAsTheyWere) {
+  const std::string live_text = absl::StrReplaceAll(
+      kRules, {{"  source: enum", "  seen: time\n  source: enum"}});
+  const std::string candidate_text =
+      absl::StrReplaceAll(live_text, {{"  rule big when",
+                                       "  rule hot when seen within 1h then "
+                                       "high\n  rule big when"}});
+  CompileOutcome live = CompileFiles({{"r.route", live_text}}, "r.route");
+  CompileOutcome candidate =
+      CompileFiles({{"r.route", candidate_text}}, "r.route");
+  ASSERT_TRUE(live.status.ok() && candidate.status.ok());
+  Shadow shadow({1000, nullptr, 1.0});
+  shadow.Set(candidate.ruleset, absl::Now());
+  Shadow::Pending pending;
+  // Seen two hours before it came in: not within the hour, in 2026 as in
+  // 2500.
+  for (const char* at : {"2026-06-01T10:00:00Z", "2500-06-01T10:00:00Z"}) {
+    absl::Time received;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, at, &received, nullptr));
+    runtime::Lead lead{"L",
+                       {{"country", std::string("US")},
+                        {"source", std::string("web")},
+                        {"seen", received - absl::Hours(2)}}};
+    std::vector<LeadReader::Attribute> read;
+    for (const auto& [name, value] : lead.attributes)
+      read.push_back({name, value});
+    absl::StatusOr<runtime::Decision> d =
+        live.ruleset->policy->Decide(lead, {received, false, {}});
+    ASSERT_TRUE(d.ok());
+    shadow.PackLead(&pending, "L", received, read);
+    shadow.PackDecision(&pending, "id", *d);
+  }
+  shadow.Submit(&pending);
+  shadow.Flush();
+  const Shadow::Status s = shadow.status();
+  EXPECT_EQ(s.report.leads, 2);
+  EXPECT_EQ(s.report.changed[1], 0);  // priority: hot never fires
 }
 
 TEST_F(ShadowTest, ShadowRulesWithErrorsStopTheServerFromStarting) {
