@@ -54,6 +54,12 @@ std::string OwnerTarget(OwnerKind kind, absl::string_view name) {
   return absl::StrCat(OwnerKindName(kind), ":", name);
 }
 
+std::string TargetOf(const Decision& d) {
+  return d.candidates.empty() ? OwnerTarget(d.owner_kind, d.owner)
+                              : OwnerTarget(d.candidates.front().kind,
+                                            d.candidates.front().name);
+}
+
 std::vector<bool> SlotsRead(const Program& p) {
   std::vector<bool> read(p.attributes.size(), false);
   for (const std::vector<Rule>& stage : p.stages) {
@@ -357,9 +363,7 @@ ReplayReport::Side Replayer::Explain(const Side& side,
   options.explain = true;
   const Decision d = side.policy.DecideBound(lead_id, bound, options);
   ReplayReport::Side out;
-  out.owner = d.candidates.empty() ? OwnerTarget(d.owner_kind, d.owner)
-                                   : OwnerTarget(d.candidates.front().kind,
-                                                 d.candidates.front().name);
+  out.owner = TargetOf(d);
   for (const StageExplanation& e : d.explanation->stages) {
     std::string line = absl::StrCat(e.stage, "/", e.rule.rule);
     if (!e.rule.location.empty())

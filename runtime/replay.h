@@ -54,6 +54,9 @@ struct RecordedDecision {
 
 // "team:emea" for a candidate, "none" for no owner.
 std::string OwnerTarget(OwnerKind kind, absl::string_view name);
+// What `d`'s rules chose: its assign rule's first candidate (what the
+// Assigner started from), else its owner.
+std::string TargetOf(const Decision& d);
 
 // A lead's attribute as read from history: a name and a value the schema
 // will read (LeadBinder: a whole number for a `number`, RFC 3339 text for a

@@ -35,6 +35,31 @@ Json ValueJson(const runtime::Value& v) {
       v);
 }
 
+// The fields a routed lead's line and a shadow's line write alike.
+Json RulesetJson(const Ruleset& r) {
+  return {{"name", r.name},
+          {"version", r.version},
+          {"revision", r.revision},
+          {"fingerprint", r.fingerprint}};
+}
+Json PriorityJson(const runtime::Decision& d) {
+  return d.priority ? Json(d.priority->label) : Json(nullptr);
+}
+Json SlaJson(const runtime::Decision& d) {
+  return d.sla ? Json(absl::ToInt64Seconds(*d.sla)) : Json(nullptr);
+}
+Json EscalationJson(const runtime::Decision& d) {
+  return d.escalation.empty() ? Json(nullptr) : Json(d.escalation);
+}
+Json DecidedByJson(const runtime::Decision& d) {
+  Json rules = Json::array();
+  for (const runtime::RuleRef& r : d.decided_by) {
+    rules.push_back(
+        {{"stage", r.stage}, {"rule", r.rule}, {"location", r.location}});
+  }
+  return rules;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(
@@ -114,30 +139,19 @@ std::string DecisionLog::Line(const Ruleset& ruleset,
   j["received_at"] = Rfc3339Micros(received_at);
   j["decision_id"] = std::string(decision_id);
   j["lead_id"] = d.lead_id;
-  j["ruleset"] = {{"name", ruleset.name},
-                  {"version", ruleset.version},
-                  {"revision", ruleset.revision},
-                  {"fingerprint", ruleset.fingerprint}};
+  j["ruleset"] = RulesetJson(ruleset);
   j["owner"] = d.owner;
   j["owner_kind"] = runtime::OwnerKindName(d.owner_kind);
   j["team"] = d.team;
-  j["target"] = d.candidates.empty()
-                    ? runtime::OwnerTarget(d.owner_kind, d.owner)
-                    : runtime::OwnerTarget(d.candidates.front().kind,
-                                           d.candidates.front().name);
-  j["priority"] = d.priority ? Json(d.priority->label) : Json(nullptr);
-  j["sla_seconds"] = d.sla ? Json(absl::ToInt64Seconds(*d.sla)) : Json(nullptr);
+  j["target"] = runtime::TargetOf(d);
+  j["priority"] = PriorityJson(d);
+  j["sla_seconds"] = SlaJson(d);
   j["respond_by"] =
       d.respond_by ? Json(Rfc3339Micros(*d.respond_by)) : Json(nullptr);
   j["channel"] = d.channel;
-  j["escalation"] = d.escalation.empty() ? Json(nullptr) : Json(d.escalation);
+  j["escalation"] = EscalationJson(d);
   j["score"] = d.score;
-  Json rules = Json::array();
-  for (const runtime::RuleRef& r : d.decided_by) {
-    rules.push_back(
-        {{"stage", r.stage}, {"rule", r.rule}, {"location", r.location}});
-  }
-  j["decided_by"] = std::move(rules);
+  j["decided_by"] = DecidedByJson(d);
   // The attributes, already written, go last: the object without its
   // closing brace, then them.
   std::string line = j.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -157,10 +171,7 @@ std::string DecisionLog::ShadowLine(
   j["received_at"] = Rfc3339Micros(received_at);
   j["shadow_of"] = std::string(shadow_of);
   j["lead_id"] = d.lead_id;
-  j["ruleset"] = {{"name", shadow.name},
-                  {"version", shadow.version},
-                  {"revision", shadow.revision},
-                  {"fingerprint", shadow.fingerprint}};
+  j["ruleset"] = RulesetJson(shadow);
   Json outputs = Json::array();
   for (int o = 0; o < runtime::kReplayOutputs; ++o) {
     if (changed[o]) {
@@ -170,20 +181,12 @@ std::string DecisionLog::ShadowLine(
   }
   j["changed"] = std::move(outputs);
   j["live_target"] = std::string(live_target);
-  j["target"] = d.candidates.empty()
-                    ? runtime::OwnerTarget(d.owner_kind, d.owner)
-                    : runtime::OwnerTarget(d.candidates.front().kind,
-                                           d.candidates.front().name);
-  j["priority"] = d.priority ? Json(d.priority->label) : Json(nullptr);
-  j["sla_seconds"] = d.sla ? Json(absl::ToInt64Seconds(*d.sla)) : Json(nullptr);
+  j["target"] = runtime::TargetOf(d);
+  j["priority"] = PriorityJson(d);
+  j["sla_seconds"] = SlaJson(d);
   j["channel"] = d.channel;
-  j["escalation"] = d.escalation.empty() ? Json(nullptr) : Json(d.escalation);
-  Json rules = Json::array();
-  for (const runtime::RuleRef& r : d.decided_by) {
-    rules.push_back(
-        {{"stage", r.stage}, {"rule", r.rule}, {"location", r.location}});
-  }
-  j["decided_by"] = std::move(rules);
+  j["escalation"] = EscalationJson(d);
+  j["decided_by"] = DecidedByJson(d);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

@@ -118,16 +118,10 @@ Decision DecideAt(const Program& p, const HistoryLead& h) {
   return *d;
 }
 
-std::string Target(const Decision& d) {
-  return d.candidates.empty() ? OwnerTarget(d.owner_kind, d.owner)
-                              : OwnerTarget(d.candidates.front().kind,
-                                            d.candidates.front().name);
-}
-
 // What a decision log records for `d`.
 RecordedDecision Record(const Decision& d) {
   RecordedDecision r;
-  r.owner = Target(d);
+  r.owner = TargetOf(d);
   if (d.priority) r.priority = d.priority->label;
   r.sla = d.sla;
   r.channel = d.channel;
@@ -169,8 +163,8 @@ TEST(ReplayTest, MovingOneCountryChangesExactlyItsLeads) {
   std::vector<std::string> moved;
   int64_t emea = 0;
   for (const HistoryLead& h : history) {
-    const std::string was = Target(DecideAt(*before, h));
-    const std::string now = Target(DecideAt(*after, h));
+    const std::string was = TargetOf(DecideAt(*before, h));
+    const std::string now = TargetOf(DecideAt(*after, h));
     if (was == "team:emea") ++emea;
     if (was != now) {
       EXPECT_EQ(std::get<std::string>(h.lead.attributes.at("country")), "DE");
