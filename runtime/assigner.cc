@@ -794,6 +794,11 @@ absl::StatusOr<uint64_t> Assigner::RecordRuleset(RulesetLive ruleset) {
   return log_.AppendIfUsable(std::move(ruleset));
 }
 
+absl::StatusOr<uint64_t> Assigner::RecordSchedule(RulesetSchedule schedule) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_.AppendIfUsable(std::move(schedule));
+}
+
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,
                           const Actor& by) {
   by_seq_.erase(a.seq);

@@ -190,6 +190,8 @@ class Assigner final : public EventFeed {
   // A ruleset made live, for a store shared by replicas to keep: committed
   // in order with the rest, as RecordAudit.
   absl::StatusOr<uint64_t> RecordRuleset(RulesetLive ruleset);
+  // A ruleset scheduled to go live, or the schedule cancelled, likewise.
+  absl::StatusOr<uint64_t> RecordSchedule(RulesetSchedule schedule);
 
   // First contact with the lead at `at` (now when unset) over `channel`:
   // stops its SLA clock and escalation. A second call changes nothing and

@@ -29,6 +29,9 @@ using pg::Row;
 constexpr const char* kCommitTokenKey = "commit_token";
 // The live ruleset's revision (schema 3).
 constexpr const char* kLiveRulesetKey = "live_ruleset";
+// The scheduled ruleset's revision (0: none) and when it goes live.
+constexpr const char* kScheduledRulesetKey = "scheduled_ruleset";
+constexpr const char* kScheduledAtKey = "scheduled_at_us";
 
 // Takes the writer lock on `c` if it is free: a session advisory lock (any
 // number other than the migration's, pg_schema.cc, the same in every
@@ -95,6 +98,9 @@ const std::vector<Statement>& WriterStatements() {
       {"add_ruleset_file",
        "INSERT INTO ruleset_files (revision, path, text) VALUES ($1, $2, $3) "
        "ON CONFLICT (revision, path) DO NOTHING"},
+      // A ruleset made live ends its own schedule, not another's.
+      {"end_schedule", absl::StrCat("UPDATE meta SET value = 0 WHERE key = '",
+                                    kScheduledRulesetKey, "' AND value = $1")},
       {"fence", "SELECT leadroute_fence($1)"},
       // Deletes the oldest events and records the highest id deleted.
       {"prune_events",
@@ -555,6 +561,23 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
     }
     ++sent;
   };
+  // A revision's row and files, kept once (a rollback or the activation of
+  // a scheduled one finds them there).
+  auto add_ruleset = [&](const RulesetLive& rs) {
+    Params p;
+    p.Int(rs.revision)
+        .Text(rs.root)
+        .Text(rs.fingerprint)
+        .Text(rs.published_by)
+        .Text(rs.published_from)
+        .Time(rs.at);
+    send("add_ruleset", p);
+    for (const auto& [path, text] : rs.files) {
+      Params f;
+      f.Int(rs.revision).Text(path).Text(text);
+      send("add_ruleset_file", f);
+    }
+  };
   if (const uint64_t epoch = epoch_.load(); epoch != 0) {
     // First: is this replica still the writer? (pg_store.h)
     Params p;
@@ -605,21 +628,22 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
       p.Time(prune->before).Int(prune->limit);
       send("prune_assignments", p);
     } else if (const auto* rs = std::get_if<RulesetLive>(&change)) {
-      p.Int(rs->revision)
-          .Text(rs->root)
-          .Text(rs->fingerprint)
-          .Text(rs->published_by)
-          .Text(rs->published_from)
-          .Time(rs->at);
-      send("add_ruleset", p);
-      for (const auto& [path, text] : rs->files) {
-        Params f;
-        f.Int(rs->revision).Text(path).Text(text);
-        send("add_ruleset_file", f);
-      }
+      add_ruleset(*rs);
       Params live;
       live.Text(kLiveRulesetKey).Int(rs->revision);
       send("put_meta", live);
+      Params ended;
+      ended.Int(rs->revision);
+      send("end_schedule", ended);
+    } else if (const auto* sc = std::get_if<RulesetSchedule>(&change)) {
+      if (sc->ruleset) {
+        add_ruleset(*sc->ruleset);
+        Params at;
+        at.Text(kScheduledAtKey).Time(sc->ruleset->activate_at);
+        send("put_meta", at);
+      }
+      p.Text(kScheduledRulesetKey).Int(sc->ruleset ? sc->ruleset->revision : 0);
+      send("put_meta", p);
     }
   }
   // Numbering resumes after the highest seq ever kept, even when retention
@@ -830,7 +854,8 @@ absl::StatusOr<std::optional<uint64_t>> PgStore::Meta(const std::string& key) {
   return values.front();
 }
 
-absl::StatusOr<StoredRulesets> PgStore::Rulesets(int64_t unless_live) {
+absl::StatusOr<StoredRulesets> PgStore::Rulesets(int64_t unless_live,
+                                                 int64_t unless_scheduled) {
   StoredRulesets out;
   Params none;
   ASSIGN_OR_RETURN(
@@ -840,11 +865,36 @@ absl::StatusOr<StoredRulesets> PgStore::Rulesets(int64_t unless_live) {
           [](const Row& r) { return r.Int(0); }, "reading rulesets"));
   out.newest_revision = newest.empty() ? 0 : newest.front();
   ASSIGN_OR_RETURN(std::optional<uint64_t> live, Meta(kLiveRulesetKey));
-  if (!live) return out;
-  out.live_revision = static_cast<int64_t>(*live);
-  if (out.live_revision == unless_live) return out;
+  out.live_revision = static_cast<int64_t>(live.value_or(0));
+  if (out.live_revision != 0 && out.live_revision != unless_live) {
+    ASSIGN_OR_RETURN(RulesetLive rs,
+                     ReadRuleset(out.live_revision, kLiveRulesetKey));
+    out.live = std::move(rs);
+  }
+  ASSIGN_OR_RETURN(std::optional<uint64_t> scheduled,
+                   Meta(kScheduledRulesetKey));
+  out.scheduled_revision = static_cast<int64_t>(scheduled.value_or(0));
+  if (out.scheduled_revision != 0 &&
+      out.scheduled_revision != unless_scheduled) {
+    ASSIGN_OR_RETURN(RulesetLive rs,
+                     ReadRuleset(out.scheduled_revision, kScheduledRulesetKey));
+    ASSIGN_OR_RETURN(std::optional<uint64_t> at, Meta(kScheduledAtKey));
+    if (!at) {
+      return absl::DataLossError(
+          absl::StrCat("meta.", kScheduledRulesetKey, " names revision ",
+                       out.scheduled_revision, " but meta.", kScheduledAtKey,
+                       " is missing"));
+    }
+    rs.activate_at = absl::FromUnixMicros(static_cast<int64_t>(*at));
+    out.scheduled = std::move(rs);
+  }
+  return out;
+}
+
+absl::StatusOr<RulesetLive> PgStore::ReadRuleset(int64_t revision,
+                                                 const char* named_by) {
   Params p;
-  p.Int(static_cast<int64_t>(*live));
+  p.Int(revision);
   ASSIGN_OR_RETURN(
       std::vector<RulesetLive> rows,
       ReadRows<RulesetLive>(
@@ -864,7 +914,7 @@ absl::StatusOr<StoredRulesets> PgStore::Rulesets(int64_t unless_live) {
           "reading rulesets"));
   if (rows.empty()) {
     return absl::DataLossError(
-        absl::StrCat("meta.live_ruleset names revision ", *live,
+        absl::StrCat("meta.", named_by, " names revision ", revision,
                      " but the rulesets table has no such row"));
   }
   using PathText = std::pair<std::string, std::string>;
@@ -874,9 +924,9 @@ absl::StatusOr<StoredRulesets> PgStore::Rulesets(int64_t unless_live) {
           "SELECT path, text FROM ruleset_files WHERE revision = $1", p,
           [](const Row& r) { return std::make_pair(r.Text(0), r.Text(1)); },
           "reading rulesets"));
-  out.live = std::move(rows.front());
+  RulesetLive out = std::move(rows.front());
   for (auto& [path, text] : files) {
-    out.live->files.emplace(std::move(path), std::move(text));
+    out.files.emplace(std::move(path), std::move(text));
   }
   return out;
 }

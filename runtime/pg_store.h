@@ -116,7 +116,8 @@ class PgStore final : public StateStore {
   absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                      int limit) override;
   absl::StatusOr<uint64_t> LastEventId() override;
-  absl::StatusOr<StoredRulesets> Rulesets(int64_t unless_live = -1) override;
+  absl::StatusOr<StoredRulesets> Rulesets(
+      int64_t unless_live = -1, int64_t unless_scheduled = -1) override;
   absl::StatusOr<std::vector<Assignment>> ListAssignments(
       const std::string& owner, std::optional<LeadStatus> status,
       const std::string& after_lead_id, int limit) override;
@@ -171,6 +172,10 @@ class PgStore final : public StateStore {
                                           T (*make)(const pg::Row&),
                                           absl::string_view what);
   absl::StatusOr<std::optional<uint64_t>> Meta(const std::string& key);
+  // Revision `revision` with its files; DATA_LOSS when meta key `named_by`
+  // names it and the table has none.
+  absl::StatusOr<RulesetLive> ReadRuleset(int64_t revision,
+                                          const char* named_by);
   // Whether the batch whose commit's outcome was unknown is in the
   // database (its token is), on the writer's connection.
   absl::StatusOr<bool> UnknownCommitLanded();

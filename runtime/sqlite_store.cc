@@ -713,7 +713,8 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
     } else if (const auto* prune = std::get_if<AssignmentPrune>(&change)) {
       status = PruneAssignments(*prune);
     }
-    // RulesetLive: a single server's rules are its files; nothing to keep.
+    // RulesetLive, RulesetSchedule: a single server's rules are its files;
+    // nothing to keep.
     if (!status.ok()) break;
   }
   // Numbering resumes after the highest seq ever kept, even when retention

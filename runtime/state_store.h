@@ -203,7 +203,9 @@ struct AuditRecord {
   absl::Time at;
   std::string principal;
   std::string peer;
-  // rules.load, rules.publish, rules.rollback, rep.status, and lead.KIND for
+  // rules.load, rules.publish, rules.promote, rules.rollback,
+  // rules.schedule, rules.unschedule, rules.activate, rep.status, and
+  // lead.KIND for
   // each lead event an API call made (lead.reassigned, lead.released,
   // lead.closed, lead.contacted, lead.qualified, ...).
   std::string action;
@@ -250,19 +252,33 @@ struct RulesetLive {
   std::string published_by;
   std::string published_from;
   absl::Time at;
+  // A scheduled ruleset's activation time; InfinitePast for one made live
+  // at once.
+  absl::Time activate_at = absl::InfinitePast();
 };
 
-// What a store keeps of rulesets: the live one, if any, and the highest
-// revision it ever kept (a new writer numbers on from it).
+// The ruleset the writer will make live at `ruleset->activate_at`, kept
+// for every replica to make it live at that instant too, and for a new
+// writer to go on with; none: the schedule is cancelled. Making it live
+// is a RulesetLive of its revision, which ends the schedule.
+struct RulesetSchedule {
+  std::optional<RulesetLive> ruleset;
+};
+
+// What a store keeps of rulesets: the live one, if any, the scheduled one,
+// if any, and the highest revision it ever kept (a new writer numbers on
+// from it).
 struct StoredRulesets {
   int64_t live_revision = 0;  // 0: none
   std::optional<RulesetLive> live;
+  int64_t scheduled_revision = 0;  // 0: none
+  std::optional<RulesetLive> scheduled;
   int64_t newest_revision = 0;
 };
 
-using StateChange =
-    std::variant<Assignment, RepStatus, TeamCursor, LeadEvent, EventPrune,
-                 Cursor, AuditRecord, AssignmentPrune, RulesetLive>;
+using StateChange = std::variant<Assignment, RepStatus, TeamCursor, LeadEvent,
+                                 EventPrune, Cursor, AuditRecord,
+                                 AssignmentPrune, RulesetLive, RulesetSchedule>;
 
 // An event about `a` as it stands, with its owner, team, channel, priority
 // and SLA.
@@ -343,10 +359,13 @@ class StateReader {
   // The newest event's id; 0 when there is none.
   virtual absl::StatusOr<uint64_t> LastEventId() = 0;
   // The rulesets kept for replicas; none in a store that keeps none
-  // (SQLite). Without `live` when its revision is `unless_live` (a replica
-  // asking whether it changed).
-  virtual absl::StatusOr<StoredRulesets> Rulesets(int64_t unless_live = -1) {
+  // (SQLite). Without `live` when its revision is `unless_live`, without
+  // `scheduled` when its revision is `unless_scheduled` (a replica asking
+  // whether they changed).
+  virtual absl::StatusOr<StoredRulesets> Rulesets(
+      int64_t unless_live = -1, int64_t unless_scheduled = -1) {
     (void)unless_live;
+    (void)unless_scheduled;
     return StoredRulesets{};
   }
 

@@ -163,6 +163,22 @@ int RepsCommand(const OpsFlags& flags);
 // answer as JSON on stdout.
 int RouteCommand(const RouteFlags& flags);
 
+// `leadroute rules ACTION` against a server's RulesAdmin.
+struct RulesAdminFlags {
+  ClientFlags client;
+  std::string format = "text";  // text | json
+  // status | publish | promote | unschedule | unshadow | rollback
+  std::string action;
+  std::string path;         // publish: the rules (a file or folder)
+  bool shadow = false;      // publish: as the shadow
+  std::string activate_at;  // publish: RFC 3339, or local with time_zone
+  std::string time_zone;    // IANA; makes activate_at a wall-clock time
+  int64_t expected_revision = 0;
+  std::string removed_reps;  // keep | release | reassign; "": the rules'
+  int64_t revision = 0;      // rollback: 0 = the one before
+};
+int RulesAdminCommand(const RulesAdminFlags& flags);
+
 struct StateFlags {
   std::string what;       // assignments | owners | history | audit
   std::string data_dir;   // the server's --data-dir, or

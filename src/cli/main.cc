@@ -554,6 +554,68 @@ int Main(int argc, char** argv) {
     for (CLI::App* sub : reps_cmd->get_subcommands({})) client_flags(sub);
   }
 
+  RulesAdminFlags rules_admin;
+  CLI::App* rules_cmd = app.add_subcommand(
+      "rules",
+      "See and change a running server's rules: publish now, at a set time "
+      "or as the shadow; promote; roll back");
+  rules_cmd->require_subcommand(1);
+  {
+    auto verb = [&rules_admin](CLI::App* sub, const char* name) {
+      sub->final_callback([&rules_admin, name] { rules_admin.action = name; });
+    };
+    CLI::App* status = rules_cmd->add_subcommand(
+        "status", "The live, scheduled, shadow and retained rulesets");
+    verb(status, "status");
+    CLI::App* publish = rules_cmd->add_subcommand(
+        "publish",
+        "Check the rules here, then make them live (now, at "
+        "--activate-at, or as the --shadow)");
+    publish->add_option("rules", rules_admin.path, "A .route file or folder")
+        ->required();
+    publish->add_flag("--shadow", rules_admin.shadow,
+                      "Run them beside the live rules instead, counting "
+                      "where they disagree");
+    publish->add_option(
+        "--activate-at", rules_admin.activate_at,
+        "Go live then: RFC 3339 (2026-12-01T00:00:00Z), or a wall-clock time "
+        "(2026-12-01T00:00) with --time-zone");
+    publish->add_option("--time-zone", rules_admin.time_zone,
+                        "IANA zone of --activate-at, e.g. Europe/Berlin "
+                        "(its daylight saving rules for that date apply)");
+    publish
+        ->add_option("--removed-reps", rules_admin.removed_reps,
+                     "Open leads of reps the rules no longer have: keep, "
+                     "release or reassign (default: as the rules or the "
+                     "server say)")
+        ->check(CLI::IsMember({"keep", "release", "reassign"}));
+    verb(publish, "publish");
+    CLI::App* promote = rules_cmd->add_subcommand(
+        "promote", "Make the shadow live and stop shadowing");
+    verb(promote, "promote");
+    CLI::App* unschedule = rules_cmd->add_subcommand(
+        "unschedule", "Cancel the ruleset scheduled to go live");
+    verb(unschedule, "unschedule");
+    CLI::App* unshadow =
+        rules_cmd->add_subcommand("unshadow", "Stop running the shadow");
+    verb(unshadow, "unshadow");
+    CLI::App* rollback = rules_cmd->add_subcommand(
+        "rollback", "Make a retained revision live again");
+    rollback->add_option("revision", rules_admin.revision,
+                         "The revision (default: the one live before)");
+    verb(rollback, "rollback");
+    for (CLI::App* sub : {publish, promote}) {
+      sub->add_option("--expected-revision", rules_admin.expected_revision,
+                      "Only if this revision is live (compare-and-swap)");
+    }
+    for (CLI::App* sub : rules_cmd->get_subcommands({})) {
+      AddClientFlags(sub, &rules_admin.client);
+      sub->add_option("--format", rules_admin.format, "text or json")
+          ->check(CLI::IsMember({"text", "json"}))
+          ->capture_default_str();
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -568,6 +630,7 @@ int Main(int argc, char** argv) {
   if (state_cmd->parsed()) return StateCommand(state);
   if (report_cmd->parsed()) return ReportCommand(report);
   if (route_cmd->parsed()) return RouteCommand(route);
+  if (rules_cmd->parsed()) return RulesAdminCommand(rules_admin);
   if (replay_cmd->parsed()) return ReplayCommand(replay);
   if (leads_cmd->parsed()) return LeadsCommand(ops);
   if (reps_cmd->parsed()) return RepsCommand(ops);

@@ -116,6 +116,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   if (registry == nullptr || registry->Live() == nullptr) {
     return absl::FailedPreconditionError("no ruleset to serve");
   }
+  // A scheduled ruleset goes live by the server's clock.
+  registry->UseClock(options.clock);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -389,6 +391,16 @@ absl::Status RouterServer::StartState(
     }
   }
   registry_->NumberAfter(stored->newest_revision);
+  if (pg_store_ != nullptr) {
+    // A new writer goes on with the replicas' schedule, or with none.
+    CompileOutcome scheduled = registry_->AdoptSchedule(
+        stored->scheduled ? &*stored->scheduled : nullptr);
+    if (!scheduled.status.ok()) {
+      LogError("cannot schedule the replicas' scheduled ruleset",
+               {{"revision", absl::StrCat(stored->scheduled_revision)},
+                {"error", std::string(scheduled.status.message())}});
+    }
+  }
   static const runtime::SystemClock kSystemClock;
   const runtime::Clock* clock =
       options.clock == nullptr ? &kSystemClock : options.clock;
@@ -455,6 +467,11 @@ void RouterServer::WatchRulesets(runtime::Assigner* assigner, bool shared,
     if (shared) RecordRulesetLive(assigner, now);
     return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
   });
+  registry_->SetOnScheduled(
+      [assigner, shared](const Ruleset* scheduled, const runtime::Actor& by) {
+        AuditRulesetSchedule(assigner, scheduled, by);
+        if (shared) RecordRulesetSchedule(assigner, scheduled);
+      });
 }
 
 void RouterServer::FollowRulesets() {
@@ -464,16 +481,40 @@ void RouterServer::FollowRulesets() {
   // The files are read only when the database's live revision is not the
   // one followed last, or this replica serves another (its own --rules).
   absl::StatusOr<runtime::StoredRulesets> stored = shared_reader_->Rulesets(
-      follow_failed_ || followed_revision_ == serving ? followed_revision_
-                                                      : -1);
-  if (!stored.ok() || !stored->live) return;  // unreachable, or unchanged
-  followed_revision_ = stored->live->revision;
-  CompileOutcome adopted = registry_->Adopt(*stored->live);
+      follow_failed_ || followed_revision_ == serving ? followed_revision_ : -1,
+      followed_scheduled_);
+  if (!stored.ok()) return;  // unreachable
+  FollowLive(*stored);
+  // After the live one: the writer's activation of the scheduled ruleset
+  // ends the schedule here too.
+  if (stored->scheduled_revision != followed_scheduled_) {
+    CompileOutcome scheduled = registry_->AdoptSchedule(
+        stored->scheduled ? &*stored->scheduled : nullptr);
+    if (scheduled.status.ok()) {
+      followed_scheduled_ = stored->scheduled_revision;
+      if (stored->scheduled) {
+        LogInfo("following the replicas' scheduled ruleset",
+                {{"revision", absl::StrCat(followed_scheduled_)},
+                 {"activate_at",
+                  runtime::Rfc3339Seconds(stored->scheduled->activate_at)}});
+      }
+    } else {
+      LogError("cannot schedule the replicas' scheduled ruleset",
+               {{"revision", absl::StrCat(stored->scheduled_revision)},
+                {"error", std::string(scheduled.status.message())}});
+    }
+  }
+}
+
+void RouterServer::FollowLive(const runtime::StoredRulesets& stored) {
+  if (!stored.live) return;  // unchanged
+  followed_revision_ = stored.live->revision;
+  CompileOutcome adopted = registry_->Adopt(*stored.live);
   follow_failed_ = !adopted.status.ok();
   if (adopted.status.ok()) {
     LogInfo("following the replicas' ruleset",
             {{"revision", absl::StrCat(followed_revision_)},
-             {"fingerprint", stored->live->fingerprint}});
+             {"fingerprint", stored.live->fingerprint}});
   } else {
     LogError("cannot serve the replicas' live ruleset; serving the last one",
              {{"revision", absl::StrCat(followed_revision_)},
@@ -586,7 +627,11 @@ RouterServer::~RouterServer() {
   Shutdown(absl::ZeroDuration());
   // The registry may outlive this server; its hook must not outlive the
   // Assigner.
-  if (registry_ != nullptr) registry_->SetOnLive(nullptr);
+  if (registry_ != nullptr) {
+    registry_->SetOnLive(nullptr);
+    registry_->SetOnScheduled(nullptr);
+    registry_->UseClock(nullptr);  // the test's clock may go first
+  }
 }
 
 void RouterServer::StopElection() {

@@ -187,6 +187,8 @@ class RouterServer {
                      int64_t stored_live = 0);
   // A follower: serves the ruleset the database says is live (each poll).
   void FollowRulesets();
+  // ... its live one, when `stored` has it (it changed).
+  void FollowLive(const runtime::StoredRulesets& stored);
   // Stops the election (and waits for its thread), once.
   void StopElection();
   // The replica's store became the writer's (from the election's thread).
@@ -230,6 +232,8 @@ class RouterServer {
   runtime::PgStore* shared_reader_ = nullptr;
   int64_t followed_revision_ = -1;
   bool follow_failed_ = false;
+  // ... and of its scheduled ruleset (0: none).
+  int64_t followed_scheduled_ = -1;
   std::atomic<bool> fenced_{false};
   // Held while the store is open: one server per --data-dir.
   std::unique_ptr<DataDirLock> data_dir_lock_;

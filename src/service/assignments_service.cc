@@ -87,7 +87,8 @@ grpc::ServerUnaryReactor* AssignmentsService::Finish(
 
 absl::StatusOr<std::shared_ptr<const Ruleset>> AssignmentsService::LiveProgram()
     const {
-  std::shared_ptr<const Ruleset> live = registry_->Live();
+  std::shared_ptr<const Ruleset> live =
+      registry_->LiveAt(registry_->clock().Now());
   if (live == nullptr || live->program == nullptr) {
     return absl::FailedPreconditionError(
         "the live ruleset is the built-in one, which has no reps or teams");

@@ -111,11 +111,12 @@ struct LeadRouterService::CallState {
             Shadow* shadow)
       : shadow(shadow),
         assigner(assigner),
-        ruleset(registry.Live()),
-        matching(dynamic_cast<const runtime::MatchingPolicy*>(
-            ruleset->policy.get())),
         // SLA clocks start on the state's clock (a FakeClock in tests).
-        now(assigner == nullptr ? absl::Now() : assigner->clock().Now()) {
+        now(assigner == nullptr ? registry.clock().Now()
+                                : assigner->clock().Now()),
+        ruleset(registry.LiveAt(now)),
+        matching(dynamic_cast<const runtime::MatchingPolicy*>(
+            ruleset->policy.get())) {
     if (matching != nullptr) binder.emplace(matching->program());
   }
   // The call's leads go to the shadow once it is answered.
@@ -131,12 +132,14 @@ struct LeadRouterService::CallState {
   Shadow::Pending shadowed;  // the call's leads for it
   // The Assigner as the call began (null: no state).
   runtime::Assigner* const assigner;
+  // When the call was received: its leads' time, and the time that picks
+  // its ruleset (a scheduled one goes live for calls from its instant on).
+  const absl::Time now;
   // One ruleset for the whole call, even if a reload happens meanwhile.
   const std::shared_ptr<const Ruleset> ruleset;
   // The ruleset's policy when its leads can be bound straight from the
   // wire (a compiled ruleset), else null.
   const runtime::MatchingPolicy* const matching;
-  const absl::Time now;
   runtime::DecideOptions options;
   bool reroute = false;
   // Whether the caller may learn that a lead repeats an earlier one of the

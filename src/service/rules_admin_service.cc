@@ -1,13 +1,17 @@
 // The rules admin RPCs; see the header.
 #include "src/service/rules_admin_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "src/service/actor.h"
@@ -107,6 +111,85 @@ grpc::Status RejectedStatus(const CompileOutcome& outcome) {
                       details.SerializeAsString());
 }
 
+// How far ahead a ruleset may be scheduled, and how far in the past its
+// time may be (a clock a little behind the caller's): an older time is a
+// mistake (last year's date), not a wish to go live now.
+constexpr absl::Duration kMaxScheduleAhead = absl::Hours(24 * 366);
+constexpr absl::Duration kMaxScheduleBehind = absl::Minutes(5);
+constexpr size_t kMaxTimeZoneBytes = 64;
+
+// An IANA zone name: letters, digits and "/_+-", not climbing out of the
+// zone folder.
+bool LooksLikeZoneName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxTimeZoneBytes ||
+      absl::StrContains(name, "..") || name.front() == '/') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+           c == '_' || c == '+' || c == '-';
+  });
+}
+
+// The instant `a` names; INVALID_ARGUMENT naming the field when it names
+// none, or one too far from `now`.
+absl::StatusOr<absl::Time> ActivationTime(const v1::Activation& a,
+                                          absl::Time now) {
+  const bool local = !a.local_time().empty() || !a.time_zone().empty();
+  if (a.has_at() == local) {
+    return absl::InvalidArgumentError(
+        "activate: give `at`, or `local_time` and `time_zone`");
+  }
+  absl::Time at;
+  if (a.has_at()) {
+    absl::StatusOr<absl::Time> t = TimeFromProto(a.at());
+    if (!t.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("activate.at: ", t.status().message()));
+    }
+    at = *t;
+  } else {
+    if (a.local_time().empty() || a.time_zone().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "activate.", a.local_time().empty() ? "local_time" : "time_zone",
+          ": must be given with activate.",
+          a.local_time().empty() ? "time_zone" : "local_time"));
+    }
+    absl::TimeZone zone;
+    if (!LooksLikeZoneName(a.time_zone()) ||
+        !absl::LoadTimeZone(a.time_zone(), &zone)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("activate.time_zone: \"", a.time_zone().substr(0, 80),
+                       "\" is not a time zone (an IANA name such as "
+                       "\"Europe/Berlin\")"));
+    }
+    absl::CivilSecond civil;
+    if (a.local_time().size() > 32 ||
+        !absl::ParseLenientCivilTime(a.local_time(), &civil)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("activate.local_time: \"", a.local_time().substr(0, 80),
+                       "\" is not a date and time such as "
+                       "\"2026-12-01T00:00\""));
+    }
+    // A time the zone skips is read with the offset before the gap (02:30
+    // in a gap from 02:00 to 03:00 is 03:30), a repeated one is its first
+    // occurrence: both are `pre`.
+    at = zone.At(civil).pre;
+  }
+  if (at < now - kMaxScheduleBehind) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "activate: ", runtime::Rfc3339Seconds(at),
+        " is in the past (the server's time is ", runtime::Rfc3339Seconds(now),
+        "); publish without activate to make the rules live now"));
+  }
+  if (at > now + kMaxScheduleAhead) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("activate: ", runtime::Rfc3339Seconds(at),
+                     " is more than 366 days ahead"));
+  }
+  return at;
+}
+
 }  // namespace
 
 void ShadowToProto(const Shadow::Status& s, v1::GetStatusResponse* out) {
@@ -173,6 +256,9 @@ void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out) {
   out->set_live(live);
   out->set_published_by(r.published_by);
   out->set_published_from(r.published_from);
+  if (r.activate_at != absl::InfinitePast()) {
+    TimeToProto(r.activate_at, out->mutable_activate_at());
+  }
 }
 
 grpc::ServerUnaryReactor* RulesAdminService::OffThread(
@@ -268,11 +354,17 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
           default:
             break;
         }
-        if (request->shadow() && request->promote_shadow()) {
+        if (request->shadow() + request->promote_shadow() +
+                request->has_activate() >
+            1) {
           return ToGrpcStatus(absl::InvalidArgumentError(
-              "shadow, promote_shadow: set one of them, not both"));
+              "shadow, promote_shadow, activate: set one of them at most"));
         }
         if (request->shadow()) return PublishShadow(files, root, response);
+        if (request->has_activate()) {
+          return PublishScheduled(*request, files, root, removed_reps, by,
+                                  response);
+        }
         CompileOutcome outcome;
         if (request->promote_shadow()) {
           const std::shared_ptr<const Ruleset> candidate =
@@ -308,7 +400,42 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
         }
         return grpc::Status::OK;
       },
-      /*files_required=*/!request->shadow() && !request->promote_shadow());
+      /*files_required=*/!request->shadow() && !request->promote_shadow() &&
+          !request->has_activate());
+}
+
+grpc::Status RulesAdminService::PublishScheduled(
+    const v1::PublishRulesRequest& request,
+    const std::map<std::string, std::string>& files, const std::string& root,
+    std::optional<runtime::RemovedReps> removed_reps, const runtime::Actor& by,
+    v1::PublishRulesResponse* response) {
+  if (files.empty()) {  // cancel
+    if (registry_->CancelSchedule(by) == nullptr) {
+      v1::Diagnostic* d = response->add_diagnostics();
+      d->set_severity(v1::Diagnostic::SEVERITY_WARNING);
+      d->set_message("no ruleset was scheduled; nothing changed");
+      d->set_rendered(d->message());
+      d->set_code("scheduled");
+    }
+    if (const std::shared_ptr<const Ruleset> live = registry_->Live()) {
+      RulesetInfoToProto(*live, true, response->mutable_ruleset());
+    }
+    return grpc::Status::OK;
+  }
+  absl::StatusOr<absl::Time> at =
+      ActivationTime(request.activate(), registry_->clock().Now());
+  if (!at.ok()) return ToGrpcStatus(at.status());
+  CompileOutcome outcome = registry_->Schedule(
+      files, root, *at, request.expected_revision(), removed_reps, by);
+  if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
+    return RejectedStatus(outcome);
+  }
+  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
+  RulesetInfoToProto(*outcome.ruleset, false, response->mutable_ruleset());
+  for (const RuleDiagnostic& d : outcome.diagnostics) {
+    DiagnosticToProto(d, response->add_diagnostics());
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status RulesAdminService::PublishShadow(
@@ -406,6 +533,9 @@ grpc::ServerUnaryReactor* RulesAdminService::GetStatus(
   if (s.live != nullptr)
     TimeToProto(s.live_since, response->mutable_live_since());
   if (shadow_ != nullptr) ShadowToProto(shadow_->status(), response);
+  if (s.scheduled != nullptr) {
+    RulesetInfoToProto(*s.scheduled, false, response->mutable_scheduled());
+  }
   metrics_->CountCall(ServerMetrics::kGetStatus, 0, MonotonicNanos() - start);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);

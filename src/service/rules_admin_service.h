@@ -79,6 +79,14 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
                              const std::string& root,
                              v1::PublishRulesResponse* response);
 
+  // PublishRules with `activate`: schedules `files` to go live at its time
+  // (none: cancels the schedule).
+  grpc::Status PublishScheduled(
+      const v1::PublishRulesRequest& request,
+      const std::map<std::string, std::string>& files, const std::string& root,
+      std::optional<runtime::RemovedReps> removed_reps,
+      const runtime::Actor& by, v1::PublishRulesResponse* response);
+
   RulesetRegistry* registry_;
   const WriterLink* const link_;
   ServerMetrics* metrics_;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/log.h"
+#include "runtime/clock.h"
 
 namespace leadroute {
 
@@ -13,27 +14,17 @@ std::string DescribeRuleset(const Ruleset& r) {
                       ")");
 }
 
-void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
-                      const Ruleset& now, const runtime::Actor& by) {
-  const char* action = before != nullptr && now.revision <= before->revision
-                           ? "rules.rollback"
-                       : now.origin == "publish" ? "rules.publish"
-                       : now.origin == "promote" ? "rules.promote"
-                                                 : "rules.load";
-  runtime::AuditRecord record{
-      .at = assigner != nullptr ? assigner->clock().Now() : absl::Now(),
-      .principal = by.principal,
-      .peer = by.peer,
-      .action = action,
-      .target = now.name,
-      .before = before == nullptr ? "" : DescribeRuleset(*before),
-      .after = DescribeRuleset(now)};
+namespace {
+
+// Logs `record` and, with state, keeps it.
+void Audit(runtime::Assigner* assigner, runtime::AuditRecord record) {
   LogInfo("audit", {{"action", record.action},
                     {"principal", record.principal},
                     {"peer", record.peer},
                     {"before", record.before},
                     {"after", record.after}});
   if (assigner == nullptr) return;
+  const std::string action = record.action;
   absl::StatusOr<uint64_t> seq = assigner->RecordAudit(std::move(record));
   absl::Status s = seq.ok() ? assigner->log().WaitDurable(*seq) : seq.status();
   if (!s.ok()) {
@@ -42,22 +33,89 @@ void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
   }
 }
 
-void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now) {
-  if (now.sources == nullptr) return;  // a builtin: nothing to compile
-  runtime::RulesetLive stored{.revision = now.revision,
-                              .root = now.root,
-                              .files = *now.sources,
-                              .fingerprint = now.fingerprint,
-                              .published_by = now.published_by,
-                              .published_from = now.published_from,
-                              .at = assigner->clock().Now()};
-  absl::StatusOr<uint64_t> seq = assigner->RecordRuleset(std::move(stored));
+// Waits until the store has `seq`, or logs why not.
+void Stored(runtime::Assigner* assigner, absl::StatusOr<uint64_t> seq,
+            int64_t revision, absl::string_view what) {
   absl::Status s = seq.ok() ? assigner->log().WaitDurable(*seq) : seq.status();
   if (!s.ok()) {
-    LogError("live ruleset not stored for the other replicas",
-             {{"revision", absl::StrCat(now.revision)},
-              {"error", std::string(s.message())}});
+    LogError(what, {{"revision", absl::StrCat(revision)},
+                    {"error", std::string(s.message())}});
   }
+}
+
+runtime::RulesetLive ToStore(runtime::Assigner* assigner, const Ruleset& r) {
+  return runtime::RulesetLive{.revision = r.revision,
+                              .root = r.root,
+                              .files = *r.sources,
+                              .fingerprint = r.fingerprint,
+                              .published_by = r.published_by,
+                              .published_from = r.published_from,
+                              .at = assigner->clock().Now(),
+                              .activate_at = r.activate_at};
+}
+
+absl::Time AuditTime(runtime::Assigner* assigner) {
+  return assigner != nullptr ? assigner->clock().Now() : absl::Now();
+}
+
+}  // namespace
+
+void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
+                      const Ruleset& now, const runtime::Actor& by) {
+  // A scheduled ruleset was numbered when it was scheduled: one published
+  // meanwhile has a higher number, and is not rolled back from.
+  const char* action = now.origin == "scheduled" ? "rules.activate"
+                       : before != nullptr && now.revision <= before->revision
+                           ? "rules.rollback"
+                       : now.origin == "publish" ? "rules.publish"
+                       : now.origin == "promote" ? "rules.promote"
+                                                 : "rules.load";
+  Audit(assigner,
+        runtime::AuditRecord{
+            .at = AuditTime(assigner),
+            .principal = by.principal,
+            .peer = by.peer,
+            .action = action,
+            .target = now.name,
+            .before = before == nullptr ? "" : DescribeRuleset(*before),
+            .after = DescribeRuleset(now),
+            .reason = ""});
+}
+
+void AuditRulesetSchedule(runtime::Assigner* assigner, const Ruleset* scheduled,
+                          const runtime::Actor& by) {
+  Audit(assigner,
+        runtime::AuditRecord{
+            .at = AuditTime(assigner),
+            .principal = by.principal,
+            .peer = by.peer,
+            .action =
+                scheduled != nullptr ? "rules.schedule" : "rules.unschedule",
+            .target = scheduled != nullptr ? scheduled->name : "",
+            .before = "",
+            .after = scheduled == nullptr
+                         ? ""
+                         : absl::StrCat(
+                               DescribeRuleset(*scheduled), " at ",
+                               runtime::Rfc3339Seconds(scheduled->activate_at)),
+            .reason = ""});
+}
+
+void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now) {
+  if (now.sources == nullptr) return;  // a builtin: nothing to compile
+  Stored(assigner, assigner->RecordRuleset(ToStore(assigner, now)),
+         now.revision, "live ruleset not stored for the other replicas");
+}
+
+void RecordRulesetSchedule(runtime::Assigner* assigner,
+                           const Ruleset* scheduled) {
+  runtime::RulesetSchedule change;
+  if (scheduled != nullptr && scheduled->sources != nullptr) {
+    change.ruleset = ToStore(assigner, *scheduled);
+  }
+  Stored(assigner, assigner->RecordSchedule(std::move(change)),
+         scheduled == nullptr ? 0 : scheduled->revision,
+         "scheduled ruleset not stored for the other replicas");
 }
 
 }  // namespace leadroute

@@ -14,14 +14,25 @@ std::string DescribeRuleset(const Ruleset& r);
 
 // Records that `now` replaced `before` (null at start): a log line always
 // (`msg=audit`), and with state (`assigner` not null) an AuditRecord,
-// durable before this returns. rules.rollback when `now` is an older
-// revision, rules.publish for a published one, rules.load for the files.
+// durable before this returns. rules.activate for a scheduled one at its
+// time, rules.rollback when `now` is an older revision, rules.publish for
+// a published one, rules.promote for a promoted shadow, rules.load for the
+// files.
 void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
                       const Ruleset& now, const runtime::Actor& by);
+
+// Records that `scheduled` was scheduled to go live (rules.schedule), or,
+// null, that the schedule was cancelled (rules.unschedule), likewise.
+void AuditRulesetSchedule(runtime::Assigner* assigner, const Ruleset* scheduled,
+                          const runtime::Actor& by);
 
 // Records `now`, with its files, as the live ruleset of a store shared by
 // replicas (issue 22), durable before this returns; logs a failure.
 void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now);
+// Records `scheduled` (null: none) as the scheduled ruleset of a store
+// shared by replicas, likewise.
+void RecordRulesetSchedule(runtime::Assigner* assigner,
+                           const Ruleset* scheduled);
 
 }  // namespace leadroute
 

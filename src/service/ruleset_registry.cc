@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/log.h"
 #include "compiler/compiler.h"
 #include "runtime/tree_policy.h"
 #include "src/service/rule_files.h"
@@ -161,8 +162,26 @@ CompileOutcome CompileFiles(const std::map<std::string, std::string>& files,
   return FromCheck(compiler::CheckFiles(root, files));
 }
 
+const runtime::SystemClock kSystemClock;
+
 RulesetRegistry::RulesetRegistry(int keep)
-    : keep_(keep < 1 ? 1 : keep), started_at_(absl::Now()) {}
+    : clock_(&kSystemClock),
+      keep_(keep < 1 ? 1 : keep),
+      started_at_(absl::Now()) {}
+
+RulesetRegistry::~RulesetRegistry() {
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    stopping_ = true;
+  }
+  schedule_changed_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+}
+
+void RulesetRegistry::UseClock(const runtime::Clock* clock) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  clock_ = clock == nullptr ? &kSystemClock : clock;
+}
 
 std::shared_ptr<const Ruleset> RulesetRegistry::MakeLive(
     std::shared_ptr<Ruleset> next, int64_t revision) {
@@ -170,15 +189,20 @@ std::shared_ptr<const Ruleset> RulesetRegistry::MakeLive(
   last_revision_ = std::max(last_revision_, revision);
   next->revision = revision;
   next->loaded_at = absl::Now();
-  live_by_ = next->published_by;
-  live_since_ = next->loaded_at;
-  std::shared_ptr<const Ruleset> live = std::move(next);
+  return Retain(std::move(next));
+}
+
+std::shared_ptr<const Ruleset> RulesetRegistry::Retain(
+    std::shared_ptr<const Ruleset> live) {
+  const int64_t revision = live->revision;
+  live_by_ = live->published_by;
+  live_since_ = live->loaded_at;
   std::erase_if(retained_,
                 [revision](const auto& r) { return r->revision == revision; });
   std::erase(live_order_, revision);
   retained_.push_front(live);
   while (retained_.size() > keep_) retained_.pop_back();
-  live_order_.push_back(live->revision);
+  live_order_.push_back(revision);
   live_.store(live);
   ++succeeded_;
   return live;
@@ -250,24 +274,168 @@ CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
                  runtime::Actor{"file", path});
 }
 
+absl::Status RulesetRegistry::CheckExpected(int64_t expected_revision) const {
+  if (expected_revision == 0) return absl::OkStatus();
+  const std::shared_ptr<const Ruleset> live = live_.load();
+  const int64_t now = live == nullptr ? 0 : live->revision;
+  if (now == expected_revision) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("revision ", expected_revision, " is not live (revision ",
+                   now, " is); nothing changed"));
+}
+
 CompileOutcome RulesetRegistry::Publish(
     const std::map<std::string, std::string>& files, std::string root,
     int64_t expected_revision, std::optional<runtime::RemovedReps> removed_reps,
     const runtime::Actor& by, const std::string& origin) {
   std::lock_guard<std::mutex> reload(reload_mu_);
-  if (expected_revision != 0) {
-    const std::shared_ptr<const Ruleset> live = live_.load();
-    const int64_t now = live == nullptr ? 0 : live->revision;
-    if (now != expected_revision) {
-      CompileOutcome out;
-      out.status = absl::FailedPreconditionError(absl::StrCat(
-          "revision ", expected_revision, " is not live (revision ", now,
-          " is); nothing changed"));
+  if (absl::Status s = CheckExpected(expected_revision); !s.ok()) {
+    CompileOutcome out;
+    out.status = std::move(s);
+    return out;
+  }
+  CompileOutcome out =
+      Install(CompileFiles(files, std::move(root)), origin, removed_reps, by);
+  if (const std::shared_ptr<const Ruleset> next = scheduled_.load();
+      out.status.ok() && next != nullptr) {
+    RuleDiagnostic& d = out.diagnostics.emplace_back();
+    d.error = false;
+    d.message = absl::StrCat(
+        "revision ", next->revision, " is scheduled to go live at ",
+        runtime::Rfc3339Seconds(next->activate_at),
+        " and will replace this ruleset then (PublishRules with activate and "
+        "no files cancels it)");
+    d.code = "scheduled";
+    d.rendered = absl::StrCat("warning: ", d.message);
+  }
+  return out;
+}
+
+CompileOutcome RulesetRegistry::Schedule(
+    const std::map<std::string, std::string>& files, std::string root,
+    absl::Time at, int64_t expected_revision,
+    std::optional<runtime::RemovedReps> removed_reps,
+    const runtime::Actor& by) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  if (absl::Status s = CheckExpected(expected_revision); !s.ok()) {
+    CompileOutcome out;
+    out.status = std::move(s);
+    return out;
+  }
+  CompileOutcome out = CompileFiles(files, std::move(root));
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (!out.status.ok()) {
+      RecordFailure("scheduled", out);
       return out;
     }
+    Ruleset& next = *out.ruleset;
+    next.revision = ++last_revision_;
+    next.origin = "scheduled";
+    next.published_by = by.principal;
+    next.published_from = by.peer;
+    next.activate_at = at;
+    next.loaded_at = at;
+    SetScheduled(out.ruleset, removed_reps, by, /*adopted=*/false);
   }
-  return Install(CompileFiles(files, std::move(root)), origin, removed_reps,
-                 by);
+  if (on_scheduled_) on_scheduled_(out.ruleset.get(), by);
+  return out;
+}
+
+std::shared_ptr<const Ruleset> RulesetRegistry::CancelSchedule(
+    const runtime::Actor& by) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  std::shared_ptr<const Ruleset> cancelled;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    cancelled = scheduled_.load();
+    if (cancelled == nullptr) return nullptr;
+    SetScheduled(nullptr, std::nullopt, {}, /*adopted=*/false);
+  }
+  if (on_scheduled_) on_scheduled_(nullptr, by);
+  return cancelled;
+}
+
+void RulesetRegistry::SetOnScheduled(OnScheduled on_scheduled) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  on_scheduled_ = std::move(on_scheduled);
+}
+
+void RulesetRegistry::SetScheduled(
+    std::shared_ptr<const Ruleset> next,
+    std::optional<runtime::RemovedReps> removed_reps, const runtime::Actor& by,
+    bool adopted) {
+  scheduled_removed_reps_ = removed_reps;
+  scheduled_by_ = by;
+  scheduled_adopted_ = adopted;
+  // LiveAt reads the time first: it is set after the ruleset and cleared
+  // before it, so a time it sees always has its ruleset.
+  if (next == nullptr) {
+    scheduled_at_nanos_.store(std::numeric_limits<int64_t>::max(),
+                              std::memory_order_release);
+    scheduled_.store(nullptr);
+    return;
+  }
+  const int64_t at = absl::ToUnixNanos(next->activate_at);
+  scheduled_.store(std::move(next));
+  scheduled_at_nanos_.store(at, std::memory_order_release);
+  if (!scheduler_.joinable()) {
+    scheduler_ = std::thread([this] { ScheduleLoop(); });
+  }
+  schedule_changed_.notify_all();
+}
+
+void RulesetRegistry::ScheduleLoop() {
+  // The clock may be a test's, which moves without telling anyone: while a
+  // schedule waits, it is read every few milliseconds.
+  constexpr absl::Duration kPoll = absl::Milliseconds(20);
+  std::unique_lock<std::mutex> lock(state_mu_);
+  while (!stopping_) {
+    const std::shared_ptr<const Ruleset> next = scheduled_.load();
+    if (next == nullptr) {
+      schedule_changed_.wait(lock);
+      continue;
+    }
+    const absl::Duration left = next->activate_at - clock_->Now();
+    if (left > absl::ZeroDuration()) {
+      // At least a millisecond: a test's clock a nanosecond short of the
+      // time does not move by itself. Calls need no thread to be exact.
+      schedule_changed_.wait_for(
+          lock, absl::ToChronoNanoseconds(
+                    std::clamp(left, absl::Milliseconds(1), kPoll)));
+      continue;
+    }
+    lock.unlock();
+    ActivateDue();
+    lock.lock();
+  }
+}
+
+bool RulesetRegistry::ActivateDue() {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  std::shared_ptr<const Ruleset> before, next;
+  std::optional<runtime::RemovedReps> removed_reps;
+  runtime::Actor by;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    next = scheduled_.load();
+    if (next == nullptr || clock_->Now() < next->activate_at) return false;
+    before = live_.load();
+    removed_reps = scheduled_removed_reps_;
+    by = scheduled_by_;
+    const bool adopted = scheduled_adopted_;
+    Retain(next);  // live first: LiveAt gives `next` throughout
+    if (adopted) Adopted(next);
+    SetScheduled(nullptr, std::nullopt, {}, /*adopted=*/false);
+  }
+  LogInfo("scheduled ruleset live",
+          {{"revision", absl::StrCat(next->revision)},
+           {"fingerprint", next->fingerprint},
+           {"activate_at", runtime::Rfc3339Seconds(next->activate_at)}});
+  for (const RuleDiagnostic& d : Replaced(before, *next, removed_reps, by)) {
+    LogWarn("scheduled ruleset live", {{"warning", d.message}});
+  }
+  return true;
 }
 
 absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::Rollback(
@@ -302,6 +470,17 @@ CompileOutcome RulesetRegistry::Adopt(const runtime::RulesetLive& stored) {
       out.ruleset = std::const_pointer_cast<Ruleset>(live);
       return out;
     }
+    // The writer made the scheduled ruleset live before this replica's
+    // clock got there.
+    if (const std::shared_ptr<const Ruleset> next = scheduled_.load();
+        next != nullptr && next->revision == stored.revision &&
+        next->fingerprint == stored.fingerprint) {
+      Retain(next);
+      Adopted(next);
+      SetScheduled(nullptr, std::nullopt, {}, /*adopted=*/false);
+      out.ruleset = std::const_pointer_cast<Ruleset>(next);
+      return out;
+    }
     for (const std::shared_ptr<const Ruleset>& r : retained_) {
       if (r->revision != stored.revision ||
           r->fingerprint != stored.fingerprint) {
@@ -331,6 +510,50 @@ CompileOutcome RulesetRegistry::Adopt(const runtime::RulesetLive& stored) {
   outcome.ruleset->published_by = stored.published_by;
   outcome.ruleset->published_from = stored.published_from;
   Adopted(MakeLive(outcome.ruleset, stored.revision));
+  return outcome;
+}
+
+CompileOutcome RulesetRegistry::AdoptSchedule(
+    const runtime::RulesetLive* stored) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    const std::shared_ptr<const Ruleset> next = scheduled_.load();
+    const std::shared_ptr<const Ruleset> live = live_.load();
+    CompileOutcome out;
+    if (stored == nullptr) {
+      if (next != nullptr) SetScheduled(nullptr, std::nullopt, {}, false);
+      return out;
+    }
+    last_revision_ = std::max(last_revision_, stored->revision);
+    if (next != nullptr && next->revision == stored->revision &&
+        next->fingerprint == stored->fingerprint &&
+        next->activate_at == stored->activate_at) {
+      out.ruleset = std::const_pointer_cast<Ruleset>(next);
+      return out;
+    }
+    if (live != nullptr && live->revision == stored->revision) {
+      return out;  // made live here already
+    }
+  }
+  CompileOutcome outcome = CompileFiles(stored->files, stored->root);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (!outcome.status.ok()) {
+    RecordFailure(
+        absl::StrCat("replicas revision ", stored->revision, ", scheduled"),
+        outcome);
+    return outcome;
+  }
+  Ruleset& next = *outcome.ruleset;
+  next.revision = stored->revision;
+  next.origin = "scheduled";
+  next.published_by = stored->published_by;
+  next.published_from = stored->published_from;
+  next.activate_at = stored->activate_at;
+  next.loaded_at = stored->activate_at;
+  SetScheduled(outcome.ruleset, std::nullopt,
+               {stored->published_by, stored->published_from},
+               /*adopted=*/true);
   return outcome;
 }
 
@@ -393,6 +616,7 @@ RulesetRegistry::Snapshot RulesetRegistry::snapshot() const {
   s.started_at = started_at_;
   s.live_by = live_by_;
   s.live_since = live_since_;
+  s.scheduled = scheduled_.load();
   return s;
 }
 

@@ -5,23 +5,33 @@
 // start, and finishes on it. A ruleset with errors is never made live: the
 // running one keeps serving and the failure is recorded for GetStatus.
 // The last `keep` rulesets are retained for Rollback.
+//
+// A ruleset can also be scheduled: compiled and numbered now, made live at
+// a set instant of the registry's clock. A call takes LiveAt(its own
+// time), which is the scheduled ruleset from that instant on, so the swap
+// is exact to the call; the registry's own thread then makes it live for
+// the rest (status, the audit trail, OnLive) within a few milliseconds.
 #ifndef LEADROUTE_SRC_SERVICE_RULESET_REGISTRY_H_
 #define LEADROUTE_SRC_SERVICE_RULESET_REGISTRY_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "runtime/clock.h"
 #include "runtime/policy.h"
 #include "runtime/program.h"
 #include "runtime/state_store.h"
@@ -64,6 +74,9 @@ struct Ruleset {
   std::string root;
   std::shared_ptr<const std::map<std::string, std::string>> sources;
   int rule_count = 0;
+  // When a scheduled ruleset goes (or went) live; InfinitePast for one
+  // made live at once.
+  absl::Time activate_at = absl::InfinitePast();
   std::shared_ptr<const runtime::Policy> policy;
   std::shared_ptr<const runtime::Program> program;  // null for a builtin
   std::unique_ptr<RulesetCounters> counters;        // never null
@@ -99,9 +112,26 @@ class RulesetRegistry {
  public:
   // Retains the last `keep` (at least 1) rulesets.
   explicit RulesetRegistry(int keep = 10);
+  ~RulesetRegistry();
+
+  // The clock schedules are kept by (the system clock unless set; tests
+  // set a FakeClock). Set before serving; must outlive the registry.
+  void UseClock(const runtime::Clock* clock);
+  const runtime::Clock& clock() const { return *clock_; }
 
   // The ruleset routing calls now; null before the first Install.
   std::shared_ptr<const Ruleset> Live() const { return live_.load(); }
+  // The ruleset a call received at `now` is decided by: the scheduled one
+  // once `now` reaches its activation time, even in the moment before the
+  // registry's thread has made it live, else the live one.
+  std::shared_ptr<const Ruleset> LiveAt(absl::Time now) const {
+    if (absl::ToUnixNanos(now) >=
+        scheduled_at_nanos_.load(std::memory_order_acquire)) {
+      std::shared_ptr<const Ruleset> next = scheduled_.load();
+      if (next != nullptr && now >= next->activate_at) return next;
+    }
+    return live_.load();
+  }
 
   // Makes `policy` live as a ruleset that was not compiled here (the
   // built-in demo policy, tests).
@@ -132,12 +162,45 @@ class RulesetRegistry {
       std::optional<runtime::RemovedReps> removed_reps = std::nullopt,
       const runtime::Actor& by = {}, const std::string& origin = "publish");
 
+  // Compiles `files` and schedules them to go live at `at`, published `by`
+  // a caller, in place of any ruleset scheduled before; they are numbered
+  // now. INVALID_ARGUMENT (nothing scheduled) when the rules have errors;
+  // FAILED_PRECONDITION as Publish's. An `at` already past makes them live
+  // within milliseconds. OnScheduled is told.
+  CompileOutcome Schedule(
+      const std::map<std::string, std::string>& files, std::string root,
+      absl::Time at, int64_t expected_revision = 0,
+      std::optional<runtime::RemovedReps> removed_reps = std::nullopt,
+      const runtime::Actor& by = {});
+  // Cancels the schedule, if any: the ruleset that was scheduled, or null.
+  // OnScheduled is told.
+  std::shared_ptr<const Ruleset> CancelSchedule(const runtime::Actor& by = {});
+  // The ruleset scheduled to go live; null when none is.
+  std::shared_ptr<const Ruleset> Scheduled() const { return scheduled_.load(); }
+
+  // Told of each schedule set (`scheduled`) or cancelled (null), under the
+  // reload lock, for the writer to keep it where replicas read it and in
+  // the audit trail. Set before serving.
+  using OnScheduled =
+      std::function<void(const Ruleset* scheduled, const runtime::Actor& by)>;
+  void SetOnScheduled(OnScheduled on_scheduled);
+
+  // Makes the scheduled ruleset live if its time has come by the clock
+  // (OnLive is told, as for a publish); whether it did. The registry's
+  // thread calls it; tests may too.
+  bool ActivateDue();
+
   // Makes the ruleset a store shared by replicas says is live, live here
   // too, with its revision and publisher (issue 22): a retained one with
   // the same revision and fingerprint at once, else compiled from its
   // files. Nobody is told (OnLive): the writer that made it live did
   // that. A failure is recorded as a reload's and keeps the live one.
   CompileOutcome Adopt(const runtime::RulesetLive& stored);
+  // Schedules here the ruleset a shared store says is scheduled (its
+  // revision and activation time): from the one scheduled here already
+  // when it is the same, else compiled from its files. `stored` null: the
+  // store has none, so none is scheduled here either. Nobody is told.
+  CompileOutcome AdoptSchedule(const runtime::RulesetLive* stored);
   // Numbers the next ruleset after `revision` at least (a new writer goes
   // on from the highest its store kept).
   void NumberAfter(int64_t revision);
@@ -161,10 +224,25 @@ class RulesetRegistry {
     // Who made `live` live, and when: its publisher, or a rollback's caller.
     std::string live_by;
     absl::Time live_since;
+    // The ruleset scheduled to go live, if any.
+    std::shared_ptr<const Ruleset> scheduled;
   };
   Snapshot snapshot() const;
 
  private:
+  // Under state_mu_: `next` (a compiled ruleset with its revision) is
+  // scheduled, or nothing is (null).
+  // `adopted`: from a shared store's schedule (AdoptSchedule).
+  void SetScheduled(std::shared_ptr<const Ruleset> next,
+                    std::optional<runtime::RemovedReps> removed_reps,
+                    const runtime::Actor& by, bool adopted);
+  // Under state_mu_: makes `live`, numbered, live and retains it.
+  std::shared_ptr<const Ruleset> Retain(std::shared_ptr<const Ruleset> live);
+  // FAILED_PRECONDITION unless `expected_revision` is 0 or live.
+  absl::Status CheckExpected(int64_t expected_revision) const;
+  // The thread that makes a due schedule live.
+  void ScheduleLoop();
+
   // Under state_mu_: numbers `next` (`revision`, or the next number when
   // 0), retains it, in place of one with the same number, and makes it
   // live.
@@ -188,6 +266,8 @@ class RulesetRegistry {
       const runtime::Actor& by) const;
 
   OnLive on_live_;
+  OnScheduled on_scheduled_;
+  const runtime::Clock* clock_;
 
   const size_t keep_;
   const absl::Time started_at_;
@@ -210,6 +290,20 @@ class RulesetRegistry {
   int64_t failed_ = 0;
   std::string live_by_;
   absl::Time live_since_;
+
+  // The scheduled ruleset (null: none), its activation time in Unix
+  // nanoseconds for LiveAt's one load (int64 max: none), and what its
+  // publisher asked for removed reps and who that was, for OnLive.
+  std::atomic<std::shared_ptr<const Ruleset>> scheduled_;
+  std::atomic<int64_t> scheduled_at_nanos_{std::numeric_limits<int64_t>::max()};
+  std::optional<runtime::RemovedReps> scheduled_removed_reps_;
+  runtime::Actor scheduled_by_;
+  bool scheduled_adopted_ = false;
+  // The thread: started with the first schedule, woken by a new one and to
+  // stop.
+  std::thread scheduler_;
+  std::condition_variable schedule_changed_;
+  bool stopping_ = false;
 };
 
 }  // namespace leadroute

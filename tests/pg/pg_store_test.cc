@@ -235,6 +235,75 @@ TEST_F(PgStoreTest, RulesetsAreKeptWithTheirFilesAndTheLiveOneNamed) {
   EXPECT_FALSE(same->live.has_value());
 }
 
+// A scheduled ruleset is kept with its files and activation time; making
+// its revision live ends the schedule (another's does not); a cancelled
+// schedule is none.
+TEST_F(PgStoreTest, AScheduledRulesetIsKeptUntilItsRevisionGoesLive) {
+  const RulesetLive live{.revision = 1,
+                         .root = "r.route",
+                         .files = {{"r.route", "v1"}},
+                         .fingerprint = "1111111111111111",
+                         .published_by = "file",
+                         .published_from = "r.route",
+                         .at = kT0};
+  RulesetLive next = live;
+  next.revision = 2;
+  next.files = {{"r.route", "v2"}, {"owners.csv", "a,b\n"}};
+  next.fingerprint = "2222222222222222";
+  next.published_by = "revops";
+  next.activate_at = kT0 + absl::Hours(24) + absl::Microseconds(7);
+  for (const StateChange& c :
+       {StateChange(live), StateChange(RulesetSchedule{next})}) {
+    std::vector<StateChange> batch = {c};
+    ASSERT_TRUE(store_->Apply(batch).ok());
+  }
+  absl::StatusOr<StoredRulesets> kept = store_->Rulesets();
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->live_revision, 1);
+  EXPECT_EQ(kept->newest_revision, 2);
+  EXPECT_EQ(kept->scheduled_revision, 2);
+  ASSERT_TRUE(kept->scheduled.has_value());
+  EXPECT_EQ(kept->scheduled->files, next.files);
+  EXPECT_EQ(kept->scheduled->fingerprint, next.fingerprint);
+  EXPECT_EQ(kept->scheduled->published_by, "revops");
+  EXPECT_EQ(kept->scheduled->activate_at, next.activate_at);
+  // Unchanged for a replica that follows both: no files read.
+  absl::StatusOr<StoredRulesets> same = store_->Rulesets(1, 2);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->scheduled_revision, 2);
+  EXPECT_FALSE(same->live.has_value());
+  EXPECT_FALSE(same->scheduled.has_value());
+
+  // Revision 1 made live again (a rollback) leaves the schedule alone.
+  std::vector<StateChange> again = {live};
+  ASSERT_TRUE(store_->Apply(again).ok());
+  EXPECT_EQ(store_->Rulesets()->scheduled_revision, 2);
+  // Revision 2 made live ends it.
+  std::vector<StateChange> activated = {next};
+  ASSERT_TRUE(store_->Apply(activated).ok());
+  kept = store_->Rulesets();
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->live_revision, 2);
+  EXPECT_EQ(kept->live->files, next.files);
+  EXPECT_EQ(kept->scheduled_revision, 0);
+  EXPECT_FALSE(kept->scheduled.has_value());
+  EXPECT_EQ(Count("ruleset_files"), "3\n");
+
+  // Scheduled, then cancelled: none.
+  RulesetLive third = next;
+  third.revision = 3;
+  for (const StateChange& c :
+       {StateChange(RulesetSchedule{third}), StateChange(RulesetSchedule{})}) {
+    std::vector<StateChange> batch = {c};
+    ASSERT_TRUE(store_->Apply(batch).ok());
+  }
+  kept = store_->Rulesets();
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->scheduled_revision, 0);
+  EXPECT_EQ(kept->newest_revision, 3);
+  EXPECT_EQ(kept->live_revision, 2);
+}
+
 TEST_F(PgStoreTest, EveryColumnComesBackAsWritten) {
   Assignment a = Lead(std::string("L\0x", 3), 7);
   a.status = LeadStatus::kClosed;

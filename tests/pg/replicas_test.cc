@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -545,6 +546,87 @@ TEST_F(ReplicasTest, PublishedRulesHoldOnEveryReplicaAndAcrossATakeover) {
   }
   EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'live_ruleset'"),
             std::vector<std::string>{"1"});
+}
+
+// A ruleset scheduled through a follower goes live at its instant on every
+// replica, even though the writer that scheduled it was killed before
+// then: the schedule is in the database, the next writer goes on with it,
+// makes it live at its time and records that once; the killed one, back
+// as a follower, serves it too.
+TEST_F(ReplicasTest, AScheduledRulesetGoesLiveOnEveryReplicaAcrossATakeover) {
+  const int writer = Writer();
+  ASSERT_GE(writer, 0);
+  const int follower = (writer + 1) % 3;
+  // Routes through replica `i`, retrying across the takeover: the owner and
+  // the revision that decided.
+  auto routed = [&](int i, const std::string& id) {
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
+        "pool");
+    for (int tries = 0;; ++tries) {
+      v1::RouteResponse response;
+      grpc::ClientContext context;
+      context.set_wait_for_ready(true);
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
+      grpc::Status s =
+          replicas_[i]->router->Route(&context, request, &response);
+      if (s.ok()) {
+        return std::make_pair(response.decision().owner(),
+                              response.decision().ruleset().revision());
+      }
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+          << s.error_message();
+      if (tries == 250) return std::make_pair(s.error_message(), int64_t{-1});
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  const absl::Time at = absl::Now() + absl::Seconds(6);
+  {
+    v1::PublishRulesRequest request;
+    v1::RuleFile* file = request.add_files();
+    file->set_path("rules.route");
+    file->set_content(kRulesToR2);
+    request.mutable_activate()->mutable_at()->set_seconds(
+        absl::ToUnixSeconds(at));
+    v1::PublishRulesResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    grpc::Status s = v1::RulesAdmin::NewStub(Channel(follower, Credentials()))
+                         ->PublishRules(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.ruleset().ruleset().revision(), 2);
+    EXPECT_FALSE(response.ruleset().live());
+  }
+  EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'scheduled_ruleset'"),
+            std::vector<std::string>{"2"});
+  EXPECT_EQ(routed(follower, "before").second, 1);
+
+  ASSERT_TRUE(WIFSIGNALED(replicas_[writer]->process.KillAndWait(SIGKILL)));
+  Start(writer);  // back, as a follower of the next writer
+  ASSERT_TRUE(WaitReady(writer));
+  while (absl::Now() < at) absl::SleepFor(absl::Milliseconds(50));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(routed(i, absl::StrCat("after-", i)),
+              std::make_pair(std::string("r2"), int64_t{2}))
+        << "replica " << i;
+  }
+  // The writer records it live (and the schedule over) just after `at`.
+  for (int i = 0;
+       i < 100 && Rows("SELECT value FROM meta WHERE key = "
+                       "'live_ruleset'") != std::vector<std::string>{"2"};
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'live_ruleset'"),
+            std::vector<std::string>{"2"});
+  EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'scheduled_ruleset'"),
+            std::vector<std::string>{"0"});
+  EXPECT_EQ(Rows("SELECT action FROM audit WHERE action IN "
+                 "('rules.schedule', 'rules.activate') ORDER BY id"),
+            (std::vector<std::string>{"rules.schedule", "rules.activate"}));
 }
 
 // Follows WatchAssignments on a thread of its own: after `after` on
