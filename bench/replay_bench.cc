@@ -104,6 +104,30 @@ void BM_ReplayRecorded(benchmark::State& state) {
   benchmark::DoNotOptimize(replayer.Report());
 }
 
+// As BM_ReplayRecorded, with each lead's rep chosen as the server would
+// (replay's predicted load per rep, which the command always reports),
+// the leads a minute apart.
+void BM_ReplayRecordedWithReps(benchmark::State& state) {
+  const Fixture& f = Leads();
+  leadroute::runtime::ReplayOptions options;
+  options.simulate_reps = true;
+  Replayer replayer(f.after, nullptr, options);
+  RecordedDecision recorded;
+  recorded.owner = "rep:r7";
+  recorded.rep = "r7";
+  recorded.rules = {{"assign/t7", "plan.route:120"}};
+  std::vector<ReplayAttribute> attributes;
+  size_t i = 0;
+  for (auto _ : state) {
+    attributes = f.leads[i % kLeads];
+    replayer.Add("lead", absl::UnixEpoch() + absl::Minutes(i), attributes,
+                 &recorded);
+    ++i;
+  }
+  state.SetItemsProcessed(state.iterations());
+  benchmark::DoNotOptimize(replayer.Report(/*examples=*/false));
+}
+
 // One decision-log line as a server writes it (about 700 bytes).
 void BM_ReadDecisionLine(benchmark::State& state) {
   const std::string line =
@@ -173,6 +197,7 @@ void BM_ShadowOfferAndDecide(benchmark::State& state) {
 BENCHMARK(BM_Decide);
 BENCHMARK(BM_ReplayAgainst);
 BENCHMARK(BM_ReplayRecorded);
+BENCHMARK(BM_ReplayRecordedWithReps);
 BENCHMARK(BM_ReadDecisionLine);
 BENCHMARK(BM_ShadowOffer);
 BENCHMARK(BM_ShadowOfferAndDecide)->UseRealTime();

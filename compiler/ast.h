@@ -294,9 +294,24 @@ struct Expectation {
   Span span;
 };
 
+// One fact of a test's `given` state: `rep NAME STATUS`, `rep NAME open N`
+// or `team NAME last REP`.
+struct Given {
+  enum class Kind { kStatus, kOpen, kLast };
+  Kind kind = Kind::kStatus;
+  Name entity;   // the rep, or the team
+  Name value;    // kStatus: available, away or ooo; kLast: the rep
+  Literal open;  // kOpen: the number of open leads
+  Span span;
+};
+
 struct Test {
   Literal name;
   std::optional<Literal> at;  // evaluation time, RFC 3339
+  // `given { ... }`: the reps' and teams' state; with it (even empty) the
+  // test chooses the rep as the server would.
+  std::optional<std::vector<Given>> given;
+  Span given_span;
   std::vector<Property> lead;
   Span lead_span;
   std::vector<Expectation> expect;

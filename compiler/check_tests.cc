@@ -9,8 +9,8 @@ namespace {
 
 using TK = ast::Target::Kind;
 
-constexpr const char* kOutputs[] = {"owner",   "priority",   "sla",
-                                    "channel", "escalation", "score"};
+constexpr const char* kOutputs[] = {
+    "owner", "priority", "sla", "channel", "escalation", "score", "skipped"};
 
 class TestChecker {
  public:
@@ -32,8 +32,22 @@ class TestChecker {
       }
     }
     Lead(t);
+    if (t.given) Given(*t.given);
     std::vector<const ast::Expectation*> seen;
     for (const ast::Expectation& e : t.expect) {
+      if (e.output.text == "skipped") {
+        if (!t.given) {
+          d_->Error(e.output.span,
+                    "`skipped` is known only when the test has a `given` "
+                    "state")
+              .hint = "add given { } (every rep available, no leads held)";
+        } else if (e.value.kind != TK::kString) {
+          d_->Error(e.value.span,
+                    "skipped takes quoted text that a reason a rep was "
+                    "passed over must contain, e.g. skipped = \"away\"");
+        }
+        continue;  // may be expected more than once
+      }
       for (const ast::Expectation* other : seen) {
         if (other->output.text == e.output.text) {
           d_->Error(e.output.span,
@@ -89,6 +103,53 @@ class TestChecker {
     }
   }
 
+  void Given(const std::vector<ast::Given>& given) {
+    using GK = ast::Given::Kind;
+    std::vector<const ast::Given*> seen;
+    for (const ast::Given& g : given) {
+      for (const ast::Given* other : seen) {
+        if (other->entity.text == g.entity.text &&
+            (other->kind == GK::kOpen) == (g.kind == GK::kOpen)) {
+          d_->Error(g.span,
+                    absl::StrCat("`", g.entity.text, "` is given twice"))
+              .notes.push_back({other->span, "first given here"});
+        }
+      }
+      seen.push_back(&g);
+      if (g.kind == GK::kLast) {
+        auto team = m_.teams.find(g.entity.text);
+        if (team == m_.teams.end()) {
+          d_->Error(g.entity.span,
+                    absl::StrCat("undefined team `", g.entity.text, "`"))
+              .hint = DidYouMean(g.entity.text, m_.teams);
+        }
+        Rep(g.value);
+        continue;
+      }
+      Rep(g.entity);
+      if (g.kind == GK::kOpen) {
+        if (g.open.kind != ast::Literal::Kind::kInt || g.open.int_value < 0) {
+          d_->Error(g.open.span,
+                    "open takes a whole number of leads, 0 or more");
+        }
+      } else if (g.value.text != "available" && g.value.text != "away" &&
+                 g.value.text != "ooo") {
+        d_->Error(g.value.span,
+                  absl::StrCat("unknown rep status `", g.value.text, "`"))
+            .hint =
+            "a rep is available, away or ooo (out of office), or has "
+            "open N leads";
+      }
+    }
+  }
+
+  void Rep(const ast::Name& name) {
+    if (!m_.reps.contains(name.text)) {
+      d_->Error(name.span, absl::StrCat("undefined rep `", name.text, "`"))
+          .hint = DidYouMean(name.text, m_.reps);
+    }
+  }
+
   void Expect(const ast::Expectation& e) {
     const std::string& out = e.output.text;
     const ast::Target& v = e.value;
@@ -129,7 +190,7 @@ class TestChecker {
           .hint =
           DidYouMean(out, all,
                      "outputs: owner, priority, sla, channel, escalation, "
-                     "score");
+                     "score, skipped");
       return;
     }
     if (out != "owner" &&

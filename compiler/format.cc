@@ -538,6 +538,23 @@ class Printer {
       if (t.at.has_value()) {
         Line(t.at->span, "at " + Lit(*t.at), 1);
       }
+      if (t.given.has_value() && t.given->empty()) {
+        Line(t.given_span, "given { }", 1);
+      } else if (t.given.has_value()) {
+        Block(t.given_span, "given", 1, [&] {
+          for (const ast::Given& g : *t.given) {
+            Line(
+                g.span,
+                g.kind == ast::Given::Kind::kLast
+                    ? absl::StrCat("team ", g.entity.text, " last ",
+                                   g.value.text)
+                : g.kind == ast::Given::Kind::kOpen
+                    ? absl::StrCat("rep ", g.entity.text, " open ", g.open.text)
+                    : absl::StrCat("rep ", g.entity.text, " ", g.value.text),
+                2);
+          }
+        });
+      }
       if (!t.lead.empty() || t.lead_span.file >= 0) {
         Block(t.lead_span, "lead", 1, [&] {
           for (const ast::Property& p : t.lead) Property(p, 2);

@@ -595,11 +595,33 @@ std::vector<TestCase> LowerTests(const Module& module) {
       if (absl::ParseTime(absl::RFC3339_full, t->at->text, &at, &err))
         tc.at = at;
     }
+    if (t->given) {
+      TestCase::Given& given = tc.given.emplace();
+      for (const ast::Given& g : *t->given) {
+        switch (g.kind) {
+          case ast::Given::Kind::kStatus:
+            given.status.emplace_back(
+                g.entity.text,
+                g.value.text == "away"  ? runtime::Availability::kAway
+                : g.value.text == "ooo" ? runtime::Availability::kOutOfOffice
+                                        : runtime::Availability::kAvailable);
+            break;
+          case ast::Given::Kind::kOpen:
+            given.open.emplace_back(g.entity.text, g.open.int_value);
+            break;
+          case ast::Given::Kind::kLast:
+            given.last.emplace_back(g.entity.text, g.value.text);
+            break;
+        }
+      }
+    }
     for (const ast::Expectation& e : t->expect) {
       TestCase::Expect x;
       x.output = e.output.text;
       x.location = LocationOf(module.sources, e.span);
-      x.want = std::string(module.sources.Text(e.value.span));
+      x.want = x.output == "skipped"
+                   ? e.value.text
+                   : std::string(module.sources.Text(e.value.span));
       if (e.value.kind == ast::Target::Kind::kPoints)
         x.want = absl::StrCat(e.value.number);
       x.sla = e.value.duration;

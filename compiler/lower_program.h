@@ -12,6 +12,7 @@
 #include "compiler/module.h"
 #include "runtime/lead.h"
 #include "runtime/program.h"
+#include "runtime/state_store.h"
 
 namespace leadroute::compiler {
 
@@ -28,9 +29,21 @@ struct TestCase {
   std::string location;  // file:line of the test
   runtime::Lead lead;
   std::optional<absl::Time> at;
+  // The `given` state, when the test has one: it then chooses the rep as
+  // the server would (runtime::RoutingSimulation) from this state — every
+  // rep not named available with no open leads, every rotation at its
+  // start.
+  struct Given {
+    std::vector<std::pair<std::string, runtime::Availability>> status;
+    std::vector<std::pair<std::string, int64_t>> open;
+    std::vector<std::pair<std::string, std::string>> last;  // team, rep
+  };
+  std::optional<Given> given;
   struct Expect {
-    std::string output;  // owner, priority, sla, channel, score
-    std::string want;    // "team x", "urgent", "15m" (as written), "30"
+    std::string output;  // owner, priority, sla, channel, score, skipped
+    // "team x", "urgent", "15m" (as written), "30"; skipped: the text one
+    // reason must contain
+    std::string want;
     std::string location;
     absl::Duration sla;  // for output == "sla"
   };

@@ -677,6 +677,26 @@ class Builder {
     return e;
   }
 
+  // given_rep (entity_name, then given_open with a number_lit or a
+  // given_status) or given_team (entity_name, given_last's entity_name).
+  ast::Given GivenOf(const Node& n) {
+    ast::Given g;
+    g.span = SpanOf(n);
+    g.entity = NameOf(*n.children[0]);
+    const Node& what = *n.children[1];
+    if (n.is_type<g::given_team>()) {
+      g.kind = ast::Given::Kind::kLast;
+      g.value = NameOf(*what.children[0]);
+    } else if (what.is_type<g::given_open>()) {
+      g.kind = ast::Given::Kind::kOpen;
+      g.open = Lit(*what.children[0]);
+    } else {
+      g.kind = ast::Given::Kind::kStatus;
+      g.value = NameOf(what);
+    }
+    return g;
+  }
+
   ast::Test TestOf(const Node& n) {
     ast::Test t;
     t.span = SpanOf(n);
@@ -685,6 +705,11 @@ class Builder {
       const Node& part = *n.children[i];
       if (part.is_type<g::test_at>()) {
         t.at = Lit(*part.children[0]);
+      } else if (part.is_type<g::test_given>()) {
+        t.given_span = SpanOf(part);
+        t.given.emplace();
+        for (const auto& item : part.children)
+          t.given->push_back(GivenOf(*item));
       } else if (part.is_type<g::test_lead>()) {
         t.lead_span = SpanOf(part);
         for (const auto& p : part.children) t.lead.push_back(PropertyOf(*p));
@@ -744,7 +769,9 @@ using Selector = pegtl::parse_tree::selector<
         g::sticky_window, g::sticky_off, g::sticky_anywhere, g::escalation_decl,
         g::escalation_step, g::percent, g::notify_step, g::notify_whom,
         g::reassign_step, g::test_decl, g::test_name, g::test_at, g::test_lead,
-        g::test_expect, g::expect_item, g::expect_name>>;
+        g::test_expect, g::expect_item, g::expect_name, g::test_given,
+        g::given_rep, g::given_team, g::given_open, g::given_status,
+        g::given_last>>;
 
 }  // namespace
 

@@ -19,7 +19,8 @@
 //   sla { ... }  channel { ... }
 //   escalation standard { at 80% notify  at 100% reassign to next_rep else
 //   queue q } escalate { rule hot when priority == urgent then fast  otherwise
-//   standard } test "name" { lead { ... } expect { ... } }
+//   standard } test "name" { at "..." given { rep a away  rep b open 3
+//   team t last b } lead { ... } expect { ... } }
 // Recovery: a declaration, or a rule inside a stage, that fails at a `must`
 // point is abandoned (try_catch) and the input is skipped to the next line
 // that can start one, so one file yields all of its errors.
@@ -100,6 +101,9 @@ struct kw_value : key< TAO_PEGTL_STRING( "value" ) > {};
 struct kw_lead : key< TAO_PEGTL_STRING( "lead" ) > {};
 struct kw_expect : key< TAO_PEGTL_STRING( "expect" ) > {};
 struct kw_at : key< TAO_PEGTL_STRING( "at" ) > {};
+struct kw_given : key< TAO_PEGTL_STRING( "given" ) > {};
+struct kw_open : key< TAO_PEGTL_STRING( "open" ) > {};
+struct kw_last : key< TAO_PEGTL_STRING( "last" ) > {};
 struct kw_version : key< TAO_PEGTL_STRING( "version" ) > {};
 struct kw_ruleset : key< TAO_PEGTL_STRING( "ruleset" ) > {};
 struct kw_include : key< TAO_PEGTL_STRING( "include" ) > {};
@@ -345,7 +349,16 @@ struct test_lead : if_must< kw_lead, ws, entity_body > {};
 struct expect_name : name {};
 struct expect_item : if_must< expect_name, ws, prop_equals, ws, target > {};
 struct test_expect : if_must< kw_expect, ws, open_brace, ws, star< expect_item, ws >, close_brace > {};
-struct test_part : sor< test_at, test_lead, test_expect > {};
+// given { rep maya away   rep sam open 3   team na last sam }
+struct given_open : seq< kw_open, ws, number_lit > {};
+struct given_status : name {};
+struct given_rep_state : sor< given_open, given_status > {};
+struct given_rep : if_must< kw_rep, ws, entity_name, ws, given_rep_state > {};
+struct given_last : if_must< kw_last, ws, entity_name > {};
+struct given_team : if_must< kw_team, ws, entity_name, ws, given_last > {};
+struct given_item : sor< given_rep, given_team > {};
+struct test_given : if_must< kw_given, ws, open_brace, ws, star< given_item, ws >, close_brace > {};
+struct test_part : sor< test_at, test_given, test_lead, test_expect > {};
 struct test_decl : if_must< kw_test, ws, test_name, ws, open_brace, ws, star< test_part, ws >, close_brace > {};
 
 // ---- file ---------------------------------------------------------------

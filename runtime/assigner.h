@@ -80,6 +80,7 @@
 #include "runtime/escalator.h"
 #include "runtime/event_feed.h"
 #include "runtime/key_filter.h"
+#include "runtime/owner_choice.h"
 #include "runtime/program.h"
 #include "runtime/rep_picker.h"
 #include "runtime/state_store.h"
@@ -253,12 +254,7 @@ class Assigner final : public EventFeed {
   void Unsubscribe(uint64_t handle) override { log_.Unsubscribe(handle); }
 
   // Why a repeat lead went to the rep who had the person's last lead.
-  struct Stuck {
-    const Assignment* prior = nullptr;  // that lead; null: it did not stick
-    std::string said_by;   // the assign rule's name, or "team NAME"
-    std::string location;  // where the window is said; empty: the default
-    absl::Duration window;
-  };
+  using Stuck = runtime::Stuck;
 
  private:
   // `last`: the last change number the store holds.
@@ -309,12 +305,7 @@ class Assigner final : public EventFeed {
   absl::StatusOr<const Assignment*> LastLeadOf(const Program& p,
                                                const Assignment& a,
                                                const Prefetched& fetched);
-  // Tries `d`'s candidates in order: the rep who takes the lead (`a` gets
-  // the team they came from), or -1 with `*queue` set when a queue takes
-  // it, or -1 and no queue when nobody can (why, in `skipped`). A repeat
-  // lead goes to the rep who had the person's last one where the rules say
-  // it sticks (a team candidate that includes them, or anywhere), if they
-  // can take it: `*stuck` says so, and `a` gets repeat_of.
+  // ChooseOwner (owner_choice.h) on this Assigner's reps and teams.
   int FromCandidates(const Program& p, const Decision& d, Assignment& a,
                      const Assignment* prior, absl::Time now,
                      const Candidate** queue, std::vector<std::string>* skipped,

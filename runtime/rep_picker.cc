@@ -237,14 +237,15 @@ int RepPicker::PickFromTeam(const Program& p, int index,
       break;
     }
   }
-  log_->Append(cursor);
+  if (log_ != nullptr) log_->Append(cursor);
   return team.members[chosen];
 }
 
 void RepPicker::Took(const std::string& rep, absl::Time now) {
   RepState& r = reps_[rep];
   ++r.open;
-  r.last_turn = log_->Next();  // the assignment's own change number, next
+  // The assignment's own change number, next; a simulation counts turns.
+  r.last_turn = log_ != nullptr ? log_->Next() : ++turns_;
   const absl::Time since = now - kRecentWindow;
   auto old = std::lower_bound(r.recent.begin(), r.recent.end(), since);
   r.recent.erase(r.recent.begin(), old);
@@ -278,7 +279,7 @@ std::string RepPicker::MoveTo(Assignment& a, const std::string& owner,
 uint64_t RepPicker::SetStatus(RepStatus status, absl::Time now) {
   status.set_at = now;
   reps_[status.rep].status = status;
-  return log_->Append(std::move(status));
+  return log_ != nullptr ? log_->Append(std::move(status)) : 0;
 }
 
 RepLoad RepPicker::Load(const Program& p, int index, absl::Time now) const {
@@ -311,6 +312,16 @@ std::vector<RepLoad> LoadsOf(const StateSnapshot& snapshot, const Program& p,
     out.push_back(picker.Load(p, static_cast<int>(i), now));
   }
   return out;
+}
+
+void RepPicker::SetOpen(const std::string& rep, int64_t open) {
+  reps_[rep].open = open;
+}
+
+void RepPicker::SetLastOf(const std::string& team, const std::string& rep) {
+  TeamCursor& cursor = teams_[team];
+  cursor.team = team;
+  cursor.last_rep = rep;
 }
 
 }  // namespace leadroute::runtime

@@ -54,7 +54,8 @@ struct RepLoad {
 
 class RepPicker {
  public:
-  // Appends to `log`, which must outlive the picker.
+  // Appends to `log`, which must outlive the picker; null for a
+  // simulation, which keeps nothing (its turns are counted here).
   explicit RepPicker(CommitLog* log) : log_(log) {}
   RepPicker(const RepPicker&) = delete;
   RepPicker& operator=(const RepPicker&) = delete;
@@ -107,6 +108,11 @@ class RepPicker {
   // Rep `index` of `p`'s load at `now`.
   RepLoad Load(const Program& p, int index, absl::Time now) const;
 
+  // A given state (a test's, a simulation's): rep `rep` holds `open` open
+  // leads; rep `rep` had team `team`'s last lead.
+  void SetOpen(const std::string& rep, int64_t open);
+  void SetLastOf(const std::string& team, const std::string& rep);
+
  private:
   struct RepState {
     int64_t open = 0;
@@ -118,6 +124,7 @@ class RepPicker {
   const RepState& StateOf(const std::string& id) const;
 
   CommitLog* const log_;
+  uint64_t turns_ = 0;  // without a log: the last turn given
   absl::flat_hash_map<std::string, RepState> reps_;
   absl::flat_hash_map<std::string, TeamCursor> teams_;
 };

@@ -2,12 +2,15 @@
 #include "runtime/replay.h"
 
 #include <algorithm>
+#include <functional>
+#include <queue>
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/simulation.h"
 
 namespace leadroute::runtime {
 namespace {
@@ -30,6 +33,8 @@ void CondSlots(const Cond& c, std::vector<bool>* read) {
 }
 
 constexpr int kNone = -1;
+// The rep_load row of leads no rep took.
+constexpr char kNoRep[] = "(no rep)";
 
 }  // namespace
 
@@ -87,6 +92,12 @@ struct Replayer::Side {
   int64_t rejected = 0;
   std::vector<ReplayReport::Rejection> rejections;
   Decision decision;  // the last one, its memory reused
+  // With ReplayOptions.simulate_reps: the reps' state, and when each
+  // simulated open lead gives its rep's capacity back (earliest first).
+  std::unique_ptr<RoutingSimulation> sim;
+  using Hold = std::pair<absl::Time, std::string>;
+  std::priority_queue<Hold, std::vector<Hold>, std::greater<Hold>> holds;
+  std::string rep;  // the last lead's simulated rep; empty: none
 };
 
 // One side's outcome, as interned ids (kNone: not set).
@@ -133,6 +144,7 @@ struct Replayer::Tally {
   absl::flat_hash_map<int, std::pair<int64_t, int64_t>> rules;
   absl::flat_hash_map<int, int> locations;
   absl::flat_hash_map<int, std::pair<int64_t, int64_t>> load;
+  absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>> rep_load;
   absl::flat_hash_map<std::string, int64_t> masked_read;
 };
 
@@ -158,6 +170,11 @@ Replayer::Replayer(std::shared_ptr<const Program> after,
   };
   if (before != nullptr) before_ = side(std::move(before));
   after_ = side(std::move(after));
+  if (options_.simulate_reps) {
+    for (Side* s : {before_.get(), after_.get()}) {
+      if (s != nullptr) s->sim = std::make_unique<RoutingSimulation>();
+    }
+  }
   // The candidate's rules are listed even when none fires, and located
   // where the candidate writes them.
   for (int st = 0; st < kStageCount; ++st) {
@@ -236,7 +253,26 @@ bool Replayer::Decide(Side& side, absl::string_view lead_id, absl::Time at,
       out->rule[r.stage_id] = id;
     }
   }
+  if (side.sim != nullptr) ChooseRep(side, at);
   return true;
+}
+
+void Replayer::ChooseRep(Side& side, absl::Time at) {
+  // Leads whose hold is over give their rep's capacity back first.
+  Assignment ended;
+  ended.owner_kind = OwnerKind::kRep;
+  ended.status = LeadStatus::kOpen;
+  while (!side.holds.empty() && side.holds.top().first <= at) {
+    ended.owner = side.holds.top().second;
+    side.sim->picker().Freed(ended);
+    side.holds.pop();
+  }
+  side.sim->Assign(*side.program, at, &side.decision);
+  side.rep.clear();
+  if (side.decision.owner_kind == OwnerKind::kRep) {
+    side.rep = side.decision.owner;
+    side.holds.emplace(at + options_.lead_hold, side.rep);
+  }
 }
 
 void Replayer::FromRecord(const RecordedDecision& r, Compact* out) {
@@ -316,6 +352,12 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
   auto& load_was = tally_->load[was.owner];
   ++load_was.first;
   ++tally_->load[now.owner].second;
+  if (after_->sim != nullptr) {
+    const std::string& rep_was =
+        before_ != nullptr ? before_->rep : recorded->rep;
+    ++tally_->rep_load[rep_was.empty() ? kNoRep : rep_was].first;
+    ++tally_->rep_load[after_->rep.empty() ? kNoRep : after_->rep].second;
+  }
   for (int st = 0; st < kStageCount; ++st) {
     if (was.rule[st] != kNone) ++tally_->rules[was.rule[st]].first;
     if (now.rule[st] != kNone) ++tally_->rules[now.rule[st]].second;
@@ -432,11 +474,17 @@ ReplayReport Replayer::Report(bool examples) const {
   for (const auto& [id, counts] : tally_->load) {
     r.load.push_back({name(id), counts.first, counts.second});
   }
-  std::sort(r.load.begin(), r.load.end(),
-            [](const ReplayReport::LoadRow& a, const ReplayReport::LoadRow& b) {
-              return std::tie(b.after, b.before, a.owner) <
-                     std::tie(a.after, a.before, b.owner);
-            });
+  auto most_after = [](const ReplayReport::LoadRow& a,
+                       const ReplayReport::LoadRow& b) {
+    return std::tie(b.after, b.before, a.owner) <
+           std::tie(a.after, a.before, b.owner);
+  };
+  std::sort(r.load.begin(), r.load.end(), most_after);
+  r.reps_simulated = after_->sim != nullptr;
+  for (const auto& [rep, counts] : tally_->rep_load) {
+    r.rep_load.push_back({rep, counts.first, counts.second});
+  }
+  std::sort(r.rep_load.begin(), r.rep_load.end(), most_after);
 
   r.rejected_after = after_->rejected;
   r.rejections_after = after_->rejections;

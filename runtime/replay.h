@@ -50,6 +50,8 @@ struct RecordedDecision {
   // "stage/rule" for each rule that decided, and where it was written
   // ("file:line"; may be empty).
   std::vector<std::pair<std::string, std::string>> rules;
+  // The rep the server gave the lead; empty when none (a queue, nobody).
+  std::string rep;
 };
 
 // "team:emea" for a candidate, "none" for no owner.
@@ -69,6 +71,14 @@ struct ReplayOptions {
   // this many distinct pairs count in one "(other)" row.
   int max_transitions = 10000;
   int max_rejections = 5;  // rejected leads listed, per side
+  // Choose each lead's rep on the candidate's side (and on the `before`
+  // ruleset's) as the server would at the lead's time — statuses, hours,
+  // holidays, capacity, caps, strategies — with a RoutingSimulation that
+  // starts with every rep available and free: ReplayReport.rep_load.
+  bool simulate_reps = false;
+  // History does not say when leads were closed: a simulated lead holds
+  // its rep's capacity for this long.
+  absl::Duration lead_hold = absl::Hours(24);
 };
 
 struct ReplayReport {
@@ -119,6 +129,12 @@ struct ReplayReport {
   std::array<int64_t, kStageCount> fell_through{};
   // Leads per owner before and after, most leads after first.
   std::vector<LoadRow> load;
+  // With ReplayOptions.simulate_reps: leads per rep, before (the reps the
+  // server gave them, or simulated under the `before` ruleset) and after
+  // (simulated under the candidate), most leads after first; "(no rep)"
+  // for leads no rep took (a queue, nobody).
+  bool reps_simulated = false;
+  std::vector<LoadRow> rep_load;
   // Leads a side could not decide (the schema rejects them): counts and
   // the first few.
   int64_t rejected_before = 0, rejected_after = 0;
@@ -178,6 +194,9 @@ class Replayer {
   bool Decide(Side& side, absl::string_view lead_id, absl::Time at,
               std::vector<ReplayAttribute>& attributes, bool move,
               Compact* out);
+  // With ReplayOptions.simulate_reps: the rep `side`'s last decision goes
+  // to at `at`, in its simulation (side.rep).
+  void ChooseRep(Side& side, absl::Time at);
   void FromRecord(const RecordedDecision& r, Compact* out);
   void Count(absl::string_view lead_id, absl::Time at,
              const RecordedDecision* recorded);

@@ -427,13 +427,15 @@ class StateReader {
   // A page of the audit trail, oldest first.
   virtual absl::StatusOr<std::vector<AuditRecord>> Audit(
       const AuditQuery& query) = 0;
+  // What the Assigner resumes from (see StateSnapshot), with the times of
+  // reps' assignments since `recent_since`: called once by a store's
+  // Assigner, before any Apply; by a reader (a follower, `eval --state`)
+  // whenever it needs the reps' state.
+  virtual absl::StatusOr<StateSnapshot> Load(absl::Time recent_since) = 0;
 };
 
 class StateStore : public StateReader {
  public:
-  // What the Assigner resumes from (see StateSnapshot), with the times of
-  // reps' assignments since `recent_since`: called once, before any Apply.
-  virtual absl::StatusOr<StateSnapshot> Load(absl::Time recent_since) = 0;
 
   // Applies `changes` in order, all or none, and returns once they are
   // durable. Called from one thread at a time.

@@ -105,6 +105,9 @@ struct EvalFlags {
   std::string rules;
   std::string lead_path;  // a Lead as proto JSON
   std::string at;         // RFC 3339; default now
+  // With --at, or a store's state: choose the rep as the server would.
+  std::string data_dir;  // a server's --data-dir, or
+  std::string state;     // its --state
   bool explain = false;
   std::vector<std::string> why_not;  // rules to explain as alternatives
   bool warnings = false;             // print the rules' warnings too
@@ -129,6 +132,7 @@ struct ReplayFlags {
   std::string max_changed;       // "5%": exit 1 when more change owner
   int examples = 3;              // example leads per owner transition
   int64_t max_line_bytes = 1 << 20;
+  std::string lead_hold = "1d";  // a simulated lead holds its rep this long
 };
 // Re-decides historical leads with new rules and reports what changes.
 int ReplayCommand(const ReplayFlags& flags);

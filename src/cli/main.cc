@@ -394,7 +394,16 @@ int Main(int argc, char** argv) {
   eval_cmd->add_option("rules", eval.rules, "Root .route file")->required();
   eval_cmd->add_option("lead", eval.lead_path, "Lead JSON file, or - for stdin")
       ->required();
-  eval_cmd->add_option("--at", eval.at, "Arrival time, RFC 3339 (default now)");
+  eval_cmd->add_option("--at", eval.at,
+                       "Arrival time, RFC 3339 (default now); with it the "
+                       "rep is chosen as the server would then (hours, "
+                       "holidays, caps)");
+  eval_cmd->add_option("--data-dir", eval.data_dir,
+                       "Choose the rep from this server's state (statuses, "
+                       "loads, rotations), read-only");
+  eval_cmd->add_option("--state", eval.state,
+                       "... or from this PostgreSQL state (a libpq "
+                       "connection string)");
   eval_cmd->add_flag(
       "--explain", eval.explain,
       "Add why: the rule and conditions that decided each output");
@@ -448,6 +457,11 @@ int Main(int argc, char** argv) {
       ->add_option("--examples", replay.examples,
                    "Example leads shown per owner transition, with why")
       ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  replay_cmd
+      ->add_option("--lead-hold", replay.lead_hold,
+                   "Predicted rep load: how long a replayed lead holds its "
+                   "rep's capacity (history does not say when it closed)")
       ->capture_default_str();
   replay_cmd
       ->add_option("--max-line-bytes", replay.max_line_bytes,

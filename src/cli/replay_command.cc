@@ -128,6 +128,21 @@ std::vector<Section> Sections(const ReplayReport& r, int max_rows) {
                          Signed(row.after - row.before)});
   }
   out.push_back(std::move(load));
+
+  if (r.reps_simulated) {
+    Section reps{
+        "Leads per rep (after: chosen as the server would, each "
+        "lead holding its rep for --lead-hold)",
+        {"rep", "before", "after", "change"},
+        {false, true, true, true},
+        {}};
+    for (const ReplayReport::LoadRow& row : r.rep_load) {
+      if (static_cast<int>(reps.rows.size()) == max_rows) break;
+      reps.rows.push_back({row.owner, Grouped(row.before), Grouped(row.after),
+                           Signed(row.after - row.before)});
+    }
+    out.push_back(std::move(reps));
+  }
   return out;
 }
 
@@ -346,6 +361,14 @@ void PrintJsonReport(const ReplayReport& r, const Input& in) {
         {{"owner", row.owner}, {"before", row.before}, {"after", row.after}});
   }
   j["load"] = std::move(load);
+  if (r.reps_simulated) {
+    Json reps = Json::array();
+    for (const ReplayReport::LoadRow& row : r.rep_load) {
+      reps.push_back(
+          {{"rep", row.owner}, {"before", row.before}, {"after", row.after}});
+    }
+    j["rep_load"] = std::move(reps);
+  }
   j["became_unassigned"] = r.became_unassigned;
   Json fell = Json::object();
   for (int st = 0; st < runtime::kStageCount; ++st) {
@@ -448,6 +471,14 @@ int ReplayCommand(const ReplayFlags& flags) {
 
   runtime::ReplayOptions options;
   options.examples = flags.examples;
+  options.simulate_reps = true;
+  const std::optional<absl::Duration> hold = ParseSpan(flags.lead_hold);
+  if (!hold || *hold <= absl::ZeroDuration() || *hold > absl::Hours(24 * 366)) {
+    std::cerr << "leadroute replay: --lead-hold: \"" << flags.lead_hold
+              << "\" is not a span from 1s to 366d, e.g. 1d or 8h\n";
+    return kExitUsageOrIo;
+  }
+  options.lead_hold = *hold;
   runtime::Replayer replayer(after.program(),
                              flags.against.empty() ? nullptr : before.program(),
                              options);

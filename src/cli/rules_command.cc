@@ -2,16 +2,20 @@
 // a server. Both check the rules first and stop on errors.
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <iostream>
 #include <iterator>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "compiler/compiler.h"
 #include "compiler/load_files.h"
 #include "compiler/lower_program.h"
+#include "runtime/simulation.h"
+#include "runtime/state_store.h"
 #include "runtime/tree_policy.h"
 #include "src/cli/client.h"
 #include "src/cli/commands.h"
@@ -33,6 +37,22 @@ std::string OwnerText(const runtime::Decision& d) {
 
 std::string Collapse(absl::string_view s) {
   return absl::StrJoin(absl::StrSplit(s, ' ', absl::SkipEmpty()), " ");
+}
+
+// Chooses `d`'s rep at `at` as the server would, from a test's `given`
+// state.
+void Simulate(const runtime::Program& p, const compiler::TestCase::Given& given,
+              absl::Time at, runtime::Decision* d) {
+  runtime::RoutingSimulation sim;
+  for (const auto& [rep, availability] : given.status) {
+    runtime::RepStatus status;
+    status.rep = rep;
+    status.availability = availability;
+    sim.picker().SetStatus(std::move(status), at);
+  }
+  for (const auto& [rep, open] : given.open) sim.picker().SetOpen(rep, open);
+  for (const auto& [team, rep] : given.last) sim.picker().SetLastOf(team, rep);
+  sim.Assign(p, at, d);
 }
 
 }  // namespace
@@ -86,6 +106,25 @@ int EvalCommand(const EvalFlags& flags) {
     std::cerr << "leadroute eval: " << d.status().message() << "\n";
     return kExitRulesOrInput;
   }
+  // At a set time, or from a store's state: the rep, as the server would
+  // choose at that time (hours, holidays, statuses, capacity, caps).
+  if (!flags.at.empty() || !flags.data_dir.empty() || !flags.state.empty()) {
+    runtime::RoutingSimulation sim;
+    if (!flags.data_dir.empty() || !flags.state.empty()) {
+      absl::StatusOr<std::unique_ptr<runtime::StateReader>> store =
+          OpenStateReadOnly(flags.data_dir, flags.state);
+      absl::StatusOr<runtime::StateSnapshot> snapshot =
+          store.ok() ? (*store)->Load(
+                           runtime::RepPicker::RecentSince(options.received_at))
+                     : absl::StatusOr<runtime::StateSnapshot>(store.status());
+      if (!snapshot.ok()) {
+        std::cerr << "leadroute eval: " << snapshot.status().message() << "\n";
+        return kExitUsageOrIo;
+      }
+      sim.Restore(*snapshot);
+    }
+    sim.Assign(*c.program(), options.received_at, &*d);
+  }
   v1::Decision out;
   DecisionToProto(*d, &out);
   PrintJson(out);
@@ -119,6 +158,9 @@ int TestCommand(const TestFlags& flags) {
       // on the clock.
       options.received_at = t.at.value_or(absl::FromUnixSeconds(1767225600));
       absl::StatusOr<runtime::Decision> d = policy.Decide(t.lead, options);
+      if (d.ok() && t.given) {
+        Simulate(*c.program(), *t.given, options.received_at, &*d);
+      }
       std::vector<std::string> problems;
       if (!d.ok()) {
         problems.push_back(
@@ -147,6 +189,15 @@ int TestCommand(const TestFlags& flags) {
           } else if (x.output == "score") {
             got = absl::StrCat(d->score);
             ok = got == x.want;
+          } else if (x.output == "skipped") {
+            got =
+                d->skipped.empty()
+                    ? "nobody skipped"
+                    : absl::StrCat("\"", absl::StrJoin(d->skipped, "; "), "\"");
+            ok = std::any_of(d->skipped.begin(), d->skipped.end(),
+                             [&](const std::string& why) {
+                               return absl::StrContains(why, x.want);
+                             });
           }
           if (!ok) {
             problems.push_back(absl::StrCat(x.location, ": ", x.output,

@@ -151,6 +151,7 @@ absl::Status Read(const Json& j, LoggedDecision* out) {
   if (absl::Status s = Text(j, "owner", &owner); !s.ok()) return s;
   if (absl::Status s = Text(j, "owner_kind", &kind); !s.ok()) return s;
   if (absl::Status s = Text(j, "team", &team); !s.ok()) return s;
+  d.rep = kind == "rep" ? owner : "";
   if (d.owner.empty()) {
     // Before `target`: the team a rep was picked from, else the owner.
     d.owner = !team.empty()                    ? absl::StrCat("team:", team)

@@ -61,8 +61,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!logged.shadow_of.empty()) return 0;  // a shadow's line: skipped
   if (logged.lead_id.empty()) std::abort();
-  leadroute::runtime::Replayer recorded(Program(), nullptr, {1, 4, 2});
-  leadroute::runtime::Replayer against(Program(), Program(), {1, 4, 2});
+  // As `leadroute replay` runs it: each lead's rep chosen too.
+  leadroute::runtime::ReplayOptions options;
+  options.examples = 1;
+  options.max_transitions = 4;
+  options.max_rejections = 2;
+  options.simulate_reps = true;
+  leadroute::runtime::Replayer recorded(Program(), nullptr, options);
+  leadroute::runtime::Replayer against(Program(), Program(), options);
   std::vector<leadroute::runtime::ReplayAttribute> copy = logged.attributes;
   recorded.Add(logged.lead_id, logged.received_at, logged.attributes,
                &logged.decision, logged.masked);

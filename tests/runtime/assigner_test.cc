@@ -13,12 +13,15 @@
 #include <future>
 #include <iterator>
 #include <map>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "compiler/compiler.h"
 #include "gtest/gtest.h"
 #include "runtime/kpi.h"
+#include "runtime/simulation.h"
 #include "runtime/sqlite_store.h"
 #include "runtime/tree_policy.h"
 #include "tests/runtime/state_fixture.h"
@@ -510,6 +513,66 @@ TEST_F(AssignerTest, AwayUntilAndBack) {
   Reopen();
   EXPECT_EQ(Owner("L6", "rr"), "b");
   EXPECT_EQ(Owner("L7", "rr"), "a");
+}
+
+// A RoutingSimulation (what `test` blocks with `given`, `eval --at` and
+// replay choose with) gives every lead the owner the Assigner gives it,
+// with the same reasons, through statuses, working hours across days,
+// holidays, capacity filling up, daily and weekly caps, fallbacks and all
+// three strategies; and ends with the same loads.
+TEST_F(AssignerTest, ASimulationChoosesAsTheAssignerDoes) {
+  RoutingSimulation sim;
+  const std::vector<std::string> regions = {
+      "rr",          "rr4",      "heavy",  "least",  "capped",  "noqueue",
+      "emea",        "paris",    "direct", "weekly", "midweek", "gulf",
+      "senior_lang", "payments", "junior", "speaks", "nowhere"};
+  const std::vector<std::string> reps = {"a", "b", "paris1", "nyc", "sr_fr"};
+  std::mt19937 random(24);
+  int compared = 0, unassigned = 0, queued = 0;
+  std::set<std::string> owners;
+  for (int i = 0; i < 600; ++i) {
+    clock_.Advance(
+        absl::Minutes(std::uniform_int_distribution<>(0, 240)(random)));
+    if (i % 37 == 0) {
+      const std::string& rep = reps[random() % reps.size()];
+      const Availability a = static_cast<Availability>(random() % 3);
+      const std::optional<absl::Time> until =
+          random() % 2 ? std::optional<absl::Time>(clock_.Now() +
+                                                   absl::Hours(random() % 48))
+                       : std::nullopt;
+      ASSERT_TRUE(assigner_->SetRepStatus(Status(rep, a, until)).ok());
+      sim.picker().SetStatus(Status(rep, a, until), clock_.Now());
+    }
+    const std::string region = regions[random() % regions.size()];
+    const std::string language = random() % 2 ? "fr" : "de";
+    Lead lead{absl::StrCat("L", i),
+              {{"region", Value(region)}, {"language", Value(language)}}};
+    absl::StatusOr<Decision> simulated = Decide(lead, Options());
+    ASSERT_TRUE(simulated.ok()) << simulated.status();
+    sim.Assign(program(), clock_.Now(), &*simulated);
+    const Decision routed = Route(lead.id, region, "", false, language);
+    ASSERT_EQ(simulated->owner, routed.owner) << lead.id;
+    ASSERT_EQ(simulated->owner_kind, routed.owner_kind) << lead.id;
+    ASSERT_EQ(simulated->team, routed.team) << lead.id;
+    ASSERT_EQ(simulated->skipped, routed.skipped) << lead.id;
+    ++compared;
+    unassigned += routed.owner.empty();
+    queued += routed.owner_kind == OwnerKind::kQueue;
+    if (routed.owner_kind == OwnerKind::kRep) owners.insert(routed.owner);
+  }
+  EXPECT_EQ(compared, 600);
+  // The walk went through every kind of outcome.
+  EXPECT_GT(unassigned, 0);
+  EXPECT_GT(queued, 0);
+  EXPECT_GE(owners.size(), 10u);
+  const std::vector<RepLoad> loads = assigner_->Loads(program());
+  for (size_t r = 0; r < loads.size(); ++r) {
+    const RepLoad mine = sim.picker().Load(program(), r, clock_.Now());
+    EXPECT_EQ(mine.open, loads[r].open) << loads[r].rep;
+    EXPECT_EQ(mine.today, loads[r].today) << loads[r].rep;
+    EXPECT_EQ(mine.this_week, loads[r].this_week) << loads[r].rep;
+    EXPECT_EQ(mine.can_take, loads[r].can_take) << loads[r].rep;
+  }
 }
 
 TEST_F(AssignerTest, SameLeadIdReplaysTheOriginalAssignment) {

@@ -7,10 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/civil_time.h"
 #include "compiler/compiler.h"
 #include "runtime/tree_policy.h"
 
@@ -347,6 +349,66 @@ TEST(ReplayTest, EachLeadIsDecidedAtItsOwnTime) {
   const ReplayReport::RuleRow* big = Row(r, "priority/big");
   ASSERT_NE(big, nullptr);
   EXPECT_EQ(Owner(r, ReplayOutput::kPriority), 3000 - big->before);
+}
+
+// The predicted load per rep: each side's rep chosen as the server would
+// at each lead's time. A lead every 20 minutes for two days, to a team of
+// two round-robin reps in Berlin's office hours (capacity 20, each lead
+// held an hour) else the night queue: within hours they share the leads
+// one for one, outside them nobody has one; a second team of one rep
+// (capacity 2) passes the third lead of each hour on to its fallback.
+TEST(ReplayTest, RepLoadIsPredictedAsTheServerWouldChoose) {
+  constexpr const char* kTeams = R"(
+ruleset "reps" version "1"
+schema { region: string required }
+rep ada { timezone = "Europe/Berlin" hours = mon-fri 09:00-17:00 capacity = 20 }
+rep bo { timezone = "Europe/Berlin" hours = mon-fri 09:00-17:00 capacity = 20 }
+rep cy { capacity = 2 }
+rep dee { }
+team day { members = [ada, bo] strategy = round_robin }
+team small { members = [cy] }
+team spare { members = [dee] }
+queue night
+assign {
+  rule eu when region == "eu" then team day else queue night
+  rule us when region == "us" then team small else team spare
+  otherwise queue night
+}
+)";
+  const std::string before = absl::StrReplaceAll(
+      kTeams, {{"then team day else queue night", "then queue night"}});
+  ReplayOptions options;
+  options.simulate_reps = true;
+  options.lead_hold = absl::Hours(1);
+  Replayer replayer(Compile(kTeams), Compile(before), options);
+  // Monday 2026-11-23 00:00 UTC, for 48 hours.
+  const absl::Time start = absl::FromUnixSeconds(1795392000);
+  int in_hours = 0;
+  for (int i = 0; i < 48 * 3; ++i) {
+    const absl::Time at = start + absl::Minutes(20) * i;
+    const absl::CivilHour local =
+        absl::ToCivilHour(at, absl::FixedTimeZone(3600));
+    if (local.hour() >= 9 && local.hour() < 17) ++in_hours;
+    for (const char* region : {"eu", "us"}) {
+      std::vector<ReplayAttribute> attributes = {
+          {"region", Value(std::string(region))}};
+      replayer.Add(absl::StrCat(region, i), at, attributes, nullptr);
+    }
+  }
+  const ReplayReport r = replayer.Report(/*examples=*/false);
+  ASSERT_TRUE(r.reps_simulated);
+  std::map<std::string, std::pair<int64_t, int64_t>> load;
+  for (const ReplayReport::LoadRow& row : r.rep_load) {
+    load[row.owner] = {row.before, row.after};
+  }
+  ASSERT_EQ(in_hours, 48);  // 8 hours a day, 3 leads an hour, 2 days
+  EXPECT_EQ(load["ada"], std::make_pair(int64_t{0}, int64_t{24}));
+  EXPECT_EQ(load["bo"], std::make_pair(int64_t{0}, int64_t{24}));
+  // cy holds two leads at a time, each for an hour: the third of every
+  // hour goes to dee, under both rulesets.
+  EXPECT_EQ(load["cy"], std::make_pair(int64_t{96}, int64_t{96}));
+  EXPECT_EQ(load["dee"], std::make_pair(int64_t{48}, int64_t{48}));
+  EXPECT_EQ(load["(no rep)"], std::make_pair(int64_t{144}, int64_t{96}));
 }
 
 }  // namespace

@@ -183,6 +183,15 @@ class ReplayCliTest(unittest.TestCase):
         self.assertEqual(load["team:dach"]["after"], len(self.german))
         self.assertEqual(load["team:emea"]["before"] - load["team:emea"]["after"],
                          len(self.german))
+        # Predicted per rep: DACH's one rep (dan) gets every German lead;
+        # before, the server's log gave EMEA's leads to cyd and dan in turn.
+        reps = {r["rep"]: r for r in j["rep_load"]}
+        self.assertEqual(reps["dan"]["after"], len(self.german))
+        self.assertEqual(reps["cyd"]["after"], load["team:emea"]["after"])
+        self.assertEqual(reps["cyd"]["before"] + reps["dan"]["before"],
+                         load["team:emea"]["before"])
+        self.assertEqual(sum(r["before"] for r in j["rep_load"]), j["leads"])
+        self.assertEqual(sum(r["after"] for r in j["rep_load"]), j["leads"])
 
     def test_against_the_old_rules_counts_the_same(self):
         log = self.replay_json("territories_dach.route", "--decision-log",
@@ -292,6 +301,10 @@ class ReplayCliTest(unittest.TestCase):
                         "decisions.jsonl", "--from", "last week")
         self.assertEqual(r.returncode, 2)
         self.assertIn("--from", r.stderr)
+        r = self.replay("territories_dach.route", "--decision-log",
+                        "decisions.jsonl", "--lead-hold", "forever")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--lead-hold: \"forever\" is not a span", r.stderr)
 
 
 if __name__ == "__main__":

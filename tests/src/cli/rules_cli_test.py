@@ -2,7 +2,9 @@
 """`leadroute eval` and `leadroute test` on real rule files."""
 import json
 import os
+import subprocess
 
+import cli_testlib
 from cli_testlib import EXAMPLES, TempDirCase, leadroute, main
 
 RULES = '''ruleset "r" version "1"
@@ -20,6 +22,73 @@ test "large goes to big" {
 test "wrong on purpose" {
   lead { n = 1 }
   expect { owner = queue big }
+}
+'''
+
+
+# Follow the sun: Paris by day, New York after; tests with a given state.
+SUN = '''ruleset "sun" version "1"
+schema { region: string required }
+rep anne { timezone = "Europe/Paris" hours = mon-fri 09:00-18:00 }
+rep bea { timezone = "Europe/Paris" hours = mon-fri 09:00-18:00 }
+rep nick { timezone = "America/New_York" hours = mon-fri 09:00-17:00 }
+team emea { members = [anne, bea] strategy = round_robin }
+team us { members = [nick] }
+queue later
+assign {
+  rule emea when region == "emea" then team emea else team us else queue later
+  otherwise queue later
+}
+test "by day anne takes the first emea lead" {
+  at "2026-11-23T10:00:00Z"
+  given { }
+  lead { region = "emea" }
+  expect { owner = rep anne }
+}
+test "after bea had the last one, anne again" {
+  at "2026-11-23T10:00:00Z"
+  given { team emea last bea }
+  lead { region = "emea" }
+  expect { owner = rep anne }
+}
+test "anne away: bea" {
+  at "2026-11-23T10:00:00Z"
+  given {
+    rep anne away
+  }
+  lead { region = "emea" }
+  expect {
+    owner = rep bea
+    skipped = "anne away"
+  }
+}
+test "Paris asleep: New York takes it" {
+  at "2026-11-23T19:30:00Z"
+  given { }
+  lead { region = "emea" }
+  expect {
+    owner = rep nick
+    skipped = "outside working hours"
+  }
+}
+test "nobody awake: the queue" {
+  at "2026-11-24T03:00:00Z"
+  given { }
+  lead { region = "emea" }
+  expect { owner = queue later }
+}
+test "without given, the team" {
+  lead { region = "emea" }
+  expect { owner = team emea }
+}
+test "wrong on purpose" {
+  at "2026-11-23T10:00:00Z"
+  given { rep anne ooo }
+  lead { region = "emea" }
+  expect {
+    owner = rep anne
+    skipped = "holiday"
+  }
 }
 '''
 
@@ -46,14 +115,84 @@ class RulesCliTest(TempDirCase):
                       r.stdout)
         self.assertIn("tests: 1 passed, 1 failed", r.stdout)
 
+    def test_given_states_choose_the_rep_as_the_server_would(self):
+        r = run("test", self.write("sun.route", SUN))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        for name in ["by day anne takes the first emea lead",
+                     "after bea had the last one, anne again",
+                     "anne away: bea", "Paris asleep: New York takes it",
+                     "nobody awake: the queue", "without given, the team"]:
+            self.assertIn("PASS  " + name + "\n", r.stdout)
+        self.assertIn("FAIL  wrong on purpose", r.stdout)
+        self.assertRegex(r.stdout, r"sun.route:\d+: owner: want rep anne, "
+                                   r"got rep bea")
+        self.assertRegex(r.stdout, r'sun.route:\d+: skipped: want holiday, '
+                                   r'got "choice 1 of 3: team emea: anne '
+                                   r'out of office"')
+        self.assertIn("tests: 6 passed, 1 failed", r.stdout)
+
+    def test_eval_at_a_time_applies_hours_and_with_a_store_its_state(self):
+        rules = self.write("sun.route", SUN)
+        lead = self.write("lead.json", '{"id": "L1", "region": "emea"}')
+        r = run("eval", rules, lead)  # no time given: the rules' choice
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["owner"], "emea")
+        r = run("eval", rules, lead, "--at", "2026-11-23T19:30:00Z")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertEqual((d["owner"], d["owner_kind"], d["team"]),
+                         ("nick", "OWNER_KIND_REP", "us"))
+        self.assertTrue(any("outside working hours" in s
+                            for s in d["skipped"]), d)
+
+        # A store's state: a real server with a data dir sets bea away;
+        # eval from that data dir passes her over, saying why.
+        data = os.path.join(self.tmp, "data")
+        proc = subprocess.Popen(
+            [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
+             "--rules", rules, "--data-dir", data, "--watch", "0"],
+            stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stderr.readline()
+            while line and "msg=listening" not in line:
+                line = proc.stderr.readline()
+            addr = line.split("addr=")[1].strip()
+            r = leadroute("reps", "status", "bea", "away", "--server", addr)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            proc.terminate()
+            proc.stderr.read()
+            proc.stderr.close()
+            proc.wait(timeout=30)
+        r = run("eval", rules, lead, "--at", "2026-11-23T10:00:00Z")
+        self.assertEqual(json.loads(r.stdout)["owner"], "anne")
+        r = run("eval", rules, lead, "--at", "2026-11-23T10:00:00Z",
+                "--data-dir", data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertEqual(d["owner"], "anne")
+        self.assertTrue(any("bea away" in s for s in d["skipped"]), d)
+        r = run("eval", rules, lead, "--data-dir",
+                os.path.join(self.tmp, "missing"))
+        self.assertEqual(r.returncode, 2)
+
     def test_eval_prints_the_decision(self):
         r = run("eval", os.path.join(EXAMPLES, "acme.route"),
                 os.path.join(EXAMPLES, "leads", "demo_request.json"),
-                "--at", "2026-11-23T10:00:00Z")
+                "--at", "2026-11-23T17:00:00Z")  # 09:00 in Maya's LA
         self.assertEqual(r.returncode, 0, r.stderr)
         d = json.loads(r.stdout)
         self.assertEqual(d["owner"], "maya")
-        self.assertEqual(d["respond_by"], "2026-11-23T10:15:00Z")
+        self.assertEqual(d["respond_by"], "2026-11-23T17:15:00Z")
+        # At 10:00 UTC she is asleep: as the server would, eval passes her
+        # and her team over to the rule's last choice.
+        r = run("eval", os.path.join(EXAMPLES, "acme.route"),
+                os.path.join(EXAMPLES, "leads", "demo_request.json"),
+                "--at", "2026-11-23T10:00:00Z")
+        d = json.loads(r.stdout)
+        self.assertEqual(d["owner"], "triage")
+        self.assertIn("choice 1 of 3: rep maya: outside working hours (Mon "
+                      "02:00 America/Los_Angeles)", d["skipped"])
 
     def test_test_takes_a_folder_of_rulesets(self):
         # examples/ holds acme.route (a ruleset) and teams.route (a part it
@@ -69,7 +208,7 @@ class RulesCliTest(TempDirCase):
         with open(os.path.join(EXAMPLES, "leads", "demo_request.json")) as f:
             lead = f.read()
         r = leadroute("eval", os.path.join(EXAMPLES, "acme.route"), "-",
-                      "--at", "2026-11-23T10:00:00Z", stdin=lead)
+                      "--at", "2026-11-23T17:00:00Z", stdin=lead)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["owner"], "maya")
 
