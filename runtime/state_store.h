@@ -436,7 +436,6 @@ class StateReader {
 
 class StateStore : public StateReader {
  public:
-
   // Applies `changes` in order, all or none, and returns once they are
   // durable. Called from one thread at a time.
   virtual absl::Status Apply(absl::Span<const StateChange> changes) = 0;
