@@ -118,30 +118,26 @@ std::vector<Section> Sections(const ReplayReport& r, int max_rows) {
     rules.rows.push_back({"(no rule changes)", "", "", "", ""});
   out.push_back(std::move(rules));
 
-  Section load{"Leads per owner",
-               {"owner", "before", "after", "change"},
-               {false, true, true, true},
-               {}};
-  for (const ReplayReport::LoadRow& row : r.load) {
-    if (static_cast<int>(load.rows.size()) == max_rows) break;
-    load.rows.push_back({row.owner, Grouped(row.before), Grouped(row.after),
-                         Signed(row.after - row.before)});
-  }
-  out.push_back(std::move(load));
-
-  if (r.reps_simulated) {
-    Section reps{
-        "Leads per rep (after: chosen as the server would, each "
-        "lead holding its rep for --lead-hold)",
-        {"rep", "before", "after", "change"},
-        {false, true, true, true},
-        {}};
-    for (const ReplayReport::LoadRow& row : r.rep_load) {
-      if (static_cast<int>(reps.rows.size()) == max_rows) break;
-      reps.rows.push_back({row.owner, Grouped(row.before), Grouped(row.after),
-                           Signed(row.after - row.before)});
+  // Leads per owner, or per rep: the first max_rows rows.
+  auto load = [max_rows](std::string title, const char* column,
+                         const std::vector<ReplayReport::LoadRow>& rows) {
+    Section s{std::move(title),
+              {column, "before", "after", "change"},
+              {false, true, true, true},
+              {}};
+    for (const ReplayReport::LoadRow& row : rows) {
+      if (static_cast<int>(s.rows.size()) == max_rows) break;
+      s.rows.push_back({row.owner, Grouped(row.before), Grouped(row.after),
+                        Signed(row.after - row.before)});
     }
-    out.push_back(std::move(reps));
+    return s;
+  };
+  out.push_back(load("Leads per owner", "owner", r.load));
+  if (r.reps_simulated) {
+    out.push_back(load(
+        "Leads per rep (after: chosen as the server would, each lead holding "
+        "its rep for --lead-hold)",
+        "rep", r.rep_load));
   }
   return out;
 }

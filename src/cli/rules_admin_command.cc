@@ -5,6 +5,8 @@
 // file:line:col before anything is sent; what is sent is every file the
 // compiler read (root, includes, CSV tables).
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -64,14 +66,29 @@ bool SetActivation(const RulesAdminFlags& flags, v1::Activation* out) {
   return true;
 }
 
-int Status(const Client& client, const RulesAdminFlags& flags) {
+// Calls RulesAdmin `method` with the client's deadline and token: OK, or
+// the exit code of the failed call (said on stderr as `rules ACTION`).
+template <typename Request, typename Response>
+std::optional<int> Call(const Client& client, const RulesAdminFlags& flags,
+                        grpc::Status (v1::RulesAdmin::Stub::*method)(
+                            grpc::ClientContext*, const Request&, Response*),
+                        const Request& request, Response* response) {
   auto stub = v1::RulesAdmin::NewStub(client.shared_channel());
   grpc::ClientContext context;
   client.Prepare(&context);
+  grpc::Status status = ((*stub).*method)(&context, request, response);
+  if (status.ok()) return std::nullopt;
+  const std::string command = absl::StrCat("rules ", flags.action);
+  return FailedCall(command.c_str(), status);
+}
+
+int Status(const Client& client, const RulesAdminFlags& flags) {
   v1::GetStatusResponse response;
-  grpc::Status status =
-      stub->GetStatus(&context, v1::GetStatusRequest(), &response);
-  if (!status.ok()) return FailedCall("rules status", status);
+  if (std::optional<int> failed =
+          Call(client, flags, &v1::RulesAdmin::Stub::GetStatus,
+               v1::GetStatusRequest(), &response)) {
+    return *failed;
+  }
   if (flags.format == "json") {
     PrintJson(response);
     return kExitOk;
@@ -101,9 +118,6 @@ int Status(const Client& client, const RulesAdminFlags& flags) {
 }
 
 int Publish(const Client& client, const RulesAdminFlags& flags) {
-  const char* what = flags.action == "publish"   ? "rules publish"
-                     : flags.action == "promote" ? "rules promote"
-                                                 : "rules cancel";
   v1::PublishRulesRequest request;
   request.set_expected_revision(flags.expected_revision);
   if (!flags.removed_reps.empty()) {
@@ -143,12 +157,12 @@ int Publish(const Client& client, const RulesAdminFlags& flags) {
   } else {
     request.set_shadow(true);  // unshadow: no files, stop
   }
-  auto stub = v1::RulesAdmin::NewStub(client.shared_channel());
-  grpc::ClientContext context;
-  client.Prepare(&context);
   v1::PublishRulesResponse response;
-  grpc::Status status = stub->PublishRules(&context, request, &response);
-  if (!status.ok()) return FailedCall(what, status);
+  if (std::optional<int> failed =
+          Call(client, flags, &v1::RulesAdmin::Stub::PublishRules, request,
+               &response)) {
+    return *failed;
+  }
   if (flags.format == "json") {
     PrintJson(response);
   } else if (flags.action == "unshadow") {
@@ -164,14 +178,13 @@ int Publish(const Client& client, const RulesAdminFlags& flags) {
 }
 
 int Rollback(const Client& client, const RulesAdminFlags& flags) {
-  auto stub = v1::RulesAdmin::NewStub(client.shared_channel());
-  grpc::ClientContext context;
-  client.Prepare(&context);
   v1::RollbackRequest request;
   request.set_revision(flags.revision);
   v1::RollbackResponse response;
-  grpc::Status status = stub->Rollback(&context, request, &response);
-  if (!status.ok()) return FailedCall("rules rollback", status);
+  if (std::optional<int> failed = Call(
+          client, flags, &v1::RulesAdmin::Stub::Rollback, request, &response)) {
+    return *failed;
+  }
   if (flags.format == "json") {
     PrintJson(response);
   } else {

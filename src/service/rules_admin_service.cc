@@ -261,6 +261,29 @@ void RulesetInfoToProto(const Ruleset& r, bool live, v1::RulesetInfo* out) {
   }
 }
 
+namespace {
+
+// A compile that failed, as the call's status: INVALID_ARGUMENT with the
+// rules' errors, or the failure; OK when it compiled.
+grpc::Status CompileStatus(const CompileOutcome& outcome) {
+  if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
+    return RejectedStatus(outcome);
+  }
+  return ToGrpcStatus(outcome.status);
+}
+
+// The compiled ruleset (`live` or not) and its warnings, as the answer.
+grpc::Status Answer(const CompileOutcome& outcome, bool live,
+                    v1::PublishRulesResponse* response) {
+  RulesetInfoToProto(*outcome.ruleset, live, response->mutable_ruleset());
+  for (const RuleDiagnostic& d : outcome.diagnostics) {
+    DiagnosticToProto(d, response->add_diagnostics());
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* RulesAdminService::OffThread(
     grpc::CallbackServerContext* context, ServerMetrics::Method method,
     const auth::MethodRole& role,
@@ -390,15 +413,8 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
           outcome = registry_->Publish(
               files, root, request->expected_revision(), removed_reps, by);
         }
-        if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
-          return RejectedStatus(outcome);
-        }
-        if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
-        RulesetInfoToProto(*outcome.ruleset, true, response->mutable_ruleset());
-        for (const RuleDiagnostic& d : outcome.diagnostics) {
-          DiagnosticToProto(d, response->add_diagnostics());
-        }
-        return grpc::Status::OK;
+        if (!outcome.status.ok()) return CompileStatus(outcome);
+        return Answer(outcome, /*live=*/true, response);
       },
       /*files_required=*/!request->shadow() && !request->promote_shadow() &&
           !request->has_activate());
@@ -427,15 +443,8 @@ grpc::Status RulesAdminService::PublishScheduled(
   if (!at.ok()) return ToGrpcStatus(at.status());
   CompileOutcome outcome = registry_->Schedule(
       files, root, *at, request.expected_revision(), removed_reps, by);
-  if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
-    return RejectedStatus(outcome);
-  }
-  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
-  RulesetInfoToProto(*outcome.ruleset, false, response->mutable_ruleset());
-  for (const RuleDiagnostic& d : outcome.diagnostics) {
-    DiagnosticToProto(d, response->add_diagnostics());
-  }
-  return grpc::Status::OK;
+  if (!outcome.status.ok()) return CompileStatus(outcome);
+  return Answer(outcome, /*live=*/false, response);
 }
 
 grpc::Status RulesAdminService::PublishShadow(
@@ -450,18 +459,11 @@ grpc::Status RulesAdminService::PublishShadow(
     return grpc::Status::OK;
   }
   CompileOutcome outcome = CompileFiles(files, root);
-  if (outcome.status.code() == absl::StatusCode::kInvalidArgument) {
-    return RejectedStatus(outcome);
-  }
-  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
+  if (!outcome.status.ok()) return CompileStatus(outcome);
   outcome.ruleset->origin = "shadow";
   outcome.ruleset->loaded_at = absl::Now();
   shadow_->Set(outcome.ruleset, outcome.ruleset->loaded_at);
-  RulesetInfoToProto(*outcome.ruleset, false, response->mutable_ruleset());
-  for (const RuleDiagnostic& d : outcome.diagnostics) {
-    DiagnosticToProto(d, response->add_diagnostics());
-  }
-  return grpc::Status::OK;
+  return Answer(outcome, /*live=*/false, response);
 }
 
 grpc::ServerUnaryReactor* RulesAdminService::Rollback(

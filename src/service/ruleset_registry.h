@@ -185,11 +185,6 @@ class RulesetRegistry {
       std::function<void(const Ruleset* scheduled, const runtime::Actor& by)>;
   void SetOnScheduled(OnScheduled on_scheduled);
 
-  // Makes the scheduled ruleset live if its time has come by the clock
-  // (OnLive is told, as for a publish); whether it did. The registry's
-  // thread calls it; tests may too.
-  bool ActivateDue();
-
   // Makes the ruleset a store shared by replicas says is live, live here
   // too, with its revision and publisher (issue 22): a retained one with
   // the same revision and fingerprint at once, else compiled from its
@@ -242,6 +237,9 @@ class RulesetRegistry {
   absl::Status CheckExpected(int64_t expected_revision) const;
   // The thread that makes a due schedule live.
   void ScheduleLoop();
+  // Makes the scheduled ruleset live if its time has come by the clock
+  // (OnLive is told, as for a publish); whether it did.
+  bool ActivateDue();
 
   // Under state_mu_: numbers `next` (`revision`, or the next number when
   // 0), retains it, in place of one with the same number, and makes it

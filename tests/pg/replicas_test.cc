@@ -194,6 +194,34 @@ class ReplicasTest : public testing::Test {
     return response.decision().owner();
   }
 
+  // Routes lead `id` to the pool through replica `i`, retried while
+  // UNAVAILABLE (up to 250 times, 20 ms apart) as a client retries across a
+  // takeover: the owner and the revision that decided, or the error and -1.
+  std::pair<std::string, int64_t> RoutedWithRevision(int i,
+                                                     const std::string& id) {
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
+        "pool");
+    for (int tries = 0;; ++tries) {
+      v1::RouteResponse response;
+      grpc::ClientContext context;
+      context.set_wait_for_ready(true);
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
+      grpc::Status s =
+          replicas_[i]->router->Route(&context, request, &response);
+      if (s.ok()) {
+        return {response.decision().owner(),
+                response.decision().ruleset().revision()};
+      }
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+          << s.error_message();
+      if (tries == 250) return {s.error_message(), -1};
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
   // Route, retried while UNAVAILABLE for up to 5 s, as a client retries
   // across a takeover (a follower may still point at the writer that
   // died, until it reads where the new one is).
@@ -476,29 +504,7 @@ TEST_F(ReplicasTest, PublishedRulesHoldOnEveryReplicaAndAcrossATakeover) {
     context->set_deadline(std::chrono::system_clock::now() +
                           std::chrono::seconds(10));
   };
-  // Routes through replica `i`: the owner and the revision that decided.
-  auto routed = [&](int i, const std::string& id) {
-    v1::RouteRequest request;
-    request.mutable_lead()->set_id(id);
-    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
-        "pool");
-    for (int tries = 0;; ++tries) {
-      v1::RouteResponse response;
-      grpc::ClientContext context;
-      call(&context);
-      grpc::Status s =
-          replicas_[i]->router->Route(&context, request, &response);
-      if (s.ok()) {
-        return std::make_pair(response.decision().owner(),
-                              response.decision().ruleset().revision());
-      }
-      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
-          << s.error_message();
-      if (tries == 250) return std::make_pair(s.error_message(), int64_t{-1});
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  };
-  EXPECT_EQ(routed(follower, "before").second, 1);
+  EXPECT_EQ(RoutedWithRevision(follower, "before").second, 1);
 
   {
     v1::PublishRulesRequest request;
@@ -514,7 +520,7 @@ TEST_F(ReplicasTest, PublishedRulesHoldOnEveryReplicaAndAcrossATakeover) {
     EXPECT_EQ(response.ruleset().ruleset().revision(), 2);
   }
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(routed(i, absl::StrCat("published-", i)),
+    EXPECT_EQ(RoutedWithRevision(i, absl::StrCat("published-", i)),
               std::make_pair(std::string("r2"), int64_t{2}));
   }
   EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'live_ruleset'"),
@@ -524,8 +530,9 @@ TEST_F(ReplicasTest, PublishedRulesHoldOnEveryReplicaAndAcrossATakeover) {
   // --rules.
   ASSERT_TRUE(WIFSIGNALED(replicas_[writer]->process.KillAndWait(SIGKILL)));
   for (int i = 1; i < 3; ++i) {
-    EXPECT_EQ(routed((writer + i) % 3, absl::StrCat("taken-over-", i)),
-              std::make_pair(std::string("r2"), int64_t{2}));
+    EXPECT_EQ(
+        RoutedWithRevision((writer + i) % 3, absl::StrCat("taken-over-", i)),
+        std::make_pair(std::string("r2"), int64_t{2}));
   }
 
   // A rollback on a follower (if there still is one) reaches them all.
@@ -542,7 +549,7 @@ TEST_F(ReplicasTest, PublishedRulesHoldOnEveryReplicaAndAcrossATakeover) {
   Start(writer);
   ASSERT_TRUE(WaitReady(writer));
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(routed(i, absl::StrCat("rolled-back-", i)).second, 1);
+    EXPECT_EQ(RoutedWithRevision(i, absl::StrCat("rolled-back-", i)).second, 1);
   }
   EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'live_ruleset'"),
             std::vector<std::string>{"1"});
@@ -557,31 +564,6 @@ TEST_F(ReplicasTest, AScheduledRulesetGoesLiveOnEveryReplicaAcrossATakeover) {
   const int writer = Writer();
   ASSERT_GE(writer, 0);
   const int follower = (writer + 1) % 3;
-  // Routes through replica `i`, retrying across the takeover: the owner and
-  // the revision that decided.
-  auto routed = [&](int i, const std::string& id) {
-    v1::RouteRequest request;
-    request.mutable_lead()->set_id(id);
-    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
-        "pool");
-    for (int tries = 0;; ++tries) {
-      v1::RouteResponse response;
-      grpc::ClientContext context;
-      context.set_wait_for_ready(true);
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::seconds(10));
-      grpc::Status s =
-          replicas_[i]->router->Route(&context, request, &response);
-      if (s.ok()) {
-        return std::make_pair(response.decision().owner(),
-                              response.decision().ruleset().revision());
-      }
-      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
-          << s.error_message();
-      if (tries == 250) return std::make_pair(s.error_message(), int64_t{-1});
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  };
   const absl::Time at = absl::Now() + absl::Seconds(6);
   {
     v1::PublishRulesRequest request;
@@ -602,14 +584,14 @@ TEST_F(ReplicasTest, AScheduledRulesetGoesLiveOnEveryReplicaAcrossATakeover) {
   }
   EXPECT_EQ(Rows("SELECT value FROM meta WHERE key = 'scheduled_ruleset'"),
             std::vector<std::string>{"2"});
-  EXPECT_EQ(routed(follower, "before").second, 1);
+  EXPECT_EQ(RoutedWithRevision(follower, "before").second, 1);
 
   ASSERT_TRUE(WIFSIGNALED(replicas_[writer]->process.KillAndWait(SIGKILL)));
   Start(writer);  // back, as a follower of the next writer
   ASSERT_TRUE(WaitReady(writer));
   while (absl::Now() < at) absl::SleepFor(absl::Milliseconds(50));
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(routed(i, absl::StrCat("after-", i)),
+    EXPECT_EQ(RoutedWithRevision(i, absl::StrCat("after-", i)),
               std::make_pair(std::string("r2"), int64_t{2}))
         << "replica " << i;
   }

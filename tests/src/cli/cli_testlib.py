@@ -19,6 +19,29 @@ def leadroute(*args, stdin=None, cwd=None, timeout=120):
                           timeout=timeout, input=stdin, cwd=cwd)
 
 
+def serve(*args, cwd=None):
+    """Starts `leadroute serve --listen 127.0.0.1:0 ARGS...`; returns the
+    process and the address it listens on, once it says so on stderr."""
+    proc = subprocess.Popen([BINARY, "serve", "--listen", "127.0.0.1:0", *args],
+                            cwd=cwd, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    while line and "msg=listening" not in line:
+        line = proc.stderr.readline()
+    if not line:
+        proc.wait(timeout=30)
+        raise AssertionError("leadroute serve exited before listening")
+    return proc, line.split("addr=")[1].strip()
+
+
+def stop(proc):
+    """Stops a server `serve` started (SIGTERM: it flushes on the way out)
+    and waits for it."""
+    proc.terminate()
+    proc.stderr.read()
+    proc.stderr.close()
+    proc.wait(timeout=30)
+
+
 class TempDirCase(unittest.TestCase):
     """A test case with a fresh temporary folder, self.tmp."""
 

@@ -4,7 +4,6 @@ them, against a real `leadroute serve` with a data dir: every day-to-day
 operation of docs/operations.md, its output and its exit codes."""
 import json
 import os
-import subprocess
 import unittest
 
 import cli_testlib
@@ -32,19 +31,11 @@ class OpsCliTest(TempDirCase):
     def setUp(self):
         super().setUp()
         rules = self.write("ops.route", RULES)
-        self.proc = subprocess.Popen(
-            [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
-             "--rules", rules, "--data-dir", os.path.join(self.tmp, "data")],
-            stderr=subprocess.PIPE, text=True)
-        line = self.proc.stderr.readline()
-        while line and "msg=listening" not in line:
-            line = self.proc.stderr.readline()
-        self.addr = line.split("addr=")[1].strip()
+        self.proc, self.addr = cli_testlib.serve(
+            "--rules", rules, "--data-dir", os.path.join(self.tmp, "data"))
 
     def tearDown(self):
-        self.proc.terminate()
-        self.proc.stderr.read()
-        self.proc.wait(timeout=30)
+        cli_testlib.stop(self.proc)
         super().tearDown()
 
     def cli(self, *args, stdin=None):

@@ -10,7 +10,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import tempfile
 import unittest
 
@@ -50,26 +49,17 @@ class ReplayCliTest(unittest.TestCase):
         for name in ("territories.route", "territories_dach.route"):
             shutil.copy(os.path.join(HERE, name), cls.tmp)
         cls.days = generate_leads()
-        proc = subprocess.Popen(
-            [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
-             "--rules", "territories.route", "--data-dir", "data",
-             "--decision-log", "decisions.jsonl",
-             "--shadow-rules", "territories_dach.route"],
-            cwd=cls.tmp, stderr=subprocess.PIPE, text=True)
+        proc, addr = cli_testlib.serve(
+            "--rules", "territories.route", "--data-dir", "data",
+            "--decision-log", "decisions.jsonl",
+            "--shadow-rules", "territories_dach.route", cwd=cls.tmp)
         try:
-            line = proc.stderr.readline()
-            while line and "msg=listening" not in line:
-                line = proc.stderr.readline()
-            addr = line.split("addr=")[1].strip()
             for when, leads in cls.days:
                 r = leadroute("route", "-", "--server", addr,
                               "--received-at", when, stdin=json.dumps(leads))
                 assert r.returncode == 0, r.stderr
         finally:
-            proc.terminate()  # the log is flushed on the way out
-            proc.stderr.read()
-            proc.stderr.close()
-            proc.wait(timeout=30)
+            cli_testlib.stop(proc)  # the log is flushed on the way out
         cls.log = os.path.join(cls.tmp, "decisions.jsonl")
         with open(cls.log) as f:
             everything = f.read().splitlines()

@@ -6,7 +6,6 @@ promoted, a rollback — the output and the exit codes."""
 import datetime
 import json
 import os
-import subprocess
 import time
 import unittest
 
@@ -24,20 +23,11 @@ class RulesAdminCliTest(TempDirCase):
     def setUp(self):
         super().setUp()
         self.root = self.write_rules("1")
-        self.proc = subprocess.Popen(
-            [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
-             "--rules", self.root, "--watch", "0"],
-            stderr=subprocess.PIPE, text=True)
-        line = self.proc.stderr.readline()
-        while line and "msg=listening" not in line:
-            line = self.proc.stderr.readline()
-        self.addr = line.split("addr=")[1].strip()
+        self.proc, self.addr = cli_testlib.serve("--rules", self.root,
+                                                 "--watch", "0")
 
     def tearDown(self):
-        self.proc.terminate()
-        self.proc.stderr.read()
-        self.proc.stderr.close()
-        self.proc.wait(timeout=30)
+        cli_testlib.stop(self.proc)
         super().tearDown()
 
     def write_rules(self, tag, folder="v"):

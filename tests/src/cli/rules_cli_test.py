@@ -2,7 +2,6 @@
 """`leadroute eval` and `leadroute test` on real rule files."""
 import json
 import os
-import subprocess
 
 import cli_testlib
 from cli_testlib import EXAMPLES, TempDirCase, leadroute, main
@@ -148,22 +147,13 @@ class RulesCliTest(TempDirCase):
         # A store's state: a real server with a data dir sets bea away;
         # eval from that data dir passes her over, saying why.
         data = os.path.join(self.tmp, "data")
-        proc = subprocess.Popen(
-            [cli_testlib.BINARY, "serve", "--listen", "127.0.0.1:0",
-             "--rules", rules, "--data-dir", data, "--watch", "0"],
-            stderr=subprocess.PIPE, text=True)
+        proc, addr = cli_testlib.serve("--rules", rules, "--data-dir", data,
+                                       "--watch", "0")
         try:
-            line = proc.stderr.readline()
-            while line and "msg=listening" not in line:
-                line = proc.stderr.readline()
-            addr = line.split("addr=")[1].strip()
             r = leadroute("reps", "status", "bea", "away", "--server", addr)
             self.assertEqual(r.returncode, 0, r.stderr)
         finally:
-            proc.terminate()
-            proc.stderr.read()
-            proc.stderr.close()
-            proc.wait(timeout=30)
+            cli_testlib.stop(proc)
         r = run("eval", rules, lead, "--at", "2026-11-23T10:00:00Z")
         self.assertEqual(json.loads(r.stdout)["owner"], "anne")
         r = run("eval", rules, lead, "--at", "2026-11-23T10:00:00Z",
