@@ -569,6 +569,7 @@ class Lowerer {
 Lowered LowerModule(const Module& module, const TreeOptions& options) {
   auto program = std::make_shared<runtime::Program>();
   Lowerer(module, program.get()).Run();
+  program->read = runtime::SlotsRead(*program);
   Lowered out;
   out.findings = LowerToTrees(program.get(), options);
   out.program = std::move(program);

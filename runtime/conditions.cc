@@ -55,6 +55,14 @@ bool Equal(const Value& a, const Value& b) {
 
 }  // namespace
 
+std::optional<std::string> DomainOf(absl::string_view text) {
+  const size_t at = text.rfind('@');
+  if (at == absl::string_view::npos || at + 1 == text.size()) {
+    return std::nullopt;
+  }
+  return absl::AsciiStrToLower(text.substr(at + 1));
+}
+
 std::optional<Value> Eval(const Operand& o, const EvalContext& c) {
   switch (o.kind) {
     case Operand::Kind::kSlot:
@@ -73,11 +81,11 @@ std::optional<Value> Eval(const Operand& o, const EvalContext& c) {
     case Operand::Kind::kLower: {
       std::optional<Value> arg = Eval(*o.arg, c);
       if (!arg || TypeOf(*arg) != ValueType::kString) return std::nullopt;
-      std::string s = std::get<std::string>(*arg);
+      const std::string& s = std::get<std::string>(*arg);
       if (o.kind == Operand::Kind::kDomain) {
-        size_t at = s.rfind('@');
-        if (at == std::string::npos || at + 1 == s.size()) return std::nullopt;
-        s = s.substr(at + 1);
+        std::optional<std::string> domain = DomainOf(s);
+        if (!domain) return std::nullopt;
+        return Value(*std::move(domain));
       }
       return Value(absl::AsciiStrToLower(s));
     }

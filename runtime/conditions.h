@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "runtime/decision.h"
 #include "runtime/program.h"
@@ -41,6 +42,10 @@ struct EvalContext {
 };
 
 std::optional<Value> Eval(const Operand& o, const EvalContext& c);
+
+// domain(text): the part after the last '@', lower-cased; none when there
+// is no '@' or nothing after it.
+std::optional<std::string> DomainOf(absl::string_view text);
 
 // `a op b` on two present values; values of types with no order between
 // them compare unequal and unordered.

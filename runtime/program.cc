@@ -28,7 +28,38 @@ std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
   return day;
 }
 
+void OperandSlots(const Operand& o, std::vector<bool>* read) {
+  if (o.kind == Operand::Kind::kSlot && o.slot >= 0 &&
+      o.slot < static_cast<int>(read->size())) {
+    (*read)[o.slot] = true;
+  }
+  if (o.arg) OperandSlots(*o.arg, read);
+}
+
+void CondSlots(const Cond& c, std::vector<bool>* read) {
+  OperandSlots(c.lhs, read);
+  OperandSlots(c.rhs, read);
+  OperandSlots(c.rhs2, read);
+  for (const std::unique_ptr<Cond>& child : c.children) {
+    if (child) CondSlots(*child, read);
+  }
+}
+
 }  // namespace
+
+std::vector<bool> SlotsRead(const Program& p) {
+  std::vector<bool> read(p.attributes.size(), false);
+  for (const std::vector<Rule>& stage : p.stages) {
+    for (const Rule& r : stage) {
+      if (r.when) CondSlots(*r.when, &read);
+      for (const Owner& o : r.owners) {
+        OperandSlots(o.key, &read);
+        for (const MemberTest& m : o.where) OperandSlots(m.value, &read);
+      }
+    }
+  }
+  return read;
+}
 
 std::optional<std::pair<absl::CivilDay, absl::CivilDay>> ParseDayRange(
     absl::string_view text) {

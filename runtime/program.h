@@ -265,6 +265,10 @@ struct Program {
   int source_slot = -1;
   std::vector<Table> tables;
   std::array<std::vector<Rule>, kStageCount> stages;
+  // By slot: whether a rule reads the attribute (SlotsRead, filled by the
+  // compiler; empty in a program built otherwise). The decision log keeps
+  // keyed hashes only of masked attributes a rule reads.
+  std::vector<bool> read;
   std::vector<std::string> labels;
   std::array<DecisionTree, kStageCount> trees;
   std::vector<absl::flat_hash_map<std::string, int32_t>> interned;
@@ -284,6 +288,10 @@ std::optional<std::pair<absl::CivilDay, absl::CivilDay>> ParseDayRange(
 
 // The text form a table key is stored under.
 std::string KeyText(const Value& v);
+
+// The attribute slots `program`'s rules read (conditions, lookups, team
+// member tests), by slot.
+std::vector<bool> SlotsRead(const Program& program);
 
 }  // namespace leadroute::runtime
 

@@ -15,23 +15,6 @@
 namespace leadroute::runtime {
 namespace {
 
-void OperandSlots(const Operand& o, std::vector<bool>* read) {
-  if (o.kind == Operand::Kind::kSlot && o.slot >= 0 &&
-      o.slot < static_cast<int>(read->size())) {
-    (*read)[o.slot] = true;
-  }
-  if (o.arg) OperandSlots(*o.arg, read);
-}
-
-void CondSlots(const Cond& c, std::vector<bool>* read) {
-  OperandSlots(c.lhs, read);
-  OperandSlots(c.rhs, read);
-  OperandSlots(c.rhs2, read);
-  for (const std::unique_ptr<Cond>& child : c.children) {
-    if (child) CondSlots(*child, read);
-  }
-}
-
 constexpr int kNone = -1;
 // The rep_load row of leads no rep took.
 constexpr char kNoRep[] = "(no rep)";
@@ -63,20 +46,6 @@ std::string TargetOf(const Decision& d) {
   return d.candidates.empty() ? OwnerTarget(d.owner_kind, d.owner)
                               : OwnerTarget(d.candidates.front().kind,
                                             d.candidates.front().name);
-}
-
-std::vector<bool> SlotsRead(const Program& p) {
-  std::vector<bool> read(p.attributes.size(), false);
-  for (const std::vector<Rule>& stage : p.stages) {
-    for (const Rule& r : stage) {
-      if (r.when) CondSlots(*r.when, &read);
-      for (const Owner& o : r.owners) {
-        OperandSlots(o.key, &read);
-        for (const MemberTest& m : o.where) OperandSlots(m.value, &read);
-      }
-    }
-  }
-  return read;
 }
 
 // One ruleset replay decides with, and what it needs per lead.
@@ -145,15 +114,27 @@ struct Replayer::Tally {
   absl::flat_hash_map<int, int> locations;
   absl::flat_hash_map<int, std::pair<int64_t, int64_t>> load;
   absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>> rep_load;
-  absl::flat_hash_map<std::string, int64_t> masked_read;
+  absl::flat_hash_map<std::string, ReplayReport::MaskedRow> masked;
 };
+
+namespace {
+
+std::vector<const Program*> Programs(const std::shared_ptr<const Program>& a,
+                                     const std::shared_ptr<const Program>& b) {
+  std::vector<const Program*> out = {a.get()};
+  if (b != nullptr) out.push_back(b.get());
+  return out;
+}
+
+}  // namespace
 
 Replayer::Replayer(std::shared_ptr<const Program> after,
                    std::shared_ptr<const Program> before, ReplayOptions options)
     : options_(options),
       was_(std::make_unique<Compact>()),
       now_(std::make_unique<Compact>()),
-      tally_(std::make_unique<Tally>()) {
+      tally_(std::make_unique<Tally>()),
+      masked_(options.key, Programs(after, before)) {
   none_ = Intern("none");
   auto side = [this](std::shared_ptr<const Program> p) {
     auto s = std::make_unique<Side>(std::move(p));
@@ -306,10 +287,49 @@ void Replayer::FromRecord(const RecordedDecision& r, Compact* out) {
 void Replayer::Add(absl::string_view lead_id, absl::Time at,
                    std::vector<ReplayAttribute>& attributes,
                    const RecordedDecision* recorded,
-                   const std::vector<std::string>& masked) {
+                   const std::vector<std::string>& masked,
+                   const std::vector<HashedAttribute>& hashed) {
   Compact& was = *was_;
   Compact& now = *now_;
   last_ = {};
+  masked_names_.clear();
+  for (const std::string& name : masked) {
+    masked_names_.emplace_back(
+        name,
+        "kept as \"***\" (the server had no --decision-log-key, or "
+        "its rules did not read it)");
+  }
+  std::string value;
+  for (const HashedAttribute& h : hashed) {
+    switch (masked_.Resolve(h, &value)) {
+      case MaskedResolver::Outcome::kExact:
+      case MaskedResolver::Outcome::kStandIn:
+        attributes.emplace_back(h.name, Value(std::move(value)));
+        masked_names_.emplace_back(h.name, "");
+        break;
+      case MaskedResolver::Outcome::kNoKey:
+        masked_names_.emplace_back(
+            h.name, "kept as keyed hashes, and no --decision-log-key given");
+        break;
+      case MaskedResolver::Outcome::kOtherKey:
+        masked_names_.emplace_back(
+            h.name,
+            absl::StrCat("hashed under key ", h.hashes.key_id,
+                         ", not --decision-log-key's ", options_.key->id()));
+        break;
+      case MaskedResolver::Outcome::kUndecidable: {
+        const std::string test = masked_.Beyond(h.name);
+        masked_names_.emplace_back(
+            h.name,
+            test.empty()
+                ? std::string("no stand-in answers the rules' tests as it "
+                              "would")
+                : absl::StrCat("the rules test `", test,
+                               "`, which a hash cannot answer"));
+        break;
+      }
+    }
+  }
   bool ok = true;
   if (before_ != nullptr) {
     ok = Decide(*before_, lead_id, at, attributes, /*move=*/false, &was);
@@ -328,10 +348,17 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
   ++r.leads;
   if (!r.first || at < *r.first) r.first = at;
   if (!r.last || at > *r.last) r.last = at;
-  for (const std::string& name : masked) {
+  for (const auto& [name, why] : masked_names_) {
     auto slot = after_->program->slots.find(name);
-    if (slot != after_->program->slots.end() && after_->read[slot->second]) {
-      ++tally_->masked_read[name];
+    if (slot == after_->program->slots.end() || !after_->read[slot->second]) {
+      continue;
+    }
+    ReplayReport::MaskedRow& row = tally_->masked[name];
+    if (why.empty()) {
+      ++row.hashed;
+    } else {
+      ++row.missing;
+      if (row.why.empty()) row.why = why;
     }
   }
   const std::array<bool, kReplayOutputs> changed = {
@@ -492,10 +519,15 @@ ReplayReport Replayer::Report(bool examples) const {
     r.rejected_before = before_->rejected;
     r.rejections_before = before_->rejections;
   }
-  for (const auto& [attribute, leads] : tally_->masked_read) {
-    r.masked_read.emplace_back(attribute, leads);
+  for (const auto& [attribute, row] : tally_->masked) {
+    r.masked.push_back(row);
+    r.masked.back().attribute = attribute;
   }
-  std::sort(r.masked_read.begin(), r.masked_read.end());
+  std::sort(
+      r.masked.begin(), r.masked.end(),
+      [](const ReplayReport::MaskedRow& a, const ReplayReport::MaskedRow& b) {
+        return a.attribute < b.attribute;
+      });
   return r;
 }
 

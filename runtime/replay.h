@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "runtime/decide.h"
+#include "runtime/masked.h"
 #include "runtime/program.h"
 #include "runtime/tree_policy.h"
 
@@ -79,6 +80,10 @@ struct ReplayOptions {
   // History does not say when leads were closed: a simulated lead holds
   // its rep's capacity for this long.
   absl::Duration lead_hold = absl::Hours(24);
+  // The key the history's masked attributes were hashed under (serve
+  // --decision-log-key); null: none, and hashed attributes are decided as
+  // if missing. See runtime/masked.h.
+  std::shared_ptr<const KeyedHash> key;
 };
 
 struct ReplayReport {
@@ -139,10 +144,18 @@ struct ReplayReport {
   // the first few.
   int64_t rejected_before = 0, rejected_after = 0;
   std::vector<Rejection> rejections_before, rejections_after;
-  // Attributes history holds masked ("***") that the candidate's rules
-  // read, with how many leads had them masked: those leads are decided as
-  // if the attribute were missing.
-  std::vector<std::pair<std::string, int64_t>> masked_read;
+  // Attributes history holds masked that the candidate's rules read, by
+  // name: how many leads were decided from the keyed hashes history keeps
+  // (runtime/masked.h), and how many as if the attribute were missing —
+  // "***" in history, no key or another key, or a test a hash cannot
+  // answer — with why the first of those was.
+  struct MaskedRow {
+    std::string attribute;
+    int64_t hashed = 0;
+    int64_t missing = 0;
+    std::string why;
+  };
+  std::vector<MaskedRow> masked;
   // The first and last received time replayed.
   std::optional<absl::Time> first, last;
 
@@ -161,12 +174,15 @@ class Replayer {
 
   // Replays one lead received at `at`. `recorded` is required without a
   // `before` program and ignored with one. `masked` names attributes the
-  // history holds masked (left out of `attributes`). Attributes are moved
-  // from. A lead a side's schema rejects counts as rejected there.
+  // history holds as "***", `hashed` those it holds as keyed hashes (both
+  // left out of `attributes`; hashed ones are bound as ReplayOptions.key
+  // resolves them). Attributes are moved from. A lead a side's schema
+  // rejects counts as rejected there.
   void Add(absl::string_view lead_id, absl::Time at,
            std::vector<ReplayAttribute>& attributes,
            const RecordedDecision* recorded,
-           const std::vector<std::string>& masked = {});
+           const std::vector<std::string>& masked = {},
+           const std::vector<HashedAttribute>& hashed = {});
 
   // The report so far (Add may go on after it): rows sorted, and with
   // `examples`, the examples explained (each decided again).
@@ -213,11 +229,11 @@ class Replayer {
   std::string key_;  // scratch for InternOwner
   std::unique_ptr<Compact> was_, now_;
   std::unique_ptr<Tally> tally_;
+  MaskedResolver masked_;
+  // The last lead's masked attributes: name, and why it was decided as if
+  // missing (empty: from its hashes).
+  std::vector<std::pair<std::string, std::string>> masked_names_;
 };
-
-// The attribute slots `program`'s rules read (conditions, lookups, team
-// member tests), by slot.
-std::vector<bool> SlotsRead(const Program& program);
 
 }  // namespace leadroute::runtime
 

@@ -39,6 +39,8 @@ struct ServeFlags {
   int max_response_bytes = 32 << 20;
   std::string decision_log;       // file, or "-" for stdout
   std::vector<std::string> mask;  // attributes the decision log masks
+  std::string decision_log_key;   // a file: masked attributes rules read are
+                                  // logged as keyed hashes
   std::string shadow_rules;       // a ruleset run beside the live one
   int64_t shadow_queue = 100000;  // leads waiting for the shadow at most
   double shadow_cpu = 0.25;       // share of a core the shadow may use
@@ -133,6 +135,7 @@ struct ReplayFlags {
   int examples = 3;              // example leads per owner transition
   int64_t max_line_bytes = 1 << 20;
   std::string lead_hold = "1d";  // a simulated lead holds its rep this long
+  std::string decision_log_key;  // the key masked attributes were hashed under
 };
 // Re-decides historical leads with new rules and reports what changes.
 int ReplayCommand(const ReplayFlags& flags);

@@ -111,6 +111,11 @@ int Main(int argc, char** argv) {
                    "(comma-separated or repeated), e.g. email,phone")
       ->delimiter(',');
   serve_cmd->add_option(
+      "--decision-log-key", serve.decision_log_key,
+      "A secret file (32+ bytes, mode 600): masked attributes the rules read "
+      "are logged as keyed hashes (HMAC-SHA256) instead of \"***\", so "
+      "`leadroute replay --decision-log-key` can decide on them");
+  serve_cmd->add_option(
       "--shadow-rules", serve.shadow_rules,
       "Also decide every routed lead with this ruleset (file or folder), "
       "beside the live one and never changing an answer: disagreements are "
@@ -463,6 +468,10 @@ int Main(int argc, char** argv) {
                    "Predicted rep load: how long a replayed lead holds its "
                    "rep's capacity (history does not say when it closed)")
       ->capture_default_str();
+  replay_cmd->add_option(
+      "--decision-log-key", replay.decision_log_key,
+      "The server's --decision-log-key file: masked attributes the log keeps "
+      "as keyed hashes are decided on as the server did");
   replay_cmd
       ->add_option("--max-line-bytes", replay.max_line_bytes,
                    "Longest input line; a longer one is skipped and reported")

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "base/keyed_hash.h"
 #include "base/log.h"
 #include "runtime/replay.h"
 #include "src/cli/commands.h"
@@ -220,11 +221,20 @@ std::vector<std::string> Notes(const ReplayReport& r, const Input& in) {
            absl::StrCat("the candidate's schema (", in.candidate, ")"));
   rejected(r.rejected_before, r.rejections_before,
            absl::StrCat("the baseline's schema (", in.baseline, ")"));
-  for (const auto& [name, leads] : r.masked_read) {
-    out.push_back(absl::StrCat(
-        Grouped(leads), " leads have `", name,
-        "` masked in the history and the candidate's rules read it: they "
-        "were decided as if it were missing"));
+  for (const ReplayReport::MaskedRow& m : r.masked) {
+    if (m.hashed > 0) {
+      out.push_back(absl::StrCat(Grouped(m.hashed), " leads have `",
+                                 m.attribute,
+                                 "` masked in the history: decided on it from "
+                                 "its keyed hashes"));
+    }
+    if (m.missing > 0) {
+      out.push_back(absl::StrCat(
+          Grouped(m.missing), " leads have `", m.attribute,
+          "` masked in the history and the candidate's rules read it: they "
+          "were decided as if it were missing (",
+          m.why, ")"));
+    }
   }
   if (in.unreadable > 0) {
     out.push_back(absl::StrCat(Grouped(in.unreadable), " of ",
@@ -384,8 +394,11 @@ void PrintJsonReport(const ReplayReport& r, const Input& in) {
       {"candidate", rejections(r.rejected_after, r.rejections_after)},
       {"baseline", rejections(r.rejected_before, r.rejections_before)}};
   Json masked = Json::object();
-  for (const auto& [name, leads] : r.masked_read) masked[name] = leads;
-  j["masked_read"] = std::move(masked);
+  for (const ReplayReport::MaskedRow& m : r.masked) {
+    masked[m.attribute] = {
+        {"hashed", m.hashed}, {"missing", m.missing}, {"why", m.why}};
+  }
+  j["masked"] = std::move(masked);
   std::printf("%s\n",
               j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
 }
@@ -475,6 +488,15 @@ int ReplayCommand(const ReplayFlags& flags) {
     return kExitUsageOrIo;
   }
   options.lead_hold = *hold;
+  if (!flags.decision_log_key.empty()) {
+    absl::StatusOr<KeyedHash> key =
+        KeyedHash::FromFile(flags.decision_log_key, "--decision-log-key");
+    if (!key.ok()) {
+      std::cerr << "leadroute replay: " << key.status().message() << "\n";
+      return kExitUsageOrIo;
+    }
+    options.key = std::make_shared<const KeyedHash>(*std::move(key));
+  }
   runtime::Replayer replayer(after.program(),
                              flags.against.empty() ? nullptr : before.program(),
                              options);
@@ -517,7 +539,7 @@ int ReplayCommand(const ReplayFlags& flags) {
         continue;
       }
       replayer.Add(logged.lead_id, logged.received_at, logged.attributes,
-                   &logged.decision, logged.masked);
+                   &logged.decision, logged.masked, logged.hashed);
       continue;
     }
     absl::StatusOr<nlohmann::json> j = ParseJson(std::string(line));

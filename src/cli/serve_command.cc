@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "base/keyed_hash.h"
 #include "base/log.h"
 #include "runtime/fixed_policy.h"
 #include "src/cli/commands.h"
@@ -56,6 +57,20 @@ int ServeCommand(const ServeFlags& flags) {
       static_cast<size_t>(flags.watch_buffer_bytes);
   options.decision_log.path = flags.decision_log;
   options.decision_log.mask = flags.mask;
+  if (!flags.decision_log_key.empty()) {
+    absl::StatusOr<KeyedHash> key =
+        flags.decision_log.empty()
+            ? absl::InvalidArgumentError(
+                  "--decision-log-key: there is no --decision-log to hash for")
+            : KeyedHash::FromFile(flags.decision_log_key, "--decision-log-key");
+    if (!key.ok()) {
+      LogError("bad flag", {{"flag", "--decision-log-key"},
+                            {"error", std::string(key.status().message())}});
+      return kExitUsageOrIo;
+    }
+    options.decision_log.key =
+        std::make_shared<const KeyedHash>(*std::move(key));
+  }
   options.shadow_rules = flags.shadow_rules;
   options.shadow_queue = flags.shadow_queue;
   options.shadow_cpu = flags.shadow_cpu;

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
+#include "runtime/masked.h"
 #include "runtime/replay.h"
 #include "src/service/ruleset_registry.h"
 
@@ -82,12 +83,13 @@ absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     mask.insert(absl::AsciiStrToLower(name));
   }
   return std::unique_ptr<DecisionLog>(
-      new DecisionLog(out, owned, std::move(mask)));
+      new DecisionLog(out, owned, std::move(mask), options.key));
 }
 
 DecisionLog::DecisionLog(std::FILE* out, bool owned,
-                         absl::flat_hash_set<std::string> mask)
-    : out_(out), owned_(owned), mask_(std::move(mask)) {
+                         absl::flat_hash_set<std::string> mask,
+                         std::shared_ptr<const KeyedHash> key)
+    : out_(out), owned_(owned), mask_(std::move(mask)), key_(std::move(key)) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -121,9 +123,26 @@ std::string DecisionLog::Attributes(
   Json out = Json::object();
   for (const LeadReader::Attribute* a : sorted) {
     const std::string name(a->name);
-    const bool masked = program->attributes[program->slots.at(name)].pii ||
+    const int slot = program->slots.at(name);
+    const bool masked = program->attributes[slot].pii ||
                         mask_.contains(absl::AsciiStrToLower(name));
-    out[name] = masked ? Json("***") : ValueJson(a->value);
+    if (!masked) {
+      out[name] = ValueJson(a->value);
+      continue;
+    }
+    const std::string* text = std::get_if<std::string>(&a->value);
+    const bool read =
+        slot < static_cast<int>(program->read.size()) && program->read[slot];
+    if (key_ == nullptr || text == nullptr || !read) {
+      out[name] = "***";
+      continue;
+    }
+    const runtime::MaskedHashes h = runtime::HashMasked(*key_, *text);
+    Json hashed = {{"hmac", h.value}};
+    if (!h.lower.empty()) hashed["lower"] = h.lower;
+    if (!h.domain.empty()) hashed["domain"] = h.domain;
+    hashed["key"] = h.key_id;
+    out[name] = std::move(hashed);
   }
   // Invalid UTF-8 from a client is replaced, never a reason to lose a line.
   return out.dump(-1, ' ', false, Json::error_handler_t::replace);

@@ -1,8 +1,8 @@
 // DecisionLog: one JSON line per routed lead, to a file or stdout, so that
 // "why did this lead go there?" can be answered weeks later. A line holds
 // the decision id, the lead id and attributes (those named in `mask`
-// replaced by "***"), the ruleset (name, version, revision, fingerprint),
-// every output, and the rules that decided:
+// replaced by "***", or by keyed hashes; runtime/masked.h), the ruleset (name,
+// version, revision, fingerprint), every output, and the rules that decided:
 //
 //   {"ts":"2026-11-23T10:00:00.000123Z","received_at":"2026-11-23T09:59:58Z",
 //    "decision_id":"...","lead_id":"L-1",
@@ -28,6 +28,7 @@
 #include <array>
 #include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,6 +37,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/keyed_hash.h"
 #include "runtime/decision.h"
 #include "runtime/program.h"
 #include "runtime/replay.h"
@@ -52,6 +54,10 @@ class DecisionLog {
     // Attribute names to write as "***" (in any case), besides those the
     // schema marks `pii`.
     std::vector<std::string> mask;
+    // With a key (serve --decision-log-key): a masked string attribute
+    // the live rules read is written as its keyed hashes
+    // (runtime/masked.h), so replay can decide on it; others stay "***".
+    std::shared_ptr<const KeyedHash> key;
   };
   static absl::StatusOr<std::unique_ptr<DecisionLog>> Open(
       const Options& options);
@@ -60,8 +66,9 @@ class DecisionLog {
   // A lead's attributes as the reader read them (src/wire/lead_reader.h),
   // as a line holds them: a JSON object in name order of those `program`'s
   // schema declares (none without a program), the masked ones and its `pii`
-  // ones "***". Taken before binding moves the values out of the reader,
-  // so the log writes what was sent without reading the lead's bytes again.
+  // ones "***", or their keyed hashes (Options.key). Taken before binding moves
+  // the values out of the reader, so the log writes what was sent without
+  // reading the lead's bytes again.
   std::string Attributes(const std::vector<LeadReader::Attribute>& attributes,
                          const runtime::Program* program) const;
 
@@ -100,8 +107,8 @@ class DecisionLog {
   void Flush();
 
  private:
-  DecisionLog(std::FILE* out, bool owned,
-              absl::flat_hash_set<std::string> mask);
+  DecisionLog(std::FILE* out, bool owned, absl::flat_hash_set<std::string> mask,
+              std::shared_ptr<const KeyedHash> key);
   void Append(std::string line);
   void WriterLoop();
 
@@ -110,6 +117,7 @@ class DecisionLog {
   std::FILE* const out_;
   const bool owned_;  // fclose at the end (not stdout)
   const absl::flat_hash_set<std::string> mask_;
+  const std::shared_ptr<const KeyedHash> key_;  // may be null
 
   std::mutex mu_;
   std::condition_variable wake_writer_;  // pending_ is not empty, or stop_

@@ -81,6 +81,30 @@ absl::Status Attribute(const std::string& name, const Json& v,
       value = std::move(list);
       break;
     }
+    case Json::value_t::object: {
+      // Keyed hashes of a masked value (runtime/masked.h).
+      runtime::HashedAttribute h;
+      h.name = name;
+      const std::pair<const char*, std::string*> parts[] = {
+          {"hmac", &h.hashes.value},
+          {"lower", &h.hashes.lower},
+          {"domain", &h.hashes.domain},
+          {"key", &h.hashes.key_id}};
+      for (const auto& [field, to] : parts) {
+        auto it = v.find(field);
+        if (it == v.end()) continue;
+        // A hash is 43 characters; anything much longer is not one.
+        if (!it->is_string() || it->get_ref<const std::string&>().size() > 64) {
+          return Bad(absl::StrCat(where, ".", field), "must be a short string");
+        }
+        *to = it->get_ref<const std::string&>();
+      }
+      if (h.hashes.value.empty() || h.hashes.key_id.empty()) {
+        return Bad(where, "keyed hashes need \"hmac\" and \"key\"");
+      }
+      out->hashed.push_back(std::move(h));
+      return absl::OkStatus();
+    }
     default:
       return Bad(where, "not a value");
   }
@@ -143,6 +167,7 @@ absl::Status Read(const Json& j, LoggedDecision* out) {
     }
     out->attributes.clear();
     out->masked.clear();
+    out->hashed.clear();
     return absl::OkStatus();
   }
 
@@ -177,6 +202,7 @@ absl::Status Read(const Json& j, LoggedDecision* out) {
 
   out->attributes.clear();
   out->masked.clear();
+  out->hashed.clear();
   if (auto it = j.find("attributes"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return Bad("attributes", "must be an object");
     for (auto a = it->begin(); a != it->end(); ++a) {

@@ -1,9 +1,9 @@
 // Reading back what DecisionLog writes: one JSON line into the lead as the
-// server read it (id, received time, attributes; masked ones named) and
-// what was decided, for `leadroute replay`. The inverse of
-// DecisionLog::Line; a line from any build since the log began reads
-// (a line without `received_at` takes it from `respond_by` less the SLA,
-// else `ts`; one without `target` takes the team, else the owner).
+// server read it (id, received time, attributes; masked ones named, or
+// their keyed hashes) and what was decided, for `leadroute replay`. The
+// inverse of DecisionLog::Line; a line from any build since the log began
+// reads (a line without `received_at` takes it from `respond_by` less the
+// SLA, else `ts`; one without `target` takes the team, else the owner).
 // Lines come from files that may be cut short or edited by hand: every
 // field is checked, and an error names it.
 #ifndef LEADROUTE_SRC_SERVICE_DECISION_LOG_READER_H_
@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "runtime/masked.h"
 #include "runtime/replay.h"
 
 namespace leadroute {
@@ -33,7 +34,8 @@ struct LoggedDecision {
   absl::Time received_at;  // what the rules read as now
   std::string ruleset;     // "name version"
   std::vector<runtime::ReplayAttribute> attributes;  // masked ones left out
-  std::vector<std::string> masked;                   // their names
+  std::vector<std::string> masked;                   // their names ("***")
+  std::vector<runtime::HashedAttribute> hashed;      // or their keyed hashes
   runtime::RecordedDecision decision;
 };
 

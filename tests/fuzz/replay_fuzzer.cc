@@ -1,12 +1,14 @@
 // libFuzzer target over what `leadroute replay --decision-log` reads: any
 // line must become a logged decision or an error naming a field — never a
 // crash, a hang or a sanitizer report — and a decision read must replay
-// through runtime::Replayer (both sides, the report, its examples) against
-// a ruleset whose schema has every type.
+// through runtime::Replayer (both sides, the report, its examples; keyed
+// hashes resolved under a key) against a ruleset whose schema has every
+// type.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "base/keyed_hash.h"
 #include "compiler/compiler.h"
 #include "runtime/replay.h"
 #include "src/service/decision_log_reader.h"
@@ -67,12 +69,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_transitions = 4;
   options.max_rejections = 2;
   options.simulate_reps = true;
+  // Keyed hashes are resolved under a key (one of the seeds' is another).
+  static const auto* key = new std::shared_ptr<const leadroute::KeyedHash>(
+      std::make_shared<const leadroute::KeyedHash>(
+          *leadroute::KeyedHash::FromKey(std::string(32, 'k'))));
+  options.key = *key;
   leadroute::runtime::Replayer recorded(Program(), nullptr, options);
   leadroute::runtime::Replayer against(Program(), Program(), options);
   std::vector<leadroute::runtime::ReplayAttribute> copy = logged.attributes;
   recorded.Add(logged.lead_id, logged.received_at, logged.attributes,
-               &logged.decision, logged.masked);
-  against.Add(logged.lead_id, logged.received_at, copy, nullptr, logged.masked);
+               &logged.decision, logged.masked, logged.hashed);
+  against.Add(logged.lead_id, logged.received_at, copy, nullptr, logged.masked,
+              logged.hashed);
   const leadroute::runtime::ReplayReport r = recorded.Report();
   const leadroute::runtime::ReplayReport a = against.Report();
   if (r.leads + r.rejected_after != 1) std::abort();

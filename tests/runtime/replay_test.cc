@@ -13,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
+#include "base/keyed_hash.h"
 #include "compiler/compiler.h"
+#include "runtime/masked.h"
 #include "runtime/tree_policy.h"
 
 namespace leadroute::runtime {
@@ -217,7 +219,7 @@ TEST(ReplayTest, MovingOneCountryChangesExactlyItsLeads) {
   }
   EXPECT_EQ(r.became_unassigned, 0);
   EXPECT_EQ(r.rejected_after + r.rejected_before, 0);
-  EXPECT_TRUE(r.masked_read.empty());
+  EXPECT_TRUE(r.masked.empty());
   EXPECT_EQ(*r.first, history.front().at);
   EXPECT_EQ(*r.last, history.back().at);
   int64_t load_total = 0;
@@ -323,15 +325,202 @@ TEST(ReplayTest, MaskedAttributesTheCandidateReadsAreReported) {
   for (HistoryLead& h : history) h.lead.attributes.erase("email");
   // The rules before never read email: masking it changed nothing then.
   const ReplayReport unread = ReplayAgainst(kRules, kRules, history, {"email"});
-  EXPECT_TRUE(unread.masked_read.empty());
+  EXPECT_TRUE(unread.masked.empty());
   const ReplayReport read = ReplayAgainst(
       Edit("  rule partners when source == partner",
            "  rule free_mail when domain(email) == \"gmail.com\" then queue "
            "triage\n  rule partners when source == partner"),
       kRules, history, {"email"});
-  ASSERT_EQ(read.masked_read.size(), 1u);
-  EXPECT_EQ(read.masked_read[0].first, "email");
-  EXPECT_EQ(read.masked_read[0].second, 100);
+  ASSERT_EQ(read.masked.size(), 1u);
+  EXPECT_EQ(read.masked[0].attribute, "email");
+  EXPECT_EQ(read.masked[0].missing, 100);
+  EXPECT_EQ(read.masked[0].hashed, 0);
+  EXPECT_NE(read.masked[0].why.find("\"***\""), std::string::npos)
+      << read.masked[0].why;
+}
+
+// Account-based routing on a masked email: by its domain in a table that
+// ignores case, by the email itself in a list, and a team member test on a
+// masked language.
+constexpr const char* kAccounts = R"(ruleset "accounts" version "1"
+schema {
+  email: string pii
+  language: string pii
+  country: string required
+}
+rep ann { languages = ["de", "en"] }
+rep cyd { languages = ["en"] }
+rep dan { languages = ["fr", "en"] }
+team emea { members = [ann, cyd, dan] }
+queue triage
+table account_owner: string -> rep ignoring case {
+  "acme.com": ann  "Globex.com": cyd  "initech.com": dan
+}
+assign {
+  allow overlap "named people first"
+  rule boss when email in ["Boss@Initech.com", "ceo@acme.com"] then rep dan
+  rule account when domain(email) in account_owner
+    then account_owner(domain(email)) else queue triage
+  rule speaks when country == "CH" then team emea where languages contains language
+    else queue triage
+  rule no_domain when not has email or domain(email) not in account_owner
+    then queue triage
+}
+)";
+
+std::vector<HistoryLead> AccountHistory() {
+  const char* emails[] = {
+      "p@acme.com",   "Q@ACME.com",       "ceo@acme.com",     "CEO@acme.com",
+      "x@globex.com", "Boss@Initech.com", "boss@initech.com", "who@other.org",
+      "no-at-sign",   "trailing@",        "a@b@Globex.COM"};
+  const char* languages[] = {"de", "FR", "it", "En"};
+  std::vector<HistoryLead> out;
+  const absl::Time start = absl::FromUnixSeconds(1761955200);
+  int i = 0;
+  for (const char* email : emails) {
+    for (const char* language : languages) {
+      for (const char* country : {"CH", "US"}) {
+        HistoryLead h;
+        h.id = absl::StrCat("A-", i);
+        h.at = start + absl::Minutes(i++);
+        h.lead.id = h.id;
+        h.lead.attributes["email"] = std::string(email);
+        h.lead.attributes["language"] = std::string(language);
+        h.lead.attributes["country"] = std::string(country);
+        out.push_back(std::move(h));
+      }
+    }
+  }
+  return out;
+}
+
+// Replays `history`, reps chosen, as a decision log keeps it: email and
+// language as keyed hashes under `logged` (the server's key; null: as
+// they are), decided with `given` (replay's key; null: none).
+ReplayReport ReplayHashed(const std::string& after, const std::string& before,
+                          const std::vector<HistoryLead>& history,
+                          const KeyedHash* logged,
+                          std::shared_ptr<const KeyedHash> given) {
+  ReplayOptions options;
+  options.key = std::move(given);
+  options.simulate_reps = true;
+  Replayer replayer(Compile(after), Compile(before), options);
+  for (const HistoryLead& h : history) {
+    std::vector<ReplayAttribute> attributes;
+    std::vector<HashedAttribute> hashed;
+    for (const auto& [name, value] : h.lead.attributes) {
+      if (logged != nullptr && (name == "email" || name == "language")) {
+        hashed.push_back(
+            {name, HashMasked(*logged, std::get<std::string>(value))});
+      } else {
+        attributes.emplace_back(name, value);
+      }
+    }
+    replayer.Add(h.id, h.at, attributes, nullptr, {}, hashed);
+  }
+  return replayer.Report();
+}
+
+std::shared_ptr<const KeyedHash> Key(char fill) {
+  return std::make_shared<const KeyedHash>(
+      *KeyedHash::FromKey(std::string(32, fill)));
+}
+
+// Every owner change, as "from -> to: leads".
+std::vector<std::string> Moves(const ReplayReport& r) {
+  std::vector<std::string> out;
+  for (const ReplayReport::Transition& t : r.transitions) {
+    out.push_back(absl::StrCat(t.from, " -> ", t.to, ": ", t.leads));
+  }
+  return out;
+}
+
+TEST(ReplayTest, MaskedAttributesAreDecidedFromTheirKeyedHashes) {
+  const std::vector<HistoryLead> history = AccountHistory();
+  // Globex moves to ann, the CEO rule loses acme's CEO, and the Swiss
+  // team needs French now: every kind of test on the masked values.
+  const std::string candidate = absl::StrReplaceAll(
+      kAccounts, {{"\"Globex.com\": cyd", "\"Globex.com\": ann"},
+                  {", \"ceo@acme.com\"]", "]"},
+                  {"where languages contains language",
+                   "where languages contains \"fr\""}});
+  ASSERT_NE(candidate, kAccounts);
+  const std::shared_ptr<const KeyedHash> key = Key('k');
+  // The truth: the same history replayed with the values themselves.
+  const ReplayReport plain =
+      ReplayHashed(candidate, kAccounts, history, nullptr, key);
+  ASSERT_GT(plain.changed[0], 10);
+  ASSERT_EQ(plain.leads, static_cast<int64_t>(history.size()));
+
+  const ReplayReport hashed =
+      ReplayHashed(candidate, kAccounts, history, key.get(), key);
+  EXPECT_EQ(hashed.leads, plain.leads);
+  EXPECT_EQ(hashed.changed, plain.changed);
+  EXPECT_EQ(Moves(hashed), Moves(plain));
+  ASSERT_EQ(hashed.load.size(), plain.load.size());
+  for (size_t i = 0; i < plain.load.size(); ++i) {
+    EXPECT_EQ(hashed.load[i].owner, plain.load[i].owner);
+    EXPECT_EQ(hashed.load[i].before, plain.load[i].before);
+    EXPECT_EQ(hashed.load[i].after, plain.load[i].after);
+  }
+  // Reps chosen by `where languages contains …` on the masked language.
+  ASSERT_EQ(hashed.rep_load.size(), plain.rep_load.size());
+  for (size_t i = 0; i < plain.rep_load.size(); ++i) {
+    EXPECT_EQ(hashed.rep_load[i].owner, plain.rep_load[i].owner);
+    EXPECT_EQ(hashed.rep_load[i].before, plain.rep_load[i].before);
+    EXPECT_EQ(hashed.rep_load[i].after, plain.rep_load[i].after);
+  }
+  for (const ReplayReport::RuleRow& row : plain.rules) {
+    const ReplayReport::RuleRow* other = Row(hashed, row.rule);
+    ASSERT_NE(other, nullptr) << row.rule;
+    EXPECT_EQ(other->before, row.before) << row.rule;
+    EXPECT_EQ(other->after, row.after) << row.rule;
+  }
+  // The candidate no longer reads the language (only the baseline's reps
+  // were chosen by it): only the email is reported.
+  ASSERT_EQ(hashed.masked.size(), 1u);
+  EXPECT_EQ(hashed.masked[0].attribute, "email");
+  EXPECT_EQ(hashed.masked[0].hashed, plain.leads);
+  EXPECT_EQ(hashed.masked[0].missing, 0) << hashed.masked[0].why;
+}
+
+TEST(ReplayTest, KeyedHashesATestCannotAnswerAreDecidedAsMissing) {
+  const std::vector<HistoryLead> history = AccountHistory();
+  const std::shared_ptr<const KeyedHash> key = Key('k');
+  // Text tests need the text: only emails the rules name are known.
+  const std::string suffix = absl::StrReplaceAll(
+      kAccounts, {{"rule boss when email in",
+                   "rule org when email ends_with \".org\" then queue "
+                   "triage\n  rule boss when email in"}});
+  const ReplayReport r =
+      ReplayHashed(suffix, kAccounts, history, key.get(), key);
+  const ReplayReport::MaskedRow* email = nullptr;
+  for (const ReplayReport::MaskedRow& m : r.masked) {
+    if (m.attribute == "email") email = &m;
+  }
+  ASSERT_NE(email, nullptr);
+  // Named exactly: the list's two and the lower case of Boss@Initech.com,
+  // 8 leads each.
+  EXPECT_EQ(email->hashed, 24);
+  EXPECT_EQ(email->missing, r.leads - 24);
+  EXPECT_NE(email->why.find("email ends_with \".org\""), std::string::npos)
+      << email->why;
+
+  // No key, or another one: nothing is decided from the hashes, and the
+  // report says why.
+  const ReplayReport none =
+      ReplayHashed(kAccounts, kAccounts, history, key.get(), nullptr);
+  const ReplayReport other =
+      ReplayHashed(kAccounts, kAccounts, history, key.get(), Key('o'));
+  for (const ReplayReport* x : {&none, &other}) {
+    ASSERT_EQ(x->masked.size(), 2u);
+    EXPECT_EQ(x->masked[0].hashed, 0);
+    EXPECT_EQ(x->masked[0].missing, x->leads);
+  }
+  EXPECT_NE(none.masked[0].why.find("no --decision-log-key"), std::string::npos)
+      << none.masked[0].why;
+  EXPECT_NE(other.masked[0].why.find(Key('o')->id()), std::string::npos)
+      << other.masked[0].why;
 }
 
 TEST(ReplayTest, EachLeadIsDecidedAtItsOwnTime) {

@@ -297,5 +297,112 @@ class ReplayCliTest(unittest.TestCase):
         self.assertIn("--lead-hold: \"forever\" is not a span", r.stderr)
 
 
+class KeyedHashReplayTest(unittest.TestCase):
+    """A server with --decision-log-key logs the masked email the rules
+    read as keyed hashes, never as text; replay with the same key decides
+    on it as the server did, and without it says why it cannot."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        for name in ("accounts.route", "accounts_globex.route"):
+            shutil.copy(os.path.join(HERE, name), cls.tmp)
+        cls.key = os.path.join(cls.tmp, "log.key")
+        with open(cls.key, "wb") as f:
+            f.write(os.urandom(32))
+        os.chmod(cls.key, 0o600)
+        rng = random.Random(24)
+        cls.leads = []
+        for i in range(300):
+            domain = rng.choice(["acme.com", "ACME.com", "Globex.COM",
+                                 "globex.com", "initech.com", "other.org"])
+            user = rng.choice(["kim", "Lee", "max.power"])
+            cls.leads.append({"id": f"K-{i:03d}",
+                              "email": f"{user}{i}@{domain}",
+                              "country": rng.choice(["DE", "FR", "US"])})
+        proc, addr = cli_testlib.serve(
+            "--rules", "accounts.route", "--decision-log", "decisions.jsonl",
+            "--decision-log-key", cls.key, cwd=cls.tmp)
+        try:
+            r = leadroute("route", "-", "--server", addr, "--received-at",
+                          "2026-11-02T10:00:00Z", stdin=json.dumps(cls.leads))
+            assert r.returncode == 0, r.stderr
+        finally:
+            cli_testlib.stop(proc)
+        with open(os.path.join(cls.tmp, "decisions.jsonl")) as f:
+            cls.lines = [json.loads(l) for l in f.read().splitlines()]
+        cls.globex = [l["id"] for l in cls.leads
+                      if l["email"].lower().endswith("@globex.com")]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def replay_json(self, *args):
+        r = leadroute("replay", *args, "--decision-log", "decisions.jsonl",
+                      "--format", "json", cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_the_log_never_holds_an_email(self):
+        self.assertEqual(len(self.lines), len(self.leads))
+        # Hashes are base64url: no '@' or '.', which every email has.
+        text = json.dumps([l["attributes"] for l in self.lines])
+        self.assertNotIn("@", text)
+        self.assertNotIn(".", text)
+        email = self.lines[0]["attributes"]["email"]
+        self.assertLessEqual({"hmac", "domain", "key"}, set(email))
+        self.assertLessEqual(set(email), {"hmac", "lower", "domain", "key"})
+        self.assertEqual(len(email["hmac"]), 43)
+        self.assertEqual(len(email["key"]), 8)
+        self.assertEqual(self.lines[0]["attributes"]["country"],
+                         self.leads[0]["country"])
+
+    def test_with_the_key_the_same_rules_change_nothing(self):
+        j = self.replay_json("accounts.route", "--decision-log-key", self.key)
+        self.assertEqual(j["leads"], len(self.leads))
+        self.assertEqual(j["changed"]["owner"], 0, j["transitions"])
+        self.assertEqual(j["masked"]["email"],
+                         {"hashed": len(self.leads), "missing": 0, "why": ""})
+
+    def test_with_the_key_exactly_the_globex_leads_move(self):
+        j = self.replay_json("accounts_globex.route",
+                             "--decision-log-key", self.key)
+        self.assertEqual(j["changed"]["owner"], len(self.globex))
+        self.assertEqual([(t["from"], t["to"], t["leads"])
+                          for t in j["transitions"]],
+                         [("rep:cyd", "rep:ann", len(self.globex))])
+        moved = sorted(e["lead_id"] for e in
+                       j["transitions"][0]["examples"])
+        self.assertTrue(set(moved) <= set(self.globex), moved)
+
+    def test_without_the_key_replay_says_why_it_cannot_decide(self):
+        j = self.replay_json("accounts.route")
+        self.assertEqual(j["masked"]["email"]["hashed"], 0)
+        self.assertEqual(j["masked"]["email"]["missing"], len(self.leads))
+        self.assertIn("no --decision-log-key", j["masked"]["email"]["why"])
+        r = leadroute("replay", "accounts.route", "--decision-log",
+                      "decisions.jsonl", cwd=self.tmp)
+        self.assertIn("decided as if it were missing", r.stdout)
+
+    def test_a_key_others_may_read_is_refused(self):
+        open_key = os.path.join(self.tmp, "open.key")
+        with open(open_key, "wb") as f:
+            f.write(b"k" * 32)
+        os.chmod(open_key, 0o644)
+        r = leadroute("replay", "accounts.route", "--decision-log",
+                      "decisions.jsonl", "--decision-log-key", open_key,
+                      cwd=self.tmp)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--decision-log-key " + open_key, r.stderr)
+        self.assertIn("chmod 600", r.stderr)
+        r = leadroute("serve", "--rules", "accounts.route", "--listen",
+                      "127.0.0.1:0", "--decision-log", "d.jsonl",
+                      "--decision-log-key", open_key, cwd=self.tmp)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--decision-log-key", r.stderr)
+        self.assertIn("may be read by others", r.stderr)
+
+
 if __name__ == "__main__":
     main()
