@@ -2,15 +2,18 @@
 // plan and a candidate that moves Germany's territories to one rep, over
 // 4,096 random leads. Baseline: deciding the lead alone (TreePolicy::Decide,
 // what route_bench measures), in the same run. Also the cost of reading one
-// decision-log line back (the JSON parse replay --decision-log pays).
+// decision-log line back (the JSON parse replay --decision-log pays), and
+// of writing a masked attribute as keyed hashes.
 #include <benchmark/benchmark.h>
 
 #include <random>
 
+#include "base/keyed_hash.h"
 #include "bench/territory_plan.h"
 #include "compiler/compiler.h"
 #include "runtime/replay.h"
 #include "runtime/tree_policy.h"
+#include "src/service/decision_log.h"
 #include "src/service/decision_log_reader.h"
 #include "src/service/ruleset_registry.h"
 #include "src/service/shadow.h"
@@ -194,11 +197,57 @@ void BM_ShadowOfferAndDecide(benchmark::State& state) {
   ShadowBench(state, true);
 }
 
+// The attributes of a decision-log line for a lead whose `pii` email the
+// rules read (domain(email) in a table): written "***" (the baseline), and
+// as keyed hashes (serve --decision-log-key: three HMAC-SHA256s).
+void LogAttributesBench(benchmark::State& state, bool keyed) {
+  static const auto* program = new std::shared_ptr<const Program>(Compile(
+      R"(ruleset "accounts" version "1"
+schema {
+  email: string pii
+  country: string required
+  employees: int default 0
+  industry: string
+}
+rep ann {}
+queue triage
+table account_owner: string -> rep { "acme.com": ann }
+assign {
+  rule account when domain(email) in account_owner then account_owner(domain(email))
+  otherwise queue triage
+}
+)"));
+  leadroute::DecisionLog::Options options{"-", {}, nullptr};
+  if (keyed) {
+    options.key = std::make_shared<const leadroute::KeyedHash>(
+        *leadroute::KeyedHash::FromKey(std::string(32, 'k')));
+  }
+  auto log = leadroute::DecisionLog::Open(options);
+  const std::vector<leadroute::LeadReader::Attribute> read = {
+      {"email", std::string("Kim.Lee@Acme.com")},
+      {"country", std::string("DE")},
+      {"employees", int64_t{120}},
+      {"industry", std::string("software")}};
+  for (auto _ : state) {
+    std::string line = (*log)->Attributes(read, program->get());
+    benchmark::DoNotOptimize(line);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_LogAttributes(benchmark::State& state) {
+  LogAttributesBench(state, false);
+}
+void BM_LogAttributesKeyed(benchmark::State& state) {
+  LogAttributesBench(state, true);
+}
+
 BENCHMARK(BM_Decide);
 BENCHMARK(BM_ReplayAgainst);
 BENCHMARK(BM_ReplayRecorded);
 BENCHMARK(BM_ReplayRecordedWithReps);
 BENCHMARK(BM_ReadDecisionLine);
+BENCHMARK(BM_LogAttributes);
+BENCHMARK(BM_LogAttributesKeyed);
 BENCHMARK(BM_ShadowOffer);
 BENCHMARK(BM_ShadowOfferAndDecide)->UseRealTime();
 

@@ -81,7 +81,7 @@ TEST(DecisionLogReaderTest, ReadsBackWhatTheLogWrites) {
     read.push_back({name, value});
   }
   absl::StatusOr<std::unique_ptr<DecisionLog>> log =
-      DecisionLog::Open({"-", {"vip"}});
+      DecisionLog::Open({"-", {"vip"}, nullptr});
   ASSERT_TRUE(log.ok());
   const std::string line =
       (*log)->Line(ruleset, (*log)->Attributes(read, checked.program.get()), *d,
