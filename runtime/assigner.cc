@@ -94,6 +94,7 @@ Assignment Decided(const Program& p, const BoundLead& lead,
   a.decided_at = now;
   a.routed_at = now;
   a.escalation = d.escalation;
+  a.logged = input.logged;
   return a;
 }
 

@@ -109,6 +109,8 @@ struct AssignInput {
   std::string decision_id;  // the id the caller gave this decision
   std::string ruleset;      // "name version", stored for people to read
   bool reroute = false;     // route again even if the lead id is known
+  // Kept with the assignment for replay (Assignment::logged); may be empty.
+  std::string logged;
 };
 
 class Assigner final : public EventFeed {

@@ -165,6 +165,10 @@ CREATE INDEX assignments_by_routed ON assignments (routed_at_us);
     R"sql(
 ALTER TABLE assignments ADD COLUMN choice INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 6: each lead as replay reads it (SQLite's 11).
+    R"sql(
+ALTER TABLE assignments ADD COLUMN logged TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -19,7 +19,7 @@
 namespace leadroute::runtime::pg {
 
 // The schema version this build writes.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Connects to `conninfo` (a libpq connection string or postgres:// URI)
 // and brings the database to kSchemaVersion. Returns the version it found

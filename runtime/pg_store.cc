@@ -161,6 +161,7 @@ Assignment ReadAssignment(const Row& r) {
   a.clock_status = static_cast<SlaStatus>(r.Int(36));
   a.missed_by = SplitReps(r.Text(37));
   a.choice = static_cast<int>(r.Int(38));
+  a.logged = r.Text(39);
   return a;
 }
 
@@ -199,7 +200,8 @@ void WriteAssignment(const Assignment& a, Params& p) {
       .Text(a.rules)
       .Int(static_cast<int>(a.clock_status))
       .Text(JoinReps(a.missed_by))
-      .Int(a.choice);
+      .Int(a.choice)
+      .Text(a.logged);
 }
 
 LeadEvent ReadEvent(const Row& r) {
@@ -777,7 +779,8 @@ absl::Status PgStore::ScanAssignments(
     const std::function<void(const Assignment&)>& visit) {
   static const std::string sql = absl::StrCat(
       "SELECT ", kAssignmentColumns,
-      " FROM assignments WHERE routed_at_us >= $1 AND routed_at_us < $2");
+      " FROM assignments WHERE routed_at_us >= $1 AND routed_at_us < $2"
+      " ORDER BY routed_at_us, seq");
   // No second try here: `visit` may have seen part of the window.
   std::lock_guard<std::mutex> lock(scanner_mu_);
   Params p;

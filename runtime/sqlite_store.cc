@@ -199,6 +199,12 @@ CREATE INDEX assignments_by_routed ON assignments (routed_at_us);
     R"sql(
 ALTER TABLE assignments ADD COLUMN choice INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 11: each lead as replay reads it: its received time, the rules'
+    // choice and its attributes, masked as the decision log masks them
+    // (Assignment::logged). Leads routed before keep none.
+    R"sql(
+ALTER TABLE assignments ADD COLUMN logged TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -285,6 +291,7 @@ Assignment ReadAssignment(sqlite3_stmt* s) {
   a.clock_status = static_cast<SlaStatus>(sqlite3_column_int(s, 36));
   a.missed_by = SplitReps(Text(s, 37));
   a.choice = sqlite3_column_int(s, 38);
+  a.logged = Text(s, 39);
   return a;
 }
 
@@ -663,6 +670,7 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       sqlite3_bind_int(p, 37, static_cast<int>(a->clock_status));
       BindText(p, 38, JoinReps(a->missed_by));
       sqlite3_bind_int(p, 39, a->choice);
+      BindText(p, 40, a->logged);
       status = Step(p, "writing an assignment");
     } else if (const auto* r = std::get_if<RepStatus>(&change)) {
       BindText(put_rep_, 1, r->rep);
@@ -1002,7 +1010,9 @@ absl::Status SqliteStore::ScanAssignments(
     absl::Time from, absl::Time to,
     const std::function<void(const Assignment&)>& visit) {
   return ReadAssignments(
-      "reading assignments", "WHERE routed_at_us >= ?1 AND routed_at_us < ?2",
+      "reading assignments",
+      "WHERE routed_at_us >= ?1 AND routed_at_us < ?2 ORDER BY routed_at_us, "
+      "seq",
       [&](sqlite3_stmt* s) {
         sqlite3_bind_int64(s, 1, Micros(from));
         sqlite3_bind_int64(s, 2, Micros(to));

@@ -27,7 +27,7 @@ namespace leadroute::runtime {
 class SqliteStore final : public StateStore {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 10;
+  static constexpr int kSchemaVersion = 11;
   // The file's name inside a data dir.
   static constexpr const char* kFileName = "leadroute.db";
 

@@ -134,6 +134,13 @@ struct Assignment {
   // no rule matched). A lead kept by the rep of a repeat counts for the
   // choice that rep was tried under; leads routed before v10 read 0.
   int choice = 0;
+  // The lead as `leadroute replay --data-dir/--state` reads it (schema
+  // v11, PostgreSQL v6), written when it is (re)routed: a JSON object
+  // {"received_at":"…","target":"team:emea","attributes":{…}} — the time
+  // its rules read, what they chose (the assign rule's first choice), and
+  // its attributes as the decision log writes them (masked, or keyed
+  // hashes). Empty for leads routed before, or by a caller that kept none.
+  std::string logged;
 };
 
 enum class Availability {
@@ -370,7 +377,7 @@ class StateReader {
   }
 
   // Calls `visit` with each committed assignment routed in [from, to), in
-  // no particular order.
+  // routing order (routed_at, then seq; replay re-decides them in it).
   virtual absl::Status ScanAssignments(
       absl::Time from, absl::Time to,
       const std::function<void(const Assignment&)>& visit) = 0;

@@ -13,7 +13,7 @@
 
 namespace leadroute::runtime {
 
-// An assignment's 39 columns.
+// An assignment's 40 columns.
 inline constexpr const char* kAssignmentColumns =
     "lead_id, owner, owner_kind, team, status, email_key, repeat_of, "
     "decision_id, ruleset, priority, priority_rank, sla_ms, channel, "
@@ -21,8 +21,8 @@ inline constexpr const char* kAssignmentColumns =
     "sla_status, contact_channel, contacted_by, contacted_at_us, "
     "qualified_at_us, opportunity_at_us, won_at_us, lost_at_us, outcome, "
     "escalation, escalation_step, hops, had_by, next_due_us, clock_start_us, "
-    "source, rules, clock_status, missed_by, choice";
-inline constexpr int kAssignmentColumnCount = 39;
+    "source, rules, clock_status, missed_by, choice, logged";
+inline constexpr int kAssignmentColumnCount = 40;
 
 // A lead event's 14 columns.
 inline constexpr const char* kEventColumns =

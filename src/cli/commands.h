@@ -124,9 +124,11 @@ struct TestFlags {
 int TestCommand(const TestFlags& flags);
 
 struct ReplayFlags {
-  std::string rules;             // the candidate ruleset
-  std::string against;           // compare with this ruleset; empty: the log's
-  std::string decision_log;      // history: a server's --decision-log file, or
+  std::string rules;         // the candidate ruleset
+  std::string against;       // compare with this ruleset; empty: the log's
+  std::string decision_log;  // history: a server's --decision-log file,
+  std::string data_dir;      // its --data-dir, its --state, or
+  std::string state;
   std::string leads;             // leads, one JSON object per line
   std::string from, to;          // only leads received in [from, to) (RFC 3339)
   std::string at;                // --leads without received_at: this time

@@ -113,8 +113,9 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option(
       "--decision-log-key", serve.decision_log_key,
       "A secret file (32+ bytes, mode 600): masked attributes the rules read "
-      "are logged as keyed hashes (HMAC-SHA256) instead of \"***\", so "
-      "`leadroute replay --decision-log-key` can decide on them");
+      "are kept as keyed hashes (HMAC-SHA256) instead of \"***\" in the "
+      "decision log and the state store, so `leadroute replay "
+      "--decision-log-key` can decide on them");
   serve_cmd->add_option(
       "--shadow-rules", serve.shadow_rules,
       "Also decide every routed lead with this ruleset (file or folder), "
@@ -446,6 +447,12 @@ int Main(int argc, char** argv) {
                    "History: leads as JSON objects, one per line, each with "
                    "its received_at (needs --against)")
       ->excludes(replay_log);
+  replay_cmd->add_option("--data-dir", replay.data_dir,
+                         "History: the leads a server's --data-dir routed "
+                         "(in --from/--to: routing times)");
+  replay_cmd->add_option("--state", replay.state,
+                         "History: the leads routed in a server's --state "
+                         "(postgres://…)");
   replay_cmd->add_option("--from", replay.from,
                          "Only leads received at or after this RFC 3339 time");
   replay_cmd->add_option("--to", replay.to, "... and before this one");

@@ -58,6 +58,7 @@ struct Input {
   int64_t unreadable = 0;    // lines that are not a lead or decision
   int64_t outside = 0;       // outside --from/--to
   int64_t shadow_lines = 0;  // a shadow's lines, skipped
+  int64_t unkept = 0;        // stored leads the store kept no attributes of
 };
 
 // A section of the report as rows, rendered as an aligned text table or a
@@ -236,6 +237,12 @@ std::vector<std::string> Notes(const ReplayReport& r, const Input& in) {
           m.why, ")"));
     }
   }
+  if (in.unkept > 0) {
+    out.push_back(absl::StrCat(
+        Grouped(in.unkept),
+        " leads of the window were routed before the "
+        "store kept leads' attributes (schema v11): not replayed"));
+  }
   if (in.unreadable > 0) {
     out.push_back(absl::StrCat(Grouped(in.unreadable), " of ",
                                Grouped(in.lines),
@@ -323,7 +330,8 @@ void PrintJsonReport(const ReplayReport& r, const Input& in) {
                 {"lines", in.lines},
                 {"unreadable", in.unreadable},
                 {"outside_window", in.outside},
-                {"shadow_lines", in.shadow_lines}};
+                {"shadow_lines", in.shadow_lines},
+                {"without_attributes", in.unkept}};
   j["leads"] = r.leads;
   j["first"] = r.first ? Json(Rfc3339Micros(*r.first)) : Json(nullptr);
   j["last"] = r.last ? Json(Rfc3339Micros(*r.last)) : Json(nullptr);
@@ -412,16 +420,66 @@ std::optional<double> ParsePercent(std::string text) {
   return v;
 }
 
+// Replays the leads a server's state store routed in [from, to), in
+// routing order; unreadable ones are named on stderr and counted.
+int ReplayStore(const ReplayFlags& flags, std::optional<absl::Time> from,
+                std::optional<absl::Time> to, runtime::Replayer* replayer,
+                Input* in) {
+  absl::StatusOr<std::unique_ptr<runtime::StateReader>> store =
+      OpenStateReadOnly(flags.data_dir, flags.state);
+  if (!store.ok()) {
+    std::cerr << "leadroute replay: " << store.status().message() << "\n";
+    return kExitUsageOrIo;
+  }
+  in->name = flags.data_dir.empty() ? "--state" : Base(flags.data_dir);
+  Progress progress(absl::StrCat("Replaying ", in->name), -1);
+  LoggedDecision logged;
+  const int kReported = 5;  // unreadable leads shown on stderr
+  absl::Status scanned = (*store)->ScanAssignments(
+      from.value_or(absl::UnixEpoch()), to.value_or(absl::InfiniteFuture()),
+      [&](const runtime::Assignment& a) {
+        ++in->lines;
+        progress.Tick(in->lines, 0);
+        absl::Status s = ReadStoredLead(a, &logged);
+        if (absl::IsFailedPrecondition(s)) {
+          ++in->unkept;
+          return;
+        }
+        if (!s.ok()) {
+          if (in->unreadable++ < kReported) {
+            std::cerr << "leadroute replay: lead " << a.lead_id << ": "
+                      << s.message() << "\n";
+          }
+          return;
+        }
+        replayer->Add(logged.lead_id, logged.received_at, logged.attributes,
+                      &logged.decision, logged.masked, logged.hashed);
+      });
+  if (!scanned.ok()) {
+    std::cerr << "leadroute replay: " << scanned.message() << "\n";
+    return kExitUsageOrIo;
+  }
+  if (in->unreadable > kReported) {
+    std::cerr << "leadroute replay: " << in->unreadable - kReported
+              << " more leads could not be read\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int ReplayCommand(const ReplayFlags& flags) {
   const bool from_log = !flags.decision_log.empty();
-  if (from_log == !flags.leads.empty()) {
-    std::cerr << "leadroute replay: give the history: --decision-log FILE or "
+  const bool from_state = !flags.data_dir.empty() || !flags.state.empty();
+  if (from_log + !flags.leads.empty() + !flags.data_dir.empty() +
+          !flags.state.empty() !=
+      1) {
+    std::cerr << "leadroute replay: give the history: --decision-log FILE, "
+                 "--data-dir DIR or --state postgres://… (a server's), or "
                  "--leads FILE.jsonl (one of them)\n";
     return kExitUsageOrIo;
   }
-  if (!from_log && flags.against.empty()) {
+  if (!from_log && !from_state && flags.against.empty()) {
     std::cerr << "leadroute replay: --leads needs --against OLD.route (the "
                  "leads carry no decision to compare with)\n";
     return kExitUsageOrIo;
@@ -456,27 +514,14 @@ int ReplayCommand(const ReplayFlags& flags) {
     if (before.exit_code != kExitOk) return before.exit_code;
   }
 
-  const std::string& path = from_log ? flags.decision_log : flags.leads;
-  std::FILE* file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    std::cerr << "leadroute replay: " << path << ": " << std::strerror(errno)
-              << "\n";
-    return kExitUsageOrIo;
-  }
-  int64_t size = -1;
-  if (file != stdin && std::fseek(file, 0, SEEK_END) == 0) {
-    size = std::ftell(file);
-    std::rewind(file);
-  }
-
   Input in;
-  in.name = path == "-" ? "stdin" : Base(path);
   in.candidate =
       absl::StrCat(after.program()->name, " ", after.program()->version);
-  in.baseline = flags.against.empty()
-                    ? "the decisions logged"
-                    : absl::StrCat(before.program()->name, " ",
-                                   before.program()->version);
+  in.baseline =
+      flags.against.empty()
+          ? (from_state ? "the decisions stored" : "the decisions logged")
+          : absl::StrCat(before.program()->name, " ",
+                         before.program()->version);
 
   runtime::ReplayOptions options;
   options.examples = flags.examples;
@@ -500,98 +545,116 @@ int ReplayCommand(const ReplayFlags& flags) {
   runtime::Replayer replayer(after.program(),
                              flags.against.empty() ? nullptr : before.program(),
                              options);
-  LineReader lines(file, flags.max_line_bytes);
-  Progress progress(absl::StrCat("Replaying ", in.name), size);
-  LoggedDecision logged;
-  std::vector<runtime::ReplayAttribute> attributes;
-  const absl::Time now = absl::Now();
-  const int kReported = 5;  // unreadable lines shown on stderr
-  auto unreadable = [&](const std::string& message) {
-    if (in.unreadable++ < kReported) {
-      std::cerr << "leadroute replay: " << in.name << ":" << lines.number()
-                << ": " << message << "\n";
+  if (from_state) {
+    const int rc = ReplayStore(flags, from, to, &replayer, &in);
+    if (rc != kExitOk) return rc;
+  } else {
+    const std::string& path = from_log ? flags.decision_log : flags.leads;
+    std::FILE* file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+      std::cerr << "leadroute replay: " << path << ": " << std::strerror(errno)
+                << "\n";
+      return kExitUsageOrIo;
     }
-  };
-  absl::string_view line;
-  bool too_long = false;
-  while (lines.Next(&line, &too_long)) {
-    if (!too_long && absl::StripAsciiWhitespace(line).empty()) continue;
-    ++in.lines;
-    progress.Tick(in.lines, lines.consumed());
-    if (too_long) {
-      unreadable(absl::StrCat("longer than ", flags.max_line_bytes,
-                              " bytes (--max-line-bytes)"));
-      continue;
+    int64_t size = -1;
+    if (file != stdin && std::fseek(file, 0, SEEK_END) == 0) {
+      size = std::ftell(file);
+      std::rewind(file);
     }
-    if (from_log) {
-      if (absl::Status s = ReadDecisionLine(line, &logged); !s.ok()) {
-        unreadable(std::string(s.message()));
+
+    in.name = path == "-" ? "stdin" : Base(path);
+    LineReader lines(file, flags.max_line_bytes);
+    Progress progress(absl::StrCat("Replaying ", in.name), size);
+    LoggedDecision logged;
+    std::vector<runtime::ReplayAttribute> attributes;
+    const absl::Time now = absl::Now();
+    const int kReported = 5;  // unreadable lines shown on stderr
+    auto unreadable = [&](const std::string& message) {
+      if (in.unreadable++ < kReported) {
+        std::cerr << "leadroute replay: " << in.name << ":" << lines.number()
+                  << ": " << message << "\n";
+      }
+    };
+    absl::string_view line;
+    bool too_long = false;
+    while (lines.Next(&line, &too_long)) {
+      if (!too_long && absl::StripAsciiWhitespace(line).empty()) continue;
+      ++in.lines;
+      progress.Tick(in.lines, lines.consumed());
+      if (too_long) {
+        unreadable(absl::StrCat("longer than ", flags.max_line_bytes,
+                                " bytes (--max-line-bytes)"));
         continue;
       }
-      if (!logged.shadow_of.empty()) {  // a shadow's line, not a lead
-        --in.lines;
-        ++in.shadow_lines;
+      if (from_log) {
+        if (absl::Status s = ReadDecisionLine(line, &logged); !s.ok()) {
+          unreadable(std::string(s.message()));
+          continue;
+        }
+        if (!logged.shadow_of.empty()) {  // a shadow's line, not a lead
+          --in.lines;
+          ++in.shadow_lines;
+          continue;
+        }
+        if ((from && logged.received_at < *from) ||
+            (to && logged.received_at >= *to)) {
+          ++in.outside;
+          continue;
+        }
+        replayer.Add(logged.lead_id, logged.received_at, logged.attributes,
+                     &logged.decision, logged.masked, logged.hashed);
         continue;
       }
-      if ((from && logged.received_at < *from) ||
-          (to && logged.received_at >= *to)) {
+      absl::StatusOr<nlohmann::json> j = ParseJson(std::string(line));
+      if (!j.ok()) {
+        unreadable(std::string(j.status().message()));
+        continue;
+      }
+      // The lead's own time: `received_at` beside its attributes.
+      absl::Time received = at.value_or(now);
+      if (j->is_object()) {
+        if (auto it = j->find("received_at"); it != j->end()) {
+          absl::StatusOr<absl::Time> t =
+              it->is_string() ? ParseWhen("received_at", it->get<std::string>())
+                              : absl::InvalidArgumentError(
+                                    "received_at: must be an RFC 3339 time");
+          if (!t.ok()) {
+            unreadable(std::string(t.status().message()));
+            continue;
+          }
+          received = *t;
+          j->erase(it);
+        }
+      }
+      absl::StatusOr<v1::Lead> proto = LeadFromJson(*j);
+      absl::StatusOr<runtime::Lead> lead =
+          proto.ok() ? LeadFromProto(*proto)
+                     : absl::StatusOr<runtime::Lead>(proto.status());
+      if (!lead.ok()) {
+        unreadable(std::string(lead.status().message()));
+        continue;
+      }
+      if ((from && received < *from) || (to && received >= *to)) {
         ++in.outside;
         continue;
       }
-      replayer.Add(logged.lead_id, logged.received_at, logged.attributes,
-                   &logged.decision, logged.masked, logged.hashed);
-      continue;
-    }
-    absl::StatusOr<nlohmann::json> j = ParseJson(std::string(line));
-    if (!j.ok()) {
-      unreadable(std::string(j.status().message()));
-      continue;
-    }
-    // The lead's own time: `received_at` beside its attributes.
-    absl::Time received = at.value_or(now);
-    if (j->is_object()) {
-      if (auto it = j->find("received_at"); it != j->end()) {
-        absl::StatusOr<absl::Time> t =
-            it->is_string() ? ParseWhen("received_at", it->get<std::string>())
-                            : absl::InvalidArgumentError(
-                                  "received_at: must be an RFC 3339 time");
-        if (!t.ok()) {
-          unreadable(std::string(t.status().message()));
-          continue;
-        }
-        received = *t;
-        j->erase(it);
+      attributes.clear();
+      for (auto& [name, value] : lead->attributes) {
+        attributes.emplace_back(name, std::move(value));
       }
+      replayer.Add(lead->id, received, attributes, nullptr);
     }
-    absl::StatusOr<v1::Lead> proto = LeadFromJson(*j);
-    absl::StatusOr<runtime::Lead> lead =
-        proto.ok() ? LeadFromProto(*proto)
-                   : absl::StatusOr<runtime::Lead>(proto.status());
-    if (!lead.ok()) {
-      unreadable(std::string(lead.status().message()));
-      continue;
+    const bool read_failed = lines.failed();
+    if (file != stdin) std::fclose(file);
+    if (read_failed) {
+      std::cerr << "leadroute replay: " << path << ": read error\n";
+      return kExitUsageOrIo;
     }
-    if ((from && received < *from) || (to && received >= *to)) {
-      ++in.outside;
-      continue;
+    if (in.unreadable > kReported) {
+      std::cerr << "leadroute replay: " << in.unreadable - kReported
+                << " more lines could not be read\n";
     }
-    attributes.clear();
-    for (auto& [name, value] : lead->attributes) {
-      attributes.emplace_back(name, std::move(value));
-    }
-    replayer.Add(lead->id, received, attributes, nullptr);
   }
-  const bool read_failed = lines.failed();
-  if (file != stdin) std::fclose(file);
-  if (read_failed) {
-    std::cerr << "leadroute replay: " << path << ": read error\n";
-    return kExitUsageOrIo;
-  }
-  if (in.unreadable > kReported) {
-    std::cerr << "leadroute replay: " << in.unreadable - kReported
-              << " more lines could not be read\n";
-  }
-
   const ReplayReport report = replayer.Report();
   if (flags.format == "json") {
     PrintJsonReport(report, in);

@@ -59,9 +59,11 @@ int ServeCommand(const ServeFlags& flags) {
   options.decision_log.mask = flags.mask;
   if (!flags.decision_log_key.empty()) {
     absl::StatusOr<KeyedHash> key =
-        flags.decision_log.empty()
+        flags.decision_log.empty() && flags.data_dir.empty() &&
+                flags.state.empty()
             ? absl::InvalidArgumentError(
-                  "--decision-log-key: there is no --decision-log to hash for")
+                  "--decision-log-key: nothing to hash for: no "
+                  "--decision-log, --data-dir or --state")
             : KeyedHash::FromFile(flags.decision_log_key, "--decision-log-key");
     if (!key.ok()) {
       LogError("bad flag", {{"flag", "--decision-log-key"},

@@ -214,6 +214,8 @@ class RouterServer {
   std::unique_ptr<auth::Authorizer> auth_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
+  // What the store keeps of a lead's attributes: masked as the log masks.
+  std::unique_ptr<LeadAttributes> kept_;
   // The shadow ruleset's runner (after the log, which it writes to; before
   // the services, which offer it leads).
   std::unique_ptr<Shadow> shadow_;

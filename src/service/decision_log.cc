@@ -4,17 +4,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <type_traits>
-#include <variant>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
-#include "runtime/masked.h"
 #include "runtime/replay.h"
 #include "src/service/ruleset_registry.h"
 
@@ -22,19 +17,6 @@ namespace leadroute {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-Json ValueJson(const runtime::Value& v) {
-  return std::visit(
-      [](const auto& x) -> Json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, absl::Time>) {
-          return Rfc3339Micros(x);
-        } else {
-          return x;
-        }
-      },
-      v);
-}
 
 // The fields a routed lead's line and a shadow's line write alike.
 Json RulesetJson(const Ruleset& r) {
@@ -78,18 +60,11 @@ absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(
           "--decision-log ", options.path, ": ", std::strerror(errno)));
     }
   }
-  absl::flat_hash_set<std::string> mask;
-  for (const std::string& name : options.mask) {
-    mask.insert(absl::AsciiStrToLower(name));
-  }
-  return std::unique_ptr<DecisionLog>(
-      new DecisionLog(out, owned, std::move(mask), options.key));
+  return std::unique_ptr<DecisionLog>(new DecisionLog(out, owned, options));
 }
 
-DecisionLog::DecisionLog(std::FILE* out, bool owned,
-                         absl::flat_hash_set<std::string> mask,
-                         std::shared_ptr<const KeyedHash> key)
-    : out_(out), owned_(owned), mask_(std::move(mask)), key_(std::move(key)) {
+DecisionLog::DecisionLog(std::FILE* out, bool owned, const Options& options)
+    : out_(out), owned_(owned), attributes_(options.mask, options.key) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -106,46 +81,7 @@ DecisionLog::~DecisionLog() {
 std::string DecisionLog::Attributes(
     const std::vector<LeadReader::Attribute>& attributes,
     const runtime::Program* program) const {
-  // In name order, so equal leads give equal lines.
-  std::vector<const LeadReader::Attribute*> sorted;
-  sorted.reserve(attributes.size());
-  for (const LeadReader::Attribute& a : attributes) {
-    // What the schema does not declare is not the rules' business, and
-    // could be anything a form sends: it is not written.
-    if (program != nullptr && program->slots.contains(a.name)) {
-      sorted.push_back(&a);
-    }
-  }
-  std::sort(sorted.begin(), sorted.end(),
-            [](const LeadReader::Attribute* a, const LeadReader::Attribute* b) {
-              return a->name < b->name;
-            });
-  Json out = Json::object();
-  for (const LeadReader::Attribute* a : sorted) {
-    const std::string name(a->name);
-    const int slot = program->slots.at(name);
-    const bool masked = program->attributes[slot].pii ||
-                        mask_.contains(absl::AsciiStrToLower(name));
-    if (!masked) {
-      out[name] = ValueJson(a->value);
-      continue;
-    }
-    const std::string* text = std::get_if<std::string>(&a->value);
-    const bool read =
-        slot < static_cast<int>(program->read.size()) && program->read[slot];
-    if (key_ == nullptr || text == nullptr || !read) {
-      out[name] = "***";
-      continue;
-    }
-    const runtime::MaskedHashes h = runtime::HashMasked(*key_, *text);
-    Json hashed = {{"hmac", h.value}};
-    if (!h.lower.empty()) hashed["lower"] = h.lower;
-    if (!h.domain.empty()) hashed["domain"] = h.domain;
-    hashed["key"] = h.key_id;
-    out[name] = std::move(hashed);
-  }
-  // Invalid UTF-8 from a client is replaced, never a reason to lose a line.
-  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return attributes_.Json(attributes, program);
 }
 
 std::string DecisionLog::Line(const Ruleset& ruleset,

@@ -41,6 +41,7 @@
 #include "runtime/decision.h"
 #include "runtime/program.h"
 #include "runtime/replay.h"
+#include "src/service/lead_attributes.h"
 #include "src/wire/lead_reader.h"
 
 namespace leadroute {
@@ -63,12 +64,8 @@ class DecisionLog {
       const Options& options);
   ~DecisionLog();
 
-  // A lead's attributes as the reader read them (src/wire/lead_reader.h),
-  // as a line holds them: a JSON object in name order of those `program`'s
-  // schema declares (none without a program), the masked ones and its `pii`
-  // ones "***", or their keyed hashes (Options.key). Taken before binding moves
-  // the values out of the reader, so the log writes what was sent without
-  // reading the lead's bytes again.
+  // A lead's attributes as a line holds them: LeadAttributes::Json under
+  // Options.mask and Options.key.
   std::string Attributes(const std::vector<LeadReader::Attribute>& attributes,
                          const runtime::Program* program) const;
 
@@ -107,8 +104,7 @@ class DecisionLog {
   void Flush();
 
  private:
-  DecisionLog(std::FILE* out, bool owned, absl::flat_hash_set<std::string> mask,
-              std::shared_ptr<const KeyedHash> key);
+  DecisionLog(std::FILE* out, bool owned, const Options& options);
   void Append(std::string line);
   void WriterLoop();
 
@@ -116,8 +112,7 @@ class DecisionLog {
 
   std::FILE* const out_;
   const bool owned_;  // fclose at the end (not stdout)
-  const absl::flat_hash_set<std::string> mask_;
-  const std::shared_ptr<const KeyedHash> key_;  // may be null
+  const LeadAttributes attributes_;
 
   std::mutex mu_;
   std::condition_variable wake_writer_;  // pending_ is not empty, or stop_

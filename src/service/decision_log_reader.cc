@@ -3,8 +3,11 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace leadroute {
 namespace {
@@ -112,6 +115,20 @@ absl::Status Attribute(const std::string& name, const Json& v,
   return absl::OkStatus();
 }
 
+// `j`'s "attributes" into out's attributes, masked and hashed.
+absl::Status Attributes(const Json& j, LoggedDecision* out) {
+  out->attributes.clear();
+  out->masked.clear();
+  out->hashed.clear();
+  if (auto it = j.find("attributes"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Bad("attributes", "must be an object");
+    for (auto a = it->begin(); a != it->end(); ++a) {
+      if (absl::Status s = Attribute(a.key(), *a, out); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Read(const Json& j, LoggedDecision* out) {
   if (!j.is_object()) return Bad("line", "must be a JSON object");
   if (absl::Status s = Text(j, "shadow_of", &out->shadow_of); !s.ok()) {
@@ -200,24 +217,12 @@ absl::Status Read(const Json& j, LoggedDecision* out) {
     }
   }
 
-  out->attributes.clear();
-  out->masked.clear();
-  out->hashed.clear();
-  if (auto it = j.find("attributes"); it != j.end() && !it->is_null()) {
-    if (!it->is_object()) return Bad("attributes", "must be an object");
-    for (auto a = it->begin(); a != it->end(); ++a) {
-      if (absl::Status s = Attribute(a.key(), *a, out); !s.ok()) return s;
-    }
-  }
-  return absl::OkStatus();
+  return Attributes(j, out);
 }
 
-}  // namespace
-
-absl::Status ReadDecisionLine(absl::string_view line, LoggedDecision* out) {
-  Json j;
+absl::StatusOr<Json> Parse(absl::string_view text) {
   try {
-    j = Json::parse(line.begin(), line.end());
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::exception& e) {
     // "[json.exception.parse_error.101] parse error at ..." without its
     // bracketed prefix.
@@ -227,7 +232,51 @@ absl::Status ReadDecisionLine(absl::string_view line, LoggedDecision* out) {
     }
     return absl::InvalidArgumentError(absl::StrCat("not JSON: ", what));
   }
-  return Read(j, out);
+}
+
+}  // namespace
+
+absl::Status ReadDecisionLine(absl::string_view line, LoggedDecision* out) {
+  absl::StatusOr<Json> j = Parse(line);
+  if (!j.ok()) return j.status();
+  return Read(*j, out);
+}
+
+absl::Status ReadStoredLead(const runtime::Assignment& a, LoggedDecision* out) {
+  if (a.logged.empty()) {
+    return absl::FailedPreconditionError(
+        "the store kept no attributes for it (routed before leadroute kept "
+        "them, schema v11)");
+  }
+  absl::StatusOr<Json> j = Parse(a.logged);
+  if (!j.ok()) return j.status();
+  if (!j->is_object()) return Bad("logged", "must be a JSON object");
+  std::optional<absl::Time> received;
+  if (absl::Status s = Time(*j, "received_at", true, &received); !s.ok()) {
+    return s;
+  }
+  runtime::RecordedDecision& d = out->decision;
+  if (absl::Status s = Text(*j, "target", &d.owner); !s.ok()) return s;
+  if (d.owner.empty()) return Bad("target", "required");
+  out->shadow_of.clear();
+  out->live_target.clear();
+  out->changed.clear();
+  out->fingerprint.clear();
+  out->lead_id = a.lead_id;
+  out->decided_at = a.routed_at;
+  out->received_at = *received;
+  out->ruleset = a.ruleset;
+  d.rep = a.owner_kind == runtime::OwnerKind::kRep ? a.owner : "";
+  d.priority = a.priority;
+  d.sla = a.sla;
+  d.channel = a.channel;
+  d.escalation = a.escalation;
+  d.rules.clear();
+  for (absl::string_view rule :
+       absl::StrSplit(a.rules, ';', absl::SkipEmpty())) {
+    d.rules.emplace_back(std::string(rule), "");
+  }
+  return Attributes(*j, out);
 }
 
 }  // namespace leadroute

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "runtime/masked.h"
 #include "runtime/replay.h"
+#include "runtime/state_store.h"
 
 namespace leadroute {
 
@@ -42,6 +43,14 @@ struct LoggedDecision {
 // Reads `line` into `out` (reusing its memory); INVALID_ARGUMENT naming the
 // field that is wrong.
 absl::Status ReadDecisionLine(absl::string_view line, LoggedDecision* out);
+
+// A lead from a state store, as the decision log would have given it: its
+// Assignment::logged (received time, the rules' choice, attributes) and
+// what the assignment keeps of the rest (priority, SLA, channel,
+// escalation, the rules, without their locations). FAILED_PRECONDITION
+// when the store kept nothing for it; INVALID_ARGUMENT naming the field.
+absl::Status ReadStoredLead(const runtime::Assignment& assignment,
+                            LoggedDecision* out);
 
 }  // namespace leadroute
 

@@ -10,6 +10,7 @@
 #include "base/field_error.h"
 #include "base/status_macros.h"
 #include "runtime/decide.h"
+#include "runtime/replay.h"
 #include "src/service/answer.h"
 #include "src/wire/convert.h"
 #include "src/wire/decision_writer.h"
@@ -171,12 +172,15 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
   const Ruleset& ruleset = *call.ruleset;
   LeadReader& reader = call.reader;
   absl::Status read = reader.Read(lead_bytes, limits_.max_lead_bytes);
-  // The log's copy of the attributes as read, before binding moves them.
+  // The log's and the store's copy of the attributes as read, before
+  // binding moves them (both mask alike: kept_ is the log's masking).
   std::string logged;
-  if (read.ok() && log_ != nullptr)
-    logged = log_->Attributes(
-        reader.attributes(),
-        call.matching == nullptr ? nullptr : &call.matching->program());
+  const bool stateful = call.assigner != nullptr && call.binder;
+  if (read.ok() && (log_ != nullptr || stateful)) {
+    logged = kept_->Json(reader.attributes(), call.matching == nullptr
+                                                  ? nullptr
+                                                  : &call.matching->program());
+  }
   // The shadow's copy, likewise, packed; only while a shadow runs.
   const bool shadowing =
       read.ok() && shadow_ != nullptr && shadow_->active() && call.binder;
@@ -192,6 +196,8 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
     call.ids.Write(id, &input.decision_id);
     input.ruleset = absl::StrCat(ruleset.name, " ", ruleset.version);
     input.reroute = call.reroute;
+    input.logged = LeadAttributes::Logged(call.options.received_at,
+                                          runtime::TargetOf(*decision), logged);
     absl::StatusOr<uint64_t> seq = call.assigner->Assign(
         call.matching->program(), call.binder->bound(), input, &*decision);
     if (!seq.ok()) {

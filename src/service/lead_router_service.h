@@ -17,6 +17,7 @@
 #include "src/auth/authorizer.h"
 #include "src/service/decision_ids.h"
 #include "src/service/decision_log.h"
+#include "src/service/lead_attributes.h"
 #include "src/service/metrics.h"
 #include "src/service/ruleset_registry.h"
 #include "src/service/shadow.h"
@@ -59,12 +60,16 @@ class LeadRouterService final : public LeadRouterBase {
   // `auth` lets calls in and must outlive the service too.
   // `shadow` (may be null) is offered every lead routed, after its
   // decision (shadow.h).
+  // `kept` says what of a lead's attributes the state store keeps for
+  // replay (Assignment::logged), and outlives the service too.
   LeadRouterService(const RulesetRegistry* registry, ServerMetrics* metrics,
-                    DecisionLog* log, ServiceLimits limits, WriterLink* link,
+                    DecisionLog* log, const LeadAttributes* kept,
+                    ServiceLimits limits, WriterLink* link,
                     const auth::Authorizer* auth, Shadow* shadow = nullptr)
       : registry_(registry),
         metrics_(metrics),
         log_(log),
+        kept_(kept),
         limits_(limits),
         link_(link),
         auth_(auth),
@@ -108,6 +113,7 @@ class LeadRouterService final : public LeadRouterBase {
   const RulesetRegistry* registry_;
   ServerMetrics* metrics_;
   DecisionLog* log_;
+  const LeadAttributes* kept_;
   const ServiceLimits limits_;
   WriterLink* const link_;
   const auth::Authorizer* const auth_;

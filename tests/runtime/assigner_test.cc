@@ -602,6 +602,43 @@ TEST_F(AssignerTest, SameLeadIdReplaysTheOriginalAssignment) {
   }
 }
 
+// What replay reads from a store (Assignment::logged): kept as given when
+// a lead is routed, replaced when it is routed again, kept through a
+// restart, and scanned in routing order.
+TEST_F(AssignerTest, TheLeadAsRoutedIsKeptForReplayInRoutingOrder) {
+  auto route = [&](const std::string& id, bool reroute) {
+    Lead lead{id, {{"region", Value(std::string("rr"))}}};
+    absl::StatusOr<Decision> d = Decide(lead, Options());
+    ASSERT_TRUE(d.ok()) << d.status();
+    AssignInput input{absl::StrCat("decision-", id), "t 1", reroute};
+    input.logged =
+        absl::StrCat("{\"lead\":\"", id,
+                     "\",\"at\":", absl::ToUnixSeconds(clock_.Now()), "}");
+    absl::StatusOr<uint64_t> seq = Assign(input, &*d);
+    ASSERT_TRUE(seq.ok()) << seq.status();
+    ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
+  };
+  const absl::Time start = clock_.Now();
+  for (const char* id : {"L3", "L1", "L2"}) {
+    route(id, false);
+    clock_.Advance(absl::Minutes(1));
+  }
+  route("L3", /*reroute=*/true);  // now the last routed
+  Reopen();
+  std::vector<std::string> logged;
+  ASSERT_TRUE(assigner_->committed()
+                  .ScanAssignments(
+                      start, clock_.Now() + absl::Seconds(1),
+                      [&](const Assignment& a) { logged.push_back(a.logged); })
+                  .ok());
+  const int64_t t = absl::ToUnixSeconds(start);
+  EXPECT_EQ(logged,
+            (std::vector<std::string>{
+                absl::StrCat("{\"lead\":\"L1\",\"at\":", t + 60, "}"),
+                absl::StrCat("{\"lead\":\"L2\",\"at\":", t + 120, "}"),
+                absl::StrCat("{\"lead\":\"L3\",\"at\":", t + 180, "}")}));
+}
+
 TEST_F(AssignerTest, RepeatFromTheSamePersonGoesToTheSameRep) {
   options_.repeat_window = absl::Hours(24);
   Reopen();
@@ -1079,13 +1116,14 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
     ASSERT_TRUE((*store)->Apply({escalated, late, pruned, missed}).ok());
   }
   {
-    // Back to how schema 5 stored them (without what 6 to 10 added).
+    // Back to how schema 5 stored them (without what 6 to 11 added).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "ALTER TABLE assignments DROP COLUMN clock_status;"
                            "ALTER TABLE assignments DROP COLUMN missed_by;"
                            "ALTER TABLE assignments DROP COLUMN choice;"
+                           "ALTER TABLE assignments DROP COLUMN logged;"
                            "ALTER TABLE lead_events DROP COLUMN actor;"
                            "DROP TABLE audit;"
                            "DROP INDEX assignments_by_email;"

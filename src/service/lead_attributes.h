@@ -1,0 +1,49 @@
+// LeadAttributes: what is kept of a routed lead's attributes, where it is
+// kept — the decision log's `attributes` and the state store's
+// Assignment::logged, which `leadroute replay` reads back. Only attributes
+// the schema declares; those it marks `pii` and those `serve --mask` names
+// written "***", or, with a key (serve --decision-log-key), as keyed hashes
+// when they are strings a rule reads (runtime/masked.h).
+#ifndef LEADROUTE_SRC_SERVICE_LEAD_ATTRIBUTES_H_
+#define LEADROUTE_SRC_SERVICE_LEAD_ATTRIBUTES_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "base/keyed_hash.h"
+#include "runtime/program.h"
+#include "src/wire/lead_reader.h"
+
+namespace leadroute {
+
+class LeadAttributes {
+ public:
+  // `mask`: attribute names (in any case) to mask besides the `pii` ones.
+  // `key`: may be null.
+  LeadAttributes(const std::vector<std::string>& mask,
+                 std::shared_ptr<const KeyedHash> key);
+
+  // A lead's attributes as the reader read them, as a JSON object in name
+  // order of those `program`'s schema declares (none without a program).
+  // Taken before binding moves the values out of the reader, so nothing
+  // reads the lead's bytes again.
+  std::string Json(const std::vector<LeadReader::Attribute>& attributes,
+                   const runtime::Program* program) const;
+
+  // Assignment::logged: `attributes` (from Json) with the time the rules
+  // read and what they chose ("team:emea").
+  static std::string Logged(absl::Time received_at, absl::string_view target,
+                            absl::string_view attributes);
+
+ private:
+  absl::flat_hash_set<std::string> mask_;
+  std::shared_ptr<const KeyedHash> key_;
+};
+
+}  // namespace leadroute
+
+#endif  // LEADROUTE_SRC_SERVICE_LEAD_ATTRIBUTES_H_
