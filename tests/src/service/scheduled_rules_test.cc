@@ -104,8 +104,18 @@ class ScheduledRulesTest : public testing_util::StateServerFixture {
     return false;
   }
 
-  // The audit trail's ruleset entries, as "principal action after".
-  std::vector<std::string> RulesAudit() {
+  // The audit trail's ruleset entries, as "principal action after", once
+  // there are `expected` of them (an activation's is written by the
+  // registry's thread after the ruleset is live), or after 10 s.
+  std::vector<std::string> RulesAudit(size_t expected) {
+    std::vector<std::string> out = ReadRulesAudit();
+    for (int i = 0; i < 1000 && out.size() < expected; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      out = ReadRulesAudit();
+    }
+    return out;
+  }
+  std::vector<std::string> ReadRulesAudit() {
     absl::StatusOr<std::unique_ptr<runtime::SqliteStore>> store =
         runtime::SqliteStore::OpenReadOnly(
             (dir_ / "data" / runtime::SqliteStore::kFileName).string());
@@ -170,7 +180,7 @@ TEST_F(ScheduledRulesTest, GoesLiveAtItsInstantInItsZonesOffsetForThatDate) {
   EXPECT_EQ(Route("later"), std::make_pair(std::string("q2"), int64_t{2}));
 
   const std::string fp = status.live().ruleset().fingerprint();
-  EXPECT_THAT(RulesAudit(),
+  EXPECT_THAT(RulesAudit(3),
               ElementsAre(StartsWith("file rules.load "),
                           absl::StrCat("anonymous rules.schedule revision 2 "
                                        "fingerprint ",
@@ -235,9 +245,10 @@ TEST_F(ScheduledRulesTest, ACancelledScheduleNeverGoesLive) {
   ASSERT_TRUE(Schedule("", "", "", &response).ok());
   ASSERT_EQ(response.diagnostics_size(), 1);
   EXPECT_EQ(response.diagnostics(0).code(), "scheduled");
-  EXPECT_THAT(RulesAudit(), ElementsAre(StartsWith("file rules.load "),
-                                        StartsWith("anonymous rules.schedule "),
-                                        "anonymous rules.unschedule "));
+  EXPECT_THAT(RulesAudit(3),
+              ElementsAre(StartsWith("file rules.load "),
+                          StartsWith("anonymous rules.schedule "),
+                          "anonymous rules.unschedule "));
 }
 
 // A ruleset published at once while another is scheduled warns that the
@@ -268,7 +279,7 @@ TEST_F(ScheduledRulesTest, APublishMeanwhileIsWarnedAndReplacedOnTime) {
   clock_.Set(Utc(2026, 11, 23, 12, 0));
   EXPECT_EQ(Route("on-time"), std::make_pair(std::string("q2"), int64_t{2}));
   ASSERT_TRUE(WaitLive(2));
-  EXPECT_THAT(RulesAudit(),
+  EXPECT_THAT(RulesAudit(4),
               ElementsAre(StartsWith("file rules.load "),
                           StartsWith("anonymous rules.schedule revision 2 "),
                           StartsWith("anonymous rules.publish revision 3 "),
