@@ -13,8 +13,8 @@
 #include "compiler/compiler.h"
 #include "runtime/replay.h"
 #include "runtime/tree_policy.h"
-#include "src/service/decision_log.h"
 #include "src/service/decision_log_reader.h"
+#include "src/service/lead_attributes.h"
 #include "src/service/ruleset_registry.h"
 #include "src/service/shadow.h"
 
@@ -217,19 +217,19 @@ assign {
   otherwise queue triage
 }
 )"));
-  leadroute::DecisionLog::Options options{"-", {}, nullptr};
+  leadroute::LeadAttributes::Options options;
   if (keyed) {
     options.key = std::make_shared<const leadroute::KeyedHash>(
         *leadroute::KeyedHash::FromKey(std::string(32, 'k')));
   }
-  auto log = leadroute::DecisionLog::Open(options);
+  const leadroute::LeadAttributes kept(options);
   const std::vector<leadroute::LeadReader::Attribute> read = {
       {"email", std::string("Kim.Lee@Acme.com")},
       {"country", std::string("DE")},
       {"employees", int64_t{120}},
       {"industry", std::string("software")}};
   for (auto _ : state) {
-    std::string line = (*log)->Attributes(read, program->get());
+    std::string line = kept.Json(read, program->get());
     benchmark::DoNotOptimize(line);
   }
   state.SetItemsProcessed(state.iterations());

@@ -284,6 +284,26 @@ void Replayer::FromRecord(const RecordedDecision& r, Compact* out) {
   }
 }
 
+std::string Replayer::WhyMissing(const MaskedSeen& seen) const {
+  if (seen.hashed == nullptr) {
+    return "kept as \"***\" (the server had no --decision-log-key, or its "
+           "rules did not read it)";
+  }
+  switch (seen.outcome) {
+    case MaskedResolver::Outcome::kNoKey:
+      return "kept as keyed hashes, and no --decision-log-key given";
+    case MaskedResolver::Outcome::kOtherKey:
+      return absl::StrCat("hashed under key ", seen.hashed->hashes.key_id,
+                          ", not --decision-log-key's ", options_.key->id());
+    default: {
+      const std::string test = masked_.Beyond(*seen.name);
+      return test.empty() ? "no stand-in answers the rules' tests as it would"
+                          : absl::StrCat("the rules test `", test,
+                                         "`, which a hash cannot answer");
+    }
+  }
+}
+
 void Replayer::Add(absl::string_view lead_id, absl::Time at,
                    std::vector<ReplayAttribute>& attributes,
                    const RecordedDecision* recorded,
@@ -292,43 +312,19 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
   Compact& was = *was_;
   Compact& now = *now_;
   last_ = {};
-  masked_names_.clear();
+  masked_seen_.clear();
   for (const std::string& name : masked) {
-    masked_names_.emplace_back(
-        name,
-        "kept as \"***\" (the server had no --decision-log-key, or "
-        "its rules did not read it)");
+    // No resolution: "***" reads as an attribute no key can resolve.
+    masked_seen_.push_back({&name, nullptr, MaskedResolver::Outcome::kNoKey});
   }
   std::string value;
   for (const HashedAttribute& h : hashed) {
-    switch (masked_.Resolve(h, &value)) {
-      case MaskedResolver::Outcome::kExact:
-      case MaskedResolver::Outcome::kStandIn:
-        attributes.emplace_back(h.name, Value(std::move(value)));
-        masked_names_.emplace_back(h.name, "");
-        break;
-      case MaskedResolver::Outcome::kNoKey:
-        masked_names_.emplace_back(
-            h.name, "kept as keyed hashes, and no --decision-log-key given");
-        break;
-      case MaskedResolver::Outcome::kOtherKey:
-        masked_names_.emplace_back(
-            h.name,
-            absl::StrCat("hashed under key ", h.hashes.key_id,
-                         ", not --decision-log-key's ", options_.key->id()));
-        break;
-      case MaskedResolver::Outcome::kUndecidable: {
-        const std::string test = masked_.Beyond(h.name);
-        masked_names_.emplace_back(
-            h.name,
-            test.empty()
-                ? std::string("no stand-in answers the rules' tests as it "
-                              "would")
-                : absl::StrCat("the rules test `", test,
-                               "`, which a hash cannot answer"));
-        break;
-      }
+    const MaskedResolver::Outcome outcome = masked_.Resolve(h, &value);
+    if (outcome == MaskedResolver::Outcome::kExact ||
+        outcome == MaskedResolver::Outcome::kStandIn) {
+      attributes.emplace_back(h.name, Value(std::move(value)));
     }
+    masked_seen_.push_back({&h.name, &h, outcome});
   }
   bool ok = true;
   if (before_ != nullptr) {
@@ -348,17 +344,18 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
   ++r.leads;
   if (!r.first || at < *r.first) r.first = at;
   if (!r.last || at > *r.last) r.last = at;
-  for (const auto& [name, why] : masked_names_) {
-    auto slot = after_->program->slots.find(name);
+  for (const MaskedSeen& seen : masked_seen_) {
+    auto slot = after_->program->slots.find(*seen.name);
     if (slot == after_->program->slots.end() || !after_->read[slot->second]) {
       continue;
     }
-    ReplayReport::MaskedRow& row = tally_->masked[name];
-    if (why.empty()) {
+    ReplayReport::MaskedRow& row = tally_->masked[*seen.name];
+    if (seen.outcome == MaskedResolver::Outcome::kExact ||
+        seen.outcome == MaskedResolver::Outcome::kStandIn) {
       ++row.hashed;
     } else {
       ++row.missing;
-      if (row.why.empty()) row.why = why;
+      if (row.why.empty()) row.why = WhyMissing(seen);
     }
   }
   const std::array<bool, kReplayOutputs> changed = {

@@ -230,9 +230,16 @@ class Replayer {
   std::unique_ptr<Compact> was_, now_;
   std::unique_ptr<Tally> tally_;
   MaskedResolver masked_;
-  // The last lead's masked attributes: name, and why it was decided as if
-  // missing (empty: from its hashes).
-  std::vector<std::pair<std::string, std::string>> masked_names_;
+  // The last lead's masked attributes: the name, its keyed hashes (null:
+  // "***" in history) and how they resolved. Why one was decided as if
+  // missing is written out only for a report row's first (WhyMissing).
+  struct MaskedSeen {
+    const std::string* name;
+    const HashedAttribute* hashed;
+    MaskedResolver::Outcome outcome;
+  };
+  std::string WhyMissing(const MaskedSeen& seen) const;
+  std::vector<MaskedSeen> masked_seen_;
 };
 
 }  // namespace leadroute::runtime

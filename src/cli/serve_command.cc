@@ -56,7 +56,7 @@ int ServeCommand(const ServeFlags& flags) {
   options.stream_limits.max_buffered_bytes =
       static_cast<size_t>(flags.watch_buffer_bytes);
   options.decision_log.path = flags.decision_log;
-  options.decision_log.mask = flags.mask;
+  options.attributes.mask = flags.mask;
   if (!flags.decision_log_key.empty()) {
     absl::StatusOr<KeyedHash> key =
         flags.decision_log.empty() && flags.data_dir.empty() &&
@@ -70,8 +70,7 @@ int ServeCommand(const ServeFlags& flags) {
                             {"error", std::string(key.status().message())}});
       return kExitUsageOrIo;
     }
-    options.decision_log.key =
-        std::make_shared<const KeyedHash>(*std::move(key));
+    options.attributes.key = std::make_shared<const KeyedHash>(*std::move(key));
   }
   options.shadow_rules = flags.shadow_rules;
   options.shadow_queue = flags.shadow_queue;

@@ -262,8 +262,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     // No state: every ruleset made live is audited in the log alone.
     server->WatchRulesets(nullptr);
   }
-  server->kept_ = std::make_unique<LeadAttributes>(options.decision_log.mask,
-                                                   options.decision_log.key);
+  server->kept_ = std::make_unique<LeadAttributes>(options.attributes);
   server->router_ = std::make_unique<LeadRouterService>(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
       server->kept_.get(), options.limits, server->link_.get(),

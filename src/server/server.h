@@ -40,6 +40,7 @@
 #include "src/server/writer_election.h"
 #include "src/service/assignments_service.h"
 #include "src/service/decision_log.h"
+#include "src/service/lead_attributes.h"
 #include "src/service/lead_router_service.h"
 #include "src/service/metrics.h"
 #include "src/service/rules_admin_service.h"
@@ -69,6 +70,9 @@ struct ServerOptions {
   WatchLimits stream_limits;
   // The decision log; an empty path: none.
   DecisionLog::Options decision_log;
+  // What the decision log and the state store keep of a lead's
+  // attributes (masked ones, keyed hashes).
+  LeadAttributes::Options attributes;
   // A ruleset to run as the shadow from the start (a .route file or
   // folder, as --rules); empty: none until PublishRules sets one.
   std::string shadow_rules;

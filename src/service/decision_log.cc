@@ -60,11 +60,11 @@ absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(
           "--decision-log ", options.path, ": ", std::strerror(errno)));
     }
   }
-  return std::unique_ptr<DecisionLog>(new DecisionLog(out, owned, options));
+  return std::unique_ptr<DecisionLog>(new DecisionLog(out, owned));
 }
 
-DecisionLog::DecisionLog(std::FILE* out, bool owned, const Options& options)
-    : out_(out), owned_(owned), attributes_(options.mask, options.key) {
+DecisionLog::DecisionLog(std::FILE* out, bool owned)
+    : out_(out), owned_(owned) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -76,12 +76,6 @@ DecisionLog::~DecisionLog() {
   wake_writer_.notify_one();
   writer_.join();
   if (owned_) std::fclose(out_);
-}
-
-std::string DecisionLog::Attributes(
-    const std::vector<LeadReader::Attribute>& attributes,
-    const runtime::Program* program) const {
-  return attributes_.Json(attributes, program);
 }
 
 std::string DecisionLog::Line(const Ruleset& ruleset,

@@ -1,7 +1,7 @@
 // DecisionLog: one JSON line per routed lead, to a file or stdout, so that
 // "why did this lead go there?" can be answered weeks later. A line holds
-// the decision id, the lead id and attributes (those named in `mask`
-// replaced by "***", or by keyed hashes; runtime/masked.h), the ruleset (name,
+// the decision id, the lead id and attributes (as LeadAttributes keeps
+// them: masked ones "***" or keyed hashes), the ruleset (name,
 // version, revision, fingerprint), every output, and the rules that decided:
 //
 //   {"ts":"2026-11-23T10:00:00.000123Z","received_at":"2026-11-23T09:59:58Z",
@@ -34,15 +34,10 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "base/keyed_hash.h"
 #include "runtime/decision.h"
-#include "runtime/program.h"
 #include "runtime/replay.h"
-#include "src/service/lead_attributes.h"
-#include "src/wire/lead_reader.h"
 
 namespace leadroute {
 
@@ -52,25 +47,14 @@ class DecisionLog {
  public:
   struct Options {
     std::string path;  // a file to append to, or "-" (stdout)
-    // Attribute names to write as "***" (in any case), besides those the
-    // schema marks `pii`.
-    std::vector<std::string> mask;
-    // With a key (serve --decision-log-key): a masked string attribute
-    // the live rules read is written as its keyed hashes
-    // (runtime/masked.h), so replay can decide on it; others stay "***".
-    std::shared_ptr<const KeyedHash> key;
   };
   static absl::StatusOr<std::unique_ptr<DecisionLog>> Open(
       const Options& options);
   ~DecisionLog();
 
-  // A lead's attributes as a line holds them: LeadAttributes::Json under
-  // Options.mask and Options.key.
-  std::string Attributes(const std::vector<LeadReader::Attribute>& attributes,
-                         const runtime::Program* program) const;
-
   // One routed lead, decided at `at`, received at `received_at`:
-  // `attributes` from Attributes().
+  // `attributes` as LeadAttributes::Json gives them (the server masks once
+  // for the log and the state store).
   void Record(const Ruleset& ruleset, std::string attributes,
               const runtime::Decision& decision, absl::string_view decision_id,
               absl::Time at, absl::Time received_at);
@@ -104,7 +88,7 @@ class DecisionLog {
   void Flush();
 
  private:
-  DecisionLog(std::FILE* out, bool owned, const Options& options);
+  DecisionLog(std::FILE* out, bool owned);
   void Append(std::string line);
   void WriterLoop();
 
@@ -112,7 +96,6 @@ class DecisionLog {
 
   std::FILE* const out_;
   const bool owned_;  // fclose at the end (not stdout)
-  const LeadAttributes attributes_;
 
   std::mutex mu_;
   std::condition_variable wake_writer_;  // pending_ is not empty, or stop_

@@ -31,10 +31,8 @@ JsonValue ValueJson(const runtime::Value& v) {
 
 }  // namespace
 
-LeadAttributes::LeadAttributes(const std::vector<std::string>& mask,
-                               std::shared_ptr<const KeyedHash> key)
-    : key_(std::move(key)) {
-  for (const std::string& name : mask) {
+LeadAttributes::LeadAttributes(const Options& options) : key_(options.key) {
+  for (const std::string& name : options.mask) {
     mask_.insert(absl::AsciiStrToLower(name));
   }
 }

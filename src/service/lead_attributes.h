@@ -22,10 +22,16 @@ namespace leadroute {
 
 class LeadAttributes {
  public:
-  // `mask`: attribute names (in any case) to mask besides the `pii` ones.
-  // `key`: may be null.
-  LeadAttributes(const std::vector<std::string>& mask,
-                 std::shared_ptr<const KeyedHash> key);
+  struct Options {
+    // Attribute names (in any case) to write as "***" besides the `pii`
+    // ones (serve --mask).
+    std::vector<std::string> mask;
+    // With a key (serve --decision-log-key): a masked string attribute the
+    // live rules read is written as its keyed hashes (runtime/masked.h);
+    // may be null.
+    std::shared_ptr<const KeyedHash> key;
+  };
+  explicit LeadAttributes(const Options& options);
 
   // A lead's attributes as the reader read them, as a JSON object in name
   // order of those `program`'s schema declares (none without a program).

@@ -122,7 +122,7 @@ class AuthServerTest : public testing_util::StateServerFixture {
     options->auth_file = (dir_ / "auth.txt").string();
     options->admin_listen = "127.0.0.1:0";
     options->decision_log.path = (dir_ / "decisions.jsonl").string();
-    options->decision_log.mask = {"REGION"};
+    options->attributes.mask = {"REGION"};
   }
 
   // Routes `id` to the pool as admin.

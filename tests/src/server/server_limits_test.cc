@@ -271,7 +271,7 @@ TEST_F(LimitsTest, TheDecisionLogRecordsEachRoutedLead) {
   std::filesystem::remove(path);
   ServerOptions options;
   options.decision_log.path = path;
-  options.decision_log.mask = {"email"};
+  options.attributes.mask = {"email"};
   Start(options);
 
   v1::RouteBatchRequest request;

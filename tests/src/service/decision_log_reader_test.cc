@@ -12,6 +12,7 @@
 #include "runtime/masked.h"
 #include "runtime/tree_policy.h"
 #include "src/service/decision_log.h"
+#include "src/service/lead_attributes.h"
 #include "src/service/ruleset_registry.h"
 #include "src/wire/lead_reader.h"
 
@@ -80,12 +81,12 @@ TEST(DecisionLogReaderTest, ReadsBackWhatTheLogWrites) {
   for (const auto& [name, value] : lead.attributes) {
     read.push_back({name, value});
   }
-  absl::StatusOr<std::unique_ptr<DecisionLog>> log =
-      DecisionLog::Open({"-", {"vip"}, nullptr});
+  absl::StatusOr<std::unique_ptr<DecisionLog>> log = DecisionLog::Open({"-"});
+  const LeadAttributes kept({{"vip"}, nullptr});
   ASSERT_TRUE(log.ok());
   const std::string line =
-      (*log)->Line(ruleset, (*log)->Attributes(read, checked.program.get()), *d,
-                   "did", decided, received);
+      (*log)->Line(ruleset, kept.Json(read, checked.program.get()), *d, "did",
+                   decided, received);
 
   LoggedDecision out;
   ASSERT_TRUE(ReadDecisionLine(line, &out).ok()) << line;
@@ -129,8 +130,8 @@ TEST(DecisionLogReaderTest, MaskedAttributesTheRulesReadAreKeptAsKeyedHashes) {
   ruleset.name = "r";
   auto key = std::make_shared<const KeyedHash>(
       *KeyedHash::FromKey(std::string(32, 'k')));
-  absl::StatusOr<std::unique_ptr<DecisionLog>> log =
-      DecisionLog::Open({"-", {"vip"}, key});
+  absl::StatusOr<std::unique_ptr<DecisionLog>> log = DecisionLog::Open({"-"});
+  const LeadAttributes kept({{"vip"}, key});
   ASSERT_TRUE(log.ok());
   std::vector<LeadReader::Attribute> read = {
       {"email", std::string("Ann@Example.com")},
@@ -142,8 +143,8 @@ TEST(DecisionLogReaderTest, MaskedAttributesTheRulesReadAreKeptAsKeyedHashes) {
   compiler::CheckResult checked = compiler::CheckText("r.route", reads_email);
   ASSERT_TRUE(checked.ok());
   const std::string line =
-      (*log)->Line(ruleset, (*log)->Attributes(read, checked.program.get()), d,
-                   "did", absl::UnixEpoch(), absl::UnixEpoch());
+      (*log)->Line(ruleset, kept.Json(read, checked.program.get()), d, "did",
+                   absl::UnixEpoch(), absl::UnixEpoch());
   EXPECT_EQ(line.find("Ann"), std::string::npos) << line;
   EXPECT_EQ(line.find("xample"), std::string::npos) << line;
   LoggedDecision out;
@@ -162,12 +163,11 @@ TEST(DecisionLogReaderTest, MaskedAttributesTheRulesReadAreKeptAsKeyedHashes) {
   // The rules before never read email: "***", as without a key.
   compiler::CheckResult unread = compiler::CheckText("r.route", kRules);
   ASSERT_TRUE(unread.ok());
-  ASSERT_TRUE(
-      ReadDecisionLine(
-          (*log)->Line(ruleset, (*log)->Attributes(read, unread.program.get()),
-                       d, "did", absl::UnixEpoch(), absl::UnixEpoch()),
-          &out)
-          .ok());
+  ASSERT_TRUE(ReadDecisionLine(
+                  (*log)->Line(ruleset, kept.Json(read, unread.program.get()),
+                               d, "did", absl::UnixEpoch(), absl::UnixEpoch()),
+                  &out)
+                  .ok());
   EXPECT_EQ(out.masked, (std::vector<std::string>{"email", "vip"}));
   EXPECT_TRUE(out.hashed.empty());
 }
