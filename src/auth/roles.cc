@@ -12,12 +12,12 @@ constexpr std::array<Role, 6> kRoles = {Role::kRoute,  Role::kActivity,
                                         Role::kManage, Role::kRules,
                                         Role::kRead,   Role::kReplica};
 
-constexpr std::array<const MethodRole*, 17> kMethods = {
+constexpr std::array<const MethodRole*, 18> kMethods = {
     &kRoute,         &kRouteBatch,       &kValidateRules, &kPublishRules,
     &kRollback,      &kGetStatus,        &kGetAssignment, &kRecordContact,
     &kRecordOutcome, &kWatchAssignments, &kReleaseLead,   &kCloseLead,
     &kReassign,      &kSetRepStatus,     &kListReps,      &kListLeads,
-    &kGetStats};
+    &kGetStats,      &kRouteMany};
 
 }  // namespace
 

@@ -56,6 +56,10 @@ inline constexpr MethodRole kRoute{"/leadroute.v1.LeadRouter/Route",
                                    Role::kRoute};
 inline constexpr MethodRole kRouteBatch{"/leadroute.v1.LeadRouter/RouteBatch",
                                         Role::kRoute};
+// A follower's Route calls, sent on to the writer together (replica.proto):
+// the caller's role for Route, not a replica's.
+inline constexpr MethodRole kRouteMany{"/leadroute.v1.Writer/RouteMany",
+                                       Role::kRoute};
 inline constexpr MethodRole kValidateRules{
     "/leadroute.v1.RulesAdmin/ValidateRules", Role::kRules};
 inline constexpr MethodRole kPublishRules{
@@ -94,7 +98,8 @@ inline constexpr char kOnBehalfOfKey[] = "leadroute-on-behalf-of";
 inline constexpr MethodRole kAdminHttp{"admin http", Role::kRead};
 
 // Every RPC of leadroute.v1 (not kAdminHttp). A test holds it equal to the
-// proto's services, so a new RPC cannot be served without a role.
+// services of leadroute.proto and replica.proto, so a new RPC cannot be served
+// without a role.
 absl::Span<const MethodRole* const> AllMethods();
 
 }  // namespace leadroute::auth

@@ -216,10 +216,19 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     }
     replica = *std::move(store);
     // Replicas call each other as clients call them: over TLS when given.
+    // A follower's Route calls go to the writer together when they come
+    // faster than one at a time: as many as a RouteBatch may hold, in
+    // half of what a message may be.
+    RouteGathering gathering;
+    gathering.max_routes =
+        std::min(gathering.max_routes, options.limits.max_batch_leads);
+    gathering.max_bytes =
+        std::min(gathering.max_bytes,
+                 static_cast<size_t>(options.max_message_bytes / 2));
     server->link_ = std::make_unique<WriterLink>(
         options.tls.enabled() ? WatchedTlsChannelCredentials(options.tls)
                               : grpc::InsecureChannelCredentials(),
-        server->auth_.get());
+        server->auth_.get(), gathering);
     // WatchAssignments on a replica that does not write: the database's
     // events, read back as the writer commits them.
     absl::StatusOr<std::unique_ptr<runtime::PgStore>> events =
@@ -267,6 +276,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       server->registry_.get(), server->metrics_.get(), server->log_.get(),
       server->kept_.get(), options.limits, server->link_.get(),
       server->auth_.get(), server->shadow_.get());
+  server->writer_service_ =
+      std::make_unique<WriterService>(server->router_.get());
   server->assignments_service_ = std::make_unique<AssignmentsService>(
       server->registry_.get(), server->link_.get(), server->metrics_.get(),
       server->auth_.get(), options.stream_limits,
@@ -289,6 +300,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
   builder.RegisterService(server->router_.get());
+  builder.RegisterService(server->writer_service_.get());
   builder.RegisterService(server->admin_service_.get());
   builder.RegisterService(server->assignments_service_.get());
   server->server_ = builder.BuildAndStart();
@@ -317,6 +329,21 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         server->metrics_.get(), server->auth_.get(),
         [s](std::string* out) {
           RenderShadowMetrics(s->shadow_->status(), out);
+          if (s->link_->replicated()) {
+            absl::StrAppend(
+                out,
+                "# HELP leadroute_route_many_calls_total RouteMany calls "
+                "this replica made on the writer, each carrying Route calls "
+                "that came while others were under way.\n"
+                "# TYPE leadroute_route_many_calls_total counter\n"
+                "leadroute_route_many_calls_total ",
+                s->link_->gathered_calls(),
+                "\n# HELP leadroute_route_many_routes_total Route calls "
+                "those RouteMany calls carried.\n"
+                "# TYPE leadroute_route_many_routes_total counter\n"
+                "leadroute_route_many_routes_total ",
+                s->link_->gathered_routes(), "\n");
+          }
           // What keeps state exists once the link has an Assigner.
           if (s->link_->assigner() == nullptr) return;
           if (s->kpis_ != nullptr) s->kpis_->Render(out);

@@ -251,6 +251,7 @@ class RouterServer {
   std::unique_ptr<WebhookSender> webhook_;
   std::unique_ptr<runtime::Sweeper> sweeper_;
   std::unique_ptr<LeadRouterService> router_;
+  std::unique_ptr<WriterService> writer_service_;
   std::unique_ptr<AssignmentsService> assignments_service_;
   std::unique_ptr<RulesAdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;

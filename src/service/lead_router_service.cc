@@ -234,23 +234,13 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
   return decision;
 }
 
-grpc::ServerUnaryReactor* LeadRouterService::Route(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  if (link_->forwarding()) {
-    return link_->Forward(context, auth::kRoute, *request, response);
-  }
-  const int64_t start = MonotonicNanos();
+absl::Status LeadRouterService::RouteSerialised(
+    absl::string_view request, bool sees_repeats, std::string* answer,
+    uint64_t* durable, absl::string_view* field_prefix) {
   CallState call(*registry_, link_->assigner(), shadow_);
-  uint64_t durable = 0;            // the change to wait for, if any
-  absl::string_view field_prefix;  // lead errors name fields in the lead
-  grpc::Slice slice;
-  auth::Caller caller;
-  absl::Status status = auth_->Check(*context, auth::kRoute, &caller);
-  call.sees_repeats = auth::Has(caller.roles, auth::Role::kActivity);
-  if (status.ok()) status = OneSlice(*request, &slice);
+  call.sees_repeats = sees_repeats;
   RouteRequestBytes split;
-  if (status.ok()) status = SplitRouteRequest(View(slice), &split);
+  absl::Status status = SplitRouteRequest(request, &split);
   if (status.ok() && !split.has_lead) {
     status = InvalidFieldError("lead", "required");
   }
@@ -263,38 +253,119 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
       opts = why_not;
     }
   }
-  if (!opts.ok()) {
-    status = opts.status();
-  } else {
-    call.options = *std::move(opts);
-    call.reroute = split.options.reroute();
-    call.ids = ids_.Reserve(call.now, 1);
-    absl::StatusOr<runtime::Decision> decision =
-        RouteOne(call, split.lead, 0, &durable);
-    if (decision.ok()) {
-      std::string body;
-      AppendDecision(
-          *decision,
-          {call.decision_id, call.ruleset->revision, call.ruleset->fingerprint},
-          &body);
-      auto answer = std::make_unique<std::string>();
-      AppendField(1, body, answer.get());  // RouteResponse.decision
-      *response = Owned(std::move(answer));
-    }
-    status = decision.status();
-    if (status.ok() && response->Length() > limits_.max_response_bytes) {
-      status = absl::ResourceExhaustedError(
-          absl::StrCat("the answer has ", response->Length(),
-                       " bytes, more than ", limits_.max_response_bytes,
-                       " (--max-response-bytes); ask for less explanation"));
-    }
-    call.ruleset->counters->Add(call.tally);
-    field_prefix = "lead.";
+  if (!opts.ok()) return opts.status();
+  call.options = *std::move(opts);
+  call.reroute = split.options.reroute();
+  call.ids = ids_.Reserve(call.now, 1);
+  absl::StatusOr<runtime::Decision> decision =
+      RouteOne(call, split.lead, 0, durable);
+  if (decision.ok()) {
+    std::string body;
+    AppendDecision(
+        *decision,
+        {call.decision_id, call.ruleset->revision, call.ruleset->fingerprint},
+        &body);
+    AppendField(1, body, answer);  // RouteResponse.decision
+  }
+  status = decision.status();
+  if (status.ok() && answer->size() > limits_.max_response_bytes) {
+    status = absl::ResourceExhaustedError(
+        absl::StrCat("the answer has ", answer->size(), " bytes, more than ",
+                     limits_.max_response_bytes,
+                     " (--max-response-bytes); ask for less explanation"));
+  }
+  call.ruleset->counters->Add(call.tally);
+  *field_prefix = "lead.";
+  return status;
+}
+
+grpc::ServerUnaryReactor* LeadRouterService::Route(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (link_->forwarding()) {
+    return link_->ForwardRoute(context, *request, response);
+  }
+  const int64_t start = MonotonicNanos();
+  uint64_t durable = 0;            // the change to wait for, if any
+  absl::string_view field_prefix;  // lead errors name fields in the lead
+  grpc::Slice slice;
+  auth::Caller caller;
+  absl::Status status = auth_->Check(*context, auth::kRoute, &caller);
+  if (status.ok()) status = OneSlice(*request, &slice);
+  if (status.ok()) {
+    auto answer = std::make_unique<std::string>();
+    status = RouteSerialised(View(slice),
+                             auth::Has(caller.roles, auth::Role::kActivity),
+                             answer.get(), &durable, &field_prefix);
+    if (status.ok()) *response = Owned(std::move(answer));
   }
   // Answered once the assignment is on disk, from the store's writer.
-  return AnswerWhenDurable(context, call.assigner, status, durable,
+  return AnswerWhenDurable(context, link_->assigner(), status, durable,
                            Settle(ServerMetrics::kRoute, start, response),
                            field_prefix);
+}
+
+grpc::ServerUnaryReactor* LeadRouterService::RouteMany(
+    grpc::CallbackServerContext* context, const v1::RouteManyRequest* request,
+    v1::RouteManyResponse* response) {
+  if (link_->forwarding()) {
+    // A follower that took this replica for the writer: on to the writer.
+    return link_->Forward(context, auth::kRouteMany, *request, response);
+  }
+  const int64_t start = MonotonicNanos();
+  uint64_t durable = 0;  // the last change to wait for, if any
+  auth::Caller caller;
+  absl::Status status = auth_->Check(*context, auth::kRouteMany, &caller);
+  if (status.ok() && request->routes_size() > limits_.max_batch_leads) {
+    status = InvalidFieldError(
+        "routes",
+        absl::StrCat(request->routes_size(), " routes; at most ",
+                     limits_.max_batch_leads, " a call (--max-batch)"));
+  }
+  if (status.ok()) {
+    const bool sees_repeats = auth::Has(caller.roles, auth::Role::kActivity);
+    size_t answered = 0;  // bytes of the answer so far
+    for (const std::string& route : request->routes()) {
+      if (answered > limits_.max_response_bytes) {
+        // Routes routed so far keep their owners, as a batch's do.
+        status = absl::ResourceExhaustedError(absl::StrCat(
+            "the answer passed ", limits_.max_response_bytes,
+            " bytes (--max-response-bytes) at route ", response->results_size(),
+            " of ", request->routes_size(),
+            "; send fewer routes a call or ask for less explanation"));
+        break;
+      }
+      v1::RouteManyResult* result = response->add_results();
+      absl::string_view field_prefix;
+      const absl::Status routed =
+          RouteSerialised(route, sees_repeats, result->mutable_response(),
+                          &durable, &field_prefix);
+      if (!routed.ok()) {
+        const grpc::Status told = ToGrpcStatus(routed, field_prefix);
+        result->clear_response();
+        result->set_code(static_cast<int32_t>(told.error_code()));
+        result->set_message(told.error_message());
+        result->set_details(told.error_details());
+      }
+      answered += result->ByteSizeLong();
+    }
+  }
+  // Each route is counted as the Route call it stands for, with its own
+  // code (the call's, if the call failed as a whole).
+  auto settle = [this, start, response](const absl::Status& s) {
+    const int64_t took = MonotonicNanos() - start;
+    if (response->results_size() == 0) {
+      metrics_->CountCall(ServerMetrics::kRoute, static_cast<int>(s.code()),
+                          took);
+    }
+    for (const v1::RouteManyResult& r : response->results()) {
+      metrics_->CountCall(ServerMetrics::kRoute,
+                          s.ok() ? r.code() : static_cast<int>(s.code()), took);
+    }
+    if (!s.ok()) response->Clear();
+  };
+  return AnswerWhenDurable(context, link_->assigner(), status, durable,
+                           std::move(settle));
 }
 
 grpc::ServerUnaryReactor* LeadRouterService::RouteBatch(

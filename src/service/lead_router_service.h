@@ -13,6 +13,7 @@
 #include <string>
 
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "leadroute/v1/replica.grpc.pb.h"
 #include "runtime/assigner.h"
 #include "src/auth/authorizer.h"
 #include "src/service/decision_ids.h"
@@ -87,6 +88,13 @@ class LeadRouterService final : public LeadRouterBase {
                                        const grpc::ByteBuffer* request,
                                        grpc::ByteBuffer* response) override;
 
+  // leadroute.v1.Writer's RouteMany (replica.proto, served by WriterService
+  // below): each of a follower's Route calls routed as Route routes it, with
+  // its own answer or error; answered once all are durable.
+  grpc::ServerUnaryReactor* RouteMany(grpc::CallbackServerContext* context,
+                                      const v1::RouteManyRequest* request,
+                                      v1::RouteManyResponse* response);
+
  private:
   // What routing one call's leads shares: the ruleset taken at its start
   // and the memory reused from lead to lead.
@@ -99,6 +107,13 @@ class LeadRouterService final : public LeadRouterBase {
   absl::StatusOr<runtime::Decision> RouteOne(CallState& call,
                                              absl::string_view lead,
                                              uint64_t id, uint64_t* durable);
+  // Routes `request`, a serialised RouteRequest, for a caller who may see
+  // repeats or not: appends a serialised RouteResponse to `answer`, raises
+  // `*durable` as RouteOne does, and sets the prefix the lead's field errors
+  // take ("lead.").
+  absl::Status RouteSerialised(absl::string_view request, bool sees_repeats,
+                               std::string* answer, uint64_t* durable,
+                               absl::string_view* field_prefix);
   // What AnswerWhenDurable runs as a call ends: counts it as `method`,
   // started at `start`, and clears `response` unless it succeeded.
   template <typename Response>
@@ -119,6 +134,23 @@ class LeadRouterService final : public LeadRouterBase {
   const auth::Authorizer* const auth_;
   Shadow* const shadow_;
   DecisionIds ids_;
+};
+
+// leadroute.v1.Writer, the calls replicas make on the writer: served beside
+// LeadRouter by the same routing.
+class WriterService final : public v1::Writer::CallbackService {
+ public:
+  // `router` must outlive the service.
+  explicit WriterService(LeadRouterService* router) : router_(router) {}
+
+  grpc::ServerUnaryReactor* RouteMany(
+      grpc::CallbackServerContext* context, const v1::RouteManyRequest* request,
+      v1::RouteManyResponse* response) override {
+    return router_->RouteMany(context, request, response);
+  }
+
+ private:
+  LeadRouterService* const router_;
 };
 
 }  // namespace leadroute

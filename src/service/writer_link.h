@@ -14,6 +14,14 @@
 // principal with role "replica" only (authorizer.h). So no caller ever
 // gets a replica's roles, and the audit names the caller, not the replica.
 //
+// Route calls are gathered (ForwardRoute): while `RouteGathering::in_flight`
+// forwarded calls are under way, the Route calls that come meanwhile wait,
+// and go on together in one RouteMany (replica.proto) as soon as one
+// returns; each gets its own answer or error back, as a forwarded Route
+// would. Calls are gathered only with others of the same caller. So under
+// load the writer receives a few calls carrying many Routes, not one call
+// each; one at a time, a Route goes on as it came, at once.
+//
 // The Assigner is set once, when this replica becomes the writer, and
 // never unset (a writer that is taken over stops: RouterServer), so a
 // handler may read it at any time.
@@ -25,25 +33,41 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "runtime/assigner.h"
 #include "src/auth/authorizer.h"
 
 namespace leadroute {
 
+// How a follower gathers Route calls for the writer (WriterLink).
+struct RouteGathering {
+  // Forwarded Route calls under way before more wait to go together: two,
+  // so that one slow call never holds up every Route of the replica
+  // (docs/performance.md measured 1, 2, 4, 8 and 16).
+  int in_flight = 2;
+  // Routes one RouteMany carries at most, and their bytes.
+  int max_routes = 100;
+  size_t max_bytes = size_t{4} << 20;
+};
+
 class WriterLink {
  public:
   // A single server's: never forwards.
-  WriterLink() = default;
+  WriterLink();
   // A replica's: forwards until SetAssigner, over channels made with
   // `credentials`, the calls `auth` lets in (it outlives the link).
   WriterLink(std::shared_ptr<grpc::ChannelCredentials> credentials,
-             const auth::Authorizer* auth)
-      : replicated_(true), credentials_(std::move(credentials)), auth_(auth) {}
+             const auth::Authorizer* auth,
+             RouteGathering gathering = RouteGathering());
+  ~WriterLink();
 
   // Null until this process answers stateful calls itself (always on a
   // server without state).
@@ -54,6 +78,8 @@ class WriterLink {
   void SetAssigner(runtime::Assigner* assigner) {
     assigner_.store(assigner, std::memory_order_release);
   }
+  // Whether this process is one of several replicas.
+  bool replicated() const { return replicated_; }
   // Whether stateful calls are forwarded: a replica that is not the writer.
   bool forwarding() const { return replicated_ && assigner() == nullptr; }
 
@@ -82,6 +108,15 @@ class WriterLink {
                                     const auth::MethodRole& method,
                                     const grpc::ByteBuffer& request,
                                     grpc::ByteBuffer* response) const;
+  // Forward for Route: lets the call in, and sends it on alone, or with
+  // others of the same caller that wait meanwhile (see above).
+  grpc::ServerUnaryReactor* ForwardRoute(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer& request,
+                                         grpc::ByteBuffer* response);
+  // RouteMany calls made, and the Routes they carried, since start.
+  uint64_t gathered_calls() const { return gathered_calls_.load(); }
+  uint64_t gathered_routes() const { return gathered_routes_.load(); }
+
   // The same for a handler given messages.
   grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* context,
                                     const auth::MethodRole& method,
@@ -97,6 +132,24 @@ class WriterLink {
       grpc::CallbackServerContext* context, const auth::MethodRole& method,
       grpc::ByteBuffer request, grpc::ByteBuffer* response,
       std::function<grpc::Status(const grpc::Status&)> done) const;
+  // Lets the call to `method` in; on refusal, or with no writer known,
+  // finishes it with `done`'s status and returns false. Else sets the
+  // stub and the metadata naming the caller to the writer.
+  bool Admit(grpc::CallbackServerContext* context,
+             const auth::MethodRole& method, grpc::ServerUnaryReactor* reactor,
+             const std::function<grpc::Status(const grpc::Status&)>& done,
+             std::shared_ptr<grpc::GenericStub>* stub,
+             std::pair<std::string, std::string>* caller) const;
+
+  // A Route call let in, waiting to go to the writer.
+  struct Waiting;
+  // Sends waiting Route calls while fewer than `in_flight` are under way:
+  // the first waiting, with those of the same caller behind it.
+  void SendWaiting();
+  // Sends `routes` (one or more, the same caller's) in one call.
+  void SendRoutes(std::vector<std::unique_ptr<Waiting>> routes);
+  // One forwarded call is done: the next may go.
+  void Returned();
 
   const bool replicated_ = false;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
@@ -107,6 +160,16 @@ class WriterLink {
   std::string writer_;
   std::shared_ptr<grpc::GenericStub> stub_;
   std::function<void()> on_unreachable_;
+
+  const RouteGathering gathering_;
+  std::mutex waiting_mu_;
+  std::deque<std::unique_ptr<Waiting>> waiting_;
+  int in_flight_ = 0;  // forwarded Route and RouteMany calls under way
+  // Set when the writer does not serve RouteMany (an older version, in a
+  // rolling upgrade): Routes go on one by one until the writer changes.
+  std::atomic<bool> no_route_many_{false};
+  std::atomic<uint64_t> gathered_calls_{0};
+  std::atomic<uint64_t> gathered_routes_{0};
 };
 
 }  // namespace leadroute

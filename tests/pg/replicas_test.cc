@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
@@ -377,6 +378,118 @@ TEST_F(ReplicasTest, TheSameLeadIdOnTwoReplicasAtOnceIsAssignedOnce) {
     total += n;
   }
   EXPECT_EQ(total, 100);
+}
+
+// A metric's value in a Prometheus text page; -1 when it is not there.
+double MetricValue(const std::string& page, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(page, '\n')) {
+    if (!absl::ConsumePrefix(&line, name + " ")) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line, &value)) return value;
+  }
+  return -1;
+}
+
+// Route calls that reach a follower while its earlier ones are still on
+// their way to the writer go on together (RouteMany), and each comes back
+// with exactly what it would have got alone: its own owner, its own
+// options (an explanation asked for), its own error with the same status,
+// message and field details as the writer gives for it directly, and one
+// assignment for a lead id sent twice at once.
+TEST_F(ReplicasTest, RoutesAFollowerGathersEachGetTheirOwnAnswer) {
+  const int writer = Writer();
+  ASSERT_GE(writer, 0);
+  const int follower = (writer + 1) % 3;
+  auto lead = [](const std::string& id, const std::string& region) {
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    if (!region.empty()) {
+      (*request.mutable_lead()->mutable_attributes())["region"]
+          .set_string_value(region);
+    }
+    return request;
+  };
+  // 300 leads to the pool, 21 more asking for an explanation, 30 without
+  // the required region, and 30 of the first 300 again at once.
+  std::vector<v1::RouteRequest> requests;
+  for (int i = 0; i < 300; ++i) {
+    requests.push_back(lead(absl::StrCat("G-", i), "pool"));
+  }
+  for (int i = 0; i < 21; ++i) {
+    requests.push_back(lead(absl::StrCat("X-", i), "pool"));
+    requests.back().mutable_options()->set_explain(true);
+  }
+  for (int i = 0; i < 30; ++i) {
+    requests.push_back(lead(absl::StrCat("BAD-", i), ""));
+    requests.push_back(lead(absl::StrCat("G-", i * 10), "pool"));
+  }
+  std::shuffle(requests.begin(), requests.end(), std::mt19937(22));
+  std::vector<grpc::Status> statuses(requests.size());
+  std::vector<v1::RouteResponse> responses(requests.size());
+  {
+    // 32 clients at once on the follower.
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 32; ++c) {
+      clients.emplace_back([&] {
+        for (size_t i; (i = next++) < requests.size();) {
+          grpc::ClientContext context;
+          context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::seconds(20));
+          statuses[i] = replicas_[follower]->router->Route(
+              &context, requests[i], &responses[i]);
+        }
+      });
+    }
+    for (std::thread& t : clients) t.join();
+  }
+  std::map<std::string, std::string> owner_of;
+  int explained = 0, refused = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const std::string& id = requests[i].lead().id();
+    SCOPED_TRACE(id);
+    if (absl::StartsWith(id, "BAD-")) {
+      ++refused;
+      // The writer's own answer to the same call.
+      grpc::ClientContext context;
+      v1::RouteResponse direct;
+      const grpc::Status alone =
+          replicas_[writer]->router->Route(&context, requests[i], &direct);
+      EXPECT_EQ(alone.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_EQ(statuses[i].error_code(), alone.error_code());
+      EXPECT_EQ(statuses[i].error_message(), alone.error_message());
+      EXPECT_EQ(statuses[i].error_details(), alone.error_details());
+      EXPECT_FALSE(alone.error_details().empty());
+      continue;
+    }
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    const v1::Decision& d = responses[i].decision();
+    EXPECT_EQ(d.lead_id(), id);
+    EXPECT_EQ(d.team(), "pool");
+    if (requests[i].options().explain()) {
+      EXPECT_FALSE(d.explanation().stages().empty());
+      ++explained;
+    } else {
+      EXPECT_TRUE(d.explanation().stages().empty());
+    }
+    auto [it, first] = owner_of.emplace(id, d.owner());
+    EXPECT_EQ(it->second, d.owner()) << "one lead, two owners";
+  }
+  EXPECT_EQ(refused, 30);
+  EXPECT_EQ(explained, 21);
+  EXPECT_EQ(owner_of.size(), 321u);
+  const std::map<std::string, int> exact = {
+      {"r1", 107}, {"r2", 107}, {"r3", 107}};
+  EXPECT_EQ(OwnerCounts(), exact);
+  // They did go together: fewer RouteMany calls than the Routes they
+  // carried.
+  auto [code, page] = tests::HttpGet(replicas_[follower]->admin, "/metrics");
+  ASSERT_EQ(code, 200) << page;
+  const double calls = MetricValue(page, "leadroute_route_many_calls_total");
+  const double routes = MetricValue(page, "leadroute_route_many_routes_total");
+  EXPECT_GT(calls, 0) << page;
+  EXPECT_GT(routes, calls) << page;
+  EXPECT_LE(routes, static_cast<double>(requests.size()));
 }
 
 TEST_F(ReplicasTest, AChangeOnAFollowerHoldsForAllAndAKilledWriterIsReplaced) {

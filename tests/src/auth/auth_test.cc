@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "leadroute/v1/leadroute.pb.h"
+#include "leadroute/v1/replica.pb.h"
 #include "src/auth/authorizer.h"
 #include "src/auth/principals.h"
 #include "src/auth/roles.h"
@@ -18,17 +19,20 @@
 namespace leadroute::auth {
 namespace {
 
-// Every RPC of every service in leadroute.proto has a role, and the table
-// names nothing the proto lacks: a new RPC fails here until it gets one.
+// Every RPC of every service in leadroute.proto and replica.proto has a
+// role, and the table names nothing the protos lack: a new RPC fails here
+// until it gets one.
 TEST(RolesTest, EveryRpcOfTheProtoHasExactlyOneRole) {
-  const google::protobuf::FileDescriptor* file =
-      v1::RouteRequest::descriptor()->file();
   std::set<std::string> in_proto;
-  for (int s = 0; s < file->service_count(); ++s) {
-    const google::protobuf::ServiceDescriptor* service = file->service(s);
-    for (int m = 0; m < service->method_count(); ++m) {
-      in_proto.insert("/" + service->full_name() + "/" +
-                      service->method(m)->name());
+  for (const google::protobuf::FileDescriptor* file :
+       {v1::RouteRequest::descriptor()->file(),
+        v1::RouteManyRequest::descriptor()->file()}) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const google::protobuf::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        in_proto.insert("/" + service->full_name() + "/" +
+                        service->method(m)->name());
+      }
     }
   }
   std::set<std::string> in_table;

@@ -28,6 +28,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "leadroute/v1/replica.pb.h"
 #include "runtime/fixed_policy.h"
 #include "runtime/sqlite_store.h"
 #include "src/auth/roles.h"
@@ -142,9 +143,16 @@ class AuthServerTest : public testing_util::StateServerFixture {
   std::string RequestText(const std::string& method) {
     const std::string rules2 =
         absl::CEscape(absl::StrReplaceAll(kRules, {{"\"1\"", "\"2\""}}));
+    v1::RouteRequest route;
+    route.mutable_lead()->set_id("m-many");
+    (*route.mutable_lead()->mutable_attributes())["region"].set_string_value(
+        "pool");
     const std::map<std::string, std::string> requests = {
         {"Route", R"(lead { id: "m-route" attributes { key: "region" value {
            string_value: "pool" } } })"},
+        {"RouteMany",
+         absl::StrCat("routes: \"", absl::CEscape(route.SerializeAsString()),
+                      "\"")},
         {"RouteBatch", R"(leads { id: "m-batch" attributes { key: "region"
            value { string_value: "pool" } } })"},
         {"ValidateRules",
@@ -183,77 +191,80 @@ TEST_F(AuthServerTest, EveryRpcNeedsItsRole) {
   for (const auth::MethodRole* m : auth::AllMethods()) {
     roles[std::string(m->method)] = m->role;
   }
-  const google::protobuf::FileDescriptor* file =
-      v1::RouteRequest::descriptor()->file();
   int checked = 0;
-  for (int s = 0; s < file->service_count(); ++s) {
-    const google::protobuf::ServiceDescriptor* service = file->service(s);
-    for (int m = 0; m < service->method_count(); ++m) {
-      const google::protobuf::MethodDescriptor* method = service->method(m);
-      const std::string full =
-          absl::StrCat("/", service->full_name(), "/", method->name());
-      SCOPED_TRACE(full);
-      ASSERT_TRUE(roles.contains(full)) << "no role for " << full;
-      const std::string role(auth::RoleName(roles[full]));
-      const std::string text = RequestText(method->name());
-      ASSERT_NE(text, "?") << "add a request for the new RPC " << full;
-      std::unique_ptr<google::protobuf::Message> request(
-          google::protobuf::MessageFactory::generated_factory()
-              ->GetPrototype(method->input_type())
-              ->New());
-      ASSERT_TRUE(
-          google::protobuf::TextFormat::ParseFromString(text, request.get()));
-      const std::string bytes = request->SerializeAsString();
+  for (const google::protobuf::FileDescriptor* file :
+       {v1::RouteRequest::descriptor()->file(),
+        v1::RouteManyRequest::descriptor()->file()}) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const google::protobuf::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const google::protobuf::MethodDescriptor* method = service->method(m);
+        const std::string full =
+            absl::StrCat("/", service->full_name(), "/", method->name());
+        SCOPED_TRACE(full);
+        ASSERT_TRUE(roles.contains(full)) << "no role for " << full;
+        const std::string role(auth::RoleName(roles[full]));
+        const std::string text = RequestText(method->name());
+        ASSERT_NE(text, "?") << "add a request for the new RPC " << full;
+        std::unique_ptr<google::protobuf::Message> request(
+            google::protobuf::MessageFactory::generated_factory()
+                ->GetPrototype(method->input_type())
+                ->New());
+        ASSERT_TRUE(
+            google::protobuf::TextFormat::ParseFromString(text, request.get()));
+        const std::string bytes = request->SerializeAsString();
 
-      if (method->server_streaming()) {
-        auto call = [&](const std::string& token, bool* got_event) {
-          grpc::ClientContext context;
-          context.set_deadline(std::chrono::system_clock::now() +
-                               std::chrono::seconds(10));
-          if (!token.empty()) {
-            context.AddMetadata("authorization", "Bearer " + token);
-          }
-          v1::WatchAssignmentsRequest watch;
-          watch.ParseFromString(bytes);
-          auto reader = assignments_->WatchAssignments(&context, watch);
-          v1::AssignmentEvent event;
-          *got_event = reader->Read(&event);
-          if (*got_event) context.TryCancel();
-          return reader->Finish();
-        };
-        bool event = false;
-        EXPECT_EQ(call("", &event).error_code(),
-                  grpc::StatusCode::UNAUTHENTICATED);
-        EXPECT_EQ(call("lr_wrong", &event).error_code(),
-                  grpc::StatusCode::UNAUTHENTICATED);
-        grpc::Status denied = call(Token("but-" + role), &event);
-        EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-        EXPECT_FALSE(event);
-        call(Token("only-" + role), &event);
-        EXPECT_TRUE(event) << "the stream gave no event to its role";
+        if (method->server_streaming()) {
+          auto call = [&](const std::string& token, bool* got_event) {
+            grpc::ClientContext context;
+            context.set_deadline(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(10));
+            if (!token.empty()) {
+              context.AddMetadata("authorization", "Bearer " + token);
+            }
+            v1::WatchAssignmentsRequest watch;
+            watch.ParseFromString(bytes);
+            auto reader = assignments_->WatchAssignments(&context, watch);
+            v1::AssignmentEvent event;
+            *got_event = reader->Read(&event);
+            if (*got_event) context.TryCancel();
+            return reader->Finish();
+          };
+          bool event = false;
+          EXPECT_EQ(call("", &event).error_code(),
+                    grpc::StatusCode::UNAUTHENTICATED);
+          EXPECT_EQ(call("lr_wrong", &event).error_code(),
+                    grpc::StatusCode::UNAUTHENTICATED);
+          grpc::Status denied = call(Token("but-" + role), &event);
+          EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+          EXPECT_FALSE(event);
+          call(Token("only-" + role), &event);
+          EXPECT_TRUE(event) << "the stream gave no event to its role";
+          ++checked;
+          continue;
+        }
+        grpc::Status none = CallUnary(channel_, full, bytes, "");
+        EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+            << none.error_message();
+        EXPECT_TRUE(absl::StrContains(none.error_message(),
+                                      "needs a caller with role \"" + role))
+            << none.error_message();
+        grpc::Status wrong = CallUnary(channel_, full, bytes, "lr_wrong");
+        EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+            << wrong.error_message();
+        grpc::Status denied =
+            CallUnary(channel_, full, bytes, Token("but-" + role));
+        EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+            << denied.error_message();
+        EXPECT_TRUE(absl::StrContains(
+            denied.error_message(),
+            absl::StrCat("needs role \"", role, "\"; principal \"but-", role)))
+            << denied.error_message();
+        grpc::Status ok =
+            CallUnary(channel_, full, bytes, Token("only-" + role));
+        EXPECT_TRUE(ok.ok()) << ok.error_code() << ": " << ok.error_message();
         ++checked;
-        continue;
       }
-      grpc::Status none = CallUnary(channel_, full, bytes, "");
-      EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-          << none.error_message();
-      EXPECT_TRUE(absl::StrContains(none.error_message(),
-                                    "needs a caller with role \"" + role))
-          << none.error_message();
-      grpc::Status wrong = CallUnary(channel_, full, bytes, "lr_wrong");
-      EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-          << wrong.error_message();
-      grpc::Status denied =
-          CallUnary(channel_, full, bytes, Token("but-" + role));
-      EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-          << denied.error_message();
-      EXPECT_TRUE(absl::StrContains(
-          denied.error_message(),
-          absl::StrCat("needs role \"", role, "\"; principal \"but-", role)))
-          << denied.error_message();
-      grpc::Status ok = CallUnary(channel_, full, bytes, Token("only-" + role));
-      EXPECT_TRUE(ok.ok()) << ok.error_code() << ": " << ok.error_message();
-      ++checked;
     }
   }
   EXPECT_EQ(checked, static_cast<int>(auth::AllMethods().size()));
