@@ -150,6 +150,9 @@ class WriterLink {
   void SendRoutes(std::vector<std::unique_ptr<Waiting>> routes);
   // One forwarded call is done: the next may go.
   void Returned();
+  // After a forwarded call: if the writer could not be reached, says so
+  // (on_unreachable_).
+  void Unreachable(const grpc::Status& status) const;
 
   const bool replicated_ = false;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;

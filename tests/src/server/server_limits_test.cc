@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "leadroute/v1/replica.grpc.pb.h"
 #include "runtime/fixed_policy.h"
 #include "src/server/server.h"
 #include "tests/src/server/grpc_test_util.h"
@@ -73,6 +74,52 @@ TEST_F(LimitsTest, ABatchOverTheLimitIsRejectedNamingLeads) {
       tests::Violations(s),
       testing::ElementsAre(Violation(
           "leads", "4 leads; a batch may have at most 3 (--max-batch)")));
+  EXPECT_EQ(response.results_size(), 0);
+}
+
+// RouteMany (the Route calls a follower sends the writer at once) is held
+// to --max-batch like a batch, and each route is answered as a Route call
+// of its own: a bad one fails alone, with Route's status and field.
+TEST_F(LimitsTest, RouteManyIsBoundedByMaxBatchAndEachRouteFailsAlone) {
+  ServerOptions options;
+  options.limits.max_batch_leads = 3;
+  Start(options);
+  auto writer = v1::Writer::NewStub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  v1::RouteRequest good;
+  *good.mutable_lead() = MakeLead("M1", "ebook");
+  v1::RouteManyRequest request;
+  request.add_routes(good.SerializeAsString());
+  request.add_routes("");  // a RouteRequest without its lead
+  good.mutable_lead()->set_id("M2");
+  request.add_routes(good.SerializeAsString());
+  v1::RouteManyResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(writer->RouteMany(&context, request, &response).ok());
+  }
+  ASSERT_EQ(response.results_size(), 3);
+  for (int i : {0, 2}) {
+    EXPECT_EQ(response.results(i).code(), 0);
+    v1::RouteResponse answer;
+    ASSERT_TRUE(answer.ParseFromString(response.results(i).response()));
+    EXPECT_EQ(answer.decision().lead_id(), i == 0 ? "M1" : "M2");
+  }
+  const v1::RouteManyResult& bad = response.results(1);
+  EXPECT_EQ(bad.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_TRUE(bad.response().empty());
+  EXPECT_THAT(tests::Violations(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                             bad.message(), bad.details())),
+              testing::ElementsAre(Violation("lead", "required")));
+
+  request.add_routes(good.SerializeAsString());
+  response.Clear();
+  grpc::ClientContext context;
+  grpc::Status s = writer->RouteMany(&context, request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(tests::Violations(s),
+              testing::ElementsAre(Violation(
+                  "routes", "4 routes; at most 3 a call (--max-batch)")));
   EXPECT_EQ(response.results_size(), 0);
 }
 
