@@ -28,6 +28,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -39,6 +40,7 @@
 #include "tests/child_process.h"
 #include "tests/pg/pg_server.h"
 #include "tests/src/server/grpc_test_util.h"  // FreePort
+#include "tests/src/server/https_get.h"
 #include "tests/src/server/test_certs.h"
 #include "tests/src/server/webhook_receiver.h"
 #include "tests/test_dir.h"
@@ -1376,7 +1378,15 @@ class SecureReplicasTest : public ReplicasTest {
         << "crm route,activity " << auth::HashText(auth::HashToken("crm-token"))
         << "\n"
         << "admin all " << auth::HashText(auth::HashToken("admin-token"))
-        << "\n";
+        << "\n"
+        << "web route " << auth::HashText(auth::HashToken("web-token")) << "\n";
+  }
+  // The replicas' rules, with the email repeats are spotted by.
+  const char* Rules() override {
+    static const std::string rules = absl::StrReplaceAll(
+        kRules, {{"region: string required",
+                  "region: string required\n  email: string"}});
+    return rules.c_str();
   }
   std::vector<std::string> MoreFlags() override {
     return {"--tls-cert",      (dir_ / "replica.crt").string(),
@@ -1462,6 +1472,81 @@ TEST_F(SecureReplicasTest, FollowersLetCallsInFirstAndTheWriterSeesTheCaller) {
   EXPECT_EQ(nobody.error_code(), grpc::StatusCode::UNAUTHENTICATED)
       << nobody.error_message();
   ASSERT_EQ(kill(replicas_[writer]->process.pid(), SIGCONT), 0);
+}
+
+// Routes a follower gathers go to the writer with their own caller only:
+// two callers at once on one follower, one allowed to see repeats (role
+// activity) and one not, each get the answer their own role allows, though
+// every lead is a repeat of the same person.
+TEST_F(SecureReplicasTest, GatheredRoutesGoWithTheirOwnCallerOnly) {
+  const int writer = Writer();
+  ASSERT_GE(writer, 0);
+  const int follower = (writer + 1) % 3;
+  auto channel = Channel(follower, Tls("stranger"));
+  auto router = v1::LeadRouter::NewStub(channel);
+  auto route = [&](const std::string& id, const std::string& token,
+                   v1::RouteResponse* response) {
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    auto& attributes = *request.mutable_lead()->mutable_attributes();
+    attributes["region"].set_string_value("pool");
+    attributes["email"].set_string_value("pat@example.com");
+    grpc::ClientContext context;
+    context.set_wait_for_ready(true);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+    context.AddMetadata("authorization", "Bearer " + token);
+    return router->Route(&context, request, response);
+  };
+  v1::RouteResponse first;
+  ASSERT_TRUE(route("SEED", "crm-token", &first).ok());
+  const std::string owner = first.decision().owner();
+  ASSERT_FALSE(owner.empty());
+
+  // 16 clients of each caller, 10 leads each, at once.
+  constexpr int kClients = 16, kLeads = 10;
+  struct Answer {
+    std::string id, token;
+    grpc::Status status;
+    v1::RouteResponse response;
+  };
+  std::vector<Answer> answers(2 * kClients * kLeads);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2 * kClients; ++c) {
+    clients.emplace_back([&, c] {
+      const std::string token = c % 2 == 0 ? "crm-token" : "web-token";
+      for (int i = 0; i < kLeads; ++i) {
+        Answer& a = answers[c * kLeads + i];
+        a.token = token;
+        a.id = absl::StrCat(token.substr(0, 3), "-", c, "-", i);
+        a.status = route(a.id, token, &a.response);
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (const Answer& a : answers) {
+    SCOPED_TRACE(a.id);
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    const v1::Decision& d = a.response.decision();
+    EXPECT_EQ(d.lead_id(), a.id);
+    EXPECT_EQ(d.owner(), owner) << "each is a repeat, sticky to " << owner;
+    if (a.token == "crm-token") {
+      EXPECT_FALSE(d.repeat_of().empty()) << "crm may see repeats";
+    } else {
+      EXPECT_TRUE(d.repeat_of().empty()) << "web may not: " << d.repeat_of();
+    }
+  }
+  // They did go together.
+  const tests::HttpsResponse metrics = tests::HttpsGet(
+      replicas_[follower]->admin, "/metrics", (dir_ / "ca.crt").string(),
+      "Authorization: Bearer admin-token\r\n");
+  ASSERT_EQ(metrics.code, 200) << metrics.body;
+  const double calls =
+      MetricValue(metrics.body, "leadroute_route_many_calls_total");
+  const double routes =
+      MetricValue(metrics.body, "leadroute_route_many_routes_total");
+  EXPECT_GT(calls, 0) << metrics.body;
+  EXPECT_GT(routes, calls) << metrics.body;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "leadroute/v1/leadroute.grpc.pb.h"
+#include "leadroute/v1/replica.grpc.pb.h"
 #include "runtime/sqlite_store.h"
 #include "src/server/server.h"
 #include "tests/child_process.h"
@@ -513,6 +515,44 @@ TEST_F(AssignmentsTest, AnswersStayUnderMaxResponseBytes) {
   ASSERT_EQ(ids.size(), 300u);
   EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 300u);
+}
+
+// RouteMany (the Route calls a follower sends the writer together) stops
+// the same way once its answer passes --max-response-bytes: the call fails
+// naming the flag and the route it stopped at, the routes before it keep
+// their owners (a retry replays exactly those), and none after it was
+// routed.
+TEST_F(AssignmentsTest, RouteManyStopsPastMaxResponseBytesKeepingWhatItRouted) {
+  max_response_bytes_ = 16 << 10;
+  Restart();
+  auto writer = v1::Writer::NewStub(channel_);
+  v1::RouteManyRequest many;
+  std::vector<v1::Lead> leads;
+  for (int i = 0; i < 100; ++i) {
+    leads.push_back(Lead(absl::StrCat("many-", 1000 + i), "pool",
+                         absl::StrCat(std::string(200, 'e'), i, "@x.com")));
+    v1::RouteRequest route;
+    *route.mutable_lead() = leads.back();
+    route.mutable_options()->set_explain(true);
+    many.add_routes(route.SerializeAsString());
+  }
+  v1::RouteManyResponse response;
+  grpc::ClientContext context;
+  const grpc::Status s = writer->RouteMany(&context, many, &response);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(response.results_size(), 0);
+  int stopped_at = -1;
+  ASSERT_EQ(std::sscanf(s.error_message().c_str(),
+                        "the answer passed 16384 bytes (--max-response-bytes) "
+                        "at route %d of 100",
+                        &stopped_at),
+            1)
+      << s.error_message();
+  ASSERT_GT(stopped_at, 0);
+  ASSERT_LT(stopped_at, 100);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(Route(leads[i]).replayed(), i < stopped_at) << i;
+  }
 }
 
 TEST_F(AssignmentsTest, WithoutStateTheAssignmentsServiceSaysSo) {
