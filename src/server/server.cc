@@ -300,7 +300,9 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
   builder.RegisterService(server->router_.get());
-  builder.RegisterService(server->writer_service_.get());
+  if (options.writer_service) {
+    builder.RegisterService(server->writer_service_.get());
+  }
   builder.RegisterService(server->admin_service_.get());
   builder.RegisterService(server->assignments_service_.get());
   server->server_ = builder.BuildAndStart();

@@ -95,6 +95,10 @@ struct ServerOptions {
   std::string advertise;
   // How often a replica that is not the writer tries to become it.
   absl::Duration writer_poll = absl::Seconds(1);
+  // Serve leadroute.v1.Writer (RouteMany: the Routes a follower sends on
+  // together). Tests turn it off to play a writer of a version before it,
+  // which answers UNIMPLEMENTED, as in a rolling upgrade, followers first.
+  bool writer_service = true;
   runtime::AssignerOptions assigner;
   // What a new ruleset does with the open leads of reps it no longer has,
   // when neither the ruleset nor the PublishRules call says.

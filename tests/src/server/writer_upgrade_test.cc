@@ -1,0 +1,199 @@
+// A rolling upgrade, followers first: a follower that gathers Route calls
+// into RouteMany, with a writer of a version before RouteMany (played by a
+// writer that does not serve leadroute.v1.Writer, so it answers
+// UNIMPLEMENTED). Two real replicas in this process on a real PostgreSQL.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+#include "leadroute/v1/leadroute.grpc.pb.h"
+#include "src/server/server.h"
+#include "tests/pg/pg_server.h"
+#include "tests/src/server/grpc_test_util.h"
+#include "tests/test_dir.h"
+
+namespace leadroute {
+namespace {
+
+constexpr const char* kRules = R"(
+ruleset "upgrade" version "1"
+schema {
+  region: string required
+}
+rep r1 { }
+rep r2 { }
+rep r3 { }
+team pool { members = [r1, r2, r3] strategy = round_robin }
+queue later
+assign {
+  rule pool when region == "pool" then team pool
+  otherwise queue later
+}
+)";
+
+// The value of the unlabelled counter `name` on a /metrics page, or -1.
+double Counter(const std::string& page, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(page, '\n')) {
+    if (!absl::ConsumePrefix(&line, name + " ")) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line, &value)) return value;
+  }
+  return -1;
+}
+
+class WriterUpgradeTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing_util::FreshTestDir("writer_upgrade");
+    std::ofstream(dir_ / "rules.route") << kRules;
+    auto pg = testing_util::PgServer::Start(dir_ / "cluster");
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = *std::move(pg);
+  }
+  void TearDown() override {
+    follower_.reset();
+    writer_.reset();
+    pg_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<RouterServer> Replica(bool writer_service) {
+    auto registry = std::make_shared<RulesetRegistry>();
+    CompileOutcome loaded = registry->LoadPath((dir_ / "rules.route").string());
+    EXPECT_TRUE(loaded.status.ok()) << loaded.status;
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.admin_listen = "127.0.0.1:0";
+    options.state = pg_->conninfo();
+    options.writer_poll = absl::Milliseconds(100);
+    options.writer_service = writer_service;
+    absl::StatusOr<std::unique_ptr<RouterServer>> server =
+        RouterServer::Start(options, registry);
+    EXPECT_TRUE(server.ok()) << server.status();
+    return server.ok() ? *std::move(server) : nullptr;
+  }
+
+  std::map<std::string, int> OwnerCounts() {
+    std::map<std::string, int> counts;
+    absl::StatusOr<std::string> rows = pg_->Psql(
+        "SELECT owner || '|' || COUNT(*) FROM assignments WHERE team = 'pool' "
+        "GROUP BY owner");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    for (absl::string_view row :
+         absl::StrSplit(rows.value_or(""), '\n', absl::SkipEmpty())) {
+      std::vector<std::string> f = absl::StrSplit(row, '|');
+      int n = 0;
+      EXPECT_TRUE(f.size() == 2 && absl::SimpleAtoi(f[1], &n)) << row;
+      counts[f[0]] = n;
+    }
+    return counts;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<testing_util::PgServer> pg_;
+  std::unique_ptr<RouterServer> writer_;
+  std::unique_ptr<RouterServer> follower_;
+};
+
+// The follower's first RouteMany is answered UNIMPLEMENTED: its routes, and
+// every one after, go on to the writer one by one, so nothing fails, and
+// the rotation stays exact.
+TEST_F(WriterUpgradeTest, AFollowerFallsBackToSingleRoutesWithAnOlderWriter) {
+  writer_ = Replica(/*writer_service=*/false);
+  ASSERT_NE(writer_, nullptr);
+  for (int i = 0; i < 200 && writer_->assigner() == nullptr; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(writer_->assigner(), nullptr) << "the first replica never wrote";
+  follower_ = Replica(/*writer_service=*/true);
+  ASSERT_NE(follower_, nullptr);
+  ASSERT_EQ(follower_->assigner(), nullptr) << "two writers";
+
+  auto channel = grpc::CreateChannel(follower_->address(),
+                                     grpc::InsecureChannelCredentials());
+  auto router = v1::LeadRouter::NewStub(channel);
+  auto route = [&](const std::string& id, const std::string& region,
+                   v1::RouteResponse* response) {
+    v1::RouteRequest request;
+    request.mutable_lead()->set_id(id);
+    (*request.mutable_lead()->mutable_attributes())["region"].set_string_value(
+        region);
+    grpc::ClientContext context;
+    context.set_wait_for_ready(true);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+    return router->Route(&context, request, response);
+  };
+  // The follower knows the writer once a call goes through (to the queue,
+  // outside the rotation counted below).
+  {
+    grpc::Status s;
+    v1::RouteResponse response;
+    for (int i = 0; i < 100; ++i) {
+      s = route(absl::StrCat("warm-", i), "elsewhere", &response);
+      if (s.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // 32 clients at once, 300 leads: enough waiting at once to gather.
+  constexpr int kLeads = 300;
+  std::vector<grpc::Status> statuses(kLeads);
+  std::vector<v1::RouteResponse> responses(kLeads);
+  std::atomic<int> next{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 32; ++c) {
+    clients.emplace_back([&] {
+      for (int i; (i = next++) < kLeads;) {
+        statuses[i] = route(absl::StrCat("U-", i), "pool", &responses[i]);
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  std::set<std::string> ids;
+  for (int i = 0; i < kLeads; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+    EXPECT_EQ(responses[i].decision().lead_id(), absl::StrCat("U-", i));
+    ids.insert(responses[i].decision().lead_id());
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kLeads));
+  const std::map<std::string, int> exact = {
+      {"r1", 100}, {"r2", 100}, {"r3", 100}};
+  EXPECT_EQ(OwnerCounts(), exact);
+
+  // RouteMany was tried (the fallback was taken, not skipped), and after
+  // it every route went alone: far fewer gathered than were routed.
+  auto [code, page] = tests::HttpGet(follower_->admin_address(), "/metrics");
+  ASSERT_EQ(code, 200) << page;
+  const double calls = Counter(page, "leadroute_route_many_calls_total");
+  const double routes = Counter(page, "leadroute_route_many_routes_total");
+  EXPECT_GE(calls, 1) << page;
+  EXPECT_LT(routes, kLeads / 2) << page;
+  // The writer answered none of them as RouteMany.
+  auto [writer_code, writer_page] =
+      tests::HttpGet(writer_->admin_address(), "/metrics");
+  ASSERT_EQ(writer_code, 200) << writer_page;
+  EXPECT_EQ(Counter(writer_page,
+                    "leadroute_calls_total{method=\"Route\","
+                    "code=\"OK\"}"),
+            kLeads + 1)
+      << writer_page;
+}
+
+}  // namespace
+}  // namespace leadroute
