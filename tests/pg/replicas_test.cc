@@ -28,7 +28,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -39,6 +38,7 @@
 #include "src/auth/token.h"
 #include "tests/child_process.h"
 #include "tests/pg/pg_server.h"
+#include "tests/pg/replica_test_util.h"
 #include "tests/src/server/grpc_test_util.h"  // FreePort
 #include "tests/src/server/https_get.h"
 #include "tests/src/server/test_certs.h"
@@ -51,21 +51,8 @@ namespace {
 using testing_util::ChildProcess;
 using testing_util::PgServer;
 
-constexpr const char* kRules = R"(
-ruleset "replicas" version "1"
-schema {
-  region: string required
-}
-rep r1 { }
-rep r2 { }
-rep r3 { }
-team pool { members = [r1, r2, r3] strategy = round_robin }
-queue later
-assign {
-  rule pool when region == "pool" then team pool
-  otherwise queue later
-}
-)";
+using testing_util::kPoolRules;
+using testing_util::MetricValue;
 
 struct Replica {
   std::string address;
@@ -115,7 +102,7 @@ class ReplicasTest : public testing::Test {
   }
 
   // The replicas' --rules.
-  virtual const char* Rules() { return kRules; }
+  virtual const char* Rules() { return kPoolRules; }
   // Before the replicas start: what their flags name.
   virtual void Prepare() {}
   // Flags every replica gets beside the state's.
@@ -246,16 +233,7 @@ class ReplicasTest : public testing::Test {
     return absl::StrSplit(out.value_or(""), '\n', absl::SkipEmpty());
   }
   std::map<std::string, int> OwnerCounts() {
-    std::map<std::string, int> counts;
-    for (const std::string& row :
-         Rows("SELECT owner || '|' || COUNT(*) FROM assignments "
-              "GROUP BY owner")) {
-      std::vector<std::string> f = absl::StrSplit(row, '|');
-      int n = 0;
-      EXPECT_TRUE(f.size() == 2 && absl::SimpleAtoi(f[1], &n)) << row;
-      counts[f[0]] = n;
-    }
-    return counts;
+    return testing_util::OwnerCounts(*pg_);
   }
   // What `leadroute ARGS...` prints on stdout (its stderr goes to the
   // test's); "" when it fails.
@@ -380,16 +358,6 @@ TEST_F(ReplicasTest, TheSameLeadIdOnTwoReplicasAtOnceIsAssignedOnce) {
     total += n;
   }
   EXPECT_EQ(total, 100);
-}
-
-// A metric's value in a Prometheus text page; -1 when it is not there.
-double MetricValue(const std::string& page, const std::string& name) {
-  for (absl::string_view line : absl::StrSplit(page, '\n')) {
-    if (!absl::ConsumePrefix(&line, name + " ")) continue;
-    double value = 0;
-    if (absl::SimpleAtod(line, &value)) return value;
-  }
-  return -1;
 }
 
 // Route calls that reach a follower while its earlier ones are still on
@@ -1380,13 +1348,6 @@ class SecureReplicasTest : public ReplicasTest {
         << "admin all " << auth::HashText(auth::HashToken("admin-token"))
         << "\n"
         << "web route " << auth::HashText(auth::HashToken("web-token")) << "\n";
-  }
-  // The replicas' rules, with the email repeats are spotted by.
-  const char* Rules() override {
-    static const std::string rules = absl::StrReplaceAll(
-        kRules, {{"region: string required",
-                  "region: string required\n  email: string"}});
-    return rules.c_str();
   }
   std::vector<std::string> MoreFlags() override {
     return {"--tls-cert",      (dir_ / "replica.crt").string(),

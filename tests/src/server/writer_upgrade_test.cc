@@ -23,43 +23,20 @@
 #include "leadroute/v1/leadroute.grpc.pb.h"
 #include "src/server/server.h"
 #include "tests/pg/pg_server.h"
+#include "tests/pg/replica_test_util.h"
 #include "tests/src/server/grpc_test_util.h"
 #include "tests/test_dir.h"
 
 namespace leadroute {
 namespace {
 
-constexpr const char* kRules = R"(
-ruleset "upgrade" version "1"
-schema {
-  region: string required
-}
-rep r1 { }
-rep r2 { }
-rep r3 { }
-team pool { members = [r1, r2, r3] strategy = round_robin }
-queue later
-assign {
-  rule pool when region == "pool" then team pool
-  otherwise queue later
-}
-)";
-
-// The value of the unlabelled counter `name` on a /metrics page, or -1.
-double Counter(const std::string& page, const std::string& name) {
-  for (absl::string_view line : absl::StrSplit(page, '\n')) {
-    if (!absl::ConsumePrefix(&line, name + " ")) continue;
-    double value = 0;
-    if (absl::SimpleAtod(line, &value)) return value;
-  }
-  return -1;
-}
+using testing_util::MetricValue;
 
 class WriterUpgradeTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing_util::FreshTestDir("writer_upgrade");
-    std::ofstream(dir_ / "rules.route") << kRules;
+    std::ofstream(dir_ / "rules.route") << testing_util::kPoolRules;
     auto pg = testing_util::PgServer::Start(dir_ / "cluster");
     ASSERT_TRUE(pg.ok()) << pg.status();
     pg_ = *std::move(pg);
@@ -85,22 +62,6 @@ class WriterUpgradeTest : public testing::Test {
         RouterServer::Start(options, registry);
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? *std::move(server) : nullptr;
-  }
-
-  std::map<std::string, int> OwnerCounts() {
-    std::map<std::string, int> counts;
-    absl::StatusOr<std::string> rows = pg_->Psql(
-        "SELECT owner || '|' || COUNT(*) FROM assignments WHERE team = 'pool' "
-        "GROUP BY owner");
-    EXPECT_TRUE(rows.ok()) << rows.status();
-    for (absl::string_view row :
-         absl::StrSplit(rows.value_or(""), '\n', absl::SkipEmpty())) {
-      std::vector<std::string> f = absl::StrSplit(row, '|');
-      int n = 0;
-      EXPECT_TRUE(f.size() == 2 && absl::SimpleAtoi(f[1], &n)) << row;
-      counts[f[0]] = n;
-    }
-    return counts;
   }
 
   std::filesystem::path dir_;
@@ -174,23 +135,23 @@ TEST_F(WriterUpgradeTest, AFollowerFallsBackToSingleRoutesWithAnOlderWriter) {
   EXPECT_EQ(ids.size(), static_cast<size_t>(kLeads));
   const std::map<std::string, int> exact = {
       {"r1", 100}, {"r2", 100}, {"r3", 100}};
-  EXPECT_EQ(OwnerCounts(), exact);
+  EXPECT_EQ(testing_util::OwnerCounts(*pg_, "team = 'pool'"), exact);
 
   // RouteMany was tried (the fallback was taken, not skipped), and after
   // it every route went alone: far fewer gathered than were routed.
   auto [code, page] = tests::HttpGet(follower_->admin_address(), "/metrics");
   ASSERT_EQ(code, 200) << page;
-  const double calls = Counter(page, "leadroute_route_many_calls_total");
-  const double routes = Counter(page, "leadroute_route_many_routes_total");
+  const double calls = MetricValue(page, "leadroute_route_many_calls_total");
+  const double routes = MetricValue(page, "leadroute_route_many_routes_total");
   EXPECT_GE(calls, 1) << page;
   EXPECT_LT(routes, kLeads / 2) << page;
   // The writer answered none of them as RouteMany.
   auto [writer_code, writer_page] =
       tests::HttpGet(writer_->admin_address(), "/metrics");
   ASSERT_EQ(writer_code, 200) << writer_page;
-  EXPECT_EQ(Counter(writer_page,
-                    "leadroute_calls_total{method=\"Route\","
-                    "code=\"OK\"}"),
+  EXPECT_EQ(MetricValue(writer_page,
+                        "leadroute_calls_total{method=\"Route\","
+                        "code=\"OK\"}"),
             kLeads + 1)
       << writer_page;
 }
