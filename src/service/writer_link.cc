@@ -24,7 +24,7 @@ WriterLink::WriterLink(std::shared_ptr<grpc::ChannelCredentials> credentials,
 
 WriterLink::~WriterLink() = default;
 
-void WriterLink::Unreachable(const grpc::Status& status) const {
+void WriterLink::NoteIfUnreachable(const grpc::Status& status) const {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       on_unreachable_ != nullptr) {
     on_unreachable_();
@@ -103,7 +103,7 @@ grpc::ServerUnaryReactor* WriterLink::Send(
       &call->request, response,
       [this, call, reactor, done = std::move(done)](grpc::Status s) {
         delete call;
-        Unreachable(s);
+        NoteIfUnreachable(s);
         reactor->Finish(done(s));
       });
   return reactor;
@@ -196,7 +196,7 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
     stub->UnaryCall(client.get(), std::string(auth::kRoute.method),
                     grpc::StubOptions(), &w->request, w->response,
                     [this, client, w](grpc::Status s) {
-                      Unreachable(s);
+                      NoteIfUnreachable(s);
                       w->reactor->Finish(s);
                       delete w;
                       Returned();
@@ -220,7 +220,9 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
                             slice.size()),
           &serialised);
     } else {
-      AppendField(1, "", &serialised);  // answered "lead: required"
+      // A request gRPC cannot flatten (not seen): sent empty, the writer
+      // refuses it as a Route without its lead.
+      AppendField(1, "", &serialised);
     }
   }
   client->set_deadline(deadline);
@@ -261,7 +263,7 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
           s = grpc::Status(grpc::StatusCode::INTERNAL,
                            "the writer's answer to RouteMany did not parse");
         }
-        Unreachable(s);
+        NoteIfUnreachable(s);
         for (size_t i = 0; i < routes.size(); ++i) {
           Waiting& w = *routes[i];
           if (!s.ok()) {

@@ -152,7 +152,7 @@ class WriterLink {
   void Returned();
   // After a forwarded call: if the writer could not be reached, says so
   // (on_unreachable_).
-  void Unreachable(const grpc::Status& status) const;
+  void NoteIfUnreachable(const grpc::Status& status) const;
 
   const bool replicated_ = false;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
