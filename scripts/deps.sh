@@ -9,6 +9,7 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   tao-pegtl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libcivetweb-dev
   libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev libjs-chart.js
+  libgoogle-perftools-dev
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(
