@@ -28,6 +28,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -312,6 +313,27 @@ TEST_F(ReplicasTest, RoundRobinIsExactAcrossReplicas) {
       nlohmann::json::parse(Leadroute({"report", "--format", "json", "--last",
                                        "1d", "--state", pg_->conninfo()}));
   EXPECT_EQ(report["total"]["routed"], 3000) << report.dump();
+  // `replay` decides the replicas' history again from the database: the
+  // same rules change nothing, and rules that send the pool's region to the
+  // queue move every lead there.
+  const auto replay = [&](const std::string& rules) {
+    return nlohmann::json::parse(Leadroute(
+        {"replay", rules, "--state", pg_->conninfo(), "--format", "json"}));
+  };
+  const nlohmann::json same = replay((dir_ / "rules.route").string());
+  EXPECT_EQ(same["baseline"], "the decisions stored") << same.dump();
+  EXPECT_EQ(same["leads"], 3000) << same.dump();
+  EXPECT_EQ(same["input"]["without_attributes"], 0) << same.dump();
+  EXPECT_EQ(same["changed"]["any"], 0) << same.dump();
+  std::ofstream(dir_ / "queued.route") << absl::StrReplaceAll(
+      kPoolRules, {{"then team pool", "then queue later"}});
+  const nlohmann::json queued = replay((dir_ / "queued.route").string());
+  EXPECT_EQ(queued["leads"], 3000) << queued.dump();
+  EXPECT_EQ(queued["changed"]["owner"], 3000) << queued.dump();
+  ASSERT_EQ(queued["transitions"].size(), 1u) << queued.dump();
+  EXPECT_EQ(queued["transitions"][0]["from"], "team:pool");
+  EXPECT_EQ(queued["transitions"][0]["to"], "queue:later");
+  EXPECT_EQ(queued["transitions"][0]["leads"], 3000);
   // One of the three is the writer: the other two clients' calls were
   // forwarded by followers, and the counts are exact all the same.
   const int writer = Writer();
