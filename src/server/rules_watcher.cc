@@ -49,6 +49,13 @@ void LogDiagnostics(const CompileOutcome& outcome) {
 
 void LogReload(const CompileOutcome& outcome, const std::string& path) {
   LogDiagnostics(outcome);
+  if (outcome.status.ok() && outcome.unchanged) {
+    LogInfo("rules unchanged; serving on",
+            {{"path", path},
+             {"revision", absl::StrCat(outcome.ruleset->revision)},
+             {"fingerprint", outcome.ruleset->fingerprint}});
+    return;
+  }
   if (outcome.status.ok()) {
     LogInfo("rules loaded",
             {{"path", path},

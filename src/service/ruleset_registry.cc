@@ -270,7 +270,21 @@ std::shared_ptr<const Ruleset> RulesetRegistry::InstallPolicy(
 
 CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
   std::lock_guard<std::mutex> reload(reload_mu_);
-  return Install(CompilePath(path), absl::StrCat("file ", path), std::nullopt,
+  CompileOutcome outcome = CompilePath(path);
+  if (outcome.status.ok()) {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    // The same rules again: a new revision would say they changed, and
+    // hand removed reps over, audit and notify for nothing.
+    if (const std::shared_ptr<const Ruleset> live = live_.load();
+        live != nullptr && live->program != nullptr &&
+        live->fingerprint == outcome.ruleset->fingerprint) {
+      ++succeeded_;
+      outcome.ruleset = std::const_pointer_cast<Ruleset>(live);
+      outcome.unchanged = true;
+      return outcome;
+    }
+  }
+  return Install(std::move(outcome), absl::StrCat("file ", path), std::nullopt,
                  runtime::Actor{"file", path});
 }
 

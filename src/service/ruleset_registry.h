@@ -92,6 +92,10 @@ struct CompileOutcome {
   // The files read from disk (root, includes, CSV tables), for watching;
   // filled even when the rules have errors.
   std::vector<std::string> files;
+  // LoadPath: the files compiled to the rules already live (the same
+  // fingerprint: a file touched, saved unchanged, or checked out again), so
+  // `ruleset` is the live one, under its own revision, and nothing changed.
+  bool unchanged = false;
 };
 
 // Compiles the rules at `path`: a .route file, or a folder in which exactly
@@ -148,7 +152,9 @@ class RulesetRegistry {
       std::optional<runtime::RemovedReps> choice, const runtime::Actor& by)>;
   void SetOnLive(OnLive on_live);
 
-  // Compiles the rules at `path` and makes them live, or records why not.
+  // Compiles the rules at `path` and makes them live, or records why not;
+  // when they are the rules already live, keeps serving those under their
+  // revision (`unchanged`).
   CompileOutcome LoadPath(const std::string& path);
 
   // Compiles `files` and makes them live, published `by` a caller, or

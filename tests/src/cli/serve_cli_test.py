@@ -285,17 +285,31 @@ class ServeCliTest(unittest.TestCase):
             self.assertIn(text, line, "".join(seen))
             return "".join(seen)
 
-        def decide(addr):
-            r = run("route", "--server", addr, "-", stdin='{"id": "x"}')
+        leads = iter(range(1000))
+
+        def route(addr):
+            # A new lead each time: with --data-dir a lead id sent again
+            # keeps the owner it got first.
+            r = run("route", "--server", addr, "-",
+                    stdin=json.dumps({"id": f"x{next(leads)}"}))
             self.assertEqual(r.returncode, 0, r.stderr)
-            d = json.loads(r.stdout)
+            return json.loads(r.stdout)
+
+        def revision_and_owner(addr):
+            d = route(addr)
+            return d["ruleset"]["revision"], d["owner"]
+
+        def decide(addr):
+            d = route(addr)
             return d["ruleset"]["version"], d["owner"]
 
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "r.route")
+            data = os.path.join(tmp, "data")
             with open(path, "w") as f:
                 f.write(rules("1", "first"))
-            proc, line = start_server("--rules", path, "--watch", "0")
+            proc, line = start_server("--rules", path, "--watch", "0",
+                                      "--data-dir", data)
             try:
                 addr = line.split("addr=")[1].strip()
                 self.assertEqual(decide(addr), ("1", "first"))
@@ -314,10 +328,33 @@ class ServeCliTest(unittest.TestCase):
                 proc.send_signal(signal.SIGHUP)
                 wait_for(proc, 'msg="rules loaded"')
                 self.assertEqual(decide(addr), ("3", "third"))
+                self.assertEqual(revision_and_owner(addr), ("2", "third"))
+
+                # Saved again unchanged: the same rules are not a new
+                # revision (nor a new audit row).
+                with open(path, "w") as f:
+                    f.write(rules("3", "third"))
+                proc.send_signal(signal.SIGHUP)
+                # Up to the reload's outcome, whichever it is.
+                line = proc.stderr.readline()
+                while line and not ("rules unchanged" in line or
+                                    'msg="rules loaded"' in line):
+                    line = proc.stderr.readline()
+                self.assertIn('msg="rules unchanged; serving on"', line)
+                self.assertIn("revision=2 ", line)
+                self.assertEqual(revision_and_owner(addr), ("2", "third"))
             finally:
                 proc.terminate()
                 proc.stderr.read()
                 self.assertEqual(proc.wait(timeout=30), 0)
+            r = run("state", "audit", "--data-dir", data, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            rows = [json.loads(l) for l in r.stdout.splitlines()]
+            self.assertEqual([(x["action"], x["before"].split(" fingerprint")[0],
+                               x["after"].split(" fingerprint")[0])
+                              for x in rows],
+                             [("rules.load", "", "revision 1"),
+                              ("rules.load", "revision 1", "revision 2")])
 
     def test_a_change_of_the_rules_folder_reloads_it(self):
         """--rules DIR: the file declaring the ruleset is the root; a change
