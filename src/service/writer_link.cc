@@ -12,6 +12,22 @@
 #include "src/wire/decision_writer.h"
 
 namespace leadroute {
+namespace {
+
+// The writer's answer as the follower's caller should hear it. A writer
+// that stops (fenced by a new one, or shut down) cancels the calls it was
+// answering; the caller cancelled nothing, so to them the writer was
+// unavailable: the change may have been made or not, and a retry (by lead
+// id, for a Route) is safe and finds it either way.
+grpc::Status FromWriter(grpc::Status s) {
+  if (s.error_code() != grpc::StatusCode::CANCELLED) return s;
+  return grpc::Status(
+      grpc::StatusCode::UNAVAILABLE,
+      absl::StrCat("the writer stopped while answering (", s.error_message(),
+                   "); retry: the change may have been made already"));
+}
+
+}  // namespace
 
 WriterLink::WriterLink() = default;
 
@@ -103,6 +119,7 @@ grpc::ServerUnaryReactor* WriterLink::Send(
       &call->request, response,
       [this, call, reactor, done = std::move(done)](grpc::Status s) {
         delete call;
+        s = FromWriter(std::move(s));
         NoteIfUnreachable(s);
         reactor->Finish(done(s));
       });
@@ -196,6 +213,7 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
     stub->UnaryCall(client.get(), std::string(auth::kRoute.method),
                     grpc::StubOptions(), &w->request, w->response,
                     [this, client, w](grpc::Status s) {
+                      s = FromWriter(std::move(s));
                       NoteIfUnreachable(s);
                       w->reactor->Finish(s);
                       delete w;
@@ -263,6 +281,7 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
           s = grpc::Status(grpc::StatusCode::INTERNAL,
                            "the writer's answer to RouteMany did not parse");
         }
+        s = FromWriter(std::move(s));
         NoteIfUnreachable(s);
         for (size_t i = 0; i < routes.size(); ++i) {
           Waiting& w = *routes[i];
