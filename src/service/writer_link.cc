@@ -12,22 +12,6 @@
 #include "src/wire/decision_writer.h"
 
 namespace leadroute {
-namespace {
-
-// The writer's answer as the follower's caller should hear it. A writer
-// that stops (fenced by a new one, or shut down) cancels the calls it was
-// answering; the caller cancelled nothing, so to them the writer was
-// unavailable: the change may have been made or not, and a retry (by lead
-// id, for a Route) is safe and finds it either way.
-grpc::Status FromWriter(grpc::Status s) {
-  if (s.error_code() != grpc::StatusCode::CANCELLED) return s;
-  return grpc::Status(
-      grpc::StatusCode::UNAVAILABLE,
-      absl::StrCat("the writer stopped while answering (", s.error_message(),
-                   "); retry: the change may have been made already"));
-}
-
-}  // namespace
 
 WriterLink::WriterLink() = default;
 
@@ -40,11 +24,22 @@ WriterLink::WriterLink(std::shared_ptr<grpc::ChannelCredentials> credentials,
 
 WriterLink::~WriterLink() = default;
 
-void WriterLink::NoteIfUnreachable(const grpc::Status& status) const {
+grpc::Status WriterLink::FromWriter(grpc::Status status) const {
+  // A writer that stops (fenced by a new one, or shut down) cancels the
+  // calls it was answering. The change may have been made or not; a retry
+  // (by lead id, for a Route) is safe and finds it either way.
+  if (status.error_code() == grpc::StatusCode::CANCELLED) {
+    status = grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        absl::StrCat("the writer stopped while answering (",
+                     status.error_message(),
+                     "); retry: the change may have been made already"));
+  }
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       on_unreachable_ != nullptr) {
     on_unreachable_();
   }
+  return status;
 }
 
 void WriterLink::SetWriter(const std::string& address) {
@@ -120,7 +115,6 @@ grpc::ServerUnaryReactor* WriterLink::Send(
       [this, call, reactor, done = std::move(done)](grpc::Status s) {
         delete call;
         s = FromWriter(std::move(s));
-        NoteIfUnreachable(s);
         reactor->Finish(done(s));
       });
   return reactor;
@@ -214,7 +208,6 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
                     grpc::StubOptions(), &w->request, w->response,
                     [this, client, w](grpc::Status s) {
                       s = FromWriter(std::move(s));
-                      NoteIfUnreachable(s);
                       w->reactor->Finish(s);
                       delete w;
                       Returned();
@@ -282,7 +275,6 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
                            "the writer's answer to RouteMany did not parse");
         }
         s = FromWriter(std::move(s));
-        NoteIfUnreachable(s);
         for (size_t i = 0; i < routes.size(); ++i) {
           Waiting& w = *routes[i];
           if (!s.ok()) {

@@ -150,9 +150,11 @@ class WriterLink {
   void SendRoutes(std::vector<std::unique_ptr<Waiting>> routes);
   // One forwarded call is done: the next may go.
   void Returned();
-  // After a forwarded call: if the writer could not be reached, says so
+  // A forwarded call's status as the follower's caller hears it: a writer
+  // that stopped while answering (CANCELLED, which the caller never asked
+  // for) is UNAVAILABLE, as an unreachable one is; either says so
   // (on_unreachable_).
-  void NoteIfUnreachable(const grpc::Status& status) const;
+  grpc::Status FromWriter(grpc::Status status) const;
 
   const bool replicated_ = false;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
