@@ -27,11 +27,6 @@ using pg::Row;
 
 // The key of the commit token in `meta` (pg_store.h).
 constexpr const char* kCommitTokenKey = "commit_token";
-// The live ruleset's revision (schema 3).
-constexpr const char* kLiveRulesetKey = "live_ruleset";
-// The scheduled ruleset's revision (0: none) and when it goes live.
-constexpr const char* kScheduledRulesetKey = "scheduled_ruleset";
-constexpr const char* kScheduledAtKey = "scheduled_at_us";
 
 // Takes the writer lock on `c` if it is free: a session advisory lock (any
 // number other than the migration's, pg_schema.cc, the same in every

@@ -205,6 +205,28 @@ ALTER TABLE assignments ADD COLUMN choice INTEGER NOT NULL DEFAULT 0;
     R"sql(
 ALTER TABLE assignments ADD COLUMN logged TEXT NOT NULL DEFAULT '';
 )sql",
+    // 12: rulesets, so a restart serves the ruleset that was live (a
+    // published one too) and the schedule that waited, and numbers on
+    // (PostgreSQL's 3, plus the --rules files' fingerprint as they were
+    // when each went live). Only the live, the scheduled and the newest
+    // revision are kept; meta names the live and scheduled ones.
+    R"sql(
+CREATE TABLE rulesets (
+  revision INTEGER PRIMARY KEY,
+  root TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  published_by TEXT NOT NULL,
+  published_from TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  files_fingerprint TEXT NOT NULL
+);
+CREATE TABLE ruleset_files (
+  revision INTEGER NOT NULL REFERENCES rulesets (revision),
+  path TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (revision, path)
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -429,7 +451,8 @@ SqliteStore::~SqliteStore() {
   for (sqlite3_stmt* s :
        {begin_, commit_, rollback_, put_assignment_, put_rep_, put_team_,
         add_event_, prune_events_, put_meta_, add_meta_, add_audit_,
-        prune_assignments_, find_, by_email_}) {
+        prune_assignments_, put_ruleset_, put_ruleset_file_, end_schedule_,
+        prune_ruleset_files_, prune_rulesets_, find_, by_email_}) {
     sqlite3_finalize(s);
   }
   sqlite3_close(reader_);
@@ -492,6 +515,19 @@ absl::Status SqliteStore::Prepare() {
   const std::string add_event =
       absl::StrCat("INSERT INTO lead_events (", kEventColumns, ") VALUES (",
                    Placeholders(kEventColumnCount), ")");
+  // What of `rulesets` a change leaves: the live, the scheduled and the
+  // newest revision (numbering goes on after it).
+  const std::string dropped = absl::StrCat(
+      " WHERE revision NOT IN (SELECT value FROM meta WHERE key IN ('",
+      kLiveRulesetKey, "', '", kScheduledRulesetKey,
+      "')) AND revision < (SELECT MAX(revision) FROM rulesets)");
+  const std::string prune_ruleset_files =
+      absl::StrCat("DELETE FROM ruleset_files", dropped);
+  const std::string end_schedule =
+      absl::StrCat("UPDATE meta SET value = 0 WHERE key = '",
+                   kScheduledRulesetKey, "' AND value = ?1");
+  const std::string prune_rulesets =
+      absl::StrCat("DELETE FROM rulesets", dropped);
   const std::pair<sqlite3_stmt**, const char*> statements[] = {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
@@ -518,6 +554,17 @@ absl::Status SqliteStore::Prepare() {
       {&add_audit_,
        "INSERT INTO audit (at_us, principal, peer, action, target, before, "
        "after, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+      {&put_ruleset_,
+       "INSERT INTO rulesets (revision, root, fingerprint, published_by, "
+       "published_from, at_us, files_fingerprint) VALUES (?1, ?2, ?3, ?4, "
+       "?5, ?6, ?7) ON CONFLICT (revision) DO UPDATE SET files_fingerprint "
+       "= excluded.files_fingerprint"},
+      {&put_ruleset_file_,
+       "INSERT OR IGNORE INTO ruleset_files (revision, path, text) VALUES "
+       "(?1, ?2, ?3)"},
+      {&end_schedule_, end_schedule.c_str()},
+      {&prune_ruleset_files_, prune_ruleset_files.c_str()},
+      {&prune_rulesets_, prune_rulesets.c_str()},
   };
   for (const auto& [stmt, sql] : statements) {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
@@ -720,9 +767,32 @@ absl::Status SqliteStore::Apply(absl::Span<const StateChange> changes) {
       status = PutMeta(absl::StrCat(kCursorPrefix, c->name), c->value);
     } else if (const auto* prune = std::get_if<AssignmentPrune>(&change)) {
       status = PruneAssignments(*prune);
+    } else if (const auto* rs = std::get_if<RulesetLive>(&change)) {
+      status = PutRuleset(*rs);
+      if (status.ok())
+        status = PutMeta(kLiveRulesetKey, static_cast<uint64_t>(rs->revision));
+      // A ruleset made live ends its own schedule, not another's.
+      if (status.ok()) {
+        sqlite3_bind_int64(end_schedule_, 1, rs->revision);
+        status = Step(end_schedule_, "ending a schedule");
+      }
+      if (status.ok()) status = PruneRulesets();
+    } else if (const auto* sc = std::get_if<RulesetSchedule>(&change)) {
+      if (sc->ruleset) {
+        status = PutRuleset(*sc->ruleset);
+        if (status.ok()) {
+          status =
+              PutMeta(kScheduledAtKey,
+                      static_cast<uint64_t>(Micros(sc->ruleset->activate_at)));
+        }
+      }
+      if (status.ok()) {
+        status = PutMeta(
+            kScheduledRulesetKey,
+            static_cast<uint64_t>(sc->ruleset ? sc->ruleset->revision : 0));
+      }
+      if (status.ok()) status = PruneRulesets();
     }
-    // RulesetLive, RulesetSchedule: a single server's rules are its files;
-    // nothing to keep.
     if (!status.ok()) break;
   }
   // Numbering resumes after the highest seq ever kept, even when retention
@@ -739,6 +809,31 @@ absl::Status SqliteStore::PutMeta(const std::string& key, uint64_t value) {
   BindText(put_meta_, 1, key);
   sqlite3_bind_int64(put_meta_, 2, static_cast<int64_t>(value));
   return Step(put_meta_, "writing meta");
+}
+
+absl::Status SqliteStore::PutRuleset(const RulesetLive& rs) {
+  // Kept once per revision; made live again (a rollback, an activation),
+  // it takes the files' fingerprint of that moment.
+  sqlite3_bind_int64(put_ruleset_, 1, rs.revision);
+  BindText(put_ruleset_, 2, rs.root);
+  BindText(put_ruleset_, 3, rs.fingerprint);
+  BindText(put_ruleset_, 4, rs.published_by);
+  BindText(put_ruleset_, 5, rs.published_from);
+  sqlite3_bind_int64(put_ruleset_, 6, Micros(rs.at));
+  BindText(put_ruleset_, 7, rs.files_fingerprint);
+  RETURN_IF_ERROR(Step(put_ruleset_, "writing a ruleset"));
+  for (const auto& [path, text] : rs.files) {
+    sqlite3_bind_int64(put_ruleset_file_, 1, rs.revision);
+    BindText(put_ruleset_file_, 2, path);
+    BindText(put_ruleset_file_, 3, text);
+    RETURN_IF_ERROR(Step(put_ruleset_file_, "writing a ruleset's files"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::PruneRulesets() {
+  RETURN_IF_ERROR(Step(prune_ruleset_files_, "pruning rulesets"));
+  return Step(prune_rulesets_, "pruning rulesets");
 }
 
 absl::Status SqliteStore::Prune(const EventPrune& prune) {
@@ -1113,6 +1208,70 @@ absl::StatusOr<std::optional<uint64_t>> SqliteStore::Meta(
         absl::StrCat("reading meta: ", sqlite3_errmsg(*db)));
   }
   return out;
+}
+
+absl::StatusOr<StoredRulesets> SqliteStore::Rulesets(int64_t unless_live,
+                                                     int64_t unless_scheduled) {
+  StoredRulesets out;
+  RETURN_IF_ERROR(ReadRows("SELECT COALESCE(MAX(revision), 0) FROM rulesets",
+                           "reading rulesets", nullptr, [&](sqlite3_stmt* row) {
+                             out.newest_revision = sqlite3_column_int64(row, 0);
+                           }));
+  ASSIGN_OR_RETURN(std::optional<uint64_t> live, Meta(kLiveRulesetKey));
+  out.live_revision = static_cast<int64_t>(live.value_or(0));
+  if (out.live_revision != 0 && out.live_revision != unless_live) {
+    ASSIGN_OR_RETURN(out.live, ReadRuleset(out.live_revision, kLiveRulesetKey));
+  }
+  ASSIGN_OR_RETURN(std::optional<uint64_t> scheduled,
+                   Meta(kScheduledRulesetKey));
+  out.scheduled_revision = static_cast<int64_t>(scheduled.value_or(0));
+  if (out.scheduled_revision != 0 &&
+      out.scheduled_revision != unless_scheduled) {
+    ASSIGN_OR_RETURN(RulesetLive rs,
+                     ReadRuleset(out.scheduled_revision, kScheduledRulesetKey));
+    ASSIGN_OR_RETURN(std::optional<uint64_t> at, Meta(kScheduledAtKey));
+    if (!at) {
+      return absl::DataLossError(
+          absl::StrCat("meta.", kScheduledRulesetKey, " names revision ",
+                       out.scheduled_revision, " but meta.", kScheduledAtKey,
+                       " is missing"));
+    }
+    rs.activate_at = absl::FromUnixMicros(static_cast<int64_t>(*at));
+    out.scheduled = std::move(rs);
+  }
+  return out;
+}
+
+absl::StatusOr<RulesetLive> SqliteStore::ReadRuleset(int64_t revision,
+                                                     const char* named_by) {
+  auto bind = [revision](sqlite3_stmt* s) {
+    sqlite3_bind_int64(s, 1, revision);
+  };
+  std::optional<RulesetLive> out;
+  RETURN_IF_ERROR(ReadRows(
+      "SELECT revision, root, fingerprint, published_by, published_from, "
+      "at_us, files_fingerprint FROM rulesets WHERE revision = ?1",
+      "reading rulesets", bind, [&](sqlite3_stmt* row) {
+        out = RulesetLive{
+            .revision = sqlite3_column_int64(row, 0),
+            .root = Text(row, 1),
+            .fingerprint = Text(row, 2),
+            .published_by = Text(row, 3),
+            .published_from = Text(row, 4),
+            .at = absl::FromUnixMicros(sqlite3_column_int64(row, 5)),
+            .files_fingerprint = Text(row, 6)};
+      }));
+  if (!out) {
+    return absl::DataLossError(
+        absl::StrCat("meta.", named_by, " names revision ", revision,
+                     " but the rulesets table has no such row"));
+  }
+  RETURN_IF_ERROR(
+      ReadRows("SELECT path, text FROM ruleset_files WHERE revision = ?1",
+               "reading rulesets", bind, [&](sqlite3_stmt* row) {
+                 out->files.emplace(Text(row, 0), Text(row, 1));
+               }));
+  return *std::move(out);
 }
 
 absl::StatusOr<uint64_t> SqliteStore::LastEventId() {

@@ -27,7 +27,7 @@ namespace leadroute::runtime {
 class SqliteStore final : public StateStore {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 11;
+  static constexpr int kSchemaVersion = 12;
   // The file's name inside a data dir.
   static constexpr const char* kFileName = "leadroute.db";
 
@@ -49,6 +49,8 @@ class SqliteStore final : public StateStore {
   absl::StatusOr<std::vector<LeadEvent>> EventsAfter(uint64_t after,
                                                      int limit) override;
   absl::StatusOr<uint64_t> LastEventId() override;
+  absl::StatusOr<StoredRulesets> Rulesets(int64_t unless_live,
+                                          int64_t unless_scheduled) override;
   absl::StatusOr<std::vector<Assignment>> ListAssignments(
       const std::string& owner, std::optional<LeadStatus> status,
       const std::string& after_lead_id, int limit) override;
@@ -111,6 +113,14 @@ class SqliteStore final : public StateStore {
   // A meta key's value as committed (reader_mu_ taken); none when unset.
   absl::StatusOr<std::optional<uint64_t>> Meta(const std::string& key);
   absl::Status Prune(const EventPrune& prune);
+  // Keeps `rs` and its files (once per revision), and deletes the
+  // revisions neither live, scheduled nor the newest.
+  absl::Status PutRuleset(const RulesetLive& rs);
+  absl::Status PruneRulesets();
+  // The kept revision `revision` with its files (reader_mu_ taken);
+  // `named_by`, the meta key naming it, for the error when it is missing.
+  absl::StatusOr<RulesetLive> ReadRuleset(int64_t revision,
+                                          const char* named_by);
   absl::Status PruneAssignments(const AssignmentPrune& prune);
   // The one assignment `sql` (prepared once into `*stmt` on the reader
   // connection) finds for `key`; `what` names it in errors.
@@ -149,6 +159,11 @@ class SqliteStore final : public StateStore {
   sqlite3_stmt* add_audit_ = nullptr;
   sqlite3_stmt* add_meta_ = nullptr;  // adds to a meta value
   sqlite3_stmt* prune_assignments_ = nullptr;
+  sqlite3_stmt* put_ruleset_ = nullptr;
+  sqlite3_stmt* put_ruleset_file_ = nullptr;
+  sqlite3_stmt* end_schedule_ = nullptr;
+  sqlite3_stmt* prune_ruleset_files_ = nullptr;
+  sqlite3_stmt* prune_rulesets_ = nullptr;
   // On the reader connection (reader_mu_).
   sqlite3_stmt* find_ = nullptr;
   sqlite3_stmt* by_email_ = nullptr;

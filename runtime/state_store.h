@@ -246,9 +246,9 @@ struct Cursor {
   uint64_t value = 0;
 };
 
-// A ruleset made live on the writer, as a store shared by replicas keeps
-// it (issue 22): every replica serves the live one, and a new writer goes
-// on from it. SQLite keeps none: a single server's rules are its files.
+// A ruleset made live, as the store keeps it: with PostgreSQL every replica
+// serves the live one and a new writer goes on from it (issue 22); with
+// SQLite a restart does, unless the --rules files changed meanwhile.
 struct RulesetLive {
   int64_t revision = 0;
   std::string root;
@@ -262,6 +262,10 @@ struct RulesetLive {
   // A scheduled ruleset's activation time; InfinitePast for one made live
   // at once.
   absl::Time activate_at = absl::InfinitePast();
+  // The fingerprint of the --rules files as last loaded when it went live
+  // ("" with none): a restart whose files compile to another changes what
+  // is live. SQLite keeps it; replicas serve the database's rules.
+  std::string files_fingerprint;
 };
 
 // The ruleset the writer will make live at `ruleset->activate_at`, kept
@@ -365,8 +369,8 @@ class StateReader {
                                                              int limit) = 0;
   // The newest event's id; 0 when there is none.
   virtual absl::StatusOr<uint64_t> LastEventId() = 0;
-  // The rulesets kept for replicas; none in a store that keeps none
-  // (SQLite). Without `live` when its revision is `unless_live`, without
+  // The rulesets kept (none in a store that keeps none). Without `live`
+  // when its revision is `unless_live`, without
   // `scheduled` when its revision is `unless_scheduled` (a replica asking
   // whether they changed).
   virtual absl::StatusOr<StoredRulesets> Rulesets(

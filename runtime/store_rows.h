@@ -41,6 +41,11 @@ inline constexpr const char* kPrunedThroughKey = "events_pruned_through";
 inline constexpr const char* kLastAssignmentSeqKey = "last_assignment_seq";
 inline constexpr const char* kPrunedAssignmentsKey = "assignments_pruned";
 inline constexpr const char* kCursorKeyPrefix = "cursor:";
+// The live ruleset's revision, the scheduled one's (0: none) and when it
+// goes live.
+inline constexpr const char* kLiveRulesetKey = "live_ruleset";
+inline constexpr const char* kScheduledRulesetKey = "scheduled_ruleset";
+inline constexpr const char* kScheduledAtKey = "scheduled_at_us";
 
 // "rep=weight;rep=weight" for a weighted team's running weights, and back
 // (an item that does not parse is skipped).

@@ -1116,7 +1116,7 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
     ASSERT_TRUE((*store)->Apply({escalated, late, pruned, missed}).ok());
   }
   {
-    // Back to how schema 5 stored them (without what 6 to 11 added).
+    // Back to how schema 5 stored them (without what 6 to 12 added).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
@@ -1126,6 +1126,8 @@ TEST(SqliteStoreTest, Schema6CreditsOldMissesToTheRepsThatMissedThem) {
                            "ALTER TABLE assignments DROP COLUMN logged;"
                            "ALTER TABLE lead_events DROP COLUMN actor;"
                            "DROP TABLE audit;"
+                           "DROP TABLE ruleset_files;"
+                           "DROP TABLE rulesets;"
                            "DROP INDEX assignments_by_email;"
                            "DROP INDEX assignments_due;"
                            "DROP INDEX assignments_open_by_rep;"

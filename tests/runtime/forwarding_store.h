@@ -68,6 +68,10 @@ class ForwardingStore : public StateStore {
   absl::StatusOr<uint64_t> LastEventId() override {
     return real_->LastEventId();
   }
+  absl::StatusOr<StoredRulesets> Rulesets(int64_t unless_live,
+                                          int64_t unless_scheduled) override {
+    return real_->Rulesets(unless_live, unless_scheduled);
+  }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     return real_->PrunedThrough();
   }
