@@ -405,32 +405,9 @@ absl::Status RouterServer::StartState(
     std::unique_ptr<runtime::StateStore> store) {
   const ServerOptions& options = options_;
   if (options.wrap_store) store = options.wrap_store(std::move(store));
-  // Replicas: serve the ruleset the database says is live, and number new
-  // ones after the highest it kept (a store that keeps none says none).
   absl::StatusOr<runtime::StoredRulesets> stored = store->Rulesets();
   if (!stored.ok()) return stored.status();
-  int64_t stored_live = 0;
-  if (stored->live) {
-    CompileOutcome adopted = registry_->Adopt(*stored->live);
-    if (adopted.status.ok()) {
-      stored_live = stored->live->revision;
-    } else {
-      LogError("cannot serve the replicas' live ruleset; serving this one's",
-               {{"revision", absl::StrCat(stored->live->revision)},
-                {"error", std::string(adopted.status.message())}});
-    }
-  }
-  registry_->NumberAfter(stored->newest_revision);
-  if (pg_store_ != nullptr) {
-    // A new writer goes on with the replicas' schedule, or with none.
-    CompileOutcome scheduled = registry_->AdoptSchedule(
-        stored->scheduled ? &*stored->scheduled : nullptr);
-    if (!scheduled.status.ok()) {
-      LogError("cannot schedule the replicas' scheduled ruleset",
-               {{"revision", absl::StrCat(stored->scheduled_revision)},
-                {"error", std::string(scheduled.status.message())}});
-    }
-  }
+  const int64_t stored_live = ResumeRulesets(*stored);
   static const runtime::SystemClock kSystemClock;
   const runtime::Clock* clock =
       options.clock == nullptr ? &kSystemClock : options.clock;
@@ -471,7 +448,9 @@ absl::Status RouterServer::StartState(
         return live == nullptr ? nullptr : live->program;
       },
       std::move(sweep));
-  WatchRulesets(assigner_.get(), pg_store_ != nullptr, stored_live);
+  WatchRulesets(assigner_.get(), stored_live);
+  // After: one whose time passed meanwhile goes live, audited and stored.
+  ResumeSchedule(*stored);
   if (!options.admin_listen.empty()) {
     kpis_ = std::make_unique<KpiGauges>(assigner_.get());
   }
@@ -480,27 +459,92 @@ absl::Status RouterServer::StartState(
   return absl::OkStatus();
 }
 
-void RouterServer::WatchRulesets(runtime::Assigner* assigner, bool shared,
-                                 int64_t stored_live) {
-  if (std::shared_ptr<const Ruleset> live = registry_->Live()) {
-    AuditRulesetLive(assigner, nullptr, *live,
-                     {live->published_by, live->published_from});
-    if (shared && live->revision != stored_live) {
-      RecordRulesetLive(assigner, *live);
+int64_t RouterServer::ResumeRulesets(const runtime::StoredRulesets& stored) {
+  const std::shared_ptr<const Ruleset> loaded = registry_->Live();
+  int64_t stored_live = 0;
+  if (stored.live) {
+    const runtime::RulesetLive& live = *stored.live;
+    const std::string files = registry_->files_fingerprint();
+    if (pg_store_ == nullptr && loaded != nullptr &&
+        loaded->fingerprint == live.fingerprint) {
+      // The files' rules are the live ones: under their stored revision,
+      // not compiled twice.
+      registry_->RenumberLive(live.revision);
+      stored_live = live.revision;
+    } else if (pg_store_ != nullptr || live.files_fingerprint == files) {
+      // Replicas serve the database's ruleset. A single server serves the
+      // one live when it stopped (published, rolled back to) unless its
+      // --rules files changed since: the last change wins.
+      CompileOutcome adopted = registry_->Adopt(live);
+      if (adopted.status.ok()) {
+        stored_live = live.revision;
+        LogInfo("serving the stored live ruleset",
+                {{"revision", absl::StrCat(live.revision)},
+                 {"fingerprint", live.fingerprint},
+                 {"published_by", live.published_by}});
+      } else {
+        LogError("cannot serve the stored live ruleset; serving the --rules",
+                 {{"revision", absl::StrCat(live.revision)},
+                  {"error", std::string(adopted.status.message())}});
+      }
+    } else {
+      LogInfo(
+          "the --rules files changed since the stored live ruleset; "
+          "serving them",
+          {{"stored_revision", absl::StrCat(live.revision)},
+           {"files_fingerprint", files}});
     }
   }
-  registry_->SetOnLive([assigner, shared, fallback = options_.removed_reps](
-                           const Ruleset& before, const Ruleset& now,
-                           std::optional<runtime::RemovedReps> choice,
-                           const runtime::Actor& by) {
+  if (pg_store_ == nullptr && stored_live == 0 && loaded != nullptr &&
+      loaded->revision <= stored.newest_revision) {
+    // The files, loaded before the store was open (nothing served yet):
+    // numbered after what it kept.
+    registry_->RenumberLive(stored.newest_revision + 1);
+  }
+  registry_->NumberAfter(stored.newest_revision);
+  return stored_live;
+}
+
+void RouterServer::ResumeSchedule(const runtime::StoredRulesets& stored) {
+  // Whoever writes goes on with the stored schedule, or with none.
+  CompileOutcome scheduled =
+      registry_->AdoptSchedule(stored.scheduled ? &*stored.scheduled : nullptr);
+  if (!scheduled.status.ok()) {
+    LogError("cannot schedule the stored scheduled ruleset",
+             {{"revision", absl::StrCat(stored.scheduled_revision)},
+              {"error", std::string(scheduled.status.message())}});
+  } else if (stored.scheduled) {
+    LogInfo("scheduled ruleset resumed",
+            {{"revision", absl::StrCat(stored.scheduled_revision)},
+             {"activate_at",
+              runtime::Rfc3339Seconds(stored.scheduled->activate_at)}});
+  }
+}
+
+void RouterServer::WatchRulesets(runtime::Assigner* assigner,
+                                 int64_t stored_live) {
+  RulesetRegistry* registry = registry_.get();
+  if (std::shared_ptr<const Ruleset> live = registry->Live()) {
+    AuditRulesetLive(assigner, nullptr, *live,
+                     {live->published_by, live->published_from});
+    if (assigner != nullptr && live->revision != stored_live) {
+      RecordRulesetLive(assigner, *live, registry->files_fingerprint());
+    }
+  }
+  registry->SetOnLive([assigner, registry, fallback = options_.removed_reps](
+                          const Ruleset& before, const Ruleset& now,
+                          std::optional<runtime::RemovedReps> choice,
+                          const runtime::Actor& by) {
     AuditRulesetLive(assigner, &before, now, by);
-    if (shared) RecordRulesetLive(assigner, now);
+    if (assigner != nullptr) {
+      RecordRulesetLive(assigner, now, registry->files_fingerprint());
+    }
     return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
   });
-  registry_->SetOnScheduled(
-      [assigner, shared](const Ruleset* scheduled, const runtime::Actor& by) {
+  registry->SetOnScheduled(
+      [assigner](const Ruleset* scheduled, const runtime::Actor& by) {
         AuditRulesetSchedule(assigner, scheduled, by);
-        if (shared) RecordRulesetSchedule(assigner, scheduled);
+        if (assigner != nullptr) RecordRulesetSchedule(assigner, scheduled);
       });
 }
 

@@ -188,11 +188,17 @@ class RouterServer {
   absl::Status StartState(std::unique_ptr<runtime::StateStore> store);
   // Audits the live ruleset, and from now on every one made live, with its
   // removed reps' leads handed over: through `assigner` (null: no state,
-  // in the log alone). With `shared` (replicas), each is also stored for
-  // the others, and the live one now too unless `stored_live` is its
-  // revision.
-  void WatchRulesets(runtime::Assigner* assigner, bool shared = false,
-                     int64_t stored_live = 0);
+  // in the log alone). With state, each one made live or scheduled is also
+  // stored (for the other replicas, and for a restart), and the live one
+  // now too unless `stored_live` is its revision.
+  void WatchRulesets(runtime::Assigner* assigner, int64_t stored_live = 0);
+  // At start with state: which ruleset to serve, the store's or the one
+  // the --rules files were just loaded as, and from which revision to
+  // number new ones; the live one's revision as the store keeps it, if it
+  // is live here.
+  int64_t ResumeRulesets(const runtime::StoredRulesets& stored);
+  // ... then, once rulesets made live are watched, the stored schedule.
+  void ResumeSchedule(const runtime::StoredRulesets& stored);
   // A follower: serves the ruleset the database says is live (each poll).
   void FollowRulesets();
   // ... its live one, when `stored` has it (it changed).

@@ -43,15 +43,18 @@ void Stored(runtime::Assigner* assigner, absl::StatusOr<uint64_t> seq,
   }
 }
 
-runtime::RulesetLive ToStore(runtime::Assigner* assigner, const Ruleset& r) {
-  return runtime::RulesetLive{.revision = r.revision,
-                              .root = r.root,
-                              .files = *r.sources,
-                              .fingerprint = r.fingerprint,
-                              .published_by = r.published_by,
-                              .published_from = r.published_from,
-                              .at = assigner->clock().Now(),
-                              .activate_at = r.activate_at};
+runtime::RulesetLive ToStore(runtime::Assigner* assigner, const Ruleset& r,
+                             std::string files_fingerprint = "") {
+  return runtime::RulesetLive{
+      .revision = r.revision,
+      .root = r.root,
+      .files = *r.sources,
+      .fingerprint = r.fingerprint,
+      .published_by = r.published_by,
+      .published_from = r.published_from,
+      .at = assigner->clock().Now(),
+      .activate_at = r.activate_at,
+      .files_fingerprint = std::move(files_fingerprint)};
 }
 
 absl::Time AuditTime(runtime::Assigner* assigner) {
@@ -101,10 +104,13 @@ void AuditRulesetSchedule(runtime::Assigner* assigner, const Ruleset* scheduled,
             .reason = ""});
 }
 
-void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now) {
+void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now,
+                       std::string files_fingerprint) {
   if (now.sources == nullptr) return;  // a builtin: nothing to compile
-  Stored(assigner, assigner->RecordRuleset(ToStore(assigner, now)),
-         now.revision, "live ruleset not stored for the other replicas");
+  Stored(assigner,
+         assigner->RecordRuleset(
+             ToStore(assigner, now, std::move(files_fingerprint))),
+         now.revision, "live ruleset not stored");
 }
 
 void RecordRulesetSchedule(runtime::Assigner* assigner,
@@ -115,7 +121,7 @@ void RecordRulesetSchedule(runtime::Assigner* assigner,
   }
   Stored(assigner, assigner->RecordSchedule(std::move(change)),
          scheduled == nullptr ? 0 : scheduled->revision,
-         "scheduled ruleset not stored for the other replicas");
+         "scheduled ruleset not stored");
 }
 
 }  // namespace leadroute

@@ -26,11 +26,13 @@ void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
 void AuditRulesetSchedule(runtime::Assigner* assigner, const Ruleset* scheduled,
                           const runtime::Actor& by);
 
-// Records `now`, with its files, as the live ruleset of a store shared by
-// replicas (issue 22), durable before this returns; logs a failure.
-void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now);
-// Records `scheduled` (null: none) as the scheduled ruleset of a store
-// shared by replicas, likewise.
+// Records `now`, with its files and the --rules files' fingerprint of the
+// moment, as the store's live ruleset (for replicas, issue 22, and for a
+// restart), durable before this returns; logs a failure.
+void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now,
+                       std::string files_fingerprint);
+// Records `scheduled` (null: none) as the store's scheduled ruleset,
+// likewise.
 void RecordRulesetSchedule(runtime::Assigner* assigner,
                            const Ruleset* scheduled);
 

@@ -273,6 +273,7 @@ CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
   CompileOutcome outcome = CompilePath(path);
   if (outcome.status.ok()) {
     std::lock_guard<std::mutex> lock(state_mu_);
+    files_fingerprint_ = outcome.ruleset->fingerprint;
     // The same rules again: a new revision would say they changed, and
     // hand removed reps over, audit and notify for nothing.
     if (const std::shared_ptr<const Ruleset> live = live_.load();
@@ -513,8 +514,7 @@ CompileOutcome RulesetRegistry::Adopt(const runtime::RulesetLive& stored) {
     }
   }
   CompileOutcome outcome = CompileFiles(stored.files, stored.root);
-  const std::string origin =
-      absl::StrCat("replicas revision ", stored.revision);
+  const std::string origin = absl::StrCat("stored revision ", stored.revision);
   std::lock_guard<std::mutex> lock(state_mu_);
   if (!outcome.status.ok()) {
     RecordFailure(origin, outcome);
@@ -554,7 +554,7 @@ CompileOutcome RulesetRegistry::AdoptSchedule(
   std::lock_guard<std::mutex> lock(state_mu_);
   if (!outcome.status.ok()) {
     RecordFailure(
-        absl::StrCat("replicas revision ", stored->revision, ", scheduled"),
+        absl::StrCat("stored revision ", stored->revision, ", scheduled"),
         outcome);
     return outcome;
   }
@@ -583,6 +583,27 @@ void RulesetRegistry::Adopted(const std::shared_ptr<const Ruleset>& live) {
 void RulesetRegistry::NumberAfter(int64_t revision) {
   std::lock_guard<std::mutex> lock(state_mu_);
   last_revision_ = std::max(last_revision_, revision);
+}
+
+void RulesetRegistry::RenumberLive(int64_t revision) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  const std::shared_ptr<const Ruleset> live = live_.load();
+  if (live == nullptr || live->revision == revision) return;
+  std::erase(live_order_, live->revision);
+  std::erase_if(retained_, [&](const std::shared_ptr<const Ruleset>& r) {
+    return r != live && r->revision == revision;
+  });
+  // Immutable once a call can see it; none has yet.
+  std::const_pointer_cast<Ruleset>(live)->revision = revision;
+  std::erase(live_order_, revision);
+  live_order_.push_back(revision);
+  last_revision_ = std::max(last_revision_, revision);
+}
+
+std::string RulesetRegistry::files_fingerprint() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return files_fingerprint_;
 }
 
 absl::StatusOr<std::shared_ptr<const Ruleset>> RulesetRegistry::RollbackTo(

@@ -191,11 +191,12 @@ class RulesetRegistry {
       std::function<void(const Ruleset* scheduled, const runtime::Actor& by)>;
   void SetOnScheduled(OnScheduled on_scheduled);
 
-  // Makes the ruleset a store shared by replicas says is live, live here
-  // too, with its revision and publisher (issue 22): a retained one with
+  // Makes the ruleset a store says is live (a shared one, issue 22; a
+  // single server's at its restart), live here too, with its revision and
+  // publisher: a retained one with
   // the same revision and fingerprint at once, else compiled from its
-  // files. Nobody is told (OnLive): the writer that made it live did
-  // that. A failure is recorded as a reload's and keeps the live one.
+  // files. Nobody is told (OnLive): whoever made it live did that. A
+  // failure is recorded as a reload's and keeps the live one.
   CompileOutcome Adopt(const runtime::RulesetLive& stored);
   // Schedules here the ruleset a shared store says is scheduled (its
   // revision and activation time): from the one scheduled here already
@@ -205,6 +206,13 @@ class RulesetRegistry {
   // Numbers the next ruleset after `revision` at least (a new writer goes
   // on from the highest its store kept).
   void NumberAfter(int64_t revision);
+  // At start, before any call is answered: gives the live ruleset (the
+  // --rules files just loaded) `revision` instead of the one it was
+  // numbered with, so that a restart goes on with the store's numbers.
+  void RenumberLive(int64_t revision);
+  // The fingerprint of the rules the --rules files compiled to when last
+  // loaded (LoadPath), live or not; "" before any.
+  std::string files_fingerprint() const;
 
   // Makes retained `revision` live again (0: the one live before the
   // current one) `by` a caller; NOT_FOUND when it is not retained.
@@ -294,6 +302,7 @@ class RulesetRegistry {
   int64_t failed_ = 0;
   std::string live_by_;
   absl::Time live_since_;
+  std::string files_fingerprint_;
 
   // The scheduled ruleset (null: none), its activation time in Unix
   // nanoseconds for LiveAt's one load (int64 max: none), and what its

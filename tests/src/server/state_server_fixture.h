@@ -1,8 +1,8 @@
 // The set-up the stateful server tests share: rules written into a fresh
 // temporary folder, the real server started in-process on an ephemeral
 // loopback port with a data dir there and a FakeClock (Monday 2026-11-23
-// 10:00 UTC), and stubs over a real gRPC channel. A suite adds its own
-// server options in Configure.
+// 10:00 UTC), and stubs over a real gRPC channel (made again by each
+// start). A suite adds its own server options in Configure.
 #ifndef LEADROUTE_TESTS_SRC_SERVER_STATE_SERVER_FIXTURE_H_
 #define LEADROUTE_TESTS_SRC_SERVER_STATE_SERVER_FIXTURE_H_
 
@@ -54,6 +54,7 @@ class StateServerFixture : public testing::Test {
                                    grpc::InsecureChannelCredentials());
     router_ = v1::LeadRouter::NewStub(channel_);
     assignments_ = v1::Assignments::NewStub(channel_);
+    rules_admin_ = v1::RulesAdmin::NewStub(channel_);
   }
   // A restart on the same folder.
   void Restart() {
@@ -70,6 +71,7 @@ class StateServerFixture : public testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::LeadRouter::Stub> router_;
   std::unique_ptr<v1::Assignments::Stub> assignments_;
+  std::unique_ptr<v1::RulesAdmin::Stub> rules_admin_;
 };
 
 }  // namespace leadroute::testing_util

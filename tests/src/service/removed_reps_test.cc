@@ -34,7 +34,6 @@ class RemovedRepsTest : public testing_util::StateServerFixture {
     const std::string rules =
         Rules("1", "rep ana { }\nrep bo { }\n", "ana, bo");
     SetUpServer("removed_reps", rules.c_str());
-    admin_ = v1::RulesAdmin::NewStub(channel_);
   }
 
   void RouteLeads(int n) {
@@ -58,7 +57,7 @@ class RemovedRepsTest : public testing_util::StateServerFixture {
     f->set_content(rules);
     request.set_removed_reps(choice);
     v1::PublishRulesResponse response;
-    grpc::Status s = admin_->PublishRules(&context, request, &response);
+    grpc::Status s = rules_admin_->PublishRules(&context, request, &response);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response;
   }
@@ -83,8 +82,6 @@ class RemovedRepsTest : public testing_util::StateServerFixture {
     }
     return out;
   }
-
-  std::unique_ptr<v1::RulesAdmin::Stub> admin_;
 };
 
 TEST_F(RemovedRepsTest, KeepWarnsWithTheCountThenReassignMovesThemInTheTeam) {

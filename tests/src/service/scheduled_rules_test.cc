@@ -4,11 +4,15 @@
 // instant, not a poll later — with wall-clock times read in their zone's
 // rules for that date (the autumn and spring daylight-saving changes in
 // Europe/Berlin), in the audit trail, replaced, cancelled, and refused
-// with the field named.
+// with the field named; and what a restart keeps: the ruleset live when the
+// server stopped (published ones too) unless the --rules files changed
+// meanwhile, and the schedule.
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -37,10 +41,7 @@ absl::Time Utc(int y, int mo, int d, int h, int mi, int s = 0) {
 
 class ScheduledRulesTest : public testing_util::StateServerFixture {
  protected:
-  void SetUp() override {
-    SetUpServer("scheduled-rules", Rules("1").c_str());
-    admin_ = v1::RulesAdmin::NewStub(channel_);
-  }
+  void SetUp() override { SetUpServer("scheduled-rules", Rules("1").c_str()); }
 
   // PublishRules with `rules` (none: cancel) to go live at `local` in
   // `zone`, or at `at` when `local` is empty.
@@ -61,7 +62,7 @@ class ScheduledRulesTest : public testing_util::StateServerFixture {
       a->mutable_at()->set_seconds(absl::ToUnixSeconds(at));
     }
     grpc::ClientContext context;
-    return admin_->PublishRules(&context, request, response);
+    return rules_admin_->PublishRules(&context, request, response);
   }
 
   // The activation time `local` in `zone` is scheduled for, as the
@@ -79,8 +80,28 @@ class ScheduledRulesTest : public testing_util::StateServerFixture {
     v1::GetStatusResponse response;
     grpc::ClientContext context;
     EXPECT_TRUE(
-        admin_->GetStatus(&context, v1::GetStatusRequest(), &response).ok());
+        rules_admin_->GetStatus(&context, v1::GetStatusRequest(), &response)
+            .ok());
     return response;
+  }
+
+  // PublishRules with `rules`, live at once.
+  grpc::Status Publish(const std::string& rules,
+                       v1::PublishRulesResponse* response) {
+    v1::PublishRulesRequest request;
+    v1::RuleFile* f = request.add_files();
+    f->set_path("r.route");
+    f->set_content(rules);
+    grpc::ClientContext context;
+    return rules_admin_->PublishRules(&context, request, response);
+  }
+
+  grpc::Status Rollback(int64_t revision) {
+    v1::RollbackRequest request;
+    request.set_revision(revision);
+    v1::RollbackResponse response;
+    grpc::ClientContext context;
+    return rules_admin_->Rollback(&context, request, &response);
   }
 
   // The queue a lead routed now goes to, and the revision that decided.
@@ -132,8 +153,6 @@ class ScheduledRulesTest : public testing_util::StateServerFixture {
     }
     return out;
   }
-
-  std::unique_ptr<v1::RulesAdmin::Stub> admin_;
 };
 
 // Published on 20 October (CEST, UTC+2) for 1 November 00:00 in Berlin,
@@ -249,6 +268,13 @@ TEST_F(ScheduledRulesTest, ACancelledScheduleNeverGoesLive) {
               ElementsAre(StartsWith("file rules.load "),
                           StartsWith("anonymous rules.schedule "),
                           "anonymous rules.unschedule "));
+
+  // Cancelled stays cancelled across a restart.
+  Restart();
+  EXPECT_FALSE(Status().has_scheduled());
+  clock_.Set(Utc(2026, 11, 26, 0, 0));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(Route("restarted"), std::make_pair(std::string("q1"), int64_t{1}));
 }
 
 // A ruleset published at once while another is scheduled warns that the
@@ -267,7 +293,7 @@ TEST_F(ScheduledRulesTest, APublishMeanwhileIsWarnedAndReplacedOnTime) {
   f->set_content(Rules("3"));
   v1::PublishRulesResponse published;
   grpc::ClientContext context;
-  ASSERT_TRUE(admin_->PublishRules(&context, now, &published).ok());
+  ASSERT_TRUE(rules_admin_->PublishRules(&context, now, &published).ok());
   EXPECT_EQ(published.ruleset().ruleset().revision(), 3);
   ASSERT_EQ(published.diagnostics_size(), 1);
   EXPECT_EQ(published.diagnostics(0).code(), "scheduled");
@@ -339,20 +365,105 @@ TEST_F(ScheduledRulesTest, BadSchedulesAreRefusedNamingTheField) {
       absl::ToUnixSeconds(Utc(2026, 12, 1, 0, 0)));
   v1::PublishRulesResponse response;
   grpc::ClientContext context;
-  grpc::Status s = admin_->PublishRules(&context, both, &response);
+  grpc::Status s = rules_admin_->PublishRules(&context, both, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("set one of them at most"));
   // expected_revision is checked when scheduling.
   both.set_shadow(false);
   both.set_expected_revision(7);
   grpc::ClientContext cas;
-  s = admin_->PublishRules(&cas, both, &response);
+  s = rules_admin_->PublishRules(&cas, both, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("revision 7 is not live"));
 
   // Nothing was scheduled by any of them.
   EXPECT_FALSE(Status().has_scheduled());
   EXPECT_EQ(Route("still"), std::make_pair(std::string("q1"), int64_t{1}));
+}
+
+// A restart serves the ruleset that was live when the server stopped, a
+// published or rolled-back one too, under its revision, and numbers on
+// after the highest kept; --rules files edited while it was down are the
+// last change and win, as the next revision.
+TEST_F(ScheduledRulesTest, ARestartServesWhatWasLiveUnlessTheFilesChanged) {
+  using Routed = std::pair<std::string, int64_t>;
+  v1::PublishRulesResponse response;
+  ASSERT_TRUE(Publish(Rules("2"), &response).ok());
+  EXPECT_EQ(Route("a"), Routed("q2", 2));
+  Restart();
+  EXPECT_EQ(Status().live().ruleset().revision(), 2);
+  EXPECT_EQ(Status().live().published_by(), "anonymous");
+  EXPECT_EQ(Status().live().origin(), "stored revision 2");
+  EXPECT_EQ(Route("b"), Routed("q2", 2));
+
+  response.Clear();
+  ASSERT_TRUE(Publish(Rules("3"), &response).ok());
+  EXPECT_EQ(response.ruleset().ruleset().revision(), 3);
+  ASSERT_TRUE(Rollback(2).ok());
+  Restart();
+  EXPECT_EQ(Route("c"), Routed("q2", 2));
+
+  // Edited while the server is down.
+  server_.reset();
+  std::ofstream(dir_ / "rules.route") << Rules("4");
+  Start();
+  EXPECT_EQ(Route("d"), Routed("q4", 4));
+  EXPECT_EQ(Status().live().published_by(), "file");
+  // Nothing changed: the same revision, from the files (not compiled
+  // again from the store's copy).
+  Restart();
+  EXPECT_EQ(Route("e"), Routed("q4", 4));
+  EXPECT_THAT(Status().live().origin(), StartsWith("file "));
+  EXPECT_THAT(RulesAudit(8),
+              ElementsAre(StartsWith("file rules.load revision 1 "),
+                          StartsWith("anonymous rules.publish revision 2 "),
+                          StartsWith("anonymous rules.load revision 2 "),
+                          StartsWith("anonymous rules.publish revision 3 "),
+                          StartsWith("anonymous rules.rollback revision 2 "),
+                          StartsWith("anonymous rules.load revision 2 "),
+                          StartsWith("file rules.load revision 4 "),
+                          StartsWith("file rules.load revision 4 ")));
+}
+
+// A schedule outlives a restart and goes live at its instant; one whose
+// instant passed while the server was down goes live as it starts, and is
+// what the next restart serves.
+TEST_F(ScheduledRulesTest, AScheduleOutlivesARestart) {
+  using Routed = std::pair<std::string, int64_t>;
+  clock_.Set(Utc(2026, 11, 23, 10, 0));
+  v1::PublishRulesResponse response;
+  ASSERT_TRUE(Schedule(Rules("2"), "2026-11-24T00:00", "UTC", &response).ok());
+  Restart();
+  v1::GetStatusResponse status = Status();
+  ASSERT_TRUE(status.has_scheduled());
+  EXPECT_EQ(status.scheduled().ruleset().revision(), 2);
+  EXPECT_EQ(absl::FromUnixSeconds(status.scheduled().activate_at().seconds()),
+            Utc(2026, 11, 24, 0, 0));
+  EXPECT_EQ(Route("before"), Routed("q1", 1));
+  clock_.Set(Utc(2026, 11, 24, 0, 0));
+  EXPECT_EQ(Route("at"), Routed("q2", 2));
+  EXPECT_TRUE(WaitLive(2));
+
+  response.Clear();
+  ASSERT_TRUE(Schedule(Rules("3"), "2026-11-25T00:00", "UTC", &response).ok());
+  server_.reset();
+  clock_.Set(Utc(2026, 11, 26, 0, 0));
+  Start();
+  EXPECT_EQ(Route("late"), Routed("q3", 3));
+  EXPECT_TRUE(WaitLive(3));
+  EXPECT_FALSE(Status().has_scheduled());
+  Restart();
+  EXPECT_EQ(Route("after"), Routed("q3", 3));
+  EXPECT_FALSE(Status().has_scheduled());
+  EXPECT_THAT(RulesAudit(8),
+              ElementsAre(StartsWith("file rules.load revision 1 "),
+                          StartsWith("anonymous rules.schedule revision 2 "),
+                          StartsWith("file rules.load revision 1 "),
+                          StartsWith("anonymous rules.activate revision 2 "),
+                          StartsWith("anonymous rules.schedule revision 3 "),
+                          StartsWith("anonymous rules.load revision 2 "),
+                          StartsWith("anonymous rules.activate revision 3 "),
+                          StartsWith("anonymous rules.load revision 3 ")));
 }
 
 }  // namespace
