@@ -2,7 +2,8 @@
 """`leadroute rules ...` against a real `leadroute serve`: status, publish
 (checked here first; every file the rules read is sent), publish at a set
 time (a wall-clock time in a zone, or an instant) and cancel it, a shadow
-promoted, a rollback — the output and the exit codes."""
+promoted, a rollback — the output and the exit codes; and with a data
+dir, published rules and a schedule kept through a kill -9."""
 import datetime
 import json
 import os
@@ -27,7 +28,8 @@ class RulesAdminCliTest(TempDirCase):
                                                  "--watch", "0")
 
     def tearDown(self):
-        cli_testlib.stop(self.proc)
+        if self.proc is not None:
+            cli_testlib.stop(self.proc)
         super().tearDown()
 
     def write_rules(self, tag, folder="v"):
@@ -132,6 +134,42 @@ class RulesAdminCliTest(TempDirCase):
         r = self.cli("unschedule")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("no ruleset was scheduled", r.stderr)
+
+    def test_a_kill_9_keeps_published_rules_and_the_schedule(self):
+        """With a data dir, what PublishRules acknowledged is in the store:
+        a kill -9 right after loses neither the published ruleset nor the
+        schedule, and the restart numbers on after them."""
+        cli_testlib.stop(self.proc)  # setUp's, without a data dir
+        self.proc = None
+        serve = ("--rules", self.root, "--watch", "0", "--data-dir",
+                 os.path.join(self.tmp, "data"))
+        at = (datetime.datetime.now(datetime.timezone.utc) +
+              datetime.timedelta(days=30)).strftime("%Y-%m-%dT00:00:00Z")
+        proc, addr = cli_testlib.serve(*serve)
+        try:
+            r = leadroute("rules", "publish", self.write_rules("2"),
+                          "--server", addr)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = leadroute("rules", "publish", self.write_rules("3"),
+                          "--activate-at", at, "--server", addr)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            proc.kill()
+            proc.stderr.close()
+            proc.wait(timeout=30)
+        proc, self.addr = cli_testlib.serve(*serve)
+        try:
+            status = self.status()
+            self.assertEqual(status["live"]["ruleset"]["revision"], "2")
+            self.assertEqual(status["live"]["origin"], "stored revision 2")
+            self.assertEqual(status["scheduled"]["ruleset"]["revision"], "3")
+            self.assertEqual(status["scheduled"]["activate_at"], at)
+            self.assertEqual(self.route(), ("q2", "2"))
+            r = self.cli("publish", self.write_rules("4"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"^live  revision 4  r 4 ")
+        finally:
+            cli_testlib.stop(proc)
 
     def test_bad_invocations(self):
         r = self.cli("publish", self.root, "--time-zone", "Europe/Berlin")
