@@ -854,39 +854,21 @@ absl::StatusOr<std::optional<uint64_t>> PgStore::Meta(const std::string& key) {
 
 absl::StatusOr<StoredRulesets> PgStore::Rulesets(int64_t unless_live,
                                                  int64_t unless_scheduled) {
-  StoredRulesets out;
-  Params none;
-  ASSIGN_OR_RETURN(
-      std::vector<int64_t> newest,
-      ReadRows<int64_t>(
-          "SELECT COALESCE(MAX(revision), 0) FROM rulesets", none,
-          [](const Row& r) { return r.Int(0); }, "reading rulesets"));
-  out.newest_revision = newest.empty() ? 0 : newest.front();
-  ASSIGN_OR_RETURN(std::optional<uint64_t> live, Meta(kLiveRulesetKey));
-  out.live_revision = static_cast<int64_t>(live.value_or(0));
-  if (out.live_revision != 0 && out.live_revision != unless_live) {
-    ASSIGN_OR_RETURN(RulesetLive rs,
-                     ReadRuleset(out.live_revision, kLiveRulesetKey));
-    out.live = std::move(rs);
-  }
-  ASSIGN_OR_RETURN(std::optional<uint64_t> scheduled,
-                   Meta(kScheduledRulesetKey));
-  out.scheduled_revision = static_cast<int64_t>(scheduled.value_or(0));
-  if (out.scheduled_revision != 0 &&
-      out.scheduled_revision != unless_scheduled) {
-    ASSIGN_OR_RETURN(RulesetLive rs,
-                     ReadRuleset(out.scheduled_revision, kScheduledRulesetKey));
-    ASSIGN_OR_RETURN(std::optional<uint64_t> at, Meta(kScheduledAtKey));
-    if (!at) {
-      return absl::DataLossError(
-          absl::StrCat("meta.", kScheduledRulesetKey, " names revision ",
-                       out.scheduled_revision, " but meta.", kScheduledAtKey,
-                       " is missing"));
-    }
-    rs.activate_at = absl::FromUnixMicros(static_cast<int64_t>(*at));
-    out.scheduled = std::move(rs);
-  }
-  return out;
+  RulesetReads reads;
+  reads.newest = [this]() -> absl::StatusOr<int64_t> {
+    Params none;
+    ASSIGN_OR_RETURN(
+        std::vector<int64_t> newest,
+        ReadRows<int64_t>(
+            "SELECT COALESCE(MAX(revision), 0) FROM rulesets", none,
+            [](const Row& r) { return r.Int(0); }, "reading rulesets"));
+    return newest.empty() ? 0 : newest.front();
+  };
+  reads.meta = [this](const char* key) { return Meta(key); };
+  reads.ruleset = [this](int64_t revision, const char* named_by) {
+    return ReadRuleset(revision, named_by);
+  };
+  return ReadRulesets(reads, unless_live, unless_scheduled);
 }
 
 absl::StatusOr<RulesetLive> PgStore::ReadRuleset(int64_t revision,

@@ -1212,34 +1212,20 @@ absl::StatusOr<std::optional<uint64_t>> SqliteStore::Meta(
 
 absl::StatusOr<StoredRulesets> SqliteStore::Rulesets(int64_t unless_live,
                                                      int64_t unless_scheduled) {
-  StoredRulesets out;
-  RETURN_IF_ERROR(ReadRows("SELECT COALESCE(MAX(revision), 0) FROM rulesets",
-                           "reading rulesets", nullptr, [&](sqlite3_stmt* row) {
-                             out.newest_revision = sqlite3_column_int64(row, 0);
-                           }));
-  ASSIGN_OR_RETURN(std::optional<uint64_t> live, Meta(kLiveRulesetKey));
-  out.live_revision = static_cast<int64_t>(live.value_or(0));
-  if (out.live_revision != 0 && out.live_revision != unless_live) {
-    ASSIGN_OR_RETURN(out.live, ReadRuleset(out.live_revision, kLiveRulesetKey));
-  }
-  ASSIGN_OR_RETURN(std::optional<uint64_t> scheduled,
-                   Meta(kScheduledRulesetKey));
-  out.scheduled_revision = static_cast<int64_t>(scheduled.value_or(0));
-  if (out.scheduled_revision != 0 &&
-      out.scheduled_revision != unless_scheduled) {
-    ASSIGN_OR_RETURN(RulesetLive rs,
-                     ReadRuleset(out.scheduled_revision, kScheduledRulesetKey));
-    ASSIGN_OR_RETURN(std::optional<uint64_t> at, Meta(kScheduledAtKey));
-    if (!at) {
-      return absl::DataLossError(
-          absl::StrCat("meta.", kScheduledRulesetKey, " names revision ",
-                       out.scheduled_revision, " but meta.", kScheduledAtKey,
-                       " is missing"));
-    }
-    rs.activate_at = absl::FromUnixMicros(static_cast<int64_t>(*at));
-    out.scheduled = std::move(rs);
-  }
-  return out;
+  RulesetReads reads;
+  reads.newest = [this]() -> absl::StatusOr<int64_t> {
+    int64_t newest = 0;
+    RETURN_IF_ERROR(ReadRows(
+        "SELECT COALESCE(MAX(revision), 0) FROM rulesets", "reading rulesets",
+        nullptr,
+        [&](sqlite3_stmt* row) { newest = sqlite3_column_int64(row, 0); }));
+    return newest;
+  };
+  reads.meta = [this](const char* key) { return Meta(key); };
+  reads.ruleset = [this](int64_t revision, const char* named_by) {
+    return ReadRuleset(revision, named_by);
+  };
+  return ReadRulesets(reads, unless_live, unless_scheduled);
 }
 
 absl::StatusOr<RulesetLive> SqliteStore::ReadRuleset(int64_t revision,

@@ -1,10 +1,12 @@
-// Text forms of the values a store keeps in one column; see store_rows.h.
+// What the two stores share; see store_rows.h.
 #include "runtime/store_rows.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/status_macros.h"
 
 namespace leadroute::runtime {
 
@@ -35,6 +37,37 @@ std::string JoinReps(const std::vector<std::string>& reps) {
 
 std::vector<std::string> SplitReps(absl::string_view text) {
   return absl::StrSplit(text, ';', absl::SkipEmpty());
+}
+
+absl::StatusOr<StoredRulesets> ReadRulesets(const RulesetReads& reads,
+                                            int64_t unless_live,
+                                            int64_t unless_scheduled) {
+  StoredRulesets out;
+  ASSIGN_OR_RETURN(out.newest_revision, reads.newest());
+  ASSIGN_OR_RETURN(std::optional<uint64_t> live, reads.meta(kLiveRulesetKey));
+  out.live_revision = static_cast<int64_t>(live.value_or(0));
+  if (out.live_revision != 0 && out.live_revision != unless_live) {
+    ASSIGN_OR_RETURN(out.live,
+                     reads.ruleset(out.live_revision, kLiveRulesetKey));
+  }
+  ASSIGN_OR_RETURN(std::optional<uint64_t> scheduled,
+                   reads.meta(kScheduledRulesetKey));
+  out.scheduled_revision = static_cast<int64_t>(scheduled.value_or(0));
+  if (out.scheduled_revision != 0 &&
+      out.scheduled_revision != unless_scheduled) {
+    ASSIGN_OR_RETURN(RulesetLive rs, reads.ruleset(out.scheduled_revision,
+                                                   kScheduledRulesetKey));
+    ASSIGN_OR_RETURN(std::optional<uint64_t> at, reads.meta(kScheduledAtKey));
+    if (!at) {
+      return absl::DataLossError(
+          absl::StrCat("meta.", kScheduledRulesetKey, " names revision ",
+                       out.scheduled_revision, " but meta.", kScheduledAtKey,
+                       " is missing"));
+    }
+    rs.activate_at = absl::FromUnixMicros(static_cast<int64_t>(*at));
+    out.scheduled = std::move(rs);
+  }
+  return out;
 }
 
 }  // namespace leadroute::runtime

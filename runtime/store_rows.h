@@ -1,15 +1,19 @@
 // What the two stores (sqlite_store.cc, pg_store.cc) write alike: the
-// columns of a row, in the order both read and write them, and the text
-// forms of the values kept in one column.
+// columns of a row, in the order both read and write them, the text forms
+// of the values kept in one column, and how the rulesets kept are read.
 #ifndef LEADROUTE_RUNTIME_STORE_ROWS_H_
 #define LEADROUTE_RUNTIME_STORE_ROWS_H_
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "runtime/state_store.h"
 
 namespace leadroute::runtime {
 
@@ -53,6 +57,21 @@ std::string EncodeRunning(
     const std::vector<std::pair<std::string, int64_t>>& running);
 std::vector<std::pair<std::string, int64_t>> DecodeRunning(
     absl::string_view text);
+
+// StateStore::Rulesets over a store's own reads: `newest`, the highest
+// revision kept (0: none); `meta`, a meta key's value (none: unset);
+// `ruleset`, a kept revision with its files (the meta key that names it,
+// for the error when it is missing).
+struct RulesetReads {
+  std::function<absl::StatusOr<int64_t>()> newest;
+  std::function<absl::StatusOr<std::optional<uint64_t>>(const char* key)> meta;
+  std::function<absl::StatusOr<RulesetLive>(int64_t revision,
+                                            const char* named_by)>
+      ruleset;
+};
+absl::StatusOr<StoredRulesets> ReadRulesets(const RulesetReads& reads,
+                                            int64_t unless_live,
+                                            int64_t unless_scheduled);
 
 // Reps (had_by, missed_by) as one ';'-joined column, and back.
 std::string JoinReps(const std::vector<std::string>& reps);
