@@ -677,12 +677,17 @@ absl::StatusOr<uint64_t> Assigner::RecordSchedule(RulesetSchedule schedule) {
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,
                           const Actor& by) {
   by_seq_.erase(a.seq);
-  a.seq = log_.Append(a);
-  by_seq_[a.seq] = &a;
-  uint64_t seq = a.seq;
+  // One commit holds the assignment, the rotation that chose its owner, its
+  // events and their audit: a crash never stores one without the others.
+  std::vector<StateChange> together;
+  together.reserve(2 + 2 * events.size());
+  together.emplace_back(a);
+  for (TeamCursor& moved : picker_.TakeMoved()) {
+    together.emplace_back(std::move(moved));
+  }
   for (LeadEvent& e : events) {
     if (by.empty()) {
-      seq = log_.Append(std::move(e));
+      together.emplace_back(std::move(e));
       continue;
     }
     e.actor = by.principal;
@@ -694,10 +699,13 @@ uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,
                       .before = e.from,
                       .after = e.kind == "reassigned" ? e.to : e.kind,
                       .reason = e.reason};
-    log_.Append(std::move(e));
-    seq = log_.Append(std::move(audit));
+    together.emplace_back(std::move(e));
+    together.emplace_back(std::move(audit));
   }
-  return seq;
+  const size_t count = together.size();
+  a.seq = log_.AppendTogether(std::move(together));
+  by_seq_[a.seq] = &a;
+  return a.seq + count - 1;  // the last one's: durable once all are
 }
 
 int Assigner::Sweep(const Program& p, absl::Time now) {

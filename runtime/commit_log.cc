@@ -62,11 +62,25 @@ CommitLog::~CommitLog() {
 
 uint64_t CommitLog::Append(StateChange change) {
   std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t number = Queue(std::move(change));
+  if (pending_.size() == 1) work_.notify_one();
+  return number;
+}
+
+uint64_t CommitLog::AppendTogether(std::vector<StateChange> changes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool was_empty = pending_.empty();
+  const uint64_t first = seq_ + 1;
+  for (StateChange& change : changes) Queue(std::move(change));
+  if (was_empty && !pending_.empty()) work_.notify_one();
+  return first;
+}
+
+uint64_t CommitLog::Queue(StateChange change) {
   const uint64_t number = ++seq_;
   if (auto* a = std::get_if<Assignment>(&change)) a->seq = number;
   if (auto* e = std::get_if<LeadEvent>(&change)) e->id = number;
   pending_.push_back(std::move(change));
-  if (pending_.size() == 1) work_.notify_one();
   return number;
 }
 

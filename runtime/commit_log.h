@@ -63,6 +63,12 @@ class CommitLog {
   // Queues `change` for the next commit; returns its number, which is also
   // written into it: an Assignment's seq, a LeadEvent's id.
   uint64_t Append(StateChange change);
+  // Queues `changes` for one commit, in order, each numbered as Append
+  // numbers it; returns the first one's number. What must be stored
+  // together goes in one call (an assignment, the rotation that chose its
+  // owner, its events): a commit between two Appends would keep one
+  // without the others if the process died before the next.
+  uint64_t AppendTogether(std::vector<StateChange> changes);
   // Append, for a change that depends on no caller's state (a retention
   // prune, a consumer's cursor) and so needs no caller lock: UNAVAILABLE
   // instead once a commit has failed.
@@ -109,6 +115,8 @@ class CommitLog {
 
  private:
   void WriterLoop();
+  // Numbers `change` and queues it (mu_ held); its number.
+  uint64_t Queue(StateChange change);
 
   StateStore* const store_;
   const absl::Duration retry_every_;

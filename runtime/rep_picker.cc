@@ -237,7 +237,7 @@ int RepPicker::PickFromTeam(const Program& p, int index,
       break;
     }
   }
-  if (log_ != nullptr) log_->Append(cursor);
+  if (log_ != nullptr) moved_.push_back(cursor);
   return team.members[chosen];
 }
 
@@ -311,6 +311,12 @@ std::vector<RepLoad> LoadsOf(const StateSnapshot& snapshot, const Program& p,
   for (size_t i = 0; i < p.reps.size(); ++i) {
     out.push_back(picker.Load(p, static_cast<int>(i), now));
   }
+  return out;
+}
+
+std::vector<TeamCursor> RepPicker::TakeMoved() {
+  std::vector<TeamCursor> out;
+  out.swap(moved_);
   return out;
 }
 

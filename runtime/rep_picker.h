@@ -84,6 +84,12 @@ class RepPicker {
                    std::vector<std::string>* skipped,
                    const std::vector<std::string>& exclude = {});
 
+  // The rotations PickFromTeam moved since the last call, oldest first, for
+  // the caller to append with the assignment the pick was for, in one
+  // commit (CommitLog::AppendTogether): stored apart, a crash between the
+  // two commits would skip or repeat a rep at the restart.
+  std::vector<TeamCursor> TakeMoved();
+
   // Counts a new open lead for `rep` at `now`: the assignment appended next
   // is their turn.
   void Took(const std::string& rep, absl::Time now);
@@ -127,6 +133,7 @@ class RepPicker {
   uint64_t turns_ = 0;  // without a log: the last turn given
   absl::flat_hash_map<std::string, RepState> reps_;
   absl::flat_hash_map<std::string, TeamCursor> teams_;
+  std::vector<TeamCursor> moved_;  // not yet taken (TakeMoved)
 };
 
 // Each rep of `p`'s load at `now` as `snapshot` (a store's Load since
