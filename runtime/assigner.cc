@@ -645,18 +645,21 @@ absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status,
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
   const std::optional<RepStatus> before = picker_.StatusOf(status.rep);
-  uint64_t seq = picker_.SetStatus(status, now);
+  // The status and its audit line in one commit: a crash between two
+  // would keep the change without the record of who made it.
+  std::vector<StateChange> together{picker_.SetStatus(status, now)};
   if (!by.empty()) {
-    seq = log_.Append(AuditRecord{.at = now,
-                                  .principal = by.principal,
-                                  .peer = by.peer,
-                                  .action = "rep.status",
-                                  .target = status.rep,
-                                  .before = DescribeStatus(before),
-                                  .after = DescribeStatus(status),
-                                  .reason = status.note});
+    together.push_back(AuditRecord{.at = now,
+                                   .principal = by.principal,
+                                   .peer = by.peer,
+                                   .action = "rep.status",
+                                   .target = status.rep,
+                                   .before = DescribeStatus(before),
+                                   .after = DescribeStatus(status),
+                                   .reason = status.note});
   }
-  return seq;
+  const uint64_t last = together.size() - 1;
+  return log_.AppendTogether(std::move(together)) + last;
 }
 
 absl::StatusOr<uint64_t> Assigner::RecordAudit(AuditRecord record) {

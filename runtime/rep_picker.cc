@@ -276,10 +276,10 @@ std::string RepPicker::MoveTo(Assignment& a, const std::string& owner,
   return from;
 }
 
-uint64_t RepPicker::SetStatus(RepStatus status, absl::Time now) {
+RepStatus RepPicker::SetStatus(RepStatus status, absl::Time now) {
   status.set_at = now;
   reps_[status.rep].status = status;
-  return log_ != nullptr ? log_->Append(std::move(status)) : 0;
+  return status;
 }
 
 RepLoad RepPicker::Load(const Program& p, int index, absl::Time now) const {

@@ -101,8 +101,9 @@ class RepPicker {
   std::string MoveTo(Assignment& a, const std::string& owner, OwnerKind kind,
                      const std::string& team, absl::Time now);
 
-  // Sets a rep's live status (stamped `now`); returns its change number.
-  uint64_t SetStatus(RepStatus status, absl::Time now);
+  // Sets a rep's live status, stamped `now`; returns it so that the caller
+  // appends it to the log together with whatever goes with it (its audit).
+  RepStatus SetStatus(RepStatus status, absl::Time now);
   // Rep `id`'s live status, if one was ever set.
   const std::optional<RepStatus>& StatusOf(const std::string& id) const {
     return StateOf(id).status;

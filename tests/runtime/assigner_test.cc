@@ -111,9 +111,62 @@ assign {
 }
 )";
 
+// The store as a crash would leave it after any commit: every commit that
+// moves a team's rotation also holds the assignment the move chose, and
+// every rep status set by someone also holds its audit line. Stored apart
+// (as they were), a process killed between the two commits came back with
+// a rotation one rep ahead of its leads: that rep was skipped for good
+// (seen as a chaos run's 225/224/223 across three replicas); or with a
+// status change nobody was recorded as making.
+class CommitCheckingStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  absl::Status Apply(absl::Span<const StateChange> changes) override {
+    std::set<std::pair<std::string, std::string>> assigned;
+    std::set<std::string> audited_reps;
+    for (const StateChange& c : changes) {
+      if (const auto* a = std::get_if<Assignment>(&c)) {
+        assigned.emplace(a->team, a->owner);
+      }
+      if (const auto* r = std::get_if<AuditRecord>(&c);
+          r != nullptr && r->action == "rep.status") {
+        audited_reps.insert(r->target);
+      }
+    }
+    for (const StateChange& c : changes) {
+      const auto* t = std::get_if<TeamCursor>(&c);
+      if (t != nullptr && !assigned.contains({t->team, t->last_rep})) {
+        ++apart;
+      }
+      if (t != nullptr) ++moves;
+      const auto* r = std::get_if<RepStatus>(&c);
+      if (r != nullptr && !audited_reps.contains(r->rep)) ++unaudited;
+      if (r != nullptr) ++statuses;
+    }
+    return ForwardingStore::Apply(changes);
+  }
+  std::atomic<int> apart{0};
+  std::atomic<int> moves{0};
+  std::atomic<int> unaudited{0};
+  std::atomic<int> statuses{0};
+};
+
 class AssignerTest : public StateFixture {
  protected:
   void SetUp() override { SetUpState("assigner", kRules); }
+
+  // Reopens the Assigner on its store wrapped in a CommitCheckingStore, for
+  // this and every later Reopen; the wrapper (the Assigner owns it).
+  CommitCheckingStore* ReopenCheckingCommits() {
+    wrap_ = [this](std::unique_ptr<StateStore> real) {
+      auto checking = std::make_unique<CommitCheckingStore>(std::move(real));
+      checking_ = checking.get();
+      return std::unique_ptr<StateStore>(std::move(checking));
+    };
+    Reopen();
+    return checking_;
+  }
+  CommitCheckingStore* checking_ = nullptr;
 
   // Routes lead `id` and waits until it is durable.
   Decision Route(const std::string& id, const std::string& region,
@@ -156,42 +209,8 @@ TEST_F(AssignerTest, RoundRobinRotatesStrictly) {
   EXPECT_EQ(owners, (std::vector<std::string>{"a", "b", "c", "a", "b", "c"}));
 }
 
-// The store as a crash would leave it after any commit: every commit that
-// moves a team's rotation also holds the assignment the move chose. Stored
-// apart (as they were), a process killed between the two commits came back
-// with a rotation one rep ahead of its leads: that rep was skipped for
-// good (seen as a chaos run's 225/224/223 across three replicas).
-class CommitCheckingStore final : public ForwardingStore {
- public:
-  using ForwardingStore::ForwardingStore;
-  absl::Status Apply(absl::Span<const StateChange> changes) override {
-    std::set<std::pair<std::string, std::string>> assigned;
-    for (const StateChange& c : changes) {
-      if (const auto* a = std::get_if<Assignment>(&c)) {
-        assigned.emplace(a->team, a->owner);
-      }
-    }
-    for (const StateChange& c : changes) {
-      const auto* t = std::get_if<TeamCursor>(&c);
-      if (t != nullptr && !assigned.contains({t->team, t->last_rep})) {
-        ++apart;
-      }
-      if (t != nullptr) ++moves;
-    }
-    return ForwardingStore::Apply(changes);
-  }
-  std::atomic<int> apart{0};
-  std::atomic<int> moves{0};
-};
-
 TEST_F(AssignerTest, ARotationIsNeverCommittedApartFromItsAssignment) {
-  CommitCheckingStore* store = nullptr;
-  wrap_ = [&store](std::unique_ptr<StateStore> real) {
-    auto checking = std::make_unique<CommitCheckingStore>(std::move(real));
-    store = checking.get();
-    return std::unique_ptr<StateStore>(std::move(checking));
-  };
-  Reopen();
+  CommitCheckingStore* store = ReopenCheckingCommits();
   ASSERT_NE(store, nullptr);
   // One at a time (the writer wakes for the first change of each) and from
   // four threads at once (commits of several leads).
@@ -211,6 +230,31 @@ TEST_F(AssignerTest, ARotationIsNeverCommittedApartFromItsAssignment) {
   std::map<std::string, int> counts;
   for (int i = 0; i < 3; ++i) ++counts[Owner(absl::StrCat("after-", i), "rr")];
   EXPECT_EQ(counts, (std::map<std::string, int>{{"a", 1}, {"b", 1}, {"c", 1}}));
+}
+
+TEST_F(AssignerTest, ARepStatusIsNeverCommittedApartFromItsAudit) {
+  CommitCheckingStore* store = ReopenCheckingCommits();
+  ASSERT_NE(store, nullptr);
+  const Actor by{.principal = "ops", .peer = "ipv4:127.0.0.1:1"};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, t, &by] {
+      const std::string rep = std::string(1, static_cast<char>('a' + t % 3));
+      for (int i = 0; i < 50; ++i) {
+        absl::StatusOr<uint64_t> seq = assigner_->SetRepStatus(
+            Status(rep,
+                   i % 2 == 0 ? Availability::kAway : Availability::kAvailable,
+                   std::nullopt),
+            by);
+        ASSERT_TRUE(seq.ok()) << seq.status();
+        // What the call waits for holds both.
+        ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_GT(store->statuses.load(), 0);
+  EXPECT_EQ(store->unaudited.load(), 0) << "of " << store->statuses.load();
 }
 
 TEST_F(AssignerTest, WhereTestsChooseAmongEligibleMembers) {
