@@ -96,6 +96,11 @@ const std::vector<Statement>& WriterStatements() {
       // A ruleset made live ends its own schedule, not another's.
       {"end_schedule", absl::StrCat("UPDATE meta SET value = 0 WHERE key = '",
                                     kScheduledRulesetKey, "' AND value = $1")},
+      // What a ruleset change leaves: the live, the scheduled, the newest.
+      {"prune_ruleset_files",
+       absl::StrCat("DELETE FROM ruleset_files", RulesetsNotKept())},
+      {"prune_rulesets",
+       absl::StrCat("DELETE FROM rulesets", RulesetsNotKept())},
       {"fence", "SELECT leadroute_fence($1)"},
       // Deletes the oldest events and records the highest id deleted.
       {"prune_events",
@@ -582,6 +587,7 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
     send("fence", p);
   }
   uint64_t last_seq = 0;
+  bool rulesets_changed = false;
   for (const StateChange& change : changes) {
     Params p;
     if (const auto* a = std::get_if<Assignment>(&change)) {
@@ -632,6 +638,7 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
       Params ended;
       ended.Int(rs->revision);
       send("end_schedule", ended);
+      rulesets_changed = true;
     } else if (const auto* sc = std::get_if<RulesetSchedule>(&change)) {
       if (sc->ruleset) {
         add_ruleset(*sc->ruleset);
@@ -641,7 +648,16 @@ absl::Status PgStore::Apply(absl::Span<const StateChange> changes) {
       }
       p.Text(kScheduledRulesetKey).Int(sc->ruleset ? sc->ruleset->revision : 0);
       send("put_meta", p);
+      rulesets_changed = true;
     }
+  }
+  if (rulesets_changed) {
+    // A replica reading a revision pruned here (meta named it live, then
+    // this commit replaced it) fails that read and reads again at its next
+    // poll.
+    Params none;
+    send("prune_ruleset_files", none);
+    send("prune_rulesets", none);
   }
   // Numbering resumes after the highest seq ever kept, even when retention
   // deleted its row since.

@@ -515,12 +515,7 @@ absl::Status SqliteStore::Prepare() {
   const std::string add_event =
       absl::StrCat("INSERT INTO lead_events (", kEventColumns, ") VALUES (",
                    Placeholders(kEventColumnCount), ")");
-  // What of `rulesets` a change leaves: the live, the scheduled and the
-  // newest revision (numbering goes on after it).
-  const std::string dropped = absl::StrCat(
-      " WHERE revision NOT IN (SELECT value FROM meta WHERE key IN ('",
-      kLiveRulesetKey, "', '", kScheduledRulesetKey,
-      "')) AND revision < (SELECT MAX(revision) FROM rulesets)");
+  const std::string dropped = RulesetsNotKept();
   const std::string prune_ruleset_files =
       absl::StrCat("DELETE FROM ruleset_files", dropped);
   const std::string end_schedule =

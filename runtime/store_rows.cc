@@ -10,6 +10,13 @@
 
 namespace leadroute::runtime {
 
+std::string RulesetsNotKept() {
+  return absl::StrCat(
+      " WHERE revision NOT IN (SELECT value FROM meta WHERE key IN ('",
+      kLiveRulesetKey, "', '", kScheduledRulesetKey,
+      "')) AND revision < (SELECT MAX(revision) FROM rulesets)");
+}
+
 std::string EncodeRunning(
     const std::vector<std::pair<std::string, int64_t>>& running) {
   std::string out;

@@ -51,6 +51,12 @@ inline constexpr const char* kLiveRulesetKey = "live_ruleset";
 inline constexpr const char* kScheduledRulesetKey = "scheduled_ruleset";
 inline constexpr const char* kScheduledAtKey = "scheduled_at_us";
 
+// What both stores leave of their rulesets after any ruleset change: the
+// live, the scheduled and the newest revision (numbering goes on after
+// it). The WHERE clause of the rest, for `DELETE FROM rulesets` and
+// `DELETE FROM ruleset_files` (files first: they name their ruleset).
+std::string RulesetsNotKept();
+
 // "rep=weight;rep=weight" for a weighted team's running weights, and back
 // (an item that does not parse is skipped).
 std::string EncodeRunning(

@@ -4,7 +4,8 @@
 // the scheduled revision live ends the schedule, and a cancelled schedule is
 // none. SQLite also keeps the --rules files' fingerprint of the moment each
 // went live (for a single server's restart to tell whether the files changed
-// since) and keeps only the live, the scheduled and the newest revision.
+// since). Both keep only the live, the scheduled and the newest revision.
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <string>
@@ -47,8 +48,9 @@ class StoredRulesetsTest : public StateFixture {
     EXPECT_TRUE(kept.ok()) << kept.status();
     return kept.ok() ? *std::move(kept) : StoredRulesets{};
   }
-  // SQLite: the revisions with a row, ascending, and their files' count.
-  std::vector<int64_t> SqliteRevisions(int* files) {
+  // The revisions with a row, ascending, and their files' count.
+  std::vector<int64_t> Revisions(int* files) {
+    if (StateBackend() == TestBackend::kPg) return PgRevisions(files);
     std::vector<int64_t> out;
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2((dir_ / SqliteStore::kFileName).c_str(), &db,
@@ -67,6 +69,24 @@ class StoredRulesetsTest : public StateFixture {
     *files = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
     sqlite3_close(db);
+    return out;
+  }
+  std::vector<int64_t> PgRevisions(int* files) {
+    std::vector<int64_t> out;
+    PGconn* conn = PQconnectdb(conninfo_.c_str());
+    EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* r =
+        PQexec(conn, "SELECT revision FROM rulesets ORDER BY revision");
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+    for (int i = 0; i < PQntuples(r); ++i) {
+      out.push_back(std::stoll(PQgetvalue(r, i, 0)));
+    }
+    PQclear(r);
+    r = PQexec(conn, "SELECT COUNT(*) FROM ruleset_files");
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+    *files = PQntuples(r) == 1 ? std::stoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    PQfinish(conn);
     return out;
   }
 
@@ -180,12 +200,9 @@ TEST_F(StoredRulesetsTest, AScheduleIsKeptUntilItsRevisionGoesLive) {
   EXPECT_EQ(kept.live_revision, 2);
 }
 
-// A single server keeps what a restart needs, not every ruleset ever
-// published: the live, the scheduled and the newest revision.
-TEST_F(StoredRulesetsTest, SqliteKeepsOnlyTheLiveTheScheduledAndTheNewest) {
-  if (StateBackend() == TestBackend::kPg) {
-    GTEST_SKIP() << "PostgreSQL keeps every revision for the replicas";
-  }
+// A store keeps what a restart (or a replica) needs, not every ruleset
+// ever published: the live, the scheduled and the newest revision.
+TEST_F(StoredRulesetsTest, KeepsOnlyTheLiveTheScheduledAndTheNewest) {
   RulesetLive r{.root = "r.route", .published_by = "revops", .at = t0_};
   for (int revision = 1; revision <= 5; ++revision) {
     r.revision = revision;
@@ -194,7 +211,7 @@ TEST_F(StoredRulesetsTest, SqliteKeepsOnlyTheLiveTheScheduledAndTheNewest) {
     Live(r);
   }
   int files = 0;
-  EXPECT_EQ(SqliteRevisions(&files), std::vector<int64_t>{5});
+  EXPECT_EQ(Revisions(&files), std::vector<int64_t>{5});
   EXPECT_EQ(files, 1);
 
   // 6 scheduled, 7 published at once, then 3 brought back: 3 is live, 6
@@ -210,7 +227,7 @@ TEST_F(StoredRulesetsTest, SqliteKeepsOnlyTheLiveTheScheduledAndTheNewest) {
   r.revision = 3;
   r.files = {{"r.route", "v3"}};
   Live(r);
-  EXPECT_EQ(SqliteRevisions(&files), (std::vector<int64_t>{3, 6, 7}));
+  EXPECT_EQ(Revisions(&files), (std::vector<int64_t>{3, 6, 7}));
   EXPECT_EQ(files, 4);
   StoredRulesets kept = Kept();
   EXPECT_EQ(kept.live_revision, 3);
