@@ -285,8 +285,24 @@ CompileOutcome RulesetRegistry::LoadPath(const std::string& path) {
       return outcome;
     }
   }
-  return Install(std::move(outcome), absl::StrCat("file ", path), std::nullopt,
-                 runtime::Actor{"file", path});
+  CompileOutcome out = Install(std::move(outcome), absl::StrCat("file ", path),
+                               std::nullopt, runtime::Actor{"file", path});
+  WarnOfSchedule(&out);
+  return out;
+}
+
+void RulesetRegistry::WarnOfSchedule(CompileOutcome* out) const {
+  const std::shared_ptr<const Ruleset> next = scheduled_.load();
+  if (!out->status.ok() || next == nullptr) return;
+  RuleDiagnostic& d = out->diagnostics.emplace_back();
+  d.error = false;
+  d.message = absl::StrCat(
+      "revision ", next->revision, " is scheduled to go live at ",
+      runtime::Rfc3339Seconds(next->activate_at),
+      " and will replace this ruleset then (PublishRules with activate and "
+      "no files cancels it)");
+  d.code = "scheduled";
+  d.rendered = absl::StrCat("warning: ", d.message);
 }
 
 absl::Status RulesetRegistry::CheckExpected(int64_t expected_revision) const {
@@ -311,18 +327,7 @@ CompileOutcome RulesetRegistry::Publish(
   }
   CompileOutcome out =
       Install(CompileFiles(files, std::move(root)), origin, removed_reps, by);
-  if (const std::shared_ptr<const Ruleset> next = scheduled_.load();
-      out.status.ok() && next != nullptr) {
-    RuleDiagnostic& d = out.diagnostics.emplace_back();
-    d.error = false;
-    d.message = absl::StrCat(
-        "revision ", next->revision, " is scheduled to go live at ",
-        runtime::Rfc3339Seconds(next->activate_at),
-        " and will replace this ruleset then (PublishRules with activate and "
-        "no files cancels it)");
-    d.code = "scheduled";
-    d.rendered = absl::StrCat("warning: ", d.message);
-  }
+  WarnOfSchedule(&out);
   return out;
 }
 

@@ -154,7 +154,8 @@ class RulesetRegistry {
 
   // Compiles the rules at `path` and makes them live, or records why not;
   // when they are the rules already live, keeps serving those under their
-  // revision (`unchanged`).
+  // revision (`unchanged`). Made live while a schedule waits, they carry
+  // the warning that it will replace them (as Publish's do).
   CompileOutcome LoadPath(const std::string& path);
 
   // Compiles `files` and makes them live, published `by` a caller, or
@@ -269,6 +270,9 @@ class RulesetRegistry {
   CompileOutcome Install(CompileOutcome outcome, const std::string& origin,
                          std::optional<runtime::RemovedReps> removed_reps,
                          const runtime::Actor& by);
+  // Under reload_mu_, after `out` was made live: warns that the scheduled
+  // ruleset, if one waits, will replace it.
+  void WarnOfSchedule(CompileOutcome* out) const;
   // Under reload_mu_: makes retained `revision` live.
   absl::StatusOr<std::shared_ptr<const Ruleset>> RollbackTo(int64_t revision);
   // Under reload_mu_, after `now` replaced `before`: OnLive's warnings.

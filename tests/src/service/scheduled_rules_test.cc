@@ -6,7 +6,10 @@
 // Europe/Berlin), in the audit trail, replaced, cancelled, and refused
 // with the field named; and what a restart keeps: the ruleset live when the
 // server stopped (published ones too) unless the --rules files changed
-// meanwhile, and the schedule.
+// meanwhile, and the schedule; and a stored ruleset that no longer
+// compiles gives way to the files.
+#include <sqlite3.h>
+
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -312,6 +315,33 @@ TEST_F(ScheduledRulesTest, APublishMeanwhileIsWarnedAndReplacedOnTime) {
                           StartsWith("anonymous rules.activate revision 2 ")));
 }
 
+// The --rules files reloaded while a schedule waits (the watcher, SIGHUP)
+// warn the same way in the server's log: the scheduled ruleset will
+// replace them at its time.
+TEST_F(ScheduledRulesTest, AFileReloadMeanwhileIsWarnedToo) {
+  clock_.Set(Utc(2026, 11, 23, 10, 0));
+  v1::PublishRulesResponse response;
+  ASSERT_TRUE(
+      Schedule(Rules("2"), "", "", &response, Utc(2026, 11, 23, 12, 0)).ok());
+  std::ofstream(dir_ / "rules.route") << Rules("3");
+  CompileOutcome reloaded =
+      server_->registry().LoadPath((dir_ / "rules.route").string());
+  ASSERT_TRUE(reloaded.status.ok()) << reloaded.status;
+  EXPECT_EQ(reloaded.ruleset->revision, 3);
+  ASSERT_EQ(reloaded.diagnostics.size(), 1u);
+  EXPECT_EQ(reloaded.diagnostics[0].code, "scheduled");
+  EXPECT_THAT(reloaded.diagnostics[0].message,
+              HasSubstr("revision 2 is scheduled to go live at "
+                        "2026-11-23T12:00:00Z"));
+  // Unchanged files change nothing and warn of nothing.
+  CompileOutcome again =
+      server_->registry().LoadPath((dir_ / "rules.route").string());
+  EXPECT_TRUE(again.unchanged);
+  EXPECT_TRUE(again.diagnostics.empty());
+  clock_.Set(Utc(2026, 11, 23, 12, 0));
+  EXPECT_EQ(Route("on-time"), std::make_pair(std::string("q2"), int64_t{2}));
+}
+
 TEST_F(ScheduledRulesTest, BadSchedulesAreRefusedNamingTheField) {
   clock_.Set(Utc(2026, 11, 23, 10, 0));
   struct Case {
@@ -464,6 +494,46 @@ TEST_F(ScheduledRulesTest, AScheduleOutlivesARestart) {
                           StartsWith("anonymous rules.load revision 2 "),
                           StartsWith("anonymous rules.activate revision 3 "),
                           StartsWith("anonymous rules.load revision 3 ")));
+}
+
+// A stored ruleset that no longer compiles (a newer binary reading the
+// language more strictly, a database edited by hand) never keeps a server
+// from starting: it logs the error and serves the --rules files, numbered
+// after every revision kept; a stored schedule that no longer compiles is
+// not resumed.
+TEST_F(ScheduledRulesTest,
+       AStoredRulesetThatNoLongerCompilesGivesWayToTheFiles) {
+  using Routed = std::pair<std::string, int64_t>;
+  clock_.Set(Utc(2026, 11, 23, 10, 0));
+  v1::PublishRulesResponse response;
+  ASSERT_TRUE(Publish(Rules("2"), &response).ok());
+  response.Clear();
+  ASSERT_TRUE(Schedule(Rules("3"), "2026-11-24T00:00", "UTC", &response).ok());
+  server_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(
+      sqlite3_open(
+          (dir_ / "data" / runtime::SqliteStore::kFileName).string().c_str(),
+          &db),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE ruleset_files SET text = 'assign {' "
+                         "WHERE revision IN (2, 3)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 2);
+  sqlite3_close(db);
+
+  Start();
+  EXPECT_EQ(Route("a"), Routed("q1", 4));
+  v1::GetStatusResponse status = Status();
+  EXPECT_THAT(status.live().origin(), StartsWith("file "));
+  EXPECT_FALSE(status.has_scheduled());
+  clock_.Set(Utc(2026, 11, 24, 0, 0));
+  EXPECT_EQ(Route("b"), Routed("q1", 4));
+  // What it serves is stored and served again (the files unchanged).
+  Restart();
+  EXPECT_EQ(Route("c"), Routed("q1", 4));
 }
 
 }  // namespace
