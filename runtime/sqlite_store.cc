@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "runtime/sqlite_gather_vfs.h"
 #include "runtime/store_rows.h"
 
 namespace leadroute::runtime {
@@ -376,7 +377,7 @@ std::string Placeholders(int n) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const std::string& path) {
+    const std::string& path, const OpenOptions& options) {
   // Created 0600: it holds leads and emails. SQLite gives its -wal and
   // -shm files the database file's mode.
   if (const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -387,7 +388,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   int rc = sqlite3_open_v2(
       path.c_str(), &db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
+      options.gather_wal_writes ? GatheringVfs() : nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, false));
   if (rc != SQLITE_OK) return store->Error(absl::StrCat("opening ", path));
   sqlite3_busy_timeout(db, 5000);
