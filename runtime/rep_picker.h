@@ -22,8 +22,10 @@
 //
 // Not thread-safe: its owner (the Assigner) calls it only under its own
 // lock. What it changes that must survive a restart (a team's rotation, a
-// rep's status) it appends to the CommitLog it is given, under that same
-// lock, so the log's numbering follows the order of the changes.
+// rep's status) it hands back (TakeMoved, SetStatus) for the owner to
+// append to the CommitLog together with the change it belongs to, under
+// that same lock; it reads the log only to number a rep's turn with the
+// change number of the assignment about to be appended (Next).
 #ifndef LEADROUTE_RUNTIME_REP_PICKER_H_
 #define LEADROUTE_RUNTIME_REP_PICKER_H_
 
@@ -54,8 +56,9 @@ struct RepLoad {
 
 class RepPicker {
  public:
-  // Appends to `log`, which must outlive the picker; null for a
-  // simulation, which keeps nothing (its turns are counted here).
+  // Numbers turns by `log` and keeps the rotations it moves for TakeMoved;
+  // `log` must outlive the picker. Null for a simulation, which keeps
+  // nothing (its turns are counted here).
   explicit RepPicker(CommitLog* log) : log_(log) {}
   RepPicker(const RepPicker&) = delete;
   RepPicker& operator=(const RepPicker&) = delete;
