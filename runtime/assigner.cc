@@ -667,14 +667,24 @@ absl::StatusOr<uint64_t> Assigner::RecordAudit(AuditRecord record) {
   return log_.AppendIfUsable(std::move(record));
 }
 
-absl::StatusOr<uint64_t> Assigner::RecordRuleset(RulesetLive ruleset) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return log_.AppendIfUsable(std::move(ruleset));
+absl::StatusOr<uint64_t> Assigner::RecordRuleset(RulesetLive ruleset,
+                                                 AuditRecord audit) {
+  return RecordAudited(std::move(ruleset), std::move(audit));
 }
 
-absl::StatusOr<uint64_t> Assigner::RecordSchedule(RulesetSchedule schedule) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return log_.AppendIfUsable(std::move(schedule));
+absl::StatusOr<uint64_t> Assigner::RecordSchedule(RulesetSchedule schedule,
+                                                  AuditRecord audit) {
+  return RecordAudited(std::move(schedule), std::move(audit));
+}
+
+absl::StatusOr<uint64_t> Assigner::RecordAudited(StateChange change,
+                                                 AuditRecord audit) {
+  ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
+  std::vector<StateChange> together;
+  together.reserve(2);
+  together.emplace_back(std::move(change));
+  together.emplace_back(std::move(audit));
+  return log_.AppendTogether(std::move(together)) + 1;
 }
 
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,

@@ -190,11 +190,15 @@ class Assigner final : public EventFeed {
   // live): committed in order with the rest. The change number to wait for,
   // or UNAVAILABLE once the log failed.
   absl::StatusOr<uint64_t> RecordAudit(AuditRecord record);
-  // A ruleset made live, for a store shared by replicas to keep: committed
-  // in order with the rest, as RecordAudit.
-  absl::StatusOr<uint64_t> RecordRuleset(RulesetLive ruleset);
+  // A ruleset made live, for the store to keep (for replicas and a
+  // restart), and `audit`, the record of who made it live: in one commit,
+  // so that a crash never keeps one without the other; in order with the
+  // rest, as RecordAudit.
+  absl::StatusOr<uint64_t> RecordRuleset(RulesetLive ruleset,
+                                         AuditRecord audit);
   // A ruleset scheduled to go live, or the schedule cancelled, likewise.
-  absl::StatusOr<uint64_t> RecordSchedule(RulesetSchedule schedule);
+  absl::StatusOr<uint64_t> RecordSchedule(RulesetSchedule schedule,
+                                          AuditRecord audit);
 
   // First contact with the lead at `at` (now when unset) over `channel`:
   // stops its SLA clock and escalation. A second call changes nothing and
@@ -274,6 +278,8 @@ class Assigner final : public EventFeed {
 
   // mu_, held, for a change; UNAVAILABLE once the log failed.
   absl::StatusOr<std::unique_lock<std::mutex>> LockForChange() const;
+  // Appends `change` and its `audit` in one commit (RecordRuleset).
+  absl::StatusOr<uint64_t> RecordAudited(StateChange change, AuditRecord audit);
 
   // What the store has for a lead id and an email, read before mu_ is
   // taken so that routing never waits on the disk under the lock.

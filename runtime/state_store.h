@@ -211,7 +211,8 @@ struct AuditRecord {
   std::string principal;
   std::string peer;
   // rules.load, rules.publish, rules.promote, rules.rollback,
-  // rules.schedule, rules.unschedule, rules.activate, rep.status, and
+  // rules.schedule, rules.unschedule, rules.activate, rules.shadow,
+  // rules.unshadow, rep.status, and
   // lead.KIND for
   // each lead event an API call made (lead.reassigned, lead.released,
   // lead.closed, lead.contacted, lead.qualified, ...).

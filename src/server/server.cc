@@ -525,26 +525,23 @@ void RouterServer::WatchRulesets(runtime::Assigner* assigner,
                                  int64_t stored_live) {
   RulesetRegistry* registry = registry_.get();
   if (std::shared_ptr<const Ruleset> live = registry->Live()) {
-    AuditRulesetLive(assigner, nullptr, *live,
-                     {live->published_by, live->published_from});
-    if (assigner != nullptr && live->revision != stored_live) {
-      RecordRulesetLive(assigner, *live, registry->files_fingerprint());
-    }
+    // The store keeps it unless it is the one it kept.
+    AuditRulesetLive(
+        assigner, nullptr, *live, {live->published_by, live->published_from},
+        live->revision != stored_live
+            ? std::optional<std::string>(registry->files_fingerprint())
+            : std::nullopt);
   }
   registry->SetOnLive([assigner, registry, fallback = options_.removed_reps](
                           const Ruleset& before, const Ruleset& now,
                           std::optional<runtime::RemovedReps> choice,
                           const runtime::Actor& by) {
-    AuditRulesetLive(assigner, &before, now, by);
-    if (assigner != nullptr) {
-      RecordRulesetLive(assigner, now, registry->files_fingerprint());
-    }
+    AuditRulesetLive(assigner, &before, now, by, registry->files_fingerprint());
     return HandOverRemovedReps(assigner, before, now, choice, fallback, by);
   });
   registry->SetOnScheduled(
       [assigner](const Ruleset* scheduled, const runtime::Actor& by) {
         AuditRulesetSchedule(assigner, scheduled, by);
-        if (assigner != nullptr) RecordRulesetSchedule(assigner, scheduled);
       });
 }
 

@@ -15,6 +15,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "src/service/actor.h"
+#include "src/service/ruleset_audit.h"
 #include "src/wire/convert.h"
 
 namespace leadroute {
@@ -383,7 +384,7 @@ grpc::ServerUnaryReactor* RulesAdminService::PublishRules(
           return ToGrpcStatus(absl::InvalidArgumentError(
               "shadow, promote_shadow, activate: set one of them at most"));
         }
-        if (request->shadow()) return PublishShadow(files, root, response);
+        if (request->shadow()) return PublishShadow(files, root, by, response);
         if (request->has_activate()) {
           return PublishScheduled(*request, files, root, removed_reps, by,
                                   response);
@@ -449,20 +450,26 @@ grpc::Status RulesAdminService::PublishScheduled(
 
 grpc::Status RulesAdminService::PublishShadow(
     const std::map<std::string, std::string>& files, const std::string& root,
-    v1::PublishRulesResponse* response) {
+    const runtime::Actor& by, v1::PublishRulesResponse* response) {
   if (shadow_ == nullptr) {
     return ToGrpcStatus(
         absl::FailedPreconditionError("shadow: this server runs no shadow"));
   }
   if (files.empty()) {  // stop shadowing
+    const std::shared_ptr<const Ruleset> before = shadow_->candidate();
     shadow_->Set(nullptr, absl::Now());
+    if (before != nullptr) {
+      AuditShadow(link_->assigner(), before.get(), nullptr, by);
+    }
     return grpc::Status::OK;
   }
   CompileOutcome outcome = CompileFiles(files, root);
   if (!outcome.status.ok()) return CompileStatus(outcome);
   outcome.ruleset->origin = "shadow";
   outcome.ruleset->loaded_at = absl::Now();
+  const std::shared_ptr<const Ruleset> before = shadow_->candidate();
   shadow_->Set(outcome.ruleset, outcome.ruleset->loaded_at);
+  AuditShadow(link_->assigner(), before.get(), outcome.ruleset.get(), by);
   return Answer(outcome, /*live=*/false, response);
 }
 

@@ -74,9 +74,9 @@ class RulesAdminService final : public v1::RulesAdmin::CallbackService {
           compile,
       bool files_required = true);
   // PublishRules with `shadow`: compiles `files` and runs them as the
-  // shadow (none: stops it).
+  // shadow (none: stops it), audited as done `by` someone.
   grpc::Status PublishShadow(const std::map<std::string, std::string>& files,
-                             const std::string& root,
+                             const std::string& root, const runtime::Actor& by,
                              v1::PublishRulesResponse* response);
 
   // PublishRules with `activate`: schedules `files` to go live at its time

@@ -1,6 +1,11 @@
 // Rulesets in the audit trail; see ruleset_audit.h.
 #include "src/service/ruleset_audit.h"
 
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/log.h"
@@ -16,8 +21,10 @@ std::string DescribeRuleset(const Ruleset& r) {
 
 namespace {
 
-// Logs `record` and, with state, keeps it.
-void Audit(runtime::Assigner* assigner, runtime::AuditRecord record) {
+// Logs `record` and, with state, keeps it: with `kept` (a ruleset or a
+// schedule) in one commit when there is one, durable before this returns.
+void Audit(runtime::Assigner* assigner, runtime::AuditRecord record,
+           std::optional<runtime::StateChange> kept = std::nullopt) {
   LogInfo("audit", {{"action", record.action},
                     {"principal", record.principal},
                     {"peer", record.peer},
@@ -25,21 +32,21 @@ void Audit(runtime::Assigner* assigner, runtime::AuditRecord record) {
                     {"after", record.after}});
   if (assigner == nullptr) return;
   const std::string action = record.action;
-  absl::StatusOr<uint64_t> seq = assigner->RecordAudit(std::move(record));
-  absl::Status s = seq.ok() ? assigner->log().WaitDurable(*seq) : seq.status();
-  if (!s.ok()) {
-    LogError("audit record not stored",
-             {{"action", action}, {"error", std::string(s.message())}});
+  absl::StatusOr<uint64_t> seq;
+  if (!kept.has_value()) {
+    seq = assigner->RecordAudit(std::move(record));
+  } else if (auto* live = std::get_if<runtime::RulesetLive>(&*kept)) {
+    seq = assigner->RecordRuleset(std::move(*live), std::move(record));
+  } else {
+    seq = assigner->RecordSchedule(
+        std::get<runtime::RulesetSchedule>(std::move(*kept)),
+        std::move(record));
   }
-}
-
-// Waits until the store has `seq`, or logs why not.
-void Stored(runtime::Assigner* assigner, absl::StatusOr<uint64_t> seq,
-            int64_t revision, absl::string_view what) {
   absl::Status s = seq.ok() ? assigner->log().WaitDurable(*seq) : seq.status();
   if (!s.ok()) {
-    LogError(what, {{"revision", absl::StrCat(revision)},
-                    {"error", std::string(s.message())}});
+    LogError(kept.has_value() ? "audit record and ruleset not stored"
+                              : "audit record not stored",
+             {{"action", action}, {"error", std::string(s.message())}});
   }
 }
 
@@ -61,10 +68,18 @@ absl::Time AuditTime(runtime::Assigner* assigner) {
   return assigner != nullptr ? assigner->clock().Now() : absl::Now();
 }
 
+// A shadow has no revision of its own: "fingerprint 4e95… (name version)".
+std::string DescribeShadow(const Ruleset* r) {
+  if (r == nullptr) return "";
+  return absl::StrCat("fingerprint ", r->fingerprint, " (", r->name,
+                      r->version.empty() ? "" : " ", r->version, ")");
+}
+
 }  // namespace
 
 void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
-                      const Ruleset& now, const runtime::Actor& by) {
+                      const Ruleset& now, const runtime::Actor& by,
+                      std::optional<std::string> files_fingerprint) {
   // A scheduled ruleset was numbered when it was scheduled: one published
   // meanwhile has a higher number, and is not rolled back from.
   const char* action = now.origin == "scheduled" ? "rules.activate"
@@ -73,6 +88,11 @@ void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
                        : now.origin == "publish" ? "rules.publish"
                        : now.origin == "promote" ? "rules.promote"
                                                  : "rules.load";
+  std::optional<runtime::StateChange> kept;
+  if (assigner != nullptr && files_fingerprint.has_value() &&
+      now.sources != nullptr) {
+    kept = ToStore(assigner, now, *std::move(files_fingerprint));
+  }
   Audit(assigner,
         runtime::AuditRecord{
             .at = AuditTime(assigner),
@@ -82,11 +102,20 @@ void AuditRulesetLive(runtime::Assigner* assigner, const Ruleset* before,
             .target = now.name,
             .before = before == nullptr ? "" : DescribeRuleset(*before),
             .after = DescribeRuleset(now),
-            .reason = ""});
+            .reason = ""},
+        std::move(kept));
 }
 
 void AuditRulesetSchedule(runtime::Assigner* assigner, const Ruleset* scheduled,
                           const runtime::Actor& by) {
+  std::optional<runtime::StateChange> kept;
+  if (assigner != nullptr) {
+    runtime::RulesetSchedule change;
+    if (scheduled != nullptr && scheduled->sources != nullptr) {
+      change.ruleset = ToStore(assigner, *scheduled);
+    }
+    kept = std::move(change);
+  }
   Audit(assigner,
         runtime::AuditRecord{
             .at = AuditTime(assigner),
@@ -101,27 +130,23 @@ void AuditRulesetSchedule(runtime::Assigner* assigner, const Ruleset* scheduled,
                          : absl::StrCat(
                                DescribeRuleset(*scheduled), " at ",
                                runtime::Rfc3339Seconds(scheduled->activate_at)),
+            .reason = ""},
+        std::move(kept));
+}
+
+void AuditShadow(runtime::Assigner* assigner, const Ruleset* before,
+                 const Ruleset* now, const runtime::Actor& by) {
+  const Ruleset* named = now != nullptr ? now : before;
+  Audit(assigner,
+        runtime::AuditRecord{
+            .at = AuditTime(assigner),
+            .principal = by.principal,
+            .peer = by.peer,
+            .action = now != nullptr ? "rules.shadow" : "rules.unshadow",
+            .target = named != nullptr ? named->name : "",
+            .before = DescribeShadow(before),
+            .after = DescribeShadow(now),
             .reason = ""});
-}
-
-void RecordRulesetLive(runtime::Assigner* assigner, const Ruleset& now,
-                       std::string files_fingerprint) {
-  if (now.sources == nullptr) return;  // a builtin: nothing to compile
-  Stored(assigner,
-         assigner->RecordRuleset(
-             ToStore(assigner, now, std::move(files_fingerprint))),
-         now.revision, "live ruleset not stored");
-}
-
-void RecordRulesetSchedule(runtime::Assigner* assigner,
-                           const Ruleset* scheduled) {
-  runtime::RulesetSchedule change;
-  if (scheduled != nullptr && scheduled->sources != nullptr) {
-    change.ruleset = ToStore(assigner, *scheduled);
-  }
-  Stored(assigner, assigner->RecordSchedule(std::move(change)),
-         scheduled == nullptr ? 0 : scheduled->revision,
-         "scheduled ruleset not stored");
 }
 
 }  // namespace leadroute

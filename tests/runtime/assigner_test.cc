@@ -112,8 +112,9 @@ assign {
 )";
 
 // The store as a crash would leave it after any commit: every commit that
-// moves a team's rotation also holds the assignment the move chose, and
-// every rep status set by someone also holds its audit line. Stored apart
+// moves a team's rotation also holds the assignment the move chose, every
+// rep status set by someone also holds its audit line, and every ruleset
+// or schedule kept holds the rules.* line of who made it. Stored apart
 // (as they were), a process killed between the two commits came back with
 // a rotation one rep ahead of its leads: that rep was skipped for good
 // (seen as a chaos run's 225/224/223 across three replicas); or with a
@@ -124,6 +125,7 @@ class CommitCheckingStore final : public ForwardingStore {
   absl::Status Apply(absl::Span<const StateChange> changes) override {
     std::set<std::pair<std::string, std::string>> assigned;
     std::set<std::string> audited_reps;
+    int audited_rulesets = 0;  // rules.* audit lines
     for (const StateChange& c : changes) {
       if (const auto* a = std::get_if<Assignment>(&c)) {
         assigned.emplace(a->team, a->owner);
@@ -132,6 +134,21 @@ class CommitCheckingStore final : public ForwardingStore {
           r != nullptr && r->action == "rep.status") {
         audited_reps.insert(r->target);
       }
+      if (const auto* r = std::get_if<AuditRecord>(&c);
+          r != nullptr && r->action.starts_with("rules.")) {
+        ++audited_rulesets;
+      }
+    }
+    int kept_rulesets = 0;  // rulesets and schedules kept
+    for (const StateChange& c : changes) {
+      if (std::holds_alternative<RulesetLive>(c) ||
+          std::holds_alternative<RulesetSchedule>(c)) {
+        ++kept_rulesets;
+      }
+    }
+    rulesets += kept_rulesets;
+    if (kept_rulesets > audited_rulesets) {
+      unaudited_rulesets += kept_rulesets - audited_rulesets;
     }
     for (const StateChange& c : changes) {
       const auto* t = std::get_if<TeamCursor>(&c);
@@ -149,6 +166,8 @@ class CommitCheckingStore final : public ForwardingStore {
   std::atomic<int> moves{0};
   std::atomic<int> unaudited{0};
   std::atomic<int> statuses{0};
+  std::atomic<int> unaudited_rulesets{0};
+  std::atomic<int> rulesets{0};
 };
 
 class AssignerTest : public StateFixture {
@@ -255,6 +274,41 @@ TEST_F(AssignerTest, ARepStatusIsNeverCommittedApartFromItsAudit) {
   for (std::thread& t : threads) t.join();
   EXPECT_GT(store->statuses.load(), 0);
   EXPECT_EQ(store->unaudited.load(), 0) << "of " << store->statuses.load();
+}
+
+TEST_F(AssignerTest, ARulesetIsNeverCommittedApartFromItsAudit) {
+  CommitCheckingStore* store = ReopenCheckingCommits();
+  ASSERT_NE(store, nullptr);
+  // From two threads at once, so that commits hold several.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < 20; ++i) {
+        RulesetLive live;
+        live.revision = 100 * t + i + 1;
+        live.root = "r.route";
+        live.files = {{"r.route", kRules}};
+        live.fingerprint = absl::StrCat("f", live.revision);
+        live.at = clock_.Now();
+        AuditRecord audit;
+        audit.at = clock_.Now();
+        audit.principal = "ops";
+        audit.action = "rules.publish";
+        audit.target = "assigner-test";
+        absl::StatusOr<uint64_t> seq =
+            i % 2 == 0
+                ? assigner_->RecordRuleset(live, audit)
+                : assigner_->RecordSchedule(RulesetSchedule{live}, audit);
+        ASSERT_TRUE(seq.ok()) << seq.status();
+        // What the caller waits for holds both.
+        ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(store->rulesets.load(), 40);
+  EXPECT_EQ(store->unaudited_rulesets.load(), 0)
+      << "of " << store->rulesets.load();
 }
 
 TEST_F(AssignerTest, WhereTestsChooseAmongEligibleMembers) {

@@ -26,14 +26,24 @@ class StoredRulesetsTest : public StateFixture {
  protected:
   void SetUp() override { SetUpState("stored-rulesets", kRules); }
 
+  // The audit line a ruleset is kept with.
+  AuditRecord Audited(const std::string& action) {
+    AuditRecord a;
+    a.at = clock_.Now();
+    a.principal = "ops";
+    a.action = action;
+    a.target = "s";
+    return a;
+  }
   void Live(const RulesetLive& r) {
-    absl::StatusOr<uint64_t> seq = assigner_->RecordRuleset(r);
+    absl::StatusOr<uint64_t> seq =
+        assigner_->RecordRuleset(r, Audited("rules.publish"));
     ASSERT_TRUE(seq.ok()) << seq.status();
     ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   }
   void Schedule(std::optional<RulesetLive> r) {
-    absl::StatusOr<uint64_t> seq =
-        assigner_->RecordSchedule(RulesetSchedule{std::move(r)});
+    absl::StatusOr<uint64_t> seq = assigner_->RecordSchedule(
+        RulesetSchedule{std::move(r)}, Audited("rules.schedule"));
     ASSERT_TRUE(seq.ok()) << seq.status();
     ASSERT_TRUE(assigner_->log().WaitDurable(*seq).ok());
   }

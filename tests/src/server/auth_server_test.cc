@@ -296,6 +296,12 @@ TEST_F(AuthServerTest, AuditNamesWhoChangedWhat) {
       call("RulesAdmin.PublishRules", RequestText("PublishRules"), "only-rules")
           .ok());
   ASSERT_TRUE(call("RulesAdmin.Rollback", "revision: 1", "admin").ok());
+  // Revision 2's files run as the shadow, then shadowing stops.
+  ASSERT_TRUE(call("RulesAdmin.PublishRules",
+                   RequestText("PublishRules") + " shadow: true", "only-rules")
+                  .ok());
+  ASSERT_TRUE(
+      call("RulesAdmin.PublishRules", "shadow: true", "only-rules").ok());
   ASSERT_TRUE(call("Assignments.SetRepStatus",
                    R"(rep: "r1" availability: REP_AVAILABILITY_AWAY
                       note: "dentist")",
@@ -353,6 +359,10 @@ TEST_F(AuthServerTest, AuditNamesWhoChangedWhat) {
                        "fingerprint ",
                        fp2, " (auth-test 2) -> revision 1 fingerprint ", fp1,
                        " (auth-test 1)"),
+          absl::StrCat("only-rules rules.shadow auth-test:  -> fingerprint ",
+                       fp2, " (auth-test 2)"),
+          absl::StrCat("only-rules rules.unshadow auth-test: fingerprint ", fp2,
+                       " (auth-test 2) -> "),
           testing::StartsWith("only-manage rep.status r1: available -> away"),
           "only-manage lead.reassigned audited: r1 -> r2",
           "only-activity lead.contacted audited:  -> contacted"))
