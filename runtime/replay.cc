@@ -16,6 +16,21 @@ namespace leadroute::runtime {
 namespace {
 
 constexpr int kNone = -1;
+// What history keeps of a masked attribute without a key.
+constexpr absl::string_view kMaskedValue = "***";
+
+bool Resolved(MaskedResolver::Outcome outcome) {
+  return outcome == MaskedResolver::Outcome::kExact ||
+         outcome == MaskedResolver::Outcome::kStandIn;
+}
+
+// Whether `program`'s schema requires `name` and takes any string for it.
+bool RequiredString(const Program& program, const std::string& name) {
+  auto slot = program.slots.find(name);
+  if (slot == program.slots.end()) return false;
+  const Attribute& a = program.attributes[slot->second];
+  return a.required && a.type == ValueType::kString && !a.is_enum;
+}
 // The rep_load row of leads no rep took.
 constexpr char kNoRep[] = "(no rep)";
 
@@ -201,6 +216,17 @@ bool Replayer::Decide(Side& side, absl::string_view lead_id, absl::Time at,
     ReplayAttribute& a = attributes[i];
     s = side.binder.Bind(a.first, move ? std::move(a.second) : a.second);
   }
+  // A masked string the schema requires, with nothing to decide it with,
+  // is bound as history has it ("***") rather than rejecting every lead:
+  // the rules decide the lead on a value they name nowhere, and the
+  // report counts it as missing and says so (WhyMissing).
+  for (const MaskedSeen& seen : masked_seen_) {
+    if (!s.ok()) break;
+    if (Resolved(seen.outcome) || !RequiredString(*side.program, *seen.name)) {
+      continue;
+    }
+    s = side.binder.Bind(*seen.name, Value(std::string(kMaskedValue)));
+  }
   if (s.ok()) s = side.binder.Finish();
   if (!s.ok()) {
     if (static_cast<int>(side.rejections.size()) < options_.max_rejections) {
@@ -285,23 +311,33 @@ void Replayer::FromRecord(const RecordedDecision& r, Compact* out) {
 }
 
 std::string Replayer::WhyMissing(const MaskedSeen& seen) const {
+  std::string why;
   if (seen.hashed == nullptr) {
-    return "kept as \"***\" (the server had no --decision-log-key, or its "
-           "rules did not read it)";
-  }
-  switch (seen.outcome) {
-    case MaskedResolver::Outcome::kNoKey:
-      return "kept as keyed hashes, and no --decision-log-key given";
-    case MaskedResolver::Outcome::kOtherKey:
-      return absl::StrCat("hashed under key ", seen.hashed->hashes.key_id,
-                          ", not --decision-log-key's ", options_.key->id());
-    default: {
-      const std::string test = masked_.Beyond(*seen.name);
-      return test.empty() ? "no stand-in answers the rules' tests as it would"
-                          : absl::StrCat("the rules test `", test,
-                                         "`, which a hash cannot answer");
+    why =
+        "kept as \"***\" (the server had no --decision-log-key, or its "
+        "rules did not read it)";
+  } else {
+    switch (seen.outcome) {
+      case MaskedResolver::Outcome::kNoKey:
+        why = "kept as keyed hashes, and no --decision-log-key given";
+        break;
+      case MaskedResolver::Outcome::kOtherKey:
+        why = absl::StrCat("hashed under key ", seen.hashed->hashes.key_id,
+                           ", not --decision-log-key's ", options_.key->id());
+        break;
+      default: {
+        const std::string test = masked_.Beyond(*seen.name);
+        why = test.empty() ? "no stand-in answers the rules' tests as it would"
+                           : absl::StrCat("the rules test `", test,
+                                          "`, which a hash cannot answer");
+      }
     }
   }
+  if (RequiredString(*after_->program, *seen.name)) {
+    absl::StrAppend(&why, "; required, so decided as \"", kMaskedValue,
+                    "\" rather than rejected");
+  }
+  return why;
 }
 
 void Replayer::Add(absl::string_view lead_id, absl::Time at,
@@ -320,8 +356,7 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
   std::string value;
   for (const HashedAttribute& h : hashed) {
     const MaskedResolver::Outcome outcome = masked_.Resolve(h, &value);
-    if (outcome == MaskedResolver::Outcome::kExact ||
-        outcome == MaskedResolver::Outcome::kStandIn) {
+    if (Resolved(outcome)) {
       attributes.emplace_back(h.name, Value(std::move(value)));
     }
     masked_seen_.push_back({&h.name, &h, outcome});
@@ -350,8 +385,7 @@ void Replayer::Add(absl::string_view lead_id, absl::Time at,
       continue;
     }
     ReplayReport::MaskedRow& row = tally_->masked[*seen.name];
-    if (seen.outcome == MaskedResolver::Outcome::kExact ||
-        seen.outcome == MaskedResolver::Outcome::kStandIn) {
+    if (Resolved(seen.outcome)) {
       ++row.hashed;
     } else {
       ++row.missing;

@@ -339,6 +339,47 @@ TEST(ReplayTest, MaskedAttributesTheCandidateReadsAreReported) {
       << read.masked[0].why;
 }
 
+// A masked email the candidate's schema requires: history's "***" is no
+// reason to reject every lead. Each is decided on "***" (which no rule
+// names, so no lead moves), and the report counts the email as missing and
+// says it was required.
+TEST(ReplayTest, ARequiredMaskedAttributeIsDecidedNotRejected) {
+  std::vector<HistoryLead> history = History();
+  history.resize(100);
+  for (HistoryLead& h : history) h.lead.attributes.erase("email");
+  const std::string required =
+      Edit("  email: string pii\n", "  email: string required pii\n");
+  const ReplayReport unread =
+      ReplayAgainst(required, kRules, history, {"email"});
+  EXPECT_EQ(unread.rejected_after, 0);
+  EXPECT_EQ(unread.leads, 100);
+  EXPECT_EQ(unread.changed_any, 0);
+  EXPECT_TRUE(unread.masked.empty());  // the rules do not read it
+
+  const ReplayReport read = ReplayAgainst(
+      Edit("  rule partners when source == partner",
+           "  rule free_mail when domain(email) == \"gmail.com\" then queue "
+           "partners\n  rule partners when source == partner",
+           required),
+      kRules, history, {"email"});
+  EXPECT_EQ(read.rejected_after, 0);
+  EXPECT_EQ(read.leads, 100);
+  EXPECT_EQ(read.changed_any, 0);
+  ASSERT_EQ(read.masked.size(), 1u);
+  EXPECT_EQ(read.masked[0].missing, 100);
+  EXPECT_NE(read.masked[0].why.find("required, so decided as \"***\""),
+            std::string::npos)
+      << read.masked[0].why;
+
+  // An email that is there is decided on as ever: the required stand-in
+  // is for masked ones only.
+  std::vector<HistoryLead> plain = History();
+  plain.resize(100);
+  const ReplayReport present = ReplayAgainst(required, kRules, plain);
+  EXPECT_EQ(present.leads, 100);
+  EXPECT_TRUE(present.masked.empty());
+}
+
 // Account-based routing on a masked email: by its domain in a table that
 // ignores case, by the email itself in a list, and a team member test on a
 // masked language.
