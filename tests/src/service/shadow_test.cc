@@ -113,13 +113,15 @@ class ShadowTest : public testing::Test {
 
   std::unique_ptr<RouterServer> Start(const std::string& shadow,
                                       const std::string& log,
-                                      const std::string& admin = "") {
+                                      const std::string& admin = "",
+                                      int64_t shadow_queue = 0) {
     auto registry = std::make_shared<RulesetRegistry>();
     EXPECT_TRUE(registry->LoadPath((dir_ / "live.route").string()).status.ok());
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.admin_listen = admin;
     if (!shadow.empty()) options.shadow_rules = (dir_ / shadow).string();
+    if (shadow_queue > 0) options.shadow_queue = shadow_queue;
     if (!log.empty()) options.decision_log.path = (dir_ / log).string();
     absl::StatusOr<std::unique_ptr<RouterServer>> server =
         RouterServer::Start(options, registry);
@@ -392,6 +394,43 @@ TEST_F(ShadowTest, PublishRulesSetsReplacesStopsAndPromotesTheShadow) {
   EXPECT_TRUE(status().has_shadow());
   ASSERT_TRUE(publish("", true, false, &response).ok());
   EXPECT_FALSE(status().has_shadow());
+}
+
+// --shadow-queue bounds what waits for the shadow: a call whose leads do
+// not fit is answered as ever and its leads are counted as dropped, never
+// waited for; the shadow's counts then cover the leads it compared.
+TEST_F(ShadowTest, LeadsBeyondTheQueueAreDroppedCountedAndAnsweredAsEver) {
+  const int admin_port = tests::FreePorts(1)[0];
+  const std::string admin = absl::StrCat("127.0.0.1:", admin_port);
+  std::unique_ptr<RouterServer> server =
+      Start("dach.route", "", admin, /*shadow_queue=*/50);
+  ASSERT_NE(server, nullptr);
+  const std::vector<v1::Lead> leads = Leads(120);
+  auto batch = [&](size_t from, size_t to) {
+    v1::RouteBatchRequest request;
+    for (size_t i = from; i < to; ++i) *request.add_leads() = leads[i];
+    v1::RouteBatchResponse response;
+    grpc::ClientContext context;
+    const grpc::Status s =
+        Router(*server)->RouteBatch(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.results_size(), static_cast<int>(to - from));
+    for (const auto& r : response.results()) {
+      EXPECT_FALSE(r.decision().owner().empty()) << r.ShortDebugString();
+    }
+  };
+  batch(0, 100);    // 100 leads at once: more than the queue holds
+  batch(100, 120);  // 20: they fit
+  const v1::GetStatusResponse status = StatusAfter(*server, 120);
+  const v1::ShadowStatus& s = status.shadow();
+  EXPECT_EQ(s.offered(), 120);
+  EXPECT_EQ(s.dropped(), 100);
+  EXPECT_EQ(s.compared(), 20);
+  auto [code, metrics] = tests::HttpGet(admin, "/metrics");
+  EXPECT_EQ(code, 200);
+  EXPECT_THAT(metrics,
+              HasSubstr("leadroute_shadow_leads_total{result=\"dropped\"} "
+                        "100\n"));
 }
 
 // Times reach the shadow's thread as they were, whatever the year (Unix
