@@ -13,10 +13,20 @@
 
 namespace leadroute {
 
+namespace {
+
+// "fingerprint 4e9575bc10fd32c9 (acme-inbound 2026.11.1)"; "" for none.
+// Alone for a shadow, which has no revision of its own.
+std::string DescribeFiles(const Ruleset* r) {
+  if (r == nullptr) return "";
+  return absl::StrCat("fingerprint ", r->fingerprint, " (", r->name,
+                      r->version.empty() ? "" : " ", r->version, ")");
+}
+
+}  // namespace
+
 std::string DescribeRuleset(const Ruleset& r) {
-  return absl::StrCat("revision ", r.revision, " fingerprint ", r.fingerprint,
-                      " (", r.name, r.version.empty() ? "" : " ", r.version,
-                      ")");
+  return absl::StrCat("revision ", r.revision, " ", DescribeFiles(&r));
 }
 
 namespace {
@@ -32,6 +42,7 @@ void Audit(runtime::Assigner* assigner, runtime::AuditRecord record,
                     {"after", record.after}});
   if (assigner == nullptr) return;
   const std::string action = record.action;
+  const std::string after = record.after;
   absl::StatusOr<uint64_t> seq;
   if (!kept.has_value()) {
     seq = assigner->RecordAudit(std::move(record));
@@ -46,7 +57,9 @@ void Audit(runtime::Assigner* assigner, runtime::AuditRecord record,
   if (!s.ok()) {
     LogError(kept.has_value() ? "audit record and ruleset not stored"
                               : "audit record not stored",
-             {{"action", action}, {"error", std::string(s.message())}});
+             {{"action", action},
+              {"after", after},
+              {"error", std::string(s.message())}});
   }
 }
 
@@ -66,13 +79,6 @@ runtime::RulesetLive ToStore(runtime::Assigner* assigner, const Ruleset& r,
 
 absl::Time AuditTime(runtime::Assigner* assigner) {
   return assigner != nullptr ? assigner->clock().Now() : absl::Now();
-}
-
-// A shadow has no revision of its own: "fingerprint 4e95… (name version)".
-std::string DescribeShadow(const Ruleset* r) {
-  if (r == nullptr) return "";
-  return absl::StrCat("fingerprint ", r->fingerprint, " (", r->name,
-                      r->version.empty() ? "" : " ", r->version, ")");
 }
 
 }  // namespace
@@ -144,8 +150,8 @@ void AuditShadow(runtime::Assigner* assigner, const Ruleset* before,
             .peer = by.peer,
             .action = now != nullptr ? "rules.shadow" : "rules.unshadow",
             .target = named != nullptr ? named->name : "",
-            .before = DescribeShadow(before),
-            .after = DescribeShadow(now),
+            .before = DescribeFiles(before),
+            .after = DescribeFiles(now),
             .reason = ""});
 }
 
