@@ -658,8 +658,7 @@ absl::StatusOr<uint64_t> Assigner::SetRepStatus(const RepStatus& status,
                                    .after = DescribeStatus(status),
                                    .reason = status.note});
   }
-  const uint64_t last = together.size() - 1;
-  return log_.AppendTogether(std::move(together)) + last;
+  return AppendAll(std::move(together));
 }
 
 absl::StatusOr<uint64_t> Assigner::RecordAudit(AuditRecord record) {
@@ -669,22 +668,27 @@ absl::StatusOr<uint64_t> Assigner::RecordAudit(AuditRecord record) {
 
 absl::StatusOr<uint64_t> Assigner::RecordRuleset(RulesetLive ruleset,
                                                  AuditRecord audit) {
-  return RecordAudited(std::move(ruleset), std::move(audit));
+  return AppendWithAudit(std::move(ruleset), std::move(audit));
 }
 
 absl::StatusOr<uint64_t> Assigner::RecordSchedule(RulesetSchedule schedule,
                                                   AuditRecord audit) {
-  return RecordAudited(std::move(schedule), std::move(audit));
+  return AppendWithAudit(std::move(schedule), std::move(audit));
 }
 
-absl::StatusOr<uint64_t> Assigner::RecordAudited(StateChange change,
-                                                 AuditRecord audit) {
+absl::StatusOr<uint64_t> Assigner::AppendWithAudit(StateChange change,
+                                                   AuditRecord audit) {
   ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock, LockForChange());
   std::vector<StateChange> together;
   together.reserve(2);
   together.emplace_back(std::move(change));
   together.emplace_back(std::move(audit));
-  return log_.AppendTogether(std::move(together)) + 1;
+  return AppendAll(std::move(together));
+}
+
+uint64_t Assigner::AppendAll(std::vector<StateChange> together) {
+  const uint64_t last = together.size() - 1;
+  return log_.AppendTogether(std::move(together)) + last;
 }
 
 uint64_t Assigner::Record(Assignment& a, std::vector<LeadEvent> events,

@@ -278,8 +278,13 @@ class Assigner final : public EventFeed {
 
   // mu_, held, for a change; UNAVAILABLE once the log failed.
   absl::StatusOr<std::unique_lock<std::mutex>> LockForChange() const;
-  // Appends `change` and its `audit` in one commit (RecordRuleset).
-  absl::StatusOr<uint64_t> RecordAudited(StateChange change, AuditRecord audit);
+  // Appends `change` and its `audit` in one commit (RecordRuleset,
+  // RecordSchedule); the number to wait for.
+  absl::StatusOr<uint64_t> AppendWithAudit(StateChange change,
+                                           AuditRecord audit);
+  // With mu_ held: appends `together` in one commit
+  // (CommitLog::AppendTogether); the last one's number, to wait for.
+  uint64_t AppendAll(std::vector<StateChange> together);
 
   // What the store has for a lead id and an email, read before mu_ is
   // taken so that routing never waits on the disk under the lock.

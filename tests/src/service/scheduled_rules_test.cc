@@ -316,8 +316,8 @@ TEST_F(ScheduledRulesTest, APublishMeanwhileIsWarnedAndReplacedOnTime) {
 }
 
 // The --rules files reloaded while a schedule waits (the watcher, SIGHUP)
-// warn the same way in the server's log: the scheduled ruleset will
-// replace them at its time.
+// carry the same warning as a publish, which LogReload writes to the
+// server's log: the scheduled ruleset will replace them at its time.
 TEST_F(ScheduledRulesTest, AFileReloadMeanwhileIsWarnedToo) {
   clock_.Set(Utc(2026, 11, 23, 10, 0));
   v1::PublishRulesResponse response;

@@ -397,9 +397,12 @@ TEST_F(ShadowTest, PublishRulesSetsReplacesStopsAndPromotesTheShadow) {
 }
 
 // --shadow-queue bounds what waits for the shadow: a call whose leads do
-// not fit is answered as ever and its leads are counted as dropped, never
-// waited for; the shadow's counts then cover the leads it compared.
-TEST_F(ShadowTest, LeadsBeyondTheQueueAreDroppedCountedAndAnsweredAsEver) {
+// not fit is still answered in full (that a shadow never changes an answer
+// is CountsWhatReplayReportsAndNeverChangesAnAnswer's) and its leads are
+// counted as dropped, never waited for; the shadow's counts then cover
+// the leads it compared.
+TEST_F(ShadowTest,
+       LeadsBeyondTheQueueAreDroppedAndCountedAndEveryCallAnswered) {
   const int admin_port = tests::FreePorts(1)[0];
   const std::string admin = absl::StrCat("127.0.0.1:", admin_port);
   std::unique_ptr<RouterServer> server =
