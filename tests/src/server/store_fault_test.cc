@@ -46,15 +46,22 @@ using grpc::health::v1::HealthCheckResponse;
 
 class StoreFaultTest : public testing_util::StateServerFixture {
  protected:
-  // Mounts a 4 MiB tmpfs on the data dir when `tmpfs`; else commits fail
-  // through a switch on the real store.
+  // Mounts a 16 MiB tmpfs on the data dir when `tmpfs`; else commits fail
+  // through a switch on the real store. The size: SQLite checkpoints its
+  // WAL at 1,000 pages (4 MiB), and until then every commit adds its pages
+  // to it. On a tmpfs, where a sync costs nothing, the writer commits a
+  // RouteBatch's leads nearly one by one, some 25 KB of WAL each, so the
+  // WAL at Break() is 0.9-1.9 MiB and the client's retries after Mend()
+  // add up to 3.5 MiB more. With 4 MiB, what Mend() freed was sometimes
+  // less than that, and the disk was full again after recovering.
+  static constexpr const char* kTmpfsSize = "size=16m";
   void StartWith(bool tmpfs) {
     tmpfs_ = tmpfs;
     dir_ = testing_util::FreshTestDir(tmpfs ? "store_full" : "store_fail");
     data_ = dir_ / "data";
     std::filesystem::create_directories(data_);
     if (tmpfs) {
-      mounted_ = mount("tmpfs", data_.c_str(), "tmpfs", 0, "size=4m") == 0;
+      mounted_ = mount("tmpfs", data_.c_str(), "tmpfs", 0, kTmpfsSize) == 0;
       if (!mounted_) return;
     }
     std::ofstream(dir_ / "rules.route") << kRules;
