@@ -299,7 +299,14 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   if (!options.reflection.value_or(options.auth_file.empty())) {
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
-  builder.RegisterService(server->router_.get());
+  if (options.data_dir.empty() && options.state.empty()) {
+    builder.RegisterService(server->router_.get());
+  } else {
+    // A durable Route is answered from the commit log's writer, which
+    // costs the callback API a hand-off the async one does not make.
+    server->async_routes_ = std::make_unique<AsyncRoutes>(
+        server->router_.get(), &builder, AsyncRoutes::DefaultPollers());
+  }
   if (options.writer_service) {
     builder.RegisterService(server->writer_service_.get());
   }
@@ -311,6 +318,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         absl::StrCat("cannot listen on ", options.listen,
                      " (address in use, or not a host:port?)"));
   }
+  if (server->async_routes_ != nullptr) server->async_routes_->Start();
   server->address_ = BoundAddress(options.listen, server->port_);
   server->server_->GetHealthCheckService()->SetServingStatus(kRouterServiceName,
                                                              true);
@@ -725,6 +733,7 @@ void RouterServer::Shutdown(absl::Duration grace) {
   assignments_service_->StopStreams();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
+  if (async_routes_ != nullptr) async_routes_->Stop();
   if (log_ != nullptr) log_->Flush();
 }
 

@@ -39,6 +39,7 @@
 #include "src/server/webhook.h"
 #include "src/server/writer_election.h"
 #include "src/service/assignments_service.h"
+#include "src/service/async_routes.h"
 #include "src/service/decision_log.h"
 #include "src/service/lead_attributes.h"
 #include "src/service/lead_router_service.h"
@@ -261,6 +262,9 @@ class RouterServer {
   std::unique_ptr<WebhookSender> webhook_;
   std::unique_ptr<runtime::Sweeper> sweeper_;
   std::unique_ptr<LeadRouterService> router_;
+  // With state: LeadRouter served with Route on the async API, in place of
+  // router_ (which routes for it); stopped after the server.
+  std::unique_ptr<AsyncRoutes> async_routes_;
   std::unique_ptr<WriterService> writer_service_;
   std::unique_ptr<AssignmentsService> assignments_service_;
   std::unique_ptr<RulesAdminService> admin_service_;

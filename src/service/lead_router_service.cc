@@ -282,16 +282,27 @@ absl::Status LeadRouterService::RouteSerialised(
 grpc::ServerUnaryReactor* LeadRouterService::Route(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  RouteCall(*context, *request, response,
+            [reactor](const grpc::Status& s) { reactor->Finish(s); });
+  return reactor;
+}
+
+void LeadRouterService::RouteCall(const grpc::ServerContextBase& context,
+                                  const grpc::ByteBuffer& request,
+                                  grpc::ByteBuffer* response,
+                                  WriterLink::Finish finish) {
   if (link_->forwarding()) {
-    return link_->ForwardRoute(context, *request, response);
+    link_->ForwardRoute(context, request, response, std::move(finish));
+    return;
   }
   const int64_t start = MonotonicNanos();
   uint64_t durable = 0;            // the change to wait for, if any
   absl::string_view field_prefix;  // lead errors name fields in the lead
   grpc::Slice slice;
   auth::Caller caller;
-  absl::Status status = auth_->Check(*context, auth::kRoute, &caller);
-  if (status.ok()) status = OneSlice(*request, &slice);
+  absl::Status status = auth_->Check(context, auth::kRoute, &caller);
+  if (status.ok()) status = OneSlice(request, &slice);
   if (status.ok()) {
     auto answer = std::make_unique<std::string>();
     status = RouteSerialised(View(slice),
@@ -300,9 +311,9 @@ grpc::ServerUnaryReactor* LeadRouterService::Route(
     if (status.ok()) *response = Owned(std::move(answer));
   }
   // Answered once the assignment is on disk, from the store's writer.
-  return AnswerWhenDurable(context, link_->assigner(), status, durable,
-                           Settle(ServerMetrics::kRoute, start, response),
-                           field_prefix);
+  FinishWhenDurable(link_->assigner(), status, durable,
+                    Settle(ServerMetrics::kRoute, start, response),
+                    std::move(finish), field_prefix);
 }
 
 grpc::ServerUnaryReactor* LeadRouterService::RouteMany(

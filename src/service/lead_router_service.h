@@ -79,10 +79,18 @@ class LeadRouterService final : public LeadRouterBase {
         shadow_(shadow) {}
 
   // A serialised leadroute.v1.RouteRequest in, a serialised RouteResponse
-  // out.
+  // out: RouteCall on the callback API (a server without state).
   grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
                                   const grpc::ByteBuffer* request,
                                   grpc::ByteBuffer* response) override;
+
+  // Route on either of gRPC's APIs (AsyncRoutes serves it on the async one
+  // where there is state): sets `*response` and calls `finish`, once; here,
+  // or, when the call waits for its assignment to be durable, on the
+  // commit log's writer, or, forwarded, on a gRPC thread.
+  void RouteCall(const grpc::ServerContextBase& context,
+                 const grpc::ByteBuffer& request, grpc::ByteBuffer* response,
+                 WriterLink::Finish finish);
 
   // A serialised leadroute.v1.RouteBatchRequest in, a serialised
   // RouteBatchResponse out.

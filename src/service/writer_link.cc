@@ -59,29 +59,26 @@ std::shared_ptr<grpc::GenericStub> WriterLink::Stub() const {
 }
 
 bool WriterLink::Admit(
-    grpc::CallbackServerContext* context, const auth::MethodRole& method,
-    grpc::ServerUnaryReactor* reactor,
-    const std::function<grpc::Status(const grpc::Status&)>& done,
-    std::shared_ptr<grpc::GenericStub>* stub,
+    const grpc::ServerContextBase& context, const auth::MethodRole& method,
+    const Finish& refuse, std::shared_ptr<grpc::GenericStub>* stub,
     std::pair<std::string, std::string>* caller_metadata) const {
   auth::Caller caller;
-  if (absl::Status refused = auth_->Check(*context, method, &caller);
+  if (absl::Status refused = auth_->Check(context, method, &caller);
       !refused.ok()) {
-    reactor->Finish(done(ToGrpcStatus(refused)));
+    refuse(ToGrpcStatus(refused));
     return false;
   }
   *stub = Stub();
   if (*stub == nullptr) {
-    // Through `done`, which frees what the call holds.
-    reactor->Finish(done(grpc::Status(
+    refuse(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
         "this replica is not the writer and no writer is known yet (one is "
-        "being chosen); retry")));
+        "being chosen); retry"));
     return false;
   }
   // Who the caller is, for the writer to check again: its token, or, for
   // one let in by its certificate, its name under this replica's identity.
-  const auto& metadata = context->client_metadata();
+  const auto& metadata = context.client_metadata();
   if (auto token = metadata.find("authorization"); token != metadata.end()) {
     *caller_metadata = {"authorization", std::string(token->second.data(),
                                                      token->second.size())};
@@ -98,7 +95,13 @@ grpc::ServerUnaryReactor* WriterLink::Send(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<grpc::GenericStub> stub;
   std::pair<std::string, std::string> caller;
-  if (!Admit(context, method, reactor, done, &stub, &caller)) return reactor;
+  // Through `done`, which frees what the call holds.
+  if (!Admit(
+          *context, method,
+          [reactor, &done](const grpc::Status& s) { reactor->Finish(done(s)); },
+          &stub, &caller)) {
+    return reactor;
+  }
   struct Call {
     grpc::ClientContext client;
     grpc::ByteBuffer request;
@@ -121,7 +124,7 @@ grpc::ServerUnaryReactor* WriterLink::Send(
 }
 
 struct WriterLink::Waiting {
-  grpc::ServerUnaryReactor* reactor;
+  Finish finish;
   grpc::ByteBuffer* response;
   grpc::ByteBuffer request;  // the Route's bytes (shared, not copied)
   size_t bytes;
@@ -130,27 +133,21 @@ struct WriterLink::Waiting {
   std::pair<std::string, std::string> caller;  // metadata; may be empty
 };
 
-grpc::ServerUnaryReactor* WriterLink::ForwardRoute(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
-    grpc::ByteBuffer* response) {
+void WriterLink::ForwardRoute(const grpc::ServerContextBase& context,
+                              const grpc::ByteBuffer& request,
+                              grpc::ByteBuffer* response, Finish finish) {
   auto w = std::make_unique<Waiting>();
-  w->reactor = context->DefaultReactor();
-  if (!Admit(
-          context, auth::kRoute, w->reactor,
-          [](const grpc::Status& s) { return s; }, &w->stub, &w->caller)) {
-    return w->reactor;
-  }
+  if (!Admit(context, auth::kRoute, finish, &w->stub, &w->caller)) return;
+  w->finish = std::move(finish);
   w->response = response;
   w->request = request;
   w->bytes = request.Length();
-  w->deadline = context->deadline();
-  grpc::ServerUnaryReactor* reactor = w->reactor;
+  w->deadline = context.deadline();
   {
     std::lock_guard<std::mutex> lock(waiting_mu_);
     waiting_.push_back(std::move(w));
   }
   SendWaiting();
-  return reactor;
 }
 
 void WriterLink::SendWaiting() {
@@ -208,7 +205,7 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
                     grpc::StubOptions(), &w->request, w->response,
                     [this, client, w](grpc::Status s) {
                       s = FromWriter(std::move(s));
-                      w->reactor->Finish(s);
+                      w->finish(s);
                       delete w;
                       Returned();
                     });
@@ -278,7 +275,7 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
         for (size_t i = 0; i < routes.size(); ++i) {
           Waiting& w = *routes[i];
           if (!s.ok()) {
-            w.reactor->Finish(s);
+            w.finish(s);
             continue;
           }
           v1::RouteManyResult& result =
@@ -286,11 +283,10 @@ void WriterLink::SendRoutes(std::vector<std::unique_ptr<Waiting>> routes) {
           if (result.code() == 0) {
             grpc::Slice bytes(std::move(*result.mutable_response()));
             *w.response = grpc::ByteBuffer(&bytes, 1);
-            w.reactor->Finish(grpc::Status::OK);
+            w.finish(grpc::Status::OK);
           } else {
-            w.reactor->Finish(
-                grpc::Status(static_cast<grpc::StatusCode>(result.code()),
-                             result.message(), result.details()));
+            w.finish(grpc::Status(static_cast<grpc::StatusCode>(result.code()),
+                                  result.message(), result.details()));
           }
         }
         routes.clear();

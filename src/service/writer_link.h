@@ -108,11 +108,15 @@ class WriterLink {
                                     const auth::MethodRole& method,
                                     const grpc::ByteBuffer& request,
                                     grpc::ByteBuffer* response) const;
-  // Forward for Route: lets the call in, and sends it on alone, or with
-  // others of the same caller that wait meanwhile (see above).
-  grpc::ServerUnaryReactor* ForwardRoute(grpc::CallbackServerContext* context,
-                                         const grpc::ByteBuffer& request,
-                                         grpc::ByteBuffer* response);
+  // Ends a call with its status, once (the answer set before, when OK).
+  using Finish = std::function<void(const grpc::Status&)>;
+  // Forward for Route, on either of gRPC's APIs: lets the call in, and
+  // sends it on alone, or with others of the same caller that wait
+  // meanwhile (see above); `response` gets the writer's answer, then
+  // `finish` is called, on this thread or a gRPC one.
+  void ForwardRoute(const grpc::ServerContextBase& context,
+                    const grpc::ByteBuffer& request, grpc::ByteBuffer* response,
+                    Finish finish);
   // RouteMany calls made, and the Routes they carried, since start.
   uint64_t gathered_calls() const { return gathered_calls_.load(); }
   uint64_t gathered_routes() const { return gathered_routes_.load(); }
@@ -133,11 +137,10 @@ class WriterLink {
       grpc::ByteBuffer request, grpc::ByteBuffer* response,
       std::function<grpc::Status(const grpc::Status&)> done) const;
   // Lets the call to `method` in; on refusal, or with no writer known,
-  // finishes it with `done`'s status and returns false. Else sets the
-  // stub and the metadata naming the caller to the writer.
-  bool Admit(grpc::CallbackServerContext* context,
-             const auth::MethodRole& method, grpc::ServerUnaryReactor* reactor,
-             const std::function<grpc::Status(const grpc::Status&)>& done,
+  // ends it with `refuse` and returns false. Else sets the stub and the
+  // metadata naming the caller to the writer.
+  bool Admit(const grpc::ServerContextBase& context,
+             const auth::MethodRole& method, const Finish& refuse,
              std::shared_ptr<grpc::GenericStub>* stub,
              std::pair<std::string, std::string>* caller) const;
 

@@ -661,6 +661,99 @@ TEST_F(AssignmentsTest, CallsAreAnsweredOnlyOnceTheirChangeIsDurable) {
   EXPECT_FALSE(route.has_decision());
 }
 
+// A server that stops while Routes wait for their commit (Route is served
+// on gRPC's async API where there is state: async_routes.h) answers each of
+// them, one whose client gave up too, stops only once the commit log has
+// answered them all, and keeps every lead that commit made.
+TEST_F(AssignmentsTest,
+       RoutesWaitingForTheirCommitAreAnsweredWhenTheServerStops) {
+  held_ = std::make_shared<runtime::HeldStore::Control>();
+  Restart();
+  absl::Cleanup let_go = [&] { held_->Release(); };
+  held_->Hold();
+  constexpr int kCalls = 16;
+  std::vector<std::future<grpc::Status>> calls;
+  std::vector<v1::RouteResponse> answers(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(30));
+      v1::RouteRequest request;
+      *request.mutable_lead() = Lead(absl::StrCat("S", i), "pool");
+      return router_->Route(&context, request, &answers[i]);
+    }));
+  }
+  // One more whose client gives up while it waits.
+  grpc::ClientContext gives_up;
+  std::future<grpc::Status> given_up = std::async(std::launch::async, [&] {
+    v1::RouteRequest request;
+    *request.mutable_lead() = Lead("S-gave-up", "pool");
+    v1::RouteResponse response;
+    return router_->Route(&gives_up, request, &response);
+  });
+  ASSERT_TRUE(held_->WaitHeld());
+  // Every call taken in and its lead assigned (not yet durable).
+  auto open_leads = [&] {
+    grpc::ClientContext context;
+    v1::ListRepsResponse response;
+    int n = 0;
+    if (assignments_->ListReps(&context, v1::ListRepsRequest(), &response)
+            .ok()) {
+      for (const v1::RepState& r : response.reps()) n += r.open_leads();
+    }
+    return n;
+  };
+  for (int i = 0; i < 200 && open_leads() < kCalls + 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(open_leads(), kCalls + 1);
+  gives_up.TryCancel();
+  EXPECT_EQ(given_up.get().error_code(), grpc::StatusCode::CANCELLED);
+
+  std::future<void> stopped = std::async(
+      std::launch::async, [&] { server_->Shutdown(absl::ZeroDuration()); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(300)),
+            std::future_status::timeout)
+      << "stopped before its commit log answered the waiting calls";
+  held_->Release();
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(20)),
+            std::future_status::ready);
+  std::map<std::string, std::string> told;  // lead: owner, for calls told
+  for (int i = 0; i < kCalls; ++i) {
+    ASSERT_EQ(calls[i].wait_for(std::chrono::seconds(20)),
+              std::future_status::ready);
+    const grpc::Status s = calls[i].get();
+    if (s.ok()) {
+      told[absl::StrCat("S", i)] = answers[i].decision().owner();
+    } else {
+      EXPECT_THAT(s.error_code(), testing::AnyOf(grpc::StatusCode::CANCELLED,
+                                                 grpc::StatusCode::UNAVAILABLE))
+          << s.error_message();
+    }
+  }
+  // The held commit went on: every lead is kept, once, and a call that was
+  // answered has the owner it was told (the next server's commits are not
+  // held: released above).
+  Restart();
+  std::map<std::string, int> per_rep;
+  for (int i = 0; i <= kCalls; ++i) {
+    const std::string id = i < kCalls ? absl::StrCat("S", i) : "S-gave-up";
+    grpc::ClientContext context;
+    v1::GetAssignmentRequest request;
+    request.set_lead_id(id);
+    v1::GetAssignmentResponse response;
+    ASSERT_TRUE(assignments_->GetAssignment(&context, request, &response).ok())
+        << id;
+    ++per_rep[response.assignment().owner()];
+    if (auto it = told.find(id); it != told.end()) {
+      EXPECT_EQ(response.assignment().owner(), it->second) << id;
+    }
+  }
+  EXPECT_EQ(per_rep,
+            (std::map<std::string, int>{{"r1", 6}, {"r2", 6}, {"r3", 5}}));
+}
+
 // ---- SIGKILL in the middle of a load --------------------------------------
 
 TEST(DurabilityTest, KillNineLosesNoAcknowledgedAssignment) {
