@@ -110,7 +110,7 @@ struct AssignInput {
   std::string ruleset;      // "name version", stored for people to read
   bool reroute = false;     // route again even if the lead id is known
   // Kept with the assignment for replay (Assignment::logged); may be empty.
-  std::string logged;
+  std::string logged{};
 };
 
 class Assigner final : public EventFeed {

@@ -136,8 +136,8 @@ KpiLead KpiLeadOf(const Assignment& a);
 // Which leads count, by the keys the dimensions group them under; an empty
 // field matches every lead.
 struct KpiFilter {
-  std::string team;
-  std::string source;
+  std::string team{};
+  std::string source{};
   std::string ruleset;
 
   bool Matches(const KpiLead& a) const;

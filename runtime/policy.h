@@ -15,9 +15,9 @@
 namespace leadroute::runtime {
 
 struct DecideOptions {
-  absl::Time received_at;            // the SLA clock starts here
-  bool explain = false;              // fill in the explanation
-  std::vector<std::string> why_not;  // rules to explain as alternatives
+  absl::Time received_at;              // the SLA clock starts here
+  bool explain = false;                // fill in the explanation
+  std::vector<std::string> why_not{};  // rules to explain as alternatives
 };
 
 class Policy {

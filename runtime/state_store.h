@@ -255,18 +255,18 @@ struct RulesetLive {
   std::string root;
   // Every file it was compiled from, path to text (includes and tables
   // too); the same for a rollback, whose revision is already kept.
-  std::map<std::string, std::string> files;
-  std::string fingerprint;
-  std::string published_by;
-  std::string published_from;
-  absl::Time at;
+  std::map<std::string, std::string> files{};
+  std::string fingerprint{};
+  std::string published_by{};
+  std::string published_from{};
+  absl::Time at{};
   // A scheduled ruleset's activation time; InfinitePast for one made live
   // at once.
   absl::Time activate_at = absl::InfinitePast();
   // The fingerprint of the --rules files as last loaded when it went live
   // ("" with none): a restart whose files compile to another changes what
   // is live. SQLite keeps it; replicas serve the database's rules.
-  std::string files_fingerprint;
+  std::string files_fingerprint{};
 };
 
 // The ruleset the writer will make live at `ruleset->activate_at`, kept
@@ -343,8 +343,9 @@ struct OwnerCount {
 // (by `principal`, about `target`, when set).
 struct AuditQuery {
   uint64_t after_id = 0;
-  std::string principal;
-  std::string target;
+  // {}: a designated initializer may leave them out without a warning.
+  std::string principal{};
+  std::string target{};
   int limit = 50;
 };
 

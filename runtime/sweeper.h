@@ -34,7 +34,7 @@ struct SweeperOptions {
   absl::Duration prune_every = absl::Minutes(1);
   int prune_batch = 10000;
   // The id after which events are kept for a consumer; null: none.
-  std::function<std::optional<uint64_t>()> keep_after;
+  std::function<std::optional<uint64_t>()> keep_after{};
   int64_t max_kept_for_consumer = 1000000;
   // Released and closed assignments that ended longer ago than this are
   // deleted; zero keeps them all.

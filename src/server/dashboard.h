@@ -132,7 +132,7 @@ class Dashboard {
   struct Job {
     const DashboardQuery* query;
     DashboardSource source;
-    Answer answer;
+    Answer answer{};
     bool done = false;
   };
   // The one thread that computes answers (so their memory comes from one

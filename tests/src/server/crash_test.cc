@@ -84,7 +84,9 @@ class CrashTest : public testing::Test {
     argv.insert(argv.end(), flags.begin(), flags.end());
     server_ = testing_util::ChildProcess(argv);
     ASSERT_TRUE(server_.running());
-    if (wait) ASSERT_TRUE(tests::WaitReady(assignments_.get()));
+    if (wait) {
+      ASSERT_TRUE(tests::WaitReady(assignments_.get()));
+    }
   }
   void Kill() { ASSERT_TRUE(WIFSIGNALED(server_.KillAndWait(SIGKILL))); }
 
