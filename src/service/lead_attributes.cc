@@ -37,37 +37,55 @@ LeadAttributes::LeadAttributes(const Options& options) : key_(options.key) {
   }
 }
 
+namespace {
+
+// How `program` (may be null) sees the attribute `name`.
+struct Declared {
+  bool declared = false;
+  bool pii = false;
+  bool read = false;  // by a rule
+};
+Declared Lookup(const runtime::Program* program, absl::string_view name) {
+  if (program == nullptr) return {};
+  auto it = program->slots.find(name);
+  if (it == program->slots.end()) return {};
+  const int slot = it->second;
+  return {true, program->attributes[slot].pii,
+          slot < static_cast<int>(program->read.size()) && program->read[slot]};
+}
+
+}  // namespace
+
 std::string LeadAttributes::Json(
     const std::vector<LeadReader::Attribute>& attributes,
-    const runtime::Program* program) const {
+    const runtime::Program* program, const runtime::Program* also) const {
   // In name order, so equal leads give equal lines.
-  std::vector<const LeadReader::Attribute*> sorted;
+  std::vector<std::pair<const LeadReader::Attribute*, Declared>> sorted;
   sorted.reserve(attributes.size());
   for (const LeadReader::Attribute& a : attributes) {
     // What the schema does not declare is not the rules' business, and
     // could be anything a form sends: it is not written.
-    if (program != nullptr && program->slots.contains(a.name)) {
-      sorted.push_back(&a);
+    const Declared live = Lookup(program, a.name);
+    const Declared shadow = Lookup(also, a.name);
+    if (live.declared || shadow.declared) {
+      sorted.push_back(
+          {&a, {true, live.pii || shadow.pii, live.read || shadow.read}});
     }
   }
-  std::sort(sorted.begin(), sorted.end(),
-            [](const LeadReader::Attribute* a, const LeadReader::Attribute* b) {
-              return a->name < b->name;
-            });
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.first->name < b.first->name;
+  });
   JsonValue out = JsonValue::object();
-  for (const LeadReader::Attribute* a : sorted) {
+  for (const auto& [a, declared] : sorted) {
     const std::string name(a->name);
-    const int slot = program->slots.at(name);
-    const bool masked = program->attributes[slot].pii ||
-                        mask_.contains(absl::AsciiStrToLower(name));
+    const bool masked =
+        declared.pii || mask_.contains(absl::AsciiStrToLower(name));
     if (!masked) {
       out[name] = ValueJson(a->value);
       continue;
     }
     const std::string* text = std::get_if<std::string>(&a->value);
-    const bool read =
-        slot < static_cast<int>(program->read.size()) && program->read[slot];
-    if (key_ == nullptr || text == nullptr || !read) {
+    if (key_ == nullptr || text == nullptr || !declared.read) {
       out[name] = "***";
       continue;
     }

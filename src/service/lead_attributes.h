@@ -27,8 +27,8 @@ class LeadAttributes {
     // ones (serve --mask).
     std::vector<std::string> mask;
     // With a key (serve --decision-log-key): a masked string attribute the
-    // live rules read is written as its keyed hashes (runtime/masked.h);
-    // may be null.
+    // live rules (or the shadow's) read is written as its keyed hashes
+    // (runtime/masked.h); may be null.
     std::shared_ptr<const KeyedHash> key;
   };
   explicit LeadAttributes(const Options& options);
@@ -36,9 +36,13 @@ class LeadAttributes {
   // A lead's attributes as the reader read them, as a JSON object in name
   // order of those `program`'s schema declares (none without a program).
   // Taken before binding moves the values out of the reader, so nothing
-  // reads the lead's bytes again.
+  // reads the lead's bytes again. `also` (may be null) is the shadow's
+  // program while one runs, so that history can be replayed with it too:
+  // an attribute either schema declares is kept, either's `pii` masks it,
+  // and a masked string either's rules read is kept as its keyed hashes.
   std::string Json(const std::vector<LeadReader::Attribute>& attributes,
-                   const runtime::Program* program) const;
+                   const runtime::Program* program,
+                   const runtime::Program* also = nullptr) const;
 
   // Assignment::logged: `attributes` (from Json) with the time the rules
   // read and what they chose ("team:emea").

@@ -119,6 +119,17 @@ struct LeadRouterService::CallState {
         matching(dynamic_cast<const runtime::MatchingPolicy*>(
             ruleset->policy.get())) {
     if (matching != nullptr) binder.emplace(matching->program());
+    if (shadow != nullptr && shadow->active()) {
+      shadow_rules = shadow->candidate();
+      const auto* shadow_matching =
+          shadow_rules == nullptr
+              ? nullptr
+              : dynamic_cast<const runtime::MatchingPolicy*>(
+                    shadow_rules->policy.get());
+      if (shadow_matching != nullptr) {
+        shadow_program = &shadow_matching->program();
+      }
+    }
   }
   // The call's leads go to the shadow once it is answered.
   ~CallState() {
@@ -141,6 +152,10 @@ struct LeadRouterService::CallState {
   // The ruleset's policy when its leads can be bound straight from the
   // wire (a compiled ruleset), else null.
   const runtime::MatchingPolicy* const matching;
+  // The shadow's ruleset as the call began, while one runs, and its
+  // program: what is kept of a lead's attributes serves it too.
+  std::shared_ptr<const Ruleset> shadow_rules;
+  const runtime::Program* shadow_program = nullptr;
   runtime::DecideOptions options;
   bool reroute = false;
   // Whether the caller may learn that a lead repeats an earlier one of the
@@ -177,9 +192,10 @@ absl::StatusOr<runtime::Decision> LeadRouterService::RouteOne(
   std::string logged;
   const bool stateful = call.assigner != nullptr && call.binder;
   if (read.ok() && (log_ != nullptr || stateful)) {
-    logged = kept_->Json(reader.attributes(), call.matching == nullptr
-                                                  ? nullptr
-                                                  : &call.matching->program());
+    logged = kept_->Json(
+        reader.attributes(),
+        call.matching == nullptr ? nullptr : &call.matching->program(),
+        call.shadow_program);
   }
   // The shadow's copy, likewise, packed; only while a shadow runs.
   const bool shadowing =

@@ -20,6 +20,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/keyed_hash.h"
 #include "compiler/compiler.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -111,10 +112,10 @@ class ShadowTest : public testing::Test {
     std::ofstream(dir_ / name) << text;
   }
 
-  std::unique_ptr<RouterServer> Start(const std::string& shadow,
-                                      const std::string& log,
-                                      const std::string& admin = "",
-                                      int64_t shadow_queue = 0) {
+  std::unique_ptr<RouterServer> Start(
+      const std::string& shadow, const std::string& log,
+      const std::string& admin = "", int64_t shadow_queue = 0,
+      std::shared_ptr<const KeyedHash> key = nullptr) {
     auto registry = std::make_shared<RulesetRegistry>();
     EXPECT_TRUE(registry->LoadPath((dir_ / "live.route").string()).status.ok());
     ServerOptions options;
@@ -123,6 +124,7 @@ class ShadowTest : public testing::Test {
     if (!shadow.empty()) options.shadow_rules = (dir_ / shadow).string();
     if (shadow_queue > 0) options.shadow_queue = shadow_queue;
     if (!log.empty()) options.decision_log.path = (dir_ / log).string();
+    options.attributes.key = std::move(key);
     absl::StatusOr<std::unique_ptr<RouterServer>> server =
         RouterServer::Start(options, registry);
     EXPECT_TRUE(server.ok()) << server.status();
@@ -310,6 +312,69 @@ TEST_F(ShadowTest, CountsWhatReplayReportsAndNeverChangesAnAnswer) {
   for (const std::string& id : shadow_of) {
     EXPECT_TRUE(decision_ids.contains(id)) << id;
   }
+}
+
+// What is kept of a lead for replay serves the shadow too: with a key, a
+// masked email only the shadow's rules read is kept as its keyed hashes, and
+// an attribute only the shadow's schema declares is kept, so the shadow can
+// be replayed later on this history. Without a shadow, neither.
+TEST_F(ShadowTest, WhatTheShadowReadsIsKeptForReplay) {
+  Write("acme.route",
+        absl::StrReplaceAll(
+            kRules, {{"  source: enum { web, event, partner } required\n",
+                      "  source: enum { web, event, partner } required\n"
+                      "  industry: string\n"},
+                     {"  rule web_sla when",
+                      "  rule acme_sla when domain(email) == \"acme.com\" and "
+                      "industry == \"saas\" then 30m\n  rule web_sla when"}}));
+  auto key = std::make_shared<const KeyedHash>(
+      *KeyedHash::FromKey(std::string(32, 'k')));
+  // The line the server's log has for one lead routed, shadowed by
+  // `shadow` (none: "").
+  auto logged = [&](const std::string& shadow, const std::string& log) {
+    std::unique_ptr<RouterServer> server = Start(shadow, log, "", 0, key);
+    EXPECT_NE(server, nullptr);
+    LoggedDecision out;
+    if (server == nullptr) return out;
+    v1::RouteRequest request;
+    v1::Lead& lead = *request.mutable_lead();
+    lead.set_id("L-acme");
+    auto& a = *lead.mutable_attributes();
+    a["country"].set_string_value("DE");
+    a["source"].set_string_value("web");
+    a["email"].set_string_value("Ann@Acme.com");
+    a["industry"].set_string_value("saas");
+    v1::RouteResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(Router(*server)->Route(&context, request, &response).ok());
+    server.reset();  // flushes the log
+    std::ifstream in(dir_ / log);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("\"shadow_of\"") != std::string::npos) continue;
+      EXPECT_EQ(line.find("Acme"), std::string::npos) << line;
+      EXPECT_TRUE(ReadDecisionLine(line, &out).ok()) << line;
+    }
+    return out;
+  };
+  auto names = [](const LoggedDecision& d) {
+    std::set<std::string> out;
+    for (const auto& a : d.attributes) out.insert(a.first);
+    return out;
+  };
+
+  const LoggedDecision alone = logged("", "alone.jsonl");
+  EXPECT_EQ(alone.lead_id, "L-acme");
+  EXPECT_EQ(alone.masked, std::vector<std::string>{"email"});
+  EXPECT_TRUE(alone.hashed.empty());
+  EXPECT_FALSE(names(alone).contains("industry"));
+
+  const LoggedDecision shadowed = logged("acme.route", "shadowed.jsonl");
+  EXPECT_EQ(shadowed.lead_id, "L-acme");
+  EXPECT_TRUE(shadowed.masked.empty());
+  ASSERT_EQ(shadowed.hashed.size(), 1u);
+  EXPECT_EQ(shadowed.hashed[0].name, "email");
+  EXPECT_EQ(shadowed.hashed[0].hashes.domain, key->Hash("acme.com"));
+  EXPECT_TRUE(names(shadowed).contains("industry"));
 }
 
 TEST_F(ShadowTest, PublishRulesSetsReplacesStopsAndPromotesTheShadow) {
