@@ -105,6 +105,14 @@ grpc::ByteBuffer Owned(std::unique_ptr<std::string> answer) {
   return grpc::ByteBuffer(&owned, 1);
 }
 
+// A compiled ruleset's policy, whose leads are bound straight from the
+// wire; null for any other policy, or no ruleset.
+const runtime::MatchingPolicy* MatchingOf(const Ruleset* ruleset) {
+  return ruleset == nullptr ? nullptr
+                            : dynamic_cast<const runtime::MatchingPolicy*>(
+                                  ruleset->policy.get());
+}
+
 }  // namespace
 
 struct LeadRouterService::CallState {
@@ -116,18 +124,12 @@ struct LeadRouterService::CallState {
         now(assigner == nullptr ? registry.clock().Now()
                                 : assigner->clock().Now()),
         ruleset(registry.LiveAt(now)),
-        matching(dynamic_cast<const runtime::MatchingPolicy*>(
-            ruleset->policy.get())) {
+        matching(MatchingOf(ruleset.get())) {
     if (matching != nullptr) binder.emplace(matching->program());
     if (shadow != nullptr && shadow->active()) {
       shadow_rules = shadow->candidate();
-      const auto* shadow_matching =
-          shadow_rules == nullptr
-              ? nullptr
-              : dynamic_cast<const runtime::MatchingPolicy*>(
-                    shadow_rules->policy.get());
-      if (shadow_matching != nullptr) {
-        shadow_program = &shadow_matching->program();
+      if (const auto* m = MatchingOf(shadow_rules.get())) {
+        shadow_program = &m->program();
       }
     }
   }

@@ -1,6 +1,8 @@
-// LeadRouterService: the gRPC adapter for leadroute.v1.LeadRouter (and,
-// through WriterService, leadroute.v1.Writer's RouteMany: several Route
-// calls a follower sends the writer at once, each routed as Route). It
+// LeadRouterService: the gRPC adapter for leadroute.v1.LeadRouter (on a
+// server with state, AsyncRoutes serves its Route on gRPC's async API:
+// async_routes.h) and, through WriterService, leadroute.v1.Writer's
+// RouteMany (several Route calls a follower sends the writer at once, each
+// routed as Route). It
 // checks the request against the service's limits, reads each lead with
 // LeadReader (src/wire/lead_reader.h), binds it to a compiled ruleset's slots
 // (or asks any other Policy), counts and logs the decision, and writes it back;
